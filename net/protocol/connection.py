@@ -1,0 +1,207 @@
+"""The connection state machine: which event is legal when, on either side.
+
+A `Connection` is one end of one link, h11 style: `receive_data()` feeds it what the
+socket read (``b""`` for end of stream), `next_event()` returns events one at a time (or
+`NEED_DATA`), and `send()` turns an event into the bytes to write. All legal moves sit in
+one table; anything else raises `LocalProtocolError` (we misused the API) or
+`RemoteProtocolError` (the peer broke the protocol).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from typing import Final
+
+from net.protocol import events as ev
+from net.protocol.codec import DecodeError, decode_frame, encode_event
+from net.protocol.framing import LineFramer
+from net.protocol.limits import MAX_FRAME_BYTES
+
+
+class Role(enum.Enum):
+    HOST = "host"
+    CLIENT = "client"
+
+
+class ConnectionState(enum.Enum):
+    HANDSHAKE = "handshake"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class NeedData:
+    """Sentinel type: no complete event is buffered yet."""
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA: Final = NeedData()
+
+
+class ConnectionClosed(ev.Event):
+    """Pseudo-event (never on the wire): the peer's byte stream ended."""
+
+    TYPE = "<closed>"
+
+    def __repr__(self) -> str:
+        return "ConnectionClosed()"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ConnectionClosed)
+
+    def __hash__(self) -> int:
+        return hash(ConnectionClosed)
+
+
+class LocalProtocolError(RuntimeError):
+    """This side tried something the protocol does not allow in the current state."""
+
+
+class RemoteProtocolError(Exception):
+    """The peer sent something invalid. `fatal` means the connection is now closed."""
+
+    def __init__(self, code: str, text: str, *, fatal: bool) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code = code
+        self.text = text
+        self.fatal = fatal
+
+    def to_event(self) -> ev.Error:
+        """The error frame that tells the peer what it did wrong."""
+        return ev.Error(code=self.code, text=self.text)
+
+
+_H, _O, _C = ConnectionState.HANDSHAKE, ConnectionState.OPEN, ConnectionState.CLOSED
+_ALWAYS = (ev.Ping, ev.Pong)
+
+#: (role of the sender, state) -> {event type: state after it}. Bye always closes.
+_TRANSITIONS: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = {
+    (Role.CLIENT, _H): {ev.Hello: _H, ev.Bye: _C, **{t: _H for t in _ALWAYS}},
+    (Role.HOST, _H): {ev.Welcome: _O, ev.Refuse: _C, ev.Error: _H, ev.Bye: _C, **{t: _H for t in _ALWAYS}},
+    (Role.CLIENT, _O): {
+        **{t: _O for t in (ev.Say, ev.Rename, ev.Typing, ev.Who, *_ALWAYS)},
+        ev.Bye: _C,
+    },
+    (Role.HOST, _O): {
+        **{
+            t: _O
+            for t in (
+                ev.ChatMessage,
+                ev.Ack,
+                ev.Joined,
+                ev.Left,
+                ev.Renamed,
+                ev.Members,
+                ev.TypingNotice,
+                ev.Error,
+                *_ALWAYS,
+            )
+        },
+        ev.Bye: _C,
+    },
+}
+
+#: Non-fatal errors tolerated from one peer before it is cut off.
+MAX_REMOTE_ERRORS = 20
+
+
+class Connection:
+    """One end of a LanChat link. Not thread-safe: one owner feeds and drains it."""
+
+    def __init__(self, role: Role, *, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+        self.role = role
+        self.peer_role = Role.CLIENT if role is Role.HOST else Role.HOST
+        self._state = ConnectionState.HANDSHAKE
+        self._framer = LineFramer(max_frame_bytes)
+        self._frames: deque[bytes] = deque()
+        self._eof = False
+        self._hello_seen = False
+        self.remote_errors = 0
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    # -- receiving ----------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the peer; ``b""`` means the stream ended.
+
+        Raises `RemoteProtocolError` (fatal) when a frame exceeds the size cap.
+        """
+        if self._state is ConnectionState.CLOSED and not self._frames:
+            return
+        if not data:
+            self._eof = True
+            return
+        try:
+            self._frames.extend(self._framer.feed(data))
+        except DecodeError as exc:
+            self._state = ConnectionState.CLOSED
+            self._frames.clear()
+            raise RemoteProtocolError(exc.code, exc.text, fatal=True) from None
+
+    def next_event(self) -> ev.Event | NeedData:
+        """The next event from the peer, `NEED_DATA`, or `ConnectionClosed` at the end."""
+        if self._frames:
+            return self._decode(self._frames.popleft())
+        if self._eof or self._state is ConnectionState.CLOSED:
+            self._state = ConnectionState.CLOSED
+            return ConnectionClosed()
+        return NEED_DATA
+
+    def events(self) -> list[ev.Event]:
+        """Every event buffered now (stops before an error, which is raised on the next call)."""
+        out: list[ev.Event] = []
+        while True:
+            event = self.next_event()
+            if event is NEED_DATA:
+                return out
+            out.append(event)
+            if isinstance(event, ConnectionClosed):
+                return out
+
+    def _decode(self, frame: bytes) -> ev.Event:
+        from_host = self.peer_role is Role.HOST
+        try:
+            event = decode_frame(frame, from_host=from_host)
+            self._advance(self.peer_role, event, remote=True)
+        except DecodeError as exc:
+            self._remote_error(exc.code, exc.text)
+        return event
+
+    def _remote_error(self, code: str, text: str) -> None:
+        self.remote_errors += 1
+        fatal = self._state is ConnectionState.HANDSHAKE or self.remote_errors > MAX_REMOTE_ERRORS
+        if fatal:
+            self._state = ConnectionState.CLOSED
+            self._frames.clear()
+        raise RemoteProtocolError(code, text, fatal=fatal)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def send(self, event: ev.Event) -> bytes:
+        """The bytes that put `event` on the wire; advances the state."""
+        self._advance(self.role, event, remote=False)
+        return encode_event(event)
+
+    def send_error(self, error: RemoteProtocolError | ev.Error) -> bytes:
+        """An error frame, allowed in any state but closed (a refusal may follow it)."""
+        event = error.to_event() if isinstance(error, RemoteProtocolError) else error
+        return encode_event(event)
+
+    # -- state --------------------------------------------------------------------------
+
+    def _advance(self, sender: Role, event: ev.Event, *, remote: bool) -> None:
+        allowed = _TRANSITIONS.get((sender, self._state), {})
+        next_state = allowed.get(type(event))
+        if next_state is None or (isinstance(event, ev.Hello) and self._hello_seen):
+            text = f"{event.TYPE!r} is not allowed from the {sender.value} in state {self._state.value}"
+            if remote:
+                raise DecodeError("not_allowed", text)
+            raise LocalProtocolError(text)
+        if isinstance(event, ev.Hello):
+            self._hello_seen = True
+        self._state = next_state

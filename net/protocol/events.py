@@ -1,0 +1,230 @@
+"""The protocol's vocabulary: one small frozen dataclass per message kind.
+
+Field names match the JSON keys on the wire (except `sender`, sent as ``from``), so the
+codec can stay table-driven. Which side may send which event is decided in `codec.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+__all__ = [
+    "Ack",
+    "Bye",
+    "ChatMessage",
+    "Error",
+    "Event",
+    "Hello",
+    "Joined",
+    "Left",
+    "MemberInfo",
+    "Members",
+    "Ping",
+    "Pong",
+    "Refuse",
+    "Rename",
+    "Renamed",
+    "Say",
+    "Typing",
+    "TypingNotice",
+    "Welcome",
+    "Who",
+]
+
+
+class Event:
+    """Base of every protocol event; `TYPE` is the wire name of the message kind."""
+
+    TYPE: ClassVar[str] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """One entry of a member list."""
+
+    nick: str
+    host: bool = False
+    since: float = 0.0
+
+
+# --- client to host -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(Event):
+    """First frame from a client: who it is and which protocol it speaks."""
+
+    TYPE: ClassVar[str] = "hello"
+    version: int
+    nick: str
+    client_id: str
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Say(Event):
+    """A message the client wants delivered: to the room, or privately when `to` is set.
+
+    `id` is the client's own message id; the host acks it and drops a repeat of it, which is
+    what makes resending after a reconnect safe.
+    """
+
+    TYPE: ClassVar[str] = "say"
+    id: str
+    text: str
+    to: str | None = None
+    action: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rename(Event):
+    TYPE: ClassVar[str] = "rename"
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class Typing(Event):
+    """The client started or stopped typing (to the room, or to one member)."""
+
+    TYPE: ClassVar[str] = "typing"
+    active: bool
+    to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Who(Event):
+    """Asks the host for the current member list."""
+
+    TYPE: ClassVar[str] = "who"
+
+
+# --- host to client -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome(Event):
+    """The host accepted a hello: the assigned nickname, who is here, recent history."""
+
+    TYPE: ClassVar[str] = "welcome"
+    version: int
+    nick: str
+    room: str
+    members: tuple[MemberInfo, ...] = ()
+    history: tuple[ChatMessage, ...] = ()
+    time: float = 0.0
+    heartbeat: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse(Event):
+    """The host refused a hello; the connection closes after it."""
+
+    TYPE: ClassVar[str] = "refuse"
+    code: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage(Event):
+    """A delivered message. `id` is unique across host restarts; `time` is the host's clock."""
+
+    TYPE: ClassVar[str] = "message"
+    id: str
+    sender: str
+    text: str
+    time: float
+    to: str | None = None
+    action: bool = False
+
+    @property
+    def private(self) -> bool:
+        return self.to is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Ack(Event):
+    """The host took the client's message `id`; it was delivered as `msg_id` at `time`."""
+
+    TYPE: ClassVar[str] = "ack"
+    id: str
+    msg_id: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Joined(Event):
+    TYPE: ClassVar[str] = "joined"
+    nick: str
+    time: float
+    host: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Left(Event):
+    TYPE: ClassVar[str] = "left"
+    nick: str
+    time: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed(Event):
+    TYPE: ClassVar[str] = "renamed"
+    old: str
+    new: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Members(Event):
+    TYPE: ClassVar[str] = "members"
+    members: tuple[MemberInfo, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class TypingNotice(Event):
+    """Someone started or stopped typing; `to` is set when it was aimed at you privately."""
+
+    TYPE: ClassVar[str] = "typing"
+    nick: str
+    active: bool
+    to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Error(Event):
+    """Something the peer sent was refused; `ref` names the client message id it concerns."""
+
+    TYPE: ClassVar[str] = "error"
+    code: str
+    text: str
+    ref: str | None = None
+    retry_after: float | None = None
+
+
+# --- either direction ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(Event):
+    TYPE: ClassVar[str] = "ping"
+    token: str = ""
+
+    def reply(self) -> Pong:
+        """The pong that answers this ping (keeps heartbeat policy out of transports)."""
+        return Pong(token=self.token)
+
+
+@dataclass(frozen=True, slots=True)
+class Pong(Event):
+    TYPE: ClassVar[str] = "pong"
+    token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Bye(Event):
+    """Orderly goodbye; the sender closes after it."""
+
+    TYPE: ClassVar[str] = "bye"
+    reason: str = ""

@@ -1,0 +1,52 @@
+"""Splitting a byte stream into newline-terminated frames, with a hard cap on buffering."""
+
+from __future__ import annotations
+
+from net.protocol.codec import DecodeError
+
+
+class LineFramer:
+    """Collects received bytes and hands out complete lines.
+
+    `recv` returns arbitrary slices, so nothing is decoded here: a multi-byte character
+    split across two reads is only decoded once its frame is complete. An incomplete frame
+    longer than the cap is an error at once, so a peer that never sends a newline cannot
+    make us buffer without bound.
+    """
+
+    __slots__ = ("_buffer", "_max_frame_bytes")
+
+    def __init__(self, max_frame_bytes: int) -> None:
+        self._buffer = bytearray()
+        self._max_frame_bytes = max_frame_bytes
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add `data`; return the frames it completed (blank lines and a trailing CR dropped)."""
+        buffer = self._buffer
+        buffer += data
+        end = buffer.rfind(b"\n")
+        if end < 0:
+            self._check_pending()
+            return []
+        lines = bytes(buffer[:end]).split(b"\n")
+        del buffer[: end + 1]
+        self._check_pending()
+        frames = []
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                continue
+            if len(line) > self._max_frame_bytes:
+                raise DecodeError("frame_too_large", f"frame exceeds {self._max_frame_bytes} bytes")
+            frames.append(line)
+        return frames
+
+    def _check_pending(self) -> None:
+        if len(self._buffer) > self._max_frame_bytes:
+            self._buffer.clear()
+            raise DecodeError("frame_too_large", f"frame exceeds {self._max_frame_bytes} bytes")

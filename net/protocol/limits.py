@@ -1,0 +1,39 @@
+"""Every limit of the wire protocol, in one place.
+
+The host enforces these against remote input; clients use them to refuse what the host
+would refuse anyway. `docs/PROTOCOL.md` quotes the same numbers.
+"""
+
+PROTOCOL_VERSION = 1
+DEFAULT_PORT = 47800
+
+#: Largest encoded frame (one JSON line, newline excluded). 16 Ki characters of 4-byte
+#: UTF-8 text fit with room to spare for the envelope and JSON escapes.
+MAX_FRAME_BYTES = 256 * 1024
+#: Longest message text, counted in Unicode code points.
+MAX_TEXT_CHARS = 16 * 1024
+MAX_NICK_CHARS = 24
+MAX_ROOM_NAME_CHARS = 48
+MAX_ID_CHARS = 64
+MAX_REASON_CHARS = 300
+MAX_PASSWORD_CHARS = 128
+MAX_MEMBERS_IN_LIST = 10_000
+MAX_HISTORY_IN_WELCOME = 1_000
+
+#: Room defaults (configurable per host).
+DEFAULT_HISTORY_SIZE = 200
+DEFAULT_MAX_MEMBERS = 1_000
+DEFAULT_RATE_PER_SECOND = 20.0
+DEFAULT_RATE_BURST = 60
+#: Messages refused by the rate limit within one window before the member is disconnected.
+FLOOD_STRIKES = 500
+FLOOD_WINDOW_SECONDS = 10.0
+
+#: Heartbeat: a peer sends ping after this much silence and is dropped after the timeout.
+DEFAULT_HEARTBEAT_INTERVAL = 10.0
+DEFAULT_HEARTBEAT_TIMEOUT = 30.0
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
+
+#: Encoded bytes of history replayed in one welcome frame (newest first until it is full),
+#: so that a welcome always fits in a frame even when the history holds huge messages.
+WELCOME_HISTORY_BUDGET = 160 * 1024

@@ -1,0 +1,328 @@
+"""The chat room: who is here, what they may do, and who receives what.
+
+`Room` never touches a socket or a thread. A transport calls `join`, `handle` and `leave`
+for a peer (any hashable id the transport picks) and carries out the returned outputs in
+order. The same room therefore serves the TCP host, the UDP host and the tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from net.protocol import events as ev
+from net.protocol.limits import (
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_HISTORY_SIZE,
+    DEFAULT_MAX_MEMBERS,
+    DEFAULT_RATE_BURST,
+    DEFAULT_RATE_PER_SECOND,
+    FLOOD_STRIKES,
+    FLOOD_WINDOW_SECONDS,
+    MAX_ROOM_NAME_CHARS,
+    PROTOCOL_VERSION,
+    WELCOME_HISTORY_BUDGET,
+)
+from net.protocol.nicknames import InvalidNickname, nick_key, normalize_nick
+from net.room.dedupe import SeenMessages
+from net.room.ratelimit import TokenBucket
+
+PeerId = Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Deliver `event` to one peer."""
+
+    to: PeerId
+    event: ev.Event
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """Deliver `event` to every member except `exclude`."""
+
+    event: ev.Event
+    exclude: PeerId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Close `peer` once what was sent to it before has been written."""
+
+    peer: PeerId
+    reason: str
+
+
+Output = Send | Broadcast | Disconnect
+
+
+@dataclass(slots=True)
+class RoomConfig:
+    name: str = "LanChat"
+    history_size: int = DEFAULT_HISTORY_SIZE
+    max_members: int = DEFAULT_MAX_MEMBERS
+    rate_per_second: float = DEFAULT_RATE_PER_SECOND  # 0 switches the limit off
+    rate_burst: int = DEFAULT_RATE_BURST
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    owner_client_id: str | None = None  # the member with this client id is marked as host
+    password: str | None = None
+
+
+@dataclass(slots=True)
+class _Member:
+    peer: PeerId
+    nick: str
+    client_id: str
+    since: float
+    is_host: bool
+    bucket: TokenBucket
+    strikes: int = 0
+    strike_window_start: float = 0.0
+
+    def info(self) -> ev.MemberInfo:
+        return ev.MemberInfo(nick=self.nick, host=self.is_host, since=self.since)
+
+
+def _size_bound(message: ev.ChatMessage) -> int:
+    """An upper bound of the encoded size (4 bytes a character, JSON envelope included)."""
+    return 4 * (len(message.text) + len(message.sender) + len(message.to or "")) + 160
+
+
+class Room:
+    """One chat room. Not thread-safe: its owner serialises calls."""
+
+    def __init__(
+        self,
+        config: RoomConfig | None = None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        id_prefix: str | None = None,
+    ) -> None:
+        self.config = config or RoomConfig()
+        self.config.name = self.config.name[:MAX_ROOM_NAME_CHARS]
+        self._wall = wall_clock
+        self._mono = monotonic
+        self._prefix = id_prefix or secrets.token_hex(4)
+        self._numbers = itertools.count(1)
+        self._by_peer: dict[PeerId, _Member] = {}
+        self._by_nick: dict[str, _Member] = {}
+        self._history: deque[ev.ChatMessage] = deque(maxlen=max(0, self.config.history_size))
+        self._seen = SeenMessages(max_clients=4 * max(1, self.config.max_members))
+
+    # -- queries ------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def __len__(self) -> int:
+        return len(self._by_peer)
+
+    def __contains__(self, peer: PeerId) -> bool:
+        return peer in self._by_peer
+
+    def peers(self) -> list[PeerId]:
+        return list(self._by_peer)
+
+    def nick_of(self, peer: PeerId) -> str | None:
+        member = self._by_peer.get(peer)
+        return member.nick if member else None
+
+    def peer_of(self, nick: str) -> PeerId | None:
+        member = self._by_nick.get(nick_key(nick))
+        return member.peer if member else None
+
+    def members(self) -> tuple[ev.MemberInfo, ...]:
+        return tuple(member.info() for member in self._by_peer.values())
+
+    def history(self) -> tuple[ev.ChatMessage, ...]:
+        return tuple(self._history)
+
+    # -- joining and leaving ------------------------------------------------------------
+
+    def join(self, peer: PeerId, hello: ev.Hello) -> list[Output]:
+        """Admit `peer` (welcome + joined notice) or refuse it (refusal + disconnect)."""
+        if peer in self._by_peer:
+            return [Send(peer, ev.Error(code="not_allowed", text="already joined"))]
+        if hello.version != PROTOCOL_VERSION:
+            return self._refuse(
+                peer,
+                "version_mismatch",
+                f"this host speaks protocol version {PROTOCOL_VERSION}, you speak {hello.version}",
+            )
+        if self.config.password and hello.password != self.config.password:
+            return self._refuse(peer, "bad_password", "wrong or missing password")
+        try:
+            nick = normalize_nick(hello.nick)
+        except InvalidNickname as exc:
+            return self._refuse(peer, "nick_invalid", f"invalid nickname: {exc}")
+
+        outputs: list[Output] = []
+        holder = self._by_nick.get(nick_key(nick))
+        ghost = next((m for m in self._by_peer.values() if m.client_id == hello.client_id), None)
+        if holder is not None and holder is not ghost:
+            return self._refuse(peer, "nick_taken", f"the nickname {nick} is already taken")
+        if ghost is not None:
+            # The same client reconnected while its old connection still looks alive.
+            outputs.append(Disconnect(ghost.peer, "replaced by a new connection"))
+            outputs.extend(self._remove(ghost, announce=False))
+            if ghost.nick != nick:
+                outputs.append(Broadcast(ev.Renamed(old=ghost.nick, new=nick, time=self._wall())))
+        elif len(self._by_peer) >= self.config.max_members:
+            return self._refuse(peer, "room_full", f"the room is full ({self.config.max_members} members)")
+
+        now = self._wall()
+        member = _Member(
+            peer=peer,
+            nick=nick,
+            client_id=hello.client_id,
+            since=ghost.since if ghost else now,
+            is_host=hello.client_id == self.config.owner_client_id,
+            bucket=TokenBucket(self.config.rate_per_second, self.config.rate_burst, self._mono()),
+        )
+        self._by_peer[peer] = member
+        self._by_nick[nick_key(nick)] = member
+        outputs.append(Send(peer, self._welcome(member, now)))
+        if ghost is None:
+            outputs.append(Broadcast(ev.Joined(nick=nick, time=now, host=member.is_host), exclude=peer))
+        return outputs
+
+    def leave(self, peer: PeerId, reason: str = "") -> list[Output]:
+        """Forget `peer` and tell the others; harmless for a peer that never joined."""
+        member = self._by_peer.get(peer)
+        if member is None:
+            return []
+        return self._remove(member, announce=True, reason=reason)
+
+    def _remove(self, member: _Member, *, announce: bool, reason: str = "") -> list[Output]:
+        del self._by_peer[member.peer]
+        if self._by_nick.get(nick_key(member.nick)) is member:
+            del self._by_nick[nick_key(member.nick)]
+        if not announce:
+            return []
+        return [Broadcast(ev.Left(nick=member.nick, time=self._wall(), reason=reason[:300]))]
+
+    def _refuse(self, peer: PeerId, code: str, text: str) -> list[Output]:
+        return [Send(peer, ev.Refuse(code=code, text=text)), Disconnect(peer, text)]
+
+    def _welcome(self, member: _Member, now: float) -> ev.Welcome:
+        replay: list[ev.ChatMessage] = []
+        budget = WELCOME_HISTORY_BUDGET
+        for message in reversed(self._history):
+            budget -= _size_bound(message)
+            if budget < 0:
+                break
+            replay.append(message)
+        replay.reverse()
+        return ev.Welcome(
+            version=PROTOCOL_VERSION,
+            nick=member.nick,
+            room=self.config.name,
+            members=self.members(),
+            history=tuple(replay),
+            time=now,
+            heartbeat=self.config.heartbeat_interval,
+        )
+
+    # -- events from members ------------------------------------------------------------
+
+    def handle(self, peer: PeerId, event: ev.Event) -> list[Output]:
+        """Apply one event from a joined member."""
+        member = self._by_peer.get(peer)
+        if member is None:
+            return [Send(peer, ev.Error(code="not_joined", text="say hello first"))]
+        match event:
+            case ev.Say():
+                return self._say(member, event)
+            case ev.Rename(nick=raw):
+                return self._rename(member, raw)
+            case ev.Typing(active=active, to=to):
+                return self._typing(member, active, to)
+            case ev.Who():
+                return [Send(peer, ev.Members(members=self.members()))]
+            case ev.Ping():
+                return [Send(peer, event.reply())]
+            case ev.Pong():
+                return []
+            case ev.Bye(reason=reason):
+                return [*self.leave(peer, reason or "left"), Disconnect(peer, reason or "left")]
+        return [Send(peer, ev.Error(code="not_allowed", text=f"{event.TYPE!r} is not allowed here"))]
+
+    def _say(self, member: _Member, say: ev.Say) -> list[Output]:
+        peer = member.peer
+        earlier = self._seen.get(member.client_id, say.id)
+        if earlier is not None:
+            return [Send(peer, earlier)]  # a resend after a reconnect: ack again, relay nothing
+        wait = member.bucket.take(self._mono())
+        if wait:
+            return self._rate_limited(member, say.id, wait)
+        text = say.text.rstrip()
+        if not text.strip():
+            return [Send(peer, ev.Error(code="empty", text="empty messages are not sent", ref=say.id))]
+        recipient = None
+        if say.to is not None:
+            recipient = self._by_nick.get(nick_key(say.to))
+            if recipient is None:
+                return [Send(peer, ev.Error(code="no_such_member", text=f"{say.to} is not here", ref=say.id))]
+        now = self._wall()
+        message = ev.ChatMessage(
+            id=f"{self._prefix}-{next(self._numbers)}",
+            sender=member.nick,
+            text=text,
+            time=now,
+            to=recipient.nick if recipient else None,
+            action=say.action,
+        )
+        ack = ev.Ack(id=say.id, msg_id=message.id, time=now)
+        self._seen.remember(member.client_id, ack)
+        if recipient is None:
+            self._history.append(message)
+            return [Broadcast(message, exclude=peer), Send(peer, ack)]
+        if recipient is member:
+            return [Send(peer, ack), Send(peer, message)]
+        return [Send(recipient.peer, message), Send(peer, ack)]
+
+    def _rate_limited(self, member: _Member, ref: str, wait: float) -> list[Output]:
+        now = self._mono()
+        if now - member.strike_window_start > FLOOD_WINDOW_SECONDS:
+            member.strike_window_start, member.strikes = now, 0
+        member.strikes += 1
+        if member.strikes > FLOOD_STRIKES:
+            reason = "flooding: too many messages too fast"
+            return [*self.leave(member.peer, reason), Disconnect(member.peer, reason)]
+        text = f"too many messages; wait {wait:.2f} s"
+        return [Send(member.peer, ev.Error(code="rate_limited", text=text, ref=ref, retry_after=wait))]
+
+    def _rename(self, member: _Member, raw: str) -> list[Output]:
+        try:
+            nick = normalize_nick(raw)
+        except InvalidNickname as exc:
+            return [Send(member.peer, ev.Error(code="nick_invalid", text=f"invalid nickname: {exc}"))]
+        holder = self._by_nick.get(nick_key(nick))
+        if holder is not None and holder is not member:
+            return [
+                Send(member.peer, ev.Error(code="nick_taken", text=f"the nickname {nick} is already taken"))
+            ]
+        if nick == member.nick:
+            return []
+        old = member.nick
+        del self._by_nick[nick_key(old)]
+        member.nick = nick
+        self._by_nick[nick_key(nick)] = member
+        return [Broadcast(ev.Renamed(old=old, new=nick, time=self._wall()))]
+
+    def _typing(self, member: _Member, active: bool, to: str | None) -> list[Output]:
+        if active and member.bucket.take(self._mono()):
+            return []  # typing notices are best effort: over the limit they are just skipped
+        if to is None:
+            return [Broadcast(ev.TypingNotice(nick=member.nick, active=active), exclude=member.peer)]
+        recipient = self._by_nick.get(nick_key(to))
+        if recipient is None or recipient is member:
+            return []
+        return [Send(recipient.peer, ev.TypingNotice(nick=member.nick, active=active, to=recipient.nick))]

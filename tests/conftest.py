@@ -1,0 +1,56 @@
+"""Fixtures for the whole suite.
+
+Every test fails if an ERROR was logged during it (Porcupine's rule): a swallowed
+exception in a thread or a Tk callback must not pass unnoticed. Tests that expect an
+error log can opt out with ``@pytest.mark.allow_error_logs``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import pytest
+
+os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
+
+
+class _ErrorCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_error_logs: the test expects ERROR log records")
+
+
+@pytest.fixture(autouse=True)
+def fail_on_error_logs(request: pytest.FixtureRequest):
+    collector = _ErrorCollector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    previous_hook = threading.excepthook
+    thread_errors: list[str] = []
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        thread_errors.append(
+            f"{args.thread.name if args.thread else '?'}: {args.exc_type.__name__}: {args.exc_value}"
+        )
+        previous_hook(args)
+
+    threading.excepthook = hook
+    try:
+        yield collector
+    finally:
+        threading.excepthook = previous_hook
+        root.removeHandler(collector)
+    if request.node.get_closest_marker("allow_error_logs"):
+        return
+    problems = [f"{r.name}: {r.getMessage()}" for r in collector.records] + thread_errors
+    if problems:
+        pytest.fail("errors were logged during the test:\n" + "\n".join(problems))
