@@ -180,6 +180,8 @@ HOST_SCHEMA: dict[type, tuple[_Field, ...]] = {
         _Field("history", _list_of(_message, MAX_HISTORY_IN_WELCOME), required=False),
         _Field("time", _number, required=False),
         _Field("heartbeat", _number, required=False),
+        _Field("rate", _number, required=False),
+        _Field("burst", _integer, required=False),
     ),
     ev.Refuse: (_Field("code", _code), _Field("text", _short)),
     ev.ChatMessage: _MESSAGE_FIELDS,

@@ -114,6 +114,8 @@ class Welcome(Event):
     history: tuple[ChatMessage, ...] = ()
     time: float = 0.0
     heartbeat: float = 10.0
+    rate: float | None = None  # the per-member rate limit (messages a second), if any
+    burst: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -228,6 +228,8 @@ class Room:
             history=tuple(replay),
             time=now,
             heartbeat=self.config.heartbeat_interval,
+            rate=self.config.rate_per_second or None,
+            burst=self.config.rate_burst if self.config.rate_per_second else None,
         )
 
     # -- events from members ------------------------------------------------------------

@@ -1,0 +1,180 @@
+"""What the rest of the program sees of a transport: host and client interfaces and events.
+
+The TCP and UDP shells both implement `ChatHost` and `ChatClient`; the GUI, the command
+line and the tests talk to these interfaces only, so switching the transport changes
+which class is built (`net.transports`) and nothing else.
+
+Events reach the owner through the `on_event` callable given to a client or host. It is
+called from a network thread, so it must be thread-safe and quick (the GUI puts the event
+on a queue; tests append to a list). Besides the protocol events of `net.protocol.events`
+(ChatMessage, Joined, Left, Renamed, Members, TypingNotice, Error, Welcome, ...), a client
+reports the local events defined here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from net.protocol.limits import (
+    DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_PORT,
+)
+from net.room import RoomConfig
+
+EventSink = Callable[[object], None]
+
+
+class Transport(enum.Enum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
+class ClientState(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    DISCONNECTED = "disconnected"
+
+
+class FailureKind(enum.Enum):
+    """Why a client could not connect or was disconnected; the GUI words each one."""
+
+    REFUSED = "refused"  # nothing listens at that address and port
+    TIMEOUT = "timeout"  # no answer in time
+    UNREACHABLE = "unreachable"  # no route to the host / network down
+    RESOLVE = "resolve"  # the host name could not be looked up
+    VERSION = "version_mismatch"
+    NICK_TAKEN = "nick_taken"
+    NICK_INVALID = "nick_invalid"
+    ROOM_FULL = "room_full"
+    PASSWORD = "bad_password"
+    PROTOCOL = "protocol"  # the peer broke the protocol
+    HOST_LEFT = "host_left"  # the host said bye (stopped)
+    KICKED = "kicked"  # the host closed this member (e.g. flooding, replaced)
+    LOST = "lost"  # the connection dropped (reset, heartbeat timeout)
+    CLOSED = "closed"  # this side closed it
+
+
+#: Failures after which reconnecting cannot help: the client stops instead.
+FINAL_FAILURES = frozenset(
+    {
+        FailureKind.VERSION,
+        FailureKind.NICK_TAKEN,
+        FailureKind.NICK_INVALID,
+        FailureKind.ROOM_FULL,
+        FailureKind.PASSWORD,
+        FailureKind.CLOSED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """The client's connection state changed. `retry_in` counts down a reconnect."""
+
+    state: ClientState
+    reason: str = ""
+    failure: FailureKind | None = None
+    retry_in: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """The host acknowledged the message this client queued as `local_id`."""
+
+    local_id: str
+    msg_id: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailed:
+    """The message `local_id` will not be delivered (refused by the host, or given up)."""
+
+    local_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyMeasured:
+    """Round-trip time measured by the heartbeat."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class HostStopped:
+    """A host owned by this process stopped (by request or because it failed)."""
+
+    reason: str
+
+
+class HostStartError(Exception):
+    """The host could not start; the message is a sentence for the user (port in use, ...)."""
+
+
+@dataclass(slots=True)
+class HostConfig:
+    port: int = DEFAULT_PORT  # 0 picks a free port
+    bind: str = ""  # "" = every interface, IPv4 and IPv6 where the OS allows
+    room: RoomConfig = field(default_factory=RoomConfig)
+    heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+
+
+@dataclass(slots=True)
+class ClientConfig:
+    host: str
+    port: int = DEFAULT_PORT
+    nick: str = ""
+    client_id: str = ""  # stable for the life of the program; generated when empty
+    password: str | None = None
+    connect_timeout: float = 5.0
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
+    reconnect: bool = True
+    #: Reconnect delays grow from the first to the last value, then stay there.
+    backoff: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class ChatHost(Protocol):
+    """A running host. Methods are for the owner; only `start` may raise."""
+
+    @property
+    def port(self) -> int: ...
+
+    def start(self) -> None:
+        """Bind and start serving; raises HostStartError with a sentence for the user."""
+
+    def stop(self, reason: str = "host stopped") -> None:
+        """Tell every member, close every socket and join every thread within 2 s."""
+
+
+class ChatClient(Protocol):
+    """A member's connection to a host. Every method is thread-safe and never blocks long."""
+
+    @property
+    def state(self) -> ClientState: ...
+
+    @property
+    def nick(self) -> str: ...
+
+    def start(self) -> None:
+        """Begin connecting in the background; progress arrives as StateChanged events."""
+
+    def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
+        """Queue a message in the outbox and return its local id (see Delivered)."""
+
+    def rename(self, nick: str) -> None: ...
+
+    def set_typing(self, active: bool, to: str | None = None) -> None: ...
+
+    def request_members(self) -> None: ...
+
+    def close(self, reason: str = "") -> None:
+        """Say bye, stop reconnecting and join the client's threads within 2 s."""
