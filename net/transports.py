@@ -1,0 +1,29 @@
+"""Building a host or client for the chosen transport: the one place TCP and UDP differ."""
+
+from __future__ import annotations
+
+from net.api import ChatClient, ChatHost, ClientConfig, EventSink, HostConfig, Transport
+
+
+def make_host(transport: Transport | str, config: HostConfig, on_event: EventSink | None = None) -> ChatHost:
+    """A host (not started yet) serving `config` over `transport`."""
+    transport = Transport(transport)
+    if transport is Transport.TCP:
+        from net.tcp.host import TcpHost
+
+        return TcpHost(config, on_event=on_event)
+    from net.udp.host import UdpHost
+
+    return UdpHost(config, on_event=on_event)
+
+
+def make_client(transport: Transport | str, config: ClientConfig, on_event: EventSink) -> ChatClient:
+    """A client (not started yet) for `config` over `transport`."""
+    transport = Transport(transport)
+    if transport is Transport.TCP:
+        from net.tcp.client import TcpClient
+
+        return TcpClient(config, on_event=on_event)
+    from net.udp.client import UdpClient
+
+    return UdpClient(config, on_event=on_event)
