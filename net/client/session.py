@@ -1,0 +1,380 @@
+"""Everything a client does that does not depend on the transport, as pure code.
+
+`ClientSession` is fed by a transport shell (TCP or UDP) and tells it what to write:
+
+    session.link_up(now)              a link to the host was established
+    session.receive_data(data, now)   bytes arrived; returns LinkVerdict.CLOSE to hang up
+    session.tick(now)                 timers (heartbeat, retries); call by next_wakeup(now)
+    session.take_output()             bytes to write now
+    session.take_events()             events for the owner (GUI, terminal, tests)
+    session.link_down(failure, ...)   the link ended; returns the reconnect delay or None
+
+It owns the hello, the outbox (messages stay until the host acks them, and are sent again
+after a reconnect; the host drops repeats by id), duplicate suppression of delivered
+messages, client-side pacing under the host's announced rate limit, the heartbeat and
+latency measurement, and the reconnect backoff. Not thread-safe: the shell serialises calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import itertools
+import logging
+import random
+import secrets
+from collections import deque
+
+from net.api import (
+    FINAL_FAILURES,
+    ClientConfig,
+    ClientState,
+    Delivered,
+    DeliveryFailed,
+    FailureKind,
+    LatencyMeasured,
+    StateChanged,
+)
+from net.client.outbox import Outbox
+from net.protocol import events as ev
+from net.protocol.connection import (
+    NEED_DATA,
+    Connection,
+    ConnectionClosed,
+    ConnectionState,
+    RemoteProtocolError,
+    Role,
+)
+from net.protocol.limits import MAX_TEXT_CHARS, PROTOCOL_VERSION
+from net.protocol.nicknames import normalize_nick
+from net.room.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+OUTBOX_LIMIT = 2_000
+#: Messages sent but not yet acked at any moment (keeps a paste of many lines orderly).
+SEND_WINDOW = 32
+SEEN_IDS_LIMIT = 8_192
+
+_REFUSALS = {kind.value: kind for kind in FailureKind}
+
+
+class LinkVerdict(enum.Enum):
+    KEEP = "keep"
+    CLOSE = "close"
+
+
+def clean_text(text: str) -> str:
+    """Normalise line ends and drop characters the protocol refuses (other control codes)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        char
+        for char in text
+        if (ord(char) >= 0x20 or char in "\n\t") and ord(char) != 0x7F and not 0xD800 <= ord(char) <= 0xDFFF
+    )
+
+
+class _SeenIds:
+    """Bounded memory of delivered message ids, so a replayed history shows nothing twice."""
+
+    def __init__(self, limit: int) -> None:
+        self._order: deque[str] = deque()
+        self._ids: set[str] = set()
+        self._limit = limit
+
+    def add(self, message_id: str) -> bool:
+        """Remember `message_id`; False when it was already known."""
+        if message_id in self._ids:
+            return False
+        self._ids.add(message_id)
+        self._order.append(message_id)
+        if len(self._order) > self._limit:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
+class ClientSession:
+    """The transport-independent state of one member's connection to a host."""
+
+    def __init__(self, config: ClientConfig, *, rng: random.Random | None = None) -> None:
+        self.config = config
+        self.nick = normalize_nick(config.nick)
+        self.client_id = config.client_id or secrets.token_hex(8)
+        self.room = ""
+        self.members: tuple[ev.MemberInfo, ...] = ()
+        self._rng = rng or random.Random()
+        self._state = ClientState.DISCONNECTED
+        self._conn: Connection | None = None
+        self._output = bytearray()
+        self._events: list[object] = []
+        self._outbox = Outbox(OUTBOX_LIMIT)
+        self._seen = _SeenIds(SEEN_IDS_LIMIT)
+        self._local_numbers = itertools.count(1)
+        self._ping_numbers = itertools.count(1)
+        self._pings: dict[str, float] = {}
+        self._heartbeat = config.heartbeat_interval
+        self._last_received = 0.0
+        self._last_ping = 0.0
+        self._pacing: TokenBucket | None = None
+        self._typing: tuple[bool, str | None] = (False, None)
+        self._ever_connected = False
+        self._closing = False
+        self._attempt = 0
+        self._verdict: tuple[FailureKind, str] | None = None
+
+    # -- queries ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        return self._state
+
+    @property
+    def open(self) -> bool:
+        return self._conn is not None and self._conn.state is ConnectionState.OPEN
+
+    @property
+    def pending(self) -> list[str]:
+        """Local ids of messages typed but not yet acknowledged, oldest first."""
+        return self._outbox.ids()
+
+    @property
+    def finished(self) -> bool:
+        """True once the session will not connect again (closed, or a final failure)."""
+        return self._state is ClientState.DISCONNECTED and (self._closing or self._attempt < 0)
+
+    # -- owner's requests -----------------------------------------------------------------
+
+    def send_message(self, text: str, *, to: str | None = None, action: bool = False, now: float) -> str:
+        """Queue a message; returns its local id. Raises ValueError for text that can't be sent."""
+        text = clean_text(text).rstrip()
+        if not text.strip():
+            raise ValueError("the message is empty")
+        if len(text) > MAX_TEXT_CHARS:
+            raise ValueError(f"the message is longer than {MAX_TEXT_CHARS} characters")
+        if self._outbox.full:
+            raise ValueError("too many messages are waiting to be sent")
+        local_id = f"{self.client_id[:8]}-{next(self._local_numbers)}"
+        self._outbox.add(ev.Say(id=local_id, text=text, to=to, action=action))
+        self._flush_outbox(now)
+        return local_id
+
+    def rename(self, nick: str) -> None:
+        """Ask for a new nickname (ValueError when it breaks the rules)."""
+        nick = normalize_nick(nick)
+        if self.open:
+            self._send(ev.Rename(nick=nick))
+        else:
+            self.nick = nick  # used by the next hello
+
+    def set_typing(self, active: bool, to: str | None = None) -> None:
+        if self.open and (active, to) != self._typing:
+            self._typing = (active, to)
+            self._send(ev.Typing(active=active, to=to))
+
+    def request_members(self) -> None:
+        if self.open:
+            self._send(ev.Who())
+
+    def close(self, reason: str = "") -> None:
+        """Leave: say bye if connected and never reconnect."""
+        self._closing = True
+        if self.open:
+            self._send(ev.Bye(reason=reason))
+
+    # -- the shell's calls ----------------------------------------------------------------
+
+    def link_up(self, now: float) -> None:
+        """A new link to the host is up: start the handshake on it."""
+        self._conn = Connection(Role.CLIENT)
+        self._output.clear()
+        self._verdict = None
+        self._pings.clear()
+        self._last_received = self._last_ping = now
+        if self._state is not ClientState.RECONNECTING:
+            self._set_state(ClientState.CONNECTING)
+        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password))
+
+    def receive_data(self, data: bytes, now: float) -> LinkVerdict:
+        """Bytes from the host (``b""`` at end of stream)."""
+        conn = self._conn
+        if conn is None:
+            return LinkVerdict.CLOSE
+        self._last_received = now
+        try:
+            conn.receive_data(data)
+            while (event := conn.next_event()) is not NEED_DATA:
+                if self._on_event(event, now) is LinkVerdict.CLOSE:
+                    return LinkVerdict.CLOSE
+        except RemoteProtocolError as exc:
+            log.warning("host broke the protocol: %s", exc)
+            if exc.fatal:
+                self._verdict = (FailureKind.PROTOCOL, f"the host sent something invalid ({exc.code})")
+                return LinkVerdict.CLOSE
+        return LinkVerdict.KEEP
+
+    def tick(self, now: float) -> LinkVerdict:
+        """Heartbeat and retries; returns CLOSE when the host has gone silent for too long."""
+        if self._conn is None:
+            return LinkVerdict.KEEP
+        silent = now - self._last_received
+        if silent > self.config.heartbeat_timeout:
+            self._verdict = (FailureKind.LOST, f"no answer from the host for {silent:.0f} s")
+            return LinkVerdict.CLOSE
+        if self.open and now - self._last_ping >= self._heartbeat:
+            token = str(next(self._ping_numbers))
+            self._pings = {token: now}  # only the newest ping is timed
+            self._last_ping = now
+            self._send(ev.Ping(token=token))
+        self._flush_outbox(now)
+        return LinkVerdict.KEEP
+
+    def next_wakeup(self, now: float) -> float:
+        """Seconds until `tick` has something to do."""
+        deadlines = [self._last_received + self.config.heartbeat_timeout]
+        if self.open:
+            deadlines.append(self._last_ping + self._heartbeat)
+            retry = self._outbox.next_retry()
+            if retry is not None:
+                deadlines.append(retry)
+        return max(0.0, min(deadlines) - now)
+
+    def take_output(self) -> bytes:
+        data = bytes(self._output)
+        self._output.clear()
+        return data
+
+    def take_events(self) -> list[object]:
+        events, self._events = self._events, []
+        return events
+
+    def link_down(self, failure: FailureKind, reason: str) -> float | None:
+        """The link ended. Returns the delay before the next attempt, or None to stop.
+
+        A reason the session itself found (a refusal, the host's bye, a heartbeat timeout)
+        takes precedence over the shell's (a reset, end of stream).
+        """
+        if self._verdict is not None:
+            failure, reason = self._verdict
+        self._conn = None
+        self._outbox.link_lost()
+        self._typing = (False, None)
+        if self._closing:
+            failure, reason = FailureKind.CLOSED, reason or "left the chat"
+        final = (
+            self._closing
+            or failure in FINAL_FAILURES
+            or not self.config.reconnect
+            or not self._ever_connected
+        )
+        if final:
+            self._attempt = -1
+            self._set_state(ClientState.DISCONNECTED, reason, failure)
+            for local_id in self._outbox.ids():
+                self._outbox.pop(local_id)
+                self._events.append(DeliveryFailed(local_id, "not connected"))
+            return None
+        backoff = self.config.backoff
+        delay = backoff[min(self._attempt, len(backoff) - 1)] * self._rng.uniform(0.8, 1.2)
+        self._attempt += 1
+        self._set_state(ClientState.RECONNECTING, reason, failure, retry_in=delay)
+        return delay
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _send(self, event: ev.Event) -> None:
+        assert self._conn is not None
+        self._output += self._conn.send(event)
+
+    def _set_state(
+        self,
+        state: ClientState,
+        reason: str = "",
+        failure: FailureKind | None = None,
+        retry_in: float | None = None,
+    ) -> None:
+        self._state = state
+        self._events.append(StateChanged(state, reason, failure, retry_in))
+
+    def _flush_outbox(self, now: float) -> None:
+        if not self.open:
+            return
+        for entry in self._outbox.due(now, SEND_WINDOW):
+            wait = self._pacing.take(now) if self._pacing else 0.0
+            if wait:
+                entry.not_before = now + wait
+                return
+            entry.in_flight = True
+            entry.not_before = 0.0
+            self._send(entry.say)
+
+    def _on_event(self, event: ev.Event, now: float) -> LinkVerdict:
+        match event:
+            case ev.Welcome():
+                self._welcomed(event, now)
+            case ev.Refuse(code=code, text=text):
+                self._verdict = (_REFUSALS.get(code, FailureKind.PROTOCOL), text)
+                return LinkVerdict.CLOSE
+            case ev.Ack(id=local_id, msg_id=msg_id, time=when):
+                if self._outbox.pop(local_id) is not None:
+                    self._seen.add(msg_id)
+                    self._events.append(Delivered(local_id, msg_id, when))
+                    self._flush_outbox(now)
+            case ev.Error(ref=ref) if ref is not None and ref in self._outbox:
+                self._refused_message(event, now)
+            case ev.ChatMessage(id=message_id):
+                if self._seen.add(message_id):
+                    self._events.append(event)
+            case ev.Renamed(old=old, new=new):
+                if old == self.nick:
+                    self.nick = new
+                self._events.append(event)
+            case ev.Ping():
+                self._send(event.reply())
+            case ev.Pong(token=token):
+                sent = self._pings.pop(token, None)
+                if sent is not None:
+                    self._events.append(LatencyMeasured(now - sent))
+            case ev.Bye(reason=reason):
+                self._verdict = (FailureKind.HOST_LEFT, reason or "the host closed the chat")
+                return LinkVerdict.CLOSE
+            case ConnectionClosed():
+                if self._verdict is None:
+                    self._verdict = (FailureKind.LOST, "the host closed the connection")
+                return LinkVerdict.CLOSE
+            case ev.Members(members=members):
+                self.members = members
+                self._events.append(event)
+            case _:
+                self._events.append(event)
+        return LinkVerdict.KEEP
+
+    def _welcomed(self, welcome: ev.Welcome, now: float) -> None:
+        self.nick = welcome.nick
+        self.room = welcome.room
+        self.members = welcome.members
+        self._ever_connected = True
+        self._attempt = 0
+        if welcome.heartbeat > 0:
+            self._heartbeat = min(self.config.heartbeat_interval, welcome.heartbeat)
+        if welcome.rate:
+            # Stay a little under the host's limit so that our own messages are never refused.
+            self._pacing = TokenBucket(welcome.rate * 0.9, max(1, (welcome.burst or 1) - 2), now)
+        else:
+            self._pacing = None
+        fresh = tuple(message for message in welcome.history if self._seen.add(message.id))
+        self._events.append(dataclasses.replace(welcome, history=fresh))
+        self._set_state(ClientState.CONNECTED)
+        self._flush_outbox(now)
+
+    def _refused_message(self, error: ev.Error, now: float) -> None:
+        assert error.ref is not None
+        entry = self._outbox.get(error.ref)
+        if entry is None:
+            return
+        if error.code == "rate_limited":
+            entry.in_flight = False
+            entry.not_before = now + (error.retry_after or 1.0)
+            return
+        self._outbox.pop(error.ref)
+        self._events.append(DeliveryFailed(error.ref, error.text))
+        self._flush_outbox(now)
