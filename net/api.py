@@ -164,6 +164,10 @@ class ChatClient(Protocol):
     @property
     def nick(self) -> str: ...
 
+    @property
+    def pending(self) -> list[str]:
+        """Local ids of messages typed but not yet acknowledged by the host."""
+
     def start(self) -> None:
         """Begin connecting in the background; progress arrives as StateChanged events."""
 

@@ -37,6 +37,7 @@ from net.api import (
 )
 from net.client.outbox import Outbox
 from net.protocol import events as ev
+from net.protocol.codec import has_bad_chars
 from net.protocol.connection import (
     NEED_DATA,
     Connection,
@@ -67,11 +68,7 @@ class LinkVerdict(enum.Enum):
 def clean_text(text: str) -> str:
     """Normalise line ends and drop characters the protocol refuses (other control codes)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(
-        char
-        for char in text
-        if (ord(char) >= 0x20 or char in "\n\t") and ord(char) != 0x7F and not 0xD800 <= ord(char) <= 0xDFFF
-    )
+    return "".join(char for char in text if char in "\n\t" or not has_bad_chars(char))
 
 
 class _SeenIds:
