@@ -47,14 +47,19 @@ class DecodeError(ValueError):
 _NICK_FIELD_CHARS = 4 * 24
 
 
-def _has_bad_chars(value: str, allow_newlines: bool) -> bool:
+def has_bad_chars(value: str, allow_newlines: bool = False) -> bool:
+    """True when `value` holds a control character (C0, DEL, C1) or a lone surrogate.
+
+    C1 controls count too: U+009B is a terminal's escape-sequence introducer, and plain-text
+    peers print what they receive. Only newline and tab pass, and only in message texts.
+    """
     for char in value:
         code = ord(char)
         if code < 0x20:
             if allow_newlines and char in "\n\t":
                 continue
             return True
-        if code == 0x7F or 0xD800 <= code <= 0xDFFF:
+        if 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
             return True
     return False
 
@@ -67,7 +72,7 @@ def _string(max_chars: int, *, allow_empty: bool = False, allow_newlines: bool =
             raise DecodeError("bad_field", "must not be empty")
         if len(value) > max_chars:
             raise DecodeError("too_long", f"longer than {max_chars} characters")
-        if _has_bad_chars(value, allow_newlines):
+        if has_bad_chars(value, allow_newlines):
             raise DecodeError("bad_field", "contains control characters or invalid code points")
         return value
 
@@ -87,8 +92,13 @@ def _integer(value: Any) -> int:
 
 
 def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # Integers are range-checked before float(): JSON allows 10**400, which float() refuses.
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise DecodeError("bad_field", "expected a number")
+    if isinstance(value, int) and not -(2**53) <= value <= 2**53:
+        raise DecodeError("bad_field", "number out of range")
+    if not math.isfinite(value):
+        raise DecodeError("bad_field", "expected a finite number")
     return float(value)
 
 
@@ -284,14 +294,17 @@ def _plain(value: Any) -> Any:
 
 
 def event_to_object(event: Any, *, include_type: bool = True) -> dict:
-    """The JSON object for an event; None fields and false flags are left out."""
+    """The JSON object for an event; None, and optional false flags and empty lists, are left out.
+
+    Required fields are always written, even when false or empty (``"active":false``).
+    """
     fields = _ALL_FIELDS.get(type(event), _MEMBER_FIELDS if isinstance(event, ev.MemberInfo) else None)
     if fields is None:
         raise TypeError(f"{type(event).__name__} is not a protocol event")
     obj: dict[str, Any] = {"type": event.TYPE} if include_type else {}
     for spec in fields:
         value = getattr(event, spec.attr)
-        if value is None or value is False or value == ():
+        if value is None or (not spec.required and (value is False or value == ())):
             continue
         obj[spec.wire_key] = _plain(value)
     return obj

@@ -118,6 +118,7 @@ class Connection:
         self._frames: deque[bytes] = deque()
         self._eof = False
         self._hello_seen = False
+        self._deferred_error: RemoteProtocolError | None = None
         self.remote_errors = 0
 
     @property
@@ -131,7 +132,7 @@ class Connection:
 
         Raises `RemoteProtocolError` (fatal) when a frame exceeds the size cap.
         """
-        if self._state is ConnectionState.CLOSED and not self._frames:
+        if self._state is ConnectionState.CLOSED:
             return
         if not data:
             self._eof = True
@@ -144,10 +145,20 @@ class Connection:
             raise RemoteProtocolError(exc.code, exc.text, fatal=True) from None
 
     def next_event(self) -> ev.Event | NeedData:
-        """The next event from the peer, `NEED_DATA`, or `ConnectionClosed` at the end."""
+        """The next event from the peer, `NEED_DATA`, or `ConnectionClosed` at the end.
+
+        Once the connection is closed (a bye or refusal either way, or a fatal error), frames
+        still buffered are dropped: the peer said it is done, or we are.
+        """
+        if self._deferred_error is not None:
+            error, self._deferred_error = self._deferred_error, None
+            raise error
+        if self._state is ConnectionState.CLOSED:
+            self._frames.clear()
+            return ConnectionClosed()
         if self._frames:
             return self._decode(self._frames.popleft())
-        if self._eof or self._state is ConnectionState.CLOSED:
+        if self._eof:
             self._state = ConnectionState.CLOSED
             return ConnectionClosed()
         return NEED_DATA
@@ -156,7 +167,13 @@ class Connection:
         """Every event buffered now (stops before an error, which is raised on the next call)."""
         out: list[ev.Event] = []
         while True:
-            event = self.next_event()
+            try:
+                event = self.next_event()
+            except RemoteProtocolError as exc:
+                if not out:
+                    raise
+                self._deferred_error = exc  # hand out the good events first
+                return out
             if event is NEED_DATA:
                 return out
             out.append(event)
@@ -183,9 +200,13 @@ class Connection:
     # -- sending ------------------------------------------------------------------------
 
     def send(self, event: ev.Event) -> bytes:
-        """The bytes that put `event` on the wire; advances the state."""
+        """The bytes that put `event` on the wire; advances the state.
+
+        Encodes first, so an event too large for a frame leaves the state unchanged.
+        """
+        data = encode_event(event)
         self._advance(self.role, event, remote=False)
-        return encode_event(event)
+        return data
 
     def send_error(self, error: RemoteProtocolError | ev.Error) -> bytes:
         """An error frame, allowed in any state but closed (a refusal may follow it)."""

@@ -47,6 +47,9 @@ class LineFramer:
         return frames
 
     def _check_pending(self) -> None:
-        if len(self._buffer) > self._max_frame_bytes:
+        pending = len(self._buffer)
+        if pending == self._max_frame_bytes + 1 and self._buffer.endswith(b"\r"):
+            return  # a frame of exactly the cap whose CRLF was split between reads
+        if pending > self._max_frame_bytes:
             self._buffer.clear()
             raise DecodeError("frame_too_large", f"frame exceeds {self._max_frame_bytes} bytes")

@@ -12,11 +12,12 @@ not care which dialect a peer speaks.
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from collections import deque
 
 from net.protocol import events as ev
-from net.protocol.codec import DecodeError
+from net.protocol.codec import DecodeError, has_bad_chars
 from net.protocol.connection import (
     NEED_DATA,
     ConnectionClosed,
@@ -26,8 +27,6 @@ from net.protocol.connection import (
 )
 from net.protocol.framing import LineFramer
 from net.protocol.limits import MAX_FRAME_BYTES, MAX_TEXT_CHARS, PROTOCOL_VERSION
-
-_client_numbers = itertools.count(1)
 
 TEXT_HELP = (
     "Commands: /me ACTION, /msg NICK TEXT, /nick NEWNICK, /who, /quit. Anything else is sent to the room."
@@ -84,7 +83,8 @@ class TextConnection:
         self._eof = False
         self._named = False
         self._message_numbers = itertools.count(1)
-        self.client_id = f"text-{next(_client_numbers)}"
+        # Unguessable: a hello naming another member's client id replaces that member.
+        self.client_id = f"text-{secrets.token_hex(8)}"
         self.remote_errors = 0
 
     @property
@@ -121,13 +121,16 @@ class TextConnection:
 
     def _parse(self, line: bytes) -> ev.Event | None:
         try:
-            text = line.decode("utf-8").strip()
+            # Tabs become spaces: reasons and nicknames may not hold them on the wire.
+            text = line.decode("utf-8").replace("\t", " ").strip()
         except UnicodeDecodeError:
             self.remote_errors += 1
             raise RemoteProtocolError("bad_utf8", "please send UTF-8 text", fatal=False) from None
         if not text:
             return None
-        if any(ord(char) < 0x20 and char != "\t" for char in text):
+        if has_bad_chars(text):
+            # The same rule as the codec's: protocol clients would refuse what we relay.
+            self.remote_errors += 1
             raise RemoteProtocolError("bad_field", "control characters are not allowed", fatal=False)
         if not self._named:
             self._named = True

@@ -23,6 +23,8 @@ from net.protocol.limits import (
     DEFAULT_RATE_PER_SECOND,
     FLOOD_STRIKES,
     FLOOD_WINDOW_SECONDS,
+    MAX_FRAME_BYTES,
+    MAX_HISTORY_IN_WELCOME,
     MAX_ROOM_NAME_CHARS,
     PROTOCOL_VERSION,
     WELCOME_HISTORY_BUDGET,
@@ -91,6 +93,15 @@ class _Member:
 def _size_bound(message: ev.ChatMessage) -> int:
     """An upper bound of the encoded size (4 bytes a character, JSON envelope included)."""
     return 4 * (len(message.text) + len(message.sender) + len(message.to or "")) + 160
+
+
+#: Upper bound of a welcome's encoded size without its members and history (the envelope,
+#: nickname and room name at 4 bytes a character, numbers).
+_WELCOME_ENVELOPE_BOUND = 2048
+
+
+def _member_size_bound(member: ev.MemberInfo) -> int:
+    return 4 * len(member.nick) + 80
 
 
 class Room:
@@ -173,7 +184,9 @@ class Room:
             outputs.append(Disconnect(ghost.peer, "replaced by a new connection"))
             outputs.extend(self._remove(ghost, announce=False))
             if ghost.nick != nick:
-                outputs.append(Broadcast(ev.Renamed(old=ghost.nick, new=nick, time=self._wall())))
+                # Not to the new connection itself: its welcome (sent next) must come first.
+                renamed = ev.Renamed(old=ghost.nick, new=nick, time=self._wall())
+                outputs.append(Broadcast(renamed, exclude=peer))
         elif len(self._by_peer) >= self.config.max_members:
             return self._refuse(peer, "room_full", f"the room is full ({self.config.max_members} members)")
 
@@ -213,10 +226,13 @@ class Room:
 
     def _welcome(self, member: _Member, now: float) -> ev.Welcome:
         replay: list[ev.ChatMessage] = []
-        budget = WELCOME_HISTORY_BUDGET
+        members = self.members()
+        # A long member list leaves less room: the welcome must always fit in one frame.
+        room_left = MAX_FRAME_BYTES - _WELCOME_ENVELOPE_BOUND - sum(map(_member_size_bound, members))
+        budget = min(WELCOME_HISTORY_BUDGET, room_left)
         for message in reversed(self._history):
             budget -= _size_bound(message)
-            if budget < 0:
+            if budget < 0 or len(replay) >= MAX_HISTORY_IN_WELCOME:
                 break
             replay.append(message)
         replay.reverse()
@@ -224,7 +240,7 @@ class Room:
             version=PROTOCOL_VERSION,
             nick=member.nick,
             room=self.config.name,
-            members=self.members(),
+            members=members,
             history=tuple(replay),
             time=now,
             heartbeat=self.config.heartbeat_interval,
