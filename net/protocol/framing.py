@@ -28,10 +28,12 @@ class LineFramer:
         """Add `data`; return the frames it completed (blank lines and a trailing CR dropped)."""
         buffer = self._buffer
         buffer += data
-        end = buffer.rfind(b"\n")
-        if end < 0:
+        # Only the new bytes can hold a newline (the buffer never keeps one), so a frame
+        # trickling in a byte at a time costs linear, not quadratic, time.
+        if b"\n" not in data:
             self._check_pending()
             return []
+        end = buffer.rfind(b"\n")
         lines = bytes(buffer[:end]).split(b"\n")
         del buffer[: end + 1]
         self._check_pending()

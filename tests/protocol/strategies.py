@@ -97,6 +97,9 @@ host_events = st.one_of(
 
 
 def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
-    """`data` cut at the given offsets (taken modulo its length; duplicates ignored)."""
+    """`data` cut at the given offsets (taken modulo its length), without empty pieces.
+
+    Empty pieces are left out because ``b""`` means end of stream to a connection.
+    """
     points = sorted({cut % (len(data) + 1) for cut in cuts})
-    return [data[a:b] for a, b in itertools.pairwise([0, *points, len(data)])]
+    return [data[a:b] for a, b in itertools.pairwise([0, *points, len(data)]) if b > a]
