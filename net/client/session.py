@@ -252,6 +252,7 @@ class ClientSession:
         """
         if self._verdict is not None:
             failure, reason = self._verdict
+            self._verdict = None
         self._conn = None
         self._outbox.link_lost()
         self._typing = (False, None)

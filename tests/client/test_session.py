@@ -205,3 +205,13 @@ def test_text_is_cleaned_and_invalid_text_refused() -> None:
         session.send_message("  \n ", now=0.0)
     with pytest.raises(ValueError):
         session.send_message("x" * 20_000, now=0.0)
+
+
+def test_a_later_connect_failure_is_not_masked_by_the_hosts_earlier_bye() -> None:
+    host, alice = PureHost(), make_session("alice")
+    connect(host, 1, alice)
+    alice.receive_data(b'{"type":"bye","reason":"host stopped"}\n', 1.0)
+    alice.link_down(FailureKind.LOST, "eof")
+    alice.link_down(FailureKind.REFUSED, "nobody accepted the connection")
+    last = [e for e in alice.take_events() if isinstance(e, StateChanged)][-1]
+    assert (last.failure, last.reason) == (FailureKind.REFUSED, "nobody accepted the connection")
