@@ -16,7 +16,7 @@ import sys
 from net import __version__
 
 #: Modules that register a subcommand (see net/cli/__init__.py).
-COMMAND_MODULES: tuple[str, ...] = ("net.cli.join",)
+COMMAND_MODULES: tuple[str, ...] = ("net.cli.host", "net.cli.join", "net.cli.discover", "net.cli.doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,213 @@
+"""`main.py host`: run a chat host with no window, logging to standard output.
+
+Stops cleanly on Ctrl+C and SIGTERM (exit status 0). When it cannot start (port in use,
+permission denied, ...) it prints one line saying why and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+
+from net.api import HostConfig, HostStartError, HostStopped, Transport
+from net.protocol.limits import (
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_HISTORY_SIZE,
+    DEFAULT_PORT,
+    DEFAULT_RATE_PER_SECOND,
+    MAX_ROOM_NAME_CHARS,
+)
+from net.room import RoomConfig
+from net.transports import make_host
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the host stopped by itself (an internal failure)
+EXIT_CANNOT_START = 2
+
+#: How often the waiting main thread wakes (Windows delivers Ctrl+C only between waits).
+_WAIT_SLICE_SECONDS = 0.5
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "host",
+        help="run a chat host with no window",
+        description=(
+            "Run a LanChat host with no window. Others join with the app, with "
+            "`main.py join HOST`, or by typing into `nc HOST PORT`. Logs go to standard output; "
+            "Ctrl+C or SIGTERM stops the host and tells every member."
+        ),
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        metavar="P",
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 lets the system pick a free one)",
+    )
+    parser.add_argument(
+        "--bind",
+        default="",
+        metavar="ADDR",
+        help="address to listen on (default: every interface, IPv4 and IPv6)",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=[transport.value for transport in Transport],
+        default=Transport.TCP.value,
+        help="tcp (default) or udp",
+    )
+    parser.add_argument(
+        "--name",
+        default=RoomConfig().name,
+        metavar="ROOM",
+        help=f"the room's name shown to members (at most {MAX_ROOM_NAME_CHARS} characters)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_non_negative(float),
+        default=DEFAULT_RATE_PER_SECOND,
+        metavar="N",
+        help=f"messages a second per member (default {DEFAULT_RATE_PER_SECOND:g}; 0 switches the limit off)",
+    )
+    parser.add_argument(
+        "--heartbeat-timeout",
+        type=_positive_float,
+        default=DEFAULT_HEARTBEAT_TIMEOUT,
+        metavar="S",
+        help=f"drop a member silent for this many seconds (default {DEFAULT_HEARTBEAT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--history",
+        type=_non_negative(int),
+        default=DEFAULT_HISTORY_SIZE,
+        metavar="N",
+        help=f"recent messages replayed to someone joining (default {DEFAULT_HISTORY_SIZE})",
+    )
+    parser.set_defaults(func=run)
+
+
+# -- argument types -------------------------------------------------------------------------
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is a number from 0 to 65535")
+    return port
+
+
+def _non_negative(kind: type):
+    def convert(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if not number >= 0:  # also refuses NaN
+            raise argparse.ArgumentTypeError("must be 0 or more")
+        return number
+
+    return convert
+
+
+def _positive_float(value: str) -> float:
+    number = _non_negative(float)(value)
+    if number == 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return number
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def choose_port(args: argparse.Namespace) -> int:
+    """The port to listen on. (Discovery will pick the next free one when none was given.)"""
+    return DEFAULT_PORT if args.port is None else args.port
+
+
+def build_config(args: argparse.Namespace) -> HostConfig:
+    room = RoomConfig(
+        name=args.name[:MAX_ROOM_NAME_CHARS],
+        history_size=args.history,
+        rate_per_second=args.rate_limit,
+    )
+    return HostConfig(
+        port=choose_port(args),
+        bind=args.bind,
+        room=room,
+        heartbeat_timeout=args.heartbeat_timeout,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    _log_to_stdout()
+    stopped = threading.Event()
+    failures: list[str] = []
+    signalled: list[int] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, HostStopped):
+            failures.append(event.reason)
+            stopped.set()
+
+    try:
+        host = make_host(args.transport, build_config(args), on_event=on_event)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("net."):
+            raise
+        _fail(f"the {args.transport.upper()} transport is not available yet ({exc.name} is missing).")
+        return EXIT_CANNOT_START
+    try:
+        host.start()
+    except HostStartError as exc:
+        _fail(str(exc))
+        return EXIT_CANNOT_START
+    log.info("Press Ctrl+C to stop the host.")
+    with _stop_on_signals(stopped, signalled):
+        while not stopped.wait(_WAIT_SLICE_SECONDS):
+            pass
+    host.stop("the host was shut down")
+    if signalled:
+        return EXIT_OK
+    _fail(f"the host stopped: {failures[0] if failures else 'unknown reason'}")
+    return EXIT_FAILED
+
+
+def _fail(sentence: str) -> None:
+    print(f"lanchat host: {sentence}", file=sys.stderr, flush=True)
+
+
+def _log_to_stdout() -> None:
+    """Send the log to standard output: a window-less host's log is its output."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
+            handler.setStream(sys.stdout)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stopped: threading.Event, signalled: list[int]) -> Iterator[None]:
+    """Turn Ctrl+C and SIGTERM into setting `stopped`, restoring the old handlers after."""
+
+    def handle(signum: int, _frame: object) -> None:
+        signalled.append(signum)
+        stopped.set()
+
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGBREAK"):  # Ctrl+Break in a Windows console
+        wanted.append(signal.SIGBREAK)
+    previous = {signum: signal.signal(signum, handle) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

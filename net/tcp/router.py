@@ -1,0 +1,333 @@
+"""The router thread: the one owner of the room and the only writer to client sockets.
+
+Each round it takes everything the readers handed over, runs it through the `Room`,
+encodes every output event once (once per dialect: JSON frames and plain-text lines), and
+appends the bytes to each receiver's outbound buffer. Then it writes each buffer with one
+non-blocking `send`. Whatever a socket refuses stays queued and is retried when `select`
+says the socket can take more; a receiver whose own socket leaves more than
+`outbound_limit` bytes queued is dropped as too slow, so a client that stops reading never
+delays the others. The router never blocks on a client.
+
+Timers live here too: the handshake deadline, the heartbeat timeout of protocol clients,
+and the grace period a closing connection gets to take its last bytes and bye.
+"""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import socket
+import time
+
+from net.protocol import LocalProtocolError, RemoteProtocolError
+from net.protocol import events as ev
+from net.protocol.codec import encode_event
+from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
+from net.protocol.textmode import render_event
+from net.room import Broadcast, Disconnect, Output, Room, Send
+from net.tcp.inbox import Inbox
+from net.tcp.peer import Entry, Peer, PeerOpened, ReaderDone, Received
+from net.tcp.tuning import HostTuning
+
+log = logging.getLogger(__name__)
+
+
+class StopRequest:
+    """Work item: say bye to everyone, close every connection and end the router."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class Router:
+    """Runs in its own thread (`run`); everything else talks to it through the inbox."""
+
+    def __init__(
+        self,
+        room: Room,
+        inbox: Inbox,
+        tuning: HostTuning,
+        *,
+        heartbeat_timeout: float,
+        handshake_timeout: float,
+    ) -> None:
+        self.room = room
+        self.member_count = 0  # read by other threads; an int assignment is atomic
+        self._inbox = inbox
+        self._tuning = tuning
+        self._heartbeat_timeout = heartbeat_timeout
+        self._handshake_timeout = handshake_timeout
+        self._tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
+        self._next_check = 0.0
+        self._peers: set[Peer] = set()
+        self._dirty: set[Peer] = set()
+        self._round_bytes = 0
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(inbox.wake_reader, selectors.EVENT_READ, None)
+        self._stop_reason: str | None = None
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Serve until a StopRequest; returns the reason the router stopped."""
+        reason = "host stopped"
+        try:
+            while self._stop_reason is None:
+                timeout = max(0.0, self._next_check - time.monotonic())
+                if not self._inbox.prepare_to_sleep():
+                    timeout = 0.0
+                for key, _ in self._selector.select(timeout):
+                    if key.data is not None:
+                        self._flush(key.data)
+                items = self._inbox.take_all()
+                for item in items:
+                    self._dispatch(item)
+                now = time.monotonic()
+                if now >= self._next_check:
+                    self._check_timers(now)
+                    self._next_check = now + self._tick
+                self._flush_dirty()
+                self.member_count = len(self.room)
+            reason = self._stop_reason
+        except Exception as exc:
+            log.exception("the host's router failed")
+            reason = f"host failed: {exc}"
+        finally:
+            self._close_everything(reason)
+        return reason
+
+    def _dispatch(self, item: object) -> None:
+        if isinstance(item, Received):
+            try:
+                if not item.peer.closing:
+                    self._on_entries(item.peer, item.entries)
+            finally:
+                self._inbox.release(item.peer, item.size)
+        elif isinstance(item, PeerOpened):
+            self._peers.add(item.peer)
+        elif isinstance(item, ReaderDone):
+            self._on_reader_done(item.peer, item.reason)
+        elif isinstance(item, StopRequest):
+            self._stop_reason = item.reason
+
+    # -- input from peers -----------------------------------------------------------------
+
+    def _on_entries(self, peer: Peer, entries: list[Entry]) -> None:
+        for entry in entries:
+            if peer.closing:
+                return
+            try:
+                if isinstance(entry, RemoteProtocolError):
+                    self._on_bad_input(peer, entry)
+                elif isinstance(entry, ConnectionClosed):
+                    self._begin_close(peer, "connection closed", bye=False, flush=True)
+                else:
+                    self._on_event(peer, entry)
+            except Exception:
+                # A bug must cost this one connection, never the host.
+                log.exception("internal error while serving %s", peer.address)
+                self._begin_close(peer, "internal error", bye=True, flush=True)
+            if self._round_bytes > self._tuning.round_bytes:
+                self._flush_dirty()
+
+    def _on_event(self, peer: Peer, event: ev.Event) -> None:
+        if isinstance(event, ev.Hello):
+            self._apply(self.room.join(peer, event))
+        elif peer in self.room:
+            self._apply(self.room.handle(peer, event))
+        elif isinstance(event, ev.Ping):
+            self._send(peer, event.reply())
+        elif isinstance(event, ev.Bye):
+            self._begin_close(peer, event.reason or "left", bye=False, flush=True)
+        elif not isinstance(event, ev.Pong):
+            self._apply(self.room.handle(peer, event))  # answers "say hello first"
+
+    def _on_bad_input(self, peer: Peer, error: RemoteProtocolError) -> None:
+        peer.errors += 1
+        log.warning("bad input from %s: %s", peer.address, error)
+        self._queue(peer, peer.encode_error(error))
+        if error.fatal:
+            self._begin_close(peer, f"protocol error: {error.text}", bye=False, flush=True)
+        elif peer.errors > MAX_REMOTE_ERRORS:
+            self._begin_close(peer, "too many protocol errors", bye=True, flush=True)
+
+    def _on_reader_done(self, peer: Peer, reason: str) -> None:
+        peer.reader_done = True
+        if not peer.closing:
+            self._begin_close(peer, reason, bye=False, flush=False)
+        elif not peer.write_closed and peer.write_shut:
+            self._finish(peer)  # the peer closed its end after our bye: nothing left to wait for
+        if peer.write_closed:
+            self._peers.discard(peer)
+
+    # -- output ---------------------------------------------------------------------------
+
+    def _apply(self, outputs: list[Output]) -> None:
+        for output in outputs:
+            if isinstance(output, Send):
+                self._send(output.to, output.event)
+            elif isinstance(output, Broadcast):
+                self._broadcast(output.event, output.exclude)
+            elif isinstance(output, Disconnect):
+                self._begin_close(output.peer, output.reason, bye=True, flush=True)
+
+    def _send(self, peer: Peer, event: ev.Event) -> None:
+        if peer.closing:
+            return
+        try:
+            data = peer.encode(event)
+        except LocalProtocolError as exc:
+            log.debug("not sending %s to %s: %s", event.TYPE, peer.address, exc)
+            return
+        if isinstance(event, ev.Welcome):
+            log.info("%s joined from %s", event.nick, peer.address)
+        self._queue(peer, data)
+
+    def _broadcast(self, event: ev.Event, exclude: object) -> None:
+        if isinstance(event, ev.Left):
+            log.info("%s left (%s)", event.nick, event.reason or "no reason given")
+        frame = encode_event(event)
+        text: bytes | None = None
+        for peer in self.room.peers():
+            if peer is exclude or peer.closing:
+                continue
+            if peer.is_text:
+                if text is None:
+                    rendered = render_event(event)
+                    text = b"" if rendered is None else (rendered + "\n").encode("utf-8")
+                peer.outbound += text
+            else:
+                peer.outbound += frame
+            self._dirty.add(peer)
+        self._round_bytes += len(frame)
+
+    def _queue(self, peer: Peer, data: bytes) -> None:
+        if data and not peer.write_closed:
+            peer.outbound += data
+            self._dirty.add(peer)
+            self._round_bytes += len(data)
+
+    def _flush_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        self._round_bytes = 0
+        for peer in dirty:
+            self._flush(peer)
+
+    def _flush(self, peer: Peer) -> None:
+        """Write what `peer` can take now; drop it if its own socket refuses too much."""
+        if peer.write_closed:
+            return
+        if peer.outbound:
+            try:
+                sent = peer.write_sock.send(peer.outbound)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                if peer.closing:
+                    self._finish(peer)
+                else:
+                    reason = f"connection lost ({exc.strerror or type(exc).__name__})"
+                    self._begin_close(peer, reason, flush=False)
+                return
+            del peer.outbound[:sent]
+        if peer.outbound:
+            if len(peer.outbound) > self._tuning.outbound_limit and not peer.closing:
+                log.warning("%s is not reading its messages; dropping it", peer.address)
+                self._begin_close(peer, "too slow: stopped reading its messages", flush=False)
+            elif not peer.watching_writes:
+                self._selector.register(peer.write_sock, selectors.EVENT_WRITE, peer)
+                peer.watching_writes = True
+            return
+        self._stop_watching(peer)
+        if peer.closing and not peer.write_shut:
+            # Everything including the bye is out: send FIN and let the peer close its end.
+            peer.write_shut = True
+            _shutdown(peer.write_sock, socket.SHUT_WR)
+            if peer.reader_done:
+                self._finish(peer)
+
+    def _stop_watching(self, peer: Peer) -> None:
+        if peer.watching_writes:
+            self._selector.unregister(peer.write_sock)
+            peer.watching_writes = False
+
+    # -- closing --------------------------------------------------------------------------
+
+    def _begin_close(self, peer: Peer, reason: str, *, bye: bool = False, flush: bool = True) -> None:
+        """Take `peer` out of the room and close it, after its last bytes when `flush`."""
+        if peer.closing:
+            return
+        peer.closing = True
+        nick = self.room.nick_of(peer)
+        if nick is not None:
+            self._apply(self.room.leave(peer, reason))
+        elif not reason.startswith(("connection closed", "left")):
+            log.info("closing %s: %s", peer.address, reason)
+        if not flush:
+            self._finish(peer)
+            return
+        if bye:
+            try:
+                self._queue(peer, peer.encode(ev.Bye(reason=reason[:300])))
+            except LocalProtocolError:
+                pass  # the connection is already closed on the protocol level (after a refusal)
+        peer.close_deadline = time.monotonic() + self._tuning.close_grace
+        self._dirty.add(peer)
+
+    def _finish(self, peer: Peer) -> None:
+        """Close the router's side of `peer` now (the shutdown also wakes its reader)."""
+        if peer.write_closed:
+            return
+        self._stop_watching(peer)
+        _shutdown(peer.write_sock, socket.SHUT_RDWR)
+        peer.write_sock.close()
+        peer.write_closed = True
+        peer.outbound = bytearray()
+        self._dirty.discard(peer)
+        if peer.reader_done:
+            self._peers.discard(peer)
+
+    def _check_timers(self, now: float) -> None:
+        for peer in list(self._peers):
+            if peer.closing:
+                if not peer.write_closed and now >= peer.close_deadline:
+                    self._finish(peer)
+            elif peer not in self.room:
+                if now - peer.opened > self._handshake_timeout:
+                    self._begin_close(peer, "no hello in time (handshake timed out)", bye=True)
+            elif not peer.is_text and now - peer.last_heard > self._heartbeat_timeout:
+                self._begin_close(peer, "timed out", bye=True)
+
+    def _close_everything(self, reason: str) -> None:
+        """Bye to every connection, a short grace to deliver it, then close them all."""
+        try:
+            self._selector.unregister(self._inbox.wake_reader)
+            for peer in list(self._peers):
+                if not peer.closing:
+                    peer.closing = True
+                    try:
+                        self._queue(peer, peer.encode(ev.Bye(reason=reason[:300])))
+                    except LocalProtocolError:
+                        pass
+            deadline = time.monotonic() + self._tuning.stop_grace
+            pending = [peer for peer in self._peers if peer.outbound and not peer.write_closed]
+            while pending and time.monotonic() < deadline:
+                for peer in pending:
+                    self._flush(peer)
+                pending = [peer for peer in pending if peer.outbound and not peer.write_closed]
+                if pending:
+                    self._selector.select(min(0.05, max(0.0, deadline - time.monotonic())))
+        except Exception:
+            log.exception("error while saying bye to the members")
+        finally:
+            for peer in list(self._peers):
+                self._finish(peer)
+            self._peers.clear()
+            self._selector.close()
+
+
+def _shutdown(sock: socket.socket, how: int) -> None:
+    try:
+        sock.shutdown(how)
+    except OSError:
+        pass  # already disconnected

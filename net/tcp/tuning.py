@@ -1,0 +1,39 @@
+"""Transport knobs of the TCP host that `HostConfig` leaves out.
+
+The defaults suit a LAN chat; tests shrink them to reach a limit (a full outbound buffer,
+say) in a fraction of a second instead of after megabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from net.protocol.limits import MAX_FRAME_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class HostTuning:
+    #: Bytes a member's own socket may refuse (queued for it, unsent) before that member is
+    #: dropped as too slow. Several maximum frames fit, so one big message never trips it.
+    outbound_limit: int = 4 * MAX_FRAME_BYTES
+    #: Received bytes waiting for the router, per connection and in total. Above these the
+    #: readers stop reading, so overload becomes TCP back-pressure on the senders.
+    inbound_peer_limit: int = MAX_FRAME_BYTES
+    inbound_total_limit: int = 8 * 1024 * 1024
+    #: SO_SNDBUF for accepted connections (None = the OS default, which grows on demand).
+    socket_send_buffer: int | None = None
+    #: Seconds a closing member gets to take its last messages and bye before it is cut off.
+    close_grace: float = 1.0
+    #: Seconds `stop()` lets members take their bye before every socket is closed.
+    stop_grace: float = 0.5
+    #: Open connections (joined or still saying hello) beyond which new ones are turned away;
+    #: None = the room's member limit plus a margin for handshakes.
+    max_connections: int | None = None
+    #: Bytes asked of `recv` at a time.
+    recv_size: int = 64 * 1024
+    #: Bytes of output a round may queue per receiver before the router writes it out.
+    round_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        if self.outbound_limit < MAX_FRAME_BYTES:
+            raise ValueError("outbound_limit must hold at least one maximum-size frame")

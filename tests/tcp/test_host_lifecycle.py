@@ -1,0 +1,121 @@
+"""Starting and stopping the TCP host: bind errors, addresses, bye on stop, nothing left behind."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from net.api import HostConfig, HostStartError, HostStopped
+from net.protocol import events as ev
+from net.tcp.host import TcpHost
+from tests.helpers import wait_until
+
+
+def test_port_zero_reports_the_real_port_and_address(start_host, connect) -> None:
+    host = start_host()
+    assert host.port > 0
+    assert host.addresses == [("127.0.0.1", host.port)]
+    alice = connect(host.port, "alice")
+    assert alice.nick == "alice"
+    wait_until(lambda: host.member_count == 1, message="one member")
+
+
+def test_two_members_chat_both_ways(start_host, connect) -> None:
+    host = start_host()
+    alice, bob = connect(host.port, "alice"), connect(host.port, "bob")
+    alice.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == "bob", what="bob joined")
+    message_id = alice.say("hello bob")
+    ack = alice.wait_for(lambda e: isinstance(e, ev.Ack) and e.id == message_id, what="ack")
+    got = bob.wait_for(lambda e: isinstance(e, ev.ChatMessage), what="alice's message")
+    assert (got.sender, got.text, got.id) == ("alice", "hello bob", ack.msg_id)
+    bob.say("hi alice")
+    assert alice.wait_for(lambda e: isinstance(e, ev.ChatMessage)).text == "hi alice"
+
+
+def test_ping_is_answered_before_and_after_joining(start_host, connect) -> None:
+    host = start_host()
+    client = connect(host.port)
+    client.send(ev.Ping(token="early"))
+    client.wait_for(lambda e: e == ev.Pong(token="early"), what="pong before hello")
+    client.join("carol")
+    client.send(ev.Ping(token="late"))
+    client.wait_for(lambda e: e == ev.Pong(token="late"), what="pong after hello")
+
+
+def test_port_in_use_is_a_clear_start_error() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        host = TcpHost(HostConfig(port=port, bind="127.0.0.1"))
+        with pytest.raises(HostStartError, match=rf"Port {port} is already in use"):
+            host.start()
+        host.stop()
+
+
+def test_address_of_another_computer_is_a_clear_start_error() -> None:
+    host = TcpHost(HostConfig(port=0, bind="192.0.2.1"))  # TEST-NET-1: never local
+    with pytest.raises(HostStartError, match="does not belong to this computer"):
+        host.start()
+
+
+def test_unknown_bind_name_is_a_clear_start_error() -> None:
+    host = TcpHost(HostConfig(port=0, bind="no-such-host.invalid"))
+    with pytest.raises(HostStartError, match="no such address"):
+        host.start()
+
+
+def test_ipv6_loopback(start_host, connect) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        host = start_host(bind="::1")
+    except HostStartError:
+        pytest.skip("::1 is not configured here")
+    client = connect(host.port, host="::1")
+    assert client.join("ipv6").nick == "ipv6"
+
+
+def test_stop_says_bye_joins_threads_and_frees_the_port(connect) -> None:
+    threads_before = threading.active_count()
+    stopped: list[object] = []
+    host = TcpHost(HostConfig(port=0, bind="127.0.0.1"), on_event=stopped.append)
+    host.start()
+    port = host.port
+    members = [connect(port, f"m{i}") for i in range(5)]
+    silent = connect(port)  # connected, never said hello
+    wait_until(lambda: host.member_count == 5, message="five members")
+    # accept + router + a reader per connection
+    wait_until(lambda: threading.active_count() == threads_before + 2 + 6, message="host threads")
+
+    host.stop("maintenance")
+
+    assert threading.active_count() == threads_before
+    assert stopped == [HostStopped("maintenance")]
+    for member in members:
+        member.wait_closed()
+        assert ev.Bye(reason="maintenance") in member.events
+    silent.wait_closed()
+    with socket.create_server(("127.0.0.1", port)):
+        pass  # the port is free again
+    host.stop()  # idempotent
+
+
+def test_stop_within_two_seconds_even_with_a_member_that_does_not_read(connect) -> None:
+    host = TcpHost(HostConfig(port=0, bind="127.0.0.1"))
+    host.start()
+    stuck = connect(host.port, "stuck", rcvbuf=4096)
+    talker = connect(host.port, "talker")
+    for i in range(300):
+        talker.say(f"filler {i} " + "x" * 200)
+    start = time.monotonic()
+    host.stop()
+    assert time.monotonic() - start < 2.0
+    stuck.close()
+
+
+def test_a_host_cannot_be_started_twice(start_host) -> None:
+    host = start_host()
+    with pytest.raises(HostStartError):
+        host.start()
