@@ -1,0 +1,298 @@
+"""The host side of discovery: answer probes and announce the chat, in one thread.
+
+Methods for callers: `start`, `stop`, `notify_changed` (member count or name changed:
+announce soon), `feed` (a UDP host passes discovery datagrams from its chat socket). The
+room details come from `info_provider`, called in the announcer's thread whenever a
+datagram is built, so the member count is always current; it is also polled every
+`change_poll` seconds, and a change is announced at once (so hosts need not call
+`notify_changed` themselves).
+
+Two ways to run, depending on who owns the UDP port with the chat's port number:
+
+- TCP host (default): the announcer binds its own responder sockets on the chat port number
+  (IPv4 and IPv6, joined to the IPv6 discovery group) and answers probes there.
+- UDP host (``respond=False``): the chat socket already owns that port, so the host passes
+  every datagram for which `is_discovery_datagram` is true to `feed` with a `send` callable
+  that sends from its chat socket; answers then leave from the chat port as browsers expect.
+
+Announcements go out when the host starts, every `interval`, soon after `notify_changed`,
+and as a goodbye when it stops, to the destinations `plan_destinations` chooses (loopback
+only under ``LANCHAT_LOOPBACK_ONLY``) and, for the goodbye, to recent probers too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from net.discovery.answering import ProbeAnswerer
+from net.discovery.destinations import ipv6_multicast_scopes, loopback_only, plan_destinations, send_datagram
+from net.discovery.interfaces import NetworkInterface, list_interfaces
+from net.discovery.sockets import (
+    close_all,
+    join_ipv6_group,
+    open_responders,
+    open_senders,
+    read_datagrams,
+    socket_for,
+)
+from net.discovery.wire import (
+    DEFAULT_ANNOUNCE_INTERVAL,
+    DISCOVERY_PORT,
+    MAX_DATAGRAM_BYTES,
+    Announcement,
+    Goodbye,
+    RoomInfo,
+    encode_datagram,
+    with_schedule,
+)
+
+log = logging.getLogger(__name__)
+
+SendFunction = Callable[[bytes, tuple], object]
+Via = socket.socket | SendFunction
+#: Remembered "answer through this socket/function" routes before old ones are dropped.
+MAX_REPLY_ROUTES = 128
+#: Shortest spacing of announcements caused by `notify_changed` (a join storm sends one).
+MIN_CHANGE_SPACING = 0.5
+#: Datagrams fed by a UDP host and not yet handled; more are dropped.
+MAX_FED_DATAGRAMS = 256
+JOIN_TIMEOUT = 2.0
+
+
+def default_ttl(interval: float) -> float:
+    """A chat is dropped after three missed announcements plus a second of slack."""
+    return 3 * interval + 1.0
+
+
+class Announcer:
+    """Answers probes and announces one host's chat until stopped. See the module docstring."""
+
+    def __init__(
+        self,
+        info_provider: Callable[[], RoomInfo],
+        *,
+        bind: str = "",
+        interval: float = DEFAULT_ANNOUNCE_INTERVAL,
+        ttl: float | None = None,
+        announce_port: int = DISCOVERY_PORT,
+        respond: bool = True,
+        change_poll: float | None = 1.0,
+        interfaces_provider: Callable[[], Sequence[NetworkInterface]] = list_interfaces,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._info_provider = info_provider
+        self._bind = bind
+        self.interval = interval
+        self.ttl = ttl if ttl is not None else default_ttl(interval)
+        self._announce_port = announce_port
+        self._respond = respond
+        self._change_poll = change_poll
+        self._last_announced: RoomInfo | None = None
+        self._interfaces_provider = interfaces_provider
+        self._clock = clock
+        self._answerer = ProbeAnswerer(clock(), remember_for=self.ttl, rng=rng)
+        self._responders: list[socket.socket] = []
+        self._senders: list[socket.socket] = []
+        self._joined: set[tuple[int, int]] = set()  # (socket fileno, interface index)
+        self._fed: deque[tuple[bytes, tuple, SendFunction]] = deque()
+        self._lock = threading.Lock()
+        self._changed = False
+        self._stop = threading.Event()
+        self._goodbye = True
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._thread: threading.Thread | None = None
+        self._reply_via: dict[tuple, Via] = {}
+
+    # --- for callers ---------------------------------------------------------------------
+
+    @property
+    def responding(self) -> bool:
+        """True when probes to the chat port are answered (own responder or fed by the host)."""
+        return bool(self._responders) or not self._respond
+
+    def start(self) -> None:
+        """Open the sockets and start the thread. A responder port already taken is logged,
+        not raised: the chat still works and announcements still go out."""
+        if self._thread is not None:
+            raise RuntimeError("an Announcer can be started once")
+        port = self._info_provider().port
+        if self._respond:
+            try:
+                self._responders = open_responders(port, self._bind)
+            except OSError as exc:
+                log.warning(
+                    "discovery cannot answer probes on UDP port %d (%s); the chat is only announced",
+                    port,
+                    exc,
+                )
+        self._senders = open_senders()
+        self._thread = threading.Thread(target=self._run, name=f"discovery-announcer-{port}", daemon=True)
+        self._thread.start()
+
+    def stop(self, *, goodbye: bool = True) -> None:
+        """Send the goodbye (unless `goodbye` is False), close every socket, join within 2 s."""
+        self._goodbye = goodbye
+        self._stop.set()
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT)
+            if self._thread.is_alive():
+                log.warning("discovery announcer did not stop within %.0f s", JOIN_TIMEOUT)
+        else:
+            self._close()
+
+    def notify_changed(self) -> None:
+        """The room changed (members, name, password): announce soon. Thread-safe, never blocks."""
+        with self._lock:
+            self._changed = True
+        self._wake()
+
+    def feed(self, data: bytes, sender: tuple, send: SendFunction) -> None:
+        """A discovery datagram arrived on a UDP host's chat socket; `send(data, addr)` answers.
+
+        Thread-safe and non-blocking: the datagram is handled in the announcer's thread.
+        """
+        if len(data) > MAX_DATAGRAM_BYTES:
+            log.debug("ignored an oversized discovery datagram from %s", sender[:2])
+            return
+        with self._lock:
+            if len(self._fed) >= MAX_FED_DATAGRAMS:
+                log.debug("discovery backlog full: dropped a datagram from %s", sender[:2])
+                return
+            self._fed.append((data, sender, send))
+        self._wake()
+
+    # --- the thread ----------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        try:
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            for sock in self._responders:
+                selector.register(sock, selectors.EVENT_READ)
+            self._serve(selector)
+        except Exception:
+            log.exception("discovery announcer failed")
+        finally:
+            selector.close()
+            self._close()
+
+    def _serve(self, selector: selectors.BaseSelector) -> None:
+        now = self._clock()
+        self._announce()
+        next_announce = now + self.interval
+        last_announce = now
+        next_poll = now + (self._change_poll or self.interval)
+        while not self._stop.is_set():
+            deadlines = [next_announce, self._answerer.next_due() or next_announce]
+            if self._change_poll:
+                deadlines.append(next_poll)
+            with self._lock:
+                changed = self._changed
+            if changed:
+                deadlines.append(last_announce + MIN_CHANGE_SPACING)
+            for key, _ in selector.select(max(0.0, min(deadlines) - self._clock())):
+                if key.fileobj is self._wake_r:
+                    with contextlib.suppress(OSError):
+                        self._wake_r.recv(4096)
+                    continue
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                for data, sender in read_datagrams(sock):
+                    self._receive(data, sender, sock)
+            with self._lock:
+                fed = list(self._fed)
+                self._fed.clear()
+            for data, sender, send in fed:
+                self._receive(data, sender, send)
+            if self._stop.is_set():
+                break
+            now = self._clock()
+            self._send_answers(now)
+            if self._change_poll and now >= next_poll:
+                next_poll = now + self._change_poll
+                if self._current_info() != self._last_announced:
+                    self.notify_changed()
+            with self._lock:
+                changed = self._changed
+            if now >= next_announce or (changed and now >= last_announce + MIN_CHANGE_SPACING):
+                self._announce()
+                last_announce = now
+                next_announce = now + self.interval
+        if self._goodbye:
+            self._send_goodbye()
+
+    def _receive(self, data: bytes, sender: tuple, via: Via) -> None:
+        now = self._clock()
+        if self._answerer.receive(data, sender, now):
+            self._reply_via[sender] = via
+            if len(self._reply_via) > MAX_REPLY_ROUTES:
+                keep = set(self._answerer.recent_probers(now))
+                self._reply_via = {k: v for k, v in self._reply_via.items() if k in keep}
+
+    def _current_info(self) -> RoomInfo:
+        return with_schedule(self._info_provider(), self.interval, self.ttl)
+
+    def _send_answers(self, now: float) -> None:
+        due = self._answerer.due(now)
+        if not due:
+            return
+        info = self._current_info()
+        for sender, probe_id in due:
+            via = self._reply_via.get(sender)
+            if via is not None:
+                send_datagram(via, encode_datagram(Announcement(info, answer_to=probe_id)), sender)
+
+    def _socket_for(self, family: socket.AddressFamily) -> socket.socket | None:
+        return socket_for(self._responders, family) or socket_for(self._senders, family)
+
+    def _interfaces(self) -> list[NetworkInterface]:
+        """This PC's interfaces now; joins the IPv6 group on any new one (Wi-Fi came up)."""
+        interfaces = list(self._interfaces_provider())
+        for sock in self._responders:
+            for scope in ipv6_multicast_scopes(interfaces):
+                if (sock.fileno(), scope) not in self._joined and join_ipv6_group(sock, scope):
+                    self._joined.add((sock.fileno(), scope))
+        return interfaces
+
+    def _broadcast(self, data: bytes) -> None:
+        interfaces = None if loopback_only() else self._interfaces()
+        for destination in plan_destinations((self._announce_port,), interfaces=interfaces):
+            sock = self._socket_for(destination.family)
+            if sock is not None:
+                send_datagram(sock, data, destination.sockaddr)
+
+    def _announce(self) -> None:
+        with self._lock:
+            self._changed = False
+        self._last_announced = self._current_info()
+        self._broadcast(encode_datagram(Announcement(self._last_announced)))
+
+    def _send_goodbye(self) -> None:
+        info = self._info_provider()
+        data = encode_datagram(Goodbye(info.host_id, info.transport, info.port))
+        self._broadcast(data)
+        for prober in self._answerer.recent_probers(self._clock()):
+            via = self._reply_via.get(prober) or self._socket_for(
+                socket.AF_INET6 if len(prober) == 4 else socket.AF_INET
+            )
+            if via is not None:
+                send_datagram(via, data, prober)
+
+    def _close(self) -> None:
+        close_all([*self._responders, *self._senders, self._wake_r, self._wake_w])

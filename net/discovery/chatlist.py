@@ -1,0 +1,182 @@
+"""The list of chats found on the LAN: appear, update, expire. Pure; time is an argument.
+
+A chat is identified by its host's id, transport and port (`ChatKey`), not by the address
+its datagrams came from: one host is often heard at several addresses (IPv4 and IPv6, two
+adapters, a broadcast and a probe answer), and listing it once per address would show the
+same chat twice. The entry keeps every address it was heard at, each with its own expiry,
+and offers the best one to join. A chat is lost when its host says goodbye, when none of
+its addresses was heard for the announced ttl, or when another host id is heard at the same
+address, transport and port (the host was restarted: a port has one owner at a time).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+
+from net.api import Transport
+from net.discovery.wire import Goodbye, RoomInfo
+
+log = logging.getLogger(__name__)
+
+MAX_CHATS = 256
+MAX_ADDRESSES_PER_CHAT = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ChatKey:
+    host_id: str
+    transport: Transport
+    port: int
+
+
+def _address_preference(address: str) -> tuple[int, str]:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return (9, address)
+    if ip.version == 4:
+        return (1 if ip.is_link_local else 0, address)
+    return (3 if ip.is_link_local else 2, address)
+
+
+def format_endpoint(address: str, port: int) -> str:
+    """``192.168.1.5:47800`` or ``[fe80::1%eth0]:47800``."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class FoundChat:
+    """A chat in the list: its room info and where to join it (`address`, `info.port`)."""
+
+    info: RoomInfo
+    address: str  # the best address to join at
+    addresses: tuple[str, ...]  # every address it was heard at, best first
+    last_seen: float
+    expires_at: float
+
+    @property
+    def key(self) -> ChatKey:
+        return ChatKey(self.info.host_id, self.info.transport, self.info.port)
+
+    @property
+    def port(self) -> int:
+        return self.info.port
+
+    @property
+    def transport(self) -> Transport:
+        return self.info.transport
+
+    @property
+    def endpoint(self) -> str:
+        return format_endpoint(self.address, self.info.port)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatFound:
+    chat: FoundChat
+
+
+@dataclass(frozen=True, slots=True)
+class ChatUpdated:
+    """Something shown changed: room info (member count, name, ...) or the address to join at."""
+
+    chat: FoundChat
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLost:
+    chat: FoundChat
+    reason: str  # "goodbye", "expired" or "replaced"
+
+
+ChatEvent = ChatFound | ChatUpdated | ChatLost
+
+
+@dataclass(slots=True)
+class _Entry:
+    info: RoomInfo
+    seen: dict[str, float] = field(default_factory=dict)  # address -> last heard
+
+    def view(self) -> FoundChat:
+        addresses = tuple(sorted(self.seen, key=_address_preference))
+        last_seen = max(self.seen.values())
+        return FoundChat(self.info, addresses[0], addresses, last_seen, last_seen + self.info.ttl)
+
+
+class ChatList:
+    """Chats heard recently. Every method returns the events its change caused, in order."""
+
+    def __init__(self, max_chats: int = MAX_CHATS) -> None:
+        self._entries: dict[ChatKey, _Entry] = {}
+        self._max_chats = max_chats
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def snapshot(self) -> list[FoundChat]:
+        """Every chat, sorted by room name, then address and port."""
+        chats = [entry.view() for entry in self._entries.values()]
+        return sorted(chats, key=lambda c: (c.info.room.casefold(), _address_preference(c.address), c.port))
+
+    def observe(self, info: RoomInfo, address: str, now: float) -> list[ChatEvent]:
+        """An announcement or a probe answer from `address` arrived."""
+        events: list[ChatEvent] = self._evict_previous_owner(info, address)
+        key = ChatKey(info.host_id, info.transport, info.port)
+        entry = self._entries.get(key)
+        if entry is None:
+            if len(self._entries) >= self._max_chats:
+                log.debug("chat list full (%d): ignored %s", self._max_chats, key)
+                return events
+            entry = self._entries[key] = _Entry(info, {address: now})
+            events.append(ChatFound(entry.view()))
+            return events
+        before = entry.view()
+        entry.info = info
+        entry.seen[address] = now
+        if len(entry.seen) > MAX_ADDRESSES_PER_CHAT:
+            del entry.seen[min(entry.seen, key=entry.seen.__getitem__)]
+        after = entry.view()
+        if after.info != before.info or after.addresses != before.addresses:
+            events.append(ChatUpdated(after))
+        return events
+
+    def _evict_previous_owner(self, info: RoomInfo, address: str) -> list[ChatEvent]:
+        events: list[ChatEvent] = []
+        for key, entry in list(self._entries.items()):
+            if key.host_id == info.host_id or key.transport != info.transport or key.port != info.port:
+                continue
+            if address in entry.seen:
+                events.extend(self._forget_address(key, entry, address, "replaced"))
+        return events
+
+    def _forget_address(self, key: ChatKey, entry: _Entry, address: str, reason: str) -> list[ChatEvent]:
+        before = entry.view()
+        del entry.seen[address]
+        if not entry.seen:
+            del self._entries[key]
+            return [ChatLost(before, reason)]
+        return [ChatUpdated(entry.view())]
+
+    def goodbye(self, goodbye: Goodbye) -> list[ChatEvent]:
+        """The host said goodbye: its chat is gone now, at every address."""
+        entry = self._entries.pop(ChatKey(goodbye.host_id, goodbye.transport, goodbye.port), None)
+        return [ChatLost(entry.view(), "goodbye")] if entry is not None else []
+
+    def expire(self, now: float) -> list[ChatEvent]:
+        """Forget addresses not heard for the announced ttl; a chat with none left is lost."""
+        events: list[ChatEvent] = []
+        for key, entry in list(self._entries.items()):
+            for address, heard in list(entry.seen.items()):
+                if now >= heard + entry.info.ttl:
+                    events.extend(self._forget_address(key, entry, address, "expired"))
+        return events
+
+    def next_expiry(self) -> float | None:
+        """When `expire` will next have something to do, or None when the list is empty."""
+        deadlines = [heard + e.info.ttl for e in self._entries.values() for heard in e.seen.values()]
+        return min(deadlines, default=None)
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,159 @@
+"""Making a chat host discoverable: a host and its Announcer started and stopped together.
+
+`start_discoverable_host` is what `main.py host` and the GUI's Host view call: it starts a
+host of either transport, taking the next free port when the user did not choose one
+(another LanChat host on this PC may hold the default), and announces it until stopped.
+
+A UDP host owns the UDP port with the chat's number, so it must pass discovery datagrams
+arriving on its chat socket to the announcer. The contract: a UDP host that has a method
+``set_discovery_handler(handler)`` gets one; it calls ``handler(data, sender, send)`` for
+every datagram for which `is_discovery_datagram(data)` is true, where ``send(data, addr)``
+sends from its chat socket. The handler is thread-safe and never blocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import platform
+from collections.abc import Callable
+from typing import Any
+
+from net.api import ChatHost, EventSink, HostConfig, HostStartError, Transport
+from net.discovery.announcer import Announcer
+from net.discovery.wire import RoomInfo, new_host_id
+from net.ports import PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
+from net.protocol.limits import MAX_NICK_CHARS, PROTOCOL_VERSION
+
+log = logging.getLogger(__name__)
+
+
+def default_host_label() -> str:
+    """Shown as the host's nickname when the host is not also a member (a window-less host)."""
+    name = platform.node().split(".", 1)[0]
+    return "".join(c for c in name if c.isprintable())[:MAX_NICK_CHARS]
+
+
+def room_info_provider(
+    host: Any, transport: Transport | str, config: HostConfig, *, nick: str = "", host_id: str | None = None
+) -> Callable[[], RoomInfo]:
+    """A callable giving the host's current room info (port, member count) for the Announcer."""
+    transport = Transport(transport)
+    host_id = host_id or new_host_id()
+
+    def info() -> RoomInfo:
+        return RoomInfo(
+            room=config.room.name,
+            nick=nick,
+            transport=transport,
+            port=host.port,
+            host_id=host_id,
+            members=int(getattr(host, "member_count", 0)),
+            password=config.room.password is not None,
+            protocol=PROTOCOL_VERSION,
+        )
+
+    return info
+
+
+class DiscoverableHost:
+    """A started `ChatHost` plus the Announcer that makes it discoverable (a ChatHost itself)."""
+
+    def __init__(
+        self,
+        host: ChatHost,
+        transport: Transport | str,
+        config: HostConfig,
+        *,
+        nick: str = "",
+        **announcer_options: Any,
+    ) -> None:
+        self.host = host
+        self.transport = Transport(transport)
+        respond = self.transport is Transport.TCP
+        self.announcer = Announcer(
+            room_info_provider(host, self.transport, config, nick=nick or default_host_label()),
+            bind=config.bind,
+            respond=respond,
+            **announcer_options,
+        )
+        if not respond:
+            set_handler = getattr(host, "set_discovery_handler", None)
+            if set_handler is not None:
+                set_handler(self.announcer.feed)
+            else:
+                log.info("this UDP host does not pass probes on: it is announced but does not answer probes")
+
+    @property
+    def port(self) -> int:
+        return self.host.port
+
+    @property
+    def member_count(self) -> int:
+        return int(getattr(self.host, "member_count", 0))
+
+    def start(self) -> None:
+        """Start announcing (the host itself was started by `start_discoverable_host`)."""
+        self.announcer.start()
+
+    def notify_changed(self) -> None:
+        """Members or room details changed: announce soon."""
+        self.announcer.notify_changed()
+
+    def stop(self, reason: str = "host stopped") -> None:
+        """Say goodbye on the LAN, then stop the host."""
+        try:
+            self.announcer.stop()
+        finally:
+            self.host.stop(reason)
+
+
+def start_discoverable_host(
+    transport: Transport | str,
+    config: HostConfig,
+    on_event: EventSink | None = None,
+    *,
+    port_given: bool,
+    nick: str = "",
+    make_host: Callable[..., ChatHost] | None = None,
+    **announcer_options: Any,
+) -> DiscoverableHost:
+    """Start a host on `config.port`, or on the next free port from it when not `port_given`.
+
+    With `port_given` (the user typed --port), a taken port fails with HostStartError as the
+    host words it. Otherwise ports are tried upwards, `PORT_SEARCH_SPAN` at most, so a second
+    host on one PC simply takes the next one; discovery probes that whole range. Raises
+    HostStartError with a sentence for the user when no host could start.
+    """
+    if make_host is None:
+        from net.transports import make_host
+    transport = Transport(transport)
+    port = config.port
+    searching = not port_given and port != 0
+    last_port = port + PORT_SEARCH_SPAN - 1
+    while True:
+        if searching:
+            try:
+                port = next_free_port(transport, port, config.bind, span=last_port - port + 1)
+            except NoFreePortError as exc:
+                raise HostStartError(str(exc)) from None
+        host_config = dataclasses.replace(config, port=port)
+        host = make_host(transport, host_config, on_event)
+        try:
+            host.start()
+        except HostStartError:
+            # Another program may have taken the port since we checked it: try the next one.
+            if not searching or check_port(port, config.bind).free_for(transport) or port >= last_port:
+                raise
+            port += 1
+            continue
+        break
+    if searching and port != config.port:
+        log.info("port %d is taken on this PC; hosting on port %d instead", config.port, port)
+    discoverable = DiscoverableHost(host, transport, host_config, nick=nick, **announcer_options)
+    try:
+        discoverable.start()
+    except Exception:
+        host.stop("discovery failed to start")
+        raise
+    return discoverable

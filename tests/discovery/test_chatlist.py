@@ -1,0 +1,126 @@
+"""The list of found chats: appear, update, expire, goodbye, replacement. Fake time throughout."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from net.api import Transport
+from net.discovery.chatlist import ChatFound, ChatList, ChatLost, ChatUpdated, format_endpoint
+from net.discovery.wire import Goodbye, RoomInfo
+
+TCP_ROOM = RoomInfo("Lobby", "alice", Transport.TCP, 47800, "h-alice", members=1, interval=2.0, ttl=7.0)
+UDP_ROOM = RoomInfo("Attic", "bob", Transport.UDP, 47801, "h-bob", members=4, interval=1.0, ttl=3.5)
+
+
+def kinds(events: list) -> list[str]:
+    return [type(event).__name__ for event in events]
+
+
+def test_found_then_refreshed_silently_then_updated() -> None:
+    chats = ChatList()
+    events = chats.observe(TCP_ROOM, "192.168.1.5", now=100.0)
+    assert kinds(events) == ["ChatFound"]
+    found = events[0].chat
+    assert (found.address, found.port, found.transport, found.info.members) == (
+        "192.168.1.5",
+        47800,
+        Transport.TCP,
+        1,
+    )
+    assert found.expires_at == 107.0
+    assert chats.observe(TCP_ROOM, "192.168.1.5", now=101.0) == []  # nothing shown changed
+    events = chats.observe(replace(TCP_ROOM, members=2), "192.168.1.5", now=102.0)
+    assert kinds(events) == ["ChatUpdated"]
+    assert events[0].chat.info.members == 2
+
+
+def test_expires_after_ttl_of_silence() -> None:
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "192.168.1.5", now=0.0)
+    chats.observe(UDP_ROOM, "192.168.1.6", now=0.0)
+    assert chats.next_expiry() == 3.5
+    assert chats.expire(3.4) == []
+    events = chats.expire(3.5)
+    assert [(type(e), e.chat.info.room, e.reason) for e in events] == [(ChatLost, "Attic", "expired")]
+    chats.observe(TCP_ROOM, "192.168.1.5", now=6.0)  # refreshed before its ttl ran out
+    assert chats.expire(12.9) == []
+    assert kinds(chats.expire(13.0)) == ["ChatLost"]
+    assert len(chats) == 0
+    assert chats.next_expiry() is None
+
+
+def test_one_chat_heard_at_several_addresses_is_listed_once() -> None:
+    chats = ChatList()
+    assert kinds(chats.observe(TCP_ROOM, "fe80::5%eth0", now=0.0)) == ["ChatFound"]
+    events = chats.observe(TCP_ROOM, "192.168.1.5", now=0.5)
+    assert kinds(events) == ["ChatUpdated"]
+    chat = events[0].chat
+    assert chat.address == "192.168.1.5"  # IPv4 preferred for joining
+    assert chat.addresses == ("192.168.1.5", "fe80::5%eth0")
+    assert len(chats.snapshot()) == 1
+    # The IPv6 address goes silent: the chat stays, reachable at the other address.
+    chats.observe(TCP_ROOM, "192.168.1.5", now=5.0)
+    events = chats.expire(7.0)
+    assert kinds(events) == ["ChatUpdated"]
+    assert events[0].chat.addresses == ("192.168.1.5",)
+
+
+def test_goodbye_removes_at_once() -> None:
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "192.168.1.5", now=0.0)
+    chats.observe(TCP_ROOM, "::1", now=0.0)
+    events = chats.goodbye(Goodbye("h-alice", Transport.TCP, 47800))
+    assert [(type(e), e.reason) for e in events] == [(ChatLost, "goodbye")]
+    assert chats.snapshot() == []
+    assert chats.goodbye(Goodbye("h-alice", Transport.TCP, 47800)) == []
+    assert chats.goodbye(Goodbye("unknown", Transport.UDP, 1)) == []
+
+
+def test_restarted_host_replaces_the_old_entry() -> None:
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "192.168.1.5", now=0.0)
+    restarted = replace(TCP_ROOM, host_id="h-alice-2", members=0)
+    events = chats.observe(restarted, "192.168.1.5", now=1.0)
+    assert [(type(e), getattr(e, "reason", None)) for e in events] == [
+        (ChatLost, "replaced"),
+        (ChatFound, None),
+    ]
+    assert [c.info.host_id for c in chats.snapshot()] == ["h-alice-2"]
+
+
+def test_same_port_on_other_addresses_or_transports_are_different_chats() -> None:
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "192.168.1.5", now=0.0)
+    chats.observe(replace(TCP_ROOM, host_id="other"), "192.168.1.6", now=0.0)
+    chats.observe(replace(TCP_ROOM, host_id="udp", transport=Transport.UDP), "192.168.1.5", now=0.0)
+    assert len(chats.snapshot()) == 3
+
+
+def test_snapshot_sorted_by_room_name() -> None:
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "192.168.1.5", now=0.0)
+    chats.observe(UDP_ROOM, "192.168.1.6", now=0.0)
+    chats.observe(replace(UDP_ROOM, room="attic", host_id="x"), "192.168.1.7", now=0.0)
+    assert [c.info.room for c in chats.snapshot()] == ["Attic", "attic", "Lobby"]
+
+
+def test_list_and_addresses_are_bounded() -> None:
+    chats = ChatList(max_chats=3)
+    for n in range(5):
+        chats.observe(replace(TCP_ROOM, host_id=f"h{n}"), f"10.0.0.{n}", now=0.0)
+    assert len(chats) == 3
+    for n in range(20):
+        chats.observe(replace(TCP_ROOM, host_id="h0"), f"10.1.0.{n}", now=float(n))
+    (h0,) = [c for c in chats.snapshot() if c.info.host_id == "h0"]
+    assert len(h0.addresses) == 8
+    assert "10.1.0.19" in h0.addresses and "10.1.0.0" not in h0.addresses  # the oldest were dropped
+
+
+def test_endpoint_formatting() -> None:
+    assert format_endpoint("192.168.1.5", 47800) == "192.168.1.5:47800"
+    assert format_endpoint("fe80::1%eth0", 47800) == "[fe80::1%eth0]:47800"
+    chats = ChatList()
+    (event,) = chats.observe(UDP_ROOM, "::1", now=0.0)
+    assert isinstance(event, ChatFound)
+    assert event.chat.endpoint == "[::1]:47801"
+    assert isinstance(chats.observe(replace(UDP_ROOM, room="Loft"), "::1", now=1.0)[0], ChatUpdated)
