@@ -1,0 +1,178 @@
+"""`main.py host` as a real process: serves clients, stops on signals, explains bind failures."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import main
+from net.cli import host as cli_host
+from net.protocol import events as ev
+from tests.tcp.rawclient import RawClient
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+class HostProcess:
+    """`main.py host ...` with its output lines collected by a helper thread."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "LANCHAT_LOOPBACK_ONLY": "1", "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "main.py", "host", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stdout: list[str] = []
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for_line(self, pattern: str, timeout: float = 20.0) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.stdout:
+                if found := re.search(pattern, line):
+                    return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no line matching {pattern!r} in {self.stdout}")
+            try:
+                self.stdout.append(self.lines.get(timeout=min(remaining, 0.5)))
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    raise AssertionError(
+                        f"host exited ({self.proc.returncode}) before {pattern!r}: {self.proc.stderr.read()}"
+                    ) from None
+
+    def finish(self, timeout: float = 20.0) -> tuple[int, str]:
+        """Exit status and standard error once the process has ended."""
+        status = self.proc.wait(timeout)
+        self._reader.join(timeout)
+        while not self.lines.empty():
+            self.stdout.append(self.lines.get())
+        return status, self.proc.stderr.read()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+        self._reader.join(10)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def run_host():
+    processes: list[HostProcess] = []
+
+    def start(*args: str) -> HostProcess:
+        process = HostProcess(*args)
+        processes.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in processes:
+            process.kill()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_host_serves_clients_and_stops_cleanly_on_a_signal(run_host, stop_signal) -> None:
+    host = run_host("--port", "0", "--bind", "127.0.0.1", "--name", "测试室", "--rate-limit", "0",
+                    "--heartbeat-timeout", "9", "--history", "5")  # fmt: skip
+    port = int(host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    alice, bob = RawClient(port), RawClient(port)
+    try:
+        welcome = alice.join("alice")
+        assert (welcome.room, welcome.rate, welcome.heartbeat) == ("测试室", None, 3.0)
+        bob.join("bob")
+        alice.say("你好 bob")
+        assert bob.wait_for(lambda e: isinstance(e, ev.ChatMessage)).text == "你好 bob"
+        host.wait_for_line(r"bob joined from 127\.0\.0\.1:\d+")
+
+        host.proc.send_signal(stop_signal)
+        status, stderr = host.finish()
+        alice.wait_closed()
+        assert ev.Bye(reason="the host was shut down") in alice.events
+    finally:
+        alice.close()
+        bob.close()
+    assert status == 0, stderr
+    assert "Traceback" not in stderr
+    host.wait_for_line(r"host stopped")
+
+
+def test_port_in_use_is_one_clear_line_and_a_failure_status(run_host) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        host = run_host("--port", str(port), "--bind", "127.0.0.1")
+        status, stderr = host.finish()
+    assert status == 2
+    assert stderr.strip().count("\n") == 0, stderr
+    assert f"Port {port} is already in use" in stderr
+
+
+def test_invalid_port_is_refused_by_the_argument_parser(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(["host", "--port", "70000"])
+    assert exit_info.value.code == 2
+    assert "65535" in capsys.readouterr().err
+
+
+def test_missing_transport_is_one_clear_line(monkeypatch, capsys) -> None:
+    def no_udp(transport, config, on_event=None):
+        raise ModuleNotFoundError("No module named 'net.udp.host'", name="net.udp.host")
+
+    monkeypatch.setattr(cli_host, "make_host", no_udp)
+    args = main.build_parser().parse_args(
+        ["host", "--transport", "udp", "--port", "0", "--bind", "127.0.0.1"]
+    )
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "lanchat host: the UDP transport is not available yet (net.udp.host is missing)."
+
+
+def test_options_become_the_host_configuration() -> None:
+    args = main.build_parser().parse_args(
+        [
+            "host",
+            "--port",
+            "5000",
+            "--bind",
+            "::1",
+            "--name",
+            "x" * 60,
+            "--rate-limit",
+            "0",
+            "--heartbeat-timeout",
+            "12.5",
+            "--history",
+            "7",
+        ]
+    )
+    config = cli_host.build_config(args)
+    assert (config.port, config.bind, config.heartbeat_timeout) == (5000, "::1", 12.5)
+    assert (config.room.name, config.room.rate_per_second, config.room.history_size) == ("x" * 48, 0, 7)
+    defaults = cli_host.build_config(main.build_parser().parse_args(["host"]))
+    assert defaults.port == 47800 and defaults.bind == "" and defaults.room.rate_per_second == 20

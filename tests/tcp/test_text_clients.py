@@ -1,0 +1,77 @@
+"""Plain-text clients (someone typing into `nc`) chat with protocol clients, in Chinese too."""
+
+from __future__ import annotations
+
+import re
+
+from net.protocol import events as ev
+from tests.helpers import wait_until
+
+
+def test_text_and_protocol_clients_chat_both_ways_in_chinese(start_host, connect) -> None:
+    host = start_host()
+    alice = connect(host.port, "alice")
+    person = connect(host.port, text=True)
+    nick = "小红".encode()
+    person.send_raw(nick[:2])  # a character split between two reads
+    person.send_raw(nick[2:] + b"\n")
+    person.wait_for_line(lambda line: line.startswith("Welcome to"), what="the welcome line")
+    assert any("alice" in line and "小红" in line for line in person.lines if line.startswith("Online:"))
+    alice.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == "小红", what="小红 joined")
+
+    person.send_line("你好，alice！今天一起吃午饭吗？")
+    got = alice.wait_for(lambda e: isinstance(e, ev.ChatMessage), what="the text client's message")
+    assert (got.sender, got.text) == ("小红", "你好，alice！今天一起吃午饭吗？")
+
+    alice.say("好的，十二点见 🍜")
+    line = person.wait_for_line(lambda line: "十二点" in line, what="alice's message")
+    assert re.fullmatch(r"\[\d\d:\d\d\] alice: 好的，十二点见 🍜", line)
+
+    alice.say("悄悄话", to="小红")
+    person.wait_for_line(lambda line: "(private) alice: 悄悄话" in line, what="the private message")
+    person.send_line("/me 挥手")
+    action = alice.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.action, what="the action")
+    assert action.text == "挥手"
+
+
+def test_join_and_leave_lines_reach_the_text_client(start_host, connect) -> None:
+    host = start_host()
+    person = connect(host.port, text=True)
+    person.send_line("bob")
+    person.wait_for_line(lambda line: line.startswith("Welcome to"))
+    carol = connect(host.port, "小明")
+    person.wait_for_line(lambda line: line.endswith("--> 小明 joined"), what="the join line")
+    carol.send(ev.Bye(reason="再见"))
+    person.wait_for_line(lambda line: line.endswith("<-- 小明 left (再见)"), what="the leave line")
+
+
+def test_text_client_quits_and_its_nickname_is_free_again(start_host, connect) -> None:
+    host = start_host()
+    alice = connect(host.port, "alice")
+    person = connect(host.port, text=True)
+    person.send_line("bob")
+    alice.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == "bob")
+    person.send_line("/quit bye all")
+    person.wait_closed()
+    assert any(line.startswith("Goodbye") for line in person.lines)
+    assert alice.wait_for(lambda e: isinstance(e, ev.Left)).reason == "bye all"
+    wait_until(lambda: host.member_count == 1, message="bob gone")
+    assert connect(host.port, "bob").nick == "bob"
+
+
+def test_text_client_with_a_taken_nickname_is_told_why(start_host, connect) -> None:
+    host = start_host()
+    connect(host.port, "alice")
+    person = connect(host.port, text=True)
+    person.send_line("Alice")
+    person.wait_closed()
+    assert any(line.startswith("Cannot join:") and "taken" in line for line in person.lines), person.lines
+
+
+def test_text_client_sending_before_its_name_is_accepted_in_order(start_host, connect) -> None:
+    host = start_host()
+    alice = connect(host.port, "alice")
+    person = connect(host.port, text=True)
+    person.send_raw(b"bob\r\nfirst line\r\nsecond line\r\n")  # telnet sends CRLF
+    alice.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.text == "second line")
+    assert [m.text for m in alice.messages("bob")] == ["first line", "second line"]
