@@ -121,9 +121,13 @@ class Announcer:
         """True when probes to the chat port are answered (own responder or fed by the host)."""
         return bool(self._responders) or not self._respond
 
-    def start(self) -> None:
-        """Open the sockets and start the thread. A responder port already taken is logged,
-        not raised: the chat still works and announcements still go out."""
+    def start(self, *, require_responder: bool = False) -> None:
+        """Open the sockets and start the thread.
+
+        A responder port already taken is logged, not raised (the chat still works and is still
+        announced), unless `require_responder`: then OSError is raised before anything is sent,
+        so a host that is free to choose its port can move to the next one.
+        """
         if self._thread is not None:
             raise RuntimeError("an Announcer can be started once")
         port = self._info_provider().port
@@ -131,6 +135,9 @@ class Announcer:
             try:
                 self._responders = open_responders(port, self._bind)
             except OSError as exc:
+                if require_responder:
+                    self._close()
+                    raise
                 log.warning(
                     "discovery cannot answer probes on UDP port %d (%s); the chat is only announced",
                     port,

@@ -92,9 +92,9 @@ class DiscoverableHost:
     def member_count(self) -> int:
         return int(getattr(self.host, "member_count", 0))
 
-    def start(self) -> None:
+    def start(self, *, require_responder: bool = False) -> None:
         """Start announcing (the host itself was started by `start_discoverable_host`)."""
-        self.announcer.start()
+        self.announcer.start(require_responder=require_responder and self.transport is Transport.TCP)
 
     def notify_changed(self) -> None:
         """Members or room details changed: announce soon."""
@@ -147,13 +147,19 @@ def start_discoverable_host(
                 raise
             port += 1
             continue
+        discoverable = DiscoverableHost(host, transport, host_config, nick=nick, **announcer_options)
+        try:
+            # A TCP host free to choose must also own the UDP port with its number, or probes
+            # to that port would reach another host (or nobody): then it moves on too.
+            discoverable.start(require_responder=searching and port < last_port)
+        except OSError:
+            host.stop("moving to the next free port")
+            port += 1
+            continue
+        except Exception:
+            host.stop("discovery failed to start")
+            raise
         break
-    if searching and port != config.port:
+    if port != config.port:
         log.info("port %d is taken on this PC; hosting on port %d instead", config.port, port)
-    discoverable = DiscoverableHost(host, transport, host_config, nick=nick, **announcer_options)
-    try:
-        discoverable.start()
-    except Exception:
-        host.stop("discovery failed to start")
-        raise
     return discoverable

@@ -1,0 +1,144 @@
+"""Hosts made discoverable: a real TCP host, a UDP host through the handler contract, port clash."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from net.api import ClientConfig, HostConfig, HostStartError, Transport
+from net.discovery.hosting import start_discoverable_host
+from net.room import RoomConfig
+from net.transports import make_client
+from tests.discovery.conftest import Discovery, FakeUdpChatHost, free_chat_port
+from tests.helpers import wait_until
+
+
+def listed(browser) -> dict[str, tuple]:
+    return {c.info.room: (c.transport, c.port, c.info.members) for c in browser.snapshot()}
+
+
+def test_tcp_host_is_found_and_its_member_count_follows(discovery: Discovery) -> None:
+    port = free_chat_port("tcp")
+    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Real TCP"))
+    host = start_discoverable_host(
+        "tcp", config, port_given=True, nick="boss", interval=0.3, announce_port=discovery.announce_port
+    )
+    client = None
+    try:
+        browser, _ = discovery.browser([port])
+        wait_until(lambda: listed(browser).get("Real TCP") == (Transport.TCP, port, 0), message="listed")
+        assert browser.snapshot()[0].info.nick == "boss"
+        client = make_client(
+            "tcp", ClientConfig(host="127.0.0.1", port=port, nick="zed"), on_event=lambda e: None
+        )
+        client.start()
+        wait_until(lambda: listed(browser)["Real TCP"][2] == 1, message="member count 1")
+    finally:
+        if client is not None:
+            client.close()
+        host.stop()
+    wait_until(lambda: "Real TCP" not in listed(browser), timeout=2.0, message="goodbye on stop")
+
+
+class FakeUdpHost:
+    """A UDP host as far as discovery cares: owns the chat port, offers set_discovery_handler."""
+
+    def __init__(self, config: HostConfig) -> None:
+        self.config = config
+        self.member_count = 7
+        self.handler = None
+        self.chat_socket: FakeUdpChatHost | None = None
+        self.stopped = False
+
+    @property
+    def port(self) -> int:
+        return self.config.port
+
+    def set_discovery_handler(self, handler) -> None:
+        self.handler = handler
+
+    def start(self) -> None:
+        self.chat_socket = FakeUdpChatHost(self.config.port, lambda *args: self.handler(*args))
+
+    def stop(self, reason: str = "") -> None:
+        self.stopped = True
+        if self.chat_socket is not None:
+            self.chat_socket.close()
+
+
+def test_udp_host_answers_probes_through_its_chat_socket(discovery: Discovery) -> None:
+    port = free_chat_port("udp")
+    built: list[FakeUdpHost] = []
+
+    def make(transport, config, on_event):
+        built.append(FakeUdpHost(config))
+        return built[-1]
+
+    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Real UDP", password="pw"))
+    host = start_discoverable_host(
+        "udp", config, port_given=False, make_host=make, interval=30.0, announce_port=discovery.announce_port
+    )
+    try:
+        assert built[0].handler is not None
+        # Not listening for announcements: only the probe answer from the chat socket counts.
+        browser, _ = discovery.browser([port], listen=False)
+        wait_until(lambda: listed(browser).get("Real UDP") == (Transport.UDP, port, 7), message="answered")
+        assert browser.snapshot()[0].info.password is True
+    finally:
+        host.stop()
+    assert built[0].stopped
+
+
+def test_taken_port_moves_to_the_next_unless_given(discovery: Discovery) -> None:
+    port = free_chat_port("tcp")
+    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Second"))
+    with socket.create_server(("127.0.0.1", port)):
+        host = start_discoverable_host("tcp", config, port_given=False, announce_port=discovery.announce_port)
+        try:
+            assert host.port > port
+            browser, _ = discovery.browser([port, host.port])
+            wait_until(lambda: listed(browser).get("Second", (None, 0))[1] == host.port, message="found")
+        finally:
+            host.stop()
+        with pytest.raises(HostStartError):
+            start_discoverable_host("tcp", config, port_given=True, announce_port=discovery.announce_port)
+
+
+def test_tcp_host_moves_on_when_its_udp_port_is_taken_in_a_race(discovery: Discovery) -> None:
+    port = free_chat_port("tcp")
+    squatters: list[socket.socket] = []
+    hosts: list = []
+
+    def make_racing(transport, config, on_event):
+        from net.transports import make_host
+
+        host = make_host(transport, config, on_event)
+        real_start = host.start
+
+        def start() -> None:
+            real_start()
+            if config.port == port:  # a UDP host on this PC grabs the UDP port just now
+                squatter = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                squatter.bind(("127.0.0.1", port))
+                squatters.append(squatter)
+
+        host.start = start
+        hosts.append(host)
+        return host
+
+    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Racer"))
+    try:
+        host = start_discoverable_host(
+            "tcp", config, port_given=False, make_host=make_racing, announce_port=discovery.announce_port
+        )
+        try:
+            assert host.port > port and host.announcer.responding
+            assert len(hosts) == 2
+            with socket.socket() as probe:  # the first host was stopped: its TCP port is free again
+                probe.bind(("127.0.0.1", port))
+        finally:
+            host.stop()
+    finally:
+        for squatter in squatters:
+            squatter.close()
