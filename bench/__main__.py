@@ -1,0 +1,233 @@
+"""`make bench` / `python -m bench`: run the workloads, print the table, write latest.json.
+
+Every relay runs as its own process on 127.0.0.1, one after the other, each against the
+same asyncio load generator; our host runs with rate limiting off (`--rate-limit 0`).
+Targets are ratios to the peers measured in the same run (the machine is shared and noisy),
+so they are printed first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from bench import capacity, fanout, procs, report
+from bench.relays import RELAYS
+
+WORKLOADS = ("fanout", "steady", "scale", "churn", "gui", "startup", "udp-loss")
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a check in well under a minute")
+    parser.add_argument(
+        "--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}"
+    )
+    parser.add_argument("--relays", default="native,text,udp,redis,tutorial", help="fan-out/steady relays")
+    parser.add_argument("--sizes", help="fan-out member counts (default 10,50,200; quick 10,50)")
+    parser.add_argument("--messages", type=int, help="fan-out messages per member (default 200; quick 50)")
+    parser.add_argument(
+        "--window-budget",
+        type=int,
+        default=fanout.DEFAULT_WINDOW_BUDGET,
+        help="deliveries each member may have outstanding in fan-out (default %(default)s)",
+    )
+    parser.add_argument(
+        "--audit", type=int, default=20, help="members whose every line is checked for splicing"
+    )
+    parser.add_argument("--steady-seconds", type=float, help="steady-latency duration (default 10; quick 2)")
+    parser.add_argument("--scale-members", type=int, help="scale workload members (default 500; quick 100)")
+    parser.add_argument("--scale-idle", type=float, help="scale idle seconds (default 10; quick 1)")
+    parser.add_argument("--churn-cycles", type=int, help="churn cycles (default 1000; quick 100)")
+    parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results (default %(default)s)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.workloads = [w for w in args.workloads.split(",") if w]
+    unknown = set(args.workloads) - set(WORKLOADS)
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    args.relays = [r for r in args.relays.split(",") if r]
+    args.sizes = [int(s) for s in (args.sizes or ("10,50" if quick else "10,50,200")).split(",")]
+    args.messages = args.messages or (50 if quick else 200)
+    args.steady_seconds = args.steady_seconds or (2.0 if quick else 10.0)
+    args.scale_members = args.scale_members or (100 if quick else 500)
+    args.scale_idle = args.scale_idle if args.scale_idle is not None else (1.0 if quick else 10.0)
+    args.churn_cycles = args.churn_cycles or (100 if quick else 1000)
+    args.gui_messages = args.gui_messages or (2000 if quick else 20000)
+    return args
+
+
+def _raise_descriptor_limit() -> None:
+    """Hundreds of members need hundreds of sockets (the relays inherit the limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, 65536)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _attempt(label: str, base: dict, work: Callable[[], dict], runs: list[dict]) -> None:
+    print(f"  {label} ...", end=" ", flush=True)
+    started = time.monotonic()
+    try:
+        result = work()
+    except procs.Unavailable as exc:
+        result = {**base, "error": str(exc)}
+    except Exception as exc:  # a relay that breaks must not stop the other measurements
+        traceback.print_exc(file=sys.stderr)
+        result = {**base, "error": f"{type(exc).__name__}: {exc}"}
+    runs.append(result)
+    took = time.monotonic() - started
+    if "error" in result:
+        print(f"skipped ({result['error']})")
+    else:
+        print(_summary(result) + f"  [{took:.1f} s]")
+
+
+def _summary(run: dict) -> str:
+    if run["workload"] == "fanout":
+        return f"{run['deliveries_per_s'] or 0:,.0f} deliveries/s, p99 {run['p99_ms']} ms" + (
+            "" if run["complete"] else f", INCOMPLETE {run['deliveries']:,}/{run['expected']:,}"
+        )
+    if run["workload"] == "steady":
+        return f"p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, max {run['max_ms']} ms"
+    return report.key_values(run)
+
+
+def _machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
+    runs: list[dict] = []
+    relays = [RELAYS[name] for name in args.relays if name in RELAYS]
+    if "fanout" in args.workloads:
+        print(f"Fan-out: C = {args.sizes}, M = {args.messages} messages of ~100 bytes each")
+        for members in args.sizes:
+            for relay in relays:
+                base = {"workload": "fanout", "relay": relay.name, "members": members}
+                _attempt(
+                    f"{relay.name:8} C={members:<4}",
+                    base,
+                    lambda relay=relay, members=members: fanout.run_fanout(
+                        relay,
+                        members,
+                        args.messages,
+                        audit_members=args.audit,
+                        window_budget=args.window_budget,
+                    ),
+                    runs,
+                )
+            if "udp" in args.relays:
+                _attempt(
+                    f"{'udp':8} C={members:<4}",
+                    {"workload": "fanout", "relay": "udp", "members": members},
+                    lambda members=members: _udp().run_udp_fanout(members, args.messages),
+                    runs,
+                )
+    if "steady" in args.workloads:
+        members = 50 if not args.quick else 20
+        print(f"Steady latency: C = {members}, 20 messages/s each for {args.steady_seconds:g} s")
+        for relay in relays:
+            _attempt(
+                f"{relay.name:8} C={members:<4}",
+                {"workload": "steady", "relay": relay.name, "members": members},
+                lambda relay=relay: fanout.run_steady(relay, members, 20.0, args.steady_seconds),
+                runs,
+            )
+    if "scale" in args.workloads:
+        print(f"Scale: {args.scale_members} members idle for {args.scale_idle:g} s, then 10 messages each")
+        _attempt("native", {"workload": "scale"},
+                 lambda: capacity.run_scale(args.scale_members, args.scale_idle, 10), runs)  # fmt: skip
+    if "churn" in args.workloads:
+        print(f"Churn: {args.churn_cycles} connect/join/leave cycles")
+        _attempt("native", {"workload": "churn"}, lambda: capacity.run_churn(args.churn_cycles), runs)
+    if "udp-loss" in args.workloads:
+        print("UDP under loss: C = 10 through the lossy loopback relay, 20 % drop")
+        _attempt("udp", {"workload": "udp-loss"}, lambda: _udp().run_udp_loss(10, args.messages), runs)
+    if "gui" in args.workloads:
+        print(f"GUI burst: {args.gui_messages:,} messages through the bridge into the chat view")
+        _attempt("gui", {"workload": "gui"}, lambda: _gui().run_gui_burst(args.gui_messages), runs)
+    if "startup" in args.workloads:
+        print("Start-up and size of the packaged builds")
+        for build in ("onedir", "onefile"):
+            _attempt(build, {"workload": "startup", "build": build},
+                     lambda build=build: _startup().run_startup(build), runs)  # fmt: skip
+    return runs
+
+
+def _udp():
+    from bench import udp
+
+    return udp
+
+
+def _gui():
+    from bench import gui_burst
+
+    return gui_burst
+
+
+def _startup():
+    from bench import startsize
+
+    return startsize
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _raise_descriptor_limit()
+    os.environ["LANCHAT_LOOPBACK_ONLY"] = "1"
+    print(
+        "LanChat benchmarks on 127.0.0.1. Our host runs with rate limiting OFF (main.py host --rate-limit 0)."
+    )
+    started = datetime.datetime.now(datetime.UTC)
+    runs = run(args)
+    targets = report.evaluate(runs)
+    results = {
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1),
+        "machine": _machine(),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "rate_limit": "off (--rate-limit 0)",
+        "targets": [t.as_dict() for t in targets],
+        "runs": runs,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print()
+    print("Targets (ratios to the peers measured in this run; our host's rate limiting off)")
+    print(report.targets_table(targets))
+    print()
+    print("Fan-out (every member sends M messages; every other member receives them)")
+    print(report.fanout_table(runs))
+    print()
+    print("Steady latency")
+    print(report.steady_table(runs))
+    for run_ in runs:
+        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss"):
+            print(f"\n{run_['workload']}: {report.key_values(run_)}")
+    print(f"\nWrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

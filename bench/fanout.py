@@ -1,0 +1,167 @@
+"""Workloads 1 and 2: fan-out at the highest rate, and steady latency at a fixed rate.
+
+Each run starts a fresh relay process, joins C members, lets them send, waits until every
+member has every other member's messages, and stops the relay. Results are plain dicts
+(they go straight into latest.json).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from typing import Any
+
+from bench import loadgen, payload, procs
+from bench.relays import Relay
+
+#: Latency samples wanted per run: enough for a stable p99, few enough to parse cheaply.
+_TARGET_SAMPLES = 50_000
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _latency_ms(samples: list[float]) -> dict[str, float | None]:
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value * 1000, 3)
+
+    return {
+        "p50_ms": ms(percentile(samples, 0.50)),
+        "p99_ms": ms(percentile(samples, 0.99)),
+        "max_ms": ms(max(samples) if samples else None),
+        "samples": len(samples),
+    }
+
+
+def _audit(members: list[loadgen.Member]) -> dict[str, int]:
+    audited = whole = fragments = 0
+    for member in members:
+        if member.audit is not None:
+            audited += 1
+            counted = payload.count_fragments(b"".join(member.audit))
+            whole += counted[0]
+            fragments += counted[1]
+            member.audit = None
+    return {"audited_members": audited, "audited_deliveries": whole + fragments, "fragments": fragments}
+
+
+#: Deliveries each member may have outstanding (see loadgen's docstring).
+DEFAULT_WINDOW_BUDGET = 512
+
+
+def run_fanout(
+    relay: Relay,
+    members: int,
+    messages: int,
+    size: int = 90,
+    audit_members: int = 20,
+    window_budget: int = DEFAULT_WINDOW_BUDGET,
+) -> dict:
+    """Every member sends `messages` back to back; every other member must receive them."""
+    result: dict[str, Any] = {"workload": "fanout", "relay": relay.name, "members": members,
+                              "messages": messages, "size": size}  # fmt: skip
+    proc = relay.start()
+    with procs.running(proc):
+        result.update(
+            asyncio.run(_fanout(proc, relay, members, messages, size, audit_members, window_budget))
+        )
+    return result
+
+
+async def _fanout(
+    proc: procs.ManagedProcess,
+    relay: Relay,
+    count: int,
+    messages: int,
+    size: int,
+    audit_members: int,
+    window_budget: int,
+) -> dict:
+    members = [
+        loadgen.Member(index, relay.dialect, audit=[] if index < audit_members else None)
+        for index in range(count)
+    ]
+    expected_each = (count - 1) * messages
+    total_expected = expected_each * count
+    sample_every = max(1, round(total_expected / _TARGET_SAMPLES))
+    window = loadgen.make_window(members, window_budget)
+    try:
+        await loadgen.join_all(members, proc.port)
+        before = proc.stats()
+        cpu_before = time.process_time()
+        for member in members:
+            member.expect(expected_each)
+        started = time.perf_counter()
+        senders = [asyncio.ensure_future(m.send(messages, size, sample_every, window)) for m in members]
+        complete = await loadgen.wait_delivered(members, timeout=30 + total_expected / 100_000)
+        finished = max(m.last_at for m in members) or time.perf_counter()
+        generator_cpu = time.process_time() - cpu_before
+        after = proc.stats()
+        await asyncio.gather(*senders)
+    finally:
+        loadgen.close_all(members)
+    delivered = sum(min(m.received, expected_each) for m in members)
+    seconds = finished - started
+    samples = [s for m in members for s in m.samples]
+    return {
+        "deliveries": delivered,
+        "expected": total_expected,
+        "window": window.size,
+        "complete": complete,
+        "extra": sum(max(0, m.received - expected_each) for m in members),
+        "seconds": round(seconds, 4),
+        "deliveries_per_s": round(delivered / seconds) if seconds > 0 else None,
+        **_latency_ms(samples),
+        "host_cpu_s": round(after.cpu - before.cpu, 3),
+        "generator_cpu_s": round(generator_cpu, 3),
+        "errors": sum(m.errors for m in members),
+        **_audit(members),
+    }
+
+
+def run_steady(relay: Relay, members: int, rate: float, duration: float, size: int = 90) -> dict:
+    """Every member sends `rate` messages a second for `duration` seconds; all are sampled."""
+    result: dict[str, Any] = {"workload": "steady", "relay": relay.name, "members": members, "rate": rate,
+                              "duration": duration}  # fmt: skip
+    proc = relay.start()
+    with procs.running(proc):
+        result.update(asyncio.run(_steady(proc, relay, members, rate, duration, size)))
+    return result
+
+
+async def _steady(
+    proc: procs.ManagedProcess, relay: Relay, count: int, rate: float, duration: float, size: int
+):
+    members = [loadgen.Member(index, relay.dialect) for index in range(count)]
+    per_member = max(1, round(rate * duration))
+    expected_each = (count - 1) * per_member
+    try:
+        await loadgen.join_all(members, proc.port)
+        before = proc.stats()
+        cpu_before = time.process_time()
+        for member in members:
+            member.expect(expected_each)
+        started = time.perf_counter()
+        await asyncio.gather(*(m.send(per_member, size, 1, interval=1 / rate) for m in members))
+        complete = await loadgen.wait_delivered(members, timeout=30)
+        elapsed = time.perf_counter() - started
+        generator_cpu = time.process_time() - cpu_before
+        after = proc.stats()
+    finally:
+        loadgen.close_all(members)
+    samples = [s for m in members for s in m.samples]
+    return {
+        "deliveries": sum(min(m.received, expected_each) for m in members),
+        "expected": expected_each * count,
+        "complete": complete,
+        **_latency_ms(samples),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 3) if samples else None,
+        "host_cpu_cores": round((after.cpu - before.cpu) / elapsed, 3),
+        "generator_cpu_cores": round(generator_cpu / elapsed, 3),
+        "errors": sum(m.errors for m in members),
+    }

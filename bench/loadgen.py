@@ -1,0 +1,344 @@
+"""The asyncio load generator: members that connect, join, send and count deliveries.
+
+It must never be the bottleneck, so receiving does no per-message Python work: a member
+counts message heads with `bytes.count`, parses send timestamps only from sampled messages,
+and keeps raw bytes only when it is one of the audited members (checked after the timed
+phase). Its CPU time is measured so that the report can show it was not the limit.
+
+"As fast as allowed" is a window, the same for every relay: a member keeps at most W of its
+messages on their way (written but not yet received by the probe member, the last one to
+join), and writes as many as the window allows in one write. W = ceil(budget / (C - 1)),
+so each member has about `budget` deliveries outstanding whatever the room size, as a TCP
+window bounds bytes in flight. Latency is measured from the moment a message is written to
+the moment a receiver reads it, queueing inside the relay included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench import payload
+from bench.dialects import Dialect
+
+_WRITE_HIGH_WATER = 16 * 1024
+_CONNECT_CONCURRENCY = 32
+_JOIN_TIMEOUT = 30.0
+_SYNC_LINE = b"~sync~\n"
+
+
+class Window:
+    """Per-sender credit: how many of each member's messages the probe has received."""
+
+    def __init__(self, members: int, budget: int) -> None:
+        self.size = max(2, -(-budget // max(1, members - 1)))
+        self.confirmed = [0] * members
+        self._waiters: dict[int, asyncio.Future] = {}
+
+    def observe(self, data: bytes, end: int, *, skip: int | None = None, only: int | None = None) -> None:
+        """Credit every sender whose message heads appear in `data[:end]`."""
+        find = data.find
+        confirmed = self.confirmed
+        credited: set[int] = set()
+        pos = find(payload.HEAD, 0, end)
+        while pos >= 0:
+            digits = data[pos + 2 : pos + 6]
+            if digits.isdigit():
+                sender = int(digits)
+                if sender != skip and (only is None or sender == only) and sender < len(confirmed):
+                    confirmed[sender] += 1
+                    credited.add(sender)
+            pos = find(payload.HEAD, pos + 6, end)
+        for sender in credited:
+            waiter = self._waiters.pop(sender, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    async def room(self, sender: int, sent: int) -> int:
+        """How many more messages `sender` may write now (waits until at least one)."""
+        while sent - self.confirmed[sender] >= self.size:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters[sender] = waiter
+            await waiter
+        return self.size - (sent - self.confirmed[sender])
+
+    def fail(self, error: BaseException) -> None:
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(error)
+        self._waiters.clear()
+
+
+class RelayError(RuntimeError):
+    """The relay refused a member, reported an error, or dropped a connection."""
+
+
+class _Endpoint(asyncio.Protocol):
+    """One TCP connection of a member; flow control for writing, callbacks for reading."""
+
+    def __init__(self, on_data: Callable[[bytes], None], on_lost: Callable[[Exception | None], None]):
+        self.transport: asyncio.Transport | None = None
+        self._on_data = on_data
+        self._on_lost = on_lost
+        self._writable = asyncio.Event()
+        self._writable.set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
+
+    def data_received(self, data: bytes) -> None:
+        self._on_data(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._writable.set()
+        self._on_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._writable.is_set()
+
+    async def writable(self) -> None:
+        await self._writable.wait()
+
+
+@dataclass
+class Member:
+    """One simulated chat member and what it has received."""
+
+    index: int
+    dialect: Dialect
+    sampling: bool = True
+    audit: list[bytes] | None = None
+    received: int = 0  # messages from other members
+    errors: int = 0
+    samples: list[float] = field(default_factory=list)
+    expected: int = 0
+    done_at: float | None = None
+    last_at: float = 0.0  # when a message from another member last arrived
+    lost: bool = False
+    closing: bool = False
+    joined: asyncio.Future | None = None
+    done: asyncio.Future | None = None
+    inbound: _Endpoint | None = None
+    outbound: _Endpoint | None = None
+    _pre_join: bytearray = field(default_factory=bytearray)
+    _tail: bytes = b""
+    _own: bytes = b""
+    sync_seen: bool = False
+    #: Set on the probe members: (window, sender to skip, only sender to credit).
+    confirms: tuple[Window, int | None, int | None] | None = None
+
+    def __post_init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.joined = loop.create_future()
+        self.done = loop.create_future()
+        self._own = payload.own_head(self.index)
+
+    # -- receiving ----------------------------------------------------------------------
+
+    def on_data(self, data: bytes) -> None:
+        now = time.perf_counter()
+        assert self.joined is not None
+        if not self.joined.done():
+            self._pre_join += data
+            refusal = self.dialect.refusal(bytes(self._pre_join))
+            if refusal:
+                self.joined.set_exception(RelayError(f"member {self.index} refused: {refusal}"))
+                return
+            if not self.dialect.is_joined(bytes(self._pre_join)):
+                return
+            self.joined.set_result(now)
+            data = bytes(self._pre_join)
+            self._pre_join.clear()
+        if self._tail:
+            data = self._tail + data
+        end = data.rfind(b"\n") + 1
+        self._tail = data[end:] if end < len(data) else b""
+        if not end:
+            return
+        count = data.count(payload.HEAD, 0, end)
+        if count:
+            self.received += count - data.count(self._own, 0, end)
+            self.last_at = now
+            if self.sampling:
+                payload.parse_samples(data, end, self.index, now, self.samples)
+            if self.confirms is not None:
+                window, skip, only = self.confirms
+                window.observe(data, end, skip=skip, only=only)
+            if self.audit is not None:
+                self.audit.append(data[:end] if end < len(data) else data)
+        elif not self.sync_seen and data.find(_SYNC_LINE, 0, end) >= 0:
+            self.sync_seen = True
+        marker = self.dialect.error_marker
+        if marker is not None and data.find(marker, 0, end) >= 0:
+            self.errors += data.count(marker, 0, end)
+        if self.dialect.answers_pings and data.find(b'"type":"ping"', 0, end) >= 0:
+            reply = self.dialect.replies_to(data[:end])
+            if reply and self.inbound and self.inbound.transport:
+                self.inbound.transport.write(reply)
+        assert self.done is not None
+        if self.expected and self.received >= self.expected and not self.done.done():
+            self.done_at = now
+            self.done.set_result(now)
+
+    def on_lost(self, exc: Exception | None) -> None:
+        if self.closing:
+            return
+        self.lost = True
+        error = RelayError(f"member {self.index} lost its connection ({exc or 'closed by the relay'})")
+        for future in (self.joined, self.done):
+            if future is not None and not future.done():
+                future.set_exception(error)
+        if self.confirms is not None:
+            self.confirms[0].fail(error)
+
+    def expect(self, count: int) -> None:
+        """Start waiting for `count` messages from others (counted since the start)."""
+        assert self.done is not None
+        self.expected = count
+        if self.received >= count and not self.done.done():
+            self.done_at = time.perf_counter()
+            self.done.set_result(self.done_at)
+
+    # -- sending ------------------------------------------------------------------------
+
+    @property
+    def writer(self) -> _Endpoint:
+        endpoint = self.outbound or self.inbound
+        assert endpoint is not None and endpoint.transport is not None
+        return endpoint
+
+    async def send(
+        self, count: int, size: int, sample_every: int, window: Window | None = None, interval: float = 0.0
+    ) -> None:
+        """Write `count` messages: as the window allows, or one per `interval` seconds."""
+        endpoint = self.writer
+        write = endpoint.transport.write  # type: ignore[union-attr]
+        frame = self.dialect.frame
+        text = payload.message_text
+        me = self.index
+        start = time.perf_counter() + (interval * (me % 97) / 97 if interval else 0.0)
+        seq = 0
+        while seq < count:
+            if interval:
+                delay = start + seq * interval - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                batch = 1
+            elif window is not None:
+                batch = min(count - seq, await window.room(me, seq))
+            else:
+                batch = count - seq
+            now = time.perf_counter()
+            write(
+                b"".join(
+                    frame(n, text(me, n, (n + me) % sample_every == 0, now, size))
+                    for n in range(seq, seq + batch)
+                )
+            )
+            seq += batch
+            if endpoint.paused:
+                await endpoint.writable()
+
+    def close(self) -> None:
+        self.closing = True
+        for endpoint in (self.inbound, self.outbound):
+            if endpoint is not None and endpoint.transport is not None:
+                endpoint.transport.close()
+
+
+async def connect_member(member: Member, port: int, limiter: asyncio.Semaphore) -> None:
+    """Open the member's connection(s), greet the relay and wait until it has joined."""
+    loop = asyncio.get_running_loop()
+    async with limiter:
+        _, member.inbound = await loop.create_connection(
+            lambda: _Endpoint(member.on_data, member.on_lost), "127.0.0.1", port
+        )
+        if member.dialect.separate_publisher:
+            _, member.outbound = await loop.create_connection(
+                lambda: _Endpoint(_discard, member.on_lost), "127.0.0.1", port
+            )
+        greeting = member.dialect.greeting(member.index)
+        if greeting:
+            member.inbound.transport.write(greeting)  # type: ignore[union-attr]
+        assert member.joined is not None
+        if member.dialect.is_joined(b"") and not member.joined.done():
+            member.joined.set_result(time.perf_counter())
+        await asyncio.wait_for(member.joined, _JOIN_TIMEOUT)
+
+
+def _discard(data: bytes) -> None:
+    """Publisher replies (Redis' subscriber counts) carry nothing the benchmark needs."""
+
+
+def make_window(members: list[Member], budget: int) -> Window:
+    """A window over `members`: the last one confirms everybody else, the one before it the last."""
+    window = Window(len(members), budget)
+    if len(members) >= 2:
+        members[-1].confirms = (window, members[-1].index, None)
+        members[-2].confirms = (window, None, members[-1].index)
+    return window
+
+
+async def join_all(members: list[Member], port: int) -> None:
+    """Connect every member, then make sure the relay will deliver to all of them."""
+    limiter = asyncio.Semaphore(_CONNECT_CONCURRENCY)
+    await asyncio.gather(*(connect_member(member, port, limiter) for member in members))
+    if members and members[0].dialect.needs_sync_probe:
+        await _sync_probe(members)
+
+
+async def _sync_probe(members: list[Member]) -> None:
+    """A relay that only copies bytes says nothing on joining: the last member to connect
+    sends a probe line and everybody else must see it (connections are accepted in order)."""
+    members[-1].writer.transport.write(_SYNC_LINE)  # type: ignore[union-attr]
+    deadline = time.monotonic() + _JOIN_TIMEOUT
+    while not all(member.sync_seen for member in members[:-1]):
+        if time.monotonic() > deadline:
+            raise RelayError("the relay did not pass the sync probe to every member")
+        await asyncio.sleep(0.005)
+
+
+def close_all(members: list[Member]) -> None:
+    for member in members:
+        member.close()
+
+
+async def wait_delivered(members: list[Member], timeout: float, idle: float = 3.0) -> bool:
+    """True when every member got what it expects; False after `timeout` seconds, or once
+    nothing new has arrived for `idle` seconds (a relay that mangled message heads, such as
+    the tutorial relay splicing lines, never completes)."""
+    futures = [member.done for member in members if member.done is not None]
+    deadline = time.monotonic() + timeout
+    last_total, last_change = -1, time.monotonic()
+    while True:
+        done, pending = await asyncio.wait(futures, timeout=0.1)
+        for future in done:
+            exc = future.exception()
+            if exc is not None:
+                raise exc
+        if not pending:
+            return True
+        now = time.monotonic()
+        total = sum(member.received for member in members)
+        if total != last_total:
+            last_total, last_change = total, now
+        if now > deadline or now - last_change > idle:
+            return False
+
+
+async def settle(seconds: float) -> None:
+    """Let the loop run (answering pings, reading notices) for `seconds`."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.sleep(seconds)
