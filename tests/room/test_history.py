@@ -78,12 +78,14 @@ def test_huge_messages_are_replayed_newest_first_until_the_frame_is_full(clock: 
     assert size > 2 * MAX_TEXT_CHARS * len(char.encode())
 
 
-def test_a_welcome_fits_with_a_thousand_long_nicknames_and_huge_history(clock: FakeClock) -> None:
+def test_a_welcome_fits_with_a_thousand_long_nicknames_and_huge_history() -> None:
+    clock = FakeClock(wall=1_763_790_240.123456)  # fractional times: the longest numbers
     room = make_room(clock, rate_per_second=0, max_members=1000)
     for number in range(999):
         # 24 characters of CJK Extension B: 4 bytes each, the longest a nickname can encode.
         nick = "".join(chr(0x20000 + number * 24 + offset) for offset in range(24))
         join(room, number, nick)
+        clock.advance(0.001)
     _say_many(room, 0, 20, text="{}" + "😀" * (MAX_TEXT_CHARS - 2))
     welcome = join(room, "last", "last")
     assert len(welcome.members) == 1000
