@@ -1,12 +1,12 @@
 """The router thread: the one owner of the room and the only writer to client sockets.
 
 Each round it takes everything the readers handed over, runs it through the `Room`,
-encodes every output event once (once per dialect: JSON frames and plain-text lines), and
-appends the bytes to each receiver's outbound buffer. Then it writes each buffer with one
-non-blocking `send`. Whatever a socket refuses stays queued and is retried when `select`
-says the socket can take more; a receiver whose own socket leaves more than
-`outbound_limit` bytes queued is dropped as too slow, so a client that stops reading never
-delays the others. The router never blocks on a client.
+encodes every output event once (once per dialect: JSON frames and plain-text lines) and
+appends broadcasts to a log shared by all receivers (`net.tcp.fanout`). Then it gives each
+receiver its share of the round with one non-blocking `send`. Whatever a socket refuses
+stays queued and is retried when `select` says the socket can take more; a receiver whose
+own socket leaves more than `outbound_limit` bytes queued is dropped as too slow, so a
+client that stops reading never delays the others. The router never blocks on a client.
 
 Timers live here too: the handshake deadline, the heartbeat timeout of protocol clients,
 and the grace period a closing connection gets to take its last bytes and bye.
@@ -25,6 +25,7 @@ from net.protocol.codec import encode_event
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
 from net.protocol.textmode import render_event
 from net.room import Broadcast, Disconnect, Output, Room, Send
+from net.tcp.fanout import Fanout
 from net.tcp.inbox import Inbox
 from net.tcp.peer import Entry, Peer, PeerOpened, ReaderDone, Received
 from net.tcp.tuning import HostTuning
@@ -61,6 +62,7 @@ class Router:
         self._next_check = 0.0
         self._peers: set[Peer] = set()
         self._dirty: set[Peer] = set()
+        self._fanout = Fanout()  # the room's members, as receivers of broadcasts
         self._round_bytes = 0
         self._selector = selectors.DefaultSelector()
         self._selector.register(inbox.wake_reader, selectors.EVENT_READ, None)
@@ -127,7 +129,7 @@ class Router:
                 # A bug must cost this one connection, never the host.
                 log.exception("internal error while serving %s", peer.address)
                 self._begin_close(peer, "internal error", bye=True, flush=True)
-            if self._round_bytes > self._tuning.round_bytes:
+            if self._round_bytes + self._fanout.round_bytes > self._tuning.round_bytes:
                 self._flush_dirty()
 
     def _on_event(self, peer: Peer, event: ev.Event) -> None:
@@ -164,6 +166,11 @@ class Router:
 
     def _apply(self, outputs: list[Output]) -> None:
         for output in outputs:
+            if isinstance(output, Disconnect):
+                # The room has already removed it: what it broadcasts now is not for this peer.
+                self._fanout.remove(output.peer)
+                self._dirty.add(output.peer)
+        for output in outputs:
             if isinstance(output, Send):
                 self._send(output.to, output.event)
             elif isinstance(output, Broadcast):
@@ -179,35 +186,30 @@ class Router:
         except LocalProtocolError as exc:
             log.debug("not sending %s to %s: %s", event.TYPE, peer.address, exc)
             return
+        self._queue(peer, data)
         if isinstance(event, ev.Welcome):
             log.info("%s joined from %s", event.nick, peer.address)
-        self._queue(peer, data)
+            self._fanout.add(peer)
 
     def _broadcast(self, event: ev.Event, exclude: object) -> None:
         if isinstance(event, ev.Left):
             log.info("%s left (%s)", event.nick, event.reason or "no reason given")
-        frame = encode_event(event)
-        text: bytes | None = None
-        for peer in self.room.peers():
-            if peer is exclude or peer.closing:
-                continue
-            if peer.is_text:
-                if text is None:
-                    rendered = render_event(event)
-                    text = b"" if rendered is None else (rendered + "\n").encode("utf-8")
-                peer.outbound += text
-            else:
-                peer.outbound += frame
-            self._dirty.add(peer)
-        self._round_bytes += len(frame)
+        line = None
+        if self._fanout.wants_text:
+            rendered = render_event(event)
+            line = None if rendered is None else (rendered + "\n").encode("utf-8")
+        self._fanout.broadcast(encode_event(event), line, exclude)
 
     def _queue(self, peer: Peer, data: bytes) -> None:
+        """Queue bytes for `peer` alone, after the broadcasts it has not been given yet."""
         if data and not peer.write_closed:
+            self._fanout.catch_up(peer)
             peer.outbound += data
             self._dirty.add(peer)
             self._round_bytes += len(data)
 
     def _flush_dirty(self) -> None:
+        self._dirty.update(self._fanout.catch_up_all())
         dirty, self._dirty = self._dirty, set()
         self._round_bytes = 0
         for peer in dirty:
@@ -258,6 +260,8 @@ class Router:
         if peer.closing:
             return
         peer.closing = True
+        self._fanout.remove(peer, deliver=flush)
+        self._dirty.add(peer)
         nick = self.room.nick_of(peer)
         if nick is not None:
             self._apply(self.room.leave(peer, reason))
@@ -279,6 +283,7 @@ class Router:
         if peer.write_closed:
             return
         self._stop_watching(peer)
+        self._fanout.remove(peer, deliver=False)
         _shutdown(peer.write_sock, socket.SHUT_RDWR)
         peer.write_sock.close()
         peer.write_closed = True
@@ -288,6 +293,8 @@ class Router:
             self._peers.discard(peer)
 
     def _check_timers(self, now: float) -> None:
+        if len(self._fanout) != len(self.room):
+            self._resync_receivers()
         for peer in list(self._peers):
             if peer.closing:
                 if not peer.write_closed and now >= peer.close_deadline:
@@ -297,6 +304,18 @@ class Router:
                     self._begin_close(peer, "no hello in time (handshake timed out)", bye=True)
             elif not peer.is_text and now - peer.last_heard > self._heartbeat_timeout:
                 self._begin_close(peer, "timed out", bye=True)
+
+    def _resync_receivers(self) -> None:
+        """Make the receivers of broadcasts the room's members again (a bug if ever needed)."""
+        members = set(self.room.peers())
+        log.error("broadcast receivers out of step with the room (%d vs %d)", len(self._fanout), len(members))
+        for peer in self._fanout:
+            if peer not in members:
+                self._fanout.remove(peer)
+                self._dirty.add(peer)
+        for peer in members:
+            if not peer.closing:
+                self._fanout.add(peer)
 
     def _close_everything(self, reason: str) -> None:
         """Bye to every connection, a short grace to deliver it, then close them all."""

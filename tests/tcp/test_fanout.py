@@ -1,0 +1,101 @@
+"""The shared broadcast log: each receiver gets its share of a round, in order, minus its own messages."""
+
+from __future__ import annotations
+
+from net.protocol import events as ev
+from net.tcp.fanout import Fanout
+from net.tcp.peer import Peer
+
+
+def make_peer(name: str, *, text: bool = False) -> Peer:
+    peer = Peer(None, None, name)  # type: ignore[arg-type]  (no sockets needed here)
+    peer.is_text = text
+    return peer
+
+
+def test_every_receiver_gets_the_round_in_order_without_its_own_messages() -> None:
+    fanout = Fanout()
+    alice, bob, carol = make_peer("alice"), make_peer("bob"), make_peer("carol")
+    for peer in (alice, bob, carol):
+        fanout.add(peer)
+    fanout.broadcast(b"a1\n", None, exclude=alice)
+    fanout.broadcast(b"a2\n", None, exclude=alice)
+    fanout.broadcast(b"b1\n", None, exclude=bob)
+    fanout.broadcast(b"a3\n", None, exclude=alice)
+    fanout.broadcast(b"all\n", None)
+    assert set(fanout.catch_up_all()) == {alice, bob, carol}
+    assert bytes(alice.outbound) == b"b1\nall\n"
+    assert bytes(bob.outbound) == b"a1\na2\na3\nall\n"
+    assert bytes(carol.outbound) == b"a1\na2\nb1\na3\nall\n"
+    assert fanout.round_bytes == 0
+    assert fanout.catch_up_all() == []
+
+
+def test_catch_up_before_a_private_send_keeps_the_order() -> None:
+    fanout = Fanout()
+    bob = make_peer("bob")
+    fanout.add(bob)
+    fanout.broadcast(b"one\n", None)
+    assert fanout.catch_up(bob)
+    bob.outbound += b"private\n"
+    fanout.broadcast(b"two\n", None)
+    fanout.catch_up_all()
+    assert bytes(bob.outbound) == b"one\nprivate\ntwo\n"
+
+
+def test_a_receiver_added_mid_round_gets_only_what_follows() -> None:
+    fanout = Fanout()
+    early, late = make_peer("early"), make_peer("late")
+    fanout.add(early)
+    fanout.broadcast(b"before\n", None)
+    fanout.add(late)
+    fanout.broadcast(b"after\n", None, exclude=early)
+    fanout.catch_up_all()
+    assert bytes(early.outbound) == b"before\n"
+    assert bytes(late.outbound) == b"after\n"
+
+
+def test_removal_delivers_the_share_so_far_or_drops_it() -> None:
+    fanout = Fanout()
+    leaving, cut, staying = make_peer("leaving"), make_peer("cut"), make_peer("staying")
+    for peer in (leaving, cut, staying):
+        fanout.add(peer)
+    fanout.broadcast(b"hello\n", None)
+    fanout.remove(leaving)
+    fanout.remove(cut, deliver=False)
+    fanout.broadcast(b"left\n", None)
+    fanout.catch_up_all()
+    assert bytes(leaving.outbound) == b"hello\n"
+    assert bytes(cut.outbound) == b""
+    assert bytes(staying.outbound) == b"hello\nleft\n"
+    assert len(fanout) == 1 and staying in fanout
+
+
+def test_text_receivers_get_the_text_lines() -> None:
+    fanout = Fanout()
+    robot, person = make_peer("robot"), make_peer("person", text=True)
+    assert not fanout.wants_text
+    fanout.add(robot)
+    fanout.add(person)
+    assert fanout.wants_text
+    fanout.broadcast(b'{"type":"message"}\n', "[12:00] bob: 你好\n".encode(), exclude=person)
+    fanout.broadcast(b'{"type":"typing"}\n', None)  # nothing a person needs to see
+    fanout.broadcast(b'{"type":"joined"}\n', b"--> carol joined\n")
+    fanout.catch_up_all()
+    assert bytes(robot.outbound) == b'{"type":"message"}\n{"type":"typing"}\n{"type":"joined"}\n'
+    assert bytes(person.outbound) == b"--> carol joined\n"
+    fanout.remove(person)
+    assert not fanout.wants_text
+
+
+def test_private_message_between_broadcasts_arrives_in_order(start_host, connect) -> None:
+    host = start_host()
+    alice, bob = connect(host.port, "alice"), connect(host.port, "bob")
+    alice.wait_for(lambda e: isinstance(e, ev.Joined))
+    frames = b"".join(
+        alice.conn.send(ev.Say(id=f"s{i}", text=f"{i}", to="bob" if i % 3 == 1 else None)) for i in range(30)
+    )
+    alice.send_raw(frames)  # one write: the host handles them in one round
+    bob.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.text == "29")
+    assert [m.text for m in bob.messages()] == [str(i) for i in range(30)]
+    assert [m.to for m in bob.messages()][:3] == [None, "bob", None]
