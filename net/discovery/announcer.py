@@ -1,23 +1,24 @@
 """The host side of discovery: answer probes and announce the chat, in one thread.
 
-Methods for callers: `start`, `stop`, `notify_changed` (member count or name changed:
-announce soon), `feed` (a UDP host passes discovery datagrams from its chat socket). The
-room details come from `info_provider`, called in the announcer's thread whenever a
-datagram is built, so the member count is always current; it is also polled every
-`change_poll` seconds, and a change is announced at once (so hosts need not call
-`notify_changed` themselves).
+Methods for callers: `start`, `stop`, `notify_changed` (announce soon), and `answer_now`
+(a UDP host's discovery handler). The room details come from `info_provider`, called in
+the announcer's thread whenever a datagram is built, so the member count is always current;
+it is also polled every `change_poll` seconds and a change is announced at once, so hosts
+need not call `notify_changed` themselves.
 
 Two ways to run, depending on who owns the UDP port with the chat's port number:
 
 - TCP host (default): the announcer binds its own responder sockets on the chat port number
-  (IPv4 and IPv6, joined to the IPv6 discovery group) and answers probes there.
-- UDP host (``respond=False``): the chat socket already owns that port, so the host passes
-  every datagram for which `is_discovery_datagram` is true to `feed` with a `send` callable
-  that sends from its chat socket; answers then leave from the chat port as browsers expect.
+  (IPv4 and IPv6, joined to the IPv6 discovery group) and answers probes there, each after
+  the random delay the probe allows.
+- UDP host (``respond=False``): the chat socket already owns that port, so the UDP host
+  hands every datagram that is not chat traffic to `answer_now` and sends back what it
+  returns, from the chat port as browsers expect. (Those answers are not delayed: the
+  UDP host's handler answers synchronously.)
 
-Announcements go out when the host starts, every `interval`, soon after `notify_changed`,
-and as a goodbye when it stops, to the destinations `plan_destinations` chooses (loopback
-only under ``LANCHAT_LOOPBACK_ONLY``) and, for the goodbye, to recent probers too.
+Announcements go out when the host starts, every `interval`, soon after a change, and as
+a goodbye when it stops, to the destinations `plan_destinations` chooses (loopback only
+under ``LANCHAT_LOOPBACK_ONLY``) and, for the goodbye, to recent probers too.
 """
 
 from __future__ import annotations
@@ -29,11 +30,16 @@ import selectors
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 
 from net.discovery.answering import ProbeAnswerer
-from net.discovery.destinations import ipv6_multicast_scopes, loopback_only, plan_destinations, send_datagram
+from net.discovery.destinations import (
+    destination_allowed,
+    ipv6_multicast_scopes,
+    loopback_only,
+    plan_destinations,
+    send_datagram,
+)
 from net.discovery.interfaces import NetworkInterface, list_interfaces
 from net.discovery.sockets import (
     close_all,
@@ -51,19 +57,16 @@ from net.discovery.wire import (
     Goodbye,
     RoomInfo,
     encode_datagram,
+    is_discovery_datagram,
     with_schedule,
 )
 
 log = logging.getLogger(__name__)
 
-SendFunction = Callable[[bytes, tuple], object]
-Via = socket.socket | SendFunction
-#: Remembered "answer through this socket/function" routes before old ones are dropped.
+#: Remembered "answer through this socket" routes before old ones are dropped.
 MAX_REPLY_ROUTES = 128
 #: Shortest spacing of announcements caused by `notify_changed` (a join storm sends one).
 MIN_CHANGE_SPACING = 0.5
-#: Datagrams fed by a UDP host and not yet handled; more are dropped.
-MAX_FED_DATAGRAMS = 256
 JOIN_TIMEOUT = 2.0
 
 
@@ -103,7 +106,6 @@ class Announcer:
         self._responders: list[socket.socket] = []
         self._senders: list[socket.socket] = []
         self._joined: set[tuple[int, int]] = set()  # (socket fileno, interface index)
-        self._fed: deque[tuple[bytes, tuple, SendFunction]] = deque()
         self._lock = threading.Lock()
         self._changed = False
         self._stop = threading.Event()
@@ -112,13 +114,13 @@ class Announcer:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._thread: threading.Thread | None = None
-        self._reply_via: dict[tuple, Via] = {}
+        self._reply_via: dict[tuple, socket.socket] = {}
 
     # --- for callers ---------------------------------------------------------------------
 
     @property
     def responding(self) -> bool:
-        """True when probes to the chat port are answered (own responder or fed by the host)."""
+        """True when probes to the chat port are answered (own responder, or the UDP host's)."""
         return bool(self._responders) or not self._respond
 
     def start(self, *, require_responder: bool = False) -> None:
@@ -165,20 +167,25 @@ class Announcer:
             self._changed = True
         self._wake()
 
-    def feed(self, data: bytes, sender: tuple, send: SendFunction) -> None:
-        """A discovery datagram arrived on a UDP host's chat socket; `send(data, addr)` answers.
+    def answer_now(self, data: bytes, sender: tuple) -> bytes | None:
+        """The answer to a probe that reached a UDP host's chat socket, or None. Thread-safe.
 
-        Thread-safe and non-blocking: the datagram is handled in the announcer's thread.
+        The UDP host calls this for datagrams that are not chat traffic and sends the result
+        back to `sender`; garbage, repeats and probes beyond the answer rate get None.
         """
-        if len(data) > MAX_DATAGRAM_BYTES:
-            log.debug("ignored an oversized discovery datagram from %s", sender[:2])
-            return
+        if self._stop.is_set() or self._thread is None:
+            return None  # not announcing (yet, or any more): stay silent, or lists would disagree
+        if not is_discovery_datagram(data) or len(data) > MAX_DATAGRAM_BYTES:
+            log.debug("ignored a foreign datagram from %s", sender[:2])
+            return None
+        if not destination_allowed(sender):
+            log.warning("refused to answer a probe from %s: loopback-only discovery", sender[0])
+            return None
         with self._lock:
-            if len(self._fed) >= MAX_FED_DATAGRAMS:
-                log.debug("discovery backlog full: dropped a datagram from %s", sender[:2])
-                return
-            self._fed.append((data, sender, send))
-        self._wake()
+            probe = self._answerer.receive(data, sender, self._clock())
+        if probe is None:
+            return None
+        return encode_datagram(Announcement(self._current_info(), answer_to=probe.probe_id))
 
     # --- the thread ----------------------------------------------------------------------
 
@@ -206,7 +213,8 @@ class Announcer:
         last_announce = now
         next_poll = now + (self._change_poll or self.interval)
         while not self._stop.is_set():
-            deadlines = [next_announce, self._answerer.next_due() or next_announce]
+            with self._lock:
+                deadlines = [next_announce, self._answerer.next_due() or next_announce]
             if self._change_poll:
                 deadlines.append(next_poll)
             with self._lock:
@@ -222,11 +230,6 @@ class Announcer:
                 assert isinstance(sock, socket.socket)
                 for data, sender in read_datagrams(sock):
                     self._receive(data, sender, sock)
-            with self._lock:
-                fed = list(self._fed)
-                self._fed.clear()
-            for data, sender, send in fed:
-                self._receive(data, sender, send)
             if self._stop.is_set():
                 break
             now = self._clock()
@@ -244,19 +247,25 @@ class Announcer:
         if self._goodbye:
             self._send_goodbye()
 
-    def _receive(self, data: bytes, sender: tuple, via: Via) -> None:
+    def _receive(self, data: bytes, sender: tuple, via: socket.socket) -> None:
         now = self._clock()
-        if self._answerer.receive(data, sender, now):
+        with self._lock:
+            probe = self._answerer.receive(data, sender, now)
+            if probe is not None:
+                self._answerer.schedule(probe, sender, now)
+        if probe is not None:
             self._reply_via[sender] = via
             if len(self._reply_via) > MAX_REPLY_ROUTES:
-                keep = set(self._answerer.recent_probers(now))
+                with self._lock:
+                    keep = set(self._answerer.recent_probers(now))
                 self._reply_via = {k: v for k, v in self._reply_via.items() if k in keep}
 
     def _current_info(self) -> RoomInfo:
         return with_schedule(self._info_provider(), self.interval, self.ttl)
 
     def _send_answers(self, now: float) -> None:
-        due = self._answerer.due(now)
+        with self._lock:
+            due = self._answerer.due(now)
         if not due:
             return
         info = self._current_info()
@@ -294,7 +303,9 @@ class Announcer:
         info = self._info_provider()
         data = encode_datagram(Goodbye(info.host_id, info.transport, info.port))
         self._broadcast(data)
-        for prober in self._answerer.recent_probers(self._clock()):
+        with self._lock:
+            probers = self._answerer.recent_probers(self._clock())
+        for prober in probers:
             via = self._reply_via.get(prober) or self._socket_for(
                 socket.AF_INET6 if len(prober) == 4 else socket.AF_INET
             )

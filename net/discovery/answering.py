@@ -59,34 +59,38 @@ class ProbeAnswerer:
         self._probers: OrderedDict[SockAddr, float] = OrderedDict()  # sender -> last probe time
         self._remember_for = remember_for
 
-    def receive(self, data: bytes, sender: SockAddr, now: float) -> bool:
-        """Handle one datagram that arrived at the responder; True if an answer was scheduled."""
+    def receive(self, data: bytes, sender: SockAddr, now: float) -> Probe | None:
+        """Check one datagram that arrived at the responder; the probe to answer, or None.
+
+        A probe is returned (and its sender remembered) unless it is a repeat of one already
+        accepted or the answer rate is exhausted. Anything else is ignored with a debug log.
+        """
         try:
             message = decode_datagram(data)
         except DiscoveryDecodeError as exc:
             log.debug("ignored a datagram from %s: %s", sender[:2], exc)
-            return False
+            return None
         if not isinstance(message, Probe):
             log.debug("ignored a %s from %s at the responder", type(message).__name__, sender[:2])
-            return False
-        return self.probe(message, sender, now)
-
-    def probe(self, probe: Probe, sender: SockAddr, now: float) -> bool:
+            return None
         self._remember(sender, now)
-        key = (sender, probe.probe_id)
+        key = (sender, message.probe_id)
         if key in self._recent_ids:
-            return False  # the same probe arrived again by another route
+            return None  # the same probe arrived again by another route
         self._recent_ids[key] = None
         if len(self._recent_ids) > _MAX_RECENT_PROBE_IDS:
             self._recent_ids.popitem(last=False)
         if len(self._pending) >= MAX_PENDING_ANSWERS or self._bucket.take(now) > 0:
             log.debug("too many probes: not answering %s", sender[:2])
-            return False
+            return None
+        return message
+
+    def schedule(self, probe: Probe, sender: SockAddr, now: float) -> float:
+        """Queue the answer to an accepted probe after its jitter; returns when it is due."""
+        due = now + reply_delay(probe.max_delay, self._rng)
         self._seq += 1
-        heapq.heappush(
-            self._pending, (now + reply_delay(probe.max_delay, self._rng), self._seq, sender, probe.probe_id)
-        )
-        return True
+        heapq.heappush(self._pending, (due, self._seq, sender, probe.probe_id))
+        return due
 
     def _remember(self, sender: SockAddr, now: float) -> None:
         self._probers[sender] = now

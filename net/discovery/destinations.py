@@ -45,7 +45,14 @@ def loopback_only() -> bool:
 
 
 def is_loopback_destination(host: str) -> bool:
-    return host.split("%", 1)[0] in LOOPBACK_ADDRESSES
+    """127.0.0.1 or ::1, also written as the IPv4-mapped ::ffff:127.0.0.1 of a dual-stack socket."""
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip) in LOOPBACK_ADDRESSES
 
 
 def destination_allowed(sockaddr: SockAddr) -> bool:

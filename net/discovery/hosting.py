@@ -4,11 +4,10 @@
 host of either transport, taking the next free port when the user did not choose one
 (another LanChat host on this PC may hold the default), and announces it until stopped.
 
-A UDP host owns the UDP port with the chat's number, so it must pass discovery datagrams
-arriving on its chat socket to the announcer. The contract: a UDP host that has a method
-``set_discovery_handler(handler)`` gets one; it calls ``handler(data, sender, send)`` for
-every datagram for which `is_discovery_datagram(data)` is true, where ``send(data, addr)``
-sends from its chat socket. The handler is thread-safe and never blocks.
+A UDP host owns the UDP port with the chat's number, so it answers probes itself: its
+``discovery_handler`` attribute is set to `Announcer.answer_now`, which it calls with
+(datagram, sender) for every datagram on the chat port that is not chat traffic, and it
+sends back the bytes returned (if any) from its chat socket.
 """
 
 from __future__ import annotations
@@ -78,9 +77,8 @@ class DiscoverableHost:
             **announcer_options,
         )
         if not respond:
-            set_handler = getattr(host, "set_discovery_handler", None)
-            if set_handler is not None:
-                set_handler(self.announcer.feed)
+            if hasattr(host, "discovery_handler"):
+                host.discovery_handler = self.announcer.answer_now
             else:
                 log.info("this UDP host does not pass probes on: it is announced but does not answer probes")
 

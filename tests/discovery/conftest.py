@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from net.api import Transport
-from net.discovery import Announcer, Browser, RoomInfo, is_discovery_datagram, new_host_id
+from net.discovery import Announcer, Browser, RoomInfo, new_host_id
 from net.ports import next_free_port
 
 
@@ -25,14 +25,15 @@ def free_chat_port(transport: str, start: int | None = None) -> int:
 
 
 class FakeUdpChatHost:
-    """Stands in for a UDP chat host: owns the chat port, passes discovery datagrams on."""
+    """Stands in for a UDP chat host: owns the chat port, hands foreign datagrams to `handler`
+    and sends back its answer, as net.udp's host does with its ``discovery_handler``."""
 
-    def __init__(self, port: int, handler: Callable[[bytes, tuple, Callable], object]) -> None:
+    def __init__(self, port: int, handler: Callable[[bytes, tuple], bytes | None]) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", port))
         self.sock.settimeout(0.05)
         self.handler = handler
-        self.other_datagrams = 0
+        self.chat_datagrams = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fake-udp-host", daemon=True)
         self._thread.start()
@@ -45,10 +46,12 @@ class FakeUdpChatHost:
                 continue
             except OSError:
                 return
-            if is_discovery_datagram(data):
-                self.handler(data, sender, self.sock.sendto)
-            else:
-                self.other_datagrams += 1
+            if data.startswith(b"LCUD"):
+                self.chat_datagrams += 1
+                continue
+            reply = self.handler(data, sender)
+            if reply is not None:
+                self.sock.sendto(reply, sender)
 
     def close(self) -> None:
         self._stop.set()
@@ -85,7 +88,7 @@ class Discovery:
             **options,
         )
         if not respond:
-            self.udp_hosts.append(FakeUdpChatHost(fields["port"], announcer.feed))
+            self.udp_hosts.append(FakeUdpChatHost(fields["port"], announcer.answer_now))
         announcer.start()
         self.announcers.append(announcer)
         return announcer

@@ -20,9 +20,17 @@ def test_reply_delay_stays_within_what_the_probe_allows() -> None:
     assert reply_delay(0.0, rng) == 0.0
 
 
+def accept(answerer: ProbeAnswerer, probe: Probe, sender: tuple, now: float) -> bool:
+    """What the announcer does with a datagram at its responder: accept, then schedule."""
+    accepted = answerer.receive(encode_datagram(probe), sender, now)
+    if accepted is not None:
+        answerer.schedule(accepted, sender, now)
+    return accepted is not None
+
+
 def test_probe_is_answered_after_its_jitter() -> None:
     answerer = ProbeAnswerer(0.0, remember_for=10.0, rng=random.Random(7))
-    assert answerer.receive(encode_datagram(Probe("p1", max_delay=0.5)), PROBER, now=10.0)
+    assert accept(answerer, Probe("p1", max_delay=0.5), PROBER, now=10.0)
     due_at = answerer.next_due()
     assert due_at is not None and 10.0 <= due_at <= 10.5
     assert answerer.due(due_at - 0.001) == []
@@ -32,17 +40,18 @@ def test_probe_is_answered_after_its_jitter() -> None:
 
 def test_unicast_probe_is_answered_at_once() -> None:
     answerer = ProbeAnswerer(0.0, remember_for=10.0)
-    answerer.receive(encode_datagram(Probe("p1")), PROBER, now=1.0)
-    assert answerer.due(1.0) == [(PROBER, "p1")]
+    assert answerer.receive(encode_datagram(Probe("p1")), PROBER, now=1.0) == Probe("p1")
+    assert answerer.next_due() is None  # accepted, not scheduled: a UDP host answers at once
+    accept(answerer, Probe("p2"), PROBER, now=1.0)
+    assert answerer.due(1.0) == [(PROBER, "p2")]
 
 
 def test_same_probe_by_two_routes_is_answered_once() -> None:
     answerer = ProbeAnswerer(0.0, remember_for=10.0)
-    probe = encode_datagram(Probe("p1"))
-    assert answerer.receive(probe, PROBER, now=1.0)
-    assert not answerer.receive(probe, PROBER, now=1.0)
-    assert answerer.receive(probe, ("192.168.1.10", 50000), now=1.0)  # another browser, same id
-    assert answerer.receive(encode_datagram(Probe("p2")), PROBER, now=2.0)  # the next round
+    assert accept(answerer, Probe("p1"), PROBER, now=1.0)
+    assert not accept(answerer, Probe("p1"), PROBER, now=1.0)
+    assert accept(answerer, Probe("p1"), ("192.168.1.10", 50000), now=1.0)  # another browser, same id
+    assert accept(answerer, Probe("p2"), PROBER, now=2.0)  # the next round
     assert len(answerer.due(2.0)) == 3
 
 
@@ -50,16 +59,16 @@ def test_non_probes_and_garbage_are_ignored() -> None:
     answerer = ProbeAnswerer(0.0, remember_for=10.0)
     info = RoomInfo("r", "n", Transport.TCP, 47800, "h")
     for data in (b"", b"\x00" * 2000, b"LANCHAT/DISCOVERY\n{", encode_datagram(Announcement(info))):
-        assert not answerer.receive(data, PROBER, now=1.0)
+        assert answerer.receive(data, PROBER, now=1.0) is None
     assert answerer.next_due() is None
     assert answerer.recent_probers(1.0) == []
 
 
 def test_answers_per_second_are_limited() -> None:
     answerer = ProbeAnswerer(0.0, remember_for=10.0, answers_per_second=10.0, burst=5)
-    scheduled = sum(answerer.receive(encode_datagram(Probe(f"p{n}")), PROBER, now=0.0) for n in range(50))
+    scheduled = sum(accept(answerer, Probe(f"p{n}"), PROBER, now=0.0) for n in range(50))
     assert scheduled == 5
-    assert answerer.receive(encode_datagram(Probe("later")), PROBER, now=0.2)  # two tokens back
+    assert accept(answerer, Probe("later"), PROBER, now=0.2)  # two tokens back
 
 
 def test_recent_probers_are_remembered_for_a_while_and_bounded() -> None:

@@ -152,6 +152,8 @@ def test_the_test_suite_runs_loopback_only() -> None:
         (IPV6_DISCOVERY_GROUP, 47799, 0, 2),
         ("fe80::1", 47800, 0, 2),
         ("ff02::1", 47800, 0, 0),
+        ("::ffff:192.168.1.7", 47800, 0, 0),
+        ("::ffff:255.255.255.255", 47800, 0, 0),
     ],
 )
 def test_send_refuses_non_loopback_destinations_in_loopback_mode(destination: tuple, caplog) -> None:
@@ -168,7 +170,8 @@ def test_send_allows_loopback_destinations() -> None:
     fake = RecordingSocket()
     assert send_datagram(fake, b"x", ("127.0.0.1", 47800))
     assert send_datagram(fake, b"y", ("::1", 47800, 0, 0))
-    assert [addr[0] for _, addr in fake.sent] == ["127.0.0.1", "::1"]
+    assert send_datagram(fake, b"z", ("::ffff:127.0.0.1", 47800, 0, 0))  # from a dual-stack socket
+    assert [addr[0] for _, addr in fake.sent] == ["127.0.0.1", "::1", "::ffff:127.0.0.1"]
 
 
 def test_send_errors_are_not_raised() -> None:

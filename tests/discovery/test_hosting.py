@@ -42,12 +42,12 @@ def test_tcp_host_is_found_and_its_member_count_follows(discovery: Discovery) ->
 
 
 class FakeUdpHost:
-    """A UDP host as far as discovery cares: owns the chat port, offers set_discovery_handler."""
+    """A UDP host as far as discovery cares: owns the chat port, has a ``discovery_handler``."""
 
     def __init__(self, config: HostConfig) -> None:
         self.config = config
         self.member_count = 7
-        self.handler = None
+        self.discovery_handler = None
         self.chat_socket: FakeUdpChatHost | None = None
         self.stopped = False
 
@@ -55,11 +55,8 @@ class FakeUdpHost:
     def port(self) -> int:
         return self.config.port
 
-    def set_discovery_handler(self, handler) -> None:
-        self.handler = handler
-
     def start(self) -> None:
-        self.chat_socket = FakeUdpChatHost(self.config.port, lambda *args: self.handler(*args))
+        self.chat_socket = FakeUdpChatHost(self.config.port, lambda *args: self.discovery_handler(*args))
 
     def stop(self, reason: str = "") -> None:
         self.stopped = True
@@ -80,7 +77,7 @@ def test_udp_host_answers_probes_through_its_chat_socket(discovery: Discovery) -
         "udp", config, port_given=False, make_host=make, interval=30.0, announce_port=discovery.announce_port
     )
     try:
-        assert built[0].handler is not None
+        assert built[0].discovery_handler is not None
         # Not listening for announcements: only the probe answer from the chat socket counts.
         browser, _ = discovery.browser([port], listen=False)
         wait_until(lambda: listed(browser).get("Real UDP") == (Transport.UDP, port, 7), message="answered")
@@ -142,3 +139,19 @@ def test_tcp_host_moves_on_when_its_udp_port_is_taken_in_a_race(discovery: Disco
     finally:
         for squatter in squatters:
             squatter.close()
+
+
+def test_real_udp_host_answers_probes_on_its_chat_port(discovery: Discovery) -> None:
+    pytest.importorskip("net.udp.host", reason="the UDP host is not built yet")
+    port = free_chat_port("udp")
+    config = HostConfig(port=port, bind="", room=RoomConfig(name="Real UDP host"))
+    host = start_discoverable_host("udp", config, port_given=True, announce_port=discovery.announce_port)
+    try:
+        browser, _ = discovery.browser([port], listen=False)  # answers only, no announcements
+        wait_until(
+            lambda: listed(browser).get("Real UDP host") == (Transport.UDP, port, 0), message="answered"
+        )
+        assert browser.snapshot()[0].address == "127.0.0.1"
+    finally:
+        host.stop()
+    wait_until(lambda: "Real UDP host" not in listed(browser), timeout=2.0, message="goodbye on stop")

@@ -105,24 +105,29 @@ def test_garbage_at_the_responder_leaves_it_serving(discovery: Discovery) -> Non
     assert answer is not None and answer.info.room == "Sturdy"
 
 
-def test_garbage_fed_by_a_udp_host_is_ignored(discovery: Discovery) -> None:
+def test_udp_host_handler_ignores_garbage_and_answers_probes(discovery: Discovery) -> None:
     port = free_chat_port("udp")
     announcer = discovery.announcer(discovery.room("Fed", Transport.UDP, port), respond=False)
-    sent: list = []
-    for data in (b"LANCHAT/DISCOVERY\nnope", b"LANCHAT/DISCOVERY\n" + b"x" * 5000):
-        announcer.feed(data, ("127.0.0.1", 9), lambda d, a: sent.append(a))
-    announcer.feed(encode_datagram(Probe("ok")), ("127.0.0.1", 9), lambda d, a: sent.append((d, a)))
-    wait_until(lambda: sent, message="answer to the fed probe")
-    assert len(sent) == 1 and decode_datagram(sent[0][0]).answer_to == "ok"
+    for data in (
+        b"",
+        b"GET /",
+        b"LANCHAT/DISCOVERY\nnope",
+        b"LANCHAT/DISCOVERY\n" + b"x" * 5000,
+        os.urandom(100),
+    ):
+        assert announcer.answer_now(data, ("127.0.0.1", 9)) is None
+    answer = announcer.answer_now(encode_datagram(Probe("ok")), ("127.0.0.1", 9))
+    assert answer is not None
+    message = decode_datagram(answer)
+    assert message.answer_to == "ok" and message.info.room == "Fed" and message.info.port == port
+    assert announcer.answer_now(encode_datagram(Probe("ok")), ("127.0.0.1", 9)) is None  # a repeat
 
 
-def test_answers_to_a_fed_probe_never_leave_loopback(discovery: Discovery, caplog) -> None:
+def test_udp_host_handler_never_answers_beyond_loopback(discovery: Discovery, caplog) -> None:
     port = free_chat_port("udp")
     announcer = discovery.announcer(discovery.room("Guarded", Transport.UDP, port), respond=False)
-    sent: list = []
-    announcer.feed(encode_datagram(Probe("lan")), ("192.168.1.50", 47800), lambda d, a: sent.append(a))
-    wait_until(lambda: "refused" in caplog.text, message="refusal logged")
-    assert sent == []
+    assert announcer.answer_now(encode_datagram(Probe("lan")), ("192.168.1.50", 47800)) is None
+    assert "refused" in caplog.text
 
 
 def test_responder_port_taken_still_announces(discovery: Discovery, caplog) -> None:
