@@ -48,7 +48,7 @@ def _chunkings(stream: bytes, cuts: list[int]) -> list[list[bytes]]:
     return [[stream], split_at(stream, cuts), [stream[i : i + 1] for i in range(len(stream))]]
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(
     events=st.lists(strategies.client_open_events, max_size=12),
     bye=st.booleans(),
@@ -64,7 +64,7 @@ def test_a_client_stream_split_anywhere_gives_the_same_events(
         assert _host_reads(chunks) == expected
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(
     welcome=strategies.welcomes,
     events=st.lists(strategies.host_open_events, max_size=12),
@@ -129,13 +129,13 @@ def _pump_random(conn: Connection, chunks: list[bytes]) -> None:
 _valid_prefixes = st.sampled_from([b"", encode_event(HELLO), encode_event(HELLO) + b'{"type":"who"}\n'])
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(prefix=_valid_prefixes, chunks=st.lists(st.binary(max_size=120), max_size=20))
 def test_random_bytes_to_a_host_only_raise_remote_protocol_errors(prefix: bytes, chunks: list[bytes]) -> None:
     _pump_random(Connection(Role.HOST, max_frame_bytes=_CAP), [prefix, *chunks])
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(chunks=st.lists(st.binary(max_size=120), max_size=20))
 def test_random_bytes_to_a_client_only_raise_remote_protocol_errors(chunks: list[bytes]) -> None:
     client = Connection(Role.CLIENT, max_frame_bytes=_CAP)
@@ -149,7 +149,7 @@ _lines = st.lists(
 )
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(_lines)
 def test_random_lines_to_a_text_connection_only_raise_remote_protocol_errors(lines: list[bytes]) -> None:
     conn = TextConnection(max_frame_bytes=_CAP)
@@ -200,7 +200,7 @@ _json_values = st.recursive(
 _objects = st.dictionaries(st.sampled_from(_WIRE_KEYS), _json_values, max_size=8)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(kind=st.sampled_from(_TYPES), obj=_objects, from_host=st.booleans())
 def test_random_objects_of_real_kinds_decode_or_raise_decode_error(
     kind: str, obj: dict, from_host: bool
