@@ -71,6 +71,17 @@ class ManagedProcess:
             time.sleep(0.05)
         raise Unavailable(f"{self.name} did not listen on port {self.port} within {timeout} s")
 
+    def wait_log(self, text: str, timeout: float = _READY_TIMEOUT) -> None:
+        """Wait until the process has logged `text` (for a UDP host: nothing to connect to)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise Unavailable(f"{self.name} exited with {self.popen.returncode}: {self.log_tail()}")
+            if text in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.05)
+        raise Unavailable(f"{self.name} did not log {text!r} within {timeout} s: {self.log_tail()}")
+
     def stats(self) -> Stats:
         with self.process.oneshot():
             cpu = self.process.cpu_times()
@@ -130,8 +141,18 @@ def our_host(transport: str = "tcp") -> ManagedProcess:
     problem = our_host_problem(transport)
     if problem:
         raise Unavailable(problem)
-    port = free_port()
-    argv = [sys.executable, "main.py", "host", "--port", str(port), "--rate-limit", "0"]
+    port = free_port(socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM)
+    argv = [
+        sys.executable,
+        "main.py",
+        "host",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--rate-limit",
+        "0",
+    ]
     if transport != "tcp":
         argv += ["--transport", transport]
     return ManagedProcess(f"lanchat-{transport}", argv, port)

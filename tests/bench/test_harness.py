@@ -1,0 +1,89 @@
+"""Smoke tests of the benchmark harness with tiny sizes, so that `make test` keeps it working.
+
+They check the machinery (counting, sampling, splice audit, targets, the JSON report), not
+speed: speed targets live in `make bench`, never in timed tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import payload, report
+from bench.fanout import run_fanout
+from bench.relays import RELAYS
+
+
+def test_message_text_is_read_back_and_spliced_lines_are_found() -> None:
+    first = payload.message_text(3, 7, True, 12.5, 90)
+    second = payload.message_text(4, 1, False, 13.0, 90)
+    assert len(first) == 90 and first.startswith("<<0003/s/00007/12.500000/") and first.endswith("/0003>>")
+    stream = f"{first}\n{second}\n".encode()
+    samples: list[float] = []
+    payload.parse_samples(stream, len(stream), member=0, now=20.0, out=samples)
+    assert samples == [pytest.approx(7.5)]
+    assert payload.count_fragments(stream) == (2, 0)
+    spliced = f"{first[:40]}{second[30:]}\n{second[:30]}{first[40:]}\n".encode()
+    assert payload.count_fragments(spliced) == (0, 2)
+
+
+@pytest.mark.parametrize("relay", ["tutorial", "native", "text"])
+def test_fanout_delivers_everything_and_counts_it(relay: str) -> None:
+    result = run_fanout(RELAYS[relay], members=3, messages=5, audit_members=3)
+    assert result["complete"] is True
+    assert result["deliveries"] == result["expected"] == 3 * 2 * 5
+    assert result["extra"] == 0 and result["errors"] == 0
+    assert result["audited_deliveries"] == 30
+    assert result["samples"] > 0 and result["p99_ms"] is not None
+    assert result["host_cpu_s"] >= 0 and result["generator_cpu_s"] > 0
+    if relay != "tutorial":
+        assert result["fragments"] == 0
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is installed by `make bench`")
+def test_fanout_against_redis() -> None:
+    result = run_fanout(RELAYS["redis"], members=3, messages=5, audit_members=3)
+    assert result["complete"] and result["deliveries"] == 30 and result["fragments"] == 0
+
+
+def test_targets_compare_ratios_within_one_run() -> None:
+    runs = [
+        {
+            "workload": "fanout",
+            "relay": "native",
+            "members": 50,
+            "deliveries_per_s": 1_500_000,
+            "complete": True,
+        },
+        {"workload": "fanout", "relay": "text", "members": 50, "deliveries_per_s": 900_000, "complete": True},
+        {
+            "workload": "fanout",
+            "relay": "redis",
+            "members": 50,
+            "deliveries_per_s": 1_000_000,
+            "complete": True,
+        },
+    ]
+    verdicts = {t.name: t.verdict for t in report.evaluate(runs)}
+    assert verdicts["fan-out C=50, native TCP"] == "PASS"
+    assert verdicts["fan-out C=50, plain-text TCP"] == "FAIL"
+    assert verdicts["fan-out C=200, native TCP"] == "n/a"
+
+
+def test_command_line_writes_the_report(tmp_path, capsys) -> None:
+    output = tmp_path / "latest.json"
+    argv = ["--workloads", "fanout,churn", "--relays", "native,tutorial", "--sizes", "3", "--messages", "4"]
+    assert bench_main.main([*argv, "--churn-cycles", "10", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "rate limiting OFF" in printed
+    assert printed.index("Targets") < printed.index("Fan-out (every member")
+    results = json.loads(output.read_text())
+    fanouts = [r for r in results["runs"] if r["workload"] == "fanout"]
+    assert {r["relay"] for r in fanouts} == {"native", "tutorial"}
+    assert all(r["complete"] for r in fanouts)
+    churn = next(r for r in results["runs"] if r["workload"] == "churn")
+    assert churn["flat"] is True
+    assert any(t["name"].startswith("churn") and t["verdict"] == "PASS" for t in results["targets"])
