@@ -1,0 +1,232 @@
+"""One reliable, ordered message channel between two UDP endpoints, as pure code.
+
+A `Channel` joins a `Sender` and a `Receiver` under one connection id and turns them
+into datagrams: every datagram carries the cumulative ack, the selective-ack bitmap and
+the receive window, so acks ride on data whenever there is data to send and a bare ACK is
+sent otherwise. No sockets, threads or clocks: the shell passes `now` in, feeds parsed
+datagrams to `receive`, sends what `poll` returns, and calls `poll` again by
+`next_deadline`.
+
+Opening: the side that opens a connection (the client) marks its datagrams OPEN until it
+has heard anything back on this connection id; while it has nothing else to send it
+probes with a bare OPEN ACK on the retransmission timer. The host creates a channel only
+for an OPEN datagram, so a restarted host answers everything else with a RESET and the
+client knows to start over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from net.protocol.limits import MAX_FRAME_BYTES
+from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
+from net.udp.sender import Sender, SenderConfig
+from net.udp.wire import Datagram, Kind, ResetReason, elapsed_since, encode, timestamp, unwrap
+
+
+@dataclass(slots=True)
+class ChannelConfig:
+    receive_window: int = MAX_WINDOW  # fragments buffered beyond the next expected one
+    max_message_bytes: int = MAX_FRAME_BYTES
+    sender: SenderConfig = field(default_factory=SenderConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFailure:
+    """Why a channel stopped, and the tags of the messages it could not deliver (oldest first)."""
+
+    reason: str
+    undelivered: tuple[object, ...] = ()
+    reset: ResetReason | None = None  # set when the peer reset the connection
+
+
+@dataclass(slots=True)
+class ChannelStats:
+    messages_sent: int
+    messages_acked: int
+    messages_received: int
+    fragments_sent: int
+    retransmissions: int
+    timeouts: int
+    duplicates_dropped: int
+    out_of_window_dropped: int
+    srtt: float | None
+    rto: float
+
+
+class Channel:
+    """Reliable ordered delivery of messages (bytes) to one peer over one connection id."""
+
+    def __init__(
+        self, conn_id: int, *, now: float, opener: bool, config: ChannelConfig | None = None
+    ) -> None:
+        self.config = config or ChannelConfig()
+        self.conn_id = conn_id
+        self.opening = opener  # OPEN flag on our datagrams until we hear from the peer
+        self.sender = Sender(self.config.sender)
+        self.receiver = Receiver(
+            window=self.config.receive_window, max_message_bytes=self.config.max_message_bytes
+        )
+        self.last_heard = now
+        self.heard = False
+        self.failure: ChannelFailure | None = None
+        self._ack_pending = False
+        self._probe_at = now if opener else float("inf")
+        self._echo = 0  # wire timestamp to echo: the newest DATA datagram received
+        self._echo_fresh = False  # set once a DATA datagram arrived since we last sent
+        self._now = now
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
+
+    @property
+    def idle(self) -> bool:
+        """Everything sent has been acknowledged and no ack is owed."""
+        return self.sender.idle and not self._ack_pending
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Receive-side memory: fragments waiting for reassembly."""
+        return self.receiver.buffered_bytes
+
+    def stats(self) -> ChannelStats:
+        s, r = self.sender, self.receiver
+        return ChannelStats(
+            messages_sent=s.messages_sent,
+            messages_acked=s.messages_acked,
+            messages_received=r.messages,
+            fragments_sent=s.fragments_sent,
+            retransmissions=s.retransmissions,
+            timeouts=s.timeouts,
+            duplicates_dropped=r.duplicates,
+            out_of_window_dropped=r.out_of_window,
+            srtt=s.rtt.srtt,
+            rto=s.rtt.rto,
+        )
+
+    def set_receive_limits(self, *, window: int, max_message_bytes: int) -> None:
+        self.receiver.set_limits(window=window, max_message_bytes=max_message_bytes)
+        self._ack_pending = True  # tell the peer about the new window
+
+    # -- input ------------------------------------------------------------------------------
+
+    def send(self, message: bytes, tag: object = None) -> None:
+        """Queue one message; `tag` comes back in `failure.undelivered` if it is never acked."""
+        if self.failure is None:
+            self.sender.queue(message, tag)
+
+    def receive(self, datagram: Datagram, now: float) -> None:
+        """Apply one parsed datagram addressed to this channel."""
+        if self.failure is not None or datagram.conn_id != self.conn_id:
+            return
+        self.last_heard = now
+        self.heard = True
+        if self.opening and not datagram.opening:
+            self.opening = False  # the peer knows this connection now
+            self._probe_at = float("inf")
+        if datagram.kind is Kind.RESET:
+            self._fail(f"the peer reset the connection ({datagram.reason.name.lower()})", datagram.reason)
+            return
+        self.sender.on_ack(
+            datagram.ack, datagram.sack, datagram.window, now, elapsed_since(datagram.ts_echo, now)
+        )
+        if datagram.opening:
+            self._ack_pending = True  # answer a probe even when it carries no data
+        if datagram.kind is Kind.DATA:
+            self._ack_pending = True  # acknowledge new fragments and repeats alike (the ack was lost)
+            if not self._echo_fresh or unwrap(datagram.ts, self._echo) > self._echo:
+                self._echo = datagram.ts  # echo the newest transmission seen since our last datagram
+                self._echo_fresh = True
+            try:
+                self.receiver.accept(datagram.seq, datagram.index, datagram.count, datagram.payload)
+            except ReceiveError as exc:
+                self._fail(f"invalid fragments: {exc}", None)
+
+    def take_messages(self) -> list[bytes]:
+        return self.receiver.take_messages()
+
+    # -- output -----------------------------------------------------------------------------
+
+    def poll(self, now: float) -> list[bytes]:
+        """Datagrams to send now (data, retransmissions, an ack or an open probe)."""
+        if self.failure is not None:
+            return []
+        self._now = now
+        fragments = self.sender.due(now)
+        if self.sender.gave_up:
+            self._fail("no acknowledgement within the retry budget", None)
+            return []
+        if self.sender.overloaded:
+            self._fail("the peer does not keep up (too much unacknowledged data)", None)
+            return []
+        out = [self._data(fragment) for fragment in fragments]
+        if out:
+            self._ack_pending = False
+        if self.opening and self.sender.idle and now >= self._probe_at:
+            # Nothing to send yet: a bare OPEN ack asks the peer to answer. Unanswered probes
+            # wait longer each time, like a TCP SYN (data in flight probes by itself).
+            out.append(self._control(Kind.ACK))
+            self._ack_pending = False
+            self._probe_at = now + self.sender.rtt.rto
+            self.sender.rtt.back_off()
+        if self._ack_pending:
+            self._ack_pending = False
+            out.append(self._control(Kind.ACK))
+        if out:
+            self._echo_fresh = False
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When `poll` must run next (None: only when something arrives or is queued)."""
+        if self.failure is not None:
+            return None
+        if self._ack_pending:
+            return float("-inf")
+        deadline = self.sender.next_deadline()
+        if self.opening and self.sender.idle:
+            deadline = self._probe_at if deadline is None else min(deadline, self._probe_at)
+        return deadline
+
+    def reset_datagram(self, reason: ResetReason) -> bytes:
+        """A RESET for this connection (sent when closing it or refusing its datagrams)."""
+        return self._control(Kind.RESET, reason)
+
+    def fail(self, reason: str) -> None:
+        """Stop the channel from outside (e.g. the peer went silent); keeps the undelivered list."""
+        self._fail(reason, None)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _fail(self, reason: str, reset: ResetReason | None) -> None:
+        if self.failure is None:
+            self.failure = ChannelFailure(reason, tuple(self.sender.undelivered()), reset)
+
+    def _ack_fields(self) -> dict:
+        receiver = self.receiver
+        return {
+            "conn_id": self.conn_id,
+            "ack": receiver.next_seq,
+            "window": receiver.window,
+            "sack": receiver.sack(),
+            "opening": self.opening,
+            "ts": timestamp(self._now),
+            "ts_echo": self._echo,
+        }
+
+    def _data(self, fragment) -> bytes:
+        return encode(
+            Datagram(
+                kind=Kind.DATA,
+                seq=fragment.seq,
+                index=fragment.index,
+                count=fragment.count,
+                payload=fragment.payload,
+                **self._ack_fields(),
+            )
+        )
+
+    def _control(self, kind: Kind, reason: ResetReason = ResetReason.UNKNOWN_CONNECTION) -> bytes:
+        return encode(Datagram(kind=kind, reason=reason, **self._ack_fields()))

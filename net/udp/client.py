@@ -1,0 +1,364 @@
+"""The UDP client: one I/O thread around a `ClientSession`, like the TCP client.
+
+Each link attempt gets a new socket (connected to the host, so the OS drops datagrams
+from anyone else and reports "port unreachable") and a new random connection id. The
+thread first opens the connection (OPEN probes until the host answers, the equivalent of
+TCP's connect), then runs the session over a reliable `Channel`: every frame the session
+writes becomes one channel message, every message the channel delivers is fed back as one
+frame. The owner's calls only change the session under a lock and poke a wake-up socket.
+
+When the channel gives up (the host stopped acknowledging within the retry budget) the
+link is down like a broken TCP connection: the session keeps every unacknowledged message
+in its outbox and sends it again after it has rejoined.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import secrets
+import select
+import socket
+import threading
+import time
+
+from net.addresses import format_address
+from net.api import ClientConfig, ClientState, EventSink, FailureKind
+from net.client.session import ClientSession, LinkVerdict
+from net.tcp.client import ConnectFailed, describe_connect_error
+from net.udp.channel import Channel, ChannelStats
+from net.udp.sockets import DatagramReader, open_client_socket
+from net.udp.tuning import UdpTuning
+from net.udp.wire import ResetReason, WireError, parse
+
+log = logging.getLogger(__name__)
+
+#: After close(), how long the bye may take to be acknowledged before the socket closes anyway.
+_BYE_GRACE = 0.5
+
+
+class UdpClient:
+    """A member's UDP connection to a host (implements `net.api.ChatClient`)."""
+
+    def __init__(self, config: ClientConfig, on_event: EventSink, *, tuning: UdpTuning | None = None) -> None:
+        self.config = config
+        self._on_event = on_event
+        self._tuning = tuning or UdpTuning()
+        self._session = ClientSession(config)
+        self._lock = threading.Lock()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._where = format_address(config.host, config.port)
+        self._stats: list[ChannelStats] = []  # one entry per finished link, plus the live one
+
+    # -- the owner's side (any thread) ----------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        return self._session.state
+
+    @property
+    def nick(self) -> str:
+        return self._session.nick
+
+    @property
+    def client_id(self) -> str:
+        return self._session.client_id
+
+    @property
+    def address(self) -> str:
+        return self._where
+
+    @property
+    def pending(self) -> list[str]:
+        """Local ids of messages not yet acknowledged by the host."""
+        with self._lock:
+            return self._session.pending
+
+    def channel_stats(self) -> list[ChannelStats]:
+        """Figures of every link so far (the last one may still be running)."""
+        return list(self._stats)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("a client starts once")
+        self._thread = threading.Thread(target=self._run, name=f"udp-client {self._where}", daemon=True)
+        self._thread.start()
+
+    def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
+        with self._lock:
+            local_id = self._session.send_message(text, to=to, action=action, now=time.monotonic())
+        self._wake()
+        return local_id
+
+    def rename(self, nick: str) -> None:
+        with self._lock:
+            self._session.rename(nick)
+        self._wake()
+
+    def set_typing(self, active: bool, to: str | None = None) -> None:
+        with self._lock:
+            self._session.set_typing(active, to)
+        self._wake()
+
+    def request_members(self) -> None:
+        with self._lock:
+            self._session.request_members()
+        self._wake()
+
+    def close(self, reason: str = "") -> None:
+        """Say bye, stop, and join the I/O thread (within 2 s)."""
+        with self._lock:
+            self._session.close(reason)
+        self._stopping.set()
+        self._wake()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2.0)
+            if thread.is_alive():
+                log.warning("client thread for %s did not stop in time", self._where)
+        if thread is None or not thread.is_alive():
+            self._wake_reader.close()
+            self._wake_writer.close()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_writer.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass  # already awake (buffer full) or closed
+
+    # -- the I/O thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    sock, channel = self._connect()
+                except ConnectFailed as failed:
+                    delay = self._link_down(failed.failure, failed.text)
+                else:
+                    try:
+                        failure, reason = self._serve(sock, channel)
+                    finally:
+                        sock.close()
+                    delay = self._link_down(failure, reason)
+                if delay is None:
+                    return
+                self._sleep(delay)
+            self._link_down(FailureKind.CLOSED, "left the chat")
+        except Exception:
+            log.exception("client thread for %s failed", self._where)
+            self._link_down(FailureKind.LOST, "internal error")
+
+    def _link_down(self, failure: FailureKind, reason: str) -> float | None:
+        with self._lock:
+            if self._session.finished:
+                return None
+            delay = self._session.link_down(failure, reason)
+        self._dispatch()
+        return delay
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait before reconnecting; close() cuts the wait short."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            select.select([self._wake_reader], [], [], remaining)
+            self._drain_wake()
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_reader.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def _new_channel(self, now: float) -> Channel:
+        config = self._tuning.client_channel_config(give_up_after=self.config.heartbeat_timeout)
+        channel = Channel(secrets.randbits(64) | 1, now=now, opener=True, config=config)
+        self._stats.append(channel.stats())
+        return channel
+
+    def _connect(self) -> tuple[socket.socket, Channel]:
+        """Open a connection: OPEN probes to each address of the host until one answers.
+
+        Like a TCP connect, this ends with the host knowing our connection id, or with
+        REFUSED (ICMP port unreachable), TIMEOUT or RESOLVE.
+        """
+        try:
+            infos = socket.getaddrinfo(self.config.host, self.config.port, type=socket.SOCK_DGRAM)
+        except OSError as exc:
+            raise describe_connect_error(exc, self._where) from None
+        deadline = time.monotonic() + self.config.connect_timeout
+        last_error: OSError = TimeoutError()
+        for family, _kind, _proto, _name, address in infos:
+            try:
+                sock = open_client_socket(family, address)
+            except OSError as exc:
+                last_error = exc
+                continue
+            try:
+                channel = self._open(sock, deadline)
+                return sock, channel
+            except OSError as exc:
+                sock.close()
+                last_error = exc
+                if self._stopping.is_set() or time.monotonic() >= deadline:
+                    break
+            except BaseException:
+                sock.close()
+                raise
+        raise describe_connect_error(last_error, self._where)
+
+    def _open(self, sock: socket.socket, deadline: float) -> Channel:
+        channel = self._new_channel(time.monotonic())
+        reader = DatagramReader(sock)
+        while not channel.heard:
+            now = time.monotonic()
+            if now >= deadline or self._stopping.is_set():
+                raise TimeoutError()
+            self._send_all(sock, channel.poll(now))
+            wake = channel.next_deadline()
+            timeout = deadline - now if wake is None else min(deadline, wake) - now
+            readable, _, _ = select.select([sock, self._wake_reader], [], [], max(0.0, timeout))
+            if self._wake_reader in readable:
+                self._drain_wake()
+            if sock in readable:
+                self._receive(reader, channel)
+        if channel.failure is not None:
+            if channel.failure.reset is ResetReason.BUSY:
+                raise ConnectFailed(FailureKind.LOST, f"The host at {self._where} is busy; trying again.")
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "reset")
+        return channel
+
+    def _receive(self, reader: DatagramReader, channel: Channel) -> list[bytes]:
+        """Feed every queued datagram to the channel; return the messages it completed."""
+        now = time.monotonic()
+        for data, _address in reader.read_batch():
+            try:
+                datagram = parse(data)
+            except WireError as exc:
+                log.debug("ignoring a malformed datagram from %s: %s", self._where, exc)
+                continue
+            if datagram.conn_id != channel.conn_id:
+                continue  # an earlier connection's datagram still arriving
+            channel.receive(datagram, now)
+        self._stats[-1] = channel.stats()
+        return channel.take_messages()
+
+    def _send_all(self, sock: socket.socket, datagrams: list[bytes]) -> None:
+        for datagram in datagrams:
+            try:
+                sock.send(datagram)
+            except (BlockingIOError, InterruptedError):
+                pass  # the kernel's buffer is full: counts as lost, resent later
+
+    def _serve(self, sock: socket.socket, channel: Channel) -> tuple[FailureKind, str]:
+        """Run one link until it ends; returns why it ended."""
+        reader = DatagramReader(sock)
+        with self._lock:
+            self._session.link_up(time.monotonic())
+        try:
+            while True:
+                with self._lock:
+                    output = self._session.take_output()
+                    wait = self._session.next_wakeup(time.monotonic())
+                self._dispatch()
+                self._queue_frames(channel, output)
+                if self._stopping.is_set():
+                    self._say_goodbye(sock, reader, channel)
+                    return FailureKind.CLOSED, "left the chat"
+                now = time.monotonic()
+                self._send_all(sock, channel.poll(now))
+                if channel.failure is not None:
+                    return self._channel_failed(channel)
+                deadline = channel.next_deadline()
+                if deadline is not None:
+                    wait = min(wait, max(0.0, deadline - now))
+                readable, _, _ = select.select([sock, self._wake_reader], [], [], wait)
+                if self._wake_reader in readable:
+                    self._drain_wake()
+                if sock in readable:
+                    messages = self._receive(reader, channel)
+                    if messages and self._feed(messages) is LinkVerdict.CLOSE:
+                        self._hang_up(sock, channel)
+                        return FailureKind.LOST, "the connection was closed"
+                with self._lock:
+                    verdict = self._session.tick(time.monotonic())
+                if verdict is LinkVerdict.CLOSE:
+                    self._hang_up(sock, channel)
+                    return FailureKind.LOST, "the host stopped answering"
+        except ConnectionRefusedError:
+            return FailureKind.LOST, "the host is gone (its port is closed)"
+        except OSError as exc:
+            return FailureKind.LOST, f"the connection was lost ({exc.strerror or exc})"
+        finally:
+            self._stats[-1] = channel.stats()
+
+    def _feed(self, messages: list[bytes]) -> LinkVerdict:
+        now = time.monotonic()
+        with self._lock:
+            for message in messages:
+                if self._session.receive_data(message + b"\n", now) is LinkVerdict.CLOSE:
+                    return LinkVerdict.CLOSE
+        return LinkVerdict.KEEP
+
+    @staticmethod
+    def _queue_frames(channel: Channel, output: bytes) -> None:
+        """Each frame the session wrote becomes one channel message (newline implied)."""
+        for frame in output.split(b"\n"):
+            if frame:
+                channel.send(frame)
+
+    def _channel_failed(self, channel: Channel) -> tuple[FailureKind, str]:
+        failure = channel.failure
+        assert failure is not None
+        if failure.reset is ResetReason.UNKNOWN_CONNECTION:
+            return FailureKind.LOST, "the host no longer knows this connection (it restarted?)"
+        if failure.reset is not None:
+            return FailureKind.LOST, "the host closed the connection"
+        if failure.undelivered:
+            log.info(
+                "link to %s failed with %d messages unacknowledged", self._where, len(failure.undelivered)
+            )
+        return FailureKind.LOST, "the host stopped answering"
+
+    def _hang_up(self, sock: socket.socket, channel: Channel) -> None:
+        """Acknowledge what arrived, then tell the host this connection is finished."""
+        try:
+            self._send_all(sock, channel.poll(time.monotonic()))
+            sock.send(channel.reset_datagram(ResetReason.CLOSED))
+        except OSError:
+            pass
+
+    def _say_goodbye(self, sock: socket.socket, reader: DatagramReader, channel: Channel) -> None:
+        """Best effort: let the bye be acknowledged (within _BYE_GRACE), then hang up."""
+        deadline = time.monotonic() + _BYE_GRACE
+        try:
+            while not channel.sender.idle and channel.failure is None:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                self._send_all(sock, channel.poll(now))
+                wake = channel.next_deadline()
+                timeout = deadline - now if wake is None else min(deadline, max(now, wake)) - now
+                readable, _, _ = select.select([sock], [], [], max(0.0, timeout))
+                if readable:
+                    self._receive(reader, channel)
+            self._hang_up(sock, channel)
+        except OSError:
+            pass
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            events = self._session.take_events()
+        for event in events:
+            try:
+                self._on_event(event)
+            except Exception:
+                log.exception("event handler failed for %r", event)

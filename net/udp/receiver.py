@@ -1,0 +1,148 @@
+"""The receiving half of a channel: duplicate suppression, ordering and reassembly, bounded.
+
+Fragments carry per-channel sequence numbers; the fragments of one message are
+consecutive. The receiver hands out messages in sequence order, exactly once:
+
+* a fragment below `next_seq` was delivered already: a duplicate (only counted and acked);
+* a fragment at or beyond `next_seq + window` is dropped unread (the sender must not send
+  it yet; if it does anyway it resends it later);
+* anything in between is kept until the gap before it is filled.
+
+So duplicate tracking costs one integer, and reassembly memory is bounded by the window
+(fragments waiting behind a gap) plus one partly assembled message, whatever a peer
+sends: a sender that sends only first fragments fills at most the window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from net.udp.wire import FRAGMENT_PAYLOAD, MAX_SACK_BYTES, unwrap
+
+#: The selective-ack bitmap covers this many fragments after the cumulative ack.
+MAX_WINDOW = 8 * MAX_SACK_BYTES
+
+
+class ReceiveError(Exception):
+    """The peer sent fragments that cannot be part of one valid stream (fatal for the channel)."""
+
+
+class Receiver:
+    """In-order, exactly-once reassembly of the messages one peer sends on one channel."""
+
+    __slots__ = (
+        "_buffer",
+        "_buffered_bytes",
+        "_max_fragments",
+        "_partial",
+        "_partial_bytes",
+        "_partial_count",
+        "_ready",
+        "_sack_cache",
+        "duplicates",
+        "max_message_bytes",
+        "messages",
+        "next_seq",
+        "out_of_window",
+        "window",
+    )
+
+    def __init__(self, *, window: int, max_message_bytes: int) -> None:
+        self.next_seq = 0
+        self._buffer: dict[int, tuple[int, int, bytes]] = {}  # seq -> (index, count, payload)
+        self._buffered_bytes = 0
+        self._partial: list[bytes] = []
+        self._partial_count = 0
+        self._partial_bytes = 0
+        self._ready: deque[bytes] = deque()
+        self._sack_cache: bytes | None = b""
+        self.duplicates = 0
+        self.out_of_window = 0
+        self.messages = 0
+        self.window = 1
+        self.max_message_bytes = 1
+        self._max_fragments = 1
+        self.set_limits(window=window, max_message_bytes=max_message_bytes)
+
+    def set_limits(self, *, window: int, max_message_bytes: int) -> None:
+        """Change the window (fragments) and largest message (bytes), e.g. once a peer has joined.
+
+        Shrinking only affects fragments that arrive later; fragments already held stay.
+        """
+        self.window = max(1, min(MAX_WINDOW, window))
+        self.max_message_bytes = max(1, max_message_bytes)
+        self._max_fragments = -(-self.max_message_bytes // FRAGMENT_PAYLOAD)
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Payload bytes held for reassembly (out-of-order fragments + the partial message)."""
+        return self._buffered_bytes + self._partial_bytes
+
+    @property
+    def memory_bound(self) -> int:
+        """The most `buffered_bytes` can ever reach with the current limits."""
+        return (self.window - 1) * FRAGMENT_PAYLOAD + self.max_message_bytes
+
+    def accept(self, seq_wire: int, index: int, count: int, payload: bytes) -> bool:
+        """Take one fragment; True when it was new. Raises ReceiveError for impossible fragments."""
+        seq = unwrap(seq_wire, self.next_seq)
+        if seq < self.next_seq:
+            self.duplicates += 1
+            return False
+        if seq >= self.next_seq + self.window:
+            self.out_of_window += 1
+            return False
+        if count > self._max_fragments:
+            raise ReceiveError(f"a message of {count} fragments exceeds the limit of {self._max_fragments}")
+        if seq in self._buffer:
+            self.duplicates += 1
+            return False
+        if seq != self.next_seq:
+            self._buffer[seq] = (index, count, payload)
+            self._buffered_bytes += len(payload)
+            self._sack_cache = None
+            return True
+        self._append(index, count, payload)
+        while (item := self._buffer.pop(self.next_seq, None)) is not None:
+            self._buffered_bytes -= len(item[2])
+            self._append(*item)
+        self._sack_cache = None
+        return True
+
+    def _append(self, index: int, count: int, payload: bytes) -> None:
+        """Add the fragment at `next_seq` to the message being assembled."""
+        if self._partial_count == 0:
+            if index != 0:
+                raise ReceiveError("a message does not start with its first fragment")
+            self._partial_count = count
+        elif index != len(self._partial) or count != self._partial_count:
+            raise ReceiveError("fragments of one message disagree about their position or count")
+        if self._partial_bytes + len(payload) > self.max_message_bytes:
+            raise ReceiveError(f"a message exceeds {self.max_message_bytes} bytes")
+        self._partial.append(payload)
+        self._partial_bytes += len(payload)
+        self.next_seq += 1
+        if len(self._partial) == self._partial_count:
+            self._ready.append(b"".join(self._partial))
+            self.messages += 1
+            self._partial = []
+            self._partial_count = 0
+            self._partial_bytes = 0
+
+    def take_messages(self) -> list[bytes]:
+        """Complete messages in order, each exactly once."""
+        messages = list(self._ready)
+        self._ready.clear()
+        return messages
+
+    def sack(self) -> bytes:
+        """Bitmap of held fragments after `next_seq`: bit i (LSB first) is next_seq + 1 + i."""
+        if self._sack_cache is None:
+            bits = 0
+            base = self.next_seq + 1
+            for seq in self._buffer:
+                offset = seq - base
+                if offset < MAX_WINDOW:
+                    bits |= 1 << offset
+            self._sack_cache = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+        return self._sack_cache

@@ -1,0 +1,325 @@
+"""The sending half of a channel: fragmenting, the send window, acks and retransmission.
+
+Rules (also in `docs/PROTOCOL.md`, "UDP transport"):
+
+* A message is cut into fragments of at most `FRAGMENT_PAYLOAD` bytes with consecutive
+  sequence numbers.
+* A fragment is first sent only while its number is below the cumulative ack plus the
+  window (the smaller of our send window and the window the peer advertises), so what is
+  in flight, and what the receiver must buffer, stays bounded.
+* An ack acknowledges every fragment below its cumulative number and, through the
+  bitmap, single fragments above it. Receivers never discard a fragment they reported.
+* A fragment is resent when its timer (the RTO of `rtt.py`) expires, which doubles the
+  RTO, or earlier, when a fragment sent after it has been acknowledged (it was probably
+  lost: this is RACK-style fast retransmission, without waiting for the timer).
+* Round trips are measured with echoed timestamps: every datagram carries the sender's
+  clock and echoes the newest DATA timestamp it received, so even an ack of a resent
+  fragment gives an unambiguous sample. Without an echo, only fragments sent once count
+  (Karn's rule).
+* When a fragment stays unacknowledged for `give_up_after` seconds despite at least
+  `min_retransmits` resends, the channel gives up and reports every message not fully
+  acknowledged, in order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from net.udp.rtt import RttConfig, RttEstimator
+from net.udp.wire import FRAGMENT_PAYLOAD, unwrap
+
+
+@dataclass(slots=True)
+class SenderConfig:
+    send_window: int = 128  # fragments in flight at most (the peer's window may lower it)
+    give_up_after: float = 30.0
+    min_retransmits: int = 4
+    max_backlog_bytes: int = 8 * 1024 * 1024  # queued + in flight; beyond it the peer is too slow
+    rtt: RttConfig = field(default_factory=RttConfig)
+
+
+@dataclass(slots=True, eq=False)
+class _Message:
+    number: int
+    tag: object
+    unacked: int
+
+
+@dataclass(slots=True, eq=False)
+class Fragment:
+    seq: int
+    index: int
+    count: int
+    payload: bytes
+    message: _Message
+    first_sent: float = 0.0
+    sent_at: float = 0.0
+    transmissions: int = 0
+
+
+class Sender:
+    """Reliable, ordered sending of messages to one peer. Pure: time is passed in."""
+
+    def __init__(self, config: SenderConfig | None = None, *, peer_window: int = 4) -> None:
+        self.config = config or SenderConfig()
+        self.rtt = RttEstimator(self.config.rtt)
+        self.base = 0  # lowest sequence number not yet cumulatively acknowledged
+        self._next_seq = 0  # number of the next fragment to create
+        self._next_new = 0  # number of the next fragment to send for the first time
+        self._unsent: deque[Fragment] = deque()
+        self._in_flight: dict[int, Fragment] = {}
+        self._messages: dict[int, _Message] = {}
+        self._message_numbers = 0
+        self._backlog_bytes = 0
+        self._timeline: deque[tuple[float, int, int]] = deque()  # (sent at, seq, transmission)
+        self._rack_sent_at = float("-inf")  # send time of the newest fragment known delivered
+        self._lost: list[Fragment] = []
+        self._tail_probe_armed = False
+        self._last_activity = 0.0
+        self.probes = 0
+        self.peer_window = max(1, peer_window)
+        self.gave_up = False
+        self.messages_sent = 0
+        self.messages_acked = 0
+        self.fragments_sent = 0
+        self.retransmissions = 0
+        self.timeouts = 0
+
+    # -- queries --------------------------------------------------------------------------
+
+    @property
+    def backlog_bytes(self) -> int:
+        """Payload bytes queued or in flight."""
+        return self._backlog_bytes
+
+    @property
+    def overloaded(self) -> bool:
+        return self._backlog_bytes > self.config.max_backlog_bytes
+
+    @property
+    def in_flight(self) -> int:
+        """Fragments sent and not yet acknowledged."""
+        return len(self._in_flight)
+
+    @property
+    def idle(self) -> bool:
+        """Everything queued has been acknowledged."""
+        return not self._messages
+
+    @property
+    def window(self) -> int:
+        return max(1, min(self.config.send_window, self.peer_window))
+
+    def undelivered(self) -> list[object]:
+        """Tags of the messages not fully acknowledged, oldest first."""
+        return [message.tag for message in self._messages.values()]
+
+    def next_deadline(self) -> float | None:
+        """When `due` must run next for a retransmission (None: no timer running)."""
+        if self._lost or self._can_send_new():
+            return float("-inf")
+        oldest = self._oldest_transmission()
+        if oldest is None:
+            return None
+        deadline = oldest.sent_at + self.rtt.rto
+        probe = self._tail_probe_time()
+        return deadline if probe is None else min(deadline, probe)
+
+    def _tail_probe_time(self) -> float | None:
+        """When to probe the tail of the flight (None: no probe pending).
+
+        A lost last fragment (or a lost ack for it) leaves nothing after it whose ack could
+        reveal the loss, so without a probe only the full RTO would recover it. Resending the
+        newest fragment after two smoothed round trips of silence draws an ack whose bitmap
+        shows what is missing (tail loss probe, RFC 8985 section 7); it does not back off.
+        """
+        if not self._tail_probe_armed or not self._in_flight or self.rtt.srtt is None:
+            return None
+        return self._last_activity + max(2 * self.rtt.srtt, 0.01)
+
+    def _oldest_transmission(self) -> Fragment | None:
+        """The in-flight fragment whose latest transmission is the oldest (its timer runs out first).
+
+        `_timeline` lists transmissions in time order; entries of fragments acknowledged or
+        sent again since are dropped here as they reach the front, so this is amortised O(1).
+        """
+        timeline = self._timeline
+        while timeline:
+            _, seq, transmissions = timeline[0]
+            fragment = self._in_flight.get(seq)
+            if fragment is not None and fragment.transmissions == transmissions:
+                return fragment
+            timeline.popleft()
+        return None
+
+    # -- sending --------------------------------------------------------------------------
+
+    def queue(self, message: bytes, tag: object = None) -> int:
+        """Queue one message (non-empty); returns its number on this channel."""
+        if not message:
+            raise ValueError("empty message")
+        count = -(-len(message) // FRAGMENT_PAYLOAD)
+        self._message_numbers += 1
+        record = _Message(self._message_numbers, tag, count)
+        self._messages[record.number] = record
+        for index in range(count):
+            payload = message[index * FRAGMENT_PAYLOAD : (index + 1) * FRAGMENT_PAYLOAD]
+            self._unsent.append(Fragment(self._next_seq, index, count, payload, record))
+            self._next_seq += 1
+        self._backlog_bytes += len(message)
+        self.messages_sent += 1
+        return record.number
+
+    def due(self, now: float) -> list[Fragment]:
+        """Fragments to transmit now: losses and expired timers first, then new ones."""
+        out = self._retransmissions(now)
+        while self._can_send_new():
+            fragment = self._unsent.popleft()
+            fragment.first_sent = now
+            self._tail_probe_armed = True
+            self._last_activity = now
+            self._transmit(fragment, now)
+            self._in_flight[fragment.seq] = fragment
+            self._next_new = fragment.seq + 1
+            out.append(fragment)
+        return out
+
+    def _can_send_new(self) -> bool:
+        return bool(self._unsent) and not self.gave_up and self._next_new < self.base + self.window
+
+    def _retransmissions(self, now: float) -> list[Fragment]:
+        if self.gave_up:
+            return []
+        out: list[Fragment] = []
+        lost, self._lost = self._lost, []
+        for fragment in lost:
+            if fragment.seq not in self._in_flight:
+                continue  # acknowledged meanwhile
+            if self._exhausted(fragment, now):
+                return []
+            self._transmit(fragment, now)
+            out.append(fragment)
+        probe = self._tail_probe_time()
+        if probe is not None and now >= probe:
+            self._tail_probe_armed = False
+            tail = self._in_flight[next(reversed(self._in_flight))]
+            self._transmit(tail, now)
+            self.probes += 1
+            out.append(tail)
+        rto = self.rtt.rto
+        expired: list[Fragment] = []
+        while (oldest := self._oldest_transmission()) is not None and oldest.sent_at + rto <= now:
+            self._timeline.popleft()
+            expired.append(oldest)
+        if expired:
+            self.timeouts += 1
+            self.rtt.back_off()
+        for fragment in expired:
+            if self._exhausted(fragment, now):
+                return []
+            self._transmit(fragment, now)
+            out.append(fragment)
+        return out
+
+    def _exhausted(self, fragment: Fragment, now: float) -> bool:
+        retransmits = fragment.transmissions - 1
+        if (
+            retransmits >= self.config.min_retransmits
+            and now - fragment.first_sent >= self.config.give_up_after
+        ):
+            self.gave_up = True
+            self._lost.clear()
+            return True
+        return False
+
+    def _transmit(self, fragment: Fragment, now: float) -> None:
+        if fragment.transmissions:
+            self.retransmissions += 1
+        fragment.transmissions += 1
+        fragment.sent_at = now
+        self._timeline.append((now, fragment.seq, fragment.transmissions))
+        if len(self._timeline) > 4 * self.config.send_window + 64:
+            self._compact_timeline()
+        self.fragments_sent += 1
+
+    def _compact_timeline(self) -> None:
+        """Drop stale entries behind a long-lived front one (keeps the timeline bounded)."""
+        live = sorted(self._in_flight.values(), key=lambda f: f.sent_at)
+        self._timeline = deque((f.sent_at, f.seq, f.transmissions) for f in live)
+
+    # -- acknowledgements -----------------------------------------------------------------
+
+    def on_ack(self, ack_wire: int, sack: bytes, window: int, now: float, rtt: float | None = None) -> int:
+        """Apply an ack from the peer; returns how many fragments it newly acknowledged.
+
+        `rtt` is the round trip measured by the echoed timestamp of the datagram that
+        triggered the ack, when there is one.
+        """
+        ack = unwrap(ack_wire, self.base)
+        if not self.base <= ack <= self._next_new:
+            return 0  # stale (reordered) or acknowledging what was never sent: ignore it
+        self.peer_window = max(1, window)
+        acked: list[Fragment] = []
+        in_flight = self._in_flight
+        for seq in range(self.base, ack):
+            fragment = in_flight.pop(seq, None)
+            if fragment is not None:
+                acked.append(fragment)
+        self.base = ack
+        if sack:
+            bits = int.from_bytes(sack, "little")
+            while bits:
+                low = bits & -bits
+                fragment = in_flight.pop(ack + low.bit_length(), None)
+                if fragment is not None:
+                    acked.append(fragment)
+                bits ^= low
+        if acked:
+            self._tail_probe_armed = True
+            self._last_activity = now
+            self._acknowledge(acked, now, rtt)
+        return len(acked)
+
+    def _acknowledge(self, acked: list[Fragment], now: float, rtt: float | None) -> None:
+        newest_clean: Fragment | None = None
+        for fragment in acked:
+            self._backlog_bytes -= len(fragment.payload)
+            message = fragment.message
+            message.unacked -= 1
+            if message.unacked == 0:
+                del self._messages[message.number]
+                self.messages_acked += 1
+            if fragment.transmissions == 1 and (
+                newest_clean is None or fragment.sent_at > newest_clean.sent_at
+            ):
+                newest_clean = fragment
+        if rtt is not None and rtt <= now - self._first_send_time(acked):
+            delivered_sent_at = now - rtt  # the echo names one delivered transmission exactly
+        elif newest_clean is not None:
+            delivered_sent_at = newest_clean.sent_at  # sent once, so the ack can only be for it (Karn)
+            rtt = now - delivered_sent_at
+        else:
+            return  # only ambiguous acks of resent fragments: no measurement
+        self.rtt.sample(rtt)
+        if delivered_sent_at > self._rack_sent_at:
+            self._rack_sent_at = delivered_sent_at
+            self._detect_losses()
+
+    @staticmethod
+    def _first_send_time(acked: list[Fragment]) -> float:
+        return min(fragment.first_sent for fragment in acked)
+
+    def _detect_losses(self) -> None:
+        """Anything sent noticeably before a delivered transmission is presumed lost (RACK)."""
+        srtt = self.rtt.srtt or 0.0
+        reorder_window = min(0.05, max(0.002, srtt / 4))
+        cutoff = self._rack_sent_at - reorder_window
+        queued = {fragment.seq for fragment in self._lost}
+        # In-flight fragments are in first-send order, and a fragment is never resent before
+        # its first sending: once first sends reach the cutoff, no later fragment can be late.
+        for fragment in self._in_flight.values():
+            if fragment.first_sent >= cutoff:
+                break
+            if fragment.sent_at < cutoff and fragment.seq not in queued:
+                self._lost.append(fragment)

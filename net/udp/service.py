@@ -1,0 +1,449 @@
+"""The UDP host's one service thread: receive, run the room, retransmit, send.
+
+One thread owns the socket, the `Room`, every channel and every timer, so nothing here
+needs a lock. Each round it waits in `select` for datagrams, the stop signal or the next
+timer; reads every queued datagram (a batch); feeds each to its connection's channel;
+runs the messages that became complete through the connection's protocol state machine
+and the room; queues the room's outputs on the receivers' channels (a broadcast is
+encoded once); and finally lets every channel that has something to send write its
+datagrams with non-blocking `sendto`. A datagram the kernel refuses is simply lost and
+retransmitted later, so a slow member only ever fills its own window and backlog: it
+never holds up the others, and is dropped when its backlog or retry budget runs out.
+
+Strangers: a datagram that is not ours goes to the discovery handler (or is ignored); a
+LanChat datagram for an unknown connection gets at most a RESET (rate-limited, smaller
+than what triggered it), unless it opens a new connection. Nothing from a connection that
+has not said hello reaches the room's members.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import selectors
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from net.protocol import LocalProtocolError, NeedData, RemoteProtocolError
+from net.protocol import events as ev
+from net.protocol.codec import encode_event
+from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
+from net.room import Broadcast, Disconnect, Output, Room, Send
+from net.room.ratelimit import TokenBucket
+from net.tcp.listener import format_address
+from net.udp.channel import Channel
+from net.udp.peer import UdpPeer
+from net.udp.sockets import DatagramReader
+from net.udp.tuning import UdpTuning
+from net.udp.wire import MAX_DATAGRAM_BYTES, Datagram, Kind, ResetReason, WireError, encode, parse
+
+log = logging.getLogger(__name__)
+
+DiscoveryHandler = Callable[[bytes, tuple], "bytes | None"]
+
+
+class HostLoop:
+    """Runs in its own thread (`run`); other threads only call `request_stop`."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        room: Room,
+        tuning: UdpTuning,
+        *,
+        heartbeat_timeout: float,
+        handshake_timeout: float,
+        discovery_handler: Callable[[], DiscoveryHandler | None],
+    ) -> None:
+        self.room = room
+        self.member_count = 0  # read by other threads; an int assignment is atomic
+        self._sock = sock
+        self._reader = DatagramReader(sock)
+        self._tuning = tuning
+        self._heartbeat_timeout = heartbeat_timeout
+        self._handshake_timeout = handshake_timeout
+        self._discovery_handler = discovery_handler
+        self._peers: dict[int, UdpPeer] = {}
+        self._handshakes: OrderedDict[int, UdpPeer] = OrderedDict()  # not joined yet, oldest first
+        self._closed_ids: OrderedDict[int, None] = OrderedDict()
+        self._dirty: set[UdpPeer] = set()
+        self._replies = TokenBucket(tuning.reply_rate, tuning.reply_burst, time.monotonic())
+        self._tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
+        self._next_check = 0.0
+        self._next_deadline = float("inf")
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(sock, selectors.EVENT_READ, "socket")
+        self._selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
+        self._stop_reason: str | None = None
+        self._stop_lock = threading.Lock()
+        self.counters = {"garbage": 0, "strangers": 0, "resets_sent": 0, "discovery": 0}
+
+    # -- for other threads ----------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        with self._stop_lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+        try:
+            self._wake_writer.send(b"\0")
+        except OSError:
+            pass
+
+    def peer_stats(self) -> dict[str, dict]:
+        """Channel figures per member nick (a snapshot; for tests and diagnostics)."""
+        return {
+            self.room.nick_of(peer) or peer.where: dataclasses.asdict(peer.channel.stats())
+            for peer in list(self._peers.values())
+        }
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Serve until asked to stop; returns the reason."""
+        reason = "host stopped"
+        try:
+            while self._stop_reason is None:
+                now = time.monotonic()
+                timeout = 0.0 if self._dirty else max(0.0, min(self._next_check, self._next_deadline) - now)
+                for key, _ in self._selector.select(timeout):
+                    if key.data == "wake":
+                        self._drain_wake()
+                    else:
+                        self._receive_batch()
+                now = time.monotonic()
+                full = now >= self._next_deadline
+                if now >= self._next_check:
+                    self._check_timers(now)
+                    self._next_check = now + self._tick
+                    full = True  # also a safety net: every channel's timer is looked at
+                self._flush(now, full=full)
+                self.member_count = len(self.room)
+            reason = self._stop_reason
+        except Exception as exc:
+            log.exception("the UDP host's service loop failed")
+            reason = f"host failed: {exc}"
+        finally:
+            self._close_everything(reason)
+        return reason
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_reader.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    # -- receiving --------------------------------------------------------------------------
+
+    def _receive_batch(self) -> None:
+        now = time.monotonic()
+        try:
+            for data, address in self._reader.read_batch():
+                self._on_datagram(data, address, now)
+        except OSError as exc:
+            log.warning("receiving on the UDP socket failed: %s", exc.strerror or exc)
+
+    def _on_datagram(self, data: bytes, address: tuple, now: float) -> None:
+        if data[:4] != b"LCUD":
+            self._on_foreign(data, address)
+            return
+        try:
+            datagram = parse(data)
+        except WireError as exc:
+            self.counters["garbage"] += 1
+            log.debug("ignoring a malformed datagram from %s: %s", format_address(address), exc)
+            return
+        peer = self._peers.get(datagram.conn_id)
+        if peer is None:
+            peer = self._open(datagram, address, now)
+            if peer is None:
+                return
+        elif peer.address != address:
+            self.counters["strangers"] += 1  # someone else using a member's connection id
+            return
+        channel = peer.channel
+        channel.receive(datagram, now)
+        self._dirty.add(peer)
+        messages = channel.take_messages()
+        if peer.closing:
+            return  # acks still count (they let the last messages finish); input does not
+        for message in messages:
+            self._on_message(peer, message)
+            if peer.closing:
+                return
+
+    def _on_foreign(self, data: bytes, address: tuple) -> None:
+        handler = self._discovery_handler()
+        if handler is None:
+            self.counters["garbage"] += 1
+            return
+        try:
+            reply = handler(data, address)
+        except Exception:
+            log.exception("the discovery handler failed")
+            return
+        self.counters["discovery"] += 1
+        if reply and len(reply) <= MAX_DATAGRAM_BYTES and not self._replies.take(time.monotonic()):
+            self._send_to(reply, address)
+
+    def _open(self, datagram: Datagram, address: tuple, now: float) -> UdpPeer | None:
+        """A new connection for an OPEN datagram; a RESET (at most) for anything else."""
+        conn_id = datagram.conn_id
+        if datagram.kind is Kind.RESET or self._stop_reason is not None:
+            return None
+        if not datagram.opening or conn_id == 0 or conn_id in self._closed_ids:
+            self.counters["strangers"] += 1
+            closed = conn_id in self._closed_ids
+            self._reply_reset(
+                conn_id, address, ResetReason.CLOSED if closed else ResetReason.UNKNOWN_CONNECTION
+            )
+            return None
+        if len(self._handshakes) >= self._tuning.max_handshakes:
+            _, oldest = self._handshakes.popitem(last=False)
+            log.info("too many connections saying hello at once; dropping %s", oldest.where)
+            self._finish(oldest, ResetReason.BUSY)
+        config = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=False)
+        channel = Channel(conn_id, now=now, opener=False, config=config)
+        peer = UdpPeer(address, format_address(address), channel, now)
+        self._peers[conn_id] = peer
+        self._handshakes[conn_id] = peer
+        log.debug("new UDP connection from %s", peer.where)
+        return peer
+
+    def _reply_reset(self, conn_id: int, address: tuple, reason: ResetReason) -> None:
+        if self._replies.take(time.monotonic()):
+            return  # over the reply budget: say nothing
+        self.counters["resets_sent"] += 1
+        self._send_to(encode(Datagram(Kind.RESET, conn_id, 0, 0, reason=reason)), address)
+
+    def _on_message(self, peer: UdpPeer, message: bytes) -> None:
+        """One complete message: frames for the protocol state machine, then the room."""
+        conn = peer.conn
+        try:
+            conn.receive_data(message + b"\n")
+        except RemoteProtocolError as exc:
+            self._on_bad_input(peer, exc)
+            return
+        while not peer.closing:
+            try:
+                event = conn.next_event()
+            except RemoteProtocolError as exc:
+                self._on_bad_input(peer, exc)
+                continue
+            if isinstance(event, NeedData):
+                return
+            if isinstance(event, ConnectionClosed):
+                self._begin_close(peer, "connection closed", bye=False, flush=True)
+                return
+            try:
+                self._on_event(peer, event)
+            except Exception:
+                # A bug must cost this one connection, never the host.
+                log.exception("internal error while serving %s", peer.where)
+                self._begin_close(peer, "internal error", bye=True, flush=True)
+
+    def _on_event(self, peer: UdpPeer, event: ev.Event) -> None:
+        if isinstance(event, ev.Hello):
+            self._apply(self.room.join(peer, event))
+            if peer in self.room:
+                self._joined(peer)
+        elif peer in self.room:
+            self._apply(self.room.handle(peer, event))
+        elif isinstance(event, ev.Ping):
+            self._send(peer, event.reply())
+        elif isinstance(event, ev.Bye):
+            self._begin_close(peer, event.reason or "left", bye=False, flush=True)
+        elif not isinstance(event, ev.Pong):
+            self._apply(self.room.handle(peer, event))  # answers "say hello first"
+
+    def _joined(self, peer: UdpPeer) -> None:
+        """The peer is a member now: it may send full-size messages."""
+        self._handshakes.pop(peer.conn_id, None)
+        joined = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=True)
+        peer.channel.set_receive_limits(
+            window=joined.receive_window, max_message_bytes=joined.max_message_bytes
+        )
+
+    def _on_bad_input(self, peer: UdpPeer, error: RemoteProtocolError) -> None:
+        peer.errors += 1
+        log.warning("bad input from %s: %s", peer.where, error)
+        self._queue(peer, peer.conn.send_error(error))
+        if error.fatal:
+            self._begin_close(peer, f"protocol error: {error.text}", bye=False, flush=True)
+        elif peer.errors > MAX_REMOTE_ERRORS:
+            self._begin_close(peer, "too many protocol errors", bye=True, flush=True)
+
+    # -- room output --------------------------------------------------------------------------
+
+    def _apply(self, outputs: list[Output]) -> None:
+        for output in outputs:
+            if isinstance(output, Send):
+                self._send(output.to, output.event)
+            elif isinstance(output, Broadcast):
+                self._broadcast(output.event, output.exclude)
+            elif isinstance(output, Disconnect):
+                self._begin_close(output.peer, output.reason, bye=True, flush=True)
+
+    def _send(self, peer: UdpPeer, event: ev.Event) -> None:
+        if peer.closing:
+            return
+        try:
+            frame = peer.conn.send(event)
+        except LocalProtocolError as exc:
+            log.debug("not sending %s to %s: %s", event.TYPE, peer.where, exc)
+            return
+        if isinstance(event, ev.Welcome):
+            log.info("%s joined from %s", event.nick, peer.where)
+        self._queue(peer, frame)
+
+    def _broadcast(self, event: ev.Event, exclude: object) -> None:
+        if isinstance(event, ev.Left):
+            log.info("%s left (%s)", event.nick, event.reason or "no reason given")
+        frame = encode_event(event)[:-1]  # every member's connection is open: encode once
+        for peer in self.room.peers():
+            if peer is not exclude and not peer.closing:
+                peer.channel.send(frame)
+                self._dirty.add(peer)
+
+    def _queue(self, peer: UdpPeer, frame: bytes) -> None:
+        """One frame as one channel message (the newline is implied by the message boundary)."""
+        frame = frame.rstrip(b"\n")
+        if frame:
+            peer.channel.send(frame)
+            self._dirty.add(peer)
+
+    # -- sending and timers -------------------------------------------------------------------
+
+    def _flush(self, now: float, *, full: bool = False) -> None:
+        """Let channels send: the ones touched this round, or all of them when `full`.
+
+        `_next_deadline` is the earliest timer of any channel; a full pass recomputes it,
+        a partial one can only bring it forward.
+        """
+        dirty, self._dirty = self._dirty, set()
+        if full:
+            dirty.update(self._peers.values())
+            self._next_deadline = float("inf")
+        for peer in dirty:
+            if peer.conn_id not in self._peers:
+                continue
+            channel = peer.channel
+            for datagram in channel.poll(now):
+                self._send_to(datagram, peer.address)
+            if channel.failed:
+                self._on_channel_failed(peer)
+                continue
+            if peer.closing and channel.idle:
+                self._finish(peer, ResetReason.CLOSED)
+                continue
+            deadline = channel.next_deadline()
+            if deadline is not None and deadline < self._next_deadline:
+                self._next_deadline = deadline
+
+    def _send_to(self, datagram: bytes, address: tuple) -> None:
+        try:
+            self._sock.sendto(datagram, address)
+        except (BlockingIOError, InterruptedError):
+            pass  # the kernel's buffer is full: the datagram counts as lost and is resent
+        except OSError as exc:
+            log.debug("cannot send to %s: %s", format_address(address), exc.strerror or exc)
+
+    def _on_channel_failed(self, peer: UdpPeer) -> None:
+        failure = peer.channel.failure
+        assert failure is not None
+        if failure.reset is ResetReason.CLOSED:
+            reason = "connection closed"
+        elif failure.reset is not None:
+            reason = "connection lost"
+        else:
+            reason = f"connection lost: {failure.reason}"
+            if failure.undelivered:
+                log.info("%s: %d messages not delivered", peer.where, len(failure.undelivered))
+        self._begin_close(peer, reason, bye=False, flush=False)
+
+    def _check_timers(self, now: float) -> None:
+        for peer in list(self._peers.values()):
+            if peer.closing:
+                if now >= peer.close_deadline:
+                    self._finish(peer, ResetReason.CLOSED)
+            elif peer not in self.room:
+                if now - peer.opened > self._handshake_timeout:
+                    self._begin_close(peer, "no hello in time (handshake timed out)", bye=True)
+            elif now - peer.channel.last_heard > self._heartbeat_timeout:
+                self._begin_close(peer, "timed out", bye=True)
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def _begin_close(self, peer: UdpPeer, reason: str, *, bye: bool = False, flush: bool = True) -> None:
+        """Take `peer` out of the room and close it, after its last messages when `flush`."""
+        if peer.closing:
+            return
+        peer.closing = True
+        self._handshakes.pop(peer.conn_id, None)
+        if self.room.nick_of(peer) is not None:
+            self._apply(self.room.leave(peer, reason))
+        elif not reason.startswith(("connection closed", "left")):
+            log.info("closing %s: %s", peer.where, reason)
+        if not flush or peer.channel.failed:
+            self._finish(peer, ResetReason.CLOSED)
+            return
+        if bye:
+            try:
+                self._queue(peer, peer.conn.send(ev.Bye(reason=reason[:300])))
+            except LocalProtocolError:
+                pass  # closed on the protocol level already (after a refusal or its bye)
+        peer.close_deadline = time.monotonic() + self._tuning.close_grace
+        self._dirty.add(peer)
+
+    def _finish(self, peer: UdpPeer, reason: ResetReason) -> None:
+        """Forget `peer` now; a RESET tells it (unless it reset the connection itself)."""
+        if self._peers.pop(peer.conn_id, None) is None:
+            return
+        self._handshakes.pop(peer.conn_id, None)
+        peer.closing = True
+        if self.room.nick_of(peer) is not None:
+            self._apply(self.room.leave(peer, "connection closed"))
+        self._dirty.discard(peer)
+        if peer.channel.failure is None or peer.channel.failure.reset is None:
+            self._send_to(peer.channel.reset_datagram(reason), peer.address)
+        self._closed_ids[peer.conn_id] = None
+        while len(self._closed_ids) > self._tuning.closed_ids_remembered:
+            self._closed_ids.popitem(last=False)
+
+    def _close_everything(self, reason: str) -> None:
+        """Bye to every member, a short grace for the acks, then RESET and close."""
+        try:
+            self._selector.unregister(self._wake_reader)
+            for peer in list(self._peers.values()):
+                if not peer.closing:
+                    peer.closing = True
+                    try:
+                        self._queue(peer, peer.conn.send(ev.Bye(reason=reason[:300])))
+                    except LocalProtocolError:
+                        pass
+                self._dirty.add(peer)
+            deadline = time.monotonic() + self._tuning.stop_grace
+            while True:
+                now = time.monotonic()
+                self._flush(now, full=True)
+                waiting = [p for p in self._peers.values() if not p.channel.idle and not p.channel.failed]
+                if not waiting or now >= deadline:
+                    break
+                self._dirty.update(waiting)
+                if self._selector.select(min(0.02, max(0.0, deadline - now))):
+                    self._receive_batch()
+        except Exception:
+            log.exception("error while saying bye to the members")
+        finally:
+            for peer in list(self._peers.values()):
+                self._finish(peer, ResetReason.CLOSED)
+            self._selector.close()
+            self._sock.close()
+            self._wake_reader.close()
+            self._wake_writer.close()

@@ -1,0 +1,211 @@
+"""The UDP datagram format: a small, versioned, strictly validated binary header.
+
+Every datagram starts with the magic bytes ``LCUD`` and a version byte, so anything else
+arriving on the chat port (a discovery probe, garbage) is told apart at the first bytes
+and never mistaken for chat traffic. The header is packed with `struct`; nothing from the
+network is ever unpickled or evaluated.
+
+Layout (network byte order; `docs/PROTOCOL.md`, section "UDP transport", quotes it)::
+
+    magic     4s  b"LCUD"
+    version   B   1
+    kind      B   1 DATA, 2 ACK, 3 RESET
+    flags     B   bit 0 OPEN (the sender has heard nothing on this connection yet)
+    sack_len  B   bytes of selective-ack bitmap that follow the fixed part (0..32)
+    conn_id   Q   random connection id chosen by the client for one link
+    ack       I   next sequence number the sender expects (cumulative ack), mod 2**32
+    window    H   how many fragments from `ack` on the sender will buffer
+    ts        I   the sender's clock when it sent this datagram, in 0.1 ms units, mod 2**32
+    ts_echo   I   `ts` of the newest DATA datagram the sender received (0: none yet)
+    sack      sack_len bytes: bit i (LSB first) = fragment ack+1+i has arrived
+    -- DATA only --
+    seq       I   this fragment's sequence number, mod 2**32
+    index     H   position of the fragment in its message (0-based)
+    count     H   fragments in the message (1..MAX_FRAGMENTS)
+    payload   1..FRAGMENT_PAYLOAD bytes
+    -- RESET only --
+    reason    B   ResetReason
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+
+from net.protocol.limits import MAX_FRAME_BYTES
+
+MAGIC = b"LCUD"
+WIRE_VERSION = 1
+
+#: Largest UDP payload we ever send: well under any LAN MTU (IPv6 minimum 1280), so a
+#: datagram is never split into IP fragments, which get lost whole.
+MAX_DATAGRAM_BYTES = 1200
+#: Bytes of selective-ack bitmap at most (covers 256 fragments after the cumulative ack).
+MAX_SACK_BYTES = 32
+#: Receive buffers are this large: a datagram is never truncated by a short buffer.
+RECEIVE_BUFFER_BYTES = 65_535
+
+_FIXED = struct.Struct("!4sBBBBQIHII")
+_DATA = struct.Struct("!IHH")
+FIXED_HEADER_BYTES = _FIXED.size  # 30
+MAX_HEADER_BYTES = FIXED_HEADER_BYTES + MAX_SACK_BYTES + _DATA.size  # 70
+#: Payload bytes of one fragment, chosen so that every datagram fits MAX_DATAGRAM_BYTES.
+FRAGMENT_PAYLOAD = MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES  # 1130
+#: Fragments of one message at most: enough for the largest protocol frame plus newline.
+MAX_FRAGMENTS = -(-(MAX_FRAME_BYTES + 1) // FRAGMENT_PAYLOAD)
+
+SEQ_MODULO = 2**32
+#: Timestamp units per second (0.1 ms); the 32-bit clock wraps after about five days.
+TS_PER_SECOND = 10_000
+OPEN_FLAG = 0x01
+
+
+class Kind(enum.IntEnum):
+    DATA = 1
+    ACK = 2
+    RESET = 3
+
+
+class ResetReason(enum.IntEnum):
+    UNKNOWN_CONNECTION = 0  # "I have no connection with that id" (e.g. the host restarted)
+    CLOSED = 1  # orderly close after a bye
+    BUSY = 2  # too many connections are opening at once
+    PROTOCOL = 3  # the peer broke the datagram rules
+
+
+class WireError(ValueError):
+    """A datagram that is not valid LanChat UDP; the text says why (for debug logs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Datagram:
+    """One parsed datagram. Sequence and ack fields are the 32-bit wire values."""
+
+    kind: Kind
+    conn_id: int
+    ack: int
+    window: int
+    sack: bytes = b""
+    opening: bool = False
+    ts: int = 0
+    ts_echo: int = 0
+    seq: int = 0
+    index: int = 0
+    count: int = 0
+    payload: bytes = b""
+    reason: ResetReason = ResetReason.UNKNOWN_CONNECTION
+
+
+def is_lanchat_datagram(data: bytes) -> bool:
+    """True when `data` claims to be ours (starts with the magic), valid or not."""
+    return data[:4] == MAGIC
+
+
+def encode(datagram: Datagram) -> bytes:
+    """The bytes of `datagram`; refuses anything the parser would refuse."""
+    if len(datagram.sack) > MAX_SACK_BYTES:
+        raise ValueError("selective-ack bitmap too long")
+    flags = OPEN_FLAG if datagram.opening else 0
+    head = _FIXED.pack(
+        MAGIC,
+        WIRE_VERSION,
+        datagram.kind,
+        flags,
+        len(datagram.sack),
+        datagram.conn_id,
+        datagram.ack % SEQ_MODULO,
+        datagram.window,
+        datagram.ts % SEQ_MODULO,
+        datagram.ts_echo % SEQ_MODULO,
+    )
+    if datagram.kind is Kind.DATA:
+        if not 0 < len(datagram.payload) <= FRAGMENT_PAYLOAD:
+            raise ValueError(f"fragment payload must be 1..{FRAGMENT_PAYLOAD} bytes")
+        if not 0 <= datagram.index < datagram.count <= MAX_FRAGMENTS:
+            raise ValueError("bad fragment index or count")
+        body = _DATA.pack(datagram.seq % SEQ_MODULO, datagram.index, datagram.count) + datagram.payload
+    elif datagram.kind is Kind.RESET:
+        body = bytes((datagram.reason,))
+    else:
+        body = b""
+    return head + datagram.sack + body
+
+
+def parse(data: bytes) -> Datagram:
+    """Parse and validate one received datagram; raises WireError for anything malformed."""
+    if len(data) > MAX_DATAGRAM_BYTES:
+        raise WireError(f"datagram of {len(data)} bytes exceeds {MAX_DATAGRAM_BYTES}")
+    if len(data) < FIXED_HEADER_BYTES:
+        raise WireError("truncated header")
+    magic, version, kind_value, flags, sack_len, conn_id, ack, window, ts, ts_echo = _FIXED.unpack_from(data)
+    if magic != MAGIC:
+        raise WireError("bad magic")
+    if version != WIRE_VERSION:
+        raise WireError(f"unsupported version {version}")
+    try:
+        kind = Kind(kind_value)
+    except ValueError:
+        raise WireError(f"unknown kind {kind_value}") from None
+    if flags & ~OPEN_FLAG:
+        raise WireError("unknown flags")
+    if sack_len > MAX_SACK_BYTES:
+        raise WireError("selective-ack bitmap too long")
+    offset = FIXED_HEADER_BYTES + sack_len
+    if len(data) < offset:
+        raise WireError("truncated selective-ack bitmap")
+    sack = bytes(data[FIXED_HEADER_BYTES:offset])
+    common = {
+        "kind": kind,
+        "conn_id": conn_id,
+        "ack": ack,
+        "window": window,
+        "sack": sack,
+        "opening": bool(flags & OPEN_FLAG),
+        "ts": ts,
+        "ts_echo": ts_echo,
+    }
+    if kind is Kind.ACK:
+        if len(data) != offset:
+            raise WireError("trailing bytes after an ack")
+        return Datagram(**common)
+    if kind is Kind.RESET:
+        if len(data) != offset + 1:
+            raise WireError("a reset carries exactly one reason byte")
+        try:
+            reason = ResetReason(data[offset])
+        except ValueError:
+            raise WireError("unknown reset reason") from None
+        return Datagram(**common, reason=reason)
+    if len(data) < offset + _DATA.size + 1:
+        raise WireError("truncated fragment")
+    seq, index, count = _DATA.unpack_from(data, offset)
+    payload = bytes(data[offset + _DATA.size :])
+    if not 0 <= index < count <= MAX_FRAGMENTS:
+        raise WireError("bad fragment index or count")
+    if len(payload) > FRAGMENT_PAYLOAD:
+        raise WireError("fragment payload too long")
+    return Datagram(**common, seq=seq, index=index, count=count, payload=payload)
+
+
+def unwrap(wire_value: int, reference: int) -> int:
+    """The full sequence number closest to `reference` whose low 32 bits are `wire_value`."""
+    delta = (wire_value - reference) % SEQ_MODULO
+    if delta >= SEQ_MODULO // 2:
+        delta -= SEQ_MODULO
+    return reference + delta
+
+
+def timestamp(now: float) -> int:
+    """The wire timestamp for monotonic time `now` (seconds)."""
+    return int(now * TS_PER_SECOND) % SEQ_MODULO
+
+
+def elapsed_since(ts_echo: int, now: float) -> float | None:
+    """Seconds from the echoed timestamp to `now`; None when there is no usable echo."""
+    if ts_echo == 0:
+        return None
+    ticks = (timestamp(now) - ts_echo) % SEQ_MODULO
+    if ticks >= SEQ_MODULO // 2:
+        return None  # from the future: not an echo of ours
+    return ticks / TS_PER_SECOND

@@ -1,0 +1,237 @@
+"""The pure reliability layer over a simulated lossy link (fake clock, seeded randomness)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from net.protocol.limits import MAX_FRAME_BYTES
+from net.udp.channel import Channel, ChannelConfig
+from net.udp.receiver import ReceiveError, Receiver
+from net.udp.rtt import RttConfig, RttEstimator
+from net.udp.sender import SenderConfig
+from net.udp.wire import FRAGMENT_PAYLOAD, MAX_FRAGMENTS, Datagram, Kind, ResetReason, parse
+from tests.udp.simlink import LinkProfile, SimLink
+
+HOSTILE = LinkProfile(loss=0.2, duplicate=0.05, delay=0.002, jitter=0.02)
+
+
+def _pair(
+    config: ChannelConfig | None = None, peer_config: ChannelConfig | None = None
+) -> tuple[Channel, Channel]:
+    return (
+        Channel(0xABCDEF, now=0.0, opener=True, config=config),
+        Channel(0xABCDEF, now=0.0, opener=False, config=peer_config or config),
+    )
+
+
+def _messages(rng: random.Random, count: int) -> list[bytes]:
+    sizes = [1, 50, FRAGMENT_PAYLOAD, FRAGMENT_PAYLOAD + 1, 10 * 1024, 16 * 1024 * 4]
+    out = [rng.randbytes(rng.choice(sizes)) for _ in range(count)]
+    out.append(rng.randbytes(MAX_FRAME_BYTES))  # the largest frame the protocol allows
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_every_message_arrives_exactly_once_in_order_over_a_hostile_link(seed: int) -> None:
+    a, b = _pair()
+    link = SimLink(a, b, HOSTILE, seed=seed)
+    rng = random.Random(seed)
+    to_b, to_a = _messages(rng, 120), _messages(rng, 40)
+    for message in to_b:
+        a.send(message)
+    for message in to_a:
+        b.send(message)
+    link.run_until(lambda: len(link.received["b"]) >= len(to_b) and len(link.received["a"]) >= len(to_a))
+    link.run_until(lambda: a.idle and b.idle)
+    assert link.received["b"] == to_b
+    assert link.received["a"] == to_a
+    assert not a.failed and not b.failed
+    stats = a.stats()
+    assert stats.retransmissions > 0 and b.stats().duplicates_dropped > 0  # the link really was hostile
+    assert link.largest_datagram <= 1200
+
+
+def test_a_clean_link_needs_no_retransmission() -> None:
+    a, b = _pair()
+    link = SimLink(a, b, LinkProfile(delay=0.001))
+    for number in range(200):
+        a.send(f"message {number}".encode())
+    link.run_until(lambda: len(link.received["b"]) == 200 and a.idle)
+    assert a.stats().retransmissions == 0
+    assert link.received["b"] == [f"message {n}".encode() for n in range(200)]
+
+
+def test_sequence_numbers_wrap_around_32_bits() -> None:
+    a, b = _pair()
+    start = 2**32 - 7
+    a.sender.base = a.sender._next_seq = a.sender._next_new = start
+    b.receiver.next_seq = start
+    link = SimLink(a, b, HOSTILE, seed=9)
+    messages = [bytes([n]) * (n * 97 + 1) for n in range(40)]
+    for message in messages:
+        a.send(message)
+    link.run_until(lambda: len(link.received["b"]) == len(messages) and a.idle)
+    assert link.received["b"] == messages
+    assert b.receiver.next_seq > 2**32
+
+
+def test_rto_converges_to_the_measured_round_trip() -> None:
+    a, b = _pair()
+    link = SimLink(a, b, LinkProfile(delay=0.05))  # 100 ms round trip
+    for number in range(300):
+        a.send(b"x" * 100)
+        link.run_until(lambda n=number: len(link.received["b"]) == n + 1 and a.idle)
+    rtt = a.sender.rtt
+    assert rtt.srtt == pytest.approx(0.1, abs=0.01)
+    assert 0.1 <= rtt.rto <= 0.15
+    # The path slows down: the timeout follows.
+    link.profile = LinkProfile(delay=0.3)
+    for _ in range(100):
+        a.send(b"y")
+        link.run_until(lambda: a.idle)
+    assert rtt.srtt == pytest.approx(0.6, abs=0.05)
+    assert 0.6 <= rtt.rto <= 0.9
+
+
+def test_rto_backs_off_and_karn_ignores_retransmitted_samples() -> None:
+    estimator = RttEstimator(RttConfig(initial_rto=0.5, min_rto=0.1, max_rto=4.0))
+    assert estimator.rto == 0.5
+    estimator.back_off()
+    estimator.back_off()
+    assert estimator.rto == 2.0
+    for _ in range(10):
+        estimator.back_off()
+    assert estimator.rto == 4.0
+    estimator.sample(0.01)
+    assert estimator.rto == pytest.approx(0.1)  # clamped to the minimum
+
+    a, b = _pair()
+    link = SimLink(a, b, LinkProfile(delay=0.01, loss=0.2), seed=5)
+    for _ in range(50):
+        a.send(b"z" * 3000)
+    link.run_until(lambda: a.idle)
+    # Every sample came from a fragment sent once, so no sample mixes up two copies.
+    assert a.sender.rtt.samples <= a.stats().fragments_sent - a.stats().retransmissions
+
+
+def test_the_window_bounds_what_is_in_flight() -> None:
+    small = ChannelConfig(receive_window=8)
+    a, b = _pair(ChannelConfig(sender=SenderConfig(send_window=32)), small)
+    link = SimLink(a, b, LinkProfile(loss=0.1, delay=0.01, jitter=0.01), seed=3)
+    for _ in range(200):
+        a.send(b"w" * 3000)  # 3 fragments each
+    peak = 0
+
+    def done() -> bool:
+        nonlocal peak
+        sender = a.sender
+        peak = max(peak, sender.in_flight)
+        assert sender._next_new - sender.base <= sender.window
+        return len(link.received["b"]) == 200
+
+    link.run_until(done)
+    assert a.sender.window == 8  # the receiver's advertised window, smaller than our 32
+    assert peak == 8
+
+
+def test_reassembly_memory_is_bounded_when_a_sender_sends_only_first_fragments() -> None:
+    channel = Channel(1, now=0.0, opener=False)
+    receiver = channel.receiver
+    rng = random.Random(4)
+    payload = b"\xff" * FRAGMENT_PAYLOAD
+    for seq in [*range(1, 300), *(rng.randrange(2**32) for _ in range(20_000))]:
+        channel.receive(
+            Datagram(Kind.DATA, 1, 0, 64, seq=seq, index=0, count=MAX_FRAGMENTS, payload=payload), 0.0
+        )
+        assert receiver.buffered_bytes <= receiver.memory_bound
+    assert receiver.buffered_bytes == (receiver.window - 1) * FRAGMENT_PAYLOAD
+    assert receiver.memory_bound == (receiver.window - 1) * FRAGMENT_PAYLOAD + MAX_FRAME_BYTES
+    assert not channel.failed and channel.take_messages() == []
+    # Now the gap at 0 fills with another first fragment: the stream is inconsistent.
+    channel.receive(Datagram(Kind.DATA, 1, 0, 64, seq=0, index=0, count=MAX_FRAGMENTS, payload=payload), 0.0)
+    assert channel.failed and "invalid fragments" in channel.failure.reason
+
+
+def test_a_message_larger_than_the_limit_is_refused_early() -> None:
+    receiver = Receiver(window=16, max_message_bytes=4096)
+    with pytest.raises(ReceiveError, match="fragments exceeds"):
+        receiver.accept(0, 0, 5, b"x" * FRAGMENT_PAYLOAD)
+    receiver = Receiver(window=16, max_message_bytes=2000)
+    receiver.accept(0, 0, 2, b"x" * FRAGMENT_PAYLOAD)
+    with pytest.raises(ReceiveError, match="exceeds 2000 bytes"):
+        receiver.accept(1, 1, 2, b"x" * FRAGMENT_PAYLOAD)
+    assert receiver.buffered_bytes <= receiver.memory_bound
+
+
+def test_replayed_datagrams_are_not_delivered_twice() -> None:
+    a, b = _pair()
+    sent: list[bytes] = []
+    for message in (b"one", b"two" * 1000, b"three"):
+        a.send(message)
+    delivered = []
+    for now in (0.0, 0.001, 0.002, 0.003):
+        for data in a.poll(now):
+            sent.append(data)
+            b.receive(parse(data), now)
+        delivered += b.take_messages()
+        for data in b.poll(now):
+            a.receive(parse(data), now)
+    for data in sent * 3:  # replay everything, three times
+        b.receive(parse(data), 1.0)
+    assert delivered + b.take_messages() == [b"one", b"two" * 1000, b"three"]
+    assert b.stats().duplicates_dropped == 3 * len(sent) == 15
+
+
+def test_acks_for_data_never_sent_are_ignored() -> None:
+    a, _ = _pair()
+    a.send(b"hello")
+    a.poll(0.0)
+    a.receive(Datagram(Kind.ACK, a.conn_id, ack=50, window=64, sack=b"\xff" * 4), 0.01)
+    assert not a.idle and a.sender.in_flight == 1
+
+
+def test_giving_up_reports_every_undelivered_message_in_order() -> None:
+    config = ChannelConfig(sender=SenderConfig(give_up_after=5.0, min_retransmits=3))
+    a, b = _pair(config)
+    link = SimLink(a, b, LinkProfile(delay=0.01))
+    a.send(b"early", tag="m1")
+    link.run_until(lambda: a.idle)
+    link.profile = LinkProfile(loss=1.0)  # the peer vanishes
+    for number in range(2, 6):
+        a.send(b"late" * 500, tag=f"m{number}")
+    link.run_until(lambda: a.failed, limit=60.0)
+    assert a.failure.undelivered == ("m2", "m3", "m4", "m5")
+    assert "retry budget" in a.failure.reason
+    assert 5.0 <= link.now <= 5.0 + 2 * 4.0  # after the budget, within one backed-off RTO
+    assert a.sender.retransmissions >= 3
+    assert a.poll(link.now) == [] and a.next_deadline() is None
+
+
+def test_a_reset_from_the_peer_ends_the_channel() -> None:
+    a, b = _pair()
+    a.send(b"pending", tag="p")
+    a.receive(parse(b.reset_datagram(ResetReason.UNKNOWN_CONNECTION)), 0.0)
+    assert a.failure.reset is ResetReason.UNKNOWN_CONNECTION
+    assert a.failure.undelivered == ("p",)
+
+
+def test_an_opener_probes_with_backoff_until_the_peer_answers() -> None:
+    a = Channel(5, now=0.0, opener=True)
+    probes = []
+    now = 0.0
+    for _ in range(4):
+        out = a.poll(now)
+        assert len(out) == 1 and parse(out[0]).opening and parse(out[0]).kind is Kind.ACK
+        probes.append(now)
+        now = a.next_deadline()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(probes)]
+    assert gaps == sorted(gaps) and gaps[-1] > gaps[0]
+    b = Channel(5, now=now, opener=False)
+    b.receive(parse(a.poll(now)[0]), now)
+    answer = b.poll(now)
+    assert len(answer) == 1 and not parse(answer[0]).opening
+    a.receive(parse(answer[0]), now)
+    assert not a.opening and a.heard and a.next_deadline() is None

@@ -1,0 +1,107 @@
+"""The datagram header: round trips, and every malformed datagram refused with a reason."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from net.udp.wire import (
+    FIXED_HEADER_BYTES,
+    FRAGMENT_PAYLOAD,
+    MAX_DATAGRAM_BYTES,
+    MAX_FRAGMENTS,
+    MAX_SACK_BYTES,
+    Datagram,
+    Kind,
+    ResetReason,
+    WireError,
+    encode,
+    parse,
+    unwrap,
+)
+
+_data = st.builds(
+    Datagram,
+    kind=st.just(Kind.DATA),
+    conn_id=st.integers(0, 2**64 - 1),
+    ack=st.integers(0, 2**32 - 1),
+    window=st.integers(0, 2**16 - 1),
+    sack=st.binary(max_size=MAX_SACK_BYTES),
+    opening=st.booleans(),
+    seq=st.integers(0, 2**32 - 1),
+    index=st.just(0),
+    count=st.integers(1, MAX_FRAGMENTS),
+    payload=st.binary(min_size=1, max_size=FRAGMENT_PAYLOAD),
+)
+
+
+@given(_data)
+def test_data_round_trips_and_fits_the_size_limit(datagram: Datagram) -> None:
+    data = encode(datagram)
+    assert len(data) <= MAX_DATAGRAM_BYTES
+    assert parse(data) == datagram
+
+
+@pytest.mark.parametrize("reason", list(ResetReason))
+def test_control_datagrams_round_trip(reason: ResetReason) -> None:
+    ack = Datagram(Kind.ACK, conn_id=7, ack=5, window=64, sack=b"\x05")
+    assert parse(encode(ack)) == ack
+    reset = Datagram(Kind.RESET, conn_id=7, ack=0, window=0, reason=reason)
+    assert parse(encode(reset)) == reset
+
+
+def _valid() -> bytes:
+    return encode(Datagram(Kind.DATA, 1, 0, 8, seq=3, index=0, count=2, payload=b"hi"))
+
+
+@pytest.mark.parametrize(
+    ("mangle", "why"),
+    [
+        (lambda d: d[:10], "truncated header"),
+        (lambda d: b"XXXX" + d[4:], "bad magic"),
+        (lambda d: d[:4] + b"\x09" + d[5:], "unsupported version"),
+        (lambda d: d[:5] + b"\x09" + d[6:], "unknown kind"),
+        (lambda d: d[:6] + b"\x80" + d[7:], "unknown flags"),
+        (lambda d: d[:7] + b"\x40" + d[8:], "bitmap too long"),
+        (lambda d: d[:7] + b"\x20" + d[8:], "truncated"),
+        (lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 2, 2), "truncated fragment"),
+        (lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 2, 2) + b"x", "bad fragment index"),
+        (lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 0, 0) + b"x", "bad fragment index"),
+        (
+            lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 0, MAX_FRAGMENTS + 1) + b"x",
+            "bad fragment index",
+        ),
+        (lambda d: d + b"x" * MAX_DATAGRAM_BYTES, "exceeds"),
+    ],
+)
+def test_malformed_datagrams_are_refused(mangle, why: str) -> None:
+    with pytest.raises(WireError, match=why):
+        parse(mangle(_valid()))
+
+
+def test_control_datagrams_with_extra_bytes_are_refused() -> None:
+    ack = encode(Datagram(Kind.ACK, 1, 0, 8))
+    with pytest.raises(WireError, match="trailing"):
+        parse(ack + b"x")
+    reset = encode(Datagram(Kind.RESET, 1, 0, 0))
+    with pytest.raises(WireError, match="reason"):
+        parse(reset + b"x")
+    with pytest.raises(WireError, match="unknown reset reason"):
+        parse(reset[:-1] + b"\x77")
+
+
+@given(st.binary(max_size=200))
+def test_random_bytes_never_crash_the_parser(data: bytes) -> None:
+    try:
+        parse(b"LCUD\x01" + data)
+    except WireError:
+        pass
+
+
+def test_sequence_numbers_unwrap_across_the_32_bit_boundary() -> None:
+    assert unwrap(5, 2**32 - 3) == 2**32 + 5
+    assert unwrap(2**32 - 1, 2**32 + 2) == 2**32 - 1
+    assert unwrap(10, 10) == 10
