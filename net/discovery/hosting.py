@@ -1,8 +1,14 @@
 """Making a chat host discoverable: a host and its Announcer started and stopped together.
 
-`start_discoverable_host` is what `main.py host` and the GUI's Host view call: it starts a
-host of either transport, taking the next free port when the user did not choose one
-(another LanChat host on this PC may hold the default), and announces it until stopped.
+`start_discoverable_host` is what `main.py host` and the GUI's Host view call instead of
+`make_host(...).start()`: it starts a host of either transport, taking the next free port
+when the user did not choose one (another LanChat host on this PC may hold the default),
+and announces it until its `stop` (which says goodbye, then stops the host)::
+
+    host = start_discoverable_host(args.transport, build_config(args), on_event,
+                                   port_given=args.port is not None, make_host=make_host)
+
+It raises HostStartError like `ChatHost.start`; `host.port` is the port actually used.
 
 A UDP host owns the UDP port with the chat's number, so it answers probes itself: its
 ``discovery_handler`` attribute is set to `Announcer.answer_now`, which it calls with

@@ -22,7 +22,7 @@ def host_command_announces() -> bool:
 
 @pytest.mark.skipif(
     not host_command_announces(),
-    reason="net/cli/host.py does not start discovery yet (wiring described in docs/DISCOVERY.md)",
+    reason="net/cli/host.py does not call start_discoverable_host yet (see net/discovery/hosting.py)",
 )
 def test_two_hosts_without_port_both_come_up_and_are_listed() -> None:
     pytest.importorskip("net.udp.host", reason="the UDP host is not built yet")
