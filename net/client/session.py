@@ -106,6 +106,9 @@ class ClientSession:
         self._events: list[object] = []
         self._outbox = Outbox(OUTBOX_LIMIT)
         self._seen = _SeenIds(SEEN_IDS_LIMIT)
+        # Ids must never repeat for one client id: a new session (leave, then join again in the
+        # same program run) gets a fresh random prefix, reconnects within a session keep it.
+        self._id_prefix = secrets.token_hex(4)
         self._local_numbers = itertools.count(1)
         self._ping_numbers = itertools.count(1)
         self._pings: dict[str, float] = {}
@@ -150,7 +153,7 @@ class ClientSession:
             raise ValueError(f"the message is longer than {MAX_TEXT_CHARS} characters")
         if self._outbox.full:
             raise ValueError("too many messages are waiting to be sent")
-        local_id = f"{self.client_id[:8]}-{next(self._local_numbers)}"
+        local_id = f"{self._id_prefix}-{next(self._local_numbers)}"
         self._outbox.add(ev.Say(id=local_id, text=text, to=to, action=action))
         self._flush_outbox(now)
         return local_id
@@ -199,14 +202,25 @@ class ClientSession:
         self._last_received = now
         try:
             conn.receive_data(data)
-            while (event := conn.next_event()) is not NEED_DATA:
-                if self._on_event(event, now) is LinkVerdict.CLOSE:
-                    return LinkVerdict.CLOSE
         except RemoteProtocolError as exc:
-            log.warning("host broke the protocol: %s", exc)
-            if exc.fatal:
-                self._verdict = (FailureKind.PROTOCOL, f"the host sent something invalid ({exc.code})")
+            return self._host_broke_protocol(exc)
+        while True:
+            try:
+                event = conn.next_event()
+            except RemoteProtocolError as exc:
+                if self._host_broke_protocol(exc) is LinkVerdict.CLOSE:
+                    return LinkVerdict.CLOSE
+                continue  # one bad frame: skip it and read on
+            if event is NEED_DATA:
+                return LinkVerdict.KEEP
+            if self._on_event(event, now) is LinkVerdict.CLOSE:
                 return LinkVerdict.CLOSE
+
+    def _host_broke_protocol(self, exc: RemoteProtocolError) -> LinkVerdict:
+        log.warning("host broke the protocol: %s", exc)
+        if exc.fatal:
+            self._verdict = (FailureKind.PROTOCOL, f"the host sent something invalid ({exc.code})")
+            return LinkVerdict.CLOSE
         return LinkVerdict.KEEP
 
     def tick(self, now: float) -> LinkVerdict:

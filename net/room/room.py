@@ -7,8 +7,8 @@ order. The same room therefore serves the TCP host, the UDP host and the tests.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -119,7 +119,7 @@ class Room:
         self.config.name = self.config.name[:MAX_ROOM_NAME_CHARS]
         self._wall = wall_clock
         self._mono = monotonic
-        self._prefix = id_prefix or secrets.token_hex(4)
+        self._prefix = id_prefix
         self._numbers = itertools.count(1)
         self._by_peer: dict[PeerId, _Member] = {}
         self._by_nick: dict[str, _Member] = {}
@@ -290,7 +290,7 @@ class Room:
                 return [Send(peer, ev.Error(code="no_such_member", text=f"{say.to} is not here", ref=say.id))]
         now = self._wall()
         message = ev.ChatMessage(
-            id=f"{self._prefix}-{next(self._numbers)}",
+            id=self._message_id(member.client_id, say.id),
             sender=member.nick,
             text=text,
             time=now,
@@ -305,6 +305,20 @@ class Room:
         if recipient is member:
             return [Send(peer, ack), Send(peer, message)]
         return [Send(recipient.peer, message), Send(peer, ack)]
+
+    def _message_id(self, client_id: str, local_id: str) -> str:
+        """The delivered message's id: derived from who sent it and the sender's own id.
+
+        Derived, not counted, so that it survives a host restart: a message relayed by the
+        old host whose ack was lost is resent to the new host, which relays it again under
+        the same id, and receivers drop it as already shown. The sender's client id stays
+        private (it is hashed). A room given an `id_prefix` counts instead (readable ids
+        for tests and logs).
+        """
+        if self._prefix is not None:
+            return f"{self._prefix}-{next(self._numbers)}"
+        origin = f"{client_id}\0{local_id}".encode()
+        return hashlib.blake2b(origin, digest_size=10, person=b"lanchat-msg").hexdigest()
 
     def _rate_limited(self, member: _Member, ref: str, wait: float) -> list[Output]:
         now = self._mono()

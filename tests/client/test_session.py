@@ -215,3 +215,17 @@ def test_a_later_connect_failure_is_not_masked_by_the_hosts_earlier_bye() -> Non
     alice.link_down(FailureKind.REFUSED, "nobody accepted the connection")
     last = [e for e in alice.take_events() if isinstance(e, StateChanged)][-1]
     assert (last.failure, last.reason) == (FailureKind.REFUSED, "nobody accepted the connection")
+
+
+def test_a_new_session_never_reuses_message_ids_of_the_same_client_id() -> None:
+    first = make_session("alice", client_id="fixed-id")
+    second = make_session("alice", client_id="fixed-id")
+    assert first.send_message("a", now=0.0) != second.send_message("a", now=0.0)
+
+
+def test_frames_after_a_bad_one_are_still_read() -> None:
+    host, alice = PureHost(), make_session("alice")
+    connect(host, 1, alice)
+    frames = b'{"type":"nonsense"}\n{"type":"joined","nick":"bob","time":1.0}\n'
+    assert alice.receive_data(frames, 1.0) is LinkVerdict.KEEP
+    assert ev.Joined(nick="bob", time=1.0) in alice.take_events()

@@ -277,12 +277,21 @@ def test_a_reconnect_gets_in_even_when_the_room_is_full(clock: FakeClock) -> Non
     assert len(room) == 2
 
 
-def test_two_rooms_without_a_prefix_give_different_message_ids(clock: FakeClock) -> None:
+def test_a_message_resent_to_a_restarted_host_keeps_its_id(clock: FakeClock) -> None:
+    """Ids derive from (client id, the client's message id), so receivers can drop the repeat."""
     ids = []
     for _ in range(2):  # a host restart builds a new room
         room = Room(RoomConfig(), wall_clock=clock.wall, monotonic=clock.mono)
         join(room, 1, "a")
         outputs = room.handle(1, ev.Say(id="m1", text="hi"))
         ids.append(outputs[0].event.id)
-    assert ids[0] != ids[1]
-    assert all(i.endswith("-1") for i in ids)
+    assert ids[0] == ids[1]
+    assert len(ids[0]) == 20 and "id-a" not in ids[0]
+
+
+def test_derived_ids_differ_per_message_and_per_client(clock: FakeClock) -> None:
+    room = Room(RoomConfig(rate_per_second=0), wall_clock=clock.wall, monotonic=clock.mono)
+    join(room, 1, "a")
+    join(room, 2, "b")
+    ids = {room.handle(peer, ev.Say(id=say_id, text="x"))[0].event.id for peer in (1, 2) for say_id in "pq"}
+    assert len(ids) == 4
