@@ -7,6 +7,7 @@ order. The same room therefore serves the TCP host, the UDP host and the tests.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import time
@@ -115,7 +116,8 @@ class Room:
         monotonic: Callable[[], float] = time.monotonic,
         id_prefix: str | None = None,
     ) -> None:
-        self.config = config or RoomConfig()
+        # A copy: the room trims the name, and the caller's config must stay as given.
+        self.config = dataclasses.replace(config or RoomConfig())
         self.config.name = self.config.name[:MAX_ROOM_NAME_CHARS]
         self._wall = wall_clock
         self._mono = monotonic
