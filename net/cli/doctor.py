@@ -17,6 +17,7 @@ from net.discovery import addresses_to_share, discover, list_interfaces, loopbac
 from net.discovery.advice import explain_nothing_found
 from net.discovery.destinations import LOOPBACK_ENV, directed_broadcast
 from net.discovery.interfaces import NetworkInterface
+from net.discovery.sockets import sender_address
 from net.discovery.wire import DISCOVERY_PORT, PROBE_PORTS
 from net.ports import PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
 from net.protocol.limits import DEFAULT_PORT
@@ -87,7 +88,7 @@ def describe_destinations() -> str:
     for destination in plan_destinations(PROBE_PORTS):
         host = str(destination.sockaddr[0])
         if len(destination.sockaddr) == 4 and destination.sockaddr[3]:
-            host += f"%{destination.sockaddr[3]}"
+            host = sender_address(destination.sockaddr)  # ff02::...%eth0
         if host not in hosts:
             hosts.append(host)
     return f"{', '.join(hosts)} on ports {PROBE_PORTS[0]}-{PROBE_PORTS[-1]}"

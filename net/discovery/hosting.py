@@ -75,9 +75,13 @@ class DiscoverableHost:
     ) -> None:
         self.host = host
         self.transport = Transport(transport)
+        #: This host's id in announcements: a window that also browses marks its own chat by it.
+        self.host_id = new_host_id()
         respond = self.transport is Transport.TCP
         self.announcer = Announcer(
-            room_info_provider(host, self.transport, config, nick=nick or default_host_label()),
+            room_info_provider(
+                host, self.transport, config, nick=nick or default_host_label(), host_id=self.host_id
+            ),
             bind=config.bind,
             respond=respond,
             **announcer_options,

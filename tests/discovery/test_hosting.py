@@ -29,6 +29,7 @@ def test_tcp_host_is_found_and_its_member_count_follows(discovery: Discovery) ->
         browser, _ = discovery.browser([port])
         wait_until(lambda: listed(browser).get("Real TCP") == (Transport.TCP, port, 0), message="listed")
         assert browser.snapshot()[0].info.nick == "boss"
+        assert browser.snapshot()[0].info.host_id == host.host_id
         client = make_client(
             "tcp", ClientConfig(host="127.0.0.1", port=port, nick="zed"), on_event=lambda e: None
         )
