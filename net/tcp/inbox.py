@@ -51,19 +51,23 @@ class Inbox:
                 self._wake_sent = True
                 self._send_wake_byte()
 
-    def wait_for_space(self, owner: Any, stopping: Callable[[], bool]) -> None:
-        """Block a reader while too many received bytes wait for the router."""
+    def wait_for_space(self, owner: Any, stopping: Callable[[], bool]) -> bool:
+        """Block a reader while too many received bytes wait for the router; True if it waited."""
+        waited = False
         with self._lock:
             while (
                 (owner.pending_in > self._peer_limit or self._pending > self._total_limit)
                 and not self._closed
                 and not stopping()
             ):
+                waited = owner.paused = True
                 self._waiters += 1
                 try:
                     self._space.wait(_SPACE_POLL_SECONDS)
                 finally:
                     self._waiters -= 1
+            owner.paused = False
+        return waited
 
     # -- the router ---------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ class Peer:
         self.opened = time.monotonic()
         self.last_heard = self.opened  # reader
         self.pending_in = 0  # inbox lock
+        self.paused = False  # inbox lock: the reader waits for the router to catch up
         # Router only:
         self.outbound = bytearray()
         self.watching_writes = False
@@ -112,8 +113,9 @@ class Reader:
         try:
             peer.read_sock.settimeout(READ_POLL_SECONDS)
             while not self._stopping.is_set():
-                if not peer.closing:
-                    self._inbox.wait_for_space(peer, self._stopping.is_set)
+                if not peer.closing and self._inbox.wait_for_space(peer, self._stopping.is_set):
+                    # What it sent meanwhile waits unread in the kernel: the peer is not silent.
+                    peer.last_heard = time.monotonic()
                 try:
                     data = peer.read_sock.recv(self._recv_size)
                 except TimeoutError:

@@ -299,6 +299,8 @@ class Router:
             if peer.closing:
                 if not peer.write_closed and now >= peer.close_deadline:
                     self._finish(peer)
+            elif peer.paused or peer.pending_in:
+                continue  # its input waits for us: never time a peer out because the host is behind
             elif peer not in self.room:
                 if now - peer.opened > self._handshake_timeout:
                     self._begin_close(peer, "no hello in time (handshake timed out)", bye=True)

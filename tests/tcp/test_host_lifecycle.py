@@ -11,6 +11,7 @@ import pytest
 from net.api import HostConfig, HostStartError, HostStopped
 from net.protocol import events as ev
 from net.tcp.host import TcpHost
+from net.tcp.router import Router
 from tests.helpers import wait_until
 
 
@@ -119,3 +120,32 @@ def test_a_host_cannot_be_started_twice(start_host) -> None:
     host = start_host()
     with pytest.raises(HostStartError):
         host.start()
+
+
+@pytest.mark.allow_error_logs
+def test_a_failing_router_stops_the_host_and_reports_it(connect, monkeypatch) -> None:
+    events: list[object] = []
+    host = TcpHost(HostConfig(port=0, bind="127.0.0.1"), on_event=events.append)
+    host.start()
+    try:
+        member = connect(host.port, "member")
+
+        def broken(self, now):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(Router, "_check_timers", broken)
+        wait_until(lambda: events, message="HostStopped")
+        assert events == [HostStopped("host failed: boom")]
+        member.wait_closed()
+        assert ev.Bye(reason="host failed: boom") in member.events
+        wait_until(lambda: _refused(host.port), message="the port closed")
+    finally:
+        host.stop()
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
