@@ -7,15 +7,31 @@ lines such as ``[12:04] alice: hello``) and of the commands' own output.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
+import sys
+from dataclasses import dataclass
 
-from tests.lan.virtual_lan import LanProcess, Pc
+import pytest
+
+from tests.lan.virtual_lan import REPO_ROOT, LanProcess, OutputLine, Pc
 
 #: Bound on a command coming up (Python start-up plus binding), generous for a busy 2-core machine.
 START_TIMEOUT = 15.0
 #: Bound on a chat line reaching another PC.
 DELIVERY_TIMEOUT = 10.0
+
+
+def _host_command_announces() -> bool:
+    return "start_discoverable_host" in (REPO_ROOT / "net" / "cli" / "host.py").read_text(encoding="utf-8")
+
+
+#: Until `main.py host` announces itself (net/discovery/hosting.py), discovery cannot find it.
+requires_announcing_host = pytest.mark.skipif(
+    not _host_command_announces(),
+    reason="`main.py host` does not announce yet: net/cli/host.py does not call start_discoverable_host",
+)
 
 RECONNECTING = re.compile(r"^\*\*\* connection lost \(.*\); reconnecting")
 
@@ -39,8 +55,9 @@ def welcome_line(nick: str) -> re.Pattern[str]:
 
 
 def start_host(pc: Pc, transport: str, *args: str) -> LanProcess:
-    """`main.py host --transport T ARGS` on `pc`, once it says it is listening."""
-    host = pc.lanchat("host", "--transport", transport, *args, name=f"host-{transport}")
+    """`main.py host ARGS` on `pc` (plus `--transport udp` for UDP), once it says it is listening."""
+    chosen = ("--transport", transport) if transport != "tcp" else ()
+    host = pc.lanchat("host", *chosen, *args, name=f"host-{transport}")
     host.expect(re.compile(r"listening on", re.IGNORECASE), timeout=START_TIMEOUT)
     return host
 
@@ -56,3 +73,63 @@ def stop(process: LanProcess, timeout: float = 10.0) -> int:
     """Stop a command as a user would with Ctrl+C/SIGTERM and return its exit status."""
     process.signal(signal.SIGTERM)
     return process.wait(timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One line of `main.py discover`: ``room  address:port  transport  N members  host NICK``."""
+
+    room: str
+    endpoint: str
+    transport: str
+    members: int
+    host: str
+
+    @property
+    def address(self) -> str:
+        return self.endpoint.rpartition(":")[0].strip("[]")
+
+
+def parse_listing(line: str) -> Listing:
+    room, endpoint, transport, members, host, *_ = line.split("  ")
+    return Listing(room, endpoint, transport, int(members.split()[0]), host.removeprefix("host "))
+
+
+def discover(pc: Pc, *args: str) -> list[Listing]:
+    """Run `main.py discover ARGS` on `pc` (no --probe unless given) and parse what it lists."""
+    output = pc.check_output([sys.executable, "main.py", "discover", *args])
+    return [parse_listing(line) for line in output.splitlines() if line.strip()]
+
+
+def find_room(listings: list[Listing], room: str) -> Listing:
+    found = [listing for listing in listings if listing.room == room]
+    assert len(found) == 1, f"expected room {room!r} listed once, got: {listings}"
+    return found[0]
+
+
+def doctor(pc: Pc, *args: str) -> str:
+    return pc.check_output([sys.executable, "main.py", "doctor", *args])
+
+
+def addresses_to_share(doctor_output: str) -> list[str]:
+    """The addresses from doctor's line ``Addresses to share (others join you at): A, B``."""
+    for line in doctor_output.splitlines():
+        if line.startswith("Addresses to share (others join you at): "):
+            return line.split(": ", 1)[1].split(", ")
+    raise AssertionError(f"doctor printed no addresses to share:\n{doctor_output}")
+
+
+def watch_chats(pc: Pc) -> LanProcess:
+    """A live chat list on `pc` (see tests/lan/watch_chats.py), once it is browsing."""
+    watcher = pc.run([sys.executable, "-m", "tests.lan.watch_chats"], name="chat-list")
+    watcher.expect('"event": "ready"', timeout=START_TIMEOUT)
+    return watcher
+
+
+def chat_event(kind: str, room: str) -> re.Pattern[str]:
+    """A line of the live chat list for `kind` (found/updated/lost) of `room`."""
+    return re.compile(rf'^{{"event": "{kind}", "room": {re.escape(json.dumps(room, ensure_ascii=False))},')
+
+
+def event_fields(line: OutputLine) -> dict:
+    return json.loads(line.text)

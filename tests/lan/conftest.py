@@ -8,7 +8,6 @@ is exactly as it was before, and fails loudly otherwise.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 
@@ -93,8 +92,6 @@ def lan(make_lan: Callable[..., vlan.VirtualLan]) -> vlan.VirtualLan:
 @pytest.fixture(params=["tcp", "udp"])
 def transport(request: pytest.FixtureRequest) -> str:
     """Each scenario runs over both transports."""
-    if request.param == "udp" and importlib.util.find_spec("net.udp.host") is None:
-        pytest.skip("the UDP transport is not there yet (net/udp/host.py is missing)")
     return request.param
 
 

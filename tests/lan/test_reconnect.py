@@ -21,24 +21,35 @@ HEARTBEAT_TIMEOUT = 3.0
 LEFT_NOTICE_SLACK = 1.5
 
 
+@cli.requires_announcing_host
 def test_host_restart_members_reconnect_and_nothing_typed_is_lost(lan: VirtualLan, transport: str) -> None:
-    host = cli.start_host(lan[1], transport, "--name", "重启测试")
+    room = "重启测试"
+    host = cli.start_host(lan[1], transport, "--name", room)
     alice = cli.join(lan[2], lan[1].ipv4, "alice", transport)
     bob = cli.join(lan[3], lan[1].ipv4, "bob", transport)
     alice.expect(cli.joined_line("bob"))
+    chat_lists = [cli.watch_chats(pc) for pc in (lan[2], lan[3])]
+    ttl = max(
+        cli.event_fields(watcher.expect(cli.chat_event("found", room)))["ttl"] for watcher in chat_lists
+    )
 
     alice_mark, bob_mark = alice.mark(), bob.mark()
     stopped_at = time.monotonic()
     assert cli.stop(host) == 0
     for member in (alice, bob):
         member.expect(cli.RECONNECTING, after=alice_mark if member is alice else bob_mark)
+    lost = [watcher.expect(cli.chat_event("lost", room), timeout=ttl) for watcher in chat_lists]
+    listed_for = max(line.time for line in lost) - stopped_at
+    assert listed_for <= ttl, f"still listed {listed_for:.1f} s after the host stopped (ttl {ttl} s)"
 
     typed_by_alice = ["断线时写的第一行", "second line typed while the host was down", "第三行 ✓"]
     for line in typed_by_alice:
         alice.send(line)
     bob.send("bob 也在等")
 
-    restarted = cli.start_host(lan[1], transport, "--name", "重启测试")
+    restarted = cli.start_host(lan[1], transport, "--name", room)
+    for watcher, lost_line in zip(chat_lists, lost, strict=True):
+        watcher.expect(cli.chat_event("found", room), after=lost_line.index, timeout=ttl)
     for member, nick in ((alice, "alice"), (bob, "bob")):
         member.expect(cli.welcome_line(nick), after=alice_mark if member is alice else bob_mark, timeout=30)
     received = [
@@ -53,7 +64,10 @@ def test_host_restart_members_reconnect_and_nothing_typed_is_lost(lan: VirtualLa
     for line in typed_by_alice:
         copies = [text for text in bob.lines(after=bob_mark) if cli.chat_line("alice", line).match(text)]
         assert len(copies) == 1, f"{line!r} arrived {len(copies)} times:\n{bob.transcript()}"
-    print(f"\n[{transport}] host down to both members back: {time.monotonic() - stopped_at:.1f} s")
+    print(
+        f"\n[{transport}] host stopped: dropped from both chat lists after {listed_for:.2f} s; "
+        f"stop to both members back: {time.monotonic() - stopped_at:.1f} s"
+    )
     assert cli.stop(restarted) == 0
 
 

@@ -1,0 +1,102 @@
+"""Finding a chat on the LAN without typing an address, as users on separate PCs do.
+
+PC1 hosts with nothing but a room name; the other PCs run `main.py discover` with no
+`--probe`, so only the production path (limited and directed broadcast, IPv6 multicast,
+announcements) can find it. Each scenario runs over TCP and over UDP.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.lan import cli
+from tests.lan.virtual_lan import VirtualLan
+
+pytestmark = [pytest.mark.lan, cli.requires_announcing_host]
+
+DEFAULT_PORT = 47800
+#: A host that vanishes without a goodbye may stay listed this much past its announced ttl.
+EXPIRY_SLACK = 2.0
+
+
+def test_a_chat_found_by_discovery_is_joined_from_its_listing(lan: VirtualLan, transport: str) -> None:
+    room = "三楼办公室"
+    cli.start_host(lan[1], transport, "--name", room)
+    listings = {pc.number: cli.find_room(cli.discover(lan[pc.number]), room) for pc in (lan[2], lan[3])}
+    for listing in listings.values():
+        assert listing.endpoint == f"{lan[1].ipv4}:{DEFAULT_PORT}", listing
+        assert listing.transport == transport and listing.members == 0
+
+    alice = cli.join(lan[2], listings[2].endpoint, "alice", transport)
+    bob = cli.join(lan[3], listings[3].endpoint, "bob", transport)
+    alice.expect(cli.joined_line("bob"))
+    alice.send("大家好，我在二号机")
+    bob.expect(cli.chat_line("alice", "大家好，我在二号机"), timeout=cli.DELIVERY_TIMEOUT)
+    bob.send("收到！三号机这边一切正常")
+    alice.expect(cli.chat_line("bob", "收到！三号机这边一切正常"), timeout=cli.DELIVERY_TIMEOUT)
+    alice.send("/msg bob 这是悄悄话")
+    bob.expect(cli.chat_line("alice", "这是悄悄话", private=True), timeout=cli.DELIVERY_TIMEOUT)
+    # The room now has two members, and a listing says so.
+    assert cli.find_room(cli.discover(lan[3]), room).members == 2
+    # Only bob got the private line; alice's own screen shows no copy from the room either.
+    alice.send("after the private one")
+    bob.expect(cli.chat_line("alice", "after the private one"))
+    alice.expect_none("这是悄悄话")
+
+
+def test_the_addresses_to_share_are_the_host_pcs_lan_addresses(lan: VirtualLan, transport: str) -> None:
+    cli.start_host(lan[1], transport, "--name", "doctor")
+    report = cli.doctor(lan[1])
+    assert cli.addresses_to_share(report) == [lan[1].ipv4], report
+    assert f"found: doctor  {lan[1].ipv4}:{DEFAULT_PORT}  {transport}" in report, report
+    # The host's own PC shares what another PC reaches it at (and nothing of PC2's).
+    other = cli.addresses_to_share(cli.doctor(lan[2]))
+    assert other == [lan[2].ipv4]
+
+
+def test_two_hosts_on_two_pcs_are_listed_by_every_pc(lan: VirtualLan, transport: str) -> None:
+    cli.start_host(lan[1], transport, "--name", "一号机的聊天")
+    cli.start_host(lan[2], transport, "--name", "room on pc2")
+    for pc in lan.pcs:
+        listings = cli.discover(pc)
+        first = cli.find_room(listings, "一号机的聊天")
+        second = cli.find_room(listings, "room on pc2")
+        assert len(listings) == 2, listings
+        for listing, host_pc in ((first, lan[1]), (second, lan[2])):
+            assert listing.transport == transport
+            if host_pc is not pc:
+                assert listing.endpoint == f"{host_pc.ipv4}:{DEFAULT_PORT}", (pc.name, listing)
+
+
+def test_a_host_whose_pc_drops_off_the_lan_expires_within_its_announced_ttl(
+    lan: VirtualLan, transport: str
+) -> None:
+    room = "断网测试"
+    host = cli.start_host(lan[1], transport, "--name", room)
+    watcher = cli.watch_chats(lan[2])
+    found = cli.event_fields(watcher.expect(cli.chat_event("found", room), timeout=10))
+    assert found["endpoint"] == f"{lan[1].ipv4}:{DEFAULT_PORT}"
+    alice = cli.join(lan[2], found["endpoint"], "alice", transport)
+    bob = cli.join(lan[3], found["endpoint"], "bob", transport)
+    alice.expect(cli.joined_line("bob"))
+
+    unplugged_at = time.monotonic()
+    lan[1].unplug()  # no goodbye can reach anyone now
+    lost = watcher.expect(cli.chat_event("lost", room), timeout=found["ttl"] + 10)
+    gone_after = lost.time - unplugged_at
+    assert cli.event_fields(lost)["reason"] == "expired"
+    assert gone_after <= found["ttl"] + EXPIRY_SLACK, f"listed {gone_after:.1f} s, ttl {found['ttl']} s"
+
+    bob.send("主机断网时写的")
+
+    lan[1].plug()
+    back = watcher.expect(cli.chat_event("found", room), after=lost.index, timeout=found["ttl"])
+    # Whether the members' connections survived the outage or were re-made, nothing is lost.
+    alice.expect(cli.chat_line("bob", "主机断网时写的"), timeout=40)
+    print(
+        f"\n[{transport}] dropped from the list {gone_after:.1f} s after its PC went off the LAN "
+        f"(announced ttl {found['ttl']} s); listed again {back.time - lost.time:.1f} s after"
+    )
+    assert cli.stop(host) == 0
