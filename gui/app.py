@@ -1,13 +1,261 @@
-"""Application start-up for the window (a minimal window until the chat views land)."""
+"""Application start-up and the window's hub: settings, theme, language, views, clean exit.
+
+`run_app()` (called by main.py) builds a Tk root and an `App` and runs the main loop. `App`
+switches between the start view and the chat view, owns the event bridge and its pump, and
+closes everything in order when the window closes: leave the chat, stop the host if this PC
+hosts (members are told), stop the pump, destroy the window. The packaging work hooks into
+`run_app` (logging to a file, a crash dialog) without changing the rest.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import platform
+import time
 import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from gui.attention import Attention
+from gui.bridge import BridgePump, EventBridge
+from gui.chat_view import ChatView
+from gui.controller import ROOM, ClientFactory, Controller, HostFactory
+from gui.conversation import Line
+from gui.crash import install_tk_hooks
+from gui.i18n import current_language, set_language, tr
+from gui.lifetime import destroy_now
+from gui.settings import Settings, SettingsStore
+from gui.settings_dialog import SettingsDialog
+from gui.start_view import StartView
+from gui.theme import apply_theme
+from net.addresses import format_address
+from net.transports import make_client, make_host
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "LanChat"
+
+
+def share_addresses(port: int) -> list[str]:
+    """The addresses other PCs can join this host with (LAN IPv4 first), as ``host:port``."""
+    try:
+        from net.discovery import addresses_to_share, list_interfaces
+    except ImportError:
+        return [format_address(platform.node() or "localhost", port)]
+    try:
+        found = [format_address(address, port) for address in addresses_to_share(list_interfaces())]
+    except Exception as exc:  # the list is a convenience; hosting works without it
+        log.warning("could not list this PC's addresses: %s", exc)
+        found = []
+    return found or [format_address(platform.node() or "localhost", port)]
+
+
+class App:
+    """The LanChat window."""
+
+    def __init__(
+        self,
+        root: tk.Tk,
+        store: SettingsStore | None = None,
+        *,
+        client_factory: ClientFactory = make_client,
+        host_factory: HostFactory = make_host,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
+        self.root = root
+        self.store = store or SettingsStore()
+        loaded = self.store.load()
+        self.settings: Settings = loaded.settings
+        set_language(self.settings.language)
+        self.palette = apply_theme(root, self.settings.theme, current_language(), self.settings.font_size)
+        root.title(APP_NAME)
+        root.minsize(760, 520)
+        if not root.winfo_ismapped():
+            root.geometry("1000x680")
+        if "report_callback_exception" not in vars(root):
+            # Keep a handler installed by whoever made the root (a crash dialog, the tests).
+            root.report_callback_exception = self._report_callback_error
+        self._on_exit = on_exit or root.destroy
+        self.closed = False
+
+        self.bridge = EventBridge()
+        self.controller = Controller(
+            self.settings, self, self.bridge.post, client_factory=client_factory, host_factory=host_factory
+        )
+        self.pump = BridgePump(root, self.bridge, self.controller.handle)
+        self.notifier = Attention(root, self.settings, self._base_title)
+        self.frame = ttk.Frame(root)
+        self.frame.pack(fill="both", expand=True)
+        self.start_view: StartView | None = None
+        self.chat_view: ChatView | None = None
+        self.dialog: SettingsDialog | None = None
+        self.notice = loaded.notice()
+        self.show_start()
+        if self.notice and self.start_view is not None:
+            self.start_view.show_notice(self.notice)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        root.bind_all("<Control-q>", self._on_ctrl_q)
+        self.pump.start()
+
+    # -- Shell (called by the controller) ----------------------------------------------------
+
+    def show_chat(self) -> ChatView:
+        self._clear_views()
+        session = self.controller.session
+        addresses = share_addresses(session.client.config.port) if session and session.host else []
+        self.chat_view = ChatView(
+            self.frame,
+            self.controller,
+            self.settings,
+            self.palette,
+            open_settings=self.open_settings,
+            share_addresses=addresses,
+        )
+        self.chat_view.pack(fill="both", expand=True)
+        if session is not None:
+            self.chat_view.set_status(session.status)
+        self.notifier.refresh_title()
+        return self.chat_view
+
+    def show_start(self, error: str | None = None) -> None:
+        self._clear_views()
+        self.start_view = StartView(
+            self.frame,
+            self.settings,
+            on_host=self.host_clicked,
+            on_join=self.join_clicked,
+            on_cancel=self.controller.cancel,
+            on_settings=self.open_settings,
+        )
+        self.start_view.pack(fill="both", expand=True)
+        self.start_view.show_error(error)
+        self.notifier.refresh_title()
+
+    def quit(self) -> None:
+        self.close()
+
+    def attention(self, count: int, mention: bool) -> None:
+        self.notifier.notify(count, mention)
+
+    def save_settings(self) -> None:
+        error = self.store.save(self.settings)
+        if error:
+            self._show_problem(error)
+
+    # -- start view actions ------------------------------------------------------------------
+
+    def host_clicked(self) -> None:
+        view = self.start_view
+        if view is None or view.connecting:
+            return
+        error = self.controller.host(view.nick_var.get(), view.room_var.get(), view.port_var.get())
+        if error:
+            view.show_error(error)
+        else:
+            view.show_connecting(tr("Starting the chat…"))
+
+    def join_clicked(self) -> None:
+        view = self.start_view
+        if view is None or view.connecting:
+            return
+        address = view.address_var.get()
+        error = self.controller.join(view.nick_var.get(), address)
+        if error:
+            view.show_error(error)
+        else:
+            view.show_connecting(tr("Connecting to {address}…").format(address=address.strip()))
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        if self.dialog is not None and self.dialog.winfo_exists():
+            self.dialog.lift()
+            return self.dialog
+        self.dialog = SettingsDialog(self.root, self.settings, self.apply_settings)
+        return self.dialog
+
+    def apply_settings(self, new: Settings) -> None:
+        """Take the dialog's result: save it and apply what can change at once."""
+        old = dataclasses.replace(self.settings)
+        for field in dataclasses.fields(Settings):
+            if field.name != "nickname":
+                setattr(self.settings, field.name, getattr(new, field.name))
+        if self.controller.session is None or not self.controller.session.welcomed:
+            self.settings.nickname = new.nickname
+        elif new.nickname != old.nickname:
+            self.controller.rename(new.nickname)
+        self.save_settings()
+        if new.language != old.language:
+            set_language(new.language)
+        if (new.theme, new.font_size, new.language) != (old.theme, old.font_size, old.language):
+            self.palette = apply_theme(self.root, new.theme, current_language(), new.font_size)
+            if self.chat_view is not None:
+                self.chat_view.apply_palette(self.palette)
+        if self.start_view is not None:
+            self.start_view.apply_texts()
+            if self.start_view.nick_var.get() != self.settings.nickname and not self.start_view.connecting:
+                self.start_view.nick_var.set(self.settings.nickname)
+            if new.default_port != old.default_port:
+                self.start_view.port_var.set(str(new.default_port))
+        if self.chat_view is not None:
+            self.chat_view.apply_settings(self.settings)
+            self.chat_view.apply_texts()
+            if new.transport != old.transport:
+                note = tr("The transport will be {transport} from the next time you host or join a chat.")
+                self.chat_view.add_lines(
+                    ROOM, [Line("system", note.format(transport=new.transport.upper()), time.time())]
+                )
+        self.notifier.refresh_title()
+
+    # -- closing ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Leave the chat, stop hosting, stop the pump and end the window. Safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.controller.end_session()
+        finally:
+            self.pump.stop()
+            self.root.unbind_all("<Control-q>")
+            self.notifier.close()
+            self.store.save(self.settings)
+            self._clear_views()
+            destroy_now(self.frame)
+            self._on_exit()
+
+    def _on_ctrl_q(self, _event: tk.Event) -> str:
+        self.close()
+        return "break"
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _clear_views(self) -> None:
+        views = (self.start_view, self.chat_view)
+        self.start_view = self.chat_view = None
+        destroy_now(*views)
+
+    def _base_title(self) -> str:
+        if self.chat_view is not None and self.chat_view.room_name:
+            return f"{self.chat_view.room_name} — {APP_NAME}"
+        return APP_NAME
+
+    def _show_problem(self, text: str) -> None:
+        if self.start_view is not None:
+            self.start_view.show_notice(text)
+        elif self.chat_view is not None:
+            self.chat_view.add_lines(ROOM, [Line("error", text, time.time())])
+
+    def _report_callback_error(self, exc_type, exc_value, exc_traceback) -> None:  # type: ignore[no-untyped-def]
+        log.error("error in a window callback", exc_info=(exc_type, exc_value, exc_traceback))
 
 
 def run_app() -> int:
-    root = tk.Tk()
-    root.title("LanChat")
-    tk.Label(root, text="LanChat", padx=40, pady=40).pack()
+    """Open the window and run until it is closed; returns the process exit status."""
+    root = tk.Tk(className=APP_NAME)
+    install_tk_hooks(root)  # crash dialog + window icon (gui/crash.py), before App keeps its own handler
+    App(root)
     root.mainloop()
     return 0

@@ -1,0 +1,205 @@
+"""The one door from network threads into the Tk main loop.
+
+Network threads (a client's reader, a host's threads) call `EventBridge.post` — the only
+thread-safe entry point of `gui/` — with plain-data events (frozen dataclasses from
+`net.api` and `net.protocol.events`). Nothing Tk-related crosses: no widget, no variable,
+no closure over one.
+
+`BridgePump` runs on the main thread: every tick it takes events in chunks and hands each
+chunk to the window until a small time budget is spent, then gives the loop back to Tk
+(redraws, clicks, typing) and comes back after 1 ms if work is left, or after a short idle
+poll otherwise. A burst of thousands of messages is therefore shown in a few dozen ticks
+while the window stays responsive.
+
+Bounded without ever blocking the network: `post` never waits (only a short lock). Events
+that describe a *state* (latency, member list, someone typing) replace their own older
+copy still waiting in the queue, so a flood of them costs one slot. Chat messages are never
+coalesced or dropped in normal operation; only if the main loop stops draining altogether
+and `limit` events pile up are the oldest chat messages folded into one `Overflowed` count,
+so memory stays bounded even then.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from net.api import LatencyMeasured
+from net.protocol import events as ev
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 200_000
+MIN_CHUNK = 16
+_EMPTY = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Overflowed:
+    """`count` chat messages were left out because the window stopped taking events."""
+
+    count: int
+
+
+def coalesce_key(event: object) -> Hashable | None:
+    """Events with the same key describe the same state: only the newest one matters."""
+    match event:
+        case LatencyMeasured():
+            return "latency"
+        case ev.Members():
+            return "members"
+        case ev.TypingNotice(nick=nick, to=to):
+            return ("typing", nick, to)
+    return None
+
+
+class EventBridge:
+    """A thread-safe, never-blocking, bounded queue of events for the main loop."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self._lock = threading.Lock()
+        self._cells: deque[list[Any]] = deque()  # one-element lists, so a slot can be emptied in place
+        self._latest: dict[Hashable, list[Any]] = {}
+        self._limit = limit
+        self._overflowed = 0
+        self.posted = 0  # events accepted since creation (for tests and benchmarks)
+
+    def post(self, event: object) -> None:
+        """Queue `event` for the main loop. Thread-safe; never blocks; call from any thread."""
+        cell = [event]
+        key = coalesce_key(event)
+        with self._lock:
+            self.posted += 1
+            if key is not None:
+                older = self._latest.get(key)
+                if older is not None:
+                    older[0] = _EMPTY  # the newer state replaces it; order among other events kept
+                self._latest[key] = cell
+            self._cells.append(cell)
+            if len(self._cells) > self._limit:
+                self._fold_oldest_message()
+
+    def take(self, max_events: int) -> list[object]:
+        """Up to `max_events` events, oldest first (main thread)."""
+        taken: list[object] = []
+        with self._lock:
+            if self._overflowed:
+                taken.append(Overflowed(self._overflowed))
+                self._overflowed = 0
+            cells = self._cells
+            while cells and len(taken) < max_events:
+                cell = cells.popleft()
+                event = cell[0]
+                if event is _EMPTY:
+                    continue
+                key = coalesce_key(event)
+                if key is not None and self._latest.get(key) is cell:
+                    del self._latest[key]
+                taken.append(event)
+        return taken
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def _fold_oldest_message(self) -> None:
+        """Drop the oldest chat message (lock held); other events are kept in order."""
+        kept: list[list[Any]] = []
+        while self._cells:
+            cell = self._cells.popleft()
+            if isinstance(cell[0], ev.ChatMessage):
+                self._overflowed += 1
+                break
+            if cell[0] is not _EMPTY:
+                kept.append(cell)
+        self._cells.extendleft(reversed(kept))
+        if not self._overflowed:
+            log.warning("event queue full of non-message events; dropping the oldest")
+            self._cells.popleft()
+
+
+class BridgePump:
+    """Drains an `EventBridge` into `handle` from the Tk main loop with ``after()``.
+
+    `handle` receives a list of events (a chunk) and must not keep Tk busy for long per
+    call; the pump stops calling it once `budget` seconds have passed in a tick.
+    """
+
+    def __init__(
+        self,
+        widget: Any,
+        bridge: EventBridge,
+        handle: Callable[[list[object]], None],
+        *,
+        chunk: int = 400,
+        budget: float = 0.012,
+        idle_ms: int = 15,
+    ) -> None:
+        self._widget = widget
+        self._bridge = bridge
+        self._handle = handle
+        self._chunk = chunk
+        self._budget = budget
+        self._idle_ms = idle_ms
+        self._after_id: str | None = None
+        self._stopped = False
+        self._per_event = 50e-6  # seconds per event, measured as we go
+        self.ticks = 0
+
+    @property
+    def running(self) -> bool:
+        return self._after_id is not None
+
+    def start(self) -> None:
+        self._stopped = False
+        if self._after_id is None:
+            self._after_id = self._widget.after(0, self._tick)
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._after_id is not None:
+            self._widget.after_cancel(self._after_id)
+            self._after_id = None
+
+    def drain_now(self) -> None:
+        """Run one tick immediately (tests, and before closing)."""
+        self._run_budget()
+
+    def _tick(self) -> None:
+        self._after_id = None
+        out_of_time = False
+        try:
+            out_of_time = self._run_budget()
+        finally:
+            if not self._stopped:
+                # Work left over because the budget ran out: come back at once (after Tk has
+                # redrawn and handled input). Otherwise wait a little, so that a trickle of
+                # events is shown in fewer, larger batches (each Tk call has a fixed cost).
+                delay = 1 if out_of_time else self._idle_ms
+                self._after_id = self._widget.after(delay, self._tick)
+
+    def _run_budget(self) -> bool:
+        """Handle chunks until the queue is empty (False) or the time budget is spent (True).
+
+        Chunks are sized from the measured cost per event (wall time, so a busy machine
+        makes them smaller): about a third of the budget each, never more than `chunk`.
+        """
+        self.ticks += 1
+        started = time.perf_counter()
+        deadline = started + self._budget
+        while True:
+            size = max(MIN_CHUNK, min(self._chunk, int(self._budget / 3 / self._per_event)))
+            batch = self._bridge.take(size)
+            if not batch:
+                return False
+            before = time.perf_counter()
+            self._handle(batch)
+            now = time.perf_counter()
+            per_event = (now - before) / len(batch)
+            self._per_event = max(1e-6, 0.7 * self._per_event + 0.3 * per_event)
+            if now >= deadline:
+                return len(self._bridge) > 0

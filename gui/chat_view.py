@@ -1,0 +1,536 @@
+"""The chat view: conversation tabs, the input box, the member list and the status bar.
+
+It implements `gui.controller.ChatViewPort`: the controller tells it what to show and it
+forwards what the user does back to the controller. It never sees the network.
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from gui.controller import ROOM, Controller, Status
+from gui.conversation import ConversationPane, Line, typing_sentence
+from gui.emoji_picker import EmojiPicker
+from gui.i18n import ntr, tr
+from gui.input_history import InputHistory
+from gui.lifetime import destroy_now
+from gui.settings import Settings
+from gui.textparts import colour_index
+from gui.theme import Palette
+from gui.wording import state_text
+from net.api import ClientState
+from net.protocol import events as ev
+from net.protocol.nicknames import nick_key
+
+#: Stop announcing "typing" after this long without a key press.
+TYPING_IDLE_MS = 4000
+TIMER_MS = 500
+
+
+class ChatView(ttk.Frame):
+    """Everything shown while in a chat."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        controller: Controller,
+        settings: Settings,
+        palette: Palette,
+        *,
+        open_settings: Callable[[], None],
+        share_addresses: list[str],
+    ) -> None:
+        super().__init__(master)
+        self.controller = controller
+        self.settings = settings
+        self.palette = palette
+        self._open_settings = open_settings
+        self.share_addresses = share_addresses
+        self.history = InputHistory()
+        self.panes: dict[str | None, ConversationPane] = {}
+        self.titles: dict[str | None, str] = {}
+        self.unread: dict[str | None, int] = {}
+        self.room_name = ""
+        self.own_nick = ""
+        self.status = Status()
+        self._typing_to: tuple[bool, str | None] = (False, None)
+        self._typing_after: str | None = None
+        self._timer_after: str | None = None
+        self._copied_after: str | None = None
+        self._ticks = 0
+        self._current: str | None = ROOM
+
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(2, weight=1)
+        self._build_header()
+        ttk.Separator(self).grid(row=1, column=0, sticky="ew")
+        self.paned = ttk.Panedwindow(self, orient="horizontal")
+        self.paned.grid(row=2, column=0, sticky="nsew")
+        self._build_main()
+        self._build_sidebar()
+        self._build_status_bar()
+        self.emoji_picker = EmojiPicker(self, self.insert_emoji)
+        self._add_pane(ROOM, "")
+        self.apply_palette(palette)
+        self.apply_texts()
+        self._timer_after = self.after(TIMER_MS, self._on_timer)
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build_header(self) -> None:
+        header = ttk.Frame(self, style="Header.TFrame", padding=(18, 10, 12, 10))
+        header.grid(row=0, column=0, sticky="ew")
+        header.columnconfigure(0, weight=1)
+        self.title_label = ttk.Label(header, style="HeaderTitle.TLabel")
+        self.title_label.grid(row=0, column=0, sticky="w")
+        self.subtitle_label = ttk.Label(header, style="HeaderMuted.TLabel")
+        self.subtitle_label.grid(row=1, column=0, sticky="w")
+        self.settings_button = ttk.Button(header, style="Tool.TButton", command=self._open_settings)
+        self.settings_button.grid(row=0, column=1, rowspan=2, padx=4)
+        self.leave_button = ttk.Button(header, style="Tool.TButton", command=self.controller.leave)
+        self.leave_button.grid(row=0, column=2, rowspan=2)
+
+    def _build_main(self) -> None:
+        main = ttk.Frame(self.paned, padding=(12, 8, 6, 10))
+        main.columnconfigure(0, weight=1)
+        main.rowconfigure(0, weight=1)
+        self.paned.add(main, weight=4)
+        self.notebook = ttk.Notebook(main)
+        self.notebook.grid(row=0, column=0, sticky="nsew")
+        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
+        self.notebook.bind("<Button-2>", self._on_tab_middle_click)
+
+        bar = ttk.Frame(main, padding=(0, 8, 0, 0))
+        bar.grid(row=1, column=0, sticky="ew")
+        bar.columnconfigure(0, weight=1)
+        self.input = tk.Text(
+            bar,
+            height=3,
+            wrap="word",
+            undo=True,
+            maxundo=50,
+            font="LanChatBody",
+            relief="flat",
+            borderwidth=0,
+            highlightthickness=1,
+            padx=10,
+            pady=8,
+        )
+        self.input.grid(row=0, column=0, rowspan=2, sticky="nsew")
+        self.emoji_button = ttk.Button(
+            bar,
+            text="😊",
+            style="Emoji.TButton",
+            width=3,
+            command=lambda: self.emoji_picker.toggle(self.emoji_button),
+        )
+        self.emoji_button.grid(row=0, column=1, sticky="n", padx=(8, 0))
+        self.send_button = ttk.Button(bar, style="Accent.TButton", command=self.send_input)
+        self.send_button.grid(row=1, column=1, sticky="s", padx=(8, 0))
+        self.input.bind("<Return>", self._on_return)
+        self.input.bind("<KP_Enter>", self._on_return)
+        self.input.bind("<Shift-Return>", self._on_shift_return)
+        self.input.bind("<Up>", self._on_up)
+        self.input.bind("<Down>", self._on_down)
+        self.input.bind("<KeyPress>", self._on_key, add="+")
+        self.input.bind("<Tab>", lambda _e: (self.send_button.focus_set(), "break")[1])
+        for widget in (self, self.input, self.notebook):
+            widget.bind("<Control-w>", self._on_close_tab)
+            widget.bind("<Control-f>", self._on_find)
+
+    def _build_sidebar(self) -> None:
+        side = ttk.Frame(self.paned, style="Sidebar.TFrame", padding=(12, 12, 12, 12))
+        side.columnconfigure(0, weight=1)
+        side.rowconfigure(1, weight=1)
+        self.paned.add(side, weight=1)
+        self.members_label = ttk.Label(side, style="SidebarTitle.TLabel")
+        self.members_label.grid(row=0, column=0, sticky="w", pady=(0, 6))
+        self.members_tree = ttk.Treeview(side, show="tree", selectmode="browse", height=8)
+        self.members_tree.column("#0", width=190, stretch=True)
+        self.members_tree.grid(row=1, column=0, sticky="nsew")
+        self.members_tree.bind("<Double-1>", self._on_member_double_click)
+        self.members_tree.bind("<Return>", self._on_member_double_click)
+        self.members_hint = ttk.Label(side, style="SidebarMuted.TLabel", wraplength=200, justify="left")
+        self.members_hint.grid(row=2, column=0, sticky="w", pady=(6, 0))
+
+        self.invite_frame = ttk.Frame(side, style="Sidebar.TFrame", padding=(0, 14, 0, 0))
+        self.invite_frame.columnconfigure(0, weight=1)
+        self.invite_title = ttk.Label(self.invite_frame, style="SidebarTitle.TLabel")
+        self.invite_title.grid(row=0, column=0, columnspan=2, sticky="w")
+        self.invite_hint = ttk.Label(
+            self.invite_frame, style="SidebarMuted.TLabel", wraplength=200, justify="left"
+        )
+        self.invite_hint.grid(row=1, column=0, columnspan=2, sticky="w", pady=(2, 4))
+        self.copy_buttons: list[ttk.Button] = []
+        for row, address in enumerate(self.share_addresses, start=2):
+            ttk.Label(self.invite_frame, text=address, style="Sidebar.TLabel").grid(
+                row=row, column=0, sticky="w"
+            )
+            button = ttk.Button(
+                self.invite_frame, style="Link.TButton", command=lambda a=address: self.copy_address(a)
+            )
+            button.grid(row=row, column=1, sticky="e")
+            self.copy_buttons.append(button)
+        self.copied_label = ttk.Label(self.invite_frame, style="SidebarMuted.TLabel")
+        self.copied_label.grid(row=len(self.share_addresses) + 2, column=0, columnspan=2, sticky="w")
+        if self.share_addresses:
+            self.invite_frame.grid(row=3, column=0, sticky="ew")
+
+    def _build_status_bar(self) -> None:
+        bar = ttk.Frame(self, style="Status.TFrame", padding=(14, 4))
+        bar.grid(row=3, column=0, sticky="ew")
+        bar.columnconfigure(1, weight=1)
+        self.status_dot = ttk.Label(bar, text="●", style="Warn.Status.TLabel")
+        self.status_dot.grid(row=0, column=0, padx=(0, 6))
+        self.status_label = ttk.Label(bar, style="Status.TLabel")
+        self.status_label.grid(row=0, column=1, sticky="w")
+        self.status_details = ttk.Label(bar, style="Status.TLabel")
+        self.status_details.grid(row=0, column=2, sticky="e")
+
+    def _add_pane(self, key: str | None, title: str) -> ConversationPane:
+        pane = ConversationPane(self.notebook, self.palette, self.settings.scrollback_lines)
+        pane.own_nick = self.own_nick
+        pane.highlight_mentions = self.settings.highlight_mentions
+        pane.text.bind("<Control-w>", self._on_close_tab)
+        pane.text.bind("<Control-f>", self._on_find)
+        self.panes[key] = pane
+        self.titles[key] = title
+        self.unread[key] = 0
+        self.notebook.add(pane, text=self._tab_text(key))
+        return pane
+
+    # -- appearance and language ------------------------------------------------------------
+
+    def apply_palette(self, palette: Palette) -> None:
+        self.palette = palette
+        p = palette
+        self.input.configure(
+            background=p.surface,
+            foreground=p.text,
+            insertbackground=p.text,
+            selectbackground=p.select_bg,
+            selectforeground=p.text,
+            highlightbackground=p.border,
+            highlightcolor=p.accent,
+        )
+        for pane in self.panes.values():
+            pane.apply_palette(palette)
+        for index, colour in enumerate(p.nick_colours):
+            self.members_tree.tag_configure(f"nick{index}", foreground=colour)
+        self.members_tree.tag_configure("me", font="LanChatBold")
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        for pane in self.panes.values():
+            pane.scrollback = settings.scrollback_lines
+            pane.highlight_mentions = settings.highlight_mentions
+
+    def apply_texts(self) -> None:
+        self.settings_button.configure(text=tr("Settings"))
+        self.leave_button.configure(text=tr("Leave"))
+        self.send_button.configure(text=tr("Send"))
+        self.invite_title.configure(text=tr("INVITE OTHERS"))
+        self.invite_hint.configure(text=tr("Others on your network can join with one of these addresses:"))
+        for button in self.copy_buttons:
+            button.configure(text=tr("Copy"))
+        self.members_hint.configure(text=tr("Double-click someone to talk privately."))
+        for pane in self.panes.values():
+            pane.apply_texts()
+        self._refresh_header()
+        self.set_status(self.status)
+        for key in self.panes:
+            self._update_tab(key)
+
+    def _refresh_header(self) -> None:
+        self.title_label.configure(text=self.room_name)
+        count = len(self.members_tree.get_children())
+        members = ntr("{count} member", "{count} members", count).format(count=count)
+        you = tr("you are {nick}").format(nick=self.own_nick) if self.own_nick else ""
+        self.subtitle_label.configure(text=" · ".join(part for part in (members, you) if part))
+        self.members_label.configure(text=tr("MEMBERS") + f" · {count}")
+
+    # -- ChatViewPort (called by the controller) ----------------------------------------------
+
+    def add_lines(self, conversation: str | None, lines: list[Line]) -> None:
+        pane = self.panes.get(conversation)
+        if pane is None:
+            return
+        pane.add_lines(lines)
+        if conversation != self.current_key():
+            fresh = sum(1 for line in lines if line.kind in ("message", "action") and not line.own)
+            if fresh:
+                self.unread[conversation] += fresh
+                self._update_tab(conversation)
+
+    def mark_delivered(self, local_id: str) -> None:
+        for pane in self.panes.values():
+            if pane.mark_delivered(local_id):
+                return
+
+    def mark_failed(self, local_id: str, note: str) -> None:
+        for pane in self.panes.values():
+            if pane.mark_failed(local_id, note):
+                return
+
+    def set_members(self, members: list[ev.MemberInfo], typing: set[str]) -> None:
+        tree = self.members_tree
+        tree.delete(*tree.get_children())
+        own_key = nick_key(self.own_nick)
+        size = len(self.palette.nick_colours)
+        for member in members:
+            text = member.nick
+            if member.host:
+                text = f"★ {text}  ({tr('host')})"
+            if member.nick in typing:
+                text += "  ✎"
+            tags = [f"nick{colour_index(member.nick, size)}"]
+            if nick_key(member.nick) == own_key:
+                tags.append("me")
+            tree.insert("", "end", iid=nick_key(member.nick), text=text, tags=tags, values=(member.nick,))
+        self._refresh_header()
+
+    def set_typing(self, conversation: str | None, names: list[str]) -> None:
+        pane = self.panes.get(conversation)
+        if pane is not None:
+            pane.typing_label.configure(text=typing_sentence(names))
+
+    def set_status(self, status: Status) -> None:
+        self.status = status
+        style = {
+            ClientState.CONNECTED: "Ok.Status.TLabel",
+            ClientState.DISCONNECTED: "Bad.Status.TLabel",
+        }.get(status.state, "Warn.Status.TLabel")
+        self.status_dot.configure(style=style)
+        remaining = None
+        if status.retry_at is not None:
+            remaining = max(0.0, status.retry_at - time.monotonic())
+        text = state_text(status.state, status.address, remaining)
+        if status.reason:
+            text += " — " + status.reason
+        self.status_label.configure(text=text)
+        where = (
+            tr("hosting on this PC, port {port}").format(port=status.address.rsplit(":", 1)[-1])
+            if status.hosting
+            else status.address
+        )
+        details = [status.transport, where]
+        if status.rtt is not None:
+            details.append(tr("{ms} ms").format(ms=max(1, round(status.rtt * 1000))))
+        self.status_details.configure(text="  ·  ".join(part for part in details if part))
+
+    def set_room(self, name: str, own_nick: str) -> None:
+        self.room_name = name
+        self.own_nick = own_nick
+        self.titles[ROOM] = name
+        for pane in self.panes.values():
+            pane.own_nick = own_nick
+        self._update_tab(ROOM)
+        self._refresh_header()
+        self.input.focus_set()
+
+    def open_private(self, key: str, nick: str, focus: bool) -> None:
+        pane = self.panes.get(key)
+        if pane is None:
+            pane = self._add_pane(key, nick)
+            pane.add_lines(
+                [
+                    Line(
+                        "system",
+                        tr("Private conversation with {nick}. Only the two of you see it.").format(nick=nick),
+                        time.time(),
+                    )
+                ]
+            )
+        if focus:
+            self.notebook.select(pane)
+            self._current = key
+            self.input.focus_set()
+
+    def rename_private(self, old_key: str, new_key: str, nick: str) -> None:
+        pane = self.panes.pop(old_key, None)
+        if pane is None:
+            return
+        self.panes[new_key] = pane
+        self.titles[new_key] = nick
+        self.unread[new_key] = self.unread.pop(old_key, 0)
+        self.titles.pop(old_key, None)
+        if self._current == old_key:
+            self._current = new_key
+        self._update_tab(new_key)
+
+    def clear(self, conversation: str | None) -> None:
+        pane = self.panes.get(conversation)
+        if pane is not None:
+            pane.clear()
+
+    # -- tabs ----------------------------------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        """The conversation shown (kept up to date by <<NotebookTabChanged>>, no Tk call)."""
+        return self._current if self._current in self.panes else ROOM
+
+    def _selected_key(self) -> str | None:
+        selected = self.notebook.select()
+        for key, pane in self.panes.items():
+            if str(pane) == selected:
+                return key
+        return ROOM
+
+    def current_pane(self) -> ConversationPane:
+        return self.panes[self.current_key()]
+
+    def _tab_text(self, key: str | None) -> str:
+        title = self.titles.get(key, "")
+        text = f"#  {title}" if key is ROOM else f"@  {title}"
+        if self.unread.get(key):
+            text += f"  ({self.unread[key]})"
+        return text
+
+    def _update_tab(self, key: str | None) -> None:
+        pane = self.panes.get(key)
+        if pane is not None:
+            self.notebook.tab(pane, text=self._tab_text(key))
+
+    def close_private(self, key: str) -> None:
+        pane = self.panes.pop(key, None)
+        if pane is None:
+            return
+        self.titles.pop(key, None)
+        self.unread.pop(key, None)
+        self.notebook.forget(pane)
+        destroy_now(pane)
+        self.controller.close_private(key)
+        self.input.focus_set()
+
+    def _on_tab_changed(self, _event: tk.Event) -> None:
+        key = self._current = self._selected_key()
+        if self.unread.get(key):
+            self.unread[key] = 0
+            self._update_tab(key)
+        self._stop_typing()
+
+    def _on_tab_middle_click(self, event: tk.Event) -> None:
+        try:
+            index = self.notebook.index(f"@{event.x},{event.y}")
+        except tk.TclError:
+            return
+        widget = self.notebook.tabs()[index]
+        for key, pane in list(self.panes.items()):
+            if str(pane) == widget and key is not ROOM:
+                self.close_private(key)
+
+    def _on_close_tab(self, _event: tk.Event | None = None) -> str:
+        key = self.current_key()
+        if key is not ROOM:
+            self.close_private(key)
+        return "break"
+
+    def _on_find(self, _event: tk.Event | None = None) -> str:
+        self.current_pane().show_find()
+        return "break"
+
+    # -- the input box --------------------------------------------------------------------------
+
+    def send_input(self) -> None:
+        text = self.input.get("1.0", "end-1c")
+        if self.controller.submit(text, self.current_key()):
+            self.history.add(text)
+            if self.input.winfo_exists():
+                self.input.delete("1.0", "end")
+                self.input.edit_reset()
+        self._stop_typing()
+
+    def _on_return(self, _event: tk.Event) -> str:
+        self.send_input()
+        return "break"
+
+    def _on_shift_return(self, _event: tk.Event) -> str:
+        self.input.insert("insert", "\n")
+        self.input.see("insert")
+        return "break"
+
+    def _on_up(self, _event: tk.Event) -> str | None:
+        if self.input.index("insert linestart") != self.input.index("1.0"):
+            return None  # move within a multi-line draft
+        text = self.history.older(self.input.get("1.0", "end-1c"))
+        if text is not None:
+            self._replace_input(text)
+        return "break"
+
+    def _on_down(self, _event: tk.Event) -> str | None:
+        if self.input.index("insert lineend") != self.input.index("end-1c"):
+            return None
+        text = self.history.newer()
+        if text is not None:
+            self._replace_input(text)
+        return "break"
+
+    def _replace_input(self, text: str) -> None:
+        self.input.delete("1.0", "end")
+        self.input.insert("1.0", text)
+        self.input.mark_set("insert", "end-1c")
+
+    def insert_emoji(self, emoji: str) -> None:
+        self.input.insert("insert", emoji)
+        self.input.focus_set()
+
+    def _on_key(self, event: tk.Event) -> None:
+        if event.char and (event.char.isprintable() or event.keysym == "BackSpace"):
+            self._start_typing()
+
+    def _start_typing(self) -> None:
+        key = self.current_key()
+        if self._typing_to != (True, key):
+            self._typing_to = (True, key)
+            self.controller.typing(True, key)
+        if self._typing_after is not None:
+            self.after_cancel(self._typing_after)
+        self._typing_after = self.after(TYPING_IDLE_MS, self._stop_typing)
+
+    def _stop_typing(self) -> None:
+        if self._typing_after is not None:
+            self.after_cancel(self._typing_after)
+            self._typing_after = None
+        active, key = self._typing_to
+        if active:
+            self._typing_to = (False, None)
+            self.controller.typing(False, key)
+
+    # -- members and sharing ----------------------------------------------------------------------
+
+    def _on_member_double_click(self, event: tk.Event) -> str:
+        item = self.members_tree.identify_row(event.y) if event.y else self.members_tree.focus()
+        if item:
+            nick = self.members_tree.item(item, "values")[0]
+            if nick_key(nick) != nick_key(self.own_nick):
+                self.controller.open_private(nick)
+        return "break"
+
+    def copy_address(self, address: str) -> None:
+        self.clipboard_clear()
+        self.clipboard_append(address)
+        self.copied_label.configure(text=tr("Copied {address} to the clipboard.").format(address=address))
+        if self._copied_after is not None:
+            self.after_cancel(self._copied_after)
+        self._copied_after = self.after(2500, lambda: self.copied_label.configure(text=""))
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def _on_timer(self) -> None:
+        self._timer_after = self.after(TIMER_MS, self._on_timer)
+        if self.status.state is ClientState.RECONNECTING:
+            self.set_status(self.status)
+        self._ticks += 1
+        if self._ticks % 2 == 0:
+            self.controller.tick()
+
+    def destroy(self) -> None:
+        for name in ("_timer_after", "_typing_after", "_copied_after"):
+            after_id = getattr(self, name)
+            if after_id is not None:
+                self.after_cancel(after_id)
+                setattr(self, name, None)
+        super().destroy()

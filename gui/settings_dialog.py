@@ -1,0 +1,199 @@
+"""The Settings dialog. Validation lives in `validate()` (and `gui.settings.check_*`), IDLE-style.
+
+`validate()` returns the new `Settings` or None after showing why not; OK applies through
+`on_apply` and closes. Nothing here blocks (no ``wait_window``), so tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from gui import settings as st
+from gui.i18n import LANGUAGES, SYSTEM, tr
+from gui.lifetime import destroy_now
+
+
+class SettingsDialog(tk.Toplevel):
+    """Edits a copy of the settings; `on_apply(new)` receives the result of OK."""
+
+    def __init__(
+        self, master: tk.Misc, current: st.Settings, on_apply: Callable[[st.Settings], None]
+    ) -> None:
+        super().__init__(master)
+        self.withdraw()
+        self.title(tr("Settings"))
+        self.transient(master.winfo_toplevel())
+        self.resizable(False, False)
+        self.configure(background=ttk.Style(self).lookup("TFrame", "background"))
+        self.current = current
+        self._on_apply = on_apply
+        self.result: st.Settings | None = None
+
+        self.nick_var = tk.StringVar(self, current.nickname)
+        self.port_var = tk.StringVar(self, str(current.default_port))
+        self.transport_var = tk.StringVar(self, current.transport)
+        self.theme_var = tk.StringVar(self, current.theme)
+        self.font_var = tk.StringVar(self, str(current.font_size))
+        self.language_names = {SYSTEM: tr("Same as the system"), **LANGUAGES}
+        self.language_var = tk.StringVar(
+            self, self.language_names.get(current.language, self.language_names[SYSTEM])
+        )
+        self.notify_var = tk.BooleanVar(self, current.notifications)
+        self.sound_var = tk.BooleanVar(self, current.sounds)
+        self.mention_var = tk.BooleanVar(self, current.highlight_mentions)
+        self.scrollback_var = tk.StringVar(self, str(current.scrollback_lines))
+
+        body = ttk.Frame(self, padding=(22, 18, 22, 12))
+        body.grid(row=0, column=0, sticky="nsew")
+        body.columnconfigure(1, weight=1)
+        row = 0
+
+        def label(text: str) -> None:
+            ttk.Label(body, text=text).grid(row=row, column=0, sticky="w", pady=5, padx=(0, 14))
+
+        def section(text: str) -> None:
+            nonlocal row
+            ttk.Label(body, text=text, style="Muted.TLabel", font="LanChatBold").grid(
+                row=row, column=0, columnspan=2, sticky="w", pady=(12 if row else 0, 4)
+            )
+            row += 1
+
+        section(tr("You"))
+        label(tr("Nickname"))
+        self.nick_entry = ttk.Entry(body, textvariable=self.nick_var, width=26)
+        self.nick_entry.grid(row=row, column=1, sticky="w")
+        row += 1
+
+        section(tr("Network"))
+        label(tr("Default port"))
+        self.port_entry = ttk.Entry(body, textvariable=self.port_var, width=8)
+        self.port_entry.grid(row=row, column=1, sticky="w")
+        row += 1
+        label(tr("Transport"))
+        transports = ttk.Frame(body)
+        transports.grid(row=row, column=1, sticky="w")
+        self.tcp_button = ttk.Radiobutton(transports, text="TCP", value="tcp", variable=self.transport_var)
+        self.udp_button = ttk.Radiobutton(transports, text="UDP", value="udp", variable=self.transport_var)
+        self.tcp_button.pack(side="left")
+        self.udp_button.pack(side="left", padx=(14, 0))
+        row += 1
+        self.transport_note = ttk.Label(
+            body, text=tr("Applies the next time you host or join a chat."), style="Muted.TLabel"
+        )
+        self.transport_note.grid(row=row, column=1, sticky="w")
+        row += 1
+
+        section(tr("Appearance"))
+        label(tr("Theme"))
+        themes = ttk.Frame(body)
+        themes.grid(row=row, column=1, sticky="w")
+        ttk.Radiobutton(themes, text=tr("Light"), value="light", variable=self.theme_var).pack(side="left")
+        ttk.Radiobutton(themes, text=tr("Dark"), value="dark", variable=self.theme_var).pack(
+            side="left", padx=(14, 0)
+        )
+        row += 1
+        label(tr("Font size"))
+        self.font_box = ttk.Spinbox(
+            body, from_=st.FONT_SIZES[0], to=st.FONT_SIZES[-1], textvariable=self.font_var, width=5
+        )
+        self.font_box.grid(row=row, column=1, sticky="w")
+        row += 1
+        label(tr("Language"))
+        self.language_box = ttk.Combobox(
+            body,
+            textvariable=self.language_var,
+            values=list(self.language_names.values()),
+            state="readonly",
+            width=20,
+        )
+        self.language_box.grid(row=row, column=1, sticky="w")
+        row += 1
+
+        section(tr("Attention"))
+        for text, variable in (
+            (
+                tr("Show the unread count and flash the taskbar while LanChat is in the background"),
+                self.notify_var,
+            ),
+            (tr("Play a sound for new messages while LanChat is in the background"), self.sound_var),
+            (tr("Highlight messages that mention my nickname"), self.mention_var),
+        ):
+            ttk.Checkbutton(body, text=text, variable=variable).grid(
+                row=row, column=0, columnspan=2, sticky="w"
+            )
+            row += 1
+
+        section(tr("Chat"))
+        label(tr("Scrollback (lines)"))
+        self.scrollback_entry = ttk.Entry(body, textvariable=self.scrollback_var, width=8)
+        self.scrollback_entry.grid(row=row, column=1, sticky="w")
+        row += 1
+
+        self.error_label = ttk.Label(body, style="Error.TLabel", wraplength=420, justify="left")
+        self.error_label.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
+
+        buttons = ttk.Frame(self, padding=(22, 0, 22, 18))
+        buttons.grid(row=1, column=0, sticky="e")
+        self.cancel_button = ttk.Button(buttons, text=tr("Cancel"), command=self.cancel)
+        self.ok_button = ttk.Button(buttons, text=tr("OK"), style="Accent.TButton", command=self.ok)
+        self.cancel_button.pack(side="left", padx=(0, 8))
+        self.ok_button.pack(side="left")
+
+        self.bind("<Return>", lambda _e: self.ok())
+        self.bind("<Escape>", lambda _e: self.cancel())
+        self.protocol("WM_DELETE_WINDOW", self.cancel)
+        self._place_over(master)
+        self.deiconify()
+        self.nick_entry.focus_set()
+        try:
+            self.grab_set()
+        except tk.TclError:
+            pass  # not viewable yet (no window manager): the dialog still works, just not modal
+
+    def _place_over(self, master: tk.Misc) -> None:
+        self.update_idletasks()
+        top = master.winfo_toplevel()
+        x = top.winfo_rootx() + max(0, (top.winfo_width() - self.winfo_reqwidth()) // 2)
+        y = top.winfo_rooty() + max(0, (top.winfo_height() - self.winfo_reqheight()) // 3)
+        self.geometry(f"+{x}+{y}")
+
+    def validate(self) -> st.Settings | None:
+        """The edited settings, or None (with the reason shown) when a value cannot be used."""
+        try:
+            language = next(
+                code for code, name in self.language_names.items() if name == self.language_var.get()
+            )
+            result = st.replace(
+                self.current,
+                nickname=st.check_nickname(self.nick_var.get()),
+                default_port=st.check_port(self.port_var.get()),
+                transport=st.check_choice(self.transport_var.get(), st.TRANSPORTS),
+                theme=st.check_choice(self.theme_var.get(), st.THEMES),
+                font_size=st.check_font_size(self.font_var.get()),
+                language=language,
+                notifications=bool(self.notify_var.get()),
+                sounds=bool(self.sound_var.get()),
+                highlight_mentions=bool(self.mention_var.get()),
+                scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
+            )
+        except st.SettingError as exc:
+            self.error_label.configure(text=str(exc))
+            return None
+        except StopIteration:
+            self.error_label.configure(text=tr("Please choose one of the offered values."))
+            return None
+        self.error_label.configure(text="")
+        return result
+
+    def ok(self) -> None:
+        result = self.validate()
+        if result is None:
+            return
+        self.result = result
+        destroy_now(self)
+        self._on_apply(result)
+
+    def cancel(self) -> None:
+        destroy_now(self)

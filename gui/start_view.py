@@ -1,0 +1,218 @@
+"""The start view: your nickname, then host a chat or join one.
+
+Connecting happens in the background (the client's own thread); this view only shows
+"Connecting…" with a Cancel button and, if it fails, the sentence the controller gives.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from gui.i18n import tr
+from gui.settings import Settings
+
+
+class StartView(ttk.Frame):
+    """Nickname, "Host a chat" and "Join a chat"."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        settings: Settings,
+        *,
+        on_host: Callable[[], None],
+        on_join: Callable[[], None],
+        on_cancel: Callable[[], None],
+        on_settings: Callable[[], None],
+    ) -> None:
+        super().__init__(master, padding=(32, 24))
+        self.settings = settings
+        self.nick_var = tk.StringVar(self, settings.nickname)
+        self.room_var = tk.StringVar(self, settings.room_name or self._default_room_name())
+        self.port_var = tk.StringVar(self, str(settings.default_port))
+        self.address_var = tk.StringVar(self, settings.recent_hosts[0] if settings.recent_hosts else "")
+        self._on_cancel = on_cancel
+        self.discovered: dict[str, str] = {}  # tree item -> address
+        self._discovery_state: bool | str | None = None
+
+        self.columnconfigure(0, weight=1)
+        self.columnconfigure(1, weight=1)
+        self.rowconfigure(4, weight=1)
+
+        head = ttk.Frame(self)
+        head.grid(row=0, column=0, columnspan=2, sticky="ew")
+        head.columnconfigure(0, weight=1)
+        self.title_label = ttk.Label(head, text="LanChat", style="Title.TLabel")
+        self.title_label.grid(row=0, column=0, sticky="w")
+        self.tagline = ttk.Label(head, style="Muted.TLabel")
+        self.tagline.grid(row=1, column=0, sticky="w", pady=(0, 4))
+        self.settings_button = ttk.Button(head, command=on_settings)
+        self.settings_button.grid(row=0, column=1, rowspan=2, sticky="ne")
+
+        self.notice = ttk.Label(self, style="Notice.TLabel", wraplength=760, justify="left")
+
+        nick_row = ttk.Frame(self, padding=(0, 14, 0, 14))
+        nick_row.grid(row=2, column=0, columnspan=2, sticky="ew")
+        self.nick_label = ttk.Label(nick_row)
+        self.nick_label.pack(side="left")
+        self.nick_entry = ttk.Entry(nick_row, textvariable=self.nick_var, width=24)
+        self.nick_entry.pack(side="left", padx=(10, 0))
+
+        # -- host card --
+        host = ttk.Frame(self, style="Card.TFrame", padding=20)
+        host.grid(row=3, column=0, sticky="nsew", padx=(0, 10))
+        host.columnconfigure(1, weight=1)
+        self.host_title = ttk.Label(host, style="Heading.TLabel")
+        self.host_title.grid(row=0, column=0, columnspan=2, sticky="w")
+        self.host_hint = ttk.Label(host, style="CardMuted.TLabel", wraplength=330, justify="left")
+        self.host_hint.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 14))
+        self.room_label = ttk.Label(host, style="Card.TLabel")
+        self.room_label.grid(row=2, column=0, sticky="w", pady=4)
+        self.room_entry = ttk.Entry(host, textvariable=self.room_var)
+        self.room_entry.grid(row=2, column=1, sticky="ew", padx=(10, 0), pady=4)
+        self.port_label = ttk.Label(host, style="Card.TLabel")
+        self.port_label.grid(row=3, column=0, sticky="w", pady=4)
+        self.port_entry = ttk.Entry(host, textvariable=self.port_var, width=8)
+        self.port_entry.grid(row=3, column=1, sticky="w", padx=(10, 0), pady=4)
+        self.host_button = ttk.Button(host, style="Accent.TButton", command=on_host)
+        self.host_button.grid(row=4, column=0, columnspan=2, sticky="ew", pady=(16, 0))
+
+        # -- join card --
+        join = ttk.Frame(self, style="Card.TFrame", padding=20)
+        join.grid(row=3, column=1, sticky="nsew", padx=(10, 0))
+        join.columnconfigure(1, weight=1)
+        join.rowconfigure(2, weight=1)
+        self.join_title = ttk.Label(join, style="Heading.TLabel")
+        self.join_title.grid(row=0, column=0, columnspan=2, sticky="w")
+        self.found_label = ttk.Label(join, style="CardMuted.TLabel", wraplength=330, justify="left")
+        self.found_label.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 6))
+        self.found_tree = ttk.Treeview(join, show="tree", selectmode="browse", height=4)
+        self.found_tree.grid(row=2, column=0, columnspan=2, sticky="nsew", pady=(0, 10))
+        self.found_tree.bind("<<TreeviewSelect>>", self._on_found_selected)
+        self.found_tree.bind("<Double-1>", lambda _e: self._join_selected(on_join))
+        self.found_tree.bind("<Return>", lambda _e: self._join_selected(on_join))
+        self.address_label = ttk.Label(join, style="Card.TLabel")
+        self.address_label.grid(row=3, column=0, sticky="w", pady=4)
+        self.address_box = ttk.Combobox(join, textvariable=self.address_var, values=settings.recent_hosts)
+        self.address_box.grid(row=3, column=1, sticky="ew", padx=(10, 0), pady=4)
+        self.join_button = ttk.Button(join, style="Accent.TButton", command=on_join)
+        self.join_button.grid(row=4, column=0, columnspan=2, sticky="ew", pady=(16, 0))
+
+        # -- progress and errors --
+        foot = ttk.Frame(self, padding=(0, 16, 0, 0))
+        foot.grid(row=4, column=0, columnspan=2, sticky="new")
+        foot.columnconfigure(1, weight=1)
+        self.progress = ttk.Progressbar(foot, mode="indeterminate", length=120)
+        self.progress_label = ttk.Label(foot, style="Muted.TLabel")
+        self.cancel_button = ttk.Button(foot, command=self.cancel)
+        self.error_label = ttk.Label(foot, style="Error.TLabel", wraplength=760, justify="left")
+        self.error_label.grid(row=1, column=0, columnspan=3, sticky="w", pady=(8, 0))
+        self.transport_label = ttk.Label(self, style="Muted.TLabel")
+        self.transport_label.grid(row=5, column=0, columnspan=2, sticky="w")
+
+        self.nick_entry.bind("<Return>", lambda _e: self.room_entry.focus_set())
+        self.room_entry.bind("<Return>", lambda _e: on_host())
+        self.port_entry.bind("<Return>", lambda _e: on_host())
+        self.address_box.bind("<Return>", lambda _e: on_join())
+        self.apply_texts()
+        (self.nick_entry if not settings.nickname else self.address_box).focus_set()
+
+    @staticmethod
+    def _default_room_name() -> str:
+        return tr("Our chat")
+
+    def apply_texts(self) -> None:
+        self.tagline.configure(text=tr("Chat with people on your local network — no server, no account."))
+        self.settings_button.configure(text=tr("Settings"))
+        self.nick_label.configure(text=tr("Your nickname"))
+        self.host_title.configure(text=tr("Host a chat"))
+        self.host_hint.configure(text=tr("Start a chat on this PC. Others on the network can then join it."))
+        self.room_label.configure(text=tr("Chat name"))
+        self.port_label.configure(text=tr("Port"))
+        self.host_button.configure(text=tr("Host a chat"))
+        self.join_title.configure(text=tr("Join a chat"))
+        self.address_label.configure(text=tr("Host address"))
+        self.join_button.configure(text=tr("Join"))
+        self.cancel_button.configure(text=tr("Cancel"))
+        self.transport_label.configure(
+            text=tr("Transport: {transport} (change it in Settings)").format(
+                transport=self.settings.transport.upper()
+            )
+        )
+        self.set_discovery_state(self._discovery_state)
+
+    def set_discovery_state(self, state: bool | str | None) -> None:
+        """None: no discovery available; True: searching; a string: an explanation to show."""
+        self._discovery_state = state
+        if isinstance(state, str):
+            text = state
+        elif state:
+            text = tr("Chats found on your network (double-click to join):")
+        else:
+            text = tr("Type the address the host sees under “Invite others”, e.g. 192.168.1.20.")
+        self.found_label.configure(text=text)
+
+    # -- states --------------------------------------------------------------------------
+
+    def show_notice(self, text: str | None) -> None:
+        if text:
+            self.notice.configure(text=text)
+            self.notice.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(12, 0))
+        else:
+            self.notice.grid_remove()
+
+    def show_error(self, text: str | None) -> None:
+        self.error_label.configure(text=text or "")
+
+    def show_connecting(self, text: str) -> None:
+        """Connecting in the background: a spinner, the address and Cancel; the buttons wait."""
+        self.show_error(None)
+        self.progress.grid(row=0, column=0, sticky="w")
+        self.progress_label.configure(text=text)
+        self.progress_label.grid(row=0, column=1, sticky="w", padx=10)
+        self.cancel_button.grid(row=0, column=2, sticky="e")
+        self.progress.start(12)
+        for widget in (self.host_button, self.join_button):
+            widget.state(["disabled"])
+
+    def show_idle(self) -> None:
+        self.progress.stop()
+        for widget in (self.progress, self.progress_label, self.cancel_button):
+            widget.grid_remove()
+        for widget in (self.host_button, self.join_button):
+            widget.state(["!disabled"])
+
+    @property
+    def connecting(self) -> bool:
+        return self.host_button.instate(["disabled"])
+
+    def cancel(self) -> None:
+        self.show_idle()
+        self._on_cancel()
+
+    # -- the discovered chats ------------------------------------------------------------------
+
+    def set_found_chats(self, chats: list[tuple[str, str]]) -> None:
+        """Show (label, address) pairs found on the LAN; keeps the selection when it can."""
+        selected = self.found_tree.selection()
+        keep = self.discovered.get(selected[0]) if selected else None
+        self.found_tree.delete(*self.found_tree.get_children())
+        self.discovered.clear()
+        for label, address in chats:
+            item = self.found_tree.insert("", "end", text=label)
+            self.discovered[item] = address
+            if address == keep:
+                self.found_tree.selection_set(item)
+
+    def _on_found_selected(self, _event: tk.Event) -> None:
+        selected = self.found_tree.selection()
+        if selected and selected[0] in self.discovered:
+            self.address_var.set(self.discovered[selected[0]])
+
+    def _join_selected(self, on_join: Callable[[], None]) -> str:
+        self._on_found_selected(None)  # type: ignore[arg-type]
+        if self.found_tree.selection():
+            on_join()
+        return "break"

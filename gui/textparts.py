@@ -1,0 +1,89 @@
+"""Splitting message text into plain, link and mention parts (pure, for the chat view).
+
+The view inserts the parts with one Tk call (``insert(index, text, tags, text, tags, ...)``)
+so no index arithmetic is needed: Tk counts a character outside the BMP as two, Python as
+one, and computing ``+Nc`` offsets from Python lengths would misplace tags after an emoji.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+import zlib
+
+from net.protocol.nicknames import nick_key
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING = ".,;:!?'\")]}>»。，；：！？）"
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation after a URL, keeping a ')' that closes one inside it."""
+    while url and url[-1] in _TRAILING:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+def link_target(url: str) -> str:
+    """What to open for a link as written (``www.`` links get ``http://``)."""
+    return url if "://" in url else "http://" + url
+
+
+def split_parts(text: str, mention: str | None = None) -> list[tuple[str, str | None]]:
+    """`text` as (chunk, kind) pairs, kind being None, "link" or "mention"; chunks join back to `text`."""
+    if _URL.search(text) is None and not (mention and mentions(text, mention)):
+        return [(text, None)]  # the common case, kept cheap for bursts
+    spans: list[tuple[int, int, str]] = []
+    for match in _URL.finditer(text):
+        url = _trim_url(match.group())
+        if len(url) > len("www."):
+            spans.append((match.start(), match.start() + len(url), "link"))
+    if mention:
+        for start, end in mention_spans(text, mention):
+            if not any(s < end and start < e for s, e, _ in spans):
+                spans.append((start, end, "mention"))
+    spans.sort()
+    parts: list[tuple[str, str | None]] = []
+    position = 0
+    for start, end, kind in spans:
+        if start > position:
+            parts.append((text[position:start], None))
+        parts.append((text[start:end], kind))
+        position = end
+    if position < len(text):
+        parts.append((text[position:], None))
+    return parts
+
+
+@functools.lru_cache(maxsize=64)
+def _mention_pattern(nick: str) -> re.Pattern[str]:
+    """A compiled matcher for `nick` as a word of its own (cached: one per nickname)."""
+    escaped = re.escape(unicodedata.normalize("NFC", nick))
+    # CJK text has no spaces between words: a CJK nickname counts wherever it appears.
+    if any(unicodedata.east_asian_width(char) in "WF" for char in nick):
+        return re.compile(escaped, re.IGNORECASE)
+    return re.compile(rf"(?<!\w){escaped}(?!\w)", re.IGNORECASE)
+
+
+def mention_spans(text: str, nick: str) -> list[tuple[int, int]]:
+    """Where `nick` appears in `text` as a word of its own (case-insensitive)."""
+    if not nick:
+        return []
+    return [match.span() for match in _mention_pattern(nick).finditer(text)]
+
+
+def mentions(text: str, nick: str) -> bool:
+    return bool(nick) and _mention_pattern(nick).search(text) is not None
+
+
+#: `nick_key` with a memory: the controller compares the sender of every message.
+key_of = functools.lru_cache(maxsize=4096)(nick_key)
+
+
+@functools.lru_cache(maxsize=4096)
+def colour_index(nick: str, palette_size: int) -> int:
+    """A stable palette slot for `nick` (the same on every PC and every run)."""
+    return zlib.crc32(nick_key(nick).encode("utf-8")) % palette_size

@@ -1,0 +1,78 @@
+"""Sentences for what the network layer reports: failures, connection states, host errors.
+
+The net layer reports *kinds* (`FailureKind`, `ClientState`); the words live here so they can
+be translated. Every failure gets a sentence that says what happened and what to try.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from gui.i18n import N_, tr
+from net.api import ClientState, FailureKind
+
+_FAILURES: dict[FailureKind, str] = {
+    FailureKind.REFUSED: N_(
+        "Nobody is hosting a chat at {address}: the connection was refused. "
+        "Check the address and port, and that the host has started the chat."
+    ),
+    FailureKind.TIMEOUT: N_(
+        "{address} did not answer in time. Check the address, and that no firewall blocks the port."
+    ),
+    FailureKind.UNREACHABLE: N_(
+        "{address} cannot be reached from this PC. Check that both PCs are on the same network."
+    ),
+    FailureKind.RESOLVE: N_(
+        "The host name in {address} could not be found on the network. Try the host's IP address instead."
+    ),
+    FailureKind.VERSION: N_(
+        "The host runs a different version of LanChat. Please use the same version on every PC."
+    ),
+    FailureKind.NICK_TAKEN: N_("Someone in this chat already uses that nickname. Please choose another one."),
+    FailureKind.NICK_INVALID: N_("The host did not accept that nickname. Please choose another one."),
+    FailureKind.ROOM_FULL: N_("The chat is full: it has as many members as the host allows."),
+    FailureKind.PASSWORD: N_("The chat needs a password, and the one given was wrong."),
+    FailureKind.PROTOCOL: N_(
+        "The host sent something LanChat does not understand; it may be another program or version."
+    ),
+    FailureKind.HOST_LEFT: N_("The host closed the chat."),
+    FailureKind.KICKED: N_("The host disconnected you (for example for sending too much too fast)."),
+    FailureKind.LOST: N_("The connection to the host was lost."),
+    FailureKind.CLOSED: N_("You left the chat."),
+}
+
+
+def failure_sentence(failure: FailureKind | None, address: str = "", reason: str = "") -> str:
+    """The sentence for a failure; `reason` (English, from the net layer) only when no kind is known."""
+    if failure is None:
+        return reason or tr("The connection ended.")
+    return tr(_FAILURES[failure]).format(address=address or tr("the host"))
+
+
+def state_text(state: ClientState, address: str = "", retry_in: float | None = None) -> str:
+    """Short status-bar wording of a connection state (the reason is shown separately)."""
+    match state:
+        case ClientState.CONNECTING:
+            return tr("Connecting to {address}…").format(address=address)
+        case ClientState.CONNECTED:
+            return tr("Connected")
+        case ClientState.RECONNECTING if retry_in is not None and retry_in >= 0.5:
+            return tr("Reconnecting in {seconds} s…").format(seconds=round(retry_in))
+        case ClientState.RECONNECTING:
+            return tr("Reconnecting…")
+    return tr("Disconnected")
+
+
+def host_error_sentence(exc: BaseException, port: int) -> str:
+    """A sentence for a host that would not start (`HostStartError`), in the user's language."""
+    cause = exc.__cause__ or exc.__context__
+    code = getattr(cause, "errno", None)
+    if code in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+        return tr(
+            "Port {port} is already in use on this PC. Choose another port, or close the other chat."
+        ).format(port=port)
+    if code in (errno.EACCES, getattr(errno, "WSAEACCES", -1)):
+        return tr("This PC does not allow LanChat to use port {port}. Choose a port above 1024.").format(
+            port=port
+        )
+    return tr("The chat could not be started: {reason}").format(reason=str(exc) or type(exc).__name__)

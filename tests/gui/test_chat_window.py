@@ -1,0 +1,248 @@
+"""The window against real TCP hosts and clients on 127.0.0.1, driven like a user."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from gui.controller import ROOM
+from net.protocol import events as ev
+from net.protocol.nicknames import nick_key
+from tests.gui.conftest import free_port
+from tests.gui.driving import (
+    connected,
+    double_click,
+    host_from_window,
+    join_from_window,
+    press,
+    room_text,
+    say,
+)
+
+
+def test_host_from_the_window_and_chat_both_ways(make_app, headless_client):
+    app = make_app()
+    port = free_port()
+    host_from_window(app, "alice", "Team room", port)
+    make_app.wait(lambda: connected(app), message="the window to join its own host")
+    view = app.chat_view
+    assert view.room_name == "Team room"
+    assert app.controller.hosting
+
+    bob, bob_events = headless_client(port, "bob")
+    make_app.wait(lambda: "bob joined the chat." in room_text(app), message="bob's join line")
+    assert next(m.nick for m in app.controller.members()) == "alice"  # the host comes first
+    assert app.controller.members()[0].host
+
+    say(view, "hello bob 😀")
+    make_app.wait(
+        lambda: any(m.text == "hello bob 😀" and m.sender == "alice" for m in bob_events.of(ev.ChatMessage)),
+        message="bob to get alice's message",
+    )
+    make_app.wait(lambda: not view.panes[ROOM].pending_ids(), message="the message to be acknowledged")
+    assert view.input.get("1.0", "end-1c") == ""
+
+    bob.send_message("hi alice, https://example.org/x works")
+    make_app.wait(lambda: "hi alice, https://example.org/x works" in room_text(app), message="bob's message")
+    pane = view.panes[ROOM]
+    start = pane.text.search("https://", "1.0")
+    assert pane.link_at(start) == "https://example.org/x"
+
+
+def test_join_a_headless_host_and_chat(make_app, headless_host, headless_client):
+    host = headless_host(room="Lobby")
+    carol, carol_events = headless_client(host.port, "carol")
+    app = make_app()
+    join_from_window(app, "dave", f"127.0.0.1:{host.port}")
+    make_app.wait(lambda: connected(app))
+    assert app.chat_view.room_name == "Lobby"
+    assert {m.nick for m in app.controller.members()} == {"carol", "dave"}
+
+    say(app.chat_view, "/me waves")
+    make_app.wait(lambda: any(m.action and m.text == "waves" for m in carol_events.of(ev.ChatMessage)))
+    assert "* dave waves" in room_text(app)
+    carol.send_message("welcome dave")
+    make_app.wait(lambda: "welcome dave" in room_text(app))
+    # The mention of our nickname is highlighted.
+    pane = app.chat_view.panes[ROOM]
+    assert pane.text.tag_ranges("mention")
+    assert f"127.0.0.1:{host.port}" in app.settings.recent_hosts[0]
+
+
+def test_private_tab_both_ways(make_app, headless_host, headless_client):
+    host = headless_host()
+    erin, erin_events = headless_client(host.port, "erin")
+    app = make_app()
+    join_from_window(app, "frank", f"127.0.0.1:{host.port}")
+    make_app.wait(lambda: connected(app) and "erin" in {m.nick for m in app.controller.members()})
+    view = app.chat_view
+
+    # Double-clicking a member opens a private tab.
+    tree = view.members_tree
+    tree.update()
+    item = nick_key("erin")
+    x, y, *_ = tree.bbox(item)
+    double_click(tree, x + 5, y + 5)
+    assert view.current_key() == "erin"
+    say(view, "just for you")
+    make_app.wait(
+        lambda: any(m.text == "just for you" and m.to == "erin" for m in erin_events.of(ev.ChatMessage))
+    )
+    assert "just for you" not in room_text(app)
+
+    # A reply lands in the private tab; while another tab is shown it counts as unread.
+    view.notebook.select(view.panes[ROOM])
+    make_app.pump()
+    erin.send_message("psst", to="frank")
+    make_app.wait(lambda: "psst" in view.panes["erin"].content())
+    assert view.unread["erin"] == 1
+    assert "(1)" in view.notebook.tab(view.panes["erin"], "text")
+    view.notebook.select(view.panes["erin"])
+    make_app.pump()
+    assert view.unread["erin"] == 0
+
+    # Ctrl+W closes the private tab.
+    press(view.input, "<Control-w>")
+    assert "erin" not in view.panes
+    # /msg opens it again and sends.
+    say(view, "/msg erin again")
+    make_app.wait(lambda: any(m.text == "again" for m in erin_events.of(ev.ChatMessage)))
+    assert view.current_key() == "erin"
+
+
+def test_rename_join_and_leave_lines(make_app, headless_host, headless_client):
+    host = headless_host()
+    app = make_app()
+    join_from_window(app, "gina", f"127.0.0.1:{host.port}")
+    make_app.wait(lambda: connected(app))
+    hank, _ = headless_client(host.port, "hank")
+    make_app.wait(lambda: "hank joined the chat." in room_text(app))
+    hank.rename("henry")
+    make_app.wait(lambda: "hank is now known as henry." in room_text(app))
+    assert "henry" in {m.nick for m in app.controller.members()}
+
+    say(app.chat_view, "/nick georgina")
+    make_app.wait(lambda: "You are now known as georgina." in room_text(app))
+    assert app.chat_view.own_nick == "georgina"
+    assert app.settings.nickname == "georgina"
+
+    hank.close()
+    make_app.wait(lambda: "henry left the chat." in room_text(app))
+    assert "henry" not in {m.nick for m in app.controller.members()}
+
+
+def test_typing_indicator_shows_and_clears(make_app, headless_host, headless_client):
+    host = headless_host()
+    app = make_app()
+    join_from_window(app, "ivy", f"127.0.0.1:{host.port}")
+    make_app.wait(lambda: connected(app))
+    jack, _ = headless_client(host.port, "jack")
+    make_app.wait(lambda: "jack" in {m.nick for m in app.controller.members()})
+    jack.set_typing(True)
+    pane = app.chat_view.panes[ROOM]
+    make_app.wait(lambda: pane.typing_label.cget("text") == "jack is typing…")
+    assert "✎" in app.chat_view.members_tree.item(nick_key("jack"), "text")
+    jack.send_message("done typing")
+    make_app.wait(lambda: pane.typing_label.cget("text") == "")
+
+
+def test_status_bar_shows_reconnecting_then_connected(make_app, headless_host):
+    port = free_port()
+    host = headless_host(port=port)
+    app = make_app()
+    join_from_window(app, "kim", f"127.0.0.1:{port}")
+    make_app.wait(lambda: connected(app))
+    view = app.chat_view
+    assert view.status_label.cget("text") == "Connected"
+    assert f"127.0.0.1:{port}" in view.status_details.cget("text")
+    assert "TCP" in view.status_details.cget("text")
+
+    host.stop()
+    make_app.wait(lambda: view.status_label.cget("text").startswith("Reconnecting"), message="reconnecting")
+    assert "The host closed the chat." in view.status_label.cget("text")
+    headless_host(port=port)
+    make_app.wait(lambda: view.status_label.cget("text") == "Connected", timeout=15, message="reconnected")
+    assert "Reconnected to" in room_text(app)
+
+
+def test_refused_connection_shows_its_sentence(make_app):
+    app = make_app()
+    port = free_port()
+    join_from_window(app, "leo", f"127.0.0.1:{port}")
+    make_app.wait(lambda: app.start_view is not None and app.start_view.error_label.cget("text"))
+    text = app.start_view.error_label.cget("text")
+    assert text.startswith(f"Nobody is hosting a chat at 127.0.0.1:{port}")
+    assert not app.start_view.connecting
+    assert app.controller.session is None
+
+
+def test_unknown_host_shows_its_sentence(make_app):
+    app = make_app()
+    join_from_window(app, "mia", "no-such-host.invalid")
+    make_app.wait(lambda: app.start_view.error_label.cget("text"), timeout=15)
+    assert "could not be found" in app.start_view.error_label.cget("text")
+
+
+def test_bad_input_is_refused_before_connecting(make_app):
+    app = make_app()
+    join_from_window(app, "", "127.0.0.1")
+    assert app.start_view.error_label.cget("text") == "Please enter a nickname."
+    join_from_window(app, "ned", "")
+    assert "address" in app.start_view.error_label.cget("text")
+    join_from_window(app, "ned", "host:99999")
+    assert "is not an address" in app.start_view.error_label.cget("text")
+    assert app.controller.session is None
+
+
+def test_port_in_use_is_explained(make_app, headless_host):
+    taken = headless_host().port
+    app = make_app()
+    host_from_window(app, "olga", "Room", taken)
+    assert f"Port {taken} is already in use" in app.start_view.error_label.cget("text")
+
+
+def test_closing_the_window_stops_threads_and_frees_the_port(make_app, headless_host, headless_client):
+    before = set(threading.enumerate())
+    app = make_app()
+    port = free_port()
+    host_from_window(app, "pat", "Closing", port)
+    make_app.wait(lambda: connected(app))
+    _quinn, quinn_events = headless_client(port, "quinn")
+    make_app.wait(lambda: "quinn" in {m.nick for m in app.controller.members()})
+
+    # What the window manager does when the user clicks the close button.
+    app.root.tk.call(app.root.protocol("WM_DELETE_WINDOW"))
+    assert app.closed and make_app.exits == 1
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    quinn_threads = [t for t in leftover if "client" in t.name.lower()]
+    assert len(leftover) == len(quinn_threads), leftover
+    # The member was told, and the port is free again.
+    make_app.wait(
+        lambda: quinn_events.of(ev.Left) or _host_left(quinn_events), message="quinn to hear the host stop"
+    )
+    replacement = headless_host(port=port)  # binds like any host would
+    assert replacement.port == port
+
+
+def _host_left(events) -> bool:
+    from net.api import FailureKind, StateChanged
+
+    return any(e.failure is FailureKind.HOST_LEFT for e in events.of(StateChanged))
+
+
+@pytest.mark.parametrize("command", ["/help"])
+def test_help_lists_commands(make_app, headless_host, command):
+    host = headless_host()
+    app = make_app()
+    join_from_window(app, "rob", f"127.0.0.1:{host.port}")
+    make_app.wait(lambda: connected(app))
+    say(app.chat_view, command)
+    text = room_text(app)
+    for name in ("/me", "/msg", "/nick", "/clear", "/help", "/quit"):
+        assert name in text
+    say(app.chat_view, "/frobnicate")
+    assert "There is no command /frobnicate." in room_text(app)
+    assert app.chat_view.input.get("1.0", "end-1c") == "/frobnicate"  # kept for fixing
+    say(app.chat_view, "/clear")
+    assert room_text(app) == ""
