@@ -28,6 +28,9 @@ class Dialect:
     error_marker: bytes | None = None
     #: Our protocol pings idle members; they must answer or be dropped.
     answers_pings = False
+    #: The relay sends a member its own messages back (Redis pub/sub does; the others must
+    #: not, and the smoke tests check it through the "extra" count).
+    echoes_own = False
 
     def greeting(self, member: int) -> bytes:
         return b""
@@ -107,6 +110,7 @@ def _resp(*parts: bytes) -> bytes:
 class RedisDialect(Dialect):
     name = "redis"
     separate_publisher = True
+    echoes_own = True
     needs_sync_probe = False
     error_marker = b"\r\n-ERR"
 

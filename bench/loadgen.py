@@ -38,12 +38,14 @@ class Window:
         self.confirmed = [0] * members
         self._waiters: dict[int, asyncio.Future] = {}
 
-    def observe(self, data: bytes, end: int, *, skip: int | None = None, only: int | None = None) -> None:
-        """Credit every sender whose message heads appear in `data[:end]`."""
+    def observe(
+        self, data: bytes, start: int, end: int, *, skip: int | None = None, only: int | None = None
+    ) -> None:
+        """Credit every sender whose message heads appear in `data[start:end]`."""
         find = data.find
         confirmed = self.confirmed
         credited: set[int] = set()
-        pos = find(payload.HEAD, 0, end)
+        pos = find(payload.HEAD, start, end)
         while pos >= 0:
             digits = data[pos + 2 : pos + 6]
             if digits.isdigit():
@@ -136,6 +138,7 @@ class Member:
     _tail: bytes = b""
     _own: bytes = b""
     sync_seen: bool = False
+    _reads: int = 0
     #: Set on the probe members: (window, sender to skip, only sender to credit).
     confirms: tuple[Window, int | None, int | None] | None = None
 
@@ -161,36 +164,53 @@ class Member:
             self.joined.set_result(now)
             data = bytes(self._pre_join)
             self._pre_join.clear()
+        start = 0
         if self._tail:
-            data = self._tail + data
+            # Finish the line split by the previous read on its own, without copying `data`.
+            first_end = data.find(b"\n") + 1
+            if not first_end:
+                self._tail += data
+                return
+            self._scan(self._tail + data[:first_end], 0, first_end + len(self._tail), now)
+            self._tail = b""
+            start = first_end
         end = data.rfind(b"\n") + 1
-        self._tail = data[end:] if end < len(data) else b""
-        if not end:
-            return
-        count = data.count(payload.HEAD, 0, end)
-        if count:
-            self.received += count - data.count(self._own, 0, end)
-            self.last_at = now
-            if self.sampling:
-                payload.parse_samples(data, end, self.index, now, self.samples)
-            if self.confirms is not None:
-                window, skip, only = self.confirms
-                window.observe(data, end, skip=skip, only=only)
-            if self.audit is not None:
-                self.audit.append(data[:end] if end < len(data) else data)
-        elif not self.sync_seen and data.find(_SYNC_LINE, 0, end) >= 0:
-            self.sync_seen = True
-        marker = self.dialect.error_marker
-        if marker is not None and data.find(marker, 0, end) >= 0:
-            self.errors += data.count(marker, 0, end)
-        if self.dialect.answers_pings and data.find(b'"type":"ping"', 0, end) >= 0:
-            reply = self.dialect.replies_to(data[:end])
-            if reply and self.inbound and self.inbound.transport:
-                self.inbound.transport.write(reply)
+        if end < len(data):
+            self._tail = data[max(end, start) :]
+        if end > start:
+            self._scan(data, start, end, now)
         assert self.done is not None
         if self.expected and self.received >= self.expected and not self.done.done():
             self.done_at = now
             self.done.set_result(now)
+
+    def _scan(self, data: bytes, start: int, end: int, now: float) -> None:
+        """Account for the complete lines in `data[start:end]`."""
+        count = data.count(payload.HEAD, start, end)
+        if count:
+            self.received += count - (data.count(self._own, start, end) if self.dialect.echoes_own else 0)
+            self.last_at = now
+            if self.sampling:
+                payload.parse_samples(data, start, end, self.index, now, self.samples)
+            if self.confirms is not None:
+                window, skip, only = self.confirms
+                window.observe(data, start, end, skip=skip, only=only)
+            if self.audit is not None:
+                self.audit.append(data[start:end] if (start, end) != (0, len(data)) else data)
+        elif not self.sync_seen and data.find(_SYNC_LINE, start, end) >= 0:
+            self.sync_seen = True
+        # Control frames (errors, pings) are rare and come alone or in small reads; a large
+        # read full of messages is searched for them only now and then, to save passes.
+        self._reads += 1
+        if count and end - start > 4096 and self._reads % 8:
+            return
+        marker = self.dialect.error_marker
+        if marker is not None and data.find(marker, start, end) >= 0:
+            self.errors += data.count(marker, start, end)
+        if self.dialect.answers_pings and data.find(b'"type":"ping"', start, end) >= 0:
+            reply = self.dialect.replies_to(data[start:end])
+            if reply and self.inbound and self.inbound.transport:
+                self.inbound.transport.write(reply)
 
     def on_lost(self, exc: Exception | None) -> None:
         if self.closing:

@@ -38,15 +38,15 @@ def own_head(member: int) -> bytes:
     return b"<<%04d/" % member
 
 
-def parse_samples(data: bytes, end: int, member: int, now: float, out: list[float]) -> None:
-    """Append `now - sent` for every sampled message from another member in `data[:end]`."""
+def parse_samples(data: bytes, start: int, end: int, member: int, now: float, out: list[float]) -> None:
+    """Append `now - sent` for every sampled message from another member in `data[start:end]`."""
     find = data.find
-    pos = find(SAMPLE_FLAG, 0, end)
+    pos = find(SAMPLE_FLAG, start, end)
     while pos >= 0:
         sender = data[pos - 4 : pos]
         stamp_start = pos + 3 + _SEQ_FIELD
         stamp_end = find(b"/", stamp_start, end)
-        if stamp_end > stamp_start and sender.isdigit() and int(sender) != member:
+        if stamp_end > stamp_start and pos - 4 >= start and sender.isdigit() and int(sender) != member:
             try:
                 out.append(now - float(data[stamp_start:stamp_end]))
             except ValueError:

@@ -23,7 +23,7 @@ def test_message_text_is_read_back_and_spliced_lines_are_found() -> None:
     assert len(first) == 90 and first.startswith("<<0003/s/00007/12.500000/") and first.endswith("/0003>>")
     stream = f"{first}\n{second}\n".encode()
     samples: list[float] = []
-    payload.parse_samples(stream, len(stream), member=0, now=20.0, out=samples)
+    payload.parse_samples(stream, 0, len(stream), member=0, now=20.0, out=samples)
     assert samples == [pytest.approx(7.5)]
     assert payload.count_fragments(stream) == (2, 0)
     spliced = f"{first[:40]}{second[30:]}\n{second[:30]}{first[40:]}\n".encode()
