@@ -90,8 +90,15 @@ def test_broadcast_multicast_and_unicast_reach_the_other_pcs(lan: vlan.VirtualLa
 def test_processes_in_a_pc_run_without_loopback_only(
     lan: vlan.VirtualLan, loopback_only_is_set: None
 ) -> None:
-    code = "import os; print('LOOPBACK_ONLY=' + repr(os.environ.get('LANCHAT_LOOPBACK_ONLY')))"
-    assert lan[1].check_output([sys.executable, "-c", code]).strip() == "LOOPBACK_ONLY=None"
+    code = (
+        "import os; print(repr(os.environ.get('LANCHAT_LOOPBACK_ONLY')), "
+        "os.environ['LANCHAT_CONFIG_DIR'], os.environ['LANCHAT_LOG_DIR'])"
+    )
+    loopback_only, config_dir, log_dir = lan[2].check_output([sys.executable, "-c", code]).split()
+    assert loopback_only == "None"
+    # Each PC keeps its own settings and logs, away from the real user's.
+    assert config_dir == str(lan[2].home / "config") and log_dir == str(lan[2].home / "log")
+    assert lan[2].home.parent == lan.workdir
 
 
 def test_an_unplugged_pc_is_cut_off_and_comes_back(lan: vlan.VirtualLan) -> None:
@@ -124,6 +131,7 @@ def test_closing_kills_processes_and_deletes_every_namespace(lan_session: None) 
         lan.close()
     assert sleeper.returncode is not None and stubborn.returncode == -signal.SIGKILL
     assert not set(names) & set(vlan.list_namespaces())
+    assert not lan.workdir.exists()
     assert vlan.root_links() == links_before
 
 

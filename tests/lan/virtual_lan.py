@@ -24,9 +24,11 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -399,12 +401,22 @@ class Pc:
     def name(self) -> str:
         return f"pc{self.number}"
 
+    @property
+    def home(self) -> Path:
+        """This PC's own folder for LanChat's settings and log files (inside the LAN's temp dir)."""
+        return self.lan.workdir / self.name
+
+    def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of a process on this PC: settings and logs of its own, not loopback-only."""
+        own = {"LANCHAT_CONFIG_DIR": str(self.home / "config"), "LANCHAT_LOG_DIR": str(self.home / "log")}
+        return lan_environment({**own, **(extra or {})})
+
     def run(
         self, argv: Sequence[str], *, name: str | None = None, env: dict[str, str] | None = None
     ) -> LanProcess:
         """Start `argv` inside this PC (without LANCHAT_LOOPBACK_ONLY); stopped at teardown."""
         label = f"{self.name}:{name or Path(argv[0]).name}"
-        process = LanProcess(label, self.netns, argv, lan_environment(env))
+        process = LanProcess(label, self.netns, argv, self.environment(env))
         self.processes.append(process)
         self.lan.processes.append(process)
         return process
@@ -421,7 +433,7 @@ class Pc:
             result = subprocess.run(
                 ["ip", "netns", "exec", self.netns, *argv],
                 cwd=REPO_ROOT,
-                env=lan_environment(),
+                env=self.environment(),
                 capture_output=True,
                 text=True,
                 encoding="utf-8",
@@ -501,6 +513,7 @@ class VirtualLan:
         self.pcs: list[Pc] = []
         self.processes: list[LanProcess] = []
         self._namespaces: list[str] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.tag}-"))
         self.closed = False
 
     def __enter__(self) -> VirtualLan:
@@ -573,3 +586,4 @@ class VirtualLan:
         self.stop_processes()
         for name in reversed(self._namespaces):
             destroy_namespace(name)
+        shutil.rmtree(self.workdir, ignore_errors=True)
