@@ -50,8 +50,12 @@ class ChannelStats:
     timeouts: int
     duplicates_dropped: int
     out_of_window_dropped: int
+    probes: int
     srtt: float | None
     rto: float
+    buffered_bytes: int
+    buffer_bound: int
+    backlog_bytes: int
 
 
 class Channel:
@@ -103,8 +107,12 @@ class Channel:
             timeouts=s.timeouts,
             duplicates_dropped=r.duplicates,
             out_of_window_dropped=r.out_of_window,
+            probes=s.probes,
             srtt=s.rtt.srtt,
             rto=s.rtt.rto,
+            buffered_bytes=r.buffered_bytes,
+            buffer_bound=r.memory_bound,
+            backlog_bytes=s.backlog_bytes,
         )
 
     def set_receive_limits(self, *, window: int, max_message_bytes: int) -> None:

@@ -96,9 +96,12 @@ class HostLoop:
             pass
 
     def peer_stats(self) -> dict[str, dict]:
-        """Channel figures per member nick (a snapshot; for tests and diagnostics)."""
+        """Channel figures per connection: members by nick, others by address and connection id
+        (a snapshot for tests and diagnostics)."""
         return {
-            self.room.nick_of(peer) or peer.where: dataclasses.asdict(peer.channel.stats())
+            self.room.nick_of(peer) or f"{peer.where}#{peer.conn_id:016x}": dataclasses.asdict(
+                peer.channel.stats()
+            )
             for peer in list(self._peers.values())
         }
 

@@ -40,7 +40,9 @@ class LossyRelay:
         seed: int = 1,
     ) -> None:
         self._host = host_address
-        self._loss, self._duplicate, self._delay, self._jitter = loss, duplicate, delay, jitter
+        #: May be changed while the relay runs (e.g. loss=1.0 to cut the link for a while).
+        self.loss, self.duplicate = loss, duplicate
+        self._delay, self._jitter = delay, jitter
         self._rng = random.Random(seed)
         self._front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._front.bind(("127.0.0.1", 0))
@@ -63,6 +65,10 @@ class LossyRelay:
         self._thread.start()
         return self
 
+    def retarget(self, host_address: tuple[str, int]) -> None:
+        """Send clients' datagrams to another host from now on (a host restarted elsewhere)."""
+        self._host = host_address
+
     def stop(self) -> None:
         self._stopping.set()
         self._wake_writer.send(b"\0")
@@ -74,10 +80,10 @@ class LossyRelay:
 
     def _schedule(self, sock: socket.socket, data: bytes, destination: tuple, direction: str) -> None:
         rng = self._rng
-        if rng.random() < self._loss:
+        if rng.random() < self.loss:
             self.stats.dropped += 1
             return
-        copies = 2 if rng.random() < self._duplicate else 1
+        copies = 2 if rng.random() < self.duplicate else 1
         self.stats.duplicated += copies - 1
         now = time.monotonic()
         for _ in range(copies):

@@ -1,0 +1,154 @@
+"""The behavioural suite runs every test once per transport, through `net.transports` only.
+
+`chat` builds hosts and clients with `make_host`/`make_client` for the transport under
+test and closes them all at the end. The few things that cannot go through the common
+interface (a member that vanishes without a word, raw garbage on the wire) are done by
+`raw_member` and `send_garbage`, which pick the matching low-level tool per transport.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+
+import pytest
+
+from net.api import ChatClient, ChatHost, ClientConfig, ClientState, HostConfig, StateChanged
+from net.protocol import events as ev
+from net.room import RoomConfig
+from net.transports import make_client, make_host
+from tests.helpers import wait_until
+
+TRANSPORTS = ("tcp", "udp")
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request) -> str:
+    return request.param
+
+
+class Chat:
+    """Hosts and clients of one transport for one test."""
+
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+        self.hosts: list[ChatHost] = []
+        self.clients: dict[str, ChatClient] = {}
+        self.events: dict[str, list[object]] = {}
+        self.raw: list = []
+
+    def host(self, *, port: int = 0, room: RoomConfig | None = None, **config) -> ChatHost:
+        room = room or RoomConfig(name="suite", rate_per_second=0)
+        host = make_host(self.transport, HostConfig(port=port, bind="127.0.0.1", room=room, **config))
+        self.hosts.append(host)
+        host.start()
+        return host
+
+    def client(self, port: int, nick: str, *, key: str | None = None, **config) -> ChatClient:
+        key = key or nick
+        events: list[object] = []
+        self.events[key] = events
+        settings = {"backoff": (0.1, 0.2), "connect_timeout": 2.0, **config}
+        client = make_client(
+            self.transport, ClientConfig(host="127.0.0.1", port=port, nick=nick, **settings), events.append
+        )
+        self.clients[key] = client
+        client.start()
+        return client
+
+    def joined(self, port: int, *nicks: str, **config) -> list[ChatClient]:
+        """Clients for `nicks`, each connected before the next starts (so join order is fixed)."""
+        clients = []
+        for nick in nicks:
+            client = self.client(port, nick, **config)
+            wait_until(lambda c=client: c.state is ClientState.CONNECTED, message=f"{nick} connected")
+            clients.append(client)
+        return clients
+
+    def of_type(self, key: str, kind: type) -> list:
+        return [event for event in list(self.events[key]) if isinstance(event, kind)]
+
+    def states(self, key: str) -> list[tuple]:
+        return [(c.state, c.failure) for c in self.of_type(key, StateChanged)]
+
+    def texts(self, key: str) -> list[str]:
+        return [m.text for m in self.of_type(key, ev.ChatMessage)]
+
+    def seen_texts(self, key: str) -> list[str]:
+        """Message texts shown to `key`, live or in a welcome's history (the session drops repeats)."""
+        texts = []
+        for event in list(self.events[key]):
+            if isinstance(event, ev.Welcome):
+                texts += [m.text for m in event.history]
+            elif isinstance(event, ev.ChatMessage):
+                texts.append(event.text)
+        return texts
+
+    def wait_state(self, key: str, state: ClientState, timeout: float = 5.0) -> StateChanged:
+        """The first StateChanged to `state` (the client's state before any event can't be trusted)."""
+        return self.wait_event(key, StateChanged, lambda c: c.state is state, timeout, f"{key} {state.value}")
+
+    def wait_event(self, key: str, kind: type, test=lambda e: True, timeout: float = 5.0, message: str = ""):
+        return wait_until(
+            lambda: next((e for e in self.of_type(key, kind) if test(e)), None),
+            timeout=timeout,
+            message=message or f"{key} gets {kind.__name__}",
+        )
+
+    # -- tools that differ per transport ------------------------------------------------------
+
+    def raw_member(self, port: int, nick: str):
+        """A member driven by hand that joins and then says nothing at all (never pings)."""
+        if self.transport == "tcp":
+            from tests.tcp.rawclient import RawClient
+
+            member = RawClient(port)
+            self.raw.append(member)
+            member.join(nick)
+        else:
+            from tests.udp.rawpeer import RawPeer
+
+            member = RawPeer(port)
+            self.raw.append(member)
+            member.join(nick)
+            wait_until(lambda: member.channel.idle, pump=member.pump, message="welcome acknowledged")
+        return member
+
+    def send_garbage(self, port: int, seed: int = 1) -> None:
+        """Bytes no LanChat peer would send, the way this transport carries them."""
+        rng = random.Random(seed)
+        chunks = [
+            b"\x00\xff\xfe garbage \x80\n",
+            b'{"type":"say","id":"x","text":"no hello"}\n',
+            b'{"type": "hello", "version": "one"}\n',
+            b"[1,2,3]\n",
+            *(rng.randbytes(rng.randrange(1, 900)) + b"\n" for _ in range(20)),
+        ]
+        if self.transport == "tcp":
+            for chunk in chunks:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                    sock.sendall(chunk)
+        else:
+            from net.udp.wire import MAGIC
+
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                for chunk in chunks:
+                    sock.sendto(chunk, ("127.0.0.1", port))
+                    sock.sendto(MAGIC + chunk, ("127.0.0.1", port))
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        for host in self.hosts:
+            host.stop()
+        for member in self.raw:
+            member.close()
+
+
+@pytest.fixture
+def chat(transport):
+    chat = Chat(transport)
+    try:
+        yield chat
+    finally:
+        chat.close()
