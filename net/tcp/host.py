@@ -114,6 +114,7 @@ class TcpHost:
             self._tuning,
             heartbeat_timeout=self.config.heartbeat_timeout,
             handshake_timeout=self.config.handshake_timeout,
+            stopping=self._stopping,
         )
         for target, name in ((self._route, "lanchat-router"), (self._accept_loop, "lanchat-accept")):
             thread = threading.Thread(target=target, name=name, daemon=True)

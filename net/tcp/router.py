@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import selectors
 import socket
+import threading
 import time
 
 from net.protocol import LocalProtocolError, RemoteProtocolError
@@ -51,6 +52,7 @@ class Router:
         *,
         heartbeat_timeout: float,
         handshake_timeout: float,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.room = room
         self.member_count = 0  # read by other threads; an int assignment is atomic
@@ -67,6 +69,7 @@ class Router:
         self._selector = selectors.DefaultSelector()
         self._selector.register(inbox.wake_reader, selectors.EVENT_READ, None)
         self._stop_reason: str | None = None
+        self._stopping = stopping or threading.Event()  # set by the host before its StopRequest
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -101,7 +104,8 @@ class Router:
     def _dispatch(self, item: object) -> None:
         if isinstance(item, Received):
             try:
-                if not item.peer.closing:
+                # Once stopping, skip the backlog: stop() must finish within its time budget.
+                if not item.peer.closing and not self._stopping.is_set():
                     self._on_entries(item.peer, item.entries)
             finally:
                 self._inbox.release(item.peer, item.size)

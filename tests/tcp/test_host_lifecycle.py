@@ -12,6 +12,7 @@ from net.api import HostConfig, HostStartError, HostStopped
 from net.protocol import events as ev
 from net.tcp.host import TcpHost
 from net.tcp.router import Router
+from net.tcp.tuning import HostTuning
 from tests.helpers import wait_until
 
 
@@ -149,3 +150,23 @@ def _refused(port: int) -> bool:
     except ConnectionRefusedError:
         return True
     return False
+
+
+def test_every_interface_means_ipv4_and_ipv6_on_one_port(start_host, connect) -> None:
+    host = start_host(bind="")  # listens only; the clients below connect over loopback
+    assert host.port > 0
+    four = connect(host.port, "four")
+    if socket.has_dualstack_ipv6():
+        six = connect(host.port, "six", host="::1")
+        assert six.nick == "six"
+        assert host.addresses[0][0] == "::"
+    assert four.nick == "four"
+
+
+def test_connections_beyond_the_limit_are_turned_away(start_host, connect) -> None:
+    host = start_host(tuning=HostTuning(max_connections=2))
+    alice, bob = connect(host.port, "alice"), connect(host.port, "bob")
+    extra = connect(host.port)
+    extra.wait_closed()
+    alice.say("still fine")
+    bob.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.text == "still fine")
