@@ -57,6 +57,7 @@ class Peer:
         self.write_closed = False
         self.reader_done = False
         self.errors = 0
+        self.joined = False  # was welcomed into the room at some point
 
     def __repr__(self) -> str:
         return f"<Peer {self.address}>"

@@ -79,8 +79,8 @@ class Router:
         try:
             while self._stop_reason is None:
                 timeout = max(0.0, self._next_check - time.monotonic())
-                if not self._inbox.prepare_to_sleep():
-                    timeout = 0.0
+                if self._dirty or self._fanout.round_bytes or not self._inbox.prepare_to_sleep():
+                    timeout = 0.0  # output queued while flushing, or input waiting: no sleep
                 for key, _ in self._selector.select(timeout):
                     if key.data is not None:
                         self._flush(key.data)
@@ -193,6 +193,7 @@ class Router:
         self._queue(peer, data)
         if isinstance(event, ev.Welcome):
             log.info("%s joined from %s", event.nick, peer.address)
+            peer.joined = True
             self._fanout.add(peer)
 
     def _broadcast(self, event: ev.Event, exclude: object) -> None:
@@ -266,11 +267,12 @@ class Router:
         peer.closing = True
         self._fanout.remove(peer, deliver=flush)
         self._dirty.add(peer)
-        nick = self.room.nick_of(peer)
-        if nick is not None:
-            self._apply(self.room.leave(peer, reason))
-        elif not reason.startswith(("connection closed", "left")):
+        if peer in self.room:
+            self._apply(self.room.leave(peer, reason))  # logged with the Left broadcast
+        elif not peer.joined:
             log.info("closing %s: %s", peer.address, reason)
+        else:
+            log.debug("closing %s: %s", peer.address, reason)  # the room already announced it
         if not flush:
             self._finish(peer)
             return
