@@ -8,6 +8,7 @@ bytes, which is how the tests inject malformed input.
 from __future__ import annotations
 
 import itertools
+import json
 import selectors
 import socket
 import time
@@ -92,6 +93,11 @@ class RawClient(_SocketClient):
         self.events: list[ev.Event] = []
         self.nick = ""
         self.ping_every: float | None = None  # keep the heartbeat going while reading
+        #: Set after joining to skip full validation and keep received frames as plain JSON
+        #: objects in `objects` (load tests: the test thread must keep up with the host).
+        self.light = False
+        self.objects: list[dict] = []
+        self._partial = b""
         self._ids = itertools.count(1)
 
     # -- sending ----------------------------------------------------------------------
@@ -122,6 +128,10 @@ class RawClient(_SocketClient):
             except OSError:
                 self.closed = True
         chunks = self._receive(timeout)
+        if self.light:
+            *lines, self._partial = (self._partial + b"".join(chunks)).split(b"\n")
+            self.objects.extend(json.loads(line) for line in lines)
+            return sum(map(len, chunks))
         for data in chunks:
             self.conn.receive_data(data)
         if self.closed:
