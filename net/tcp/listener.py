@@ -59,12 +59,14 @@ def open_listener(bind: str, port: int) -> socket.socket:
     Uses `socket.create_server`, which sets SO_REUSEADDR only where that is safe (not on
     Windows, where it would let another program steal the port).
     """
+    if not 0 <= port <= 65535:
+        raise HostStartError(f"{port} is not a port number; use one from 1 to 65535 (0 picks a free one).")
     try:
         if not bind:
             return _open_wildcard(port)
         try:
             infos = socket.getaddrinfo(bind, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        except socket.gaierror as exc:
+        except (socket.gaierror, UnicodeError, ValueError) as exc:
             raise HostStartError(f"Cannot listen on {bind!r}: no such address or host name.") from exc
         family, _, _, _, sockaddr = infos[0]
         return socket.create_server(sockaddr, family=family, backlog=LISTEN_BACKLOG)

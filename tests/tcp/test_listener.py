@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from net.tcp.listener import configure_client_socket, describe_bind_error, format_address
+from net.api import HostStartError
+from net.tcp.listener import configure_client_socket, describe_bind_error, format_address, open_listener
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,11 @@ def test_addresses_are_formatted_for_logs() -> None:
     assert format_address(("127.0.0.1", 80)) == "127.0.0.1:80"
     assert format_address(("::1", 80, 0, 0)) == "[::1]:80"
     assert format_address(("::ffff:192.168.1.5", 4000, 0, 0)) == "192.168.1.5:4000"
+
+
+@pytest.mark.parametrize(
+    ("bind", "port", "expected"), [("", 70000, "not a port number"), ("a\0b", 0, "no such address")]
+)
+def test_impossible_settings_are_start_errors_not_crashes(bind: str, port: int, expected: str) -> None:
+    with pytest.raises(HostStartError, match=expected):
+        open_listener(bind, port)
