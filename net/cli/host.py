@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 
 from net.api import HostConfig, HostStartError, HostStopped, Transport
+from net.discovery.hosting import start_discoverable_host
 from net.protocol.limits import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_HISTORY_SIZE,
@@ -131,7 +132,7 @@ def _positive_float(value: str) -> float:
 
 
 def choose_port(args: argparse.Namespace) -> int:
-    """The port to listen on. (Discovery will pick the next free one when none was given.)"""
+    """The port to try first; without --port, `start_discoverable_host` moves on to the next free one."""
     return DEFAULT_PORT if args.port is None else args.port
 
 
@@ -161,14 +162,18 @@ def run(args: argparse.Namespace) -> int:
             stopped.set()
 
     try:
-        host = make_host(args.transport, build_config(args), on_event=on_event)
+        host = start_discoverable_host(
+            args.transport,
+            build_config(args),
+            on_event,
+            port_given=args.port is not None,
+            make_host=make_host,
+        )
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("net."):
             raise
         _fail(f"the {args.transport.upper()} transport is not available yet ({exc.name} is missing).")
         return EXIT_CANNOT_START
-    try:
-        host.start()
     except HostStartError as exc:
         _fail(str(exc))
         return EXIT_CANNOT_START
