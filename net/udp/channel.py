@@ -23,6 +23,12 @@ from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
 from net.udp.sender import Sender, SenderConfig
 from net.udp.wire import Datagram, Kind, ResetReason, elapsed_since, encode, timestamp, unwrap
 
+#: Open probes: the first is repeated after this many seconds, each later one after twice the
+#: previous wait, up to the maximum (a LAN answers in a millisecond; a lost probe should cost
+#: little, and a connect timeout of a few seconds should still see several probes).
+PROBE_FIRST_INTERVAL = 0.2
+PROBE_MAX_INTERVAL = 1.0
+
 
 @dataclass(slots=True)
 class ChannelConfig:
@@ -38,6 +44,7 @@ class ChannelFailure:
     reason: str
     undelivered: tuple[object, ...] = ()
     reset: ResetReason | None = None  # set when the peer reset the connection
+    broken: bool = False  # the peer sent fragments that break the rules
 
 
 @dataclass(slots=True)
@@ -76,6 +83,7 @@ class Channel:
         self.failure: ChannelFailure | None = None
         self._ack_pending = False
         self._probe_at = now if opener else float("inf")
+        self._probe_interval = PROBE_FIRST_INTERVAL
         self._echo = 0  # wire timestamp to echo: the newest DATA datagram received
         self._echo_fresh = False  # set once a DATA datagram arrived since we last sent
         self._now = now
@@ -135,6 +143,9 @@ class Channel:
         if self.opening and not datagram.opening:
             self.opening = False  # the peer knows this connection now
             self._probe_at = float("inf")
+            probe_rtt = elapsed_since(datagram.ts_echo, now)
+            if probe_rtt is not None and self.sender.rtt.samples == 0:
+                self.sender.rtt.sample(probe_rtt)  # the answer to our probe: a first round trip
         if datagram.kind is Kind.RESET:
             self._fail(f"the peer reset the connection ({datagram.reason.name.lower()})", datagram.reason)
             return
@@ -143,6 +154,8 @@ class Channel:
         )
         if datagram.opening:
             self._ack_pending = True  # answer a probe even when it carries no data
+            if datagram.kind is Kind.ACK:
+                self._echo = datagram.ts  # so the prober can time its probe
         if datagram.kind is Kind.DATA:
             self._ack_pending = True  # acknowledge new fragments and repeats alike (the ack was lost)
             if not self._echo_fresh or unwrap(datagram.ts, self._echo) > self._echo:
@@ -151,7 +164,7 @@ class Channel:
             try:
                 self.receiver.accept(datagram.seq, datagram.index, datagram.count, datagram.payload)
             except ReceiveError as exc:
-                self._fail(f"invalid fragments: {exc}", None)
+                self._fail(f"invalid fragments: {exc}", None, broken=True)
 
     def take_messages(self) -> list[bytes]:
         return self.receiver.take_messages()
@@ -178,8 +191,8 @@ class Channel:
             # wait longer each time, like a TCP SYN (data in flight probes by itself).
             out.append(self._control(Kind.ACK))
             self._ack_pending = False
-            self._probe_at = now + self.sender.rtt.rto
-            self.sender.rtt.back_off()
+            self._probe_at = now + self._probe_interval
+            self._probe_interval = min(PROBE_MAX_INTERVAL, self._probe_interval * 2)
         if self._ack_pending:
             self._ack_pending = False
             out.append(self._control(Kind.ACK))
@@ -208,9 +221,9 @@ class Channel:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _fail(self, reason: str, reset: ResetReason | None) -> None:
+    def _fail(self, reason: str, reset: ResetReason | None, *, broken: bool = False) -> None:
         if self.failure is None:
-            self.failure = ChannelFailure(reason, tuple(self.sender.undelivered()), reset)
+            self.failure = ChannelFailure(reason, tuple(self.sender.undelivered()), reset, broken)
 
     def _ack_fields(self) -> dict:
         receiver = self.receiver

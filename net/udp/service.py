@@ -202,10 +202,10 @@ class HostLoop:
             return None
         if not datagram.opening or conn_id == 0 or conn_id in self._closed_ids:
             self.counters["strangers"] += 1
-            closed = conn_id in self._closed_ids
-            self._reply_reset(
-                conn_id, address, ResetReason.CLOSED if closed else ResetReason.UNKNOWN_CONNECTION
-            )
+            if datagram.kind is Kind.DATA:  # only DATA: the RESET is then always the smaller datagram
+                closed = conn_id in self._closed_ids
+                reason = ResetReason.CLOSED if closed else ResetReason.UNKNOWN_CONNECTION
+                self._reply_reset(conn_id, address, reason)
             return None
         if len(self._handshakes) >= self._tuning.max_handshakes:
             _, oldest = self._handshakes.popitem(last=False)
@@ -368,7 +368,7 @@ class HostLoop:
             reason = f"connection lost: {failure.reason}"
             if failure.undelivered:
                 log.info("%s: %d messages not delivered", peer.where, len(failure.undelivered))
-        self._begin_close(peer, reason, bye=False, flush=False)
+        self._begin_close(peer, reason, bye=False, flush=False)  # finishes it (the channel failed)
 
     def _check_timers(self, now: float) -> None:
         for peer in list(self._peers.values()):
@@ -413,7 +413,10 @@ class HostLoop:
         if self.room.nick_of(peer) is not None:
             self._apply(self.room.leave(peer, "connection closed"))
         self._dirty.discard(peer)
-        if peer.channel.failure is None or peer.channel.failure.reset is None:
+        failure = peer.channel.failure
+        if failure is None or failure.reset is None:
+            if failure is not None and failure.broken:
+                reason = ResetReason.PROTOCOL
             self._send_to(peer.channel.reset_datagram(reason), peer.address)
         self._closed_ids[peer.conn_id] = None
         while len(self._closed_ids) > self._tuning.closed_ids_remembered:

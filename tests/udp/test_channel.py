@@ -219,19 +219,20 @@ def test_a_reset_from_the_peer_ends_the_channel() -> None:
 
 
 def test_an_opener_probes_with_backoff_until_the_peer_answers() -> None:
-    a = Channel(5, now=0.0, opener=True)
+    a = Channel(5, now=1.0, opener=True)
     probes = []
-    now = 0.0
-    for _ in range(4):
+    now = 1.0
+    for _ in range(6):
         out = a.poll(now)
         assert len(out) == 1 and parse(out[0]).opening and parse(out[0]).kind is Kind.ACK
         probes.append(now)
         now = a.next_deadline()
-    gaps = [later - earlier for earlier, later in itertools.pairwise(probes)]
-    assert gaps == sorted(gaps) and gaps[-1] > gaps[0]
+    gaps = [round(later - earlier, 6) for earlier, later in itertools.pairwise(probes)]
+    assert gaps == [0.2, 0.4, 0.8, 1.0, 1.0]
     b = Channel(5, now=now, opener=False)
     b.receive(parse(a.poll(now)[0]), now)
-    answer = b.poll(now)
+    answer = b.poll(now + 0.003)
     assert len(answer) == 1 and not parse(answer[0]).opening
-    a.receive(parse(answer[0]), now)
+    a.receive(parse(answer[0]), now + 0.006)
     assert not a.opening and a.heard and a.next_deadline() is None
+    assert a.sender.rtt.srtt == pytest.approx(0.006, abs=0.0002)  # the probe was timed

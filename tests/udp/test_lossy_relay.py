@@ -50,7 +50,10 @@ def lossy_chat():
             inbox: list = []
             inboxes[nick] = inbox
             clients.append(
-                UdpClient(ClientConfig(host="127.0.0.1", port=relay.port, nick=nick), on_event=inbox.append)
+                UdpClient(
+                    ClientConfig(host="127.0.0.1", port=relay.port, nick=nick, connect_timeout=10),
+                    on_event=inbox.append,
+                )
             )
         yield host, relay, clients, inboxes
     finally:
