@@ -1,0 +1,77 @@
+"""`main.py join` driven through pipes against `main.py host`, both real processes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from tests.processes import MainProcess
+
+
+@pytest.fixture
+def processes() -> Iterator[list[MainProcess]]:
+    started: list[MainProcess] = []
+    try:
+        yield started
+    finally:
+        for process in reversed(started):
+            process.kill()
+
+
+def start(processes: list[MainProcess], *args: str) -> MainProcess:
+    process = MainProcess(*args)
+    processes.append(process)
+    return process
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_terminal_clients_chat_through_pipes_with_a_host_process(processes) -> None:
+    host = start(processes, "host", "--port", "0", "--bind", "127.0.0.1", "--name", "茶水间")
+    port = host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    alice = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
+    alice.wait_for_line(r"Welcome to 茶水间, alice!")
+    bob = start(processes, "join", f"127.0.0.1:{port}", "--nick", "小明")
+    bob.wait_for_line(r"Welcome to 茶水间, 小明!")
+    alice.wait_for_line(r"--> 小明 joined")
+
+    alice.send_line("你好, 小明 👋")
+    bob.wait_for_line(r"\[\d\d:\d\d\] alice: 你好, 小明 👋$")
+    bob.send_line("/me waves")
+    alice.wait_for_line(r"\* 小明 waves$")
+    bob.send_line("/msg alice a secret")
+    alice.wait_for_line(r"\(private\) 小明: a secret$")
+
+    bob.send_line("one last thing")
+    bob.close_stdin()  # end of input: deliver what was typed, then leave cleanly
+    assert bob.wait() == 0
+    alice.wait_for_line(r"小明: one last thing$")
+    alice.wait_for_line(r"<-- 小明 left")
+    alice.send_line("/quit")
+    assert alice.wait() == 0
+
+
+def test_join_fails_with_one_line_when_nobody_hosts() -> None:
+    process = MainProcess("join", f"127.0.0.1:{free_port()}", "--nick", "alice")
+    try:
+        assert process.wait() == 1
+        assert len(process.stderr) == 1
+        assert "Nobody accepted the connection" in process.stderr[0]
+    finally:
+        process.kill()
+
+
+def test_join_refuses_a_taken_nickname_with_its_reason(processes) -> None:
+    host = start(processes, "host", "--port", "0", "--bind", "127.0.0.1")
+    port = host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    first = start(processes, "join", f"127.0.0.1:{port}", "--nick", "Alice")
+    first.wait_for_line("Welcome to")
+    second = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
+    assert second.wait() == 1
+    assert second.stderr and "already taken" in second.stderr[-1]
