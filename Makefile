@@ -43,5 +43,13 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	$(PY) -m bench $(ARGS)
 
+# The double-clickable LanChat (PyInstaller, see build.spec and the README's build section):
+#   make build                        dist/LanChat (one file) and dist/LanChat-onedir/ (one folder)
+#   make build LANCHAT_BUILD=onefile  just one of them (onefile or onedir)
+LANCHAT_BUILD ?= both
+build: $(STAMP)
+	LANCHAT_BUILD=$(LANCHAT_BUILD) $(PY) -m PyInstaller --noconfirm --clean --log-level WARN build.spec
+	@ls -l dist
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
+from gui.crash import install_process_hooks  # imports no Tk until a dialog is needed
 from net import __version__
+from net.logsetup import configure_logging
 
 #: Modules that register a subcommand (see net/cli/__init__.py).
 COMMAND_MODULES: tuple[str, ...] = ("net.cli.host", "net.cli.join", "net.cli.discover", "net.cli.doctor")
@@ -29,17 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.verbose)
+    # The log file always; the console too when there is one (stdout for `host`, see net/logsetup.py).
+    configure_logging(args.verbose, console="stdout" if args.command == "host" else "stderr")
+    install_process_hooks(dialogs=args.command is None)
     if args.command is None:
         from gui.app import run_app
 

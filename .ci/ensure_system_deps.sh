@@ -5,6 +5,7 @@ set -e
 missing=""
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
 command -v xauth >/dev/null 2>&1 || missing="$missing xauth"
+command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list :lang=zh | grep -q . || missing="$missing fonts-wqy-microhei"
 fi
@@ -16,8 +17,8 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     exit 0
 fi
 case "$missing" in
-    *xvfb*|*xauth*)
-        echo "The GUI tests need a virtual X server. Please install:$missing (e.g. sudo apt-get install$missing)" >&2
+    *xvfb*|*xauth*|*xdotool*)
+        echo "The GUI tests need a virtual X server (and xdotool for the built program's tests). Please install:$missing (e.g. sudo apt-get install$missing)" >&2
         exit 1 ;;
     *)
         echo "Note: no Chinese font found; install$missing for Chinese text to render." >&2 ;;

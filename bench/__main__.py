@@ -58,6 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn-cycles", type=int, help="churn cycles (default 1000; quick 100)")
     parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results (default %(default)s)")
+    parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown (for the README)")
     args = parser.parse_args(argv)
     quick = args.quick
     args.workloads = [w for w in args.workloads.split(",") if w]
@@ -231,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     for run_ in runs:
         if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss"):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
+    if args.markdown:
+        args.markdown.write_text(report.markdown(results) + "\n", encoding="utf-8")
     print(f"\nWrote {args.output}")
     return 0
 

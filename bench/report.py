@@ -158,7 +158,7 @@ def _fragments_target(runs: list[Run]) -> Target:
     audited = sum(r.get("audited_deliveries", 0) for r in ours)
     theirs = sum(r.get("fragments", 0) for r in tutorial)
     theirs_audited = sum(r.get("audited_deliveries", 0) for r in tutorial)
-    share = f"{100 * theirs / theirs_audited:.2f} %" if theirs_audited else "—"
+    share = f"{100 * theirs / theirs_audited:.3f} %" if theirs_audited else "—"
     value = f"{fragments} of {audited:,} audited (tutorial relay: {theirs:,} of {theirs_audited:,}, {share})"
     return Target("spliced fragments, ours", "0", value, fragments == 0)
 
@@ -299,3 +299,38 @@ def steady_table(runs: list[Run]) -> str:
 
 def key_values(run: Run, skip: tuple[str, ...] = ("workload",)) -> str:
     return ", ".join(f"{k}={v}" for k, v in run.items() if k not in skip)
+
+
+def markdown(results: dict) -> str:
+    """The README's tables: targets first, then every fan-out and steady run."""
+    runs = results["runs"]
+    out = ["| target | goal | measured | verdict |", "|---|---|---|---|"]
+    out += [f"| {t['name']} | {t['goal']} | {t['value']} | {t['verdict']} |" for t in results["targets"]]
+    out += [
+        "",
+        "| relay | C | deliveries/s | × Redis | p50 ms | p99 ms | host CPU s | generator CPU s | complete |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        if run.get("workload") != "fanout" or "error" in run:
+            continue
+        redis = find(runs, "fanout", relay="redis", members=run["members"])
+        ratio = (
+            f"{run['deliveries_per_s'] / redis['deliveries_per_s']:.2f}"
+            if redis and redis.get("deliveries_per_s") and run.get("deliveries_per_s")
+            else "—"
+        )
+        done = "yes" if run["complete"] else f"no ({run['deliveries']:,} of {run['expected']:,})"
+        out.append(
+            f"| {run['relay']} | {run['members']} | {run['deliveries_per_s'] or 0:,} | {ratio} | "
+            f"{_fmt(run.get('p50_ms'), 1)} | {_fmt(run.get('p99_ms'), 1)} | {_fmt(run.get('host_cpu_s'))} | "
+            f"{_fmt(run.get('generator_cpu_s'))} | {done} |"
+        )
+    out += ["", "| steady, 50 × 20 msg/s | p50 ms | p99 ms | max ms | host cores |", "|---|---|---|---|---|"]
+    for run in runs:
+        if run.get("workload") == "steady" and "error" not in run:
+            out.append(
+                f"| {run['relay']} | {_fmt(run.get('p50_ms'))} | {_fmt(run.get('p99_ms'))} | "
+                f"{_fmt(run.get('max_ms'))} | {_fmt(run.get('host_cpu_cores'))} |"
+            )
+    return "\n".join(out)

@@ -112,6 +112,14 @@ def _main_thread_hook(
         show_fatal_dialog(
             make_report((exc_type, exc_value, exc_tb), "LanChat's start-up or shutdown", fatal=True)
         )
+        # The window app is over, but a network thread it started could keep the process
+        # alive with no window at all: end it here, as the dialog told the user.
+        logging.shutdown()
+        _end_process(1)
+
+
+def _end_process(status: int) -> None:
+    os._exit(status)
 
 
 def _thread_hook(args: threading.ExceptHookArgs) -> None:
@@ -185,10 +193,17 @@ def show_error_dialog(root: tk.Misc, report: CrashReport) -> None:
 def show_fatal_dialog(report: CrashReport) -> None:
     """Show `report` in a window of its own and wait until the user closes it.
 
-    Used when the program is ending anyway; without a display it only logs.
+    Used when the program is ending anyway: the window that failed is closed first (its main
+    loop is gone). Without a display it only logs.
     """
     import tkinter as tk
 
+    leftover = getattr(tk, "_default_root", None)
+    if leftover is not None:
+        try:
+            leftover.destroy()
+        except Exception:
+            pass  # half-built or already gone
     try:
         root = tk.Tk()
     except tk.TclError as exc:
@@ -197,9 +212,7 @@ def show_fatal_dialog(report: CrashReport) -> None:
     try:
         root.withdraw()
         dialog = ErrorDialog(root, report)
-        dialog.window.protocol("WM_DELETE_WINDOW", root.destroy)
-        dialog.close_button.configure(command=root.destroy)
-        root.mainloop()
+        root.wait_window(dialog.window)
     except Exception:
         log.exception("could not show the error dialog (the error itself is logged above)")
     finally:

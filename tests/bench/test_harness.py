@@ -76,7 +76,11 @@ def test_targets_compare_ratios_within_one_run() -> None:
 def test_command_line_writes_the_report(tmp_path, capsys) -> None:
     output = tmp_path / "latest.json"
     argv = ["--workloads", "fanout,churn", "--relays", "native,tutorial", "--sizes", "3", "--messages", "4"]
-    assert bench_main.main([*argv, "--churn-cycles", "10", "--output", str(output)]) == 0
+    markdown = tmp_path / "tables.md"
+    assert (
+        bench_main.main([*argv, "--churn-cycles", "10", "--output", str(output), "--markdown", str(markdown)])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "rate limiting OFF" in printed
     assert printed.index("Targets") < printed.index("Fan-out (every member")
@@ -87,3 +91,4 @@ def test_command_line_writes_the_report(tmp_path, capsys) -> None:
     churn = next(r for r in results["runs"] if r["workload"] == "churn")
     assert churn["flat"] is True
     assert any(t["name"].startswith("churn") and t["verdict"] == "PASS" for t in results["targets"])
+    assert "| native | 3 |" in markdown.read_text()

@@ -1,0 +1,242 @@
+"""Acceptance tests of the built one-file LanChat: what a user who double-clicks it gets.
+
+Built once per session (tests/build/conftest.py). Each test drives the real executable:
+the command line, a window-less host with a protocol and a plain-text client, the window on
+a private Xvfb joining a host and chatting, closing it, and an error in a Tk callback, a
+thread and start-up with no console at all.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from PyInstaller.archive.readers import CArchiveReader
+
+from gui.crash import DIALOG_TITLE, TEST_CRASH_MESSAGE
+from gui.settings import Settings, SettingsStore
+from net import __version__
+from net.protocol import events as ev
+from tests.build.clients import ProtocolClient, TextClient
+from tests.build.conftest import REPO, Build, Processes
+from tests.build.x11 import Screen
+from tests.helpers import wait_until
+
+# The first test using the build waits for it (tens of seconds on two busy cores).
+pytestmark = [pytest.mark.build, pytest.mark.timeout(600)]
+
+MAIN_WINDOW = "^LanChat$"
+ROOM = "Build test"
+CLOSE_WITHIN = 2.0
+
+
+def start_host(build: Build, processes: Processes, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """`LanChat host` on a port the system picks; returns the process and the port."""
+    host = processes.start(
+        [str(build.executable), "host", "--bind", "127.0.0.1", "--port", "0", "--name", ROOM],
+        env,
+        capture=True,
+    )
+    found = host.output.wait_for(r"listening on .*?:(\d+)\b")  # type: ignore[attr-defined]
+    return host, int(found.group(1))
+
+
+def stop_host(host: subprocess.Popen) -> None:
+    host.terminate()  # SIGTERM: the host tells its members and exits 0
+    assert host.wait(timeout=10) == 0
+
+
+def wait_for_exit(process: subprocess.Popen, timeout: float) -> tuple[int, float]:
+    started = time.monotonic()
+    status = process.wait(timeout=timeout)
+    return status, time.monotonic() - started
+
+
+def without_console(args: list[str]) -> list[str]:
+    """`args` started with stdout and stderr closed, as a double-clicked windowed .exe is."""
+    return ["sh", "-c", 'exec "$@" 1>&- 2>&-', "without-console", *args]
+
+
+def wait_for_chat_input(screen: Screen, observer: ProtocolClient, timeout: float = 15.0) -> None:
+    """Wait until keys typed into the window reach the chat's input box, as a user sees it appear.
+
+    A space and a backspace change nothing wherever they land; once they land in the chat
+    input, the others see "carol is typing", which is the sign this waits for.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        screen.press("space", "BackSpace")
+        try:
+            observer.wait_for(
+                lambda e: isinstance(e, ev.TypingNotice) and e.nick == "carol" and e.active,
+                "typing",
+                timeout=0.5,
+            )
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def test_version(onefile_build: Build, processes: Processes, app_env: dict[str, str]) -> None:
+    process = processes.start([str(onefile_build.executable), "--version"], app_env, capture=True)
+    assert process.wait(timeout=30) == 0
+    process.output.join()  # type: ignore[attr-defined]
+    assert process.output.lines == [f"LanChat {__version__}"]  # type: ignore[attr-defined]
+
+
+def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Build) -> None:
+    archive = CArchiveReader(str(onefile_build.executable))
+    files = set(archive.toc)
+    modules = set(archive.open_embedded_archive("PYZ.pyz").toc)
+    tops = {name.split(".")[0] for name in modules}
+
+    expected_assets = {
+        "assets/" + path.relative_to(REPO / "assets").as_posix()
+        for path in (REPO / "assets").rglob("*")
+        if path.is_file() and path.suffix in {".png", ".ico", ".icns", ".mo", ".tcl", ".json"}
+    }
+    assert expected_assets <= files
+    assert "assets/icons/lanchat-64.png" in files
+    assert any(name.startswith("_tcl_data/") for name in files) and any(
+        name.startswith("_tk_data/") for name in files
+    )
+    for command in ("host", "join", "discover"):
+        assert f"net.cli.{command}" in modules  # loaded through importlib by main.py
+    assert {"net.tcp.host", "net.udp.host", "net.discovery", "gui.app", "gui.crash", "assets"} <= modules
+    assert not tops & {
+        "tests",
+        "bench",
+        "pytest",
+        "_pytest",
+        "hypothesis",
+        "PIL",
+        "setuptools",
+        "pip",
+        "PyInstaller",
+    }
+    assert not any(name.endswith(".py") and name.startswith("assets/") for name in files)
+
+
+def test_host_serves_protocol_and_plain_text_clients(
+    onefile_build: Build, processes: Processes, app_env: dict[str, str]
+) -> None:
+    host, port = start_host(onefile_build, processes, app_env)
+    alice = ProtocolClient(port, "alice")
+    dave = TextClient(port, "dave")
+    try:
+        alice.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == "dave", "dave joining")
+        alice.say("hello dave, 你好")
+        dave.wait_for_line(r"^\[\d\d:\d\d\] alice: hello dave, 你好$")
+        dave.send_line("hi alice from nc")
+        message = alice.wait_for(
+            lambda e: isinstance(e, ev.ChatMessage) and e.sender == "dave", "dave's line"
+        )
+        assert message.text == "hi alice from nc"  # type: ignore[attr-defined]
+    finally:
+        alice.close()
+        dave.close()
+    stop_host(host)
+    assert any("listening" in line for line in host.output.lines)  # `host` logs to stdout
+
+
+def test_window_joins_a_host_chats_and_closes(
+    onefile_build: Build, processes: Processes, app_env: dict[str, str], screen: Screen, tmp_path: Path
+) -> None:
+    host, port = start_host(onefile_build, processes, app_env)
+    observer = ProtocolClient(port, "observer")
+    # A returning user: the nickname is known, so the window opens with the address field focused.
+    assert SettingsStore(tmp_path / "config").save(Settings(nickname="carol")) is None
+    app = processes.start([str(onefile_build.executable)], screen.env(app_env))
+    try:
+        window = screen.wait_for_window(MAIN_WINDOW, timeout=30)
+        screen.focus(window)
+        screen.type_text(f"127.0.0.1:{port}")
+        screen.press("Return")
+        observer.wait_for(
+            lambda e: isinstance(e, ev.Joined) and e.nick == "carol", "carol joining", timeout=15
+        )
+        wait_for_chat_input(screen, observer)
+
+        screen.type_text("hello from the window")
+        screen.press("Return")
+        said = observer.wait_for(
+            lambda e: isinstance(e, ev.ChatMessage) and e.sender == "carol", "carol's message"
+        )
+        assert said.text == "hello from the window"  # type: ignore[attr-defined]
+
+        # Away from the window, a new message shows as an unread count in its title.
+        screen.drop_focus()
+        time.sleep(0.3)  # let the window notice it lost the focus before the message comes
+        observer.say("hi carol")
+        wait_until(lambda: screen.windows(r"^\(1\) .*LanChat$"), timeout=10, message="an unread count")
+
+        screen.request_close(window)
+        status, seconds = wait_for_exit(app, timeout=10)
+        assert status == 0
+        assert seconds < CLOSE_WITHIN, f"closing took {seconds:.2f} s"
+        observer.wait_for(lambda e: isinstance(e, ev.Left) and e.nick == "carol", "carol leaving")
+    finally:
+        observer.close()
+    stop_host(host)
+
+
+def test_closing_the_window_exits_quickly_with_status_0(
+    onefile_build: Build, processes: Processes, app_env: dict[str, str], screen: Screen
+) -> None:
+    app = processes.start([str(onefile_build.executable)], screen.env(app_env))
+    window = screen.wait_for_window(MAIN_WINDOW, timeout=30)
+    screen.request_close(window)
+    status, seconds = wait_for_exit(app, timeout=10)
+    assert status == 0
+    assert seconds < CLOSE_WITHIN, f"closing took {seconds:.2f} s"
+
+
+@pytest.mark.parametrize(
+    ("mode", "logged"),
+    [("tk", "unhandled error in a window callback"), ("thread", "unhandled error in thread test-crash")],
+)
+def test_an_error_goes_to_the_log_file_and_a_dialog_without_a_console(
+    mode: str,
+    logged: str,
+    onefile_build: Build,
+    processes: Processes,
+    app_env: dict[str, str],
+    screen: Screen,
+    tmp_path: Path,
+) -> None:
+    env = screen.env({**app_env, "LANCHAT_TEST_CRASH": mode})
+    app = processes.start(without_console([str(onefile_build.executable)]), env)
+    window = screen.wait_for_window(MAIN_WINDOW, timeout=30)
+    dialog = screen.wait_for_window(f"^{re.escape(DIALOG_TITLE)}$")
+
+    log_text = (tmp_path / "log" / "lanchat.log").read_text(encoding="utf-8")
+    assert logged in log_text
+    assert "Traceback (most recent call last)" in log_text
+    assert f"RuntimeError: {TEST_CRASH_MESSAGE}" in log_text
+
+    # The program carries on: the dialog goes away, the window stays and closes normally.
+    screen.request_close(dialog)
+    wait_until(lambda: not screen.windows(f"^{re.escape(DIALOG_TITLE)}$"), message="the dialog closing")
+    assert app.poll() is None
+    screen.request_close(window)
+    status, _seconds = wait_for_exit(app, timeout=10)
+    assert status == 0
+
+
+def test_an_error_at_start_up_is_shown_before_the_program_ends(
+    onefile_build: Build, processes: Processes, app_env: dict[str, str], screen: Screen, tmp_path: Path
+) -> None:
+    env = screen.env({**app_env, "LANCHAT_TEST_CRASH": "main"})
+    app = processes.start(without_console([str(onefile_build.executable)]), env)
+    dialog = screen.wait_for_window(f"^{re.escape(DIALOG_TITLE)}$", timeout=30)
+    log_text = (tmp_path / "log" / "lanchat.log").read_text(encoding="utf-8")
+    assert "unhandled error; LanChat stops" in log_text
+    assert f"RuntimeError: {TEST_CRASH_MESSAGE}" in log_text
+    assert app.poll() is None  # waiting for the user to read the dialog
+    screen.request_close(dialog)
+    status, _seconds = wait_for_exit(app, timeout=10)
+    assert status == 1
