@@ -95,10 +95,21 @@ def parse_listing(line: str) -> Listing:
     return Listing(room, endpoint, transport, int(members.split()[0]), host.removeprefix("host "))
 
 
-def discover(pc: Pc, *args: str) -> list[Listing]:
-    """Run `main.py discover ARGS` on `pc` (no --probe unless given) and parse what it lists."""
-    output = pc.check_output([sys.executable, "main.py", "discover", *args])
-    return [parse_listing(line) for line in output.splitlines() if line.strip()]
+def start_discover(pc: Pc, *args: str) -> LanProcess:
+    """Start `main.py discover ARGS` on `pc` (no --probe unless given); see `listings`."""
+    return pc.lanchat("discover", *args, name="discover")
+
+
+def listings(process: LanProcess, timeout: float = 30.0) -> list[Listing]:
+    """What a `discover` process listed, once it has exited (status 0: something was found)."""
+    code = process.wait(timeout)
+    assert code == 0, f"discover exited with {code}\n{process.transcript()}"
+    return [parse_listing(line) for line in process.lines() if line.strip()]
+
+
+def discover(*pcs: Pc) -> list[list[Listing]]:
+    """Run `main.py discover` on each of `pcs` at the same time; what each listed."""
+    return [listings(process) for process in [start_discover(pc) for pc in pcs]]
 
 
 def find_room(listings: list[Listing], room: str) -> Listing:
@@ -107,8 +118,13 @@ def find_room(listings: list[Listing], room: str) -> Listing:
     return found[0]
 
 
-def doctor(pc: Pc, *args: str) -> str:
-    return pc.check_output([sys.executable, "main.py", "doctor", *args])
+def doctor(*pcs: Pc) -> list[str]:
+    """Run `main.py doctor` on each of `pcs` at the same time; the report of each."""
+    reports = []
+    for process in [pc.lanchat("doctor", name="doctor") for pc in pcs]:
+        assert process.wait(30.0) == 0, process.transcript()
+        reports.append("\n".join(process.lines()))
+    return reports
 
 
 def addresses_to_share(doctor_output: str) -> list[str]:

@@ -24,7 +24,10 @@ EXPIRY_SLACK = 2.0
 def test_a_chat_found_by_discovery_is_joined_from_its_listing(lan: VirtualLan, transport: str) -> None:
     room = "三楼办公室"
     cli.start_host(lan[1], transport, "--name", room)
-    listings = {pc.number: cli.find_room(cli.discover(lan[pc.number]), room) for pc in (lan[2], lan[3])}
+    listings = {
+        pc.number: cli.find_room(found, room)
+        for pc, found in zip(lan.pcs[1:], cli.discover(lan[2], lan[3]), strict=True)
+    }
     for listing in listings.values():
         assert listing.endpoint == f"{lan[1].ipv4}:{DEFAULT_PORT}", listing
         assert listing.transport == transport and listing.members == 0
@@ -39,7 +42,7 @@ def test_a_chat_found_by_discovery_is_joined_from_its_listing(lan: VirtualLan, t
     alice.send("/msg bob 这是悄悄话")
     bob.expect(cli.chat_line("alice", "这是悄悄话", private=True), timeout=cli.DELIVERY_TIMEOUT)
     # The room now has two members, and a listing says so.
-    assert cli.find_room(cli.discover(lan[3]), room).members == 2
+    assert cli.find_room(cli.discover(lan[3])[0], room).members == 2
     # Only bob got the private line; alice's own screen shows no copy from the room either.
     alice.send("after the private one")
     bob.expect(cli.chat_line("alice", "after the private one"))
@@ -48,19 +51,18 @@ def test_a_chat_found_by_discovery_is_joined_from_its_listing(lan: VirtualLan, t
 
 def test_the_addresses_to_share_are_the_host_pcs_lan_addresses(lan: VirtualLan, transport: str) -> None:
     cli.start_host(lan[1], transport, "--name", "doctor")
-    report = cli.doctor(lan[1])
+    report, other_report = cli.doctor(lan[1], lan[2])
     assert cli.addresses_to_share(report) == [lan[1].ipv4], report
     assert f"found: doctor  {lan[1].ipv4}:{DEFAULT_PORT}  {transport}" in report, report
-    # The host's own PC shares what another PC reaches it at (and nothing of PC2's).
-    other = cli.addresses_to_share(cli.doctor(lan[2]))
-    assert other == [lan[2].ipv4]
+    # Another PC's doctor shares that PC's own address, and finds the chat at PC1's.
+    assert cli.addresses_to_share(other_report) == [lan[2].ipv4], other_report
+    assert f"found: doctor  {lan[1].ipv4}:{DEFAULT_PORT}  {transport}" in other_report, other_report
 
 
 def test_two_hosts_on_two_pcs_are_listed_by_every_pc(lan: VirtualLan, transport: str) -> None:
     cli.start_host(lan[1], transport, "--name", "一号机的聊天")
     cli.start_host(lan[2], transport, "--name", "room on pc2")
-    for pc in lan.pcs:
-        listings = cli.discover(pc)
+    for pc, listings in zip(lan.pcs, cli.discover(*lan.pcs), strict=True):
         first = cli.find_room(listings, "一号机的聊天")
         second = cli.find_room(listings, "room on pc2")
         assert len(listings) == 2, listings
