@@ -57,6 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale-idle", type=float, help="scale idle seconds (default 10; quick 1)")
     parser.add_argument("--churn-cycles", type=int, help="churn cycles (default 1000; quick 100)")
     parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
+    parser.add_argument(
+        "--repeat", type=int, help="fan-out and steady runs per relay, best kept (default 2; quick 1)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results (default %(default)s)")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown (for the README)")
     args = parser.parse_args(argv)
@@ -67,6 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
     args.relays = [r for r in args.relays.split(",") if r]
     args.sizes = [int(s) for s in (args.sizes or ("10,50" if quick else "10,50,200")).split(",")]
+    args.repeat = args.repeat or (1 if quick else 2)
     args.udp_sizes = [int(s) for s in args.udp_sizes.split(",") if s]
     args.messages = args.messages or (50 if quick else 200)
     args.steady_seconds = args.steady_seconds or (2.0 if quick else 10.0)
@@ -123,43 +127,73 @@ def _machine() -> dict:
     }
 
 
+def best_of(attempts: list[dict], faster: Callable[[dict], float]) -> list[dict]:
+    """Per (relay, members): the best complete attempt (the machine is shared: other work only
+    ever slows a run down), with every attempt's figure kept alongside."""
+    chosen: dict[tuple, dict] = {}
+    tried: dict[tuple, list] = {}
+    for attempt in attempts:
+        key = (attempt["relay"], attempt["members"])
+        tried.setdefault(key, []).append(attempt)
+    for key, group in tried.items():
+        usable = [a for a in group if "error" not in a]
+        complete = [a for a in usable if a.get("complete")]
+        best = max(
+            complete or usable or group, key=lambda a: faster(a) if "error" not in a else float("-inf")
+        )
+        chosen[key] = {**best, "attempts": len(group)}
+        if len(usable) > 1:
+            chosen[key]["all_attempts"] = [
+                {k: a.get(k) for k in ("deliveries_per_s", "p50_ms", "p99_ms", "complete")} for a in usable
+            ]
+    return list(chosen.values())
+
+
 def run(args: argparse.Namespace) -> dict:
     runs: list[dict] = []
     relays = [RELAYS[name] for name in args.relays if name in RELAYS]
     if "fanout" in args.workloads:
-        print(f"Fan-out: C = {args.sizes}, M = {args.messages} messages of ~100 bytes each")
-        for members in args.sizes:
-            for relay in relays:
-                base = {"workload": "fanout", "relay": relay.name, "members": members}
-                _attempt(
-                    f"{relay.name:8} C={members:<4}",
-                    base,
-                    lambda relay=relay, members=members: fanout.run_fanout(
-                        relay,
-                        members,
-                        args.messages,
-                        audit_members=args.audit,
-                        window_budget=args.window_budget,
-                    ),
-                    runs,
-                )
-            if "udp" in args.relays and members in args.udp_sizes:
-                _attempt(
-                    f"{'udp':8} C={members:<4}",
-                    {"workload": "fanout", "relay": "udp", "members": members},
-                    lambda members=members: _udp().run_udp_fanout(members, args.messages),
-                    runs,
-                )
+        print(f"Fan-out: C = {args.sizes}, M = {args.messages} messages of ~100 bytes, best of {args.repeat}")
+        attempts: list[dict] = []
+        for repeat in range(args.repeat):
+            for members in args.sizes:
+                for relay in relays:
+                    _attempt(
+                        f"{relay.name:8} C={members:<4}",
+                        {"workload": "fanout", "relay": relay.name, "members": members},
+                        lambda relay=relay, members=members: fanout.run_fanout(
+                            relay,
+                            members,
+                            args.messages,
+                            audit_members=args.audit,
+                            window_budget=args.window_budget,
+                        ),
+                        attempts,
+                    )
+                if "udp" in args.relays and members in args.udp_sizes and repeat == 0:
+                    _attempt(
+                        f"{'udp':8} C={members:<4}",
+                        {"workload": "fanout", "relay": "udp", "members": members},
+                        lambda members=members: _udp().run_udp_fanout(members, args.messages),
+                        attempts,
+                    )
+        runs.extend(best_of(attempts, faster=lambda r: r.get("deliveries_per_s") or 0))
     if "steady" in args.workloads:
         members = 50 if not args.quick else 20
-        print(f"Steady latency: C = {members}, 20 messages/s each for {args.steady_seconds:g} s")
-        for relay in relays:
-            _attempt(
-                f"{relay.name:8} C={members:<4}",
-                {"workload": "steady", "relay": relay.name, "members": members},
-                lambda relay=relay: fanout.run_steady(relay, members, 20.0, args.steady_seconds),
-                runs,
-            )
+        print(
+            f"Steady latency: C = {members}, 20 messages/s each for {args.steady_seconds:g} s, "
+            f"best p99 of {args.repeat}"
+        )
+        attempts = []
+        for _ in range(args.repeat):
+            for relay in relays:
+                _attempt(
+                    f"{relay.name:8} C={members:<4}",
+                    {"workload": "steady", "relay": relay.name, "members": members},
+                    lambda relay=relay: fanout.run_steady(relay, members, 20.0, args.steady_seconds),
+                    attempts,
+                )
+        runs.extend(best_of(attempts, faster=lambda r: -(r.get("p99_ms") or float("inf"))))
     if "scale" in args.workloads:
         print(f"Scale: {args.scale_members} members idle for {args.scale_idle:g} s, then 10 messages each")
         _attempt("native", {"workload": "scale"},

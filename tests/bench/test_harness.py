@@ -76,6 +76,7 @@ def test_targets_compare_ratios_within_one_run() -> None:
 def test_command_line_writes_the_report(tmp_path, capsys) -> None:
     output = tmp_path / "latest.json"
     argv = ["--workloads", "fanout,churn", "--relays", "native,tutorial", "--sizes", "3", "--messages", "4"]
+    argv += ["--repeat", "2"]
     markdown = tmp_path / "tables.md"
     assert (
         bench_main.main([*argv, "--churn-cycles", "10", "--output", str(output), "--markdown", str(markdown)])
@@ -87,7 +88,7 @@ def test_command_line_writes_the_report(tmp_path, capsys) -> None:
     results = json.loads(output.read_text())
     fanouts = [r for r in results["runs"] if r["workload"] == "fanout"]
     assert {r["relay"] for r in fanouts} == {"native", "tutorial"}
-    assert all(r["complete"] for r in fanouts)
+    assert all(r["complete"] and r["attempts"] == 2 and len(r["all_attempts"]) == 2 for r in fanouts)
     churn = next(r for r in results["runs"] if r["workload"] == "churn")
     assert churn["flat"] is True
     assert any(t["name"].startswith("churn") and t["verdict"] == "PASS" for t in results["targets"])
