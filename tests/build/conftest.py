@@ -1,8 +1,8 @@
 """Fixtures for the packaging tests: one PyInstaller build per session, and its processes.
 
-The one-file executable is built once per test session into a fresh temporary folder (new
-work and dist folders, so nothing of an earlier build is reused) and shared by every test
-marked `build`. `pytest -m "not build"` leaves the build out.
+Both executables (one file, one folder) are built once per test session into a fresh
+temporary folder (new work and dist folders, so nothing of an earlier build is reused) and
+shared by every test marked `build`. `pytest -m "not build"` leaves the build out.
 """
 
 from __future__ import annotations
@@ -29,16 +29,25 @@ BUILD_TIMEOUT = 600
 
 @dataclass(frozen=True)
 class Build:
+    """One built executable, and how long the PyInstaller run that made it took."""
+
     executable: Path
     seconds: float
 
     @property
     def size(self) -> int:
+        """Bytes on disk: the file, or for a one-folder build the whole folder."""
+        if self.executable.parent.name == "LanChat-onedir":
+            return sum(f.stat().st_size for f in self.executable.parent.rglob("*") if f.is_file())
         return self.executable.stat().st_size
 
 
-def build_executable(variant: str, folder: Path) -> Build:
-    """Run build.spec with PyInstaller from this venv; `variant` is onefile, onedir or both."""
+def run_pyinstaller(variant: str, folder: Path) -> float:
+    """Run build.spec with PyInstaller from this venv into `folder`; returns the seconds taken.
+
+    `variant` is onefile, onedir or both (LANCHAT_BUILD). The work and dist folders are new,
+    so nothing of an earlier build is reused.
+    """
     started = time.monotonic()
     result = subprocess.run(
         [
@@ -60,20 +69,36 @@ def build_executable(variant: str, folder: Path) -> Build:
         text=True,
         timeout=BUILD_TIMEOUT,
     )
-    seconds = time.monotonic() - started
     if result.returncode != 0:
         pytest.fail(
             f"PyInstaller failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
         )
-    name = "LanChat" + EXE_SUFFIX
-    executable = folder / "dist" / name if variant == "onefile" else folder / "dist" / "LanChat-onedir" / name
-    assert executable.is_file(), f"the build made no {executable}"
-    return Build(executable=executable, seconds=seconds)
+    return time.monotonic() - started
 
 
 @pytest.fixture(scope="session")
-def onefile_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    return build_executable("onefile", tmp_path_factory.mktemp("pyinstaller"))
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
+    """Both variants from one PyInstaller run (one analysis; the second costs seconds)."""
+    folder = tmp_path_factory.mktemp("pyinstaller")
+    seconds = run_pyinstaller("both", folder)
+    name = "LanChat" + EXE_SUFFIX
+    found = {
+        "onefile": Build(folder / "dist" / name, seconds),
+        "onedir": Build(folder / "dist" / "LanChat-onedir" / name, seconds),
+    }
+    for build in found.values():
+        assert build.executable.is_file(), f"the build made no {build.executable}"
+    return found
+
+
+@pytest.fixture(scope="session")
+def onefile_build(builds: dict[str, Build]) -> Build:
+    return builds["onefile"]
+
+
+@pytest.fixture(scope="session")
+def onedir_build(builds: dict[str, Build]) -> Build:
+    return builds["onedir"]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Acceptance tests of the built one-file LanChat: what a user who double-clicks it gets.
+"""Acceptance tests of the built LanChat: what a user who double-clicks it gets.
 
 Built once per session (tests/build/conftest.py). Each test drives the real executable:
 the command line, a window-less host with a protocol and a plain-text client, the window on
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PyInstaller.archive.readers import CArchiveReader
 
+from bench.startup import measure_startup
 from gui.crash import DIALOG_TITLE, TEST_CRASH_MESSAGE
 from gui.settings import Settings, SettingsStore
 from net import __version__
@@ -184,15 +185,24 @@ def test_window_joins_a_host_chats_and_closes(
     stop_host(host)
 
 
-def test_closing_the_window_exits_quickly_with_status_0(
-    onefile_build: Build, processes: Processes, app_env: dict[str, str], screen: Screen
+def test_a_chinese_start_and_close_is_quick_and_logs_no_problem(
+    onefile_build: Build, processes: Processes, app_env: dict[str, str], screen: Screen, tmp_path: Path
 ) -> None:
+    # Chinese needs the bundled catalog, the window its bundled icons: either missing is logged.
+    assert SettingsStore(tmp_path / "config").save(Settings(nickname="小明", language="zh_CN")) is None
     app = processes.start([str(onefile_build.executable)], screen.env(app_env))
     window = screen.wait_for_window(MAIN_WINDOW, timeout=30)
     screen.request_close(window)
     status, seconds = wait_for_exit(app, timeout=10)
     assert status == 0
     assert seconds < CLOSE_WITHIN, f"closing took {seconds:.2f} s"
+    log_file = tmp_path / "log" / "lanchat.log"
+    problems = [
+        line
+        for line in log_file.read_text(encoding="utf-8").splitlines()
+        if " WARNING " in line or " ERROR " in line
+    ]
+    assert problems == []
 
 
 @pytest.mark.parametrize(
@@ -240,3 +250,35 @@ def test_an_error_at_start_up_is_shown_before_the_program_ends(
     screen.request_close(dialog)
     status, _seconds = wait_for_exit(app, timeout=10)
     assert status == 1
+
+
+def test_the_folder_build_has_a_console_companion(
+    onedir_build: Build, processes: Processes, app_env: dict[str, str]
+) -> None:
+    cli = onedir_build.executable.with_name("lanchat-cli" + onedir_build.executable.suffix)
+    for program in (onedir_build.executable, cli):
+        process = processes.start([str(program), "--version"], app_env, capture=True)
+        assert process.wait(timeout=30) == 0
+        process.output.join()  # type: ignore[attr-defined]
+        assert process.output.lines == [f"LanChat {__version__}"]  # type: ignore[attr-defined]
+    process = processes.start([str(cli), "--help"], app_env, capture=True)
+    assert process.wait(timeout=30) == 0
+    process.output.join()  # type: ignore[attr-defined]
+    help_text = "\n".join(process.output.lines)  # type: ignore[attr-defined]
+    assert all(command in help_text for command in ("host", "join", "discover"))
+
+
+def test_start_up_time_and_size_of_both_builds(
+    builds: dict[str, Build], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not a speed limit (the machine is shared): that both start, and the figures to report."""
+    figures = {}
+    for kind, build in builds.items():
+        seconds = min(measure_startup(str(build.executable)) for _ in range(2))
+        assert seconds < 30
+        figures[kind] = f"{kind}: {build.size / 1e6:.1f} MB, window after {seconds:.2f} s"
+    with capsys.disabled():
+        print(
+            f"\nPyInstaller run (both builds): {builds['onefile'].seconds:.0f} s; "
+            + "; ".join(figures.values())
+        )
