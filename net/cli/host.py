@@ -161,27 +161,32 @@ def run(args: argparse.Namespace) -> int:
             failures.append(event.reason)
             stopped.set()
 
-    try:
-        host = start_discoverable_host(
-            args.transport,
-            build_config(args),
-            on_event,
-            port_given=args.port is not None,
-            make_host=make_host,
-        )
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("net."):
-            raise
-        _fail(f"the {args.transport.upper()} transport is not available yet ({exc.name} is missing).")
-        return EXIT_CANNOT_START
-    except HostStartError as exc:
-        _fail(str(exc))
-        return EXIT_CANNOT_START
-    log.info("Press Ctrl+C to stop the host.")
+    # Handle the signals before the host starts: once it listens, clients may join and a
+    # SIGTERM may come at once; with the default handler it would kill the process and the
+    # members would never get their bye. A signal during start-up stops the host right after.
     with _stop_on_signals(stopped, signalled):
-        while not stopped.wait(_WAIT_SLICE_SECONDS):
-            pass
-    host.stop("the host was shut down")
+        try:
+            host = start_discoverable_host(
+                args.transport,
+                build_config(args),
+                on_event,
+                port_given=args.port is not None,
+                make_host=make_host,
+            )
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("net."):
+                raise
+            _fail(f"the {args.transport.upper()} transport is not available yet ({exc.name} is missing).")
+            return EXIT_CANNOT_START
+        except HostStartError as exc:
+            _fail(str(exc))
+            return EXIT_CANNOT_START
+        try:
+            log.info("Press Ctrl+C to stop the host.")
+            while not stopped.wait(_WAIT_SLICE_SECONDS):
+                pass
+        finally:
+            host.stop("the host was shut down")
     if signalled:
         return EXIT_OK
     _fail(f"the host stopped: {failures[0] if failures else 'unknown reason'}")

@@ -123,6 +123,18 @@ def test_host_serves_clients_and_stops_cleanly_on_a_signal(run_host, stop_signal
     host.wait_for_line(r"host stopped")
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_as_soon_as_the_host_listens_still_stops_it_cleanly(run_host, stop_signal) -> None:
+    """Clients may join once it listens: the signal handlers must be in place by then."""
+    host = run_host("--port", "0", "--bind", "127.0.0.1")
+    host.wait_for_line(r"listening on 127\.0\.0\.1:\d+")
+    host.proc.send_signal(stop_signal)
+    status, stderr = host.finish()
+    assert status == 0, f"exit status {status}: {stderr}"
+    assert "Traceback" not in stderr
+    host.wait_for_line(r"host stopped: the host was shut down")
+
+
 def test_port_in_use_is_one_clear_line_and_a_failure_status(run_host) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
