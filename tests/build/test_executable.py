@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PyInstaller.archive.readers import CArchiveReader
 
-from bench.startup import measure_startup
+from bench.startup import measure_startup_detail
 from gui.crash import DIALOG_TITLE, TEST_CRASH_MESSAGE
 from gui.settings import Settings, SettingsStore
 from net import __version__
@@ -274,9 +274,11 @@ def test_start_up_time_and_size_of_both_builds(
     """Not a speed limit (the machine is shared): that both start, and the figures to report."""
     figures = {}
     for kind, build in builds.items():
-        seconds = min(measure_startup(str(build.executable)) for _ in range(2))
-        assert seconds < 30
-        figures[kind] = f"{kind}: {build.size / 1e6:.1f} MB, window after {seconds:.2f} s"
+        runs = [measure_startup_detail(str(build.executable)) for _ in range(2)]
+        best = min(runs, key=lambda run: run.seconds)
+        assert best.seconds < 30
+        cpu = f" (CPU {best.cpu_seconds:.2f} s)" if best.cpu_seconds is not None else ""
+        figures[kind] = f"{kind}: {build.size / 1e6:.1f} MB, window after {best.seconds:.2f} s{cpu}"
     with capsys.disabled():
         print(
             f"\nPyInstaller run (both builds): {builds['onefile'].seconds:.0f} s; "
