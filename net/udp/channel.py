@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
 from net.udp.sender import Sender, SenderConfig
-from net.udp.wire import Datagram, Kind, ResetReason, elapsed_since, encode, timestamp, unwrap
+from net.udp.wire import (
+    Datagram,
+    Kind,
+    ResetReason,
+    elapsed_since,
+    encode_fragment,
+    encode_header,
+    timestamp,
+    unwrap,
+)
 
 #: Open probes: the first is repeated after this many seconds, each later one after twice the
 #: previous wait, up to the maximum (a LAN answers in a millisecond; a lost probe should cost
@@ -183,7 +192,11 @@ class Channel:
         if self.sender.overloaded:
             self._fail("the peer does not keep up (too much unacknowledged data)", None)
             return []
-        out = [self._data(fragment) for fragment in fragments]
+        if fragments:
+            header = self._header(Kind.DATA)  # the same ack fields for every fragment of this batch
+            out = [encode_fragment(header, f.seq, f.index, f.count, f.payload) for f in fragments]
+        else:
+            out = []
         if out:
             self._ack_pending = False
         if self.opening and self.sender.idle and now >= self._probe_at:
@@ -225,29 +238,19 @@ class Channel:
         if self.failure is None:
             self.failure = ChannelFailure(reason, tuple(self.sender.undelivered()), reset, broken)
 
-    def _ack_fields(self) -> dict:
+    def _header(self, kind: Kind) -> bytes:
         receiver = self.receiver
-        return {
-            "conn_id": self.conn_id,
-            "ack": receiver.next_seq,
-            "window": receiver.window,
-            "sack": receiver.sack(),
-            "opening": self.opening,
-            "ts": timestamp(self._now),
-            "ts_echo": self._echo,
-        }
-
-    def _data(self, fragment) -> bytes:
-        return encode(
-            Datagram(
-                kind=Kind.DATA,
-                seq=fragment.seq,
-                index=fragment.index,
-                count=fragment.count,
-                payload=fragment.payload,
-                **self._ack_fields(),
-            )
+        return encode_header(
+            kind,
+            self.conn_id,
+            receiver.next_seq,
+            receiver.window,
+            receiver.sack(),
+            self.opening,
+            timestamp(self._now),
+            self._echo,
         )
 
     def _control(self, kind: Kind, reason: ResetReason = ResetReason.UNKNOWN_CONNECTION) -> bytes:
-        return encode(Datagram(kind=kind, reason=reason, **self._ack_fields()))
+        header = self._header(kind)
+        return header + bytes((reason,)) if kind is Kind.RESET else header

@@ -21,6 +21,7 @@ import select
 import socket
 import threading
 import time
+from collections import deque
 
 from net.addresses import format_address
 from net.api import ClientConfig, ClientState, EventSink, FailureKind
@@ -52,7 +53,8 @@ class UdpClient:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._where = format_address(config.host, config.port)
-        self._stats: list[ChannelStats] = []  # one entry per finished link, plus the live one
+        #: Figures of the latest links (the last one may be live); bounded across reconnects.
+        self._stats: deque[ChannelStats] = deque(maxlen=16)
 
     # -- the owner's side (any thread) ----------------------------------------------------
 
@@ -301,12 +303,10 @@ class UdpClient:
             self._stats[-1] = channel.stats()
 
     def _feed(self, messages: list[bytes]) -> LinkVerdict:
-        now = time.monotonic()
+        """Hand the session every message of a batch at once, each as one frame."""
+        data = b"\n".join(messages) + b"\n"
         with self._lock:
-            for message in messages:
-                if self._session.receive_data(message + b"\n", now) is LinkVerdict.CLOSE:
-                    return LinkVerdict.CLOSE
-        return LinkVerdict.KEEP
+            return self._session.receive_data(data, time.monotonic())
 
     @staticmethod
     def _queue_frames(channel: Channel, output: bytes) -> None:

@@ -15,12 +15,14 @@ sends: a sender that sends only first fragments fills at most the window.
 
 from __future__ import annotations
 
+import struct
 from collections import deque
 
 from net.udp.wire import FRAGMENT_PAYLOAD, MAX_SACK_BYTES, unwrap
 
 #: The selective-ack bitmap covers this many fragments after the cumulative ack.
 MAX_WINDOW = 8 * MAX_SACK_BYTES
+_LENGTH = struct.Struct("!H")  # a message's length inside a bundle
 
 
 class ReceiveError(Exception):
@@ -111,6 +113,10 @@ class Receiver:
 
     def _append(self, index: int, count: int, payload: bytes) -> None:
         """Add the fragment at `next_seq` to the message being assembled."""
+        if count == 0:
+            self._unbundle(payload)
+            self.next_seq += 1
+            return
         if self._partial_count == 0:
             if index != 0:
                 raise ReceiveError("a message does not start with its first fragment")
@@ -128,6 +134,24 @@ class Receiver:
             self._partial = []
             self._partial_count = 0
             self._partial_bytes = 0
+
+    def _unbundle(self, payload: bytes) -> None:
+        """Deliver the whole messages of a bundle (each preceded by its 2-byte length)."""
+        if self._partial_count:
+            raise ReceiveError("a bundle inside a fragmented message")
+        messages = []
+        offset, end = 0, len(payload)
+        while offset < end:
+            if offset + _LENGTH.size > end:
+                raise ReceiveError("a bundle ends inside a length")
+            (length,) = _LENGTH.unpack_from(payload, offset)
+            offset += _LENGTH.size
+            if length == 0 or offset + length > end:
+                raise ReceiveError("a bundle holds an empty or truncated message")
+            messages.append(payload[offset : offset + length])
+            offset += length
+        self._ready.extend(messages)
+        self.messages += len(messages)
 
     def take_messages(self) -> list[bytes]:
         """Complete messages in order, each exactly once."""

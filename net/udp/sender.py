@@ -3,15 +3,20 @@
 Rules (also in `docs/PROTOCOL.md`, "UDP transport"):
 
 * A message is cut into fragments of at most `FRAGMENT_PAYLOAD` bytes with consecutive
-  sequence numbers.
+  sequence numbers, when it is first sent. Small messages queued back to back travel
+  together in one fragment, a bundle (count 0: each message preceded by its 2-byte
+  length), so a burst of chat lines costs a few datagrams, not one each.
 * A fragment is first sent only while its number is below the cumulative ack plus the
   window (the smaller of our send window and the window the peer advertises), so what is
   in flight, and what the receiver must buffer, stays bounded.
 * An ack acknowledges every fragment below its cumulative number and, through the
   bitmap, single fragments above it. Receivers never discard a fragment they reported.
-* A fragment is resent when its timer (the RTO of `rtt.py`) expires, which doubles the
-  RTO, or earlier, when a fragment sent after it has been acknowledged (it was probably
-  lost: this is RACK-style fast retransmission, without waiting for the timer).
+* One retransmission timer (the RTO of `rtt.py`) runs from the oldest unacknowledged
+  transmission, restarted whenever an ack acknowledges new data. When it expires, only
+  the first unacknowledged fragment is resent and the RTO doubles. A fragment is resent earlier when a
+  fragment sent after it has been acknowledged (it was probably lost: RACK-style fast
+  retransmission), and the newest one is resent once as a probe when acks stop coming
+  (tail loss probe).
 * Round trips are measured with echoed timestamps: every datagram carries the sender's
   clock and echoes the newest DATA timestamp it received, so even an ack of a resent
   fragment gives an unambiguous sample. Without an echo, only fragments sent once count
@@ -23,11 +28,15 @@ Rules (also in `docs/PROTOCOL.md`, "UDP transport"):
 
 from __future__ import annotations
 
+import struct
 from collections import deque
 from dataclasses import dataclass, field
 
 from net.udp.rtt import RttConfig, RttEstimator
 from net.udp.wire import FRAGMENT_PAYLOAD, unwrap
+
+#: The length prefix of each message in a bundle.
+BUNDLE_LENGTH = struct.Struct("!H")
 
 
 @dataclass(slots=True)
@@ -43,16 +52,19 @@ class SenderConfig:
 class _Message:
     number: int
     tag: object
-    unacked: int
+    data: bytes  # released once cut into fragments
+    unacked: int = 0  # fragments sent or to send that carry (part of) it
+    cut: int = 0  # bytes already cut into fragments
 
 
 @dataclass(slots=True, eq=False)
 class Fragment:
     seq: int
     index: int
-    count: int
+    count: int  # 0: a bundle of whole messages
     payload: bytes
-    message: _Message
+    messages: tuple[_Message, ...]
+    size: int  # message bytes it carries (the backlog it frees when acknowledged)
     first_sent: float = 0.0
     sent_at: float = 0.0
     transmissions: int = 0
@@ -65,9 +77,8 @@ class Sender:
         self.config = config or SenderConfig()
         self.rtt = RttEstimator(self.config.rtt)
         self.base = 0  # lowest sequence number not yet cumulatively acknowledged
-        self._next_seq = 0  # number of the next fragment to create
         self._next_new = 0  # number of the next fragment to send for the first time
-        self._unsent: deque[Fragment] = deque()
+        self._unsent: deque[_Message] = deque()  # messages not (completely) cut into fragments yet
         self._in_flight: dict[int, Fragment] = {}
         self._messages: dict[int, _Message] = {}
         self._message_numbers = 0
@@ -77,6 +88,7 @@ class Sender:
         self._lost: list[Fragment] = []
         self._tail_probe_armed = False
         self._last_activity = 0.0
+        self._timer_base = float("-inf")  # when the retransmission timer was last restarted
         self.probes = 0
         self.peer_window = max(1, peer_window)
         self.gave_up = False
@@ -122,7 +134,7 @@ class Sender:
         oldest = self._oldest_transmission()
         if oldest is None:
             return None
-        deadline = oldest.sent_at + self.rtt.rto
+        deadline = max(oldest.sent_at, self._timer_base) + self.rtt.rto
         probe = self._tail_probe_time()
         return deadline if probe is None else min(deadline, probe)
 
@@ -159,14 +171,10 @@ class Sender:
         """Queue one message (non-empty); returns its number on this channel."""
         if not message:
             raise ValueError("empty message")
-        count = -(-len(message) // FRAGMENT_PAYLOAD)
         self._message_numbers += 1
-        record = _Message(self._message_numbers, tag, count)
+        record = _Message(self._message_numbers, tag, message)
         self._messages[record.number] = record
-        for index in range(count):
-            payload = message[index * FRAGMENT_PAYLOAD : (index + 1) * FRAGMENT_PAYLOAD]
-            self._unsent.append(Fragment(self._next_seq, index, count, payload, record))
-            self._next_seq += 1
+        self._unsent.append(record)
         self._backlog_bytes += len(message)
         self.messages_sent += 1
         return record.number
@@ -175,18 +183,56 @@ class Sender:
         """Fragments to transmit now: losses and expired timers first, then new ones."""
         out = self._retransmissions(now)
         while self._can_send_new():
-            fragment = self._unsent.popleft()
+            fragment = self._cut()
             fragment.first_sent = now
             self._tail_probe_armed = True
             self._last_activity = now
             self._transmit(fragment, now)
             self._in_flight[fragment.seq] = fragment
-            self._next_new = fragment.seq + 1
             out.append(fragment)
         return out
 
     def _can_send_new(self) -> bool:
         return bool(self._unsent) and not self.gave_up and self._next_new < self.base + self.window
+
+    def _cut(self) -> Fragment:
+        """The next new fragment: a piece of a large message, one message, or a bundle."""
+        unsent = self._unsent
+        first = unsent[0]
+        size = len(first.data)
+        seq = self._next_new
+        self._next_new += 1
+        if size > FRAGMENT_PAYLOAD or first.cut:
+            count = -(-size // FRAGMENT_PAYLOAD)
+            start = first.cut
+            payload = first.data[start : start + FRAGMENT_PAYLOAD]
+            first.cut += len(payload)
+            first.unacked += 1
+            if first.cut == size:
+                unsent.popleft()
+                first.data = b""
+            return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, (first,), len(payload))
+        unsent.popleft()
+        batch = [first]
+        room = FRAGMENT_PAYLOAD - BUNDLE_LENGTH.size - size
+        while unsent and not unsent[0].cut and BUNDLE_LENGTH.size + len(unsent[0].data) <= room:
+            batch.append(unsent.popleft())
+            room -= BUNDLE_LENGTH.size + len(batch[-1].data)
+        for message in batch:
+            message.unacked = 1
+        if len(batch) == 1:
+            payload, first.data = first.data, b""
+            return Fragment(seq, 0, 1, payload, (first,), size)
+        parts = []
+        total = 0
+        for message in batch:
+            parts.append(BUNDLE_LENGTH.pack(len(message.data)))
+            parts.append(message.data)
+            total += len(message.data)
+        payload = b"".join(parts)
+        for message in batch:
+            message.data = b""
+        return Fragment(seq, 0, 0, payload, tuple(batch), total)
 
     def _retransmissions(self, now: float) -> list[Fragment]:
         if self.gave_up:
@@ -207,19 +253,19 @@ class Sender:
             self._transmit(tail, now)
             self.probes += 1
             out.append(tail)
-        rto = self.rtt.rto
-        expired: list[Fragment] = []
-        while (oldest := self._oldest_transmission()) is not None and oldest.sent_at + rto <= now:
-            self._timeline.popleft()
-            expired.append(oldest)
-        if expired:
+        oldest = self._oldest_transmission()
+        if oldest is not None and max(oldest.sent_at, self._timer_base) + self.rtt.rto <= now:
+            # The timer ran out: resend only the first unacknowledged fragment, back off and
+            # restart the timer (RFC 6298 sections 5.4-5.6). The acks this draws show what else
+            # is missing; resending the whole window would flood a peer that was only slow.
             self.timeouts += 1
             self.rtt.back_off()
-        for fragment in expired:
-            if self._exhausted(fragment, now):
+            first = self._in_flight[next(iter(self._in_flight))]  # the lowest number holds up delivery
+            if self._exhausted(first, now):
                 return []
-            self._transmit(fragment, now)
-            out.append(fragment)
+            self._transmit(first, now)
+            self._timer_base = now
+            out.append(first)
         return out
 
     def _exhausted(self, fragment: Fragment, now: float) -> bool:
@@ -278,18 +324,19 @@ class Sender:
         if acked:
             self._tail_probe_armed = True
             self._last_activity = now
+            self._timer_base = now  # new data acknowledged: the timer restarts (RFC 6298 5.3)
             self._acknowledge(acked, now, rtt)
         return len(acked)
 
     def _acknowledge(self, acked: list[Fragment], now: float, rtt: float | None) -> None:
         newest_clean: Fragment | None = None
         for fragment in acked:
-            self._backlog_bytes -= len(fragment.payload)
-            message = fragment.message
-            message.unacked -= 1
-            if message.unacked == 0:
-                del self._messages[message.number]
-                self.messages_acked += 1
+            self._backlog_bytes -= fragment.size
+            for message in fragment.messages:
+                message.unacked -= 1
+                if message.unacked == 0 and not message.data:
+                    del self._messages[message.number]
+                    self.messages_acked += 1
             if fragment.transmissions == 1 and (
                 newest_clean is None or fragment.sent_at > newest_clean.sent_at
             ):

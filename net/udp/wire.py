@@ -21,7 +21,8 @@ Layout (network byte order; `docs/PROTOCOL.md`, section "UDP transport", quotes 
     -- DATA only --
     seq       I   this fragment's sequence number, mod 2**32
     index     H   position of the fragment in its message (0-based)
-    count     H   fragments in the message (1..MAX_FRAGMENTS)
+    count     H   fragments in the message (1..MAX_FRAGMENTS); 0 marks a bundle: the payload
+                  holds several whole messages, each preceded by its 2-byte length
     payload   1..FRAGMENT_PAYLOAD bytes
     -- RESET only --
     reason    B   ResetReason
@@ -102,90 +103,97 @@ def is_lanchat_datagram(data: bytes) -> bool:
     return data[:4] == MAGIC
 
 
+def encode_header(
+    kind: Kind, conn_id: int, ack: int, window: int, sack: bytes, opening: bool, ts: int, ts_echo: int
+) -> bytes:
+    """The header up to and including the bitmap (a channel builds it once per batch of datagrams)."""
+    if len(sack) > MAX_SACK_BYTES:
+        raise ValueError("selective-ack bitmap too long")
+    return (
+        _FIXED.pack(
+            MAGIC,
+            WIRE_VERSION,
+            kind,
+            OPEN_FLAG if opening else 0,
+            len(sack),
+            conn_id,
+            ack % SEQ_MODULO,
+            window,
+            ts % SEQ_MODULO,
+            ts_echo % SEQ_MODULO,
+        )
+        + sack
+    )
+
+
+def encode_fragment(header: bytes, seq: int, index: int, count: int, payload: bytes) -> bytes:
+    """A DATA datagram: a DATA header from `encode_header`, then the fragment fields and payload."""
+    if not 0 < len(payload) <= FRAGMENT_PAYLOAD:
+        raise ValueError(f"fragment payload must be 1..{FRAGMENT_PAYLOAD} bytes")
+    if not (0 <= index < count <= MAX_FRAGMENTS or index == count == 0):
+        raise ValueError("bad fragment index or count")
+    return header + _DATA.pack(seq % SEQ_MODULO, index, count) + payload
+
+
 def encode(datagram: Datagram) -> bytes:
     """The bytes of `datagram`; refuses anything the parser would refuse."""
-    if len(datagram.sack) > MAX_SACK_BYTES:
-        raise ValueError("selective-ack bitmap too long")
-    flags = OPEN_FLAG if datagram.opening else 0
-    head = _FIXED.pack(
-        MAGIC,
-        WIRE_VERSION,
-        datagram.kind,
-        flags,
-        len(datagram.sack),
-        datagram.conn_id,
-        datagram.ack % SEQ_MODULO,
-        datagram.window,
-        datagram.ts % SEQ_MODULO,
-        datagram.ts_echo % SEQ_MODULO,
-    )
-    if datagram.kind is Kind.DATA:
-        if not 0 < len(datagram.payload) <= FRAGMENT_PAYLOAD:
-            raise ValueError(f"fragment payload must be 1..{FRAGMENT_PAYLOAD} bytes")
-        if not 0 <= datagram.index < datagram.count <= MAX_FRAGMENTS:
-            raise ValueError("bad fragment index or count")
-        body = _DATA.pack(datagram.seq % SEQ_MODULO, datagram.index, datagram.count) + datagram.payload
-    elif datagram.kind is Kind.RESET:
-        body = bytes((datagram.reason,))
-    else:
-        body = b""
-    return head + datagram.sack + body
+    d = datagram
+    header = encode_header(d.kind, d.conn_id, d.ack, d.window, d.sack, d.opening, d.ts, d.ts_echo)
+    if d.kind is Kind.DATA:
+        return encode_fragment(header, d.seq, d.index, d.count, d.payload)
+    if d.kind is Kind.RESET:
+        return header + bytes((d.reason,))
+    return header
+
+
+_KINDS = {kind.value: kind for kind in Kind}
+_REASONS = {reason.value: reason for reason in ResetReason}
 
 
 def parse(data: bytes) -> Datagram:
     """Parse and validate one received datagram; raises WireError for anything malformed."""
-    if len(data) > MAX_DATAGRAM_BYTES:
-        raise WireError(f"datagram of {len(data)} bytes exceeds {MAX_DATAGRAM_BYTES}")
-    if len(data) < FIXED_HEADER_BYTES:
+    size = len(data)
+    if size > MAX_DATAGRAM_BYTES:
+        raise WireError(f"datagram of {size} bytes exceeds {MAX_DATAGRAM_BYTES}")
+    if size < FIXED_HEADER_BYTES:
         raise WireError("truncated header")
     magic, version, kind_value, flags, sack_len, conn_id, ack, window, ts, ts_echo = _FIXED.unpack_from(data)
     if magic != MAGIC:
         raise WireError("bad magic")
     if version != WIRE_VERSION:
         raise WireError(f"unsupported version {version}")
-    try:
-        kind = Kind(kind_value)
-    except ValueError:
-        raise WireError(f"unknown kind {kind_value}") from None
+    kind = _KINDS.get(kind_value)
+    if kind is None:
+        raise WireError(f"unknown kind {kind_value}")
     if flags & ~OPEN_FLAG:
         raise WireError("unknown flags")
     if sack_len > MAX_SACK_BYTES:
         raise WireError("selective-ack bitmap too long")
     offset = FIXED_HEADER_BYTES + sack_len
-    if len(data) < offset:
+    if size < offset:
         raise WireError("truncated selective-ack bitmap")
-    sack = bytes(data[FIXED_HEADER_BYTES:offset])
-    common = {
-        "kind": kind,
-        "conn_id": conn_id,
-        "ack": ack,
-        "window": window,
-        "sack": sack,
-        "opening": bool(flags & OPEN_FLAG),
-        "ts": ts,
-        "ts_echo": ts_echo,
-    }
+    sack = data[FIXED_HEADER_BYTES:offset] if sack_len else b""
+    opening = flags == OPEN_FLAG
+    if kind is Kind.DATA:
+        if size < offset + _DATA.size + 1:
+            raise WireError("truncated fragment")
+        seq, index, count = _DATA.unpack_from(data, offset)
+        if not (index < count <= MAX_FRAGMENTS or index == count == 0):
+            raise WireError("bad fragment index or count")
+        payload = data[offset + _DATA.size :]
+        if len(payload) > FRAGMENT_PAYLOAD:
+            raise WireError("fragment payload too long")
+        return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo, seq, index, count, payload)
     if kind is Kind.ACK:
-        if len(data) != offset:
+        if size != offset:
             raise WireError("trailing bytes after an ack")
-        return Datagram(**common)
-    if kind is Kind.RESET:
-        if len(data) != offset + 1:
-            raise WireError("a reset carries exactly one reason byte")
-        try:
-            reason = ResetReason(data[offset])
-        except ValueError:
-            raise WireError("unknown reset reason") from None
-        return Datagram(**common, reason=reason)
-    if len(data) < offset + _DATA.size + 1:
-        raise WireError("truncated fragment")
-    seq, index, count = _DATA.unpack_from(data, offset)
-    payload = bytes(data[offset + _DATA.size :])
-    if not 0 <= index < count <= MAX_FRAGMENTS:
-        raise WireError("bad fragment index or count")
-    if len(payload) > FRAGMENT_PAYLOAD:
-        raise WireError("fragment payload too long")
-    return Datagram(**common, seq=seq, index=index, count=count, payload=payload)
+        return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo)
+    if size != offset + 1:
+        raise WireError("a reset carries exactly one reason byte")
+    reason = _REASONS.get(data[offset])
+    if reason is None:
+        raise WireError("unknown reset reason")
+    return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo, reason=reason)
 
 
 def unwrap(wire_value: int, reference: int) -> int:

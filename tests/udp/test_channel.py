@@ -67,7 +67,7 @@ def test_a_clean_link_needs_no_retransmission() -> None:
 def test_sequence_numbers_wrap_around_32_bits() -> None:
     a, b = _pair()
     start = 2**32 - 7
-    a.sender.base = a.sender._next_seq = a.sender._next_new = start
+    a.sender.base = a.sender._next_new = start
     b.receiver.next_seq = start
     link = SimLink(a, b, HOSTILE, seed=9)
     messages = [bytes([n]) * (n * 97 + 1) for n in range(40)]
@@ -153,6 +153,29 @@ def test_reassembly_memory_is_bounded_when_a_sender_sends_only_first_fragments()
     # Now the gap at 0 fills with another first fragment: the stream is inconsistent.
     channel.receive(Datagram(Kind.DATA, 1, 0, 64, seq=0, index=0, count=MAX_FRAGMENTS, payload=payload), 0.0)
     assert channel.failed and "invalid fragments" in channel.failure.reason
+
+
+def test_small_messages_sent_together_share_datagrams() -> None:
+    a, b = _pair()
+    link = SimLink(a, b, LinkProfile(delay=0.001))
+    lines = [f"line {n} 你好".encode() for n in range(300)] + [b"z" * 3000] + [b"after"] * 3
+    for line in lines:
+        a.send(line)
+    link.run_until(lambda: len(link.received["b"]) == len(lines) and a.idle)
+    assert link.received["b"] == lines
+    assert a.stats().fragments_sent <= 10  # 300 lines in a handful of bundles, 3 for the big one
+    assert a.stats().messages_acked == len(lines)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"\x00\x05abc", b"\x00\x00", b"\x00", b"\x00\x02ab\x00"],
+    ids=["truncated", "empty message", "half a length", "trailing byte"],
+)
+def test_a_malformed_bundle_breaks_the_channel(payload: bytes) -> None:
+    channel = Channel(1, now=0.0, opener=False)
+    channel.receive(Datagram(Kind.DATA, 1, 0, 64, seq=0, index=0, count=0, payload=payload), 0.0)
+    assert channel.failed and channel.failure.broken and channel.take_messages() == []
 
 
 def test_a_message_larger_than_the_limit_is_refused_early() -> None:

@@ -275,7 +275,7 @@ def test_reassembly_memory_stays_bounded_under_a_first_fragment_flood(chat) -> N
     flooder = chat.raw_peer(host.port)
     flooder.join("flooder")
     conn_id = flooder.channel.conn_id
-    base = flooder.channel.sender._next_seq
+    base = flooder.channel.sender._next_new
     payload = b"\xee" * FRAGMENT_PAYLOAD
     rng = random.Random(3)
     for _ in range(3000):  # first fragments of huge messages, never the rest

@@ -69,7 +69,7 @@ def _valid() -> bytes:
         (lambda d: d[:7] + b"\x20" + d[8:], "truncated"),
         (lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 2, 2), "truncated fragment"),
         (lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 2, 2) + b"x", "bad fragment index"),
-        (lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 0, 0) + b"x", "bad fragment index"),
+        (lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 1, 0) + b"x", "bad fragment index"),
         (
             lambda d: d[:FIXED_HEADER_BYTES] + struct.pack("!IHH", 0, 0, MAX_FRAGMENTS + 1) + b"x",
             "bad fragment index",
