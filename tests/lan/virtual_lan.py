@@ -427,13 +427,15 @@ class Pc:
             [sys.executable, "main.py", *args], name=name or (args[0] if args else "gui"), env=env
         )
 
-    def check_output(self, argv: Sequence[str], timeout: float = 20.0) -> str:
+    def check_output(
+        self, argv: Sequence[str], timeout: float = 20.0, env: dict[str, str] | None = None
+    ) -> str:
         """Run `argv` in this PC to completion; its stdout (AssertionError on failure)."""
         try:
             result = subprocess.run(
                 ["ip", "netns", "exec", self.netns, *argv],
                 cwd=REPO_ROOT,
-                env=self.environment(),
+                env=self.environment(env),
                 capture_output=True,
                 text=True,
                 encoding="utf-8",
