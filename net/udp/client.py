@@ -219,7 +219,7 @@ class UdpClient:
 
     def _open(self, sock: socket.socket, deadline: float) -> Channel:
         channel = self._new_channel(time.monotonic())
-        reader = DatagramReader(sock)
+        reader = DatagramReader(sock, connected=True)
         while not channel.heard:
             now = time.monotonic()
             if now >= deadline or self._stopping.is_set():
@@ -262,7 +262,7 @@ class UdpClient:
 
     def _serve(self, sock: socket.socket, channel: Channel) -> tuple[FailureKind, str]:
         """Run one link until it ends; returns why it ended."""
-        reader = DatagramReader(sock)
+        reader = DatagramReader(sock, connected=True)
         with self._lock:
             self._session.link_up(time.monotonic())
         try:

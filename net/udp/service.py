@@ -38,7 +38,16 @@ from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
-from net.udp.wire import MAX_DATAGRAM_BYTES, Datagram, Kind, ResetReason, WireError, encode, parse
+from net.udp.wire import (
+    MAX_DATAGRAM_BYTES,
+    Datagram,
+    Kind,
+    ResetReason,
+    WireError,
+    encode,
+    is_lanchat_datagram,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +91,7 @@ class HostLoop:
         self._selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
         self._stop_reason: str | None = None
         self._stop_lock = threading.Lock()
-        self.counters = {"garbage": 0, "strangers": 0, "resets_sent": 0, "discovery": 0}
+        self.counters = {"garbage": 0, "strangers": 0, "resets_sent": 0, "discovery": 0, "evicted": 0}
 
     # -- for other threads ----------------------------------------------------------------
 
@@ -148,12 +157,16 @@ class HostLoop:
         now = time.monotonic()
         try:
             for data, address in self._reader.read_batch():
-                self._on_datagram(data, address, now)
+                try:
+                    self._on_datagram(data, address, now)
+                except Exception:
+                    # A bug must cost at most this datagram, never the host.
+                    log.exception("internal error on a datagram from %s", format_address(address))
         except OSError as exc:
             log.warning("receiving on the UDP socket failed: %s", exc.strerror or exc)
 
     def _on_datagram(self, data: bytes, address: tuple, now: float) -> None:
-        if data[:4] != b"LCUD":
+        if not is_lanchat_datagram(data):
             self._on_foreign(data, address)
             return
         try:
@@ -209,8 +222,9 @@ class HostLoop:
             return None
         if len(self._handshakes) >= self._tuning.max_handshakes:
             _, oldest = self._handshakes.popitem(last=False)
-            log.info("too many connections saying hello at once; dropping %s", oldest.where)
-            self._finish(oldest, ResetReason.BUSY)
+            self.counters["evicted"] += 1
+            log.debug("too many connections saying hello at once; dropping %s", oldest.where)
+            self._finish(oldest, ResetReason.BUSY, budgeted=True)
         config = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=False)
         channel = Channel(conn_id, now=now, opener=False, config=config)
         peer = UdpPeer(address, format_address(address), channel, now)
@@ -275,7 +289,9 @@ class HostLoop:
 
     def _on_bad_input(self, peer: UdpPeer, error: RemoteProtocolError) -> None:
         peer.errors += 1
-        log.warning("bad input from %s: %s", peer.where, error)
+        # Members' mistakes are worth a warning; a stranger's (spoofable, unlimited) only a debug line.
+        level = logging.WARNING if peer in self.room else logging.DEBUG
+        log.log(level, "bad input from %s: %s", peer.where, error)
         self._queue(peer, peer.conn.send_error(error))
         if error.fatal:
             self._begin_close(peer, f"protocol error: {error.text}", bye=False, flush=True)
@@ -391,8 +407,8 @@ class HostLoop:
         self._handshakes.pop(peer.conn_id, None)
         if self.room.nick_of(peer) is not None:
             self._apply(self.room.leave(peer, reason))
-        elif not reason.startswith(("connection closed", "left")):
-            log.info("closing %s: %s", peer.where, reason)
+        else:  # not a member (any more): its closing says nothing new, and strangers are many
+            log.debug("closing %s: %s", peer.where, reason)
         if not flush or peer.channel.failed:
             self._finish(peer, ResetReason.CLOSED)
             return
@@ -404,8 +420,12 @@ class HostLoop:
         peer.close_deadline = time.monotonic() + self._tuning.close_grace
         self._dirty.add(peer)
 
-    def _finish(self, peer: UdpPeer, reason: ResetReason) -> None:
-        """Forget `peer` now; a RESET tells it (unless it reset the connection itself)."""
+    def _finish(self, peer: UdpPeer, reason: ResetReason, *, budgeted: bool = False) -> None:
+        """Forget `peer` now; a RESET tells it (unless it reset the connection itself).
+
+        `budgeted`: the RESET counts against the replies to strangers (an evicted
+        connection that never said hello may have a forged address).
+        """
         if self._peers.pop(peer.conn_id, None) is None:
             return
         self._handshakes.pop(peer.conn_id, None)
@@ -417,7 +437,8 @@ class HostLoop:
         if failure is None or failure.reset is None:
             if failure is not None and failure.broken:
                 reason = ResetReason.PROTOCOL
-            self._send_to(peer.channel.reset_datagram(reason), peer.address)
+            if not budgeted or not self._replies.take(time.monotonic()):
+                self._send_to(peer.channel.reset_datagram(reason), peer.address)
         self._closed_ids[peer.conn_id] = None
         while len(self._closed_ids) > self._tuning.closed_ids_remembered:
             self._closed_ids.popitem(last=False)

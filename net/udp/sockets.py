@@ -112,24 +112,28 @@ def open_client_socket(family: int, address: tuple) -> socket.socket:
 class DatagramReader:
     """Reads whatever is queued on a non-blocking UDP socket into one 64 KiB buffer."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, *, connected: bool = False) -> None:
         self._sock = sock
+        self._connected = connected
         self._buffer = bytearray(RECEIVE_BUFFER_BYTES)
         self._view = memoryview(self._buffer)
 
     def read_batch(self, limit: int = RECEIVE_BATCH) -> Iterator[tuple[bytes, object]]:
         """Up to `limit` (data, address) pairs, stopping when nothing is queued.
 
-        `ConnectionResetError` (Windows reports an earlier datagram's ICMP "port
-        unreachable" this way) is skipped: it concerns some other peer, not the next
-        datagram. `ConnectionRefusedError` (the same on a connected socket under Linux)
-        is raised, because there it means the one peer is not there.
+        An ICMP "port unreachable" for an earlier datagram surfaces here: as
+        `ConnectionResetError` on Windows, as `ConnectionRefusedError` on a connected socket
+        elsewhere. On the host's socket it concerns some other peer, so it is skipped and
+        serving goes on; on a client's connected socket it means the host is not there, and
+        it is raised as `ConnectionRefusedError` on every system.
         """
         for _ in range(limit):
             try:
                 size, address = self._sock.recvfrom_into(self._buffer)
             except (BlockingIOError, InterruptedError):
                 return
-            except ConnectionResetError:
+            except ConnectionResetError as exc:
+                if self._connected:
+                    raise ConnectionRefusedError(*exc.args) from None
                 continue
             yield bytes(self._view[:size]), address

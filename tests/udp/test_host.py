@@ -323,7 +323,7 @@ def test_discovery_probes_on_the_chat_port_reach_the_handler(chat) -> None:
         asker.close()
 
 
-def test_the_reader_skips_connection_reset_errors() -> None:
+def test_the_reader_skips_connection_reset_errors_on_the_host_socket() -> None:
     class FakeSocket:
         def __init__(self) -> None:
             self.calls = [ConnectionResetError(), (b"data", ("1.2.3.4", 5)), BlockingIOError()]
@@ -337,6 +337,8 @@ def test_the_reader_skips_connection_reset_errors() -> None:
             return len(data), address
 
     assert list(DatagramReader(FakeSocket()).read_batch()) == [(b"data", ("1.2.3.4", 5))]
+    with pytest.raises(ConnectionRefusedError):  # a client's socket: the host is not there
+        list(DatagramReader(FakeSocket(), connected=True).read_batch())
 
 
 # -- delivery across failures ---------------------------------------------------------------
