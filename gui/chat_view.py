@@ -28,6 +28,8 @@ from net.protocol.nicknames import nick_key
 #: Stop announcing "typing" after this long without a key press.
 TYPING_IDLE_MS = 4000
 TIMER_MS = 500
+#: Addresses listed under "Invite others" (best first: LAN IPv4, then the rest).
+MAX_SHARED_SHOWN = 4
 
 
 class ChatView(ttk.Frame):
@@ -97,11 +99,12 @@ class ChatView(ttk.Frame):
         main = ttk.Frame(self.paned, padding=(12, 8, 6, 10))
         main.columnconfigure(0, weight=1)
         main.rowconfigure(0, weight=1)
-        self.paned.add(main, weight=4)
+        self.paned.add(main, weight=1)
         self.notebook = ttk.Notebook(main)
         self.notebook.grid(row=0, column=0, sticky="nsew")
         self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
         self.notebook.bind("<Button-2>", self._on_tab_middle_click)
+        self.notebook.bind("<Button-3>", self._on_tab_context_menu)
 
         bar = ttk.Frame(main, padding=(0, 8, 0, 0))
         bar.grid(row=1, column=0, sticky="ew")
@@ -109,6 +112,7 @@ class ChatView(ttk.Frame):
         self.input = tk.Text(
             bar,
             height=3,
+            width=30,
             wrap="word",
             undo=True,
             maxundo=50,
@@ -119,24 +123,24 @@ class ChatView(ttk.Frame):
             padx=10,
             pady=8,
         )
-        self.input.grid(row=0, column=0, rowspan=2, sticky="nsew")
+        self.input.grid(row=0, column=0, sticky="nsew")
         self.emoji_button = ttk.Button(
             bar,
             text="😊",
-            style="Emoji.TButton",
-            width=3,
+            style="EmojiTool.TButton",
+            width=2,
             command=lambda: self.emoji_picker.toggle(self.emoji_button),
         )
-        self.emoji_button.grid(row=0, column=1, sticky="n", padx=(8, 0))
-        self.send_button = ttk.Button(bar, style="Accent.TButton", command=self.send_input)
-        self.send_button.grid(row=1, column=1, sticky="s", padx=(8, 0))
+        self.emoji_button.grid(row=0, column=1, sticky="ns", padx=(8, 0))
+        self.send_button = ttk.Button(bar, style="Accent.TButton", width=8, command=self.send_input)
+        self.send_button.grid(row=0, column=2, sticky="ns", padx=(8, 0))
         self.input.bind("<Return>", self._on_return)
         self.input.bind("<KP_Enter>", self._on_return)
         self.input.bind("<Shift-Return>", self._on_shift_return)
         self.input.bind("<Up>", self._on_up)
         self.input.bind("<Down>", self._on_down)
         self.input.bind("<KeyPress>", self._on_key, add="+")
-        self.input.bind("<Tab>", lambda _e: (self.send_button.focus_set(), "break")[1])
+        self.input.bind("<Tab>", self._on_tab_key)
         for widget in (self, self.input, self.notebook):
             widget.bind("<Control-w>", self._on_close_tab)
             widget.bind("<Control-f>", self._on_find)
@@ -145,15 +149,15 @@ class ChatView(ttk.Frame):
         side = ttk.Frame(self.paned, style="Sidebar.TFrame", padding=(12, 12, 12, 12))
         side.columnconfigure(0, weight=1)
         side.rowconfigure(1, weight=1)
-        self.paned.add(side, weight=1)
+        self.paned.add(side, weight=0)
         self.members_label = ttk.Label(side, style="SidebarTitle.TLabel")
         self.members_label.grid(row=0, column=0, sticky="w", pady=(0, 6))
         self.members_tree = ttk.Treeview(side, show="tree", selectmode="browse", height=8)
-        self.members_tree.column("#0", width=190, stretch=True)
+        self.members_tree.column("#0", width=230, stretch=True)
         self.members_tree.grid(row=1, column=0, sticky="nsew")
         self.members_tree.bind("<Double-1>", self._on_member_double_click)
         self.members_tree.bind("<Return>", self._on_member_double_click)
-        self.members_hint = ttk.Label(side, style="SidebarMuted.TLabel", wraplength=200, justify="left")
+        self.members_hint = ttk.Label(side, style="SidebarMuted.TLabel", wraplength=230, justify="left")
         self.members_hint.grid(row=2, column=0, sticky="w", pady=(6, 0))
 
         self.invite_frame = ttk.Frame(side, style="Sidebar.TFrame", padding=(0, 14, 0, 0))
@@ -165,9 +169,9 @@ class ChatView(ttk.Frame):
         )
         self.invite_hint.grid(row=1, column=0, columnspan=2, sticky="w", pady=(2, 4))
         self.copy_buttons: list[ttk.Button] = []
-        for row, address in enumerate(self.share_addresses, start=2):
+        for row, address in enumerate(self.share_addresses[:MAX_SHARED_SHOWN], start=2):
             ttk.Label(self.invite_frame, text=address, style="Sidebar.TLabel").grid(
-                row=row, column=0, sticky="w"
+                row=row, column=0, sticky="w", pady=1
             )
             button = ttk.Button(
                 self.invite_frame, style="Link.TButton", command=lambda a=address: self.copy_address(a)
@@ -175,7 +179,7 @@ class ChatView(ttk.Frame):
             button.grid(row=row, column=1, sticky="e")
             self.copy_buttons.append(button)
         self.copied_label = ttk.Label(self.invite_frame, style="SidebarMuted.TLabel")
-        self.copied_label.grid(row=len(self.share_addresses) + 2, column=0, columnspan=2, sticky="w")
+        self.copied_label.grid(row=MAX_SHARED_SHOWN + 2, column=0, columnspan=2, sticky="w")
         if self.share_addresses:
             self.invite_frame.grid(row=3, column=0, sticky="ew")
 
@@ -280,10 +284,11 @@ class ChatView(ttk.Frame):
         tree.delete(*tree.get_children())
         own_key = nick_key(self.own_nick)
         size = len(self.palette.nick_colours)
+        host_word = tr("host")
         for member in members:
             text = member.nick
             if member.host:
-                text = f"★ {text}  ({tr('host')})"
+                text = f"★ {text}  ({host_word})"
             if member.nick in typing:
                 text += "  ✎"
             tags = [f"nick{colour_index(member.nick, size)}"]
@@ -413,14 +418,27 @@ class ChatView(ttk.Frame):
         self._stop_typing()
 
     def _on_tab_middle_click(self, event: tk.Event) -> None:
+        key = self._tab_key_at(event.x, event.y)
+        if key is not ROOM:
+            self.close_private(key)
+
+    def _tab_key_at(self, x: int, y: int) -> str | None:
         try:
-            index = self.notebook.index(f"@{event.x},{event.y}")
+            index = self.notebook.index(f"@{x},{y}")
         except tk.TclError:
-            return
+            return None
         widget = self.notebook.tabs()[index]
-        for key, pane in list(self.panes.items()):
-            if str(pane) == widget and key is not ROOM:
-                self.close_private(key)
+        return next((key for key, pane in self.panes.items() if str(pane) == widget), None)
+
+    def _on_tab_context_menu(self, event: tk.Event) -> None:
+        key = self._tab_key_at(event.x, event.y)
+        if key is ROOM:
+            return
+        menu = tk.Menu(self, tearoff=False)
+        menu.add_command(
+            label=tr("Close private chat") + "    Ctrl+W", command=lambda: self.close_private(key)
+        )
+        menu.tk_popup(event.x_root, event.y_root)
 
     def _on_close_tab(self, _event: tk.Event | None = None) -> str:
         key = self.current_key()
@@ -442,6 +460,11 @@ class ChatView(ttk.Frame):
                 self.input.delete("1.0", "end")
                 self.input.edit_reset()
         self._stop_typing()
+
+    def _on_tab_key(self, _event: tk.Event) -> str:
+        """Tab moves on to the Send button (in a chat input it does not insert a tab)."""
+        self.emoji_button.focus_set()
+        return "break"
 
     def _on_return(self, _event: tk.Event) -> str:
         self.send_input()

@@ -24,7 +24,7 @@ from gui.i18n import tr
 from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
 from gui.textparts import key_of as nick_key
 from gui.textparts import mentions
-from gui.wording import failure_sentence, host_error_sentence, state_text
+from gui.wording import failure_sentence, host_error_sentence, port_in_use, state_text
 from net.addresses import AddressError, format_address, parse_address
 from net.api import (
     ChatClient,
@@ -42,6 +42,8 @@ from net.api import (
     StateChanged,
     Transport,
 )
+from net.discovery.hosting import start_discoverable_host
+from net.ports import next_free_port
 from net.protocol import events as ev
 from net.protocol.limits import MAX_TEXT_CHARS
 from net.room import RoomConfig
@@ -117,6 +119,7 @@ class _Session:
     privates: dict[str, str] = field(default_factory=dict)  # key -> nick shown
     pending: dict[str, _Pending] = field(default_factory=dict)
     status: Status = field(default_factory=Status)
+    notes: list[str] = field(default_factory=list)  # shown once the chat view is up
 
 
 ClientFactory = Callable[[Transport, ClientConfig, EventSink], ChatClient]
@@ -145,6 +148,7 @@ class Controller:
         self.client_id = secrets.token_hex(8)  # one per program run: the host marks us by it
         self.session: _Session | None = None
         self.view: ChatViewPort | None = None
+        self.suggested_port: int | None = None  # offered after the chosen port was taken
 
     # -- starting and ending ----------------------------------------------------------------
 
@@ -156,8 +160,14 @@ class Controller:
     def nick(self) -> str:
         return self.session.nick if self.session else self.settings.nickname
 
-    def host(self, nickname: str, room_name: str, port: int | str) -> str | None:
-        """Host a chat on this PC and join it; returns a sentence when that cannot be done."""
+    def host(self, nickname: str, room_name: str, port: int | str, *, port_given: bool = True) -> str | None:
+        """Host a discoverable chat on this PC and join it; returns a sentence when that cannot be done.
+
+        Without `port_given` (the user kept the default port) a port taken by another host on
+        this PC is skipped for the next free one. With it, a taken port is refused and the
+        next free port is offered in `suggested_port`.
+        """
+        self.suggested_port = None
         try:
             nick = check_nickname(nickname)
             room = check_room_name(room_name)
@@ -167,19 +177,36 @@ class Controller:
         self.end_session()
         transport = Transport(self.settings.transport)
         config = HostConfig(port=port, room=RoomConfig(name=room, owner_client_id=self.client_id))
-        host = self._make_host(transport, config, self._post)
         try:
-            host.start()
+            host = start_discoverable_host(
+                transport, config, self._post, port_given=port_given, nick=nick, make_host=self._make_host
+            )
         except HostStartError as exc:
             log.info("could not host on port %s: %s", port, exc)
-            return host_error_sentence(exc, port)
+            self.suggested_port = _next_free_port(transport, port + 1) if port_given else None
+            sentence = host_error_sentence(exc, port)
+            if self.suggested_port is not None and port_in_use(exc):
+                sentence += " " + tr("Port {port} is free: press “Host a chat” again to use it.").format(
+                    port=self.suggested_port
+                )
+            return sentence
         self.settings.nickname, self.settings.room_name = nick, room
         self.shell.save_settings()
         self._start_client(transport, "127.0.0.1", host.port, nick, host)
+        assert self.session is not None
+        if host.port != port:
+            self.session.notes.append(
+                tr("Port {port} is used by another chat on this PC, so this chat uses port {new}.").format(
+                    port=port, new=host.port
+                )
+            )
         return None
 
-    def join(self, nickname: str, address: str) -> str | None:
-        """Join the chat at `address` (``host[:port]``); returns a sentence when that cannot be done."""
+    def join(self, nickname: str, address: str, transport: Transport | None = None) -> str | None:
+        """Join the chat at `address` (``host[:port]``); returns a sentence when that cannot be done.
+
+        `transport` is the one a chat found on the LAN announced; else the setting decides.
+        """
         try:
             nick = check_nickname(nickname)
         except SettingError as exc:
@@ -197,7 +224,7 @@ class Controller:
         self.settings.nickname = nick
         self.settings.remember_host(address.strip())
         self.shell.save_settings()
-        self._start_client(Transport(self.settings.transport), host_name, port, nick, None)
+        self._start_client(transport or Transport(self.settings.transport), host_name, port, nick, None)
         return None
 
     def _start_client(
@@ -493,6 +520,8 @@ class Controller:
             if welcome.nick != self.settings.nickname:
                 self.settings.nickname = welcome.nick
             text = tr("You joined “{room}” as {nick}.").format(room=welcome.room, nick=welcome.nick)
+            for note in session.notes:
+                add(ROOM, Line("system", note, time.time()))
         else:
             self._view_call("set_room", welcome.room, welcome.nick)
             text = tr("Reconnected to “{room}”.").format(room=welcome.room)
@@ -618,6 +647,13 @@ class _Dirty:
     status: bool = False
     attention: int = 0  # messages from others in this batch
     mention: bool = False
+
+
+def _next_free_port(transport: Transport, start: int) -> int | None:
+    try:
+        return next_free_port(transport, start)
+    except OSError:
+        return None
 
 
 def _error_sentence(code: str, text: str) -> str:

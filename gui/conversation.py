@@ -47,21 +47,42 @@ def typing_sentence(names: list[str]) -> str:
 
 _APPEND_PROC = "::lanchat::append_lines"
 _SCROLLED_PROC = "::lanchat::scrolled"
-#: Appends text+tags pairs to a read-only Text, trims it to `cap` lines, and scrolls to the
-#: end if the view was at the end before; returns whether it was (else: show the marker).
-_APPEND_SCRIPT = """
+_READ_ONLY_PROC = "::lanchat::make_read_only"
+#: Tcl helpers for the transcript. Speed matters here, for two reasons found by measuring:
+#: every call from Python into Tcl releases the GIL (and waits to get it back from busy
+#: network threads), so a whole batch is one call; and reconfiguring a Text (the usual
+#: ``-state normal``/``disabled`` toggle around an insert) re-lays-out every line it holds
+#: — 20 times the cost of the insert itself at 5,000 lines. So the widget stays "normal"
+#: and is made read-only by a proxy command that refuses insert/delete from bindings (the
+#: user's typing, paste), while our own code writes through the real command.
+_TCL_HELPERS = """
 namespace eval ::lanchat {}
+proc ::lanchat::make_read_only {w} {
+    rename $w ::lanchat::real$w
+    proc ::$w {command args} [string map [list REAL ::lanchat::real$w] {
+        switch -- $command {
+            insert - delete - replace - edit { return }
+        }
+        tailcall REAL $command {*}$args
+    }]
+    bind $w <Destroy> [list ::lanchat::forget $w]
+    return ::lanchat::real$w
+}
+proc ::lanchat::forget {w} {
+    catch {rename ::$w {}}
+}
+# Appends text+tags pairs, trims to `cap` lines, and scrolls to the end if the view was at
+# the end before; returns whether it was (if not, Python shows the marker).
 proc ::lanchat::append_lines {w cap args} {
-    set follow [expr {[lindex [$w yview] 1] >= 0.999}]
-    $w configure -state normal
-    $w insert end-1c {*}$args
-    set last [lindex [split [$w index end-1c] .] 0]
+    set real ::lanchat::real$w
+    set follow [expr {[lindex [$real yview] 1] >= 0.999}]
+    $real insert end-1c {*}$args
+    set last [lindex [split [$real index end-1c] .] 0]
     if {$last > $cap} {
-        $w delete 1.0 [expr {$last - $cap + 1}].0
+        $real delete 1.0 [expr {$last - $cap + 1}].0
     }
-    $w configure -state disabled
     if {$follow} {
-        $w see end
+        $real see end
     }
     return $follow
 }
@@ -96,15 +117,17 @@ class ConversationPane(ttk.Frame):
         self._palette = palette
 
         if not self.tk.call("info", "procs", _APPEND_PROC):
-            self.tk.eval(_APPEND_SCRIPT)
+            self.tk.eval(_TCL_HELPERS)
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
         self._build_find_bar()
         self.text = tk.Text(
             self,
             wrap="word",
+            width=40,  # a small request: the window's size decides
+            height=10,
             undo=False,
-            state="disabled",
+            insertwidth=0,  # read-only: no blinking insertion cursor
             borderwidth=0,
             highlightthickness=0,
             padx=14,
@@ -113,10 +136,11 @@ class ConversationPane(ttk.Frame):
             cursor="xterm",
             takefocus=True,
         )
+        self._writer = str(self.tk.call(_READ_ONLY_PROC, self.text))  # the real widget command
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
         self.marker = ttk.Button(self, style="Marker.TButton", command=self.scroll_to_end)
         self.marker_name = str(self.marker)
-        # Pure Tcl, so redraws never wait for Python (see _APPEND_SCRIPT).
+        # Pure Tcl, so redraws never wait for Python (see _TCL_HELPERS).
         self.text.configure(yscrollcommand=f"{_SCROLLED_PROC} {self.scrollbar} {self.marker_name}")
         self.text.grid(row=1, column=0, sticky="nsew")
         self.scrollbar.grid(row=1, column=1, sticky="ns")
@@ -233,9 +257,7 @@ class ConversationPane(ttk.Frame):
         return self.text.get("1.0", "end-1c")
 
     def clear(self) -> None:
-        self.text.configure(state="normal")
-        self.text.delete("1.0", "end")
-        self.text.configure(state="disabled")
+        self.tk.call(self._writer, "delete", "1.0", "end")
         self._last_day = ""
         self._hide_marker()
 
@@ -254,12 +276,10 @@ class ConversationPane(ttk.Frame):
         ranges = self.text.tag_ranges(tag)
         if ranges:
             text = self.text
-            text.configure(state="normal")
             text.tag_remove("pending", ranges[0], ranges[-1])
             stamp = len("00:00  ")  # the time stays readable; the message is struck through
             text.tag_add("failed", f"{ranges[0]}+{stamp}c", f"{ranges[-1]}-1c")
-            text.insert(f"{ranges[-1]}-1c", "  ⚠ " + note, ("line", "failnote"))
-            text.configure(state="disabled")
+            self.tk.call(self._writer, "insert", f"{ranges[-1]}-1c", "  ⚠ " + note, ("line", "failnote"))
         self.text.tag_delete(tag)
         return bool(ranges)
 

@@ -24,6 +24,7 @@ from typing import Any
 import platformdirs
 
 from gui.i18n import LANGUAGES, tr
+from net.discovery import ProbeTarget, parse_probe_target
 from net.protocol.limits import DEFAULT_PORT, MAX_NICK_CHARS, MAX_ROOM_NAME_CHARS
 from net.protocol.nicknames import InvalidNickname, normalize_nick
 
@@ -59,6 +60,8 @@ class Settings:
     scrollback_lines: int = DEFAULT_SCROLLBACK
     room_name: str = ""  # the room name last hosted
     recent_hosts: list[str] = field(default_factory=list)
+    #: Extra addresses or small subnets to search for chats (where broadcast does not pass).
+    discovery_targets: list[str] = field(default_factory=list)
 
     def remember_host(self, address: str) -> None:
         """Put `address` first in the recent hosts, keeping a few distinct ones."""
@@ -75,6 +78,7 @@ FILE_KEYS: dict[str, str] = {
     "transport": "network.transport",
     "room_name": "network.room_name",
     "recent_hosts": "network.recent_hosts",
+    "discovery_targets": "network.discovery_targets",
     "theme": "appearance.theme",
     "font_size": "appearance.font_size",
     "language": "appearance.language",
@@ -151,6 +155,38 @@ def check_scrollback(text: str | int) -> int:
     return lines
 
 
+MAX_DISCOVERY_TARGETS = 16
+
+
+def check_discovery_targets(text: str) -> list[str]:
+    """Addresses or subnets to search, separated by commas or spaces (each checked)."""
+    items = [item for item in text.replace(",", " ").split() if item]
+    if len(items) > MAX_DISCOVERY_TARGETS:
+        raise SettingError(
+            tr("At most {count} extra addresses can be searched.").format(count=MAX_DISCOVERY_TARGETS)
+        )
+    _targets, problems = parse_discovery_targets(items)
+    if problems:
+        raise SettingError(
+            tr("“{text}” is not an IP address or small subnet (such as 192.168.1.7 or 10.0.5.0/24).").format(
+                text=problems[0]
+            )
+        )
+    return items
+
+
+def parse_discovery_targets(items: list[str]) -> tuple[list[ProbeTarget], list[str]]:
+    """The probe targets of `items`, and the items that are not valid targets."""
+    targets: list[ProbeTarget] = []
+    problems: list[str] = []
+    for item in items:
+        try:
+            targets.append(parse_probe_target(item))
+        except ValueError:
+            problems.append(item)
+    return targets, problems
+
+
 def check_choice(value: str, choices: tuple[str, ...] | list[str]) -> str:
     if value not in choices:
         raise SettingError(tr("Please choose one of the offered values."))
@@ -182,6 +218,10 @@ def _check_stored(name: str, value: Any) -> Any:
             return value
         case "room_name":
             return check_room_name(value) if value else ""
+        case "discovery_targets":
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise SettingError(name)
+            return check_discovery_targets(", ".join(value))
         case "recent_hosts":
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise SettingError(name)
@@ -305,4 +345,6 @@ class SettingsStore:
 
 def replace(settings: Settings, **changes: Any) -> Settings:
     """A copy of `settings` with `changes` (the dialog edits a copy, applied on OK)."""
-    return dataclasses.replace(settings, recent_hosts=list(settings.recent_hosts), **changes)
+    changes.setdefault("recent_hosts", list(settings.recent_hosts))
+    changes.setdefault("discovery_targets", list(settings.discovery_targets))
+    return dataclasses.replace(settings, **changes)

@@ -44,6 +44,7 @@ class SettingsDialog(tk.Toplevel):
         self.sound_var = tk.BooleanVar(self, current.sounds)
         self.mention_var = tk.BooleanVar(self, current.highlight_mentions)
         self.scrollback_var = tk.StringVar(self, str(current.scrollback_lines))
+        self.targets_var = tk.StringVar(self, ", ".join(current.discovery_targets))
 
         body = ttk.Frame(self, padding=(22, 18, 22, 12))
         body.grid(row=0, column=0, sticky="nsew")
@@ -83,6 +84,20 @@ class SettingsDialog(tk.Toplevel):
             body, text=tr("Applies the next time you host or join a chat."), style="Muted.TLabel"
         )
         self.transport_note.grid(row=row, column=1, sticky="w")
+        row += 1
+        label(tr("Also search"))
+        self.targets_entry = ttk.Entry(body, textvariable=self.targets_var, width=30)
+        self.targets_entry.grid(row=row, column=1, sticky="ew")
+        row += 1
+        ttk.Label(
+            body,
+            text=tr(
+                "Addresses or subnets where chats are not found by themselves, e.g. 10.0.5.7, 10.0.6.0/24"
+            ),
+            style="Muted.TLabel",
+            wraplength=330,
+            justify="left",
+        ).grid(row=row, column=1, sticky="w")
         row += 1
 
         section(tr("Appearance"))
@@ -177,6 +192,7 @@ class SettingsDialog(tk.Toplevel):
                 sounds=bool(self.sound_var.get()),
                 highlight_mentions=bool(self.mention_var.get()),
                 scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
+                discovery_targets=st.check_discovery_targets(self.targets_var.get()),
             )
         except st.SettingError as exc:
             self.error_label.configure(text=str(exc))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import dataclass
 from tkinter import ttk
 
 from gui.i18n import tr
 from gui.settings import Settings
+from net.api import Transport
 
 
 class StartView(ttk.Frame):
@@ -34,7 +36,7 @@ class StartView(ttk.Frame):
         self.port_var = tk.StringVar(self, str(settings.default_port))
         self.address_var = tk.StringVar(self, settings.recent_hosts[0] if settings.recent_hosts else "")
         self._on_cancel = on_cancel
-        self.discovered: dict[str, str] = {}  # tree item -> address
+        self.found: dict[str, FoundEntry] = {}  # tree item -> the chat it shows
         self._discovery_state: bool | str | None = None
 
         self.columnconfigure(0, weight=1)
@@ -78,6 +80,9 @@ class StartView(ttk.Frame):
         self.port_entry.grid(row=3, column=1, sticky="w", padx=(10, 0), pady=4)
         self.host_button = ttk.Button(host, style="Accent.TButton", command=on_host)
         self.host_button.grid(row=4, column=0, columnspan=2, sticky="ew", pady=(16, 0))
+        self.this_pc_label = ttk.Label(host, style="CardMuted.TLabel", wraplength=330, justify="left")
+        self.this_pc_label.grid(row=5, column=0, columnspan=2, sticky="w", pady=(12, 0))
+        self._this_pc = ""
 
         # -- join card --
         join = ttk.Frame(self, style="Card.TFrame", padding=20)
@@ -88,8 +93,21 @@ class StartView(ttk.Frame):
         self.join_title.grid(row=0, column=0, columnspan=2, sticky="w")
         self.found_label = ttk.Label(join, style="CardMuted.TLabel", wraplength=330, justify="left")
         self.found_label.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 6))
-        self.found_tree = ttk.Treeview(join, show="tree", selectmode="browse", height=4)
+        self.found_tree = ttk.Treeview(
+            join,
+            columns=("host", "members", "transport", "address"),
+            show="tree headings",
+            selectmode="browse",
+            height=4,
+            style="Card.Treeview",
+        )
+        self.found_tree.column("#0", width=130, stretch=True)
+        self.found_tree.column("host", width=80, stretch=True)
+        self.found_tree.column("members", width=64, stretch=False, anchor="center")
+        self.found_tree.column("transport", width=44, stretch=False, anchor="center")
+        self.found_tree.column("address", width=130, stretch=True)
         self.found_tree.grid(row=2, column=0, columnspan=2, sticky="nsew", pady=(0, 10))
+        self.found_empty = ttk.Label(join, style="CardMuted.TLabel")
         self.found_tree.bind("<<TreeviewSelect>>", self._on_found_selected)
         self.found_tree.bind("<Double-1>", lambda _e: self._join_selected(on_join))
         self.found_tree.bind("<Return>", lambda _e: self._join_selected(on_join))
@@ -134,6 +152,11 @@ class StartView(ttk.Frame):
         self.host_button.configure(text=tr("Host a chat"))
         self.join_title.configure(text=tr("Join a chat"))
         self.address_label.configure(text=tr("Host address"))
+        self.found_tree.heading("#0", text=tr("Chat"), anchor="w")
+        self.found_tree.heading("host", text=tr("Host"), anchor="w")
+        self.found_tree.heading("members", text=tr("Members"))
+        self.found_tree.heading("transport", text="")
+        self.found_tree.heading("address", text=tr("Address"), anchor="w")
         self.join_button.configure(text=tr("Join"))
         self.cancel_button.configure(text=tr("Cancel"))
         self.transport_label.configure(
@@ -142,6 +165,8 @@ class StartView(ttk.Frame):
             )
         )
         self.set_discovery_state(self._discovery_state)
+        if getattr(self, "_this_pc", ""):
+            self.set_this_pc(self._this_pc)
 
     def set_discovery_state(self, state: bool | str | None) -> None:
         """None: no discovery available; True: searching; a string: an explanation to show."""
@@ -149,10 +174,23 @@ class StartView(ttk.Frame):
         if isinstance(state, str):
             text = state
         elif state:
-            text = tr("Chats found on your network (double-click to join):")
+            text = tr("Chats found on your network — double-click one to join:")
         else:
             text = tr("Type the address the host sees under “Invite others”, e.g. 192.168.1.20.")
         self.found_label.configure(text=text)
+        self.found_empty.configure(text=tr("Looking for chats on your network…"))
+        if state is True:
+            self.found_tree.grid()
+        else:
+            self.found_tree.grid_remove()
+        self._show_empty_hint()
+
+    def set_this_pc(self, address: str) -> None:
+        """Say where others will find a chat hosted here (before hosting, as a preview)."""
+        self._this_pc = address
+        self.this_pc_label.configure(
+            text=tr("Others will join this PC at {address}.").format(address=address) if address else ""
+        )
 
     # -- states --------------------------------------------------------------------------
 
@@ -194,25 +232,56 @@ class StartView(ttk.Frame):
 
     # -- the discovered chats ------------------------------------------------------------------
 
-    def set_found_chats(self, chats: list[tuple[str, str]]) -> None:
-        """Show (label, address) pairs found on the LAN; keeps the selection when it can."""
+    def set_found_chats(self, chats: list[FoundEntry]) -> None:
+        """Show the chats found on the LAN; keeps the selection when that chat is still there."""
         selected = self.found_tree.selection()
-        keep = self.discovered.get(selected[0]) if selected else None
+        keep = self.found[selected[0]].key if selected and selected[0] in self.found else None
         self.found_tree.delete(*self.found_tree.get_children())
-        self.discovered.clear()
-        for label, address in chats:
-            item = self.found_tree.insert("", "end", text=label)
-            self.discovered[item] = address
-            if address == keep:
+        self.found.clear()
+        for entry in chats:
+            item = self.found_tree.insert(
+                "",
+                "end",
+                text=entry.room,
+                values=(entry.host_nick, entry.members, entry.transport.value.upper(), entry.address),
+            )
+            self.found[item] = entry
+            if entry.key == keep:
                 self.found_tree.selection_set(item)
+        self._show_empty_hint()
 
-    def _on_found_selected(self, _event: tk.Event) -> None:
+    def _show_empty_hint(self) -> None:
+        if self.found or self._discovery_state is not True:
+            self.found_empty.place_forget()
+        else:
+            self.found_empty.place(in_=self.found_tree, relx=0.5, rely=0.55, anchor="center")
+
+    def transport_for(self, address: str) -> Transport | None:
+        """The transport of the found chat at `address`, when the address came from the list."""
+        for entry in self.found.values():
+            if entry.address == address.strip():
+                return entry.transport
+        return None
+
+    def _on_found_selected(self, _event: tk.Event | None) -> None:
         selected = self.found_tree.selection()
-        if selected and selected[0] in self.discovered:
-            self.address_var.set(self.discovered[selected[0]])
+        if selected and selected[0] in self.found:
+            self.address_var.set(self.found[selected[0]].address)
 
     def _join_selected(self, on_join: Callable[[], None]) -> str:
-        self._on_found_selected(None)  # type: ignore[arg-type]
+        self._on_found_selected(None)
         if self.found_tree.selection():
             on_join()
         return "break"
+
+
+@dataclass(frozen=True, slots=True)
+class FoundEntry:
+    """A chat found on the LAN, as the list shows it (plain data built by the app)."""
+
+    key: object
+    room: str
+    host_nick: str
+    members: int
+    address: str  # what goes into the address box: host:port
+    transport: Transport

@@ -277,8 +277,21 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
         foreground=[("disabled", p.muted)],
         bordercolor=[("focus", p.text)],
     )
-    style.configure("Tool.TButton", padding=(8, 4), background=p.header, bordercolor=p.header)
-    style.map("Tool.TButton", background=[("active", p.sidebar)], bordercolor=[("focus", p.accent)])
+    style.configure(
+        "Tool.TButton",
+        padding=(12, 5),
+        background=p.header,
+        bordercolor=p.border,
+        lightcolor=p.header,
+        darkcolor=p.header,
+    )
+    style.map(
+        "Tool.TButton",
+        background=[("active", p.sidebar)],
+        lightcolor=[("active", p.sidebar)],
+        darkcolor=[("active", p.sidebar)],
+        bordercolor=[("focus", p.accent)],
+    )
     style.configure(
         "Emoji.TButton", padding=(2, 0), font="LanChatEmoji", background=p.surface, bordercolor=p.surface
     )
@@ -321,6 +334,14 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
             selectbackground=[("focus", p.select_bg), ("!focus", p.select_bg)],
             selectforeground=[("focus", p.text), ("!focus", p.text)],
         )
+    style.map(
+        "TCombobox",
+        background=[("active", p.sidebar), ("!active", p.surface)],
+        arrowcolor=[("disabled", p.border), ("!disabled", p.muted)],
+        bordercolor=[("focus", p.accent)],
+        lightcolor=[("focus", p.accent)],
+        fieldbackground=[("readonly", p.surface), ("disabled", p.window)],
+    )
     root.option_add("*TCombobox*Listbox.background", p.surface)
     root.option_add("*TCombobox*Listbox.foreground", p.text)
     root.option_add("*TCombobox*Listbox.selectBackground", p.select_bg)
@@ -372,7 +393,59 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
     )
     style.map("Treeview", background=[("selected", p.select_bg)], foreground=[("selected", p.text)])
     style.layout("Treeview", [("Treeview.treearea", {"sticky": "nswe"})])
+    style.configure(
+        "Treeview.Heading",
+        background=p.surface,
+        foreground=p.muted,
+        bordercolor=p.border,
+        lightcolor=p.surface,
+        darkcolor=p.surface,
+        relief="flat",
+        font="LanChatSmall",
+        padding=(6, 3),
+    )
+    style.map("Treeview.Heading", background=[("active", p.sidebar)])
+    style.configure("Card.Treeview", background=p.surface, fieldbackground=p.surface, bordercolor=p.border)
+    style.layout(
+        "Card.Treeview",
+        [
+            (
+                "Treeview.field",
+                {
+                    "sticky": "nswe",
+                    "border": 1,
+                    "children": [
+                        (
+                            "Treeview.padding",
+                            {"sticky": "nswe", "children": [("Treeview.treearea", {"sticky": "nswe"})]},
+                        )
+                    ],
+                },
+            )
+        ],
+    )
 
+    style.layout(
+        "Vertical.TScrollbar",
+        [
+            (
+                "Vertical.Scrollbar.trough",
+                {"sticky": "ns", "children": [("Vertical.Scrollbar.thumb", {"expand": 1, "sticky": "nswe"})]},
+            )
+        ],
+    )
+    style.layout(
+        "Horizontal.TScrollbar",
+        [
+            (
+                "Horizontal.Scrollbar.trough",
+                {
+                    "sticky": "we",
+                    "children": [("Horizontal.Scrollbar.thumb", {"expand": 1, "sticky": "nswe"})],
+                },
+            )
+        ],
+    )
     for orient in ("Vertical", "Horizontal"):
         style.configure(
             f"{orient}.TScrollbar",
@@ -383,7 +456,8 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
             darkcolor=p.border,
             arrowcolor=p.muted,
             gripcount=0,
-            arrowsize=12,
+            arrowsize=10,
+            width=10,
         )
         style.map(f"{orient}.TScrollbar", background=[("active", p.muted)])
     style.configure("TSpinbox", arrowsize=12)

@@ -63,11 +63,20 @@ def state_text(state: ClientState, address: str = "", retry_in: float | None = N
     return tr("Disconnected")
 
 
+def _errno_of(exc: BaseException) -> int | None:
+    cause = exc.__cause__ or exc.__context__
+    return getattr(cause, "errno", None)
+
+
+def port_in_use(exc: BaseException) -> bool:
+    """Whether a host failed to start because its port is taken."""
+    return _errno_of(exc) in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1))
+
+
 def host_error_sentence(exc: BaseException, port: int) -> str:
     """A sentence for a host that would not start (`HostStartError`), in the user's language."""
-    cause = exc.__cause__ or exc.__context__
-    code = getattr(cause, "errno", None)
-    if code in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+    code = _errno_of(exc)
+    if port_in_use(exc):
         return tr(
             "Port {port} is already in use on this PC. Choose another port, or close the other chat."
         ).format(port=port)

@@ -1,0 +1,156 @@
+"""Take the README's screenshots: start and chat view, English and Chinese, light and dark.
+
+Needs an X display (e.g. ``Xvfb :99 -screen 0 1280x800x24 &`` then ``DISPLAY=:99``) and
+ImageMagick's ``import``. Run from the project root:
+
+    LANCHAT_LOOPBACK_ONLY=1 DISPLAY=:99 .venv/bin/python docs/screenshots/make_screenshots.py
+
+It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
+what you see is the real window talking to a real host.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tkinter as tk
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from gui.app import App  # noqa: E402
+from gui.settings import Settings, SettingsStore  # noqa: E402
+from net.api import ClientConfig, HostConfig, Transport  # noqa: E402
+from net.discovery.hosting import start_discoverable_host  # noqa: E402
+from net.protocol.limits import DEFAULT_PORT  # noqa: E402
+from net.room import RoomConfig  # noqa: E402
+from net.transports import make_client  # noqa: E402
+from tests.helpers import wait_until  # noqa: E402
+
+SIZE = "1000x660"
+CONVERSATIONS = {
+    "en": {
+        "room": "Design team",
+        "me": "alice",
+        "others": ("bob", "陈静"),
+        "lines": [
+            ("bob", "Morning! The new build is on the shared drive 😃", False),
+            ("陈静", "Thanks, I'll test it on the Windows laptop.", False),
+            ("alice", "Great. Release notes: https://example.org/lanchat/notes", False),
+            ("bob", "grabs a coffee ☕", True),
+            ("陈静", "alice, can you check the settings dialog in Chinese?", False),
+        ],
+        "private": ("bob", "Lunch at 12:30? 😀"),
+        "found": [("Lunch plans", "bob"), ("Build status", "build-pc")],
+    },
+    "zh_CN": {
+        "room": "设计小组",
+        "me": "小王",
+        "others": ("老李", "Anna"),
+        "lines": [
+            ("老李", "早上好！新版本已经放在共享盘上了 😃", False),
+            ("Anna", "谢谢，我在 Windows 笔记本上测试一下。", False),
+            ("小王", "好的。发布说明：https://example.org/lanchat/notes", False),
+            ("老李", "去倒杯咖啡 ☕", True),
+            ("Anna", "小王，你能看看中文的设置窗口吗？", False),
+        ],
+        "private": ("老李", "中午十二点半一起吃饭？😀"),
+        "found": [("午饭去哪儿", "老李"), ("Build status", "build-pc")],
+    },
+}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def capture(root: tk.Tk, name: str) -> None:
+    root.update()
+    time.sleep(0.3)
+    root.update()
+    window = root.wm_frame()
+    target = HERE / f"{name}.png"
+    subprocess.run(["import", "-window", window, str(target)], check=True)
+    print("wrote", target.relative_to(HERE.parent.parent))
+
+
+def pump_until(root: tk.Tk, condition, timeout: float = 10.0) -> None:
+    wait_until(condition, timeout=timeout, pump=root.update)
+
+
+def shoot(language: str, theme: str) -> None:
+    script = CONVERSATIONS[language]
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["LANCHAT_CONFIG_DIR"] = directory
+        settings = Settings(nickname=script["me"], language=language, theme=theme, room_name=script["room"])
+        settings.recent_hosts = ["192.168.1.20", "192.168.1.31:47801"]
+        SettingsStore().save(settings)
+        others = [
+            start_discoverable_host(
+                Transport.TCP,
+                HostConfig(port=DEFAULT_PORT + 1, room=RoomConfig(name=name)),
+                port_given=False,
+                nick=nick,
+            )
+            for name, nick in script["found"]
+        ]
+        root = tk.Tk(className="LanChat")
+        root.geometry(SIZE + "+0+0")
+        app = App(root, SettingsStore(), on_exit=lambda: None)
+        root.update()
+        pump_until(root, lambda: len(app.start_view.found) == len(others))
+        capture(root, f"start-{language}-{theme}")
+        for host in others:
+            host.stop()
+
+        port = free_port()
+        app.start_view.port_var.set(str(port))
+        app.host_clicked()
+        pump_until(root, lambda: app.chat_view is not None and app.controller.session.welcomed)
+        members = []
+        for nick in script["others"]:
+            client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
+            client.start()
+            members.append(client)
+        pump_until(root, lambda: len(app.controller.members()) == 3)
+        by_nick = dict(zip(script["others"], members, strict=True))
+        for sender, text, action in script["lines"]:
+            if sender == script["me"]:
+                app.chat_view.input.insert("1.0", text)
+                app.chat_view.send_input()
+            else:
+                by_nick[sender].send_message(text, action=action)
+            pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+        other, text = script["private"]
+        by_nick[other].send_message(text, to=script["me"])
+        pump_until(root, lambda: other.casefold() in app.chat_view.panes)
+        by_nick[script["others"][1]].set_typing(True)
+        pump_until(root, lambda: app.chat_view.panes[None].typing_label.cget("text"))
+        capture(root, f"chat-{language}-{theme}")
+        for client in members:
+            client.close()
+        app.close()
+        root.destroy()
+
+
+def main() -> int:
+    if "DISPLAY" not in os.environ:
+        print("set DISPLAY (e.g. start Xvfb :99 and use DISPLAY=:99)", file=sys.stderr)
+        return 1
+    os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
+    for language in ("en", "zh_CN"):
+        for theme in ("light", "dark"):
+            shoot(language, theme)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Settings: checking typed values, the JSON file, and the dialog and restart in the window."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gui import settings as st
+from gui.settings import Settings, SettingsStore
+from tests.gui.driving import type_into
+
+# -- checking typed values (no window) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["alice", " 小王 ", "o'brien", "Ana-María"])
+def test_good_nicknames(text):
+    assert st.check_nickname(text) == text.strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("", "Please enter"), ("a" * 25, "at most 24"), ("bob smith", "may contain"), ("-bob", "must start")],
+)
+def test_bad_nicknames(text, fragment):
+    with pytest.raises(st.SettingError, match=fragment):
+        st.check_nickname(text)
+
+
+@pytest.mark.parametrize("text", ["0", "65536", "port", "", "-5", "1.5"])
+def test_bad_ports(text):
+    with pytest.raises(st.SettingError):
+        st.check_port(text)
+
+
+def test_good_values():
+    assert st.check_port(" 47800 ") == 47800
+    assert st.check_font_size("14") == 14
+    assert st.check_scrollback("5,000") == 5000
+    assert st.check_room_name("  Our   room ") == "Our room"
+    assert st.check_discovery_targets("10.0.5.7, 10.0.6.0/24 ::1") == ["10.0.5.7", "10.0.6.0/24", "::1"]
+
+
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [
+        (st.check_font_size, "7"),
+        (st.check_font_size, "big"),
+        (st.check_scrollback, "100"),
+        (st.check_scrollback, "1000000"),
+        (st.check_room_name, "   "),
+        (st.check_room_name, "x" * 49),
+        (st.check_discovery_targets, "my-pc"),
+        (st.check_discovery_targets, "10.0.0.0/8"),
+    ],
+)
+def test_bad_values(check, value):
+    with pytest.raises(st.SettingError):
+        check(value)
+
+
+def test_recent_hosts_are_distinct_and_few():
+    settings = Settings()
+    for number in range(10):
+        settings.remember_host(f"10.0.0.{number}")
+    settings.remember_host("10.0.0.5")
+    assert settings.recent_hosts[0] == "10.0.0.5"
+    assert len(settings.recent_hosts) == st.RECENT_HOSTS_KEPT
+    assert settings.recent_hosts.count("10.0.0.5") == 1
+
+
+# -- the file (no window) ---------------------------------------------------------------------
+
+
+def test_missing_file_gives_defaults_and_a_welcome(tmp_path):
+    loaded = SettingsStore(tmp_path / "none").load()
+    assert loaded.settings == Settings()
+    assert loaded.problem == "missing"
+    assert "Welcome" in loaded.notice()
+
+
+def test_round_trip_is_readable_json(tmp_path):
+    store = SettingsStore(tmp_path)
+    original = Settings(nickname="小王", default_port=47900, transport="udp", theme="dark", font_size=14)
+    original.recent_hosts = ["192.168.1.20"]
+    assert store.save(original) is None
+    data = json.loads(store.path.read_text(encoding="utf-8"))
+    assert data["user"]["nickname"] == "小王"
+    assert data["network"]["transport"] == "udp"
+    loaded = store.load()
+    assert loaded.problem is None and loaded.notice() is None
+    assert loaded.settings == original
+
+
+def test_corrupt_file_is_kept_aside(tmp_path):
+    store = SettingsStore(tmp_path)
+    store.path.write_text("{ not json", encoding="utf-8")
+    loaded = store.load()
+    assert loaded.settings == Settings()
+    assert loaded.problem == "corrupt"
+    assert loaded.kept_as is not None and loaded.kept_as.read_text(encoding="utf-8") == "{ not json"
+    assert not store.path.exists()
+    assert loaded.kept_as.name in loaded.notice()
+
+
+def test_one_bad_value_falls_back_alone(tmp_path):
+    store = SettingsStore(tmp_path)
+    store.path.write_text(
+        json.dumps(
+            {"user": {"nickname": "bob"}, "network": {"default_port": 99999}, "appearance": {"theme": "pink"}}
+        ),
+        encoding="utf-8",
+    )
+    loaded = store.load()
+    assert loaded.settings.nickname == "bob"
+    assert loaded.settings.default_port == Settings().default_port
+    assert loaded.settings.theme == "light"
+    assert loaded.problem == "invalid"
+    assert "network.default_port" in loaded.notice() and "appearance.theme" in loaded.notice()
+
+
+def test_environment_variable_chooses_the_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv(st.CONFIG_DIR_ENV, str(tmp_path / "elsewhere"))
+    assert SettingsStore().path == tmp_path / "elsewhere" / "settings.json"
+
+
+def test_unwritable_directory_is_a_sentence_not_a_crash(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert "could not be saved" in SettingsStore(blocker / "sub").save(Settings())
+
+
+# -- in the window ------------------------------------------------------------------------------
+
+
+def test_settings_survive_a_restart(make_app):
+    app = make_app(nickname="alice")
+    dialog = app.open_settings()
+    dialog.nick_var.set("alicia")
+    dialog.port_var.set("47999")
+    dialog.udp_button.invoke()
+    dialog.theme_var.set("dark")
+    dialog.font_var.set("13")
+    dialog.scrollback_var.set("800")
+    dialog.sound_var.set(False)
+    dialog.ok_button.invoke()
+    make_app.pump()
+    assert app.settings.theme == "dark"
+    assert app.palette.name == "dark"
+    app.close()
+
+    again = make_app()
+    assert again.settings.nickname == "alicia"
+    assert again.settings.default_port == 47999
+    assert again.settings.transport == "udp"
+    assert again.settings.font_size == 13
+    assert again.settings.scrollback_lines == 800
+    assert again.settings.sounds is False
+    assert again.start_view.nick_var.get() == "alicia"
+    assert again.start_view.port_var.get() == "47999"
+    assert "UDP" in again.start_view.transport_label.cget("text")
+
+
+def test_dialog_refuses_bad_values_and_keeps_the_old_ones(make_app):
+    app = make_app(nickname="bob")
+    dialog = app.open_settings()
+    dialog.port_var.set("70000")
+    dialog.ok_button.invoke()
+    assert dialog.winfo_exists()
+    assert "1 to 65535" in dialog.error_label.cget("text")
+    assert app.settings.default_port == Settings().default_port
+    dialog.cancel_button.invoke()
+    assert app.settings.nickname == "bob"
+
+
+def test_corrupt_file_gives_defaults_and_a_notice_in_the_window(make_app, config_dir):
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "settings.json").write_text("\x00garbage", encoding="utf-8")
+    window = make_app()  # loads the file as it is
+    notice = window.start_view.notice
+    assert notice.winfo_ismapped()
+    assert "could not be read" in notice.cget("text")
+    assert list(config_dir.glob("settings.json.corrupt-*"))
+    assert window.settings.nickname == ""
+
+
+def test_language_switches_live(make_app):
+    app = make_app(nickname="carol")
+    dialog = app.open_settings()
+    dialog.language_var.set("简体中文")
+    dialog.ok_button.invoke()
+    make_app.pump()
+    assert app.start_view.host_button.cget("text") == "创建聊天"
+    assert app.settings.language == "zh_CN"
+    dialog = app.open_settings()
+    dialog.language_var.set("English")
+    dialog.ok_button.invoke()
+    assert app.start_view.host_button.cget("text") == "Host a chat"
+
+
+def test_typing_in_the_dialog_works_like_a_user(make_app):
+    app = make_app(nickname="dan")
+    dialog = app.open_settings()
+    dialog.nick_entry.delete(0, "end")
+    type_into(dialog.nick_entry, "daniel")
+    dialog.ok_button.invoke()
+    assert app.settings.nickname == "daniel"
