@@ -136,6 +136,10 @@ class Chat:
                     sock.sendto(chunk, ("127.0.0.1", port))
                     sock.sendto(MAGIC + chunk, ("127.0.0.1", port))
 
+    def silent_port(self):
+        """A context manager giving a port where something holds the address but never answers."""
+        return _SilentPort(self.transport)
+
     def close(self) -> None:
         for client in self.clients.values():
             client.close()
@@ -152,3 +156,31 @@ def chat(transport):
         yield chat
     finally:
         chat.close()
+
+
+class _SilentPort:
+    """TCP: a listener whose accept queue is full, so connects hang. UDP: a socket that never reads."""
+
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+        self.sockets: list[socket.socket] = []
+
+    def __enter__(self) -> int:
+        if self.transport == "tcp":
+            server = socket.create_server(("127.0.0.1", 0), backlog=0)
+            self.sockets.append(server)
+            port = server.getsockname()[1]
+            for _ in range(8):  # fill the accept queue so further SYNs are dropped
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+                self.sockets.append(filler)
+            return port
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        self.sockets.append(sink)
+        return sink.getsockname()[1]
+
+    def __exit__(self, *exc_info) -> None:
+        for sock in self.sockets:
+            sock.close()

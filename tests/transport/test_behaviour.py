@@ -7,9 +7,10 @@ down once, so a difference between the transports fails one of the two runs.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
-from net.api import ClientState, Delivered, DeliveryFailed, FailureKind, StateChanged
+from net.api import ClientState, Delivered, DeliveryFailed, FailureKind, LatencyMeasured, StateChanged
 from net.protocol import events as ev
 from tests.helpers import wait_until
 
@@ -130,9 +131,46 @@ def test_nothing_listening_is_refused(chat) -> None:
     port = probe.getsockname()[1]
     probe.close()
     client = chat.client(port, "alone")
-    chat.wait_state("alone", ClientState.DISCONNECTED)
+    change = chat.wait_state("alone", ClientState.DISCONNECTED)
     assert client.state is ClientState.DISCONNECTED
     assert chat.states("alone") == [(ClientState.DISCONNECTED, FailureKind.REFUSED)]
+    assert f"127.0.0.1:{port}" in change.reason and "is a chat hosted there" in change.reason
+
+
+def test_a_host_that_never_answers_times_out(chat) -> None:
+    with chat.silent_port() as port:
+        chat.client(port, "patient", connect_timeout=0.5)
+        change = chat.wait_state("patient", ClientState.DISCONNECTED, timeout=10)
+    assert change.failure in (FailureKind.TIMEOUT, FailureKind.LOST, FailureKind.HOST_LEFT)
+    if chat.transport == "udp":
+        assert change.failure is FailureKind.TIMEOUT and "No answer" in change.reason
+
+
+def test_an_unknown_host_name_is_reported(chat, monkeypatch) -> None:
+    # No real DNS lookup (the network rule): the resolver answers "no such name" as it would.
+    def no_such_host(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    chat.client(47999, "lost")
+    change = chat.wait_state("lost", ClientState.DISCONNECTED)
+    assert change.failure is FailureKind.RESOLVE and "could not be found" in change.reason
+
+
+def test_latency_is_measured_by_the_heartbeat(chat) -> None:
+    host = chat.host()
+    chat.client(host.port, "alice", heartbeat_interval=0.05)
+    latency = chat.wait_event("alice", LatencyMeasured)
+    assert 0 <= latency.seconds < 1.0
+
+
+def test_close_leaves_no_thread_behind(chat) -> None:
+    host = chat.host()
+    before = set(threading.enumerate())
+    (alice,) = chat.joined(host.port, "alice")
+    alice.close()
+    assert chat.states("alice")[-1] == (ClientState.DISCONNECTED, FailureKind.CLOSED)
+    assert not [t for t in set(threading.enumerate()) - before if "client" in t.name]
 
 
 def test_bad_input_leaves_the_members_unharmed(chat) -> None:
@@ -163,19 +201,22 @@ def test_a_member_that_vanishes_is_seen_leaving_within_the_heartbeat_timeout(cha
 
 def test_the_outbox_is_resent_after_the_host_restarts_on_the_same_port(chat) -> None:
     host = chat.host()
-    alice, bob = chat.joined(host.port, "alice", "bob")
+    alice, bob = chat.joined(host.port, "alice", "bob", backoff=(0.05, 0.1, 0.2))
     port = host.port
-    host.stop("restarting")
+    sent = [f"message {n}" for n in range(60)]
+    local_ids = [alice.send_message(text) for text in sent[:20]]
+    stopper = threading.Thread(target=host.stop, args=("restarting",))
+    stopper.start()
+    local_ids += [alice.send_message(text) for text in sent[20:40]]  # typed while the host goes
+    stopper.join()
     wait_until(lambda: alice.state is ClientState.RECONNECTING and bob.state is ClientState.RECONNECTING)
-    change = chat.of_type("alice", StateChanged)[-1]
-    assert (change.failure, change.reason) == (FailureKind.HOST_LEFT, "restarting")
-    local_ids = [alice.send_message(f"while away {n}") for n in range(3)]
-    assert alice.pending == local_ids
+    change = chat.wait_event("alice", StateChanged, lambda c: c.state is ClientState.RECONNECTING)
+    assert change.failure is FailureKind.HOST_LEFT
     chat.host(port=port)
-    expected = [f"while away {n}" for n in range(3)]
+    local_ids += [alice.send_message(text) for text in sent[40:]]
+    wait_until(lambda: alice.pending == [], timeout=20, message="every message acked")
     # Bob sees them live, or in the welcome's history when Alice got back in first.
-    wait_until(lambda: chat.seen_texts("bob") == expected, timeout=10, message="resent")
-    wait_until(lambda: alice.pending == [], message="acked after the restart")
-    assert [d.local_id for d in chat.of_type("alice", Delivered)] == local_ids
+    wait_until(lambda: sorted(set(chat.seen_texts("bob"))) == sorted(sent), timeout=10, message="all at bob")
     time.sleep(0.2)
-    assert chat.seen_texts("bob") == expected  # exactly once
+    assert sorted(chat.seen_texts("bob")) == sorted(sent)  # exactly once each
+    assert sorted(d.local_id for d in chat.of_type("alice", Delivered)) == sorted(local_ids)

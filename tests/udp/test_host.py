@@ -130,7 +130,7 @@ def test_a_vanished_member_is_seen_leaving_within_the_heartbeat_timeout(chat) ->
 
 
 def test_a_member_that_stops_acknowledging_is_dropped_without_slowing_the_others(chat) -> None:
-    tuning = UdpTuning(send_window=8, give_up_after=1.0, min_retransmits=2)
+    tuning = UdpTuning(send_window=8, give_up_after=3.0, min_retransmits=2)
     host = chat.host(tuning=tuning, room=RoomConfig(name="udp", rate_per_second=0))
     alice, bob = chat.client(host.port, "alice"), chat.client(host.port, "bob")
     _connected(alice, bob)
@@ -142,13 +142,14 @@ def test_a_member_that_stops_acknowledging_is_dropped_without_slowing_the_others
     for number in range(100):
         alice.send_message(f"m{number}")
     wait_until(lambda: len(_texts(chat, "bob")) == 100, timeout=3, message="bob gets everything")
-    assert time.monotonic() - started < 1.0  # the stuck member's full window held nobody up
+    assert time.monotonic() - started < 2.0  # long before the stuck member's budget runs out
     left = wait_until(
         lambda: next((e for e in chat.of_type("bob", ev.Left) if e.nick == "stuck"), None),
-        timeout=4,
+        timeout=10,
         message="the stuck member is dropped",
     )
     assert "retry budget" in left.reason
+    assert time.monotonic() - started >= 3.0
 
 
 def test_a_member_whose_backlog_overflows_is_dropped_as_too_slow(chat) -> None:
