@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import threading
 
 import pytest
@@ -25,8 +27,23 @@ class _ErrorCollector(logging.Handler):
         self.records.append(record)
 
 
+_session_dirs: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "allow_error_logs: the test expects ERROR log records")
+    # Settings and log files of everything the tests start (also subprocesses) go to a
+    # throw-away folder, never to the real user's config and log directories.
+    for variable in ("LANCHAT_CONFIG_DIR", "LANCHAT_LOG_DIR"):
+        if variable not in os.environ:
+            folder = tempfile.mkdtemp(prefix=f"lanchat-test-{variable.split('_')[1].lower()}-")
+            _session_dirs.append(folder)
+            os.environ[variable] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _session_dirs:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
