@@ -71,7 +71,8 @@ class TcpHost:
         self._readers: set[threading.Thread] = set()
         self._readers_lock = threading.Lock()
         self._stopping = threading.Event()
-        self._accept_wake_reader, self._accept_wake_writer = socket.socketpair()
+        self._accept_wake_reader: socket.socket | None = None
+        self._accept_wake_writer: socket.socket | None = None
         self._lifecycle_lock = threading.Lock()
         self._started = False
         self._stopped = False
@@ -99,33 +100,12 @@ class TcpHost:
                 raise HostStartError("This host was already started; create a new one to start again.")
             listener = open_listener(self.config.bind, self.config.port)
             self._started = True
-        listener.setblocking(False)
-        self._listener = listener
-        address = listener.getsockname()
-        self._addresses = [(address[0], address[1])]
-        self._port = address[1]
-        self._inbox = Inbox(
-            total_limit=self._tuning.inbound_total_limit, peer_limit=self._tuning.inbound_peer_limit
-        )
-        stacks = " (IPv4 and IPv6)" if is_dual_stack(listener) else ""
-        self._router = Router(
-            Room(self._room_config()),
-            self._inbox,
-            self._tuning,
-            heartbeat_timeout=self.config.heartbeat_timeout,
-            handshake_timeout=self.config.handshake_timeout,
-            stopping=self._stopping,
-        )
-        for target, name in ((self._route, "lanchat-router"), (self._accept_loop, "lanchat-accept")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            self._threads.append(thread)
-            thread.start()
-        log.info(
-            "Room %r listening on %s%s over TCP",
-            self._router.room.name,
-            format_address(address),
-            stacks,
-        )
+        try:
+            self._serve(listener)
+        except Exception as exc:
+            self._abandon_start(listener)
+            log.debug("the host failed to start", exc_info=True)
+            raise HostStartError(f"Cannot start the host: {exc}") from exc
 
     def stop(self, reason: str = "host stopped") -> None:
         """Tell every member, close every socket and join every thread within 2 s."""
@@ -156,6 +136,51 @@ class TcpHost:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _serve(self, listener: socket.socket) -> None:
+        """Start the router and accept threads on `listener` (raises OSError, RuntimeError)."""
+        self._accept_wake_reader, self._accept_wake_writer = socket.socketpair()
+        listener.setblocking(False)
+        self._listener = listener
+        address = listener.getsockname()
+        self._addresses = [(address[0], address[1])]
+        self._port = address[1]
+        self._inbox = Inbox(
+            total_limit=self._tuning.inbound_total_limit, peer_limit=self._tuning.inbound_peer_limit
+        )
+        stacks = " (IPv4 and IPv6)" if is_dual_stack(listener) else ""
+        self._router = Router(
+            Room(self._room_config()),
+            self._inbox,
+            self._tuning,
+            heartbeat_timeout=self.config.heartbeat_timeout,
+            handshake_timeout=self.config.handshake_timeout,
+            stopping=self._stopping,
+        )
+        for target, name in ((self._route, "lanchat-router"), (self._accept_loop, "lanchat-accept")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info(
+            "Room %r listening on %s%s over TCP",
+            self._router.room.name,
+            format_address(address),
+            stacks,
+        )
+
+    def _abandon_start(self, listener: socket.socket) -> None:
+        """Undo a start that failed half-way: stop what runs, close what is open."""
+        with self._lifecycle_lock:
+            self._stopped = True
+        self._on_event = None  # the owner hears of this failure from start(), not as HostStopped
+        self._request_stop("the host failed to start")
+        for thread in self._threads:
+            thread.join(STOP_BUDGET_SECONDS)
+        if not any(thread.name == "lanchat-accept" for thread in self._threads):
+            listener.close()  # the accept thread closes it when it ran
+        if self._inbox is not None:
+            self._inbox.close()
+        self._close_wake_sockets()
+
     def _room_config(self):
         """The room settings, with a ping interval that fits the heartbeat timeout."""
         room = self.config.room
@@ -168,14 +193,16 @@ class TcpHost:
         if self._inbox is not None:
             self._inbox.put(StopRequest(reason))
             self._inbox.wake()
-        try:
-            self._accept_wake_writer.send(b"\0")
-        except OSError:
-            pass
+        if self._accept_wake_writer is not None:
+            try:
+                self._accept_wake_writer.send(b"\0")
+            except OSError:
+                pass
 
     def _close_wake_sockets(self) -> None:
-        self._accept_wake_reader.close()
-        self._accept_wake_writer.close()
+        for sock in (self._accept_wake_reader, self._accept_wake_writer):
+            if sock is not None:
+                sock.close()
 
     def _route(self) -> None:
         reason = self._router.run()
@@ -225,6 +252,7 @@ class TcpHost:
             log.warning("turning away %s: %d connections are open already", where, limit)
             sock.close()
             return
+        read_sock = None
         try:
             configure_client_socket(sock, self._tuning.socket_send_buffer)
             read_sock = sock.dup()
@@ -232,14 +260,20 @@ class TcpHost:
         except OSError as exc:
             log.warning("cannot set up the connection from %s: %s", where, exc.strerror or exc)
             sock.close()
+            if read_sock is not None:
+                read_sock.close()
             return
         log.debug("connection from %s", where)
         peer = Peer(sock, read_sock, where)
+        if not self._inbox.put(PeerOpened(peer)):
+            sock.close()  # the router has finished: these sockets never became its own
+            read_sock.close()
+            return
+        # From here the router owns `sock` (it closes it, also when stopping); the reader owns `read_sock`.
         reader = Reader(peer, self._inbox, self._stopping, self._tuning.recv_size)
         thread = threading.Thread(target=reader.run, name=f"lanchat-reader {where}", daemon=True)
         with self._readers_lock:
             self._readers.add(thread)
-        self._inbox.put(PeerOpened(peer))
         try:
             thread.start()
         except RuntimeError as exc:  # the OS refused another thread

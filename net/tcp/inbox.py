@@ -30,6 +30,7 @@ class Inbox:
         self._router_asleep = False
         self._wake_sent = False
         self._closed = False
+        self._sealed = False  # the router has finished: it takes no more items
         self._total_limit = total_limit
         self._peer_limit = peer_limit
         self.wake_reader, self._wake_writer = socket.socketpair()
@@ -38,11 +39,14 @@ class Inbox:
 
     # -- producers (any thread) ---------------------------------------------------------
 
-    def put(self, item: Any, *, owner: Any = None, size: int = 0) -> None:
-        """Queue `item`; `size` received bytes are charged to `owner` until `release`."""
+    def put(self, item: Any, *, owner: Any = None, size: int = 0) -> bool:
+        """Queue `item`; `size` received bytes are charged to `owner` until `release`.
+
+        Returns False when the router has finished (`seal`): nobody will take `item`.
+        """
         with self._lock:
-            if self._closed:
-                return
+            if self._closed or self._sealed:
+                return False
             self._items.append(item)
             if size:
                 self._pending += size
@@ -50,6 +54,7 @@ class Inbox:
             if self._router_asleep and not self._wake_sent:
                 self._wake_sent = True
                 self._send_wake_byte()
+            return True
 
     def wait_for_space(self, owner: Any, stopping: Callable[[], bool]) -> bool:
         """Block a reader while too many received bytes wait for the router; True if it waited."""
@@ -58,6 +63,7 @@ class Inbox:
             while (
                 (owner.pending_in > self._peer_limit or self._pending > self._total_limit)
                 and not self._closed
+                and not self._sealed
                 and not stopping()
             ):
                 waited = owner.paused = True
@@ -101,6 +107,23 @@ class Inbox:
                 self._space.notify_all()
 
     # -- shutting down --------------------------------------------------------------------
+
+    @property
+    def sealed(self) -> bool:
+        """True once the router has finished (`seal`)."""
+        return self._sealed
+
+    def seal(self) -> list[Any]:
+        """The router's last call: refuse items from now on and return those still queued.
+
+        After this, whoever fails to `put` an item keeps ownership of what it carries (the
+        accept thread closes a connection the router will never see).
+        """
+        with self._lock:
+            self._sealed = True
+            items, self._items = self._items, []
+            self._space.notify_all()
+            return items
 
     def close(self) -> None:
         """Refuse new items and release every waiting reader; the host calls it last."""

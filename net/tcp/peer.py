@@ -25,8 +25,8 @@ from net.tcp.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
-#: How often a blocked reader wakes to see whether the host is stopping (shutdown()
-#: normally wakes it at once; this is the backstop).
+#: How often a blocked reader wakes to see whether the router has finished (its
+#: shutdown() normally wakes the reader at once; this is the backstop).
 READ_POLL_SECONDS = 1.0
 #: Leading whitespace tolerated before deciding between the protocol and plain text.
 _MAX_UNDECIDED_BYTES = 1024
@@ -110,16 +110,24 @@ class Reader:
         self._discarding = False
 
     def run(self) -> None:
+        """Read until the connection ends: the peer's end of stream, an error, or the router's
+        `shutdown()`. Also while the host stops and while the router closes this peer: what
+        arrives then is read and dropped, because closing a socket with unread input makes
+        the kernel reset the connection, which can destroy the bye before the peer reads it.
+        """
         peer, reason = self.peer, "connection closed"
         try:
             peer.read_sock.settimeout(READ_POLL_SECONDS)
-            while not self._stopping.is_set():
+            while True:
                 if not peer.closing and self._inbox.wait_for_space(peer, self._stopping.is_set):
                     # What it sent meanwhile waits unread in the kernel: the peer is not silent.
                     peer.last_heard = time.monotonic()
                 try:
                     data = peer.read_sock.recv(self._recv_size)
                 except TimeoutError:
+                    if self._inbox.sealed:
+                        reason = "host stopped"  # backstop: the router finished without us
+                        break
                     continue
                 except OSError as exc:
                     reason = f"connection lost ({exc.strerror or type(exc).__name__})"

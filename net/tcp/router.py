@@ -66,8 +66,8 @@ class Router:
         self._dirty: set[Peer] = set()
         self._fanout = Fanout()  # the room's members, as receivers of broadcasts
         self._round_bytes = 0
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(inbox.wake_reader, selectors.EVENT_READ, None)
+        # Made by `run`, so a router that never ran holds no descriptor.
+        self._selector: selectors.BaseSelector | None = None
         self._stop_reason: str | None = None
         self._stopping = stopping or threading.Event()  # set by the host before its StopRequest
 
@@ -77,6 +77,8 @@ class Router:
         """Serve until a StopRequest; returns the reason the router stopped."""
         reason = "host stopped"
         try:
+            self._selector = selectors.DefaultSelector()
+            self._selector.register(self._inbox.wake_reader, selectors.EVENT_READ, None)
             while self._stop_reason is None:
                 timeout = max(0.0, self._next_check - time.monotonic())
                 if self._dirty or self._fanout.round_bytes or not self._inbox.prepare_to_sleep():
@@ -326,31 +328,57 @@ class Router:
                 self._fanout.add(peer)
 
     def _close_everything(self, reason: str) -> None:
-        """Bye to every connection, a short grace to deliver it, then close them all."""
+        """Bye to every connection, then close each one gracefully within `stop_grace`.
+
+        Gracefully: the bye is flushed, `shutdown(SHUT_WR)` sends FIN right after it, and the
+        connection stays open, its reader still reading and dropping input, until the peer
+        closes its end (our clients do on FIN) or the grace runs out. Closing right after
+        the flush would close a socket that may still hold unread input (a ping in flight):
+        the kernel answers that with a reset, and a reset can make the peer drop the bye it
+        has not read yet (Windows does).
+        """
+        bye = reason[:300]
         try:
-            self._selector.unregister(self._inbox.wake_reader)
-            for peer in list(self._peers):
-                if not peer.closing:
-                    peer.closing = True
-                    try:
-                        self._queue(peer, peer.encode(ev.Bye(reason=reason[:300])))
-                    except LocalProtocolError:
-                        pass
+            if self._selector is None:
+                return  # it failed to start: no connection was ever served (cleaned up below)
             deadline = time.monotonic() + self._tuning.stop_grace
-            pending = [peer for peer in self._peers if peer.outbound and not peer.write_closed]
-            while pending and time.monotonic() < deadline:
-                for peer in pending:
-                    self._flush(peer)
-                pending = [peer for peer in pending if peer.outbound and not peer.write_closed]
-                if pending:
-                    self._selector.select(min(0.05, max(0.0, deadline - time.monotonic())))
+            for peer in self._peers:
+                self._say_bye(peer, bye)
+            while True:
+                for item in self._inbox.take_all():
+                    self._dispatch(item)  # readers' end of stream; peers accepted meanwhile
+                for peer in self._peers:
+                    self._say_bye(peer, bye)
+                self._flush_dirty()  # sends FIN after the bye, finishes peers whose end closed
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or all(peer.write_closed for peer in self._peers):
+                    break
+                timeout = min(0.05, remaining) if self._inbox.prepare_to_sleep() else 0.0
+                for key, _ in self._selector.select(timeout):
+                    if key.data is not None:
+                        self._flush(key.data)
         except Exception:
             log.exception("error while saying bye to the members")
         finally:
+            for item in self._inbox.seal():
+                if isinstance(item, PeerOpened):
+                    self._peers.add(item.peer)  # its sockets are ours to close
             for peer in list(self._peers):
                 self._finish(peer)
             self._peers.clear()
-            self._selector.close()
+            if self._selector is not None:
+                self._selector.close()
+
+    def _say_bye(self, peer: Peer, reason: str) -> None:
+        """Queue a bye for `peer` (once) and mark it closing, without telling the room."""
+        if peer.closing:
+            return
+        peer.closing = True
+        try:
+            self._queue(peer, peer.encode(ev.Bye(reason=reason)))
+        except LocalProtocolError:
+            pass  # already closed on the protocol level (refused)
+        self._dirty.add(peer)  # even with nothing to say: its FIN goes out on the next flush
 
 
 def _shutdown(sock: socket.socket, how: int) -> None:
