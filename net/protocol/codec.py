@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,21 +48,20 @@ class DecodeError(ValueError):
 _NICK_FIELD_CHARS = 4 * 24
 
 
+#: Control characters (C0, DEL, C1) and lone surrogates; the second pattern lets newline and
+#: tab through. A regex scans in C: this check runs on every text of every message.
+_BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_BAD_CHARS_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def has_bad_chars(value: str, allow_newlines: bool = False) -> bool:
     """True when `value` holds a control character (C0, DEL, C1) or a lone surrogate.
 
     C1 controls count too: U+009B is a terminal's escape-sequence introducer, and plain-text
     peers print what they receive. Only newline and tab pass, and only in message texts.
     """
-    for char in value:
-        code = ord(char)
-        if code < 0x20:
-            if allow_newlines and char in "\n\t":
-                continue
-            return True
-        if 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
-            return True
-    return False
+    pattern = _BAD_CHARS_IN_TEXT if allow_newlines else _BAD_CHARS
+    return pattern.search(value) is not None
 
 
 def _string(max_chars: int, *, allow_empty: bool = False, allow_newlines: bool = False) -> Callable:
