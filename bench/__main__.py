@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn-cycles", type=int, help="churn cycles (default 1000; quick 100)")
     parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
     parser.add_argument(
-        "--repeat", type=int, help="fan-out and steady runs per relay, best kept (default 2; quick 1)"
+        "--repeat", type=int, help="fan-out and steady runs per relay, best kept (default 3; quick 1)"
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results (default %(default)s)")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown (for the README)")
@@ -70,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
     args.relays = [r for r in args.relays.split(",") if r]
     args.sizes = [int(s) for s in (args.sizes or ("10,50" if quick else "10,50,200")).split(",")]
-    args.repeat = args.repeat or (1 if quick else 2)
+    args.repeat = args.repeat or (1 if quick else 3)
     args.udp_sizes = [int(s) for s in args.udp_sizes.split(",") if s]
     args.messages = args.messages or (50 if quick else 200)
     args.steady_seconds = args.steady_seconds or (2.0 if quick else 10.0)
@@ -92,6 +92,7 @@ def _raise_descriptor_limit() -> None:
 def _attempt(label: str, base: dict, work: Callable[[], dict], runs: list[dict]) -> None:
     print(f"  {label} ...", end=" ", flush=True)
     started = time.monotonic()
+    load = round(os.getloadavg()[0], 2)
     try:
         result = work()
     except procs.Unavailable as exc:
@@ -99,6 +100,7 @@ def _attempt(label: str, base: dict, work: Callable[[], dict], runs: list[dict])
     except Exception as exc:  # a relay that breaks must not stop the other measurements
         traceback.print_exc(file=sys.stderr)
         result = {**base, "error": f"{type(exc).__name__}: {exc}"}
+    result["load_1min"] = load  # other work on the machine shows here
     runs.append(result)
     took = time.monotonic() - started
     if "error" in result:
@@ -241,12 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         "LanChat benchmarks on 127.0.0.1. Our host runs with rate limiting OFF (main.py host --rate-limit 0)."
     )
     started = datetime.datetime.now(datetime.UTC)
+    machine_before = _machine()
     runs = run(args)
     targets = report.evaluate(runs)
     results = {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1),
-        "machine": _machine(),
+        "machine": {**_machine(), "load_average_at_start": machine_before["load_average"]},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "rate_limit": "off (--rate-limit 0)",
         "targets": [t.as_dict() for t in targets],

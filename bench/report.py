@@ -308,8 +308,8 @@ def markdown(results: dict) -> str:
     out += [f"| {t['name']} | {t['goal']} | {t['value']} | {t['verdict']} |" for t in results["targets"]]
     out += [
         "",
-        "| relay | C | deliveries/s | × Redis | p50 ms | p99 ms | host CPU s | generator CPU s | complete |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| relay | C | deliveries/s | × Redis | p50 ms | p99 ms | host CPU s | generator CPU s | complete | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         if run.get("workload") != "fanout" or "error" in run:
@@ -324,13 +324,17 @@ def markdown(results: dict) -> str:
         out.append(
             f"| {run['relay']} | {run['members']} | {run['deliveries_per_s'] or 0:,} | {ratio} | "
             f"{_fmt(run.get('p50_ms'), 1)} | {_fmt(run.get('p99_ms'), 1)} | {_fmt(run.get('host_cpu_s'))} | "
-            f"{_fmt(run.get('generator_cpu_s'))} | {done} |"
+            f"{_fmt(run.get('generator_cpu_s'))} | {done} | {run.get('load_1min', '—')} |"
         )
-    out += ["", "| steady, 50 × 20 msg/s | p50 ms | p99 ms | max ms | host cores |", "|---|---|---|---|---|"]
+    out += [
+        "",
+        "| steady, 50 × 20 msg/s | p50 ms | p99 ms | max ms | host cores | load |",
+        "|---|---|---|---|---|---|",
+    ]
     for run in runs:
         if run.get("workload") == "steady" and "error" not in run:
             out.append(
                 f"| {run['relay']} | {_fmt(run.get('p50_ms'))} | {_fmt(run.get('p99_ms'))} | "
-                f"{_fmt(run.get('max_ms'))} | {_fmt(run.get('host_cpu_cores'))} |"
+                f"{_fmt(run.get('max_ms'))} | {_fmt(run.get('host_cpu_cores'))} | {run.get('load_1min', '—')} |"
             )
     return "\n".join(out)

@@ -24,7 +24,7 @@ from net.api import ClientConfig, ClientState
 from net.protocol import events as ev
 
 _TARGET_SAMPLES = 50_000
-_JOIN_TIMEOUT = 30.0
+_JOIN_TIMEOUT = 60.0
 
 
 class _ThreadWindow:
@@ -104,7 +104,8 @@ def _fanout(host_port: int, count: int, messages: int, proc: procs.ManagedProces
         deadline = time.monotonic() + _JOIN_TIMEOUT
         while not all(m.client.state is ClientState.CONNECTED for m in members):
             if time.monotonic() > deadline:
-                raise RelayError("not every UDP member could join within 30 s")
+                states = sorted(str(m.client.state.value) for m in members)
+                raise RelayError(f"not every UDP member could join within {_JOIN_TIMEOUT:g} s: {states}")
             time.sleep(0.02)
         before = proc.stats()
         cpu_before = time.process_time()
