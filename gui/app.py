@@ -15,6 +15,7 @@ import platform
 import sys
 import time
 import tkinter as tk
+import webbrowser
 from collections.abc import Callable
 from tkinter import ttk
 
@@ -67,6 +68,7 @@ class App:
         client_factory: ClientFactory = make_client,
         host_factory: HostFactory = make_host,
         on_exit: Callable[[], None] | None = None,
+        open_link: Callable[[str], object] = webbrowser.open,
     ) -> None:
         # Network threads (and the host, when this PC hosts) share the process with the
         # window: a shorter GIL switch interval lets the main thread get the GIL back within
@@ -87,6 +89,7 @@ class App:
             # Keep a handler installed by whoever made the root (a crash dialog, the tests).
             root.report_callback_exception = self._report_callback_error
         self._on_exit = on_exit or root.destroy
+        self.open_link = open_link
         self.closed = False
 
         self.bridge = EventBridge()
@@ -123,6 +126,7 @@ class App:
             self.palette,
             open_settings=self.open_settings,
             share_addresses=addresses,
+            open_link=self.open_link,
         )
         self.chat_view.pack(fill="both", expand=True)
         if session is not None:

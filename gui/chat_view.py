@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
+import webbrowser
 from collections.abc import Callable
 from tkinter import ttk
 
@@ -44,6 +45,7 @@ class ChatView(ttk.Frame):
         *,
         open_settings: Callable[[], None],
         share_addresses: list[str],
+        open_link: Callable[[str], object] = webbrowser.open,
     ) -> None:
         super().__init__(master)
         self.controller = controller
@@ -51,6 +53,7 @@ class ChatView(ttk.Frame):
         self.palette = palette
         self._open_settings = open_settings
         self.share_addresses = share_addresses
+        self._open_link = open_link
         self.history = InputHistory()
         self.panes: dict[str | None, ConversationPane] = {}
         self.titles: dict[str | None, str] = {}
@@ -195,7 +198,9 @@ class ChatView(ttk.Frame):
         self.status_details.grid(row=0, column=2, sticky="e")
 
     def _add_pane(self, key: str | None, title: str) -> ConversationPane:
-        pane = ConversationPane(self.notebook, self.palette, self.settings.scrollback_lines)
+        pane = ConversationPane(
+            self.notebook, self.palette, self.settings.scrollback_lines, open_link=self._open_link
+        )
         pane.own_nick = self.own_nick
         pane.highlight_mentions = self.settings.highlight_mentions
         pane.text.bind("<Control-w>", self._on_close_tab)

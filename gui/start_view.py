@@ -101,11 +101,11 @@ class StartView(ttk.Frame):
             height=4,
             style="Card.Treeview",
         )
-        self.found_tree.column("#0", width=130, stretch=True)
+        self.found_tree.column("#0", width=120, stretch=True)
         self.found_tree.column("host", width=80, stretch=True)
-        self.found_tree.column("members", width=64, stretch=False, anchor="center")
+        self.found_tree.column("members", width=76, stretch=False, anchor="center")
         self.found_tree.column("transport", width=44, stretch=False, anchor="center")
-        self.found_tree.column("address", width=130, stretch=True)
+        self.found_tree.column("address", width=120, stretch=True)
         self.found_tree.grid(row=2, column=0, columnspan=2, sticky="nsew", pady=(0, 10))
         self.found_empty = ttk.Label(join, style="CardMuted.TLabel")
         self.found_tree.bind("<<TreeviewSelect>>", self._on_found_selected)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from gui.controller import ROOM
+from net.api import Transport
 from net.protocol import events as ev
 from net.protocol.nicknames import nick_key
 from tests.gui.conftest import free_port
@@ -212,7 +214,9 @@ def test_closing_the_window_stops_threads_and_frees_the_port(make_app, headless_
     make_app.wait(lambda: "quinn" in {m.nick for m in app.controller.members()})
 
     # What the window manager does when the user clicks the close button.
+    started = time.monotonic()
     app.root.tk.call(app.root.protocol("WM_DELETE_WINDOW"))
+    assert time.monotonic() - started < 2.0
     assert app.closed and make_app.exits == 1
     leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     quinn_threads = [t for t in leftover if "client" in t.name.lower()]
@@ -246,3 +250,32 @@ def test_help_lists_commands(make_app, headless_host, command):
     assert app.chat_view.input.get("1.0", "end-1c") == "/frobnicate"  # kept for fixing
     say(app.chat_view, "/clear")
     assert room_text(app) == ""
+
+
+def test_udp_chosen_in_settings_hosts_and_joins_over_udp(make_app, headless_host, headless_client):
+    app = make_app(nickname="uma")
+    dialog = app.open_settings()
+    dialog.udp_button.invoke()
+    dialog.ok_button.invoke()
+    assert app.settings.transport == "udp"
+    assert "UDP" in app.start_view.transport_label.cget("text")
+
+    port = free_port()
+    host_from_window(app, "uma", "Over UDP", port)
+    make_app.wait(lambda: connected(app), message="the window to join its own UDP host")
+    assert "UDP" in app.chat_view.status_details.cget("text")
+    victor, victor_events = headless_client(port, "victor", transport=Transport.UDP)
+    make_app.wait(lambda: "victor joined the chat." in room_text(app))
+    say(app.chat_view, "datagrams 📦 arrive")
+    make_app.wait(lambda: any(m.text == "datagrams 📦 arrive" for m in victor_events.of(ev.ChatMessage)))
+    victor.send_message("and so do replies")
+    make_app.wait(lambda: "and so do replies" in room_text(app))
+    app.close()
+
+    # Joining a headless UDP host from a fresh window with the setting kept.
+    other = headless_host(transport=Transport.UDP, room="UDP lobby")
+    again = make_app()
+    join_from_window(again, "uma", f"127.0.0.1:{other.port}")
+    make_app.wait(lambda: connected(again))
+    assert again.chat_view.room_name == "UDP lobby"
+    assert "UDP" in again.chat_view.status_details.cget("text")
