@@ -261,11 +261,12 @@ class Room:
             case ev.Say():
                 return self._say(member, event)
             case ev.Rename(nick=raw):
-                return self._rename(member, raw)
+                return self._over_limit(member, "renames") or self._rename(member, raw)
             case ev.Typing(active=active, to=to):
                 return self._typing(member, active, to)
             case ev.Who():
-                return [Send(peer, ev.Members(members=self.members()))]
+                refused = self._over_limit(member, "member list requests")
+                return refused or [Send(peer, ev.Members(members=self.members()))]
             case ev.Ping():
                 return [Send(peer, event.reply())]
             case ev.Pong():
@@ -322,7 +323,19 @@ class Room:
         origin = f"{client_id}\0{local_id}".encode()
         return hashlib.blake2b(origin, digest_size=10, person=b"lanchat-msg").hexdigest()
 
-    def _rate_limited(self, member: _Member, ref: str, wait: float) -> list[Output]:
+    def _over_limit(self, member: _Member, what: str) -> list[Output]:
+        """Nothing when `member`'s bucket allows one more request, else its refusal.
+
+        A rename makes every member receive a notice and a `who` makes the room build its
+        member list: without a limit one member could keep the host doing either as fast as
+        it can send. They take from the same bucket as messages and count strikes alike.
+        """
+        wait = member.bucket.take(self._mono())
+        return self._rate_limited(member, None, wait, what) if wait else []
+
+    def _rate_limited(
+        self, member: _Member, ref: str | None, wait: float, what: str = "messages"
+    ) -> list[Output]:
         now = self._mono()
         if now - member.strike_window_start > FLOOD_WINDOW_SECONDS:
             member.strike_window_start, member.strikes = now, 0
@@ -330,7 +343,7 @@ class Room:
         if member.strikes > FLOOD_STRIKES:
             reason = "flooding: too many messages too fast"
             return [*self.leave(member.peer, reason), Disconnect(member.peer, reason)]
-        text = f"too many messages; wait {wait:.2f} s"
+        text = f"too many {what}; wait {wait:.2f} s"
         return [Send(member.peer, ev.Error(code="rate_limited", text=text, ref=ref, retry_after=wait))]
 
     def _rename(self, member: _Member, raw: str) -> list[Output]:

@@ -140,3 +140,74 @@ def test_strikes_are_forgotten_after_the_window(clock: FakeClock) -> None:
         assert _say(room, 2000 + number)[0].event.code == "rate_limited"
     assert "a" in room
     assert isinstance(_say(room, 3000)[1], Disconnect)
+
+
+# --- renames and member lists ----------------------------------------------------------------
+
+
+def _rename(room: Room, nick: str, peer: str = "a") -> list:
+    return room.handle(peer, ev.Rename(nick=nick))
+
+
+def test_renames_over_the_limit_are_refused_and_announce_nothing(clock: FakeClock) -> None:
+    room = _limited_room(clock, rate=2.0, burst=3)
+    for old, new in [("alice", "alice0"), ("alice0", "alice1"), ("alice1", "alice2")]:
+        assert _rename(room, new) == [Broadcast(ev.Renamed(old=old, new=new, time=clock.now_wall))]
+    assert _rename(room, "alice9") == [
+        Send("a", ev.Error(code="rate_limited", text="too many renames; wait 0.50 s", retry_after=0.5))
+    ]
+    assert room.nick_of("a") == "alice2"
+    assert room.peer_of("alice9") is None
+    clock.advance(0.5)
+    assert _rename(room, "alice9")[0].event == ev.Renamed(old="alice2", new="alice9", time=clock.now_wall)
+
+
+def test_member_list_requests_over_the_limit_are_refused(clock: FakeClock) -> None:
+    room = _limited_room(clock, rate=1.0, burst=2)
+    for _ in range(2):
+        [answer] = room.handle("a", ev.Who())
+        assert isinstance(answer.event, ev.Members) and len(answer.event.members) == 2
+    assert room.handle("a", ev.Who()) == [
+        Send(
+            "a",
+            ev.Error(code="rate_limited", text="too many member list requests; wait 1.00 s", retry_after=1.0),
+        )
+    ]
+    assert isinstance(room.handle("b", ev.Who())[0].event, ev.Members)  # bob's bucket is his own
+
+
+def test_renames_and_member_lists_spend_the_same_tokens_as_messages(clock: FakeClock) -> None:
+    room = _limited_room(clock, rate=1.0, burst=3)
+    assert isinstance(_rename(room, "alicia")[0], Broadcast)
+    assert isinstance(room.handle("a", ev.Who())[0].event, ev.Members)
+    assert isinstance(_say(room, 0)[0], Broadcast)
+    assert _say(room, 1)[0].event.code == "rate_limited"
+    assert _rename(room, "ally")[0].event.code == "rate_limited"
+
+
+def test_a_refused_rename_to_a_taken_nickname_still_costs_a_token(clock: FakeClock) -> None:
+    room = _limited_room(clock, rate=1.0, burst=2)
+    assert _rename(room, "BOB")[0].event.code == "nick_taken"
+    assert _rename(room, "bad\nname")[0].event.code == "nick_invalid"
+    assert _rename(room, "BOB")[0].event.code == "rate_limited"
+
+
+def test_a_rename_flood_disconnects_like_a_message_flood(clock: FakeClock) -> None:
+    room = _limited_room(clock, rate=1, burst=1)
+    _rename(room, "first")
+    for number in range(FLOOD_STRIKES):
+        outputs = _rename(room, f"n{number}") if number % 2 else room.handle("a", ev.Who())
+        assert outputs[0].event.code == "rate_limited"
+    reason = "flooding: too many messages too fast"
+    assert _rename(room, "last") == [
+        Broadcast(ev.Left(nick="first", time=clock.now_wall, reason=reason)),
+        Disconnect("a", reason),
+    ]
+    assert "a" not in room
+
+
+def test_a_rate_of_zero_leaves_renames_and_member_lists_unlimited(clock: FakeClock) -> None:
+    room = _limited_room(clock, rate=0)
+    for number in range(2_000):
+        assert isinstance(_rename(room, f"a{number}")[0], Broadcast)
+        assert isinstance(room.handle("a", ev.Who())[0].event, ev.Members)

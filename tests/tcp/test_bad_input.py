@@ -164,6 +164,37 @@ def test_ten_thousand_messages_a_second_are_rate_limited_then_cut_off(room) -> N
     assert_still_chatting(room)
 
 
+def test_a_burst_of_renames_and_member_list_requests_is_rate_limited_then_cut_off(room) -> None:
+    flooder = room.connect("flooder")
+    requests = [
+        frame({"type": "rename", "nick": f"fl{i}"}) if i % 2 else frame({"type": "who"}) for i in range(4_000)
+    ]
+    for first in range(0, len(requests), 500):
+        if flooder.closed:
+            break
+        try:
+            flooder.send_raw(b"".join(requests[first : first + 500]))
+        except OSError:
+            break
+        flooder.read(0.01)
+    flooder.wait_closed()
+    limited = flooder.errors("rate_limited")
+    assert len(limited) >= FLOOD_STRIKES // 2, f"only {len(limited)} rate_limited errors"
+    assert {error.text.split(";")[0] for error in limited} == {
+        "too many renames",
+        "too many member list requests",
+    }
+    assert all(error.retry_after and error.retry_after > 0 for error in limited)
+    left = room.bob.wait_for(
+        lambda e: isinstance(e, ev.Left) and e.nick.startswith("fl"), what="flooder left"
+    )
+    assert "flood" in left.reason
+    renames = [e for e in room.bob.events if isinstance(e, ev.Renamed)]
+    lists = [e for e in flooder.events if isinstance(e, ev.Members)]
+    assert 0 < len(renames) + len(lists) < 200  # the burst allowance and a little refill, nothing more
+    assert_still_chatting(room)
+
+
 @pytest.mark.parametrize("first_byte", [b"{", b"\x00", b"\x93"])
 def test_raw_binary_garbage_is_dropped(room, first_byte: bytes) -> None:
     garbage = first_byte + random.Random(first_byte).randbytes(64 * 1024)
