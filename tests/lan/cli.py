@@ -142,9 +142,13 @@ def watch_chats(pc: Pc) -> LanProcess:
     return watcher
 
 
-def chat_event(kind: str, room: str) -> re.Pattern[str]:
-    """A line of the live chat list for `kind` (found/updated/lost) of `room`."""
-    return re.compile(rf'^{{"event": "{kind}", "room": {re.escape(json.dumps(room, ensure_ascii=False))},')
+def chat_event(kind: str, room: str, endpoint: str | None = None) -> re.Pattern[str]:
+    """A line of the live chat list: `kind` (found/updated/lost, or a regex like "found|updated")
+    of `room`, at `endpoint` when given."""
+    pattern = rf'^{{"event": "({kind})", "room": {re.escape(json.dumps(room, ensure_ascii=False))},'
+    if endpoint is not None:
+        pattern += rf' "endpoint": {re.escape(json.dumps(endpoint))},'
+    return re.compile(pattern)
 
 
 def event_fields(line: OutputLine) -> dict:

@@ -101,6 +101,15 @@ def test_processes_in_a_pc_run_without_loopback_only(
     assert lan[2].home.parent == lan.workdir
 
 
+def test_each_pc_has_its_own_computer_name(lan: vlan.VirtualLan) -> None:
+    code = "import platform; print(platform.node())"
+    names = [pc.check_output([sys.executable, "-c", code]).strip() for pc in lan.pcs]
+    assert names == ["pc1", "pc2", "pc3"]
+    process = lan[3].run([sys.executable, "-c", code], name="node")
+    process.expect("pc3")
+    assert process.wait() == 0
+
+
 def test_an_unplugged_pc_is_cut_off_and_comes_back(lan: vlan.VirtualLan) -> None:
     listener = lan[2].run([sys.executable, "-c", LISTENER], name="listener")
     listener.expect("ready")

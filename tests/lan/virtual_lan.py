@@ -223,13 +223,28 @@ class _Stream:
             return [line for line in self.lines if line.index >= index]
 
 
+def in_namespace(netns: str, argv: Sequence[str], hostname: str | None = None) -> list[str]:
+    """The command running `argv` inside `netns`, with its own computer name when given.
+
+    `ip netns exec` shares the machine's host name; a UTS namespace per process gives each
+    PC its own (a window-less host announces the PC's name as its nickname). Every step
+    execs the next, so the process id is that of `argv` itself.
+    """
+    command = ["ip", "netns", "exec", netns]
+    if hostname:
+        command += ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', hostname]
+    return [*command, *argv]
+
+
 class LanProcess:
     """One process running inside a PC: stdin to feed, stdout/stderr captured line by line.
 
     It runs in its own session (process group) so that stopping it stops any children too.
     """
 
-    def __init__(self, name: str, netns: str, argv: Sequence[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, netns: str, argv: Sequence[str], env: dict[str, str], hostname: str | None = None
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self._changed = threading.Condition()
@@ -237,7 +252,7 @@ class LanProcess:
         self.stderr = _Stream("stderr", self._changed)
         self.started = time.monotonic()
         self.popen = subprocess.Popen(
-            ["ip", "netns", "exec", netns, *argv],
+            in_namespace(netns, argv, hostname),
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -402,6 +417,11 @@ class Pc:
         return f"pc{self.number}"
 
     @property
+    def hostname(self) -> str | None:
+        """The computer name its processes see (own UTS namespace), when `unshare` is available."""
+        return self.name if shutil.which("unshare") else None
+
+    @property
     def home(self) -> Path:
         """This PC's own folder for LanChat's settings and log files (inside the LAN's temp dir)."""
         return self.lan.workdir / self.name
@@ -416,7 +436,7 @@ class Pc:
     ) -> LanProcess:
         """Start `argv` inside this PC (without LANCHAT_LOOPBACK_ONLY); stopped at teardown."""
         label = f"{self.name}:{name or Path(argv[0]).name}"
-        process = LanProcess(label, self.netns, argv, self.environment(env))
+        process = LanProcess(label, self.netns, argv, self.environment(env), self.hostname)
         self.processes.append(process)
         self.lan.processes.append(process)
         return process
@@ -433,7 +453,7 @@ class Pc:
         """Run `argv` in this PC to completion; its stdout (AssertionError on failure)."""
         try:
             result = subprocess.run(
-                ["ip", "netns", "exec", self.netns, *argv],
+                in_namespace(self.netns, argv, self.hostname),
                 cwd=REPO_ROOT,
                 env=self.environment(env),
                 capture_output=True,
