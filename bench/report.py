@@ -308,7 +308,7 @@ def markdown(results: dict) -> str:
     out += [f"| {t['name']} | {t['goal']} | {t['value']} | {t['verdict']} |" for t in results["targets"]]
     out += [
         "",
-        "| relay | C | deliveries/s | × Redis | p50 ms | p99 ms | host CPU s | generator CPU s | complete | load |",
+        "| relay | C | deliveries/s | × Redis | p50 ms | p99 ms | host CPU s | gen CPU s | complete | load |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
@@ -335,6 +335,7 @@ def markdown(results: dict) -> str:
         if run.get("workload") == "steady" and "error" not in run:
             out.append(
                 f"| {run['relay']} | {_fmt(run.get('p50_ms'))} | {_fmt(run.get('p99_ms'))} | "
-                f"{_fmt(run.get('max_ms'))} | {_fmt(run.get('host_cpu_cores'))} | {run.get('load_1min', '—')} |"
+                f"{_fmt(run.get('max_ms'))} | {_fmt(run.get('host_cpu_cores'))} | "
+                f"{run.get('load_1min', '—')} |"
             )
     return "\n".join(out)
