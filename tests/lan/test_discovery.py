@@ -8,6 +8,7 @@ announcements) can find it. Each scenario runs over TCP and over UDP.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -60,7 +61,12 @@ def test_the_addresses_to_share_are_the_host_pcs_lan_addresses(lan: VirtualLan, 
     assert f"found: doctor  {lan[1].ipv4}:{DEFAULT_PORT}  {transport}" in other_report, other_report
 
 
-def test_two_hosts_on_two_pcs_are_listed_by_every_pc(lan: VirtualLan, transport: str) -> None:
+def test_two_hosts_on_two_pcs_are_listed_by_every_pc(
+    make_lan: Callable[..., VirtualLan], transport: str
+) -> None:
+    # A switch with no router: the PCs have no default route, so the limited broadcast
+    # (255.255.255.255) has nowhere to go and only directed broadcast and multicast work.
+    lan = make_lan(3, default_route=False)
     cli.start_host(lan[1], transport, "--name", "一号机的聊天")
     cli.start_host(lan[2], transport, "--name", "room on pc2")
     for pc, listings in zip(lan.pcs, cli.discover(*lan.pcs), strict=True):
@@ -105,3 +111,28 @@ def test_a_host_whose_pc_drops_off_the_lan_expires_within_its_announced_ttl(
         f"(announced ttl {found['ttl']} s); listed again {back.time - lost.time:.1f} s after"
     )
     assert cli.stop(host) == 0
+
+
+def test_a_host_with_two_network_adapters_is_found_and_joined_from_both_networks(
+    make_lan: Callable[..., VirtualLan], transport: str
+) -> None:
+    office, lab = make_lan(2), make_lan(1)
+    host_pc = office[1]
+    lab_address = lab.connect(host_pc, 10)  # PC1 has a second adapter in the lab network
+    room = "两个网卡"
+    cli.start_host(host_pc, transport, "--name", room)
+
+    [shared] = [cli.addresses_to_share(report) for report in cli.doctor(host_pc)]
+    assert sorted(shared) == sorted([host_pc.ipv4, lab_address]), shared
+
+    in_office, in_lab = (cli.find_room(found, room) for found in cli.discover(office[2], lab[1]))
+    assert in_office.endpoint == f"{host_pc.ipv4}:{DEFAULT_PORT}", in_office
+    assert in_lab.endpoint == f"{lab_address}:{DEFAULT_PORT}", in_lab
+
+    alice = cli.join(office[2], in_office.endpoint, "alice", transport)
+    carol = cli.join(lab[1], in_lab.endpoint, "carol", transport)
+    alice.expect(cli.joined_line("carol"))
+    carol.send("实验室这边你好")
+    alice.expect(cli.chat_line("carol", "实验室这边你好"), timeout=cli.DELIVERY_TIMEOUT)
+    alice.send("办公室收到")
+    carol.expect(cli.chat_line("alice", "办公室收到"), timeout=cli.DELIVERY_TIMEOUT)

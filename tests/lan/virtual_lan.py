@@ -411,6 +411,8 @@ class Pc:
     interface: str = "eth0"
     ipv6_link_local: str = ""
     processes: list[LanProcess] = field(default_factory=list)
+    #: Adapters plugged into other LANs (`VirtualLan.connect`): interface -> IPv4 address.
+    extra_interfaces: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -484,28 +486,31 @@ class Pc:
         run_ip("-n", self.lan.switch_netns, "link", "set", self.switch_port, "up")
         self.wait_link_ready()
 
-    def link_state(self) -> str:
-        entry = json.loads(self.ip("-json", "link", "show", "dev", self.interface))[0]
+    def link_state(self, interface: str | None = None) -> str:
+        entry = json.loads(self.ip("-json", "link", "show", "dev", interface or self.interface))[0]
         return entry.get("operstate", "")
 
-    def _usable_link_local(self) -> str | None:
-        entries = json.loads(self.ip("-json", "-6", "addr", "show", "dev", self.interface, "scope", "link"))
+    def _usable_link_local(self, interface: str) -> str | None:
+        entries = json.loads(self.ip("-json", "-6", "addr", "show", "dev", interface, "scope", "link"))
         for entry in entries:
             for info in entry.get("addr_info", []):
                 if info.get("family") == "inet6" and not info.get("tentative") and not info.get("dadfailed"):
                     return info["local"]
         return None
 
-    def wait_link_ready(self, timeout: float = LINK_READY_TIMEOUT) -> None:
+    def wait_link_ready(self, interface: str | None = None, timeout: float = LINK_READY_TIMEOUT) -> None:
+        """Wait until `interface` (default eth0) is up with a usable IPv6 link-local address."""
+        interface = interface or self.interface
         deadline = time.monotonic() + timeout
         while True:
-            address = self._usable_link_local() if self.link_state() == "UP" else None
+            address = self._usable_link_local(interface) if self.link_state(interface) == "UP" else None
             if address:
-                self.ipv6_link_local = address
+                if interface == self.interface:
+                    self.ipv6_link_local = address
                 return
             if time.monotonic() > deadline:
                 raise LanSetupError(
-                    f"{self.name}: {self.interface} not up with a usable IPv6 link-local address "
+                    f"{self.name}: {interface} not up with a usable IPv6 link-local address "
                     f"after {timeout} s:\n{self.ip('addr', 'show')}"
                 )
             time.sleep(0.02)
@@ -591,6 +596,26 @@ class VirtualLan:
         if self.default_route:
             run_ip("-n", netns, "route", "add", "default", "via", self.gateway)
         return pc
+
+    def connect(self, pc: Pc, number: int) -> str:
+        """Plug a second adapter of `pc` (a PC of another LAN) into this LAN's switch.
+
+        The PC gets interface ``ethN`` with address 10.77.<this LAN>.`number`/24 and no extra
+        default route (it keeps its first LAN's): a laptop with both Wi-Fi and Ethernet, or
+        a PC in two networks. Returns the new address.
+        """
+        interface = f"eth{1 + len(pc.extra_interfaces)}"
+        port = f"ext{number}"
+        address = f"10.77.{self.subnet_octet}.{number}"
+        run_ip("-n", pc.netns, "link", "add", interface, "type", "veth", "peer", "name", port,
+               "netns", self.switch_netns)  # fmt: skip
+        self._sysctl(pc.netns, f"net.ipv6.conf.{interface}.accept_dad=0")
+        run_ip("-n", self.switch_netns, "link", "set", port, "master", "br0", "up")
+        run_ip("-n", pc.netns, "addr", "add", f"{address}/24", "brd", "+", "dev", interface)
+        run_ip("-n", pc.netns, "link", "set", interface, "up")
+        pc.extra_interfaces[interface] = address
+        pc.wait_link_ready(interface)
+        return address
 
     def transcripts(self) -> str:
         return "\n".join(process.transcript() for process in self.processes)
