@@ -61,7 +61,7 @@ proc ::lanchat::make_read_only {w} {
     rename $w ::lanchat::real$w
     proc ::$w {command args} [string map [list REAL ::lanchat::real$w] {
         switch -- $command {
-            insert - delete - replace - edit { return }
+            insert - delete - replace { return }
         }
         tailcall REAL $command {*}$args
     }]
@@ -190,7 +190,6 @@ class ConversationPane(ttk.Frame):
         text.tag_configure("found", background=p.found_bg)
         text.tag_raise("sel")
         text.tag_raise("found")
-        self.find_entry.configure(style="TEntry")
 
     def apply_texts(self) -> None:
         self.marker.configure(text=tr("New messages below ↓"))

@@ -237,3 +237,39 @@ def test_tab_order_reaches_the_buttons(chat, make_app):
     press(view.input, "<Tab>")
     assert view.focus_get() is view.emoji_button
     assert view.emoji_button.tk_focusNext() is view.send_button
+
+
+def test_a_message_the_host_refuses_is_marked_not_delivered(chat, make_app):
+    view = chat.app.chat_view
+    chat.app.controller.open_private("zoe")
+    make_app.pump()
+    chat.peer.close()
+    make_app.wait(lambda: "zoe left the chat." in view.panes["zoe"].content())
+    say(view, "are you still there?")
+    pane = view.panes["zoe"]
+    make_app.wait(lambda: "not delivered: zoe is not in the chat" in pane.content())
+    start = pane.text.search("are you still there?", "1.0")
+    assert "failed" in pane.text.tag_names(start)
+    assert not pane.pending_ids()
+
+
+def test_leave_goes_back_to_the_start_view_and_tells_the_others(chat, make_app):
+    chat.app.chat_view.leave_button.invoke()
+    assert chat.app.start_view is not None and chat.app.chat_view is None
+    assert chat.app.controller.session is None
+    make_app.wait(
+        lambda: any(isinstance(e, ev.Left) and e.nick == "yann" for e in chat.peer_events.snapshot())
+    )
+
+
+def test_language_and_theme_change_live_in_the_chat(chat, make_app):
+    dialog = chat.app.open_settings()
+    dialog.language_var.set("简体中文")
+    dialog.theme_var.set("dark")
+    dialog.ok_button.invoke()
+    view = chat.app.chat_view
+    assert view.send_button.cget("text") == "发送"
+    assert view.status_label.cget("text") == "已连接"
+    assert view.input.cget("background") == chat.app.palette.surface == "#17191e"
+    chat.peer.send_message("still here")
+    make_app.wait(lambda: "still here" in room_text(chat.app))
