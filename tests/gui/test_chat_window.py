@@ -8,9 +8,12 @@ import time
 import pytest
 
 from gui.controller import ROOM
-from net.api import Transport
+from net.api import HostConfig, Transport
+from net.discovery.hosting import start_discoverable_host
 from net.protocol import events as ev
+from net.protocol.limits import DEFAULT_PORT
 from net.protocol.nicknames import nick_key
+from net.room import RoomConfig
 from tests.gui.conftest import free_port
 from tests.gui.driving import (
     connected,
@@ -279,3 +282,34 @@ def test_udp_chosen_in_settings_hosts_and_joins_over_udp(make_app, headless_host
     make_app.wait(lambda: connected(again))
     assert again.chat_view.room_name == "UDP lobby"
     assert "UDP" in again.chat_view.status_details.cget("text")
+
+
+def test_a_chat_found_on_the_lan_joins_with_a_double_click(make_app):
+    """Discovery on loopback (LANCHAT_LOOPBACK_ONLY): the list shows it; its transport wins."""
+    found = start_discoverable_host(
+        Transport.UDP,
+        HostConfig(port=DEFAULT_PORT, room=RoomConfig(name="Found on the LAN")),
+        port_given=False,
+        nick="wendy",
+    )
+    try:
+        app = make_app(nickname="xena", transport="tcp")
+        view = app.start_view
+        make_app.wait(
+            lambda: any(entry.room == "Found on the LAN" for entry in view.found.values()),
+            timeout=15,
+            message="the chat to be found",
+        )
+        item = next(item for item, entry in view.found.items() if entry.room == "Found on the LAN")
+        values = view.found_tree.item(item, "values")
+        assert values[0] == "wendy" and values[2] == "UDP"
+        view.found_tree.see(item)
+        make_app.pump()
+        x, y, _w, h = view.found_tree.bbox(item)
+        double_click(view.found_tree, x + 10, y + h // 2)
+        make_app.wait(lambda: connected(app))
+        assert app.chat_view.room_name == "Found on the LAN"
+        assert "UDP" in app.chat_view.status_details.cget("text")
+        assert app.settings.transport == "tcp"  # the setting itself is unchanged
+    finally:
+        found.stop()
