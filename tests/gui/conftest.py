@@ -109,7 +109,7 @@ class AppRunner:
         return wait_until(condition, timeout=timeout, message=message, pump=self.root.update)
 
     def close_all(self) -> None:
-        for app in self.apps:
+        for app in reversed(self.apps):  # newest first: each restores what the one before it saw
             app.close()
         self.root.update()
         self.root.title("tk")
