@@ -101,6 +101,10 @@ class Xdo:
         self("mousemove", "--sync", str(x), str(y), "click", "--repeat", "2", "--delay", "120", "1")
 
 
+class TkError(RuntimeError):
+    """The app's Tk refused a query (e.g. a widget that no longer exists)."""
+
+
 class RemoteTk:
     """Reads a Tk app's widgets over the display (Tk `send`), from a helper process on `pc`."""
 
@@ -118,7 +122,7 @@ class RemoteTk:
             self.process.expect(re.compile(r'^\{"(ok|error)"'), after=mark, timeout=X_TIMEOUT).text
         )
         if "error" in answer:
-            raise RuntimeError(f"Tk: {' '.join(words)}: {answer['error']}")
+            raise TkError(f"Tk: {' '.join(words)}: {answer['error']}")
         return answer["ok"]
 
     def attach(self, timeout: float = 20.0) -> str:
@@ -142,13 +146,27 @@ class RemoteTk:
         return [str(item) for item in self.call("sendlist", self.app, *words)]  # type: ignore[union-attr]
 
     def widgets(self, tk_class: str, *, mapped: bool = True) -> list[str]:
-        """Paths of the app's widgets of `tk_class` (e.g. "Treeview", "Text"), in creation order."""
+        """Paths of the app's widgets of `tk_class` (e.g. "Treeview", "Text"), in creation order.
+
+        Widgets destroyed while the walk is under way (a view being replaced) are left out.
+        """
         found, pending = [], ["."]
         while pending:
             path = pending.pop(0)
-            if self.ask("winfo", "class", path) == tk_class and (
-                not mapped or self.ask("winfo", "ismapped", path) == "1"
-            ):
-                found.append(path)
-            pending.extend(self.ask_list("winfo", "children", path))
-        return found
+            try:
+                if self.ask("winfo", "class", path) == tk_class and (
+                    not mapped or self.ask("winfo", "ismapped", path) == "1"
+                ):
+                    found.append(path)
+                pending.extend(self.ask_list("winfo", "children", path))
+            except TkError:
+                continue
+        return [path for path in found if self.ask("winfo", "exists", path) == "1"]
+
+    def focused_class(self) -> str:
+        """The class of the widget with the keyboard focus ("" when none or it just went away)."""
+        try:
+            widget = self.ask("focus")
+            return self.ask("winfo", "class", widget) if widget else ""
+        except TkError:
+            return ""
