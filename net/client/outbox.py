@@ -21,11 +21,15 @@ class Outbox:
     A message stays here from the moment it is typed until the host acks it, across any
     number of reconnects, so nothing typed is lost when a link drops; the host drops a
     repeat of an id it has already relayed, so nothing is shown twice either.
+
+    Every operation costs O(send window), not O(pending): a paste of thousands of lines
+    must not make each send and each ack scan all of them.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._entries: OrderedDict[str, OutboxEntry] = OrderedDict()
+        self._in_flight = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -39,16 +43,32 @@ class Outbox:
 
     @property
     def in_flight(self) -> int:
-        return sum(1 for entry in self._entries.values() if entry.in_flight)
+        return self._in_flight
 
     def add(self, say: Say) -> None:
         self._entries[say.id] = OutboxEntry(say)
 
     def pop(self, local_id: str) -> OutboxEntry | None:
-        return self._entries.pop(local_id, None)
+        entry = self._entries.pop(local_id, None)
+        if entry is not None and entry.in_flight:
+            self._in_flight -= 1
+        return entry
 
     def get(self, local_id: str) -> OutboxEntry | None:
         return self._entries.get(local_id)
+
+    def mark_sent(self, entry: OutboxEntry) -> None:
+        if not entry.in_flight:
+            entry.in_flight = True
+            self._in_flight += 1
+        entry.not_before = 0.0
+
+    def retry_later(self, entry: OutboxEntry, not_before: float) -> None:
+        """The host refused `entry` for now (rate limit): send it again at `not_before`."""
+        if entry.in_flight:
+            entry.in_flight = False
+            self._in_flight -= 1
+        entry.not_before = not_before
 
     def due(self, now: float, window: int) -> list[OutboxEntry]:
         """Entries to send now, oldest first, keeping at most `window` in flight.
@@ -56,27 +76,34 @@ class Outbox:
         Sending stops at the first entry that must still wait, so messages leave in the
         order they were typed.
         """
-        room = window - self.in_flight
+        room = window - self._in_flight
         ready: list[OutboxEntry] = []
+        if room <= 0:
+            return ready
         for entry in self._entries.values():
-            if room <= 0:
-                break
             if entry.in_flight:
                 continue
             if entry.not_before > now:
                 break
             ready.append(entry)
             room -= 1
+            if room <= 0:
+                break
         return ready
 
     def next_retry(self) -> float | None:
-        waiting = [e.not_before for e in self._entries.values() if not e.in_flight and e.not_before]
-        return min(waiting) if waiting else None
+        """When the first message held back by the rate limit may go (None: none waits)."""
+        for entry in self._entries.values():
+            if entry.in_flight:
+                continue
+            return entry.not_before or None
+        return None
 
     def link_lost(self) -> None:
         """Nothing in flight survives a broken link: everything unacked is sent again."""
         for entry in self._entries.values():
             entry.in_flight = False
+        self._in_flight = 0
 
     def ids(self) -> list[str]:
         return list(self._entries)

@@ -313,10 +313,9 @@ class ClientSession:
         for entry in self._outbox.due(now, SEND_WINDOW):
             wait = self._pacing.take(now) if self._pacing else 0.0
             if wait:
-                entry.not_before = now + wait
+                self._outbox.retry_later(entry, now + wait)
                 return
-            entry.in_flight = True
-            entry.not_before = 0.0
+            self._outbox.mark_sent(entry)
             self._send(entry.say)
 
     def _on_event(self, event: ev.Event, now: float) -> LinkVerdict:
@@ -384,8 +383,7 @@ class ClientSession:
         if entry is None:
             return
         if error.code == "rate_limited":
-            entry.in_flight = False
-            entry.not_before = now + (error.retry_after or 1.0)
+            self._outbox.retry_later(entry, now + (error.retry_after or 1.0))
             return
         self._outbox.pop(error.ref)
         self._events.append(DeliveryFailed(error.ref, error.text))

@@ -229,3 +229,21 @@ def test_frames_after_a_bad_one_are_still_read() -> None:
     frames = b'{"type":"nonsense"}\n{"type":"joined","nick":"bob","time":1.0}\n'
     assert alice.receive_data(frames, 1.0) is LinkVerdict.KEEP
     assert ev.Joined(nick="bob", time=1.0) in alice.take_events()
+
+
+def test_a_long_paste_is_delivered_in_order_with_a_bounded_window() -> None:
+    host, alice, bob = PureHost(), make_session("alice"), make_session("bob")
+    connect(host, 1, alice)
+    connect(host, 2, bob)
+    for number in range(500):
+        alice.send_message(f"line {number}", now=0.0)
+    assert alice._outbox.in_flight == 32  # the send window, not the whole paste
+    received: list[str] = []
+    for _ in range(100):
+        pump(host, 1, alice, 0.0)
+        received += [e.text for e in pump(host, 2, bob, 0.0) if isinstance(e, ev.ChatMessage)]
+        flags = sum(1 for local_id in alice.pending if alice._outbox.get(local_id).in_flight)
+        assert flags == alice._outbox.in_flight
+        if not alice.pending:
+            break
+    assert received == [f"line {n}" for n in range(500)]
