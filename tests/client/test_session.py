@@ -232,7 +232,8 @@ def test_frames_after_a_bad_one_are_still_read() -> None:
 
 
 def test_a_long_paste_is_delivered_in_order_with_a_bounded_window() -> None:
-    host, alice, bob = PureHost(), make_session("alice"), make_session("bob")
+    host = PureHost(RoomConfig(name="r", rate_per_second=0))
+    alice, bob = make_session("alice"), make_session("bob")
     connect(host, 1, alice)
     connect(host, 2, bob)
     for number in range(500):
