@@ -320,14 +320,21 @@ async def join_all(members: list[Member], port: int) -> None:
 
 
 async def _sync_probe(members: list[Member]) -> None:
-    """A relay that only copies bytes says nothing on joining: the last member to connect
-    sends a probe line and everybody else must see it (connections are accepted in order)."""
-    members[-1].writer.transport.write(_SYNC_LINE)  # type: ignore[union-attr]
+    """A relay that only copies bytes says nothing on joining: one member sends probe lines
+    until everybody else has seen one. (Connections opened concurrently may be accepted in
+    any order, so one probe could reach the relay before a member was registered.)"""
+    prober = members[-1]
     deadline = time.monotonic() + _JOIN_TIMEOUT
+    next_probe = 0.0
     while not all(member.sync_seen for member in members[:-1]):
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise RelayError("the relay did not pass the sync probe to every member")
+        if now >= next_probe:
+            prober.writer.transport.write(_SYNC_LINE)  # type: ignore[union-attr]
+            next_probe = now + 0.25
         await asyncio.sleep(0.005)
+    await asyncio.sleep(0.3)  # probes still on their way arrive before the first message
 
 
 def close_all(members: list[Member]) -> None:
