@@ -28,6 +28,7 @@ from net.room import RoomConfig
 from net.tcp import host as tcp_host
 from net.tcp.host import TcpHost
 from net.tcp.peer import PeerOpened
+from net.tcp.router import Router
 from net.tcp.tuning import HostTuning
 from tests.helpers import wait_until
 from tests.tcp.rawclient import RawClient, TextClient
@@ -202,3 +203,52 @@ def test_a_host_never_started_holds_no_descriptor() -> None:
     host = TcpHost(HostConfig(port=0, bind="127.0.0.1"))
     assert _descriptors() == descriptors
     host.stop()
+
+
+@needs_proc
+@pytest.mark.allow_error_logs
+def test_a_failing_router_leaves_no_thread_and_no_descriptor_behind(monkeypatch) -> None:
+    threads, descriptors = threading.active_count(), _descriptors()
+    events: list[object] = []
+    host = TcpHost(HostConfig(port=0, bind="127.0.0.1"), on_event=events.append)
+    host.start()
+    member = RawClient(host.port)
+    try:
+        member.join("member")
+
+        def broken(self, now):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(Router, "_check_timers", broken)
+        member.wait_closed()
+        assert ev.Bye(reason="host failed: boom") in member.events
+        wait_until(lambda: events, message="HostStopped")
+    finally:
+        host.stop()
+        member.close()
+    assert threading.active_count() == threads
+    assert _descriptors() == descriptors
+
+
+@needs_proc
+def test_connections_coming_and_going_leave_no_descriptor_behind(start_host) -> None:
+    host = start_host(handshake_timeout=0.5)
+    serving = _descriptors()
+    threads = threading.active_count()
+    for round_number in range(10):
+        joined = RawClient(host.port)
+        joined.join(f"member{round_number}")
+        leaving = RawClient(host.port)
+        leaving.join(f"leaver{round_number}")
+        leaving.send(ev.Bye(reason="bye"))
+        leaving.wait_closed()
+        garbage = RawClient(host.port)
+        garbage.send_raw(b"\x00\xff" * 100 + b"\n")
+        silent = RawClient(host.port)  # dropped after the handshake timeout
+        text = TextClient(host.port)
+        text.send_line(f"typist{round_number}")
+        for client in (joined, leaving, garbage, silent, text):
+            client.close()
+    wait_until(lambda: host.member_count == 0, timeout=10, message="every member gone")
+    wait_until(lambda: threading.active_count() == threads, timeout=10, message="every reader finished")
+    wait_until(lambda: _descriptors() == serving, timeout=10, message="every descriptor closed")
