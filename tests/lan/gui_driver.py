@@ -112,6 +112,7 @@ class RemoteTk:
         self.process: LanProcess = pc.run(
             [sys.executable, "-m", "tests.lan.tk_remote"], name="tk-remote", env={"DISPLAY": display}
         )
+        self.process.shown_lines = 6  # its question-and-answer traffic is noise in a failure report
         self.own_name = json.loads(self.process.expect('{"ready"', timeout=X_TIMEOUT).text)["ready"]
         self.app = ""
 

@@ -247,6 +247,8 @@ class LanProcess:
     ) -> None:
         self.name = name
         self.argv = list(argv)
+        #: How many of the last lines of each stream a transcript shows.
+        self.shown_lines = 200
         self._changed = threading.Condition()
         self.stdout = _Stream("stdout", self._changed)
         self.stderr = _Stream("stderr", self._changed)
@@ -342,7 +344,9 @@ class LanProcess:
         for stream in (self.stdout, self.stderr):
             lines = stream.since(0)
             parts.append(f"  [{stream.name}, {stream.count} lines]")
-            parts.extend(f"  {line.time - self.started:7.3f} {line.text}" for line in lines[-200:])
+            parts.extend(
+                f"  {line.time - self.started:7.3f} {line.text}" for line in lines[-self.shown_lines :]
+            )
         return "\n".join(parts)
 
     # --- life ---------------------------------------------------------------------------
