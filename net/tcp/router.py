@@ -10,6 +10,13 @@ client that stops reading never delays the others. The router never blocks on a 
 
 Timers live here too: the handshake deadline, the heartbeat timeout of protocol clients,
 and the grace period a closing connection gets to take its last bytes and bye.
+
+Every round starts with a `select` on the receivers that had bytes refused (zero timeout
+when work is waiting), so a backlogged receiver is served while the router is busy. There
+is no pause after a busy round for a bigger one to form (ENGINEERING.md suggests 1 ms):
+measured with 50 members at full rate, rounds already hold about 200 messages (about 150
+deliveries per `send`), and a 1 ms pause changed neither throughput nor host CPU per
+delivery beyond run-to-run noise.
 """
 
 from __future__ import annotations

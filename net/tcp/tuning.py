@@ -24,7 +24,8 @@ class HostTuning:
     socket_send_buffer: int | None = None
     #: Seconds a closing member gets to take its last messages and bye before it is cut off.
     close_grace: float = 1.0
-    #: Seconds `stop()` lets members take their bye before every socket is closed.
+    #: Seconds `stop()` lets members take their bye and close their end (they do on our FIN)
+    #: before every socket is closed; a member that keeps its end open costs this much.
     stop_grace: float = 0.5
     #: Open connections (joined or still saying hello) beyond which new ones are turned away;
     #: None = the room's member limit plus a margin for handshakes.
