@@ -1,10 +1,10 @@
 """The TCP client: one I/O thread around a `ClientSession`.
 
 The thread owns the socket. It connects (non-blocking, so `close()` can interrupt it),
-then waits in `select` on the socket and a wake-up socketpair, feeding what arrives to the
-session and writing what the session wants written. The owner's calls (`send_message`,
-`rename`, ...) only change the session under a lock and poke the wake-up socket, so they
-never block on the network: a host that stops reading cannot freeze the window.
+then waits in `select` on the socket and the wake-up socketpair, feeding what arrives to
+the session and writing what the session wants written. Everything the TCP and UDP
+clients share (the owner's calls, reconnecting, event delivery) is in
+`net.client.threaded`.
 """
 
 from __future__ import annotations
@@ -13,25 +13,17 @@ import errno
 import logging
 import select
 import socket
-import threading
 import time
 
-from net.addresses import format_address
-from net.api import ClientConfig, ClientState, EventSink, FailureKind
-from net.client.session import ClientSession, LinkVerdict
+from net.api import FailureKind
+from net.client.session import LinkVerdict
+from net.client.threaded import ConnectFailed, ThreadedClient
 
 log = logging.getLogger(__name__)
 
 _RECV_BYTES = 256 * 1024
 #: After close(), how long the bye may take to leave before the socket is closed anyway.
 _BYE_GRACE = 0.5
-
-
-class ConnectFailed(Exception):
-    def __init__(self, failure: FailureKind, text: str) -> None:
-        super().__init__(text)
-        self.failure = failure
-        self.text = text
 
 
 def describe_connect_error(exc: OSError, where: str) -> ConnectFailed:
@@ -51,137 +43,10 @@ def describe_connect_error(exc: OSError, where: str) -> ConnectFailed:
     return ConnectFailed(FailureKind.LOST, f"Could not connect to {where}: {exc.strerror or exc}.")
 
 
-class TcpClient:
+class TcpClient(ThreadedClient):
     """A member's TCP connection to a host (implements `net.api.ChatClient`)."""
 
-    def __init__(self, config: ClientConfig, on_event: EventSink) -> None:
-        self.config = config
-        self._on_event = on_event
-        self._session = ClientSession(config)
-        self._lock = threading.Lock()
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._where = format_address(config.host, config.port)
-
-    # -- the owner's side (any thread) ----------------------------------------------------
-
-    @property
-    def state(self) -> ClientState:
-        return self._session.state
-
-    @property
-    def nick(self) -> str:
-        return self._session.nick
-
-    @property
-    def client_id(self) -> str:
-        return self._session.client_id
-
-    @property
-    def address(self) -> str:
-        return self._where
-
-    @property
-    def pending(self) -> list[str]:
-        """Local ids of messages not yet acknowledged by the host."""
-        with self._lock:
-            return self._session.pending
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("a client starts once")
-        self._thread = threading.Thread(target=self._run, name=f"tcp-client {self._where}", daemon=True)
-        self._thread.start()
-
-    def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
-        with self._lock:
-            local_id = self._session.send_message(text, to=to, action=action, now=time.monotonic())
-        self._wake()
-        return local_id
-
-    def rename(self, nick: str) -> None:
-        with self._lock:
-            self._session.rename(nick)
-        self._wake()
-
-    def set_typing(self, active: bool, to: str | None = None) -> None:
-        with self._lock:
-            self._session.set_typing(active, to)
-        self._wake()
-
-    def request_members(self) -> None:
-        with self._lock:
-            self._session.request_members()
-        self._wake()
-
-    def close(self, reason: str = "") -> None:
-        """Say bye, stop, and join the I/O thread (within 2 s)."""
-        with self._lock:
-            self._session.close(reason)
-        self._stopping.set()
-        self._wake()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=2.0)
-            if thread.is_alive():
-                log.warning("client thread for %s did not stop in time", self._where)
-        if thread is None or not thread.is_alive():
-            self._wake_reader.close()
-            self._wake_writer.close()
-
-    def _wake(self) -> None:
-        try:
-            self._wake_writer.send(b"\0")
-        except (BlockingIOError, OSError):
-            pass  # already awake (buffer full) or closed
-
-    # -- the I/O thread ---------------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    sock = self._connect()
-                except ConnectFailed as failed:
-                    delay = self._link_down(failed.failure, failed.text)
-                else:
-                    failure, reason = self._serve(sock)
-                    delay = self._link_down(failure, reason)
-                if delay is None:
-                    return
-                self._sleep(delay)
-            self._link_down(FailureKind.CLOSED, "left the chat")
-        except Exception:
-            log.exception("client thread for %s failed", self._where)
-            self._link_down(FailureKind.LOST, "internal error")
-
-    def _link_down(self, failure: FailureKind, reason: str) -> float | None:
-        with self._lock:
-            if self._session.finished:
-                return None
-            delay = self._session.link_down(failure, reason)
-        self._dispatch()
-        return delay
-
-    def _sleep(self, seconds: float) -> None:
-        """Wait before reconnecting; close() cuts the wait short."""
-        deadline = time.monotonic() + seconds
-        while not self._stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            select.select([self._wake_reader], [], [], remaining)
-            self._drain_wake()
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_reader.recv(4096):
-                pass
-        except (BlockingIOError, OSError):
-            pass
+    thread_label = "tcp-client"
 
     def _connect(self) -> socket.socket:
         """Connect without blocking close(): non-blocking connect, waiting on the wake socket too."""
@@ -277,12 +142,3 @@ class TcpClient:
                 del outgoing[: sock.send(outgoing)]
             except OSError:
                 return
-
-    def _dispatch(self) -> None:
-        with self._lock:
-            events = self._session.take_events()
-        for event in events:
-            try:
-                self._on_event(event)
-            except Exception:
-                log.exception("event handler failed for %r", event)

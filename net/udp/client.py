@@ -19,14 +19,13 @@ import logging
 import secrets
 import select
 import socket
-import threading
 import time
 from collections import deque
 
-from net.addresses import format_address
-from net.api import ClientConfig, ClientState, EventSink, FailureKind
-from net.client.session import ClientSession, LinkVerdict
-from net.tcp.client import ConnectFailed, describe_connect_error
+from net.api import ClientConfig, EventSink, FailureKind
+from net.client.session import LinkVerdict
+from net.client.threaded import ConnectFailed, ThreadedClient
+from net.tcp.client import describe_connect_error
 from net.udp.channel import Channel, ChannelStats
 from net.udp.sockets import DatagramReader, open_client_socket
 from net.udp.tuning import UdpTuning
@@ -38,147 +37,20 @@ log = logging.getLogger(__name__)
 _BYE_GRACE = 0.5
 
 
-class UdpClient:
+class UdpClient(ThreadedClient):
     """A member's UDP connection to a host (implements `net.api.ChatClient`)."""
 
+    thread_label = "udp-client"
+
     def __init__(self, config: ClientConfig, on_event: EventSink, *, tuning: UdpTuning | None = None) -> None:
-        self.config = config
-        self._on_event = on_event
+        super().__init__(config, on_event)
         self._tuning = tuning or UdpTuning()
-        self._session = ClientSession(config)
-        self._lock = threading.Lock()
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._where = format_address(config.host, config.port)
         #: Figures of the latest links (the last one may be live); bounded across reconnects.
         self._stats: deque[ChannelStats] = deque(maxlen=16)
-
-    # -- the owner's side (any thread) ----------------------------------------------------
-
-    @property
-    def state(self) -> ClientState:
-        return self._session.state
-
-    @property
-    def nick(self) -> str:
-        return self._session.nick
-
-    @property
-    def client_id(self) -> str:
-        return self._session.client_id
-
-    @property
-    def address(self) -> str:
-        return self._where
-
-    @property
-    def pending(self) -> list[str]:
-        """Local ids of messages not yet acknowledged by the host."""
-        with self._lock:
-            return self._session.pending
 
     def channel_stats(self) -> list[ChannelStats]:
         """Figures of every link so far (the last one may still be running)."""
         return list(self._stats)
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("a client starts once")
-        self._thread = threading.Thread(target=self._run, name=f"udp-client {self._where}", daemon=True)
-        self._thread.start()
-
-    def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
-        with self._lock:
-            local_id = self._session.send_message(text, to=to, action=action, now=time.monotonic())
-        self._wake()
-        return local_id
-
-    def rename(self, nick: str) -> None:
-        with self._lock:
-            self._session.rename(nick)
-        self._wake()
-
-    def set_typing(self, active: bool, to: str | None = None) -> None:
-        with self._lock:
-            self._session.set_typing(active, to)
-        self._wake()
-
-    def request_members(self) -> None:
-        with self._lock:
-            self._session.request_members()
-        self._wake()
-
-    def close(self, reason: str = "") -> None:
-        """Say bye, stop, and join the I/O thread (within 2 s)."""
-        with self._lock:
-            self._session.close(reason)
-        self._stopping.set()
-        self._wake()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=2.0)
-            if thread.is_alive():
-                log.warning("client thread for %s did not stop in time", self._where)
-        if thread is None or not thread.is_alive():
-            self._wake_reader.close()
-            self._wake_writer.close()
-
-    def _wake(self) -> None:
-        try:
-            self._wake_writer.send(b"\0")
-        except (BlockingIOError, OSError):
-            pass  # already awake (buffer full) or closed
-
-    # -- the I/O thread ---------------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    sock, channel = self._connect()
-                except ConnectFailed as failed:
-                    delay = self._link_down(failed.failure, failed.text)
-                else:
-                    try:
-                        failure, reason = self._serve(sock, channel)
-                    finally:
-                        sock.close()
-                    delay = self._link_down(failure, reason)
-                if delay is None:
-                    return
-                self._sleep(delay)
-            self._link_down(FailureKind.CLOSED, "left the chat")
-        except Exception:
-            log.exception("client thread for %s failed", self._where)
-            self._link_down(FailureKind.LOST, "internal error")
-
-    def _link_down(self, failure: FailureKind, reason: str) -> float | None:
-        with self._lock:
-            if self._session.finished:
-                return None
-            delay = self._session.link_down(failure, reason)
-        self._dispatch()
-        return delay
-
-    def _sleep(self, seconds: float) -> None:
-        """Wait before reconnecting; close() cuts the wait short."""
-        deadline = time.monotonic() + seconds
-        while not self._stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            select.select([self._wake_reader], [], [], remaining)
-            self._drain_wake()
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_reader.recv(4096):
-                pass
-        except (BlockingIOError, OSError):
-            pass
 
     def _new_channel(self, now: float) -> Channel:
         config = self._tuning.client_channel_config(give_up_after=self.config.heartbeat_timeout)
@@ -260,8 +132,9 @@ class UdpClient:
             except (BlockingIOError, InterruptedError):
                 pass  # the kernel's buffer is full: counts as lost, resent later
 
-    def _serve(self, sock: socket.socket, channel: Channel) -> tuple[FailureKind, str]:
-        """Run one link until it ends; returns why it ended."""
+    def _serve(self, link: tuple[socket.socket, Channel]) -> tuple[FailureKind, str]:
+        """Run one link until it ends, close its socket, and return why it ended."""
+        sock, channel = link
         reader = DatagramReader(sock, connected=True)
         with self._lock:
             self._session.link_up(time.monotonic())
@@ -301,6 +174,7 @@ class UdpClient:
             return FailureKind.LOST, f"the connection was lost ({exc.strerror or exc})"
         finally:
             self._stats[-1] = channel.stats()
+            sock.close()
 
     def _feed(self, messages: list[bytes]) -> LinkVerdict:
         """Hand the session every message of a batch at once, each as one frame."""
@@ -353,12 +227,3 @@ class UdpClient:
             self._hang_up(sock, channel)
         except OSError:
             pass
-
-    def _dispatch(self) -> None:
-        with self._lock:
-            events = self._session.take_events()
-        for event in events:
-            try:
-                self._on_event(event)
-            except Exception:
-                log.exception("event handler failed for %r", event)
