@@ -130,6 +130,7 @@ class App:
             open_link=self.open_link,
         )
         self.chat_view.pack(fill="both", expand=True)
+        self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
         if session is not None:
             self.chat_view.set_status(session.status)
         self.notifier.refresh_title()

@@ -340,6 +340,7 @@ class ChatView(ttk.Frame):
         self._update_tab(ROOM)
         self._refresh_header()
         self.input.focus_set()
+        self.event_generate("<<RoomChanged>>", when="tail")  # the window title names the room
 
     def open_private(self, key: str, nick: str, focus: bool) -> None:
         pane = self.panes.get(key)

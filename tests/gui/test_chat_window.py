@@ -62,6 +62,7 @@ def test_join_a_headless_host_and_chat(make_app, headless_host, headless_client)
     join_from_window(app, "dave", f"127.0.0.1:{host.port}")
     make_app.wait(lambda: connected(app))
     assert app.chat_view.room_name == "Lobby"
+    make_app.wait(lambda: app.root.title() == "Lobby — LanChat", message="the title to name the room")
     assert {m.nick for m in app.controller.members()} == {"carol", "dave"}
 
     say(app.chat_view, "/me waves")
