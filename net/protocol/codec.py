@@ -243,6 +243,11 @@ def _refuse_constant(name: str) -> Any:
     raise DecodeError("bad_json", f"{name} is not allowed")
 
 
+#: One strict decoder for every frame: `json.loads` with an argument builds a new decoder
+#: (and scanner) per call, which the host's readers would pay on every message.
+_from_json = json.JSONDecoder(parse_constant=_refuse_constant).decode
+
+
 def parse_frame(frame: bytes) -> dict:
     """Parse one complete frame into a JSON object, strictly (UTF-8, no NaN, bounded depth)."""
     if len(frame) > MAX_FRAME_BYTES:
@@ -252,7 +257,7 @@ def parse_frame(frame: bytes) -> dict:
     except UnicodeDecodeError:
         raise DecodeError("bad_utf8", "frame is not valid UTF-8") from None
     try:
-        obj = json.loads(text, parse_constant=_refuse_constant)
+        obj = _from_json(text)
     except RecursionError:
         raise DecodeError("bad_json", "JSON nested too deeply") from None
     except ValueError as exc:
@@ -334,30 +339,53 @@ def event_to_object(event: Any, *, include_type: bool = True) -> dict:
     return obj
 
 
-def _message_object(message: ev.ChatMessage) -> dict:
-    obj = {"type": "message", "id": message.id, "from": message.sender, "text": message.text}
-    obj["time"] = message.time
+def _json_number(value: Any) -> str:
+    """A number as the JSON encoder writes it (`float.__repr__` for finite floats)."""
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return _to_json(value)
+
+
+def _message_json(message: ev.ChatMessage) -> str:
+    parts = [
+        '{"type":"message","id":',
+        _json_string(message.id),
+        ',"from":',
+        _json_string(message.sender),
+        ',"text":',
+        _json_string(message.text),
+        ',"time":',
+        _json_number(message.time),
+    ]
     if message.to is not None:
-        obj["to"] = message.to
+        parts += (',"to":', _json_string(message.to))
     if message.action:
-        obj["action"] = True
-    return obj
+        parts.append(',"action":true')
+    parts.append("}")
+    return "".join(parts)
 
 
-def _ack_object(ack: ev.Ack) -> dict:
-    return {"type": "ack", "id": ack.id, "msg_id": ack.msg_id, "time": ack.time}
+def _ack_json(ack: ev.Ack) -> str:
+    return (
+        f'{{"type":"ack","id":{_json_string(ack.id)},"msg_id":{_json_string(ack.msg_id)},'
+        f'"time":{_json_number(ack.time)}}}'
+    )
 
 
-#: Direct builders for the kinds a busy host encodes per message; they give exactly what
-#: `event_to_object` gives (a test compares them), only without walking the schema.
-_FAST_OBJECTS: dict[type, Callable[[Any], dict]] = {ev.ChatMessage: _message_object, ev.Ack: _ack_object}
 _to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: The C string escaper `_to_json` itself uses (ensure_ascii=False).
+_json_string = json.encoder.encode_basestring
+
+#: Direct writers for the kinds a busy host encodes per message; they give exactly the text
+#: `event_to_object` + `_to_json` give (a test compares them), only without building a dict
+#: and walking the schema.
+_FAST_JSON: dict[type, Callable[[Any], str]] = {ev.ChatMessage: _message_json, ev.Ack: _ack_json}
 
 
 def encode_event(event: ev.Event) -> bytes:
     """One frame: compact JSON, UTF-8 (not ASCII-escaped), newline-terminated."""
-    fast = _FAST_OBJECTS.get(type(event))
-    data = _to_json(fast(event) if fast else event_to_object(event)).encode("utf-8")
+    fast = _FAST_JSON.get(type(event))
+    data = (fast(event) if fast else _to_json(event_to_object(event))).encode("utf-8")
     if len(data) > MAX_FRAME_BYTES:
         raise ValueError(f"{event.TYPE} frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}")
     return data + b"\n"
