@@ -37,6 +37,8 @@ from net.udp.wire import FRAGMENT_PAYLOAD, unwrap
 
 #: The length prefix of each message in a bundle.
 BUNDLE_LENGTH = struct.Struct("!H")
+#: Every prefix a bundled message can need, packed once (bundling is the hot path of fan-out).
+_PREFIXES = tuple(BUNDLE_LENGTH.pack(size) for size in range(FRAGMENT_PAYLOAD + 1))
 
 
 @dataclass(slots=True)
@@ -48,26 +50,47 @@ class SenderConfig:
     rtt: RttConfig = field(default_factory=RttConfig)
 
 
-@dataclass(slots=True, eq=False)
-class _Message:
-    number: int
-    tag: object
-    data: bytes  # released once cut into fragments
-    unacked: int = 0  # fragments sent or to send that carry (part of) it
-    cut: int = 0  # bytes already cut into fragments
+class _LargeMessage:
+    """A message cut into several fragments: acknowledged once all of them are."""
+
+    __slots__ = ("cut", "tag", "unacked")
+
+    def __init__(self, tag: object) -> None:
+        self.tag = tag
+        self.unacked = 0  # fragments cut from it and not acknowledged yet
+        self.cut = False  # every byte has been cut into fragments
 
 
-@dataclass(slots=True, eq=False)
 class Fragment:
-    seq: int
-    index: int
-    count: int  # 0: a bundle of whole messages
-    payload: bytes
-    messages: tuple[_Message, ...]
-    size: int  # message bytes it carries (the backlog it frees when acknowledged)
-    first_sent: float = 0.0
-    sent_at: float = 0.0
-    transmissions: int = 0
+    """One sequence number: a piece of a large message, one whole message, or a bundle.
+
+    Plain slots and a positional constructor, no dataclass: the host makes one per member
+    and datagram, so its construction cost counts.
+    """
+
+    __slots__ = ("count", "first_sent", "index", "large", "payload", "sent_at", "seq", "size", "tags",
+                 "transmissions")  # fmt: skip
+
+    def __init__(
+        self,
+        seq: int,
+        index: int,
+        count: int,  # 0: a bundle of whole messages
+        payload: bytes,
+        tags: tuple[object, ...],  # tags of the whole messages it carries (empty for a piece)
+        large: _LargeMessage | None,  # the message it is a piece of
+        size: int,  # message bytes it carries (the backlog it frees when acknowledged)
+    ) -> None:
+        self.seq = seq
+        self.index = index
+        self.count = count
+        self.payload = payload
+        self.tags = tags
+        self.large = large
+        self.size = size
+        self.first_sent = 0.0
+        self.sent_at = 0.0
+        self.transmissions = 0
 
 
 class Sender:
@@ -78,9 +101,15 @@ class Sender:
         self.rtt = RttEstimator(self.config.rtt)
         self.base = 0  # lowest sequence number not yet cumulatively acknowledged
         self._next_new = 0  # number of the next fragment to send for the first time
-        self._unsent: deque[_Message] = deque()  # messages not (completely) cut into fragments yet
-        self._in_flight: dict[int, Fragment] = {}
-        self._messages: dict[int, _Message] = {}
+        # Messages not (completely) cut into fragments yet, and their tags (two deques, not one
+        # of pairs: no object per queued message for the garbage collector to track). A large
+        # message at the front may be partly cut: `_head_cut` bytes of it, `_head_large`.
+        self._unsent: deque[bytes] = deque()
+        self._unsent_tags: deque[object] = deque()
+        self._head_cut = 0
+        self._head_large: _LargeMessage | None = None
+        self._in_flight: dict[int, Fragment] = {}  # in sequence order (inserted when first sent)
+        self._unacked_messages = 0  # queued and not fully acknowledged
         self._message_numbers = 0
         self._backlog_bytes = 0
         self._timeline: deque[tuple[float, int, int]] = deque()  # (sent at, seq, transmission)
@@ -117,7 +146,7 @@ class Sender:
     @property
     def idle(self) -> bool:
         """Everything queued has been acknowledged."""
-        return not self._messages
+        return not self._unacked_messages
 
     @property
     def window(self) -> int:
@@ -125,7 +154,19 @@ class Sender:
 
     def undelivered(self) -> list[object]:
         """Tags of the messages not fully acknowledged, oldest first."""
-        return [message.tag for message in self._messages.values()]
+        tags: list[object] = []
+        last: _LargeMessage | None = None
+        for fragment in self._in_flight.values():
+            if fragment.large is None:
+                tags.extend(fragment.tags)
+            elif fragment.large is not last:
+                last = fragment.large
+                tags.append(last.tag)
+        unsent = iter(self._unsent_tags)
+        if self._head_large is not None and self._head_large is last:
+            next(unsent)  # the partly cut message at the front is listed already
+        tags.extend(unsent)
+        return tags
 
     def next_deadline(self) -> float | None:
         """When `due` must run next for a retransmission (None: no timer running)."""
@@ -172,24 +213,28 @@ class Sender:
         if not message:
             raise ValueError("empty message")
         self._message_numbers += 1
-        record = _Message(self._message_numbers, tag, message)
-        self._messages[record.number] = record
-        self._unsent.append(record)
+        self._unsent.append(message)
+        self._unsent_tags.append(tag)
         self._backlog_bytes += len(message)
         self.messages_sent += 1
-        return record.number
+        self._unacked_messages += 1
+        return self._message_numbers
 
     def due(self, now: float) -> list[Fragment]:
         """Fragments to transmit now: losses and expired timers first, then new ones."""
-        out = self._retransmissions(now)
-        while self._can_send_new():
+        out = self._retransmissions(now) if self._in_flight or self._lost else []
+        if not self._can_send_new():
+            return out
+        in_flight = self._in_flight
+        limit = self.base + self.window
+        while self._unsent and self._next_new < limit:
             fragment = self._cut()
             fragment.first_sent = now
-            self._tail_probe_armed = True
-            self._last_activity = now
             self._transmit(fragment, now)
-            self._in_flight[fragment.seq] = fragment
+            in_flight[fragment.seq] = fragment
             out.append(fragment)
+        self._tail_probe_armed = True
+        self._last_activity = now
         return out
 
     def _can_send_new(self) -> bool:
@@ -197,42 +242,44 @@ class Sender:
 
     def _cut(self) -> Fragment:
         """The next new fragment: a piece of a large message, one message, or a bundle."""
-        unsent = self._unsent
-        first = unsent[0]
-        size = len(first.data)
+        unsent, unsent_tags = self._unsent, self._unsent_tags
+        data = unsent[0]
+        size = len(data)
         seq = self._next_new
         self._next_new += 1
-        if size > FRAGMENT_PAYLOAD or first.cut:
-            count = -(-size // FRAGMENT_PAYLOAD)
-            start = first.cut
-            payload = first.data[start : start + FRAGMENT_PAYLOAD]
-            first.cut += len(payload)
-            first.unacked += 1
-            if first.cut == size:
+        if size > FRAGMENT_PAYLOAD:
+            large = self._head_large
+            if large is None:
+                large = self._head_large = _LargeMessage(unsent_tags[0])
+            start = self._head_cut
+            payload = data[start : start + FRAGMENT_PAYLOAD]
+            self._head_cut = start + len(payload)
+            large.unacked += 1
+            if self._head_cut == size:
                 unsent.popleft()
-                first.data = b""
-            return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, (first,), len(payload))
+                unsent_tags.popleft()
+                large.cut = True
+                self._head_cut = 0
+                self._head_large = None
+            count = -(-size // FRAGMENT_PAYLOAD)
+            return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, (), large, len(payload))
         unsent.popleft()
-        batch = [first]
-        room = FRAGMENT_PAYLOAD - BUNDLE_LENGTH.size - size
-        while unsent and not unsent[0].cut and BUNDLE_LENGTH.size + len(unsent[0].data) <= room:
-            batch.append(unsent.popleft())
-            room -= BUNDLE_LENGTH.size + len(batch[-1].data)
-        for message in batch:
-            message.unacked = 1
-        if len(batch) == 1:
-            payload, first.data = first.data, b""
-            return Fragment(seq, 0, 1, payload, (first,), size)
-        parts = []
-        total = 0
-        for message in batch:
-            parts.append(BUNDLE_LENGTH.pack(len(message.data)))
-            parts.append(message.data)
-            total += len(message.data)
-        payload = b"".join(parts)
-        for message in batch:
-            message.data = b""
-        return Fragment(seq, 0, 0, payload, tuple(batch), total)
+        room = FRAGMENT_PAYLOAD - 2 - size  # 2: BUNDLE_LENGTH.size
+        if not unsent or len(unsent[0]) + 2 > room:
+            return Fragment(seq, 0, 1, data, (unsent_tags.popleft(),), None, size)
+        prefixes = _PREFIXES
+        parts = [prefixes[size], data]
+        total = size
+        while unsent:
+            size = len(unsent[0])
+            if size + 2 > room:
+                break
+            parts.append(prefixes[size])
+            parts.append(unsent.popleft())
+            room -= size + 2
+            total += size
+        tags = tuple(unsent_tags.popleft() for _ in range(len(parts) // 2))
+        return Fragment(seq, 0, 0, b"".join(parts), tags, None, total)
 
     def _retransmissions(self, now: float) -> list[Fragment]:
         if self.gave_up:
@@ -332,11 +379,14 @@ class Sender:
         newest_clean: Fragment | None = None
         for fragment in acked:
             self._backlog_bytes -= fragment.size
-            for message in fragment.messages:
-                message.unacked -= 1
-                if message.unacked == 0 and not message.data:
-                    del self._messages[message.number]
-                    self.messages_acked += 1
+            large = fragment.large
+            if large is None:
+                whole = len(fragment.tags)
+            else:
+                large.unacked -= 1
+                whole = 1 if large.unacked == 0 and large.cut else 0
+            self._unacked_messages -= whole
+            self.messages_acked += whole
             if fragment.transmissions == 1 and (
                 newest_clean is None or fragment.sent_at > newest_clean.sent_at
             ):
