@@ -314,3 +314,46 @@ def test_a_chat_found_on_the_lan_joins_with_a_double_click(make_app):
         assert app.settings.transport == "tcp"  # the setting itself is unchanged
     finally:
         found.stop()
+
+
+def test_the_found_list_shows_two_hosts_live_and_drops_a_stopped_one(make_app, headless_client):
+    """Issue 5: a TCP and a UDP host on loopback, with names, transports and member counts."""
+    hosts = []
+    try:
+        for transport, room, nick in (
+            (Transport.TCP, "Teahouse", "yan"),
+            (Transport.UDP, "Courtyard", "zoe"),
+        ):
+            hosts.append(
+                start_discoverable_host(
+                    transport,
+                    HostConfig(port=DEFAULT_PORT, room=RoomConfig(name=room)),
+                    port_given=False,
+                    nick=nick,
+                )
+            )
+        app = make_app(nickname="viewer")
+        view = app.start_view
+
+        def rows() -> dict[str, tuple]:
+            return {
+                entry.room: tuple(view.found_tree.item(item, "values")) for item, entry in view.found.items()
+            }
+
+        make_app.wait(lambda: {"Teahouse", "Courtyard"} <= set(rows()), timeout=15, message="both chats")
+        assert rows()["Teahouse"][0] == "yan" and rows()["Teahouse"][2] == "TCP"
+        assert rows()["Courtyard"][0] == "zoe" and rows()["Courtyard"][2] == "UDP"
+        assert rows()["Teahouse"][3].endswith(f":{hosts[0].port}")
+
+        headless_client(hosts[1].port, "guest", transport=Transport.UDP)
+        make_app.wait(
+            lambda: rows().get("Courtyard", ("", ""))[1] == "1", timeout=15, message="member count 1"
+        )
+        assert rows()["Teahouse"][1] == "0"
+
+        hosts.pop(0).stop()  # says goodbye: gone at once, well within the announced timeout
+        make_app.wait(lambda: "Teahouse" not in rows(), timeout=5, message="the stopped chat to go")
+        assert "Courtyard" in rows()
+    finally:
+        for host in hosts:
+            host.stop()
