@@ -2,7 +2,9 @@
 
 A broadcast is appended once to a log shared by all receivers of its dialect (JSON frames,
 or text lines for `nc` clients). Each receiver only remembers how far into the log it has
-been served, plus the stretches it must skip (its own messages). When the router writes
+been served, plus the stretches it must skip (its own messages), each with what it gets in
+their place (the acks of those messages, so a busy sender's acks cost no copying of its
+own: they are spliced in when its share is copied, exactly where they belong). When the router writes
 out a round, or before it queues something private for one receiver (an ack, a pong, a
 bye), it copies that receiver's share of the log into the receiver's outbound buffer:
 one or a few slices, however many messages the round held. Appending each message to
@@ -26,7 +28,8 @@ class _Log:
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self.skips: dict[Peer, list[list[int]]] = {}
+        #: Per receiver: [start, stop, bytes given instead] of the stretches it skips.
+        self.skips: dict[Peer, list[list]] = {}
 
 
 class Fanout:
@@ -96,7 +99,22 @@ class Fanout:
             if skips and skips[-1][1] == start:
                 skips[-1][1] = len(log.data)  # consecutive messages of one sender: one skip
             else:
-                skips.append([start, len(log.data)])
+                skips.append([start, len(log.data), b""])
+
+    def reply(self, peer: Peer, data: bytes) -> bool:
+        """Give `peer` alone `data` in place of the broadcast it was just left out of.
+
+        Only right after a broadcast that excluded `peer` (a say and its ack), so the order
+        is exactly that of queueing `data` after it. False when that is not the case; the
+        caller then queues `data` itself.
+        """
+        if peer.is_text or peer not in self._positions:
+            return False
+        skips = self._frames.skips.get(peer)
+        if not skips or skips[-1][1] != len(self._frames.data):
+            return False
+        skips[-1][2] += data
+        return True
 
     def catch_up(self, peer: Peer) -> bool:
         """Copy `peer`'s unserved share of the round into its outbound buffer."""
@@ -105,14 +123,15 @@ class Fanout:
             return False
         log = self._log(peer)
         end = len(log.data)
-        if position >= end:
+        if position >= end and peer not in log.skips:
             return False
         outbound = peer.outbound
         before = len(outbound)
         with memoryview(log.data) as view:
-            for start, stop in log.skips.pop(peer, ()):
+            for start, stop, instead in log.skips.pop(peer, ()):
                 if start > position:
                     outbound += view[position:start]
+                outbound += instead
                 position = stop
             if end > position:
                 outbound += view[position:end]

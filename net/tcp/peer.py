@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from net.protocol import Connection, NeedData, RemoteProtocolError, Role
 from net.protocol import events as ev
-from net.protocol.connection import ConnectionClosed
+from net.protocol.connection import ConnectionClosed, ConnectionState
 from net.protocol.textmode import TextConnection, looks_like_protocol
 from net.tcp.inbox import Inbox
 
@@ -68,6 +68,11 @@ class Peer:
             if self.conn is None:
                 return b""
             return self.conn.send(event)
+
+    def protocol_open(self) -> bool:
+        """True when this is a protocol (JSON) connection past its handshake and not closed."""
+        conn = self.conn
+        return type(conn) is Connection and conn.state is ConnectionState.OPEN
 
     def encode_error(self, error: RemoteProtocolError) -> bytes:
         with self.lock:

@@ -194,6 +194,13 @@ class Router:
     def _send(self, peer: Peer, event: ev.Event) -> None:
         if peer.closing:
             return
+        if type(event) is ev.Ack and peer.protocol_open():
+            # The ack of a message just broadcast: spliced into the sender's share of the round
+            # (no copy of its share now). An ack leaves an open connection's state as it is.
+            data = encode_event(event)
+            if self._fanout.reply(peer, data):
+                self._round_bytes += len(data)
+                return
         try:
             data = peer.encode(event)
         except LocalProtocolError as exc:

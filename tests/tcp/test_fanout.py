@@ -99,3 +99,38 @@ def test_private_message_between_broadcasts_arrives_in_order(start_host, connect
     bob.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.text == "29")
     assert [m.text for m in bob.messages()] == [str(i) for i in range(30)]
     assert [m.to for m in bob.messages()][:3] == [None, "bob", None]
+
+
+def test_a_reply_takes_the_place_of_the_message_it_answers() -> None:
+    fanout = Fanout()
+    alice, bob = make_peer("alice"), make_peer("bob")
+    for peer in (alice, bob):
+        fanout.add(peer)
+    fanout.broadcast(b"b1\n", None, exclude=bob)
+    fanout.broadcast(b"a1\n", None, exclude=alice)
+    assert fanout.reply(alice, b"ack1\n")
+    fanout.broadcast(b"a2\n", None, exclude=alice)
+    assert fanout.reply(alice, b"ack2\n")
+    fanout.broadcast(b"b2\n", None, exclude=bob)
+    assert not fanout.reply(alice, b"late\n")  # not right after alice's own message
+    assert fanout.reply(bob, b"ackb2\n")
+    assert set(fanout.catch_up_all()) == {alice, bob}
+    assert bytes(alice.outbound) == b"b1\nack1\nack2\nb2\n"
+    assert bytes(bob.outbound) == b"a1\na2\nackb2\n"
+
+
+def test_a_reply_is_delivered_when_its_receiver_leaves_or_catches_up() -> None:
+    fanout = Fanout()
+    alice, bob = make_peer("alice"), make_peer("bob")
+    for peer in (alice, bob):
+        fanout.add(peer)
+    fanout.broadcast(b"a1\n", None, exclude=alice)
+    assert fanout.reply(alice, b"ack1\n")
+    assert fanout.catch_up(alice)
+    assert bytes(alice.outbound) == b"ack1\n"
+    fanout.broadcast(b"b1\n", None, exclude=bob)
+    assert fanout.reply(bob, b"ackb1\n")
+    fanout.remove(bob)
+    assert bytes(bob.outbound) == b"a1\nackb1\n"
+    assert not fanout.reply(make_peer("stranger"), b"x\n")
+    assert not fanout.reply(make_peer("texter", text=True), b"x\n")
