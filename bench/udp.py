@@ -235,8 +235,22 @@ async def _lean_fanout(proc: procs.ManagedProcess, count: int, messages: int, si
         "host_cpu_s": round(after.cpu - before.cpu, 3),
         "generator_cpu_s": round(generator_cpu, 3),
         "errors": sum(m.errors for m in members),
-        "retransmissions": sum(link.channel.stats().retransmissions for link in hub_links(members)),
+        **_channel_figures(members),
         "generator": LEAN_GENERATOR,
+    }
+
+
+def _channel_figures(members: list[loadgen.Member]) -> dict[str, int]:
+    """What the members' channels saw: their own resends, and the host's resends that reached
+    them twice (duplicates) or beyond their window (both mean datagrams lost on the way)."""
+    links = hub_links(members)
+    stats = [link.channel.stats() for link in links]
+    return {
+        "host_datagrams": sum(link.datagrams_in for link in links),
+        "member_datagrams": sum(link.datagrams_out for link in links),
+        "member_retransmissions": sum(s.retransmissions for s in stats),
+        "duplicates_dropped": sum(s.duplicates_dropped for s in stats),
+        "out_of_window_dropped": sum(s.out_of_window_dropped for s in stats),
     }
 
 

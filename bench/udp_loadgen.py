@@ -54,6 +54,8 @@ class UdpLink:
         self._writable.set()
         self.transport = self  # `Member` writes through `endpoint.transport.write`
         self.broken: str | None = None
+        self.datagrams_in = 0  # from the host, of any kind
+        self.datagrams_out = 0
 
     # -- the endpoint interface of bench.loadgen ----------------------------------------------
 
@@ -84,7 +86,7 @@ class UdpLink:
     def on_readable(self) -> None:
         sock, channel = self.sock, self.channel
         now = time.monotonic()
-        got = False
+        got = 0
         for _ in range(_READ_BATCH):
             try:
                 data = sock.recv(65535)
@@ -98,8 +100,9 @@ class UdpLink:
             except WireError:
                 continue
             channel.receive(datagram, now)
-            got = True
+            got += 1
         if got:
+            self.datagrams_in += got
             self.hub.dirty(self)
 
     def flush(self, now: float) -> None:
@@ -110,7 +113,9 @@ class UdpLink:
             messages.append(b"")
             self.member.on_data(b"\n".join(messages))
         send = self.sock.send
-        for datagram in channel.poll(now):
+        datagrams = channel.poll(now)
+        self.datagrams_out += len(datagrams)
+        for datagram in datagrams:
             try:
                 send(datagram)
             except (BlockingIOError, InterruptedError):
