@@ -10,7 +10,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 RUNSTAMP := $(VENV)/.installed-run
 
-export LANCHAT_LOOPBACK_ONLY ?= 1
+# Tests and benchmarks keep all discovery traffic on loopback (the network rule of shared
+# machines). `make run` does not: a user's LanChat must find chats on the real LAN. On a
+# shared machine, export LANCHAT_LOOPBACK_ONLY=1 yourself before `make run`.
+test bench: export LANCHAT_LOOPBACK_ONLY = 1
 
 .PHONY: run test lint bench build clean system-deps
 
