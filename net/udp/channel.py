@@ -22,11 +22,12 @@ from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
 from net.udp.sender import Sender, SenderConfig
 from net.udp.wire import (
+    DATA_FIELDS,
+    SEQ_MODULO,
     Datagram,
     Kind,
     ResetReason,
     elapsed_since,
-    encode_fragment,
     encode_header,
     timestamp,
     unwrap,
@@ -37,6 +38,7 @@ from net.udp.wire import (
 #: little, and a connect timeout of a few seconds should still see several probes).
 PROBE_FIRST_INTERVAL = 0.2
 PROBE_MAX_INTERVAL = 1.0
+_SEQ_MASK = SEQ_MODULO - 1
 
 
 @dataclass(slots=True)
@@ -194,7 +196,10 @@ class Channel:
             return []
         if fragments:
             header = self._header(Kind.DATA)  # the same ack fields for every fragment of this batch
-            out = [encode_fragment(header, f.seq, f.index, f.count, f.payload) for f in fragments]
+            # The sender cuts only valid fragments: packed here without encode_fragment's checks
+            # (this runs once per datagram the host sends).
+            pack = DATA_FIELDS.pack
+            out = [header + pack(f.seq & _SEQ_MASK, f.index, f.count) + f.payload for f in fragments]
         else:
             out = []
         if out:

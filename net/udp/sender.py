@@ -53,10 +53,10 @@ class SenderConfig:
 class _LargeMessage:
     """A message cut into several fragments: acknowledged once all of them are."""
 
-    __slots__ = ("cut", "tag", "unacked")
+    __slots__ = ("cut", "number", "unacked")
 
-    def __init__(self, tag: object) -> None:
-        self.tag = tag
+    def __init__(self, number: int) -> None:
+        self.number = number
         self.unacked = 0  # fragments cut from it and not acknowledged yet
         self.cut = False  # every byte has been cut into fragments
 
@@ -68,8 +68,8 @@ class Fragment:
     and datagram, so its construction cost counts.
     """
 
-    __slots__ = ("count", "first_sent", "index", "large", "payload", "sent_at", "seq", "size", "tags",
-                 "transmissions")  # fmt: skip
+    __slots__ = ("count", "first", "first_sent", "index", "large", "payload", "sent_at", "seq", "size",
+                 "transmissions", "whole")  # fmt: skip
 
     def __init__(
         self,
@@ -77,7 +77,8 @@ class Fragment:
         index: int,
         count: int,  # 0: a bundle of whole messages
         payload: bytes,
-        tags: tuple[object, ...],  # tags of the whole messages it carries (empty for a piece)
+        first: int,  # number of the (first) message it carries
+        whole: int,  # whole messages it carries (0: a piece of a large message)
         large: _LargeMessage | None,  # the message it is a piece of
         size: int,  # message bytes it carries (the backlog it frees when acknowledged)
     ) -> None:
@@ -85,7 +86,8 @@ class Fragment:
         self.index = index
         self.count = count
         self.payload = payload
-        self.tags = tags
+        self.first = first
+        self.whole = whole
         self.large = large
         self.size = size
         self.first_sent = 0.0
@@ -101,11 +103,13 @@ class Sender:
         self.rtt = RttEstimator(self.config.rtt)
         self.base = 0  # lowest sequence number not yet cumulatively acknowledged
         self._next_new = 0  # number of the next fragment to send for the first time
-        # Messages not (completely) cut into fragments yet, and their tags (two deques, not one
-        # of pairs: no object per queued message for the garbage collector to track). A large
-        # message at the front may be partly cut: `_head_cut` bytes of it, `_head_large`.
+        # Messages not (completely) cut into fragments yet: only their bytes, no object per
+        # message for the garbage collector to track. Messages are numbered from 1 in queueing
+        # order; `_next_cut` is the number of the first one here. A large message at the front
+        # may be partly cut: `_head_cut` bytes of it, tracked by `_head_large`.
         self._unsent: deque[bytes] = deque()
-        self._unsent_tags: deque[object] = deque()
+        self._next_cut = 1
+        self._tags: dict[int, object] = {}  # message number -> tag, for the tags that are not None
         self._head_cut = 0
         self._head_large: _LargeMessage | None = None
         self._in_flight: dict[int, Fragment] = {}  # in sequence order (inserted when first sent)
@@ -154,19 +158,20 @@ class Sender:
 
     def undelivered(self) -> list[object]:
         """Tags of the messages not fully acknowledged, oldest first."""
-        tags: list[object] = []
+        numbers: list[int] = []
         last: _LargeMessage | None = None
         for fragment in self._in_flight.values():
             if fragment.large is None:
-                tags.extend(fragment.tags)
+                numbers.extend(range(fragment.first, fragment.first + fragment.whole))
             elif fragment.large is not last:
                 last = fragment.large
-                tags.append(last.tag)
-        unsent = iter(self._unsent_tags)
+                numbers.append(last.number)
+        start = self._next_cut
         if self._head_large is not None and self._head_large is last:
-            next(unsent)  # the partly cut message at the front is listed already
-        tags.extend(unsent)
-        return tags
+            start += 1  # the partly cut message at the front is listed already
+        numbers.extend(range(start, self._message_numbers + 1))
+        tags = self._tags
+        return [tags.get(number) for number in numbers]
 
     def next_deadline(self) -> float | None:
         """When `due` must run next for a retransmission (None: no timer running)."""
@@ -214,7 +219,8 @@ class Sender:
             raise ValueError("empty message")
         self._message_numbers += 1
         self._unsent.append(message)
-        self._unsent_tags.append(tag)
+        if tag is not None:
+            self._tags[self._message_numbers] = tag
         self._backlog_bytes += len(message)
         self.messages_sent += 1
         self._unacked_messages += 1
@@ -242,7 +248,8 @@ class Sender:
 
     def _cut(self) -> Fragment:
         """The next new fragment: a piece of a large message, one message, or a bundle."""
-        unsent, unsent_tags = self._unsent, self._unsent_tags
+        unsent = self._unsent
+        number = self._next_cut
         data = unsent[0]
         size = len(data)
         seq = self._next_new
@@ -250,23 +257,24 @@ class Sender:
         if size > FRAGMENT_PAYLOAD:
             large = self._head_large
             if large is None:
-                large = self._head_large = _LargeMessage(unsent_tags[0])
+                large = self._head_large = _LargeMessage(number)
             start = self._head_cut
             payload = data[start : start + FRAGMENT_PAYLOAD]
             self._head_cut = start + len(payload)
             large.unacked += 1
             if self._head_cut == size:
                 unsent.popleft()
-                unsent_tags.popleft()
+                self._next_cut += 1
                 large.cut = True
                 self._head_cut = 0
                 self._head_large = None
             count = -(-size // FRAGMENT_PAYLOAD)
-            return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, (), large, len(payload))
+            return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, number, 0, large, len(payload))
         unsent.popleft()
         room = FRAGMENT_PAYLOAD - 2 - size  # 2: BUNDLE_LENGTH.size
         if not unsent or len(unsent[0]) + 2 > room:
-            return Fragment(seq, 0, 1, data, (unsent_tags.popleft(),), None, size)
+            self._next_cut = number + 1
+            return Fragment(seq, 0, 1, data, number, 1, None, size)
         prefixes = _PREFIXES
         parts = [prefixes[size], data]
         total = size
@@ -278,8 +286,9 @@ class Sender:
             parts.append(unsent.popleft())
             room -= size + 2
             total += size
-        tags = tuple(unsent_tags.popleft() for _ in range(len(parts) // 2))
-        return Fragment(seq, 0, 0, b"".join(parts), tags, None, total)
+        whole = len(parts) // 2
+        self._next_cut = number + whole
+        return Fragment(seq, 0, 0, b"".join(parts), number, whole, None, total)
 
     def _retransmissions(self, now: float) -> list[Fragment]:
         if self.gave_up:
@@ -377,14 +386,20 @@ class Sender:
 
     def _acknowledge(self, acked: list[Fragment], now: float, rtt: float | None) -> None:
         newest_clean: Fragment | None = None
+        tags = self._tags
         for fragment in acked:
             self._backlog_bytes -= fragment.size
             large = fragment.large
             if large is None:
-                whole = len(fragment.tags)
+                whole = fragment.whole
+                if tags:
+                    for number in range(fragment.first, fragment.first + whole):
+                        tags.pop(number, None)
             else:
                 large.unacked -= 1
                 whole = 1 if large.unacked == 0 and large.cut else 0
+                if whole and tags:
+                    tags.pop(large.number, None)
             self._unacked_messages -= whole
             self.messages_acked += whole
             if fragment.transmissions == 1 and (

@@ -325,10 +325,10 @@ class HostLoop:
         if isinstance(event, ev.Left):
             log.info("%s left (%s)", event.nick, event.reason or "no reason given")
         frame = encode_event(event)[:-1]  # every member's connection is open: encode once
-        for peer in self.room.peers():
-            if peer is not exclude and not peer.closing:
-                peer.channel.send(frame)
-                self._dirty.add(peer)
+        receivers = [peer for peer in self.room.peers() if peer is not exclude and not peer.closing]
+        for peer in receivers:
+            peer.channel.send(frame)  # the same bytes object in every member's queue
+        self._dirty.update(receivers)
 
     def _queue(self, peer: UdpPeer, frame: bytes) -> None:
         """One frame as one channel message (the newline is implied by the message boundary)."""
@@ -353,8 +353,9 @@ class HostLoop:
             if peer.conn_id not in self._peers:
                 continue
             channel = peer.channel
-            for datagram in channel.poll(now):
-                self._send_to(datagram, peer.address)
+            datagrams = channel.poll(now)
+            if datagrams:
+                self._send_all(datagrams, peer.address)
             if channel.failed:
                 self._on_channel_failed(peer)
                 continue
@@ -364,6 +365,18 @@ class HostLoop:
             deadline = channel.next_deadline()
             if deadline is not None and deadline < self._next_deadline:
                 self._next_deadline = deadline
+
+    def _send_all(self, datagrams: list[bytes], address: tuple) -> None:
+        """`_send_to` for each datagram, with one call per peer and round (the hot path)."""
+        sendto = self._sock.sendto
+        for datagram in datagrams:
+            try:
+                sendto(datagram, address)
+            except (BlockingIOError, InterruptedError):
+                pass  # the kernel's buffer is full: the datagram counts as lost and is resent
+            except OSError as exc:
+                log.debug("cannot send to %s: %s", format_address(address), exc.strerror or exc)
+                return
 
     def _send_to(self, datagram: bytes, address: tuple) -> None:
         try:

@@ -49,6 +49,8 @@ RECEIVE_BUFFER_BYTES = 65_535
 
 _FIXED = struct.Struct("!4sBBBBQIHII")
 _DATA = struct.Struct("!IHH")
+#: The DATA fields after the header (seq, index, count), for shells that pack many fragments.
+DATA_FIELDS = _DATA
 FIXED_HEADER_BYTES = _FIXED.size  # 30
 MAX_HEADER_BYTES = FIXED_HEADER_BYTES + MAX_SACK_BYTES + _DATA.size  # 70
 #: Payload bytes of one fragment, chosen so that every datagram fits MAX_DATAGRAM_BYTES.

@@ -11,7 +11,7 @@ from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.channel import Channel, ChannelConfig
 from net.udp.receiver import ReceiveError, Receiver
 from net.udp.rtt import RttConfig, RttEstimator
-from net.udp.sender import SenderConfig
+from net.udp.sender import Sender, SenderConfig
 from net.udp.wire import FRAGMENT_PAYLOAD, MAX_FRAGMENTS, Datagram, Kind, ResetReason, parse
 from tests.udp.simlink import LinkProfile, SimLink
 
@@ -259,3 +259,26 @@ def test_an_opener_probes_with_backoff_until_the_peer_answers() -> None:
     a.receive(parse(answer[0]), now + 0.006)
     assert not a.opening and a.heard and a.next_deadline() is None
     assert a.sender.rtt.srtt == pytest.approx(0.006, abs=0.0002)  # the probe was timed
+
+
+def test_undelivered_lists_bundled_pieced_and_unsent_messages_once_each_in_order() -> None:
+    sender = Sender(SenderConfig(send_window=2), peer_window=2)
+    sender.queue(b"a", tag="a")
+    sender.queue(b"b")  # untagged: listed as None
+    sender.queue(b"L" * (2 * FRAGMENT_PAYLOAD + 10), tag="L")  # three fragments
+    sender.queue(b"c", tag="c")
+    first = sender.due(0.0)
+    assert [(f.count, f.index) for f in first] == [(0, 0), (3, 0)]  # a bundle, then L's first piece
+    assert sender.undelivered() == ["a", None, "L", "c"]
+    sender.on_ack(1, b"", 2, 0.01)  # the bundle arrived
+    assert sender.undelivered() == ["L", "c"] and sender.messages_acked == 2
+    sender.due(0.01)  # L's second piece
+    sender.on_ack(2, b"", 2, 0.02)  # L's first piece arrived, the second is on its way
+    assert sender.undelivered() == ["L", "c"] and sender.messages_acked == 2
+    sender.on_ack(3, b"", 2, 0.03)  # L's first two pieces arrived; the third is not cut yet
+    assert sender.undelivered() == ["L", "c"]
+    rest = sender.due(0.03)
+    assert [(f.count, f.index) for f in rest] == [(3, 2), (1, 0)]
+    sender.on_ack(5, b"", 2, 0.04)
+    assert sender.undelivered() == [] and sender.idle and sender.messages_acked == 4
+    assert sender.backlog_bytes == 0
