@@ -58,6 +58,11 @@ class Inbox:
 
     def wait_for_space(self, owner: Any, stopping: Callable[[], bool]) -> bool:
         """Block a reader while too many received bytes wait for the router; True if it waited."""
+        if owner.pending_in <= self._peer_limit and self._pending <= self._total_limit:
+            # The common case, checked without the lock the router also takes: a stale value
+            # can only let one more `recv` through, which checking under the lock allows too
+            # (the bytes arrive after the check either way).
+            return False
         waited = False
         with self._lock:
             while (
@@ -98,11 +103,12 @@ class Inbox:
             items, self._items = self._items, []
             return items
 
-    def release(self, owner: Any, size: int) -> None:
-        """The router is done with `size` bytes received from `owner`."""
+    def release(self, sizes: dict[Any, int]) -> None:
+        """The router is done with the bytes received from each owner (one lock per round)."""
         with self._lock:
-            self._pending -= size
-            owner.pending_in -= size
+            for owner, size in sizes.items():
+                self._pending -= size
+                owner.pending_in -= size
             if self._waiters:
                 self._space.notify_all()
 

@@ -94,8 +94,7 @@ class Router:
                     if key.data is not None:
                         self._flush(key.data)
                 items = self._inbox.take_all()
-                for item in items:
-                    self._dispatch(item)
+                self._dispatch_all(items)
                 now = time.monotonic()
                 if now >= self._next_check:
                     self._check_timers(now)
@@ -110,14 +109,23 @@ class Router:
             self._close_everything(reason)
         return reason
 
+    def _dispatch_all(self, items: list[object]) -> None:
+        """Serve a round's work items, then give the readers back the space their input took."""
+        released: dict[Peer, int] = {}
+        try:
+            for item in items:
+                if isinstance(item, Received):
+                    released[item.peer] = released.get(item.peer, 0) + item.size
+                self._dispatch(item)
+        finally:
+            if released:
+                self._inbox.release(released)
+
     def _dispatch(self, item: object) -> None:
         if isinstance(item, Received):
-            try:
-                # Once stopping, skip the backlog: stop() must finish within its time budget.
-                if not item.peer.closing and not self._stopping.is_set():
-                    self._on_entries(item.peer, item.entries)
-            finally:
-                self._inbox.release(item.peer, item.size)
+            # Once stopping, skip the backlog: stop() must finish within its time budget.
+            if not item.peer.closing and not self._stopping.is_set():
+                self._on_entries(item.peer, item.entries)
         elif isinstance(item, PeerOpened):
             self._peers.add(item.peer)
         elif isinstance(item, ReaderDone):
@@ -359,8 +367,7 @@ class Router:
             for peer in self._peers:
                 self._say_bye(peer, bye)
             while True:
-                for item in self._inbox.take_all():
-                    self._dispatch(item)  # readers' end of stream; peers accepted meanwhile
+                self._dispatch_all(self._inbox.take_all())  # readers' end of stream; new peers
                 for peer in self._peers:
                     self._say_bye(peer, bye)
                 self._flush_dirty()  # sends FIN after the bye, finishes peers whose end closed
