@@ -271,7 +271,11 @@ def fanout_table(runs: list[Run]) -> str:
         )
     headers = ["relay", "C", "deliveries/s", "×Redis", "p50 ms", "p99 ms", "host CPU s", "gen CPU s",
                "complete", "fragments/audited", "errors"]  # fmt: skip
-    return table(headers, rows)
+    # Runs not driven by the TCP load generator say what drove them (the UDP runs).
+    generators = {run["relay"]: run["generator"] for run in runs if run.get("workload") == "fanout"
+                  and run.get("generator")}  # fmt: skip
+    notes = "".join(f"\n{relay}: load generator {generator}" for relay, generator in generators.items())
+    return table(headers, rows) + notes
 
 
 def steady_table(runs: list[Run]) -> str:
