@@ -140,16 +140,17 @@ class Receiver:
         if self._partial_count:
             raise ReceiveError("a bundle inside a fragmented message")
         messages = []
+        append = messages.append
         offset, end = 0, len(payload)
         while offset < end:
-            if offset + _LENGTH.size > end:
+            start = offset + 2  # the 2-byte length (_LENGTH), read by hand: this runs per message
+            if start > end:
                 raise ReceiveError("a bundle ends inside a length")
-            (length,) = _LENGTH.unpack_from(payload, offset)
-            offset += _LENGTH.size
-            if length == 0 or offset + length > end:
+            length = payload[offset] << 8 | payload[offset + 1]
+            offset = start + length
+            if length == 0 or offset > end:
                 raise ReceiveError("a bundle holds an empty or truncated message")
-            messages.append(payload[offset : offset + length])
-            offset += length
+            append(payload[start:offset])
         self._ready.extend(messages)
         self.messages += len(messages)
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from net.protocol.limits import MAX_FRAME_BYTES
 
@@ -81,9 +81,12 @@ class WireError(ValueError):
     """A datagram that is not valid LanChat UDP; the text says why (for debug logs)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Datagram:
-    """One parsed datagram. Sequence and ack fields are the 32-bit wire values."""
+class Datagram(NamedTuple):
+    """One parsed datagram. Sequence and ack fields are the 32-bit wire values.
+
+    A named tuple rather than a frozen dataclass: equally immutable, and several times
+    cheaper to build, which counts because every datagram received is parsed into one.
+    """
 
     kind: Kind
     conn_id: int

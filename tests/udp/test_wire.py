@@ -35,6 +35,9 @@ _data = st.builds(
     index=st.just(0),
     count=st.integers(1, MAX_FRAGMENTS),
     payload=st.binary(min_size=1, max_size=FRAGMENT_PAYLOAD),
+    ts=st.integers(0, 2**32 - 1),
+    ts_echo=st.integers(0, 2**32 - 1),
+    reason=st.just(ResetReason.UNKNOWN_CONNECTION),  # the default: DATA carries no reason
 )
 
 
