@@ -186,6 +186,12 @@ class Router:
     # -- output ---------------------------------------------------------------------------
 
     def _apply(self, outputs: list[Output]) -> None:
+        if len(outputs) == 2 and type(outputs[0]) is Broadcast and type(outputs[1]) is Send:
+            # A message and its ack, the bulk of the traffic: no disconnect to look for.
+            message, reply = outputs
+            self._broadcast(message.event, message.exclude)
+            self._send(reply.to, reply.event)
+            return
         for output in outputs:
             if isinstance(output, Disconnect):
                 # The room has already removed it: what it broadcasts now is not for this peer.
