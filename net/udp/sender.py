@@ -231,14 +231,20 @@ class Sender:
         out = self._retransmissions(now) if self._in_flight or self._lost else []
         if not self._can_send_new():
             return out
-        in_flight = self._in_flight
+        in_flight, timeline = self._in_flight, self._timeline
         limit = self.base + self.window
+        sent = 0
         while self._unsent and self._next_new < limit:
             fragment = self._cut()
-            fragment.first_sent = now
-            self._transmit(fragment, now)
+            fragment.first_sent = fragment.sent_at = now  # `_transmit` inlined for first sends
+            fragment.transmissions = 1
+            timeline.append((now, fragment.seq, 1))
             in_flight[fragment.seq] = fragment
             out.append(fragment)
+            sent += 1
+        self.fragments_sent += sent
+        if len(timeline) > 4 * self.config.send_window + 64:
+            self._compact_timeline()
         self._tail_probe_armed = True
         self._last_activity = now
         return out
