@@ -145,6 +145,11 @@ class Channel:
         if self.failure is None:
             self.sender.queue(message, tag)
 
+    def send_many(self, messages: list[bytes]) -> None:
+        """Queue several untagged messages at once, in order."""
+        if self.failure is None:
+            self.sender.queue_many(messages)
+
     def receive(self, datagram: Datagram, now: float) -> None:
         """Apply one parsed datagram addressed to this channel."""
         if self.failure is not None or datagram.conn_id != self.conn_id:

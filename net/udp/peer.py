@@ -12,7 +12,8 @@ class UdpPeer:
     The peer object itself is the `Room`'s peer id, as in the TCP host.
     """
 
-    __slots__ = ("address", "channel", "close_deadline", "closing", "conn", "errors", "opened", "where")
+    __slots__ = ("address", "channel", "close_deadline", "closing", "conn", "errors", "opened", "pending",
+                 "where")  # fmt: skip
 
     def __init__(self, address: tuple, where: str, channel: Channel, now: float) -> None:
         self.address = address
@@ -23,6 +24,9 @@ class UdpPeer:
         self.closing = False
         self.close_deadline = 0.0
         self.errors = 0
+        #: Frames for the channel queued this round, handed over in one call when the round's
+        #: datagrams are sent (a broadcast appends to every member's list; order is kept).
+        self.pending: list[bytes] = []
 
     @property
     def conn_id(self) -> int:

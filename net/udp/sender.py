@@ -226,6 +226,17 @@ class Sender:
         self._unacked_messages += 1
         return self._message_numbers
 
+    def queue_many(self, messages: list[bytes]) -> None:
+        """Queue several untagged messages at once (the host's fan-out: one call per member and round)."""
+        if not all(messages):
+            raise ValueError("empty message")
+        self._unsent.extend(messages)
+        count = len(messages)
+        self._message_numbers += count
+        self._backlog_bytes += sum(map(len, messages))
+        self.messages_sent += count
+        self._unacked_messages += count
+
     def due(self, now: float) -> list[Fragment]:
         """Fragments to transmit now: losses and expired timers first, then new ones."""
         out = self._retransmissions(now) if self._in_flight or self._lost else []

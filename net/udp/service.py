@@ -327,14 +327,14 @@ class HostLoop:
         frame = encode_event(event)[:-1]  # every member's connection is open: encode once
         receivers = [peer for peer in self.room.peers() if peer is not exclude and not peer.closing]
         for peer in receivers:
-            peer.channel.send(frame)  # the same bytes object in every member's queue
+            peer.pending.append(frame)  # the same bytes object for every member
         self._dirty.update(receivers)
 
     def _queue(self, peer: UdpPeer, frame: bytes) -> None:
         """One frame as one channel message (the newline is implied by the message boundary)."""
         frame = frame.rstrip(b"\n")
         if frame:
-            peer.channel.send(frame)
+            peer.pending.append(frame)  # behind this round's broadcasts to it: order is kept
             self._dirty.add(peer)
 
     # -- sending and timers -------------------------------------------------------------------
@@ -353,6 +353,9 @@ class HostLoop:
             if peer.conn_id not in self._peers:
                 continue
             channel = peer.channel
+            if peer.pending:
+                channel.send_many(peer.pending)
+                peer.pending = []
             datagrams = channel.poll(now)
             if datagrams:
                 self._send_all(datagrams, peer.address)
@@ -446,6 +449,7 @@ class HostLoop:
         if self.room.nick_of(peer) is not None:
             self._apply(self.room.leave(peer, "connection closed"))
         self._dirty.discard(peer)
+        peer.pending = []
         failure = peer.channel.failure
         if failure is None or failure.reset is None:
             if failure is not None and failure.broken:
