@@ -4,9 +4,11 @@ One thread owns the socket, the `Room`, every channel and every timer, so nothin
 needs a lock. Each round it waits in `select` for datagrams, the stop signal or the next
 timer; reads every queued datagram (a batch); feeds each to its connection's channel;
 runs the messages that became complete through the connection's protocol state machine
-and the room; queues the room's outputs on the receivers' channels (a broadcast is
-encoded once); and finally lets every channel that has something to send write its
-datagrams with non-blocking `sendto`. A datagram the kernel refuses is simply lost and
+and the room; collects the room's outputs per receiver in order (a broadcast is encoded
+once, and the same bytes go on every member's list); and finally hands each member's list
+to its channel in one call and lets every channel that has something to send write its
+datagrams with non-blocking `sendto` (the channel bundles a member's small messages into
+as few datagrams as fit). A datagram the kernel refuses is simply lost and
 retransmitted later, so a slow member only ever fills its own window and backlog: it
 never holds up the others, and is dropped when its backlog or retry budget runs out.
 
