@@ -27,7 +27,7 @@ from bench import loadgen
 from net.udp.channel import Channel
 from net.udp.sockets import open_client_socket
 from net.udp.tuning import UdpTuning
-from net.udp.wire import WireError, parse
+from net.udp.wire import MAX_DATAGRAM_BYTES, WireError, parse
 
 #: How often channels' timers are looked at (a LAN round trip is well under this).
 _TIMER_TICK = 0.005
@@ -36,6 +36,9 @@ _READ_BATCH = 64
 #: A member's sending pauses while this many message bytes are queued or in flight.
 _BACKLOG_HIGH_WATER = 256 * 1024
 _HEARTBEAT_TIMEOUT = 30.0
+#: Receive size: above the largest valid datagram, so an oversized one still arrives oversized
+#: (and is refused by `parse`), but far below 64 KiB (recv allocates, then shrinks, that much).
+_RECEIVE_BYTES = 2 * MAX_DATAGRAM_BYTES
 #: Members saying hello at once: fewer than the host's limit of connections still in the handshake.
 _JOIN_GROUP = 32
 _JOIN_TIMEOUT = 30.0
@@ -89,7 +92,7 @@ class UdpLink:
         got = 0
         for _ in range(_READ_BATCH):
             try:
-                data = sock.recv(65535)
+                data = sock.recv(_RECEIVE_BYTES)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
