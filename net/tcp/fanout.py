@@ -2,12 +2,12 @@
 
 A broadcast is appended once to a log shared by all receivers of its dialect (JSON frames,
 or text lines for `nc` clients). Each receiver only remembers how far into the log it has
-been served, plus the stretches it must skip (its own messages), each with what it gets in
-their place (the acks of those messages, so a busy sender's acks cost no copying of its
-own: they are spliced in when its share is copied, exactly where they belong). When the router writes
-out a round, or before it queues something private for one receiver (an ack, a pong, a
-bye), it copies that receiver's share of the log into the receiver's outbound buffer:
-one or a few slices, however many messages the round held. Appending each message to
+been served, plus the stretches it must skip (its own messages) and what it gets in their
+place (their acks: spliced in where they belong when its share is copied, so an ack does
+not force a copy of the sender's share per message). When the router writes out a round,
+or before it queues something private for one receiver (a pong, an error, a bye), it
+copies that receiver's share of the log into the receiver's outbound buffer: one or a few
+slices, however many messages the round held. Appending each message to
 each receiver separately costs a Python call per delivery; under load that was most of
 the router's time.
 
