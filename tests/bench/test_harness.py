@@ -38,7 +38,8 @@ def test_fanout_delivers_everything_and_counts_it(relay: str) -> None:
     assert result["extra"] == 0 and result["errors"] == 0
     assert result["audited_deliveries"] == 30
     assert result["samples"] > 0 and result["p99_ms"] is not None
-    assert result["host_cpu_s"] >= 0 and result["generator_cpu_s"] > 0
+    # CPU times are counted in clock ticks (10 ms): a run this small may honestly measure 0.
+    assert result["host_cpu_s"] >= 0 and result["generator_cpu_s"] >= 0
     if relay != "tutorial":
         assert result["fragments"] == 0
 
