@@ -105,22 +105,42 @@ async def _fanout(
         await asyncio.gather(*senders)
     finally:
         loadgen.close_all(members)
+    figures = fanout_figures(
+        members,
+        expected_each,
+        window.size,
+        complete,
+        finished - started,
+        after.cpu - before.cpu,
+        generator_cpu,
+    )
+    return {**figures, **_audit(members)}
+
+
+def fanout_figures(
+    members: list,
+    expected_each: int,
+    window_size: int,
+    complete: bool,
+    seconds: float,
+    host_cpu: float,
+    generator_cpu: float,
+) -> dict[str, Any]:
+    """The figures of a fan-out run, whichever generator drove it (TCP dialects or UDP)."""
     delivered = sum(min(m.received, expected_each) for m in members)
-    seconds = finished - started
     samples = [s for m in members for s in m.samples]
     return {
         "deliveries": delivered,
-        "expected": total_expected,
-        "window": window.size,
+        "expected": expected_each * len(members),
+        "window": window_size,
         "complete": complete,
         "extra": sum(max(0, m.received - expected_each) for m in members),
         "seconds": round(seconds, 4),
         "deliveries_per_s": round(delivered / seconds) if seconds > 0 else None,
         **_latency_ms(samples),
-        "host_cpu_s": round(after.cpu - before.cpu, 3),
+        "host_cpu_s": round(host_cpu, 3),
         "generator_cpu_s": round(generator_cpu, 3),
         "errors": sum(m.errors for m in members),
-        **_audit(members),
     }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from bench import loadgen, payload, procs, udp_loadgen
 from bench.dialects import DIALECTS
-from bench.fanout import _TARGET_SAMPLES, DEFAULT_WINDOW_BUDGET, _latency_ms
+from bench.fanout import _TARGET_SAMPLES, DEFAULT_WINDOW_BUDGET, _latency_ms, fanout_figures
 from bench.loadgen import RelayError
 from net.api import ClientConfig, ClientState
 from net.protocol import events as ev
@@ -220,24 +220,16 @@ async def _lean_fanout(proc: procs.ManagedProcess, count: int, messages: int, si
     finally:
         loadgen.close_all(members)
         hub.close()
-    delivered = sum(min(m.received, expected_each) for m in members)
-    seconds = finished - started
-    samples = [s for m in members for s in m.samples]
-    return {
-        "deliveries": delivered,
-        "expected": total_expected,
-        "window": window.size,
-        "complete": complete,
-        "extra": sum(max(0, m.received - expected_each) for m in members),
-        "seconds": round(seconds, 4),
-        "deliveries_per_s": round(delivered / seconds) if seconds > 0 else None,
-        **_latency_ms(samples),
-        "host_cpu_s": round(after.cpu - before.cpu, 3),
-        "generator_cpu_s": round(generator_cpu, 3),
-        "errors": sum(m.errors for m in members),
-        **_channel_figures(members),
-        "generator": LEAN_GENERATOR,
-    }
+    figures = fanout_figures(
+        members,
+        expected_each,
+        window.size,
+        complete,
+        finished - started,
+        after.cpu - before.cpu,
+        generator_cpu,
+    )
+    return {**figures, **_channel_figures(members), "generator": LEAN_GENERATOR}
 
 
 def _channel_figures(members: list[loadgen.Member]) -> dict[str, int]:
