@@ -14,8 +14,14 @@ import tempfile
 import threading
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
+
+# Property tests judge inputs, not speed: on a shared 2-core machine a busy moment made
+# Hypothesis fail a test with "input generation is slow" (too_slow) or a missed deadline.
+settings.register_profile("lanchat", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lanchat")
 
 
 class _ErrorCollector(logging.Handler):

@@ -1,18 +1,18 @@
-"""The threaded TCP host: an accept thread, a reader thread per connection, one router.
+"""The threaded TCP host: an accept thread and one router thread.
 
 Methods for the owner: `start`, `stop`, and the `port`, `addresses` and `member_count`
 properties. The threads and how they share the work:
 
-- the accept thread waits for connections, sets them up (TCP_NODELAY, keepalive) and
-  starts a reader for each (`net.tcp.peer`);
-- a reader only splits and decodes what its connection sends and hands whole batches to
-  the router through the inbox (`net.tcp.inbox`), pausing when too much waits there;
-- the router (`net.tcp.router`) owns the `Room`, encodes each output once and writes to
-  every receiver with non-blocking sends and a bounded buffer per receiver.
+- the accept thread waits for connections, sets them up (TCP_NODELAY, keepalive,
+  non-blocking) and hands each to the router through the inbox (`net.tcp.inbox`);
+- the router (`net.tcp.router`) owns the `Room` and every client socket: one `select`
+  over all of them, a non-blocking read from each readable one, each output encoded once,
+  and non-blocking writes with a bounded buffer per receiver.
 
-This is the "router" design measured in ENGINEERING.md: it meets "a slow client never
-delays the others, memory per client is bounded" with far fewer system calls and thread
-hand-offs than a writer thread per client.
+This is the "router" design measured in ENGINEERING.md, with the reading moved into the
+router: it meets "a slow client never delays the others, memory per client is bounded"
+with two threads whatever the number of members, and no thread hand-off per message
+(a reader thread per connection cost a GIL hand-off per batch; see `net.tcp.router`).
 
 Heartbeat: protocol clients ping every `RoomConfig.heartbeat_interval` seconds (announced
 in the welcome) and are dropped after `heartbeat_timeout` seconds of silence. Plain-text
@@ -33,7 +33,7 @@ from net.api import EventSink, HostConfig, HostStartError, HostStopped
 from net.room import Room
 from net.tcp.inbox import Inbox
 from net.tcp.listener import configure_client_socket, format_address, is_dual_stack, open_listener
-from net.tcp.peer import Peer, PeerOpened, Reader, ReaderDone
+from net.tcp.peer import Peer, PeerOpened
 from net.tcp.router import Router, StopRequest
 from net.tcp.tuning import HostTuning
 
@@ -68,8 +68,8 @@ class TcpHost:
         self._router: Router | None = None
         self._inbox: Inbox | None = None
         self._threads: list[threading.Thread] = []
-        self._readers: set[threading.Thread] = set()
-        self._readers_lock = threading.Lock()
+        self._connections = 0  # accepted and not yet closed by the router
+        self._connections_lock = threading.Lock()
         self._stopping = threading.Event()
         self._accept_wake_reader: socket.socket | None = None
         self._accept_wake_writer: socket.socket | None = None
@@ -123,11 +123,7 @@ class TcpHost:
         for thread in self._threads:
             if thread is not current:
                 thread.join(max(0.0, deadline - time.monotonic()))
-        with self._readers_lock:
-            readers = list(self._readers)
-        for thread in readers:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        alive = [thread.name for thread in (*self._threads, *readers) if thread.is_alive()]
+        alive = [thread.name for thread in self._threads if thread.is_alive()]
         if alive:
             log.warning("host threads still running after stop: %s", ", ".join(alive))
             return  # leave their sockets open rather than close them under a running thread
@@ -144,9 +140,7 @@ class TcpHost:
         address = listener.getsockname()
         self._addresses = [(address[0], address[1])]
         self._port = address[1]
-        self._inbox = Inbox(
-            total_limit=self._tuning.inbound_total_limit, peer_limit=self._tuning.inbound_peer_limit
-        )
+        self._inbox = Inbox()
         stacks = " (IPv4 and IPv6)" if is_dual_stack(listener) else ""
         self._router = Router(
             Room(self._room_config()),
@@ -155,6 +149,7 @@ class TcpHost:
             heartbeat_timeout=self.config.heartbeat_timeout,
             handshake_timeout=self.config.handshake_timeout,
             stopping=self._stopping,
+            on_closed=self._connection_closed,
         )
         for target, name in ((self._route, "lanchat-router"), (self._accept_loop, "lanchat-accept")):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -245,40 +240,29 @@ class TcpHost:
             return
         where = format_address(address)
         limit = self._tuning.max_connections or self.config.room.max_members + HANDSHAKE_MARGIN
-        with self._readers_lock:
-            self._readers = {thread for thread in self._readers if thread.is_alive()}
-            crowded = len(self._readers) >= limit
+        with self._connections_lock:
+            crowded = self._connections >= limit
+            if not crowded:
+                self._connections += 1
         if crowded:
             log.warning("turning away %s: %d connections are open already", where, limit)
             sock.close()
             return
-        read_sock = None
         try:
             configure_client_socket(sock, self._tuning.socket_send_buffer)
-            read_sock = sock.dup()
-            sock.settimeout(0.0)
+            sock.setblocking(False)
         except OSError as exc:
             log.warning("cannot set up the connection from %s: %s", where, exc.strerror or exc)
             sock.close()
-            if read_sock is not None:
-                read_sock.close()
+            self._connection_closed(None)
             return
         log.debug("connection from %s", where)
-        peer = Peer(sock, read_sock, where)
-        if not self._inbox.put(PeerOpened(peer)):
-            sock.close()  # the router has finished: these sockets never became its own
-            read_sock.close()
-            return
-        # From here the router owns `sock` (it closes it, also when stopping); the reader owns `read_sock`.
-        reader = Reader(peer, self._inbox, self._stopping, self._tuning.recv_size)
-        thread = threading.Thread(target=reader.run, name=f"lanchat-reader {where}", daemon=True)
-        with self._readers_lock:
-            self._readers.add(thread)
-        try:
-            thread.start()
-        except RuntimeError as exc:  # the OS refused another thread
-            with self._readers_lock:
-                self._readers.discard(thread)
-            log.warning("cannot serve %s: %s", where, exc)
-            read_sock.close()
-            self._inbox.put(ReaderDone(peer, "host is out of threads"))
+        # From here the router owns `sock` (it closes it, also when stopping).
+        if not self._inbox.put(PeerOpened(Peer(sock, where))):
+            sock.close()  # the router has finished: this socket never became its own
+            self._connection_closed(None)
+
+    def _connection_closed(self, _peer: Peer | None) -> None:
+        """One accepted connection fewer (the router closed it, or it never got there)."""
+        with self._connections_lock:
+            self._connections -= 1

@@ -1,22 +1,26 @@
-"""The router thread: the one owner of the room and the only writer to client sockets.
+"""The router thread: the one owner of the room and of every client socket.
 
-Each round it takes everything the readers handed over, runs it through the `Room`,
-encodes every output event once (once per dialect: JSON frames and plain-text lines) and
-appends broadcasts to a log shared by all receivers (`net.tcp.fanout`). Then it gives each
-receiver its share of the round with one non-blocking `send`. Whatever a socket refuses
-stays queued and is retried when `select` says the socket can take more; a receiver whose
-own socket leaves more than `outbound_limit` bytes queued is dropped as too slow, so a
-client that stops reading never delays the others. The router never blocks on a client.
+Each round starts with one `select` over all connections. The router reads once from
+each readable one (non-blocking, at most `recv_size` bytes, so a flooding client gets its
+turn like everybody else and cannot starve the others), decodes the frames, runs them
+through the `Room`, encodes every output event once (once per dialect: JSON frames and
+plain-text lines) and appends broadcasts to a log shared by all receivers
+(`net.tcp.fanout`). Then it gives each receiver its share of the round with one
+non-blocking `send`. Whatever a socket refuses stays queued and is retried when `select`
+says the socket can take more; a receiver whose own socket leaves more than
+`outbound_limit` bytes queued is dropped as too slow, so a client that stops reading never
+delays the others. The router never blocks on a client.
 
-Timers live here too: the handshake deadline, the heartbeat timeout of protocol clients,
-and the grace period a closing connection gets to take its last bytes and bye.
+Reading here instead of in a thread per connection is what makes the host fast in
+Python: the earlier design (a reader thread per client handing batches over) paid a
+thread wake-up and a GIL hand-off for every batch, which kept the 2-core benchmark
+machine half idle while messages queued (`bench/`, issue 7). Overload needs no extra
+machinery either: what the router has not read yet waits in the kernel, so a host that is
+behind pushes back on the senders through TCP.
 
-Every round starts with a `select` on the receivers that had bytes refused (zero timeout
-when work is waiting), so a backlogged receiver is served while the router is busy. There
-is no pause after a busy round for a bigger one to form (ENGINEERING.md suggests 1 ms):
-measured with 50 members at full rate, rounds already hold about 200 messages (about 150
-deliveries per `send`), and a 1 ms pause changed neither throughput nor host CPU per
-delivery beyond run-to-run noise.
+Timers live here too: the handshake deadline, the heartbeat timeout of protocol clients
+(never applied to a client whose input is waiting unread) and the grace period a closing
+connection gets to take its last bytes and bye.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
@@ -35,10 +40,13 @@ from net.protocol.textmode import render_event
 from net.room import Broadcast, Disconnect, Output, Room, Send
 from net.tcp.fanout import Fanout
 from net.tcp.inbox import Inbox
-from net.tcp.peer import Entry, Peer, PeerOpened, ReaderDone, Received
+from net.tcp.peer import Entry, Peer, PeerOpened
 from net.tcp.tuning import HostTuning
 
 log = logging.getLogger(__name__)
+
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
 
 
 class StopRequest:
@@ -49,7 +57,7 @@ class StopRequest:
 
 
 class Router:
-    """Runs in its own thread (`run`); everything else talks to it through the inbox."""
+    """Runs in its own thread (`run`); other threads talk to it through the inbox."""
 
     def __init__(
         self,
@@ -60,6 +68,7 @@ class Router:
         heartbeat_timeout: float,
         handshake_timeout: float,
         stopping: threading.Event | None = None,
+        on_closed: Callable[[Peer], None] | None = None,
     ) -> None:
         self.room = room
         self.member_count = 0  # read by other threads; an int assignment is atomic
@@ -77,6 +86,7 @@ class Router:
         self._selector: selectors.BaseSelector | None = None
         self._stop_reason: str | None = None
         self._stopping = stopping or threading.Event()  # set by the host before its StopRequest
+        self._on_closed = on_closed  # told once per connection whose socket is closed
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -85,16 +95,13 @@ class Router:
         reason = "host stopped"
         try:
             self._selector = selectors.DefaultSelector()
-            self._selector.register(self._inbox.wake_reader, selectors.EVENT_READ, None)
+            self._selector.register(self._inbox.wake_reader, _READ, None)
             while self._stop_reason is None:
                 timeout = max(0.0, self._next_check - time.monotonic())
                 if self._dirty or self._fanout.round_bytes or not self._inbox.prepare_to_sleep():
-                    timeout = 0.0  # output queued while flushing, or input waiting: no sleep
-                for key, _ in self._selector.select(timeout):
-                    if key.data is not None:
-                        self._flush(key.data)
-                items = self._inbox.take_all()
-                self._dispatch_all(items)
+                    timeout = 0.0  # output queued while flushing, or work waiting: no sleep
+                self._serve_ready(timeout)
+                self._dispatch_all(self._inbox.take_all())
                 now = time.monotonic()
                 if now >= self._next_check:
                     self._check_timers(now)
@@ -109,31 +116,58 @@ class Router:
             self._close_everything(reason)
         return reason
 
-    def _dispatch_all(self, items: list[object]) -> None:
-        """Serve a round's work items, then give the readers back the space their input took."""
-        released: dict[Peer, int] = {}
-        try:
-            for item in items:
-                if isinstance(item, Received):
-                    released[item.peer] = released.get(item.peer, 0) + item.size
-                self._dispatch(item)
-        finally:
-            if released:
-                self._inbox.release(released)
+    def _serve_ready(self, timeout: float) -> None:
+        """Wait up to `timeout` for sockets to be ready; write to and read from those that are."""
+        for key, mask in self._selector.select(timeout):
+            peer = key.data
+            if peer is None:
+                continue  # the inbox's wake-up: its items are taken next
+            if mask & _WRITE:
+                self._flush(peer)
+            if mask & _READ and not peer.closed:
+                self._read(peer)
 
-    def _dispatch(self, item: object) -> None:
-        if isinstance(item, Received):
-            # Once stopping, skip the backlog: stop() must finish within its time budget.
-            if not item.peer.closing and not self._stopping.is_set():
-                self._on_entries(item.peer, item.entries)
-        elif isinstance(item, PeerOpened):
-            self._peers.add(item.peer)
-        elif isinstance(item, ReaderDone):
-            self._on_reader_done(item.peer, item.reason)
-        elif isinstance(item, StopRequest):
-            self._stop_reason = item.reason
+    def _dispatch_all(self, items: list[object]) -> None:
+        for item in items:
+            if isinstance(item, PeerOpened):
+                self._open(item.peer)
+            elif isinstance(item, StopRequest):
+                self._stop_reason = item.reason
+
+    def _open(self, peer: Peer) -> None:
+        self._peers.add(peer)
+        try:
+            self._set_interest(peer)
+        except (OSError, ValueError) as exc:  # closed already, or out of memory in the kernel
+            log.warning("cannot serve %s: %s", peer.address, exc)
+            self._finish(peer)
 
     # -- input from peers -----------------------------------------------------------------
+
+    def _read(self, peer: Peer) -> bool:
+        """Read once from `peer` and serve what it sent; True if bytes (or the end) arrived.
+
+        Also while it is closing: what arrives then is read and dropped, because closing a
+        socket with unread input makes the kernel reset the connection, which can destroy
+        the bye before the peer reads it.
+        """
+        try:
+            data = peer.sock.recv(self._tuning.recv_size)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            self._on_read_end(peer, f"connection lost ({exc.strerror or type(exc).__name__})")
+            return False
+        peer.last_heard = time.monotonic()
+        if not peer.closing:
+            entries = peer.decode(data)
+            if entries:
+                self._on_entries(peer, entries)
+        if not data:
+            self._on_read_end(peer, "connection closed")
+        elif self._round_bytes + self._fanout.round_bytes > self._tuning.round_bytes:
+            self._flush_dirty()
+        return True
 
     def _on_entries(self, peer: Peer, entries: list[Entry]) -> None:
         for entry in entries:
@@ -174,14 +208,17 @@ class Router:
         elif peer.errors > MAX_REMOTE_ERRORS:
             self._begin_close(peer, "too many protocol errors", bye=True, flush=True)
 
-    def _on_reader_done(self, peer: Peer, reason: str) -> None:
-        peer.reader_done = True
+    def _on_read_end(self, peer: Peer, reason: str) -> None:
+        """Nothing more can be read from `peer` (its end of stream, or a read error)."""
+        if peer.read_done:
+            return
+        peer.read_done = True
         if not peer.closing:
             self._begin_close(peer, reason, bye=False, flush=False)
-        elif not peer.write_closed and peer.write_shut:
+        elif peer.write_shut:
             self._finish(peer)  # the peer closed its end after our bye: nothing left to wait for
-        if peer.write_closed:
-            self._peers.discard(peer)
+        if not peer.closed:
+            self._set_interest(peer)  # an ended stream stays readable: stop watching it
 
     # -- output ---------------------------------------------------------------------------
 
@@ -237,7 +274,7 @@ class Router:
 
     def _queue(self, peer: Peer, data: bytes) -> None:
         """Queue bytes for `peer` alone, after the broadcasts it has not been given yet."""
-        if data and not peer.write_closed:
+        if data and not peer.closed:
             self._fanout.catch_up(peer)
             peer.outbound += data
             self._dirty.add(peer)
@@ -252,11 +289,11 @@ class Router:
 
     def _flush(self, peer: Peer) -> None:
         """Write what `peer` can take now; drop it if its own socket refuses too much."""
-        if peer.write_closed:
+        if peer.closed:
             return
         if peer.outbound:
             try:
-                sent = peer.write_sock.send(peer.outbound)
+                sent = peer.sock.send(peer.outbound)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:
@@ -272,21 +309,31 @@ class Router:
                 log.warning("%s is not reading its messages; dropping it", peer.address)
                 self._begin_close(peer, "too slow: stopped reading its messages", flush=False)
             elif not peer.watching_writes:
-                self._selector.register(peer.write_sock, selectors.EVENT_WRITE, peer)
                 peer.watching_writes = True
+                self._set_interest(peer)
             return
-        self._stop_watching(peer)
+        if peer.watching_writes:
+            peer.watching_writes = False
+            self._set_interest(peer)
         if peer.closing and not peer.write_shut:
             # Everything including the bye is out: send FIN and let the peer close its end.
             peer.write_shut = True
-            _shutdown(peer.write_sock, socket.SHUT_WR)
-            if peer.reader_done:
+            _shutdown(peer.sock, socket.SHUT_WR)
+            if peer.read_done:
                 self._finish(peer)
 
-    def _stop_watching(self, peer: Peer) -> None:
-        if peer.watching_writes:
-            self._selector.unregister(peer.write_sock)
-            peer.watching_writes = False
+    def _set_interest(self, peer: Peer) -> None:
+        """Watch `peer`'s socket for what it needs: input until its end, output when backlogged."""
+        interest = (0 if peer.read_done else _READ) | (_WRITE if peer.watching_writes else 0)
+        if interest == peer.interest:
+            return
+        if not interest:
+            self._selector.unregister(peer.sock)
+        elif not peer.interest:
+            self._selector.register(peer.sock, interest, peer)
+        else:
+            self._selector.modify(peer.sock, interest, peer)
+        peer.interest = interest
 
     # -- closing --------------------------------------------------------------------------
 
@@ -315,32 +362,43 @@ class Router:
         self._dirty.add(peer)
 
     def _finish(self, peer: Peer) -> None:
-        """Close the router's side of `peer` now (the shutdown also wakes its reader)."""
-        if peer.write_closed:
+        """Close `peer`'s socket now and forget it."""
+        if peer.closed:
             return
-        self._stop_watching(peer)
         self._fanout.remove(peer, deliver=False)
-        _shutdown(peer.write_sock, socket.SHUT_RDWR)
-        peer.write_sock.close()
-        peer.write_closed = True
+        if peer.interest:
+            self._selector.unregister(peer.sock)
+            peer.interest = 0
+        _shutdown(peer.sock, socket.SHUT_RDWR)
+        peer.sock.close()
+        peer.closed = True
         peer.outbound = bytearray()
         self._dirty.discard(peer)
-        if peer.reader_done:
-            self._peers.discard(peer)
+        self._peers.discard(peer)
+        if self._on_closed is not None:
+            self._on_closed(peer)
 
     def _check_timers(self, now: float) -> None:
         if len(self._fanout) != len(self.room):
             self._resync_receivers()
         for peer in list(self._peers):
             if peer.closing:
-                if not peer.write_closed and now >= peer.close_deadline:
+                if now >= peer.close_deadline:
                     self._finish(peer)
-            elif peer.paused or peer.pending_in:
-                continue  # its input waits for us: never time a peer out because the host is behind
-            elif peer not in self.room:
-                if now - peer.opened > self._handshake_timeout:
-                    self._begin_close(peer, "no hello in time (handshake timed out)", bye=True)
-            elif not peer.is_text and now - peer.last_heard > self._heartbeat_timeout:
+                continue
+            joined = peer in self.room
+            if joined and (peer.is_text or now - peer.last_heard <= self._heartbeat_timeout):
+                continue
+            if not joined and now - peer.opened <= self._handshake_timeout:
+                continue
+            # Read what waits first: the router being behind (a long round) must never cost a
+            # member its place, nor a hello that arrived in time its welcome.
+            self._read(peer)
+            if peer.closing:
+                continue
+            if peer not in self.room:
+                self._begin_close(peer, "no hello in time (handshake timed out)", bye=True)
+            elif now - peer.last_heard > self._heartbeat_timeout:
                 self._begin_close(peer, "timed out", bye=True)
 
     def _resync_receivers(self) -> None:
@@ -359,37 +417,32 @@ class Router:
         """Bye to every connection, then close each one gracefully within `stop_grace`.
 
         Gracefully: the bye is flushed, `shutdown(SHUT_WR)` sends FIN right after it, and the
-        connection stays open, its reader still reading and dropping input, until the peer
-        closes its end (our clients do on FIN) or the grace runs out. Closing right after
-        the flush would close a socket that may still hold unread input (a ping in flight):
-        the kernel answers that with a reset, and a reset can make the peer drop the bye it
-        has not read yet (Windows does).
+        connection stays open, still read and its input dropped, until the peer closes its
+        end (our clients do on FIN) or the grace runs out. Closing right after the flush
+        would close a socket that may still hold unread input (a ping in flight): the kernel
+        answers that with a reset, and a reset can make the peer drop the bye it has not
+        read yet (Windows does).
         """
         bye = reason[:300]
         try:
             if self._selector is None:
                 return  # it failed to start: no connection was ever served (cleaned up below)
             deadline = time.monotonic() + self._tuning.stop_grace
-            for peer in self._peers:
-                self._say_bye(peer, bye)
             while True:
-                self._dispatch_all(self._inbox.take_all())  # readers' end of stream; new peers
-                for peer in self._peers:
+                self._dispatch_all(self._inbox.take_all())  # connections accepted meanwhile
+                for peer in list(self._peers):
                     self._say_bye(peer, bye)
                 self._flush_dirty()  # sends FIN after the bye, finishes peers whose end closed
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or all(peer.write_closed for peer in self._peers):
+                if remaining <= 0 or not self._peers:
                     break
-                timeout = min(0.05, remaining) if self._inbox.prepare_to_sleep() else 0.0
-                for key, _ in self._selector.select(timeout):
-                    if key.data is not None:
-                        self._flush(key.data)
+                self._serve_ready(min(0.05, remaining) if self._inbox.prepare_to_sleep() else 0.0)
         except Exception:
             log.exception("error while saying bye to the members")
         finally:
             for item in self._inbox.seal():
                 if isinstance(item, PeerOpened):
-                    self._peers.add(item.peer)  # its sockets are ours to close
+                    self._peers.add(item.peer)  # its socket is ours to close
             for peer in list(self._peers):
                 self._finish(peer)
             self._peers.clear()

@@ -16,10 +16,6 @@ class HostTuning:
     #: Bytes a member's own socket may refuse (queued for it, unsent) before that member is
     #: dropped as too slow. Several maximum frames fit, so one big message never trips it.
     outbound_limit: int = 4 * MAX_FRAME_BYTES
-    #: Received bytes waiting for the router, per connection and in total. Above these the
-    #: readers stop reading, so overload becomes TCP back-pressure on the senders.
-    inbound_peer_limit: int = MAX_FRAME_BYTES
-    inbound_total_limit: int = 8 * 1024 * 1024
     #: SO_SNDBUF for accepted connections (None = the OS default, which grows on demand).
     socket_send_buffer: int | None = None
     #: Seconds a closing member gets to take its last messages and bye before it is cut off.
@@ -30,7 +26,7 @@ class HostTuning:
     #: Open connections (joined or still saying hello) beyond which new ones are turned away;
     #: None = the room's member limit plus a margin for handshakes.
     max_connections: int | None = None
-    #: Bytes asked of `recv` at a time.
+    #: Bytes read from one connection per round (the others get their turn in between).
     recv_size: int = 64 * 1024
     #: Bytes of output a round may queue per receiver before the router writes it out.
     round_bytes: int = 64 * 1024

@@ -1,4 +1,4 @@
-"""Overload becomes TCP back-pressure: when the router is behind, readers stop reading.
+"""Overload becomes TCP back-pressure: when the router is behind, nobody reads the sockets.
 
 The router is stalled on purpose (inside `Room.handle`) while one member sends as fast as
 it can: the host must stop taking its bytes instead of buffering without bound, and
@@ -13,7 +13,6 @@ import time
 from net.protocol import events as ev
 from net.protocol.codec import encode_event
 from net.room import Room, RoomConfig
-from net.tcp.tuning import HostTuning
 from tests.tcp.rawclient import wait_all
 
 HEARTBEAT_TIMEOUT = 1.0
@@ -23,10 +22,9 @@ STALL_SECONDS = 2.5 * HEARTBEAT_TIMEOUT
 def test_a_stalled_router_pushes_back_on_the_sender_and_drops_no_one(
     start_host, connect, monkeypatch
 ) -> None:
-    tuning = HostTuning(inbound_peer_limit=256 * 1024, inbound_total_limit=512 * 1024)
     template = encode_event(ev.Say(id="s-ID-", text="-ID- " + "x" * 200))
     frames = b"".join(template.replace(b"-ID-", b"%d" % i) for i in range(200_000))
-    host = start_host(room=RoomConfig(rate_per_second=0), tuning=tuning, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    host = start_host(room=RoomConfig(rate_per_second=0), heartbeat_timeout=HEARTBEAT_TIMEOUT)
     alice, bob = connect(host.port, "alice"), connect(host.port, "bob")
     bob.ping_every = HEARTBEAT_TIMEOUT / 4  # alice is heard anyway: she never stops sending
     alice.wait_for(lambda e: isinstance(e, ev.Joined))

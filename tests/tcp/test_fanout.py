@@ -8,7 +8,7 @@ from net.tcp.peer import Peer
 
 
 def make_peer(name: str, *, text: bool = False) -> Peer:
-    peer = Peer(None, None, name)  # type: ignore[arg-type]  (no sockets needed here)
+    peer = Peer(None, name)  # type: ignore[arg-type]  (no socket needed here)
     peer.is_text = text
     return peer
 
