@@ -53,7 +53,7 @@ async def _scale(proc: procs.ManagedProcess, count: int, idle: float, messages: 
         await asyncio.gather(*senders)
     finally:
         loadgen.close_all(members)
-    delivered = sum(min(m.received, expected_each) for m in members)
+    delivered = sum(min(m.from_others, expected_each) for m in members)
     return {
         **_host_figures(empty, "empty"),
         **_host_figures(idle_stats, "idle"),

@@ -95,7 +95,7 @@ async def _fanout(
         before = proc.stats()
         cpu_before = time.process_time()
         for member in members:
-            member.expect(expected_each)
+            member.expect(expected_each, own=messages)
         started = time.perf_counter()
         senders = [asyncio.ensure_future(m.send(messages, size, sample_every, window)) for m in members]
         complete = await loadgen.wait_delivered(members, timeout=30 + total_expected / 100_000)
@@ -127,14 +127,14 @@ def fanout_figures(
     generator_cpu: float,
 ) -> dict[str, Any]:
     """The figures of a fan-out run, whichever generator drove it (TCP dialects or UDP)."""
-    delivered = sum(min(m.received, expected_each) for m in members)
+    delivered = sum(min(m.from_others, expected_each) for m in members)
     samples = [s for m in members for s in m.samples]
     return {
         "deliveries": delivered,
         "expected": expected_each * len(members),
         "window": window_size,
         "complete": complete,
-        "extra": sum(max(0, m.received - expected_each) for m in members),
+        "extra": sum(max(0, m.from_others - expected_each) for m in members),
         "seconds": round(seconds, 4),
         "deliveries_per_s": round(delivered / seconds) if seconds > 0 else None,
         **_latency_ms(samples),
@@ -165,7 +165,7 @@ async def _steady(
         before = proc.stats()
         cpu_before = time.process_time()
         for member in members:
-            member.expect(expected_each)
+            member.expect(expected_each, own=per_member)
         started = time.perf_counter()
         await asyncio.gather(*(m.send(per_member, size, 1, interval=1 / rate) for m in members))
         complete = await loadgen.wait_delivered(members, timeout=30)
@@ -176,7 +176,7 @@ async def _steady(
         loadgen.close_all(members)
     samples = [s for m in members for s in m.samples]
     return {
-        "deliveries": sum(min(m.received, expected_each) for m in members),
+        "deliveries": sum(min(m.from_others, expected_each) for m in members),
         "expected": expected_each * count,
         "complete": complete,
         **_latency_ms(samples),

@@ -20,7 +20,7 @@ from bench.relays import RELAYS
 def test_message_text_is_read_back_and_spliced_lines_are_found() -> None:
     first = payload.message_text(3, 7, True, 12.5, 90)
     second = payload.message_text(4, 1, False, 13.0, 90)
-    assert len(first) == 90 and first.startswith("<<0003/s/00007/12.500000/") and first.endswith("/0003>>")
+    assert len(first) == 90 and first.startswith("`0003/^/00007/12.500000/") and first.endswith("/0003|")
     stream = f"{first}\n{second}\n".encode()
     samples: list[float] = []
     payload.parse_samples(stream, 0, len(stream), member=0, now=20.0, out=samples)
