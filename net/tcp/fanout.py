@@ -3,13 +3,15 @@
 A broadcast is appended once to a log shared by all receivers of its dialect (JSON frames,
 or text lines for `nc` clients). Each receiver only remembers how far into the log it has
 been served, plus the stretches it must skip (its own messages) and what it gets in their
-place (their acks: spliced in where they belong when its share is copied, so an ack does
-not force a copy of the sender's share per message). When the router writes out a round,
-or before it queues something private for one receiver (a pong, an error, a bye), it
-copies that receiver's share of the log into the receiver's outbound buffer: one or a few
-slices, however many messages the round held. Appending each message to
-each receiver separately costs a Python call per delivery; under load that was most of
-the router's time.
+place (their acks: spliced in where they belong when its share is taken, so an ack does
+not force a copy of the sender's share per message). When the router writes out a round
+(`take_round`) each receiver's share is one or a few slices of a single copy of the round,
+written with one `send`/`sendmsg` and copied only if the socket does not take it all.
+Before the router queues something private for one receiver (a pong, an error, a bye), it
+copies that receiver's share so far into the receiver's outbound buffer (`catch_up`), so
+the order holds. Appending each message to each receiver separately costs a Python call
+per delivery; under load that was most of the router's time, and copying each share into
+a per-receiver buffer was the next largest cost.
 
 Who receives a broadcast is decided when it is appended, so the receivers must follow
 room membership: `add` when a member is welcomed, `remove` when it leaves (its share so
@@ -138,13 +140,44 @@ class Fanout:
         self._positions[peer] = end
         return len(outbound) > before
 
-    def catch_up_all(self) -> list[Peer]:
-        """Serve every receiver its share and start a new round; returns those given bytes."""
+    def take_round(self) -> list[tuple[Peer, list[bytes | memoryview]]]:
+        """Every receiver's unserved share of the round, as slices to write in order; starts a
+        new round. The round is copied once (into bytes the slices share): a receiver that
+        skips nothing gets that copy itself, the others a few slices around their skips."""
         if not self.round_bytes:
             return []
-        served = [peer for peer in self._positions if self.catch_up(peer)]
+        shares: list[tuple[Peer, list[bytes | memoryview]]] = []
+        rounds = {}
+        for log in (self._frames, self._lines):
+            if log.data:
+                whole = bytes(log.data)
+                rounds[id(log)] = (whole, memoryview(whole), log.skips)
+        for peer, position in self._positions.items():
+            log = self._lines if peer.is_text else self._frames
+            taken = rounds.get(id(log))
+            if taken is None:
+                continue
+            whole, view, skips_by_peer = taken
+            skips = skips_by_peer.get(peer)
+            if not skips:
+                if position == 0:
+                    shares.append((peer, [whole]))
+                elif position < len(whole):
+                    shares.append((peer, [view[position:]]))
+                continue
+            segments: list[bytes | memoryview] = []
+            for start, stop, instead in skips:
+                if start > position:
+                    segments.append(view[position:start])
+                if instead:
+                    segments.append(instead)
+                position = stop
+            if position < len(whole):
+                segments.append(view[position:])
+            if segments:
+                shares.append((peer, segments))
         for log in (self._frames, self._lines):
             log.data.clear()
             log.skips.clear()
         self._positions = dict.fromkeys(self._positions, 0)
-        return served
+        return shares

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import selectors
+import socket
+
 from net.protocol import events as ev
+from net.room import Room, RoomConfig
 from net.tcp.fanout import Fanout
+from net.tcp.inbox import Inbox
 from net.tcp.peer import Peer
+from net.tcp.router import Router
+from net.tcp.tuning import HostTuning
 
 
 def make_peer(name: str, *, text: bool = False) -> Peer:
     peer = Peer(None, name)  # type: ignore[arg-type]  (no socket needed here)
     peer.is_text = text
     return peer
+
+
+def serve_round(fanout: Fanout) -> list[Peer]:
+    """What the router does with a round: each share appended to the receiver's output."""
+    served = []
+    for peer, segments in fanout.take_round():
+        for segment in segments:
+            peer.outbound += segment
+        served.append(peer)
+    return served
 
 
 def test_every_receiver_gets_the_round_in_order_without_its_own_messages() -> None:
@@ -23,12 +40,12 @@ def test_every_receiver_gets_the_round_in_order_without_its_own_messages() -> No
     fanout.broadcast(b"b1\n", None, exclude=bob)
     fanout.broadcast(b"a3\n", None, exclude=alice)
     fanout.broadcast(b"all\n", None)
-    assert set(fanout.catch_up_all()) == {alice, bob, carol}
+    assert set(serve_round(fanout)) == {alice, bob, carol}
     assert bytes(alice.outbound) == b"b1\nall\n"
     assert bytes(bob.outbound) == b"a1\na2\na3\nall\n"
     assert bytes(carol.outbound) == b"a1\na2\nb1\na3\nall\n"
     assert fanout.round_bytes == 0
-    assert fanout.catch_up_all() == []
+    assert serve_round(fanout) == []
 
 
 def test_catch_up_before_a_private_send_keeps_the_order() -> None:
@@ -39,7 +56,7 @@ def test_catch_up_before_a_private_send_keeps_the_order() -> None:
     assert fanout.catch_up(bob)
     bob.outbound += b"private\n"
     fanout.broadcast(b"two\n", None)
-    fanout.catch_up_all()
+    serve_round(fanout)
     assert bytes(bob.outbound) == b"one\nprivate\ntwo\n"
 
 
@@ -50,7 +67,7 @@ def test_a_receiver_added_mid_round_gets_only_what_follows() -> None:
     fanout.broadcast(b"before\n", None)
     fanout.add(late)
     fanout.broadcast(b"after\n", None, exclude=early)
-    fanout.catch_up_all()
+    serve_round(fanout)
     assert bytes(early.outbound) == b"before\n"
     assert bytes(late.outbound) == b"after\n"
 
@@ -64,7 +81,7 @@ def test_removal_delivers_the_share_so_far_or_drops_it() -> None:
     fanout.remove(leaving)
     fanout.remove(cut, deliver=False)
     fanout.broadcast(b"left\n", None)
-    fanout.catch_up_all()
+    serve_round(fanout)
     assert bytes(leaving.outbound) == b"hello\n"
     assert bytes(cut.outbound) == b""
     assert bytes(staying.outbound) == b"hello\nleft\n"
@@ -81,7 +98,7 @@ def test_text_receivers_get_the_text_lines() -> None:
     fanout.broadcast(b'{"type":"message"}\n', "[12:00] bob: 你好\n".encode(), exclude=person)
     fanout.broadcast(b'{"type":"typing"}\n', None)  # nothing a person needs to see
     fanout.broadcast(b'{"type":"joined"}\n', b"--> carol joined\n")
-    fanout.catch_up_all()
+    serve_round(fanout)
     assert bytes(robot.outbound) == b'{"type":"message"}\n{"type":"typing"}\n{"type":"joined"}\n'
     assert bytes(person.outbound) == b"--> carol joined\n"
     fanout.remove(person)
@@ -114,7 +131,7 @@ def test_a_reply_takes_the_place_of_the_message_it_answers() -> None:
     fanout.broadcast(b"b2\n", None, exclude=bob)
     assert not fanout.reply(alice, b"late\n")  # not right after alice's own message
     assert fanout.reply(bob, b"ackb2\n")
-    assert set(fanout.catch_up_all()) == {alice, bob}
+    assert set(serve_round(fanout)) == {alice, bob}
     assert bytes(alice.outbound) == b"b1\nack1\nack2\nb2\n"
     assert bytes(bob.outbound) == b"a1\na2\nackb2\n"
 
@@ -134,3 +151,35 @@ def test_a_reply_is_delivered_when_its_receiver_leaves_or_catches_up() -> None:
     assert bytes(bob.outbound) == b"a1\nackb1\n"
     assert not fanout.reply(make_peer("stranger"), b"x\n")
     assert not fanout.reply(make_peer("texter", text=True), b"x\n")
+
+
+def test_a_share_the_socket_takes_only_in_part_keeps_the_rest_in_order() -> None:
+    """The router writes a share as slices with one system call; what the kernel refuses is
+    kept, in order, and written later."""
+    ours, theirs = socket.socketpair()
+    inbox = Inbox()
+    router = Router(Room(RoomConfig()), inbox, HostTuning(), heartbeat_timeout=30, handshake_timeout=10)
+    router._selector = selectors.DefaultSelector()
+    try:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        ours.setblocking(False)
+        peer = Peer(ours, "receiver")
+        segments = [bytes([65 + n]) * 100_000 for n in range(3)]
+        shared = memoryview(b"".join(segments))
+        router._write_share(peer, [shared[:150_000], b"ack\n", shared[150_000:]])
+        first, second, third = segments
+        expected = first + second[:50_000] + b"ack\n" + second[50_000:] + third
+        assert 0 < len(peer.outbound) < len(expected), "the socket took part of the share"
+        assert peer.watching_writes
+        received = bytearray()
+        theirs.settimeout(5)
+        while len(received) < len(expected):
+            if peer.outbound:
+                router._flush(peer)
+            received += theirs.recv(1 << 20)
+        assert bytes(received) == expected
+    finally:
+        router._selector.close()
+        inbox.close()
+        ours.close()
+        theirs.close()
