@@ -36,6 +36,7 @@ __all__ = [
 class Event:
     """Base of every protocol event; `TYPE` is the wire name of the message kind."""
 
+    __slots__ = ()  # so that the slotted events below carry no per-instance dict
     TYPE: ClassVar[str] = ""
 
 

@@ -48,3 +48,47 @@ def test_fast_say_decoding_accepts_and_refuses_what_the_generic_path_does(obj: d
     except codec.DecodeError:
         fast = None
     assert fast == (None if generic is None else ev.Say(**generic))
+
+
+def _outcome(decode, frame: bytes):
+    try:
+        return decode(frame)
+    except codec.DecodeError as exc:
+        return ("error", exc.code)
+
+
+def _host_decode(frame: bytes) -> ev.Event:
+    return codec.decode_frame(frame, from_host=False)
+
+
+def _generic_decode(frame: bytes) -> ev.Event:
+    return codec.event_from_object(codec.parse_frame(frame), from_host=False)
+
+
+_awkward_text = st.text(
+    alphabet=st.sampled_from(['"', "\\", "\n", "\x00", "\x1f", "\x7f", "\x85", "é", "中", "😀", "x", " "]),
+    max_size=12,
+)
+
+
+@given(
+    ids | st.text(max_size=70),
+    message_texts | _awkward_text,
+    st.booleans(),
+    st.binary(max_size=3),
+    st.integers(min_value=0, max_value=200),
+)
+def test_plain_say_frames_decode_exactly_as_the_json_parser_does(
+    message_id: str, text: str, ascii_only: bool, garbage: bytes, cut: int
+) -> None:
+    frame = json.dumps(
+        {"type": "say", "id": message_id, "text": text}, ensure_ascii=ascii_only, separators=(",", ":")
+    ).encode()
+    assert _outcome(_host_decode, frame) == _outcome(_generic_decode, frame)
+    mangled = frame[:cut] + garbage + frame[cut:]  # invalid UTF-8, a quote or a brace in the middle
+    assert _outcome(_host_decode, mangled) == _outcome(_generic_decode, mangled)
+
+
+def test_the_plain_say_shortcut_is_taken_for_the_frames_clients_send() -> None:
+    frame = codec.encode_event(ev.Say(id="m1", text="你好 <b> 😀")).rstrip(b"\n")
+    assert codec._say_from_frame(frame) == ev.Say(id="m1", text="你好 <b> 😀")
