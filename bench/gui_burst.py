@@ -103,6 +103,7 @@ def _burst(messages: int) -> dict:
                     return
                 root.after(PROBE_MS, probe)
 
+            app.pump.longest_tick = 0.0  # the burst's ticks only, not the join's
             poster = threading.Thread(target=post_all, name="bench-network")
             started = time.perf_counter()
             state["last"] = started
@@ -122,6 +123,8 @@ def _burst(messages: int) -> dict:
                 "p99_gap_ms": round(gaps[int(0.99 * (len(gaps) - 1))] * 1000, 2) if gaps else None,
                 "probe_ms": PROBE_MS,
                 "pump_ticks": app.pump.ticks,
+                # The pump's own part of a stall (Tk's redraws and waits for the GIL are the rest).
+                "longest_pump_tick_ms": round(app.pump.longest_tick * 1000, 2),
                 "scrollback_lines": app.settings.scrollback_lines,
             }
         finally:

@@ -106,6 +106,83 @@ def test_pump_spends_its_budget_then_yields(tk_root):
         pump.stop()
 
 
+class FakeClock:
+    """A clock that only moves when the fake handler says its work took time."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def costed_handler(clock: FakeClock, cost: dict[str, float], handled: list[int]):
+    """A handler whose chunk costs a fixed part (the Tk call) plus a part per event."""
+
+    def handle(batch: list[object]) -> None:
+        clock.now += cost["fixed"] + cost["per_event"] * len(batch)
+        handled.append(len(batch))
+
+    return handle
+
+
+def run_ticks(pump: BridgePump, clock: FakeClock, bridge: EventBridge) -> list[float]:
+    """Tick until the queue is empty; the (fake) duration of each tick."""
+    durations = []
+    while len(bridge):
+        started = clock.now
+        pump.drain_now()
+        durations.append(clock.now - started)
+        assert len(durations) < 10_000
+    return durations
+
+
+def test_pump_ticks_end_within_their_budget():
+    """Chunks are sized to what is left of the budget: ticks do not overrun it by a chunk."""
+    bridge = EventBridge()
+    for number in range(20_000):
+        bridge.post(message(number))
+    clock, handled = FakeClock(), []
+    cost = {"fixed": 0.0004, "per_event": 30e-6}
+    pump = BridgePump(None, bridge, costed_handler(clock, cost, handled), budget=0.008, clock=clock)
+    durations = run_ticks(pump, clock, bridge)
+    assert sum(handled) == 20_000
+    settled = durations[3:]  # the first ticks learn the cost (the first guess is 50 µs)
+    assert max(settled) <= 0.008 + cost["fixed"]  # at most the fixed part of a short last chunk
+    assert len(durations) < 20_000 * cost["per_event"] / 0.008 * 1.5  # and the budget is used
+
+
+def test_pump_shrinks_its_chunks_when_the_work_gets_slower():
+    """A machine that gets busy (or a longer scrollback) makes chunks dearer: one overrun at most."""
+    bridge = EventBridge()
+    for number in range(20_000):
+        bridge.post(message(number))
+    clock, handled = FakeClock(), []
+    cost = {"fixed": 0.0003, "per_event": 20e-6}
+    pump = BridgePump(None, bridge, costed_handler(clock, cost, handled), budget=0.008, clock=clock)
+    for _ in range(10):
+        pump.drain_now()
+    cost["per_event"] = 60e-6
+    durations = run_ticks(pump, clock, bridge)
+    assert sum(handled) == 20_000
+    overruns = [seconds for seconds in durations if seconds > 0.008 + cost["fixed"]]
+    assert len(overruns) <= 2  # the tick that found out, and one more (a rise is at most 2x)
+    assert max(overruns, default=0) <= 3 * 0.008 + cost["fixed"]
+
+
+def test_pump_always_makes_progress():
+    """Even when a single event costs more than the budget, every tick handles some."""
+    bridge = EventBridge()
+    for number in range(100):
+        bridge.post(message(number))
+    clock, handled = FakeClock(), []
+    cost = {"fixed": 0.0, "per_event": 0.010}
+    pump = BridgePump(None, bridge, costed_handler(clock, cost, handled), budget=0.008, clock=clock)
+    run_ticks(pump, clock, bridge)
+    assert sum(handled) == 100
+    assert min(handled) >= 1
+
+
 def test_a_failing_handler_does_not_stop_the_pump(tk_root, tk_errors):
     bridge = EventBridge()
     calls: list[int] = []

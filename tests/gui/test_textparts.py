@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gui.textparts import colour_index, link_target, mentions, split_parts
+from gui.textparts import _URL, colour_index, link_target, may_hold_link, mentions, split_parts
 
 
 def test_plain_text_is_one_part():
@@ -25,6 +27,19 @@ def test_links(text, url):
     parts = split_parts(text)
     assert "".join(chunk for chunk, _ in parts) == text
     assert [chunk for chunk, kind in parts if kind == "link"] == [url]
+
+
+@given(st.text(alphabet=st.sampled_from("wW.:/hHtTpPsS xİı") | st.characters(), max_size=40))
+def test_the_link_prefilter_never_hides_a_link(text):
+    """The cheap substring test only skips texts the URL pattern cannot match."""
+    if _URL.search(text) is not None:
+        assert may_hold_link(text)
+
+
+@pytest.mark.parametrize("text", ["WWW.Example.org", "HTTPS://x.org", "hTtP://x", "a www.b c"])
+def test_the_link_prefilter_is_case_blind(text):
+    assert may_hold_link(text)
+    assert [kind for _, kind in split_parts(text)].count("link") == 1
 
 
 def test_link_targets():
