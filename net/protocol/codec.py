@@ -287,7 +287,7 @@ def _plain_say(obj: dict) -> ev.Say | None:
         and _BAD_CHARS.search(message_id) is None
         and _BAD_CHARS_IN_TEXT.search(text) is None
     ):
-        return ev.Say(id=message_id, text=text, action=action)
+        return ev.build_say(message_id, text, None, action)
     return None
 
 
@@ -335,7 +335,7 @@ def _say_from_frame(frame: bytes) -> ev.Say | None:
         and _BAD_CHARS.search(message_id) is None
         and _BAD_CHARS_IN_TEXT.search(text) is None
     ):
-        return ev.Say(id=message_id, text=text)
+        return ev.build_say(message_id, text, None, False)
     return None
 
 

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from net.protocol import events as ev
 from net.protocol.limits import (
@@ -38,24 +38,25 @@ from net.room.ratelimit import TokenBucket
 PeerId = Hashable
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
+# The outputs are named tuples rather than frozen dataclasses: the room makes two per
+# message, and a tuple is built in a third of the time (immutable all the same).
+
+
+class Send(NamedTuple):
     """Deliver `event` to one peer."""
 
     to: PeerId
     event: ev.Event
 
 
-@dataclass(frozen=True, slots=True)
-class Broadcast:
+class Broadcast(NamedTuple):
     """Deliver `event` to every member except `exclude`."""
 
     event: ev.Event
     exclude: PeerId | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Disconnect:
+class Disconnect(NamedTuple):
     """Close `peer` once what was sent to it before has been written."""
 
     peer: PeerId
@@ -297,15 +298,15 @@ class Room:
             if recipient is None:
                 return [Send(peer, ev.Error(code="no_such_member", text=f"{say.to} is not here", ref=say.id))]
         now = self._wall()
-        message = ev.ChatMessage(
-            id=self._message_id(member, say.id),
-            sender=member.nick,
-            text=text,
-            time=now,
-            to=recipient.nick if recipient else None,
-            action=say.action,
+        message = ev.build_message(
+            self._message_id(member, say.id),
+            member.nick,
+            text,
+            now,
+            recipient.nick if recipient else None,
+            say.action,
         )
-        ack = ev.Ack(id=say.id, msg_id=message.id, time=now)
+        ack = ev.build_ack(say.id, message.id, now)
         self._seen.remember(member.client_id, ack)
         if recipient is None:
             self._history.append(message)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -92,3 +94,15 @@ def test_plain_say_frames_decode_exactly_as_the_json_parser_does(
 def test_the_plain_say_shortcut_is_taken_for_the_frames_clients_send() -> None:
     frame = codec.encode_event(ev.Say(id="m1", text="你好 <b> 😀")).rstrip(b"\n")
     assert codec._say_from_frame(frame) == ev.Say(id="m1", text="你好 <b> 😀")
+
+
+@given(chat_messages)
+def test_the_fast_builders_build_what_the_constructors_build(message: ev.ChatMessage) -> None:
+    m = message
+    built = ev.build_message(m.id, m.sender, m.text, m.time, m.to, m.action)
+    assert built == message and type(built) is ev.ChatMessage and hash(built) == hash(message)
+    assert ev.build_ack(m.id, "m-1", m.time) == ev.Ack(id=m.id, msg_id="m-1", time=m.time)
+    say = ev.Say(id=message.id, text=message.text, to=message.to, action=message.action)
+    assert ev.build_say(say.id, say.text, say.to, say.action) == say
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.text = "changed"  # type: ignore[misc]
