@@ -87,12 +87,16 @@ def _burst(messages: int) -> dict:
                     app.bridge.post(ev.ChatMessage(f"b-{number}", "sender", text, wall))
 
             gaps: list[float] = []
-            state = {"last": time.perf_counter(), "done_at": None}
+            waits: list[float] = []  # of each gap, the time the OS left this thread runnable but not running
+            run_queue = RunQueueWait()
+            state = {"last": time.perf_counter(), "done_at": None, "waited": run_queue.read()}
 
             def probe() -> None:
                 now = time.perf_counter()
+                waited = run_queue.read()
                 gaps.append(now - state["last"])
-                state["last"] = now
+                waits.append(waited - state["waited"])
+                state["last"], state["waited"] = now, waited
                 if pane.lines_added - shown_before >= messages:
                     root.update_idletasks()  # the lines are drawn, not only inserted
                     state["done_at"] = time.perf_counter()
@@ -106,13 +110,16 @@ def _burst(messages: int) -> dict:
             app.pump.longest_tick = 0.0  # the burst's ticks only, not the join's
             poster = threading.Thread(target=post_all, name="bench-network")
             started = time.perf_counter()
-            state["last"] = started
+            state["last"], state["waited"] = started, run_queue.read()
             poster.start()
             root.after(PROBE_MS, probe)
             root.mainloop()
             poster.join(30)
             shown = pane.lines_added - shown_before
             done_at = state["done_at"] or time.perf_counter()
+            longest = max(range(len(gaps)), key=gaps.__getitem__) if gaps else None
+            own = [gap - wait for gap, wait in zip(gaps, waits, strict=True)]
+            run_queue.close()
             gaps.sort()
             return {
                 "workload": "gui",
@@ -121,6 +128,10 @@ def _burst(messages: int) -> dict:
                 "seconds_to_shown": round(done_at - started, 4),
                 "longest_stall_ms": round(gaps[-1] * 1000, 2) if gaps else None,
                 "p99_gap_ms": round(gaps[int(0.99 * (len(gaps) - 1))] * 1000, 2) if gaps else None,
+                # What the machine's other work added (Linux; 0 elsewhere): the run-queue wait
+                # inside the longest stall, and the longest stall without its run-queue wait.
+                "longest_stall_run_queue_ms": round(waits[longest] * 1000, 2) if gaps else None,
+                "longest_stall_without_run_queue_ms": round(max(own) * 1000, 2) if gaps else None,
                 "probe_ms": PROBE_MS,
                 "pump_ticks": app.pump.ticks,
                 # The pump's own part of a stall (Tk's redraws and waits for the GIL are the rest).
@@ -131,6 +142,33 @@ def _burst(messages: int) -> dict:
             app.controller.end_session()
             host.stop()
             root.destroy()
+
+
+class RunQueueWait:
+    """Seconds the calling thread has waited for a CPU while runnable (Linux schedstat).
+
+    Opened once and read with `pread`, so each probe costs a few microseconds; reads 0
+    where the OS does not say.
+    """
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:
+            self._fd = None
+
+    def read(self) -> float:
+        if self._fd is None:
+            return 0.0
+        try:
+            return int(os.pread(self._fd, 128, 0).split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _pump_until(root, condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
