@@ -117,6 +117,7 @@ class Connection:
     def __init__(self, role: Role, *, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self.role = role
         self.peer_role = Role.CLIENT if role is Role.HOST else Role.HOST
+        self._bulk_kind = _BULK[self.peer_role]
         self._state = ConnectionState.HANDSHAKE
         self._framer = LineFramer(max_frame_bytes)
         self._frames: deque[bytes] = deque()
@@ -190,7 +191,7 @@ class Connection:
             event = decode_frame(frame, from_host=from_host)
             # The bulk of the traffic (a say to the host, a message to a client) is legal when
             # open and keeps the state: skip the table (the same answer, found faster).
-            if type(event) is not _BULK[self.peer_role] or self._state is not ConnectionState.OPEN:
+            if type(event) is not self._bulk_kind or self._state is not ConnectionState.OPEN:
                 self._advance(self.peer_role, event, remote=True)
         except DecodeError as exc:
             self._remote_error(exc.code, exc.text)

@@ -92,6 +92,27 @@ class Fanout:
                 self._lines, line, exclude, exclude_here=exclude in self._positions and exclude.is_text
             )
 
+    def relay(self, frame: bytes, line: bytes | None, sender: Peer, reply: bytes) -> bool:
+        """Append a message from `sender` for every other receiver, with `reply` (its ack) for
+        `sender` alone in its place: `broadcast` then `reply` in one step. False, with
+        nothing done, when `sender` is not a JSON receiver."""
+        if sender.is_text or sender not in self._positions:
+            return False
+        log = self._frames
+        data = log.data
+        start = len(data)
+        data += frame
+        skips = log.skips.get(sender)
+        if skips and skips[-1][1] == start:
+            last = skips[-1]  # consecutive messages of one sender: one skip, their acks together
+            last[1] = len(data)
+            last[2] += reply
+        else:
+            log.skips.setdefault(sender, []).append([start, len(data), bytearray(reply)])
+        if line:
+            self._append(self._lines, line, sender, exclude_here=False)
+        return True
+
     @staticmethod
     def _append(log: _Log, data: bytes, exclude: object, *, exclude_here: bool) -> None:
         start = len(log.data)
@@ -101,7 +122,7 @@ class Fanout:
             if skips and skips[-1][1] == start:
                 skips[-1][1] = len(log.data)  # consecutive messages of one sender: one skip
             else:
-                skips.append([start, len(log.data), b""])
+                skips.append([start, len(log.data), bytearray()])
 
     def reply(self, peer: Peer, data: bytes) -> bool:
         """Give `peer` alone `data` in place of the broadcast it was just left out of.

@@ -170,11 +170,15 @@ class Router:
         return True
 
     def _on_entries(self, peer: Peer, entries: list[Entry]) -> None:
+        """Serve what `peer` sent, in order (the caller writes out the round when it grew big)."""
+        room = self.room
         for entry in entries:
             if peer.closing:
                 return
             try:
-                if isinstance(entry, RemoteProtocolError):
+                if type(entry) is ev.Say and peer in room:
+                    self._apply(room.handle(peer, entry))  # the bulk of the traffic, tested first
+                elif isinstance(entry, RemoteProtocolError):
                     self._on_bad_input(peer, entry)
                 elif isinstance(entry, ConnectionClosed):
                     self._begin_close(peer, "connection closed", bye=False, flush=True)
@@ -184,8 +188,6 @@ class Router:
                 # A bug must cost this one connection, never the host.
                 log.exception("internal error while serving %s", peer.address)
                 self._begin_close(peer, "internal error", bye=True, flush=True)
-            if self._round_bytes + self._fanout.round_bytes > self._tuning.round_bytes:
-                self._flush_dirty()
 
     def _on_event(self, peer: Peer, event: ev.Event) -> None:
         if isinstance(event, ev.Hello):
@@ -226,8 +228,9 @@ class Router:
         if len(outputs) == 2 and type(outputs[0]) is Broadcast and type(outputs[1]) is Send:
             # A message and its ack, the bulk of the traffic: no disconnect to look for.
             message, reply = outputs
-            self._broadcast(message.event, message.exclude)
-            self._send(reply.to, reply.event)
+            if not (reply.to is message.exclude and self._relay(message.event, reply.to, reply.event)):
+                self._broadcast(message.event, message.exclude)
+                self._send(reply.to, reply.event)
             return
         for output in outputs:
             if isinstance(output, Disconnect):
@@ -241,6 +244,21 @@ class Router:
                 self._broadcast(output.event, output.exclude)
             elif isinstance(output, Disconnect):
                 self._begin_close(output.peer, output.reason, bye=True, flush=True)
+
+    def _relay(self, message: ev.Event, sender: Peer, ack: ev.Event) -> bool:
+        """Broadcast `message` from `sender` with its `ack` in its place, when `sender` is an open
+        protocol connection receiving broadcasts; False (nothing done) otherwise."""
+        if sender.closing or type(ack) is not ev.Ack or not sender.protocol_open():
+            return False
+        line = None
+        if self._fanout.wants_text:
+            rendered = render_event(message)
+            line = None if rendered is None else (rendered + "\n").encode("utf-8")
+        reply = encode_event(ack)
+        if not self._fanout.relay(encode_event(message), line, sender, reply):
+            return False
+        self._round_bytes += len(reply)
+        return True
 
     def _send(self, peer: Peer, event: ev.Event) -> None:
         if peer.closing:
