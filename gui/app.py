@@ -38,7 +38,7 @@ from net.transports import make_client, make_host
 log = logging.getLogger(__name__)
 
 APP_NAME = "LanChat"
-GIL_SWITCH_INTERVAL = 0.001
+GIL_SWITCH_INTERVAL = 0.0005
 DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
 
 
@@ -71,9 +71,13 @@ class App:
         open_link: Callable[[str], object] = webbrowser.open,
     ) -> None:
         # Network threads (and the host, when this PC hosts) share the process with the
-        # window: a shorter GIL switch interval lets the main thread get the GIL back within
-        # about a millisecond after each Tk call instead of five (measured: p95 of main-loop
-        # gaps during a 20,000-message burst roughly halves).
+        # window: a shorter GIL switch interval lets the main thread get the GIL back sooner
+        # after each Tk call. Tkinter's main loop takes the GIL back after *every* Tcl event
+        # (timer, redraw, X event), so while a network thread is busy, the wait between two
+        # of our callbacks is several intervals: with 1 ms, 5-9 ms of sleeping before a pump
+        # tick was measured during a 20,000-message burst; 0.5 ms brought the longest stall
+        # from 13-18 ms down to 10-16 ms. The price: a busy network thread is interrupted
+        # more often while the window works (at most 2,000 hand-overs a second).
         self._previous_switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         self.root = root
