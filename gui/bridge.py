@@ -139,7 +139,7 @@ class BridgePump:
         handle: Callable[[list[object]], None],
         *,
         chunk: int = 2000,
-        budget: float = 0.006,
+        budget: float = 0.005,
         idle_ms: int = 15,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
