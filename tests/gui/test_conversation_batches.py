@@ -1,0 +1,96 @@
+"""Big batches into a transcript: following, the marker, the cap and the tags stay right.
+
+Batches of RELAYOUT_FROM arguments or more take the fast path of the Tcl helper (Tk's layout
+of the lines on screen is dropped before the insert), so these tests use both sizes.
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Iterator
+
+import pytest
+
+from gui.conversation import RELAYOUT_FROM, ConversationPane, Line
+from gui.theme import apply_theme
+
+WHEN = time.time()
+
+
+@pytest.fixture
+def pane(tk_root: tk.Tk) -> Iterator[ConversationPane]:
+    palette = apply_theme(tk_root, "light", "en", 11)
+    window = tk.Toplevel(tk_root)
+    window.geometry("700x400+0+0")
+    shown = ConversationPane(window, palette, 500)
+    shown.own_nick = "reader"
+    shown.pack(fill="both", expand=True)
+    window.update()
+    try:
+        yield shown
+    finally:
+        window.destroy()
+
+
+def burst(count: int, start: int = 0) -> list[Line]:
+    return [Line("message", f"burst {start + n:05d} " + "x" * 40, WHEN, "sender") for n in range(count)]
+
+
+def last_line(pane: ConversationPane) -> str:
+    return pane.text.get("end-2l linestart", "end-1c").rstrip("\n")
+
+
+@pytest.mark.parametrize("size", [1, 3, 300])  # 6 arguments a line: below and above RELAYOUT_FROM
+def test_a_batch_at_the_end_is_followed(pane, tk_root, size):
+    pane.add_lines(burst(50))
+    tk_root.update()
+    pane.add_lines(burst(size, start=50))
+    tk_root.update()
+    assert pane.at_bottom() and not pane.marker_visible()
+    assert last_line(pane).endswith(f"burst {50 + size - 1:05d} " + "x" * 40)
+    assert pane.text.bbox("end-2c") is not None  # the newest line is on screen
+    assert pane.text.tag_ranges("relayout") == ()  # only ever on inside the Tcl call
+
+
+@pytest.mark.parametrize("size", [1, 300])
+def test_a_batch_while_scrolled_up_shows_the_marker_and_keeps_the_view(pane, tk_root, size):
+    pane.add_lines(burst(200))
+    tk_root.update()
+    pane.text.yview_moveto(0.0)
+    tk_root.update()
+    top = pane.text.index("@0,0")
+    pane.add_lines(burst(size, start=200))
+    tk_root.update()
+    assert pane.marker_visible()
+    assert pane.text.index("@0,0") == top  # the view did not jump
+    pane.scroll_to_end()
+    tk_root.update()
+    assert pane.at_bottom() and not pane.marker_visible()
+
+
+def test_a_batch_larger_than_the_scrollback_keeps_the_newest_lines(pane, tk_root):
+    pane.add_lines(burst(1_200))
+    tk_root.update()
+    kept = pane.line_count()
+    assert 490 <= kept <= 500
+    assert pane.lines_added == 1_200
+    assert "burst 01199" in last_line(pane)
+    assert f"burst {1_200 - kept:05d} " in pane.text.get("1.0", "1.end")  # the oldest kept
+    assert f"burst {1_199 - kept:05d} " not in pane.content()
+
+
+def test_tags_of_a_big_batch(pane, tk_root):
+    """The margins tag covers every new line; nick and time keep their own tags."""
+    assert RELAYOUT_FROM <= 101 * 6  # the fast path
+    pane.add_lines([*burst(100), Line("message", "mine", WHEN, "reader", True, "L1")])
+    tk_root.update()
+    text = pane.text
+    for index in ("1.0", "50.20", "101.0"):
+        assert "line" in text.tag_names(index)
+    assert "time" in text.tag_names("50.0")
+    nick_tags = [tag for tag in text.tag_names("50.8") if tag.startswith("nick")]
+    assert len(nick_tags) == 1 and text.tag_cget(nick_tags[0], "font") == "LanChatBold"
+    assert set(text.tag_names("50.20")) == {"line"}  # a plain body carries no other tag
+    assert {"own", "pending", "pend:L1"} <= set(text.tag_names("101.20"))
+    assert pane.pending_ids() == ["L1"]
