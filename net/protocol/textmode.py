@@ -41,8 +41,25 @@ def looks_like_protocol(first_bytes: bytes) -> bool | None:
     return stripped.startswith(b"{")
 
 
-def _clock(timestamp: float) -> str:
-    return time.strftime("%H:%M", time.localtime(timestamp))
+class _Clock:
+    """ "HH:MM" of a time, formatted once per second at most: a busy host renders every
+    message for its plain-text members, and `strftime` cost more than the rest of the line.
+    (Keyed by the whole second, which always lies within one local minute.)"""
+
+    last: tuple[int, str] = (-1, "")
+
+    @classmethod
+    def of(cls, timestamp: float) -> str:
+        second = int(timestamp)
+        last = cls.last
+        if last[0] == second:
+            return last[1]
+        text = time.strftime("%H:%M", time.localtime(timestamp))
+        cls.last = (second, text)
+        return text
+
+
+_clock = _Clock.of
 
 
 def render_event(event: ev.Event) -> str | None:
@@ -158,10 +175,12 @@ class TextConnection:
         return self._say(text[1:] if text.startswith("//") else text)
 
     def _say(self, text: str, *, to: str | None = None, action: bool = False) -> ev.Say:
-        return ev.Say(id=f"t{next(self._message_numbers)}", text=text, to=to, action=action)
+        return ev.build_say(f"t{next(self._message_numbers)}", text, to, action)
 
     def send(self, event: ev.Event) -> bytes:
         """Readable lines for `event` (b"" when a person needn't see it); advances the state."""
+        if type(event) is ev.Ack:
+            return b""  # one per message said: a person sees their line in their terminal
         if isinstance(event, ev.Welcome):
             self._state = ConnectionState.OPEN
         elif isinstance(event, ev.Refuse | ev.Bye):

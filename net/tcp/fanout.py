@@ -53,6 +53,11 @@ class Fanout:
         return iter(list(self._positions))
 
     @property
+    def wants_frames(self) -> bool:
+        """True when a JSON receiver exists (only then are events encoded as frames)."""
+        return len(self._positions) > self._text_receivers
+
+    @property
     def wants_text(self) -> bool:
         """True when a plain-text receiver exists (only then are events rendered as text)."""
         return self._text_receivers > 0
@@ -82,11 +87,12 @@ class Fanout:
         del self._positions[peer]
         self._text_receivers -= peer.is_text
 
-    def broadcast(self, frame: bytes, line: bytes | None, exclude: object = None) -> None:
+    def broadcast(self, frame: bytes | None, line: bytes | None, exclude: object = None) -> None:
         """Append one event, as a JSON `frame` and as a text `line`, for every receiver but `exclude`."""
-        self._append(
-            self._frames, frame, exclude, exclude_here=exclude in self._positions and not exclude.is_text
-        )
+        if frame:
+            self._append(
+                self._frames, frame, exclude, exclude_here=exclude in self._positions and not exclude.is_text
+            )
         if line:
             self._append(
                 self._lines, line, exclude, exclude_here=exclude in self._positions and exclude.is_text

@@ -288,7 +288,8 @@ class Router:
         if self._fanout.wants_text:
             rendered = render_event(event)
             line = None if rendered is None else (rendered + "\n").encode("utf-8")
-        self._fanout.broadcast(encode_event(event), line, exclude)
+        frame = encode_event(event) if self._fanout.wants_frames else None
+        self._fanout.broadcast(frame, line, exclude)
 
     def _queue(self, peer: Peer, data: bytes) -> None:
         """Queue bytes for `peer` alone, after the broadcasts it has not been given yet."""
