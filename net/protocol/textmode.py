@@ -50,7 +50,7 @@ class _Clock:
 
     @classmethod
     def of(cls, timestamp: float) -> str:
-        second = int(timestamp)
+        second = int(timestamp // 1)  # floor, also before 1970
         last = cls.last
         if last[0] == second:
             return last[1]
