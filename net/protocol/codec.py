@@ -330,13 +330,16 @@ def _say_from_frame(frame: bytes) -> ev.Say | None:
         text = match[2].decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if (
-        len(text) <= MAX_TEXT_CHARS
-        and _BAD_CHARS.search(message_id) is None
-        and _BAD_CHARS_IN_TEXT.search(text) is None
+    if len(text) > MAX_TEXT_CHARS:
+        return None
+    # The expression kept out C0 controls and strict UTF-8 has no surrogates: what the
+    # character checks can still find is DEL (0x7F) or a C1 control (0xC2 0x80-0x9F), so
+    # they only run when one of those bytes occurs at all (two memchr calls otherwise).
+    if (b"\x7f" in frame or b"\xc2" in frame) and (
+        _BAD_CHARS.search(message_id) is not None or _BAD_CHARS_IN_TEXT.search(text) is not None
     ):
-        return ev.build_say(message_id, text, None, False)
-    return None
+        return None
+    return ev.build_say(message_id, text, None, False)
 
 
 def decode_frame(frame: bytes, *, from_host: bool) -> ev.Event:
