@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 STOP_BUDGET_SECONDS = 2.0
 #: Extra connections allowed beyond the member limit, for peers still saying hello.
 HANDSHAKE_MARGIN = 64
+#: Where `select()` is the only selector (Windows), it takes at most 512 sockets; the router
+#: watches every connection plus its wake-up socket, so connections stop short of that.
+SELECT_CONNECTION_LIMIT = 500
 #: Pause after the OS refused to accept (out of file descriptors), so we do not spin.
 _ACCEPT_BACKOFF_SECONDS = 0.1
 #: Pings should come several times per heartbeat timeout, so one lost ping is harmless.
@@ -239,7 +242,7 @@ class TcpHost:
             self._stopping.wait(_ACCEPT_BACKOFF_SECONDS)
             return
         where = format_address(address)
-        limit = self._tuning.max_connections or self.config.room.max_members + HANDSHAKE_MARGIN
+        limit = self._connection_limit()
         with self._connections_lock:
             crowded = self._connections >= limit
             if not crowded:
@@ -261,6 +264,12 @@ class TcpHost:
         if not self._inbox.put(PeerOpened(Peer(sock, where))):
             sock.close()  # the router has finished: this socket never became its own
             self._connection_closed(None)
+
+    def _connection_limit(self) -> int:
+        limit = self._tuning.max_connections or self.config.room.max_members + HANDSHAKE_MARGIN
+        if selectors.DefaultSelector is selectors.SelectSelector:
+            limit = min(limit, SELECT_CONNECTION_LIMIT)
+        return limit
 
     def _connection_closed(self, _peer: Peer | None) -> None:
         """One accepted connection fewer (the router closed it, or it never got there)."""

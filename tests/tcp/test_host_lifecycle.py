@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import selectors
 import socket
 import threading
 import time
@@ -10,6 +11,7 @@ import pytest
 
 from net.api import HostConfig, HostStartError, HostStopped
 from net.protocol import events as ev
+from net.tcp import host as tcp_host
 from net.tcp.host import TcpHost
 from net.tcp.router import Router
 from net.tcp.tuning import HostTuning
@@ -170,3 +172,11 @@ def test_connections_beyond_the_limit_are_turned_away(start_host, connect) -> No
     extra.wait_closed()
     alice.say("still fine")
     bob.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.text == "still fine")
+
+
+def test_where_only_select_exists_connections_stop_short_of_its_512_sockets(monkeypatch) -> None:
+    """Windows' select() takes at most 512 sockets and the router watches every connection."""
+    host = TcpHost(HostConfig(port=0, bind="127.0.0.1"))
+    assert host._connection_limit() == host.config.room.max_members + tcp_host.HANDSHAKE_MARGIN
+    monkeypatch.setattr(selectors, "DefaultSelector", selectors.SelectSelector)
+    assert host._connection_limit() == tcp_host.SELECT_CONNECTION_LIMIT < 512
