@@ -37,6 +37,15 @@ def message_text(sender: int, seq: int, sampled: bool, timestamp: float, size: i
     return head + "x" * max(0, size - len(head) - len(tail)) + tail
 
 
+def read_text(text: str) -> tuple[int, int, float | None] | None:
+    """(sender, sequence number, send time if sampled) of a whole message text, else None."""
+    match = _WHOLE.fullmatch(text.encode("ascii", "replace"))
+    if match is None or match.group(1) != match.group(2):
+        return None
+    sender, flag, seq, stamp = text[1:].split("/", 4)[:4]
+    return int(sender), int(seq), float(stamp) if flag == _SAMPLED else None
+
+
 def parse_samples(data: bytes, start: int, end: int, member: int, now: float, out: list[float]) -> None:
     """Append `now - sent` for every sampled message from another member in `data[start:end]`."""
     find = data.find

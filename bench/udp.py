@@ -60,11 +60,13 @@ class _Member:
         self.client: Any = None
 
     def on_event(self, event: object) -> None:
-        if not isinstance(event, ev.ChatMessage) or not event.text.startswith("<<"):
+        if not isinstance(event, ev.ChatMessage):
             return
         now = time.perf_counter()
-        text = event.text
-        sender, seq = int(text[2:6]), int(text[9:14])
+        parsed = payload.read_text(event.text)
+        if parsed is None:
+            return
+        sender, seq, sent_at = parsed
         if sender == self.index:
             return
         key = (sender, seq)
@@ -74,8 +76,8 @@ class _Member:
         self.seen.add(key)
         self.received += 1
         self.last_at = now
-        if text[7] == "s":
-            self.samples.append(now - float(text[15 : text.index("/", 15)]))
+        if sent_at is not None:
+            self.samples.append(now - sent_at)
         if self.confirms is not None:
             skip, only = self.confirms
             if sender != skip and (only is None or sender == only):
@@ -143,9 +145,15 @@ def _fanout(host_port: int, count: int, messages: int, proc: procs.ManagedProces
     }
 
 
+#: Seconds without any window opening after which the sender gives up (the run is then
+#: reported incomplete instead of waiting for ever).
+_SEND_STALL_SECONDS = 15.0
+
+
 def _send_all(members: list[_Member], messages: int, sample_every: int, window: _ThreadWindow) -> None:
     """One sending thread (this one) round-robins over the members as their windows allow."""
     sent = [0] * len(members)
+    last_progress = time.monotonic()
     while True:
         progressed = False
         unfinished = False
@@ -161,7 +169,11 @@ def _send_all(members: list[_Member], messages: int, sample_every: int, window: 
             sent[me] += max(0, allowed)
         if not unfinished:
             return
-        if not progressed:
+        if progressed:
+            last_progress = time.monotonic()
+        elif time.monotonic() - last_progress > _SEND_STALL_SECONDS:
+            return  # nothing is being delivered: `_wait` reports the run incomplete
+        else:
             with window.changed:
                 window.changed.wait(0.01)
 

@@ -15,6 +15,7 @@ from bench import __main__ as bench_main
 from bench import payload, report
 from bench.fanout import run_fanout
 from bench.relays import RELAYS
+from bench.udp import run_udp_loss
 
 
 def test_message_text_is_read_back_and_spliced_lines_are_found() -> None:
@@ -94,3 +95,18 @@ def test_command_line_writes_the_report(tmp_path, capsys) -> None:
     assert churn["flat"] is True
     assert any(t["name"].startswith("churn") and t["verdict"] == "PASS" for t in results["targets"])
     assert "| native | 3 |" in markdown.read_text()
+
+
+def test_a_message_text_reads_back_whole_or_not_at_all() -> None:
+    sampled = payload.message_text(12, 34, True, 56.25, 90)
+    assert payload.read_text(sampled) == (12, 34, 56.25)
+    assert payload.read_text(payload.message_text(7, 8, False, 1.0, 90)) == (7, 8, None)
+    assert payload.read_text(sampled[:40] + payload.message_text(13, 1, False, 1.0, 90)[40:]) is None
+    assert payload.read_text("hello") is None
+
+
+def test_udp_under_loss_counts_every_delivery_once() -> None:
+    result = run_udp_loss(members=3, messages=5)
+    assert result["clean_complete"] is True and result["lossy_complete"] is True
+    assert result["clean_deliveries"] == result["lossy_deliveries"] == result["expected"] == 3 * 2 * 5
+    assert result["duplicates"] == 0
