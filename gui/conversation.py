@@ -99,9 +99,10 @@ proc ::lanchat::append_lines {w cap args} {
     set first [$real index end-1c]
     $real insert end-1c {*}$args
     $real tag add line $first end-1c
-    set last [lindex [split [$real index end-1c] .] 0]
-    if {$last > $cap} {
-        $real delete 1.0 [expr {$last - $cap + 1}].0
+    # Every line ends with a newline, so end-1c sits on an empty line after the last one.
+    set lines [expr {[lindex [split [$real index end-1c] .] 0] - 1}]
+    if {$lines > $cap} {
+        $real delete 1.0 [expr {$lines - $cap + 1}].0
     }
     if {$follow} {
         $real see end

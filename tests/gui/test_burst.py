@@ -138,7 +138,8 @@ def test_burst_over_tcp_is_shown_with_short_loop_gaps(make_app, record_property)
     assert pane.lines_added - shown_before == BURST + 1  # and the line saying flood joined
     assert pane.line_count() <= 5_000
     assert f"message {BURST - 1:05d}" in pane.text.get("end-2l", "end")
-    assert f"message {BURST - 5_000:05d}" not in pane.content()  # trimmed: memory stays flat
+    assert f"message {BURST - 5_000:05d}" in pane.content()  # exactly the last 5,000 lines kept
+    assert f"message {BURST - 5_001:05d}" not in pane.content()  # trimmed: memory stays flat
     limit = allowed_gap()
     assert gaps.longest_own < limit, f"the main loop stalled for {gaps.longest_own * 1000:.1f} ms"
 
