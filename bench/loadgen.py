@@ -252,9 +252,21 @@ class Member:
         return endpoint
 
     async def send(
-        self, count: int, size: int, sample_every: int, window: Window | None = None, interval: float = 0.0
+        self,
+        count: int,
+        size: int,
+        sample_every: int,
+        window: Window | None = None,
+        interval: float = 0.0,
+        members: int = 1,
     ) -> None:
-        """Write `count` messages: as the window allows, or one per `interval` seconds."""
+        """Write `count` messages: as the window allows, or one per `interval` seconds.
+
+        Every `sample_every`-th message of the room is sampled, counting message n of member
+        m as the room's message n * members + m: the samples are spread over every member
+        and the whole run (counting only n + m sampled just a member or two's first or last
+        messages once `sample_every` exceeded the messages per member).
+        """
         endpoint = self.writer
         write = endpoint.transport.write  # type: ignore[union-attr]
         frame = self.dialect.frame
@@ -275,7 +287,7 @@ class Member:
             now = time.perf_counter()
             write(
                 b"".join(
-                    frame(n, text(me, n, (n + me) % sample_every == 0, now, size))
+                    frame(n, text(me, n, (n * members + me) % sample_every == 0, now, size))
                     for n in range(seq, seq + batch)
                 )
             )
