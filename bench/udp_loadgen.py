@@ -111,10 +111,9 @@ class UdpLink:
     def flush(self, now: float) -> None:
         """Deliver completed messages to the member, then send what the channel has due."""
         channel = self.channel
-        messages = channel.take_messages()
-        if messages:
-            messages.append(b"")
-            self.member.on_data(b"\n".join(messages))
+        stream = channel.take_stream()  # bundles as received: no per-message work
+        if stream:
+            self.member.on_data(stream)
         send = self.sock.send
         datagrams = channel.poll(now)
         self.datagrams_out += len(datagrams)

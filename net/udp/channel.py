@@ -23,6 +23,9 @@ from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
 from net.udp.sender import Sender, SenderConfig
 from net.udp.wire import (
     DATA_FIELDS,
+    FIXED_HEADER_BYTES,
+    MAX_DATAGRAM_BYTES,
+    MAX_SACK_BYTES,
     SEQ_MODULO,
     Datagram,
     Kind,
@@ -185,6 +188,10 @@ class Channel:
     def take_messages(self) -> list[bytes]:
         return self.receiver.take_messages()
 
+    def take_stream(self) -> bytes:
+        """The completed messages, each followed by LF, as one byte string (see `Receiver.take_stream`)."""
+        return self.receiver.take_stream()
+
     # -- output -----------------------------------------------------------------------------
 
     def poll(self, now: float) -> list[bytes]:
@@ -205,6 +212,15 @@ class Channel:
             # (this runs once per datagram the host sends).
             pack = DATA_FIELDS.pack
             out = [header + pack(f.seq & _SEQ_MASK, f.index, f.count) + f.payload for f in fragments]
+            if len(header) > FIXED_HEADER_BYTES:
+                # A bundle may be larger than FRAGMENT_PAYLOAD: its datagram carries only as
+                # much of the sack as fits MAX_DATAGRAM_BYTES (a shorter bitmap acks less).
+                for i, datagram in enumerate(out):
+                    if len(datagram) > MAX_DATAGRAM_BYTES:
+                        f = fragments[i]
+                        room = MAX_DATAGRAM_BYTES - FIXED_HEADER_BYTES - DATA_FIELDS.size - len(f.payload)
+                        short = self._header(Kind.DATA, room)
+                        out[i] = short + pack(f.seq & _SEQ_MASK, f.index, f.count) + f.payload
         else:
             out = []
         if out:
@@ -248,14 +264,14 @@ class Channel:
         if self.failure is None:
             self.failure = ChannelFailure(reason, tuple(self.sender.undelivered()), reset, broken)
 
-    def _header(self, kind: Kind) -> bytes:
+    def _header(self, kind: Kind, sack_room: int = MAX_SACK_BYTES) -> bytes:
         receiver = self.receiver
         return encode_header(
             kind,
             self.conn_id,
             receiver.next_seq,
             receiver.window,
-            receiver.sack(),
+            receiver.sack()[:sack_room],
             self.opening,
             timestamp(self._now),
             self._echo,

@@ -4,8 +4,9 @@ Rules (also in `docs/PROTOCOL.md`, "UDP transport"):
 
 * A message is cut into fragments of at most `FRAGMENT_PAYLOAD` bytes with consecutive
   sequence numbers, when it is first sent. Small messages queued back to back travel
-  together in one fragment, a bundle (count 0: each message preceded by its 2-byte
-  length), so a burst of chat lines costs a few datagrams, not one each.
+  together in one fragment of up to `BUNDLE_PAYLOAD` bytes, a bundle (count 0: the
+  messages joined by LF, so a message holding an LF travels on its own), so a burst of
+  chat lines costs a few datagrams, not one each.
 * A fragment is first sent only while its number is below the cumulative ack plus the
   window (the smaller of our send window and the window the peer advertises), so what is
   in flight, and what the receiver must buffer, stays bounded.
@@ -28,17 +29,11 @@ Rules (also in `docs/PROTOCOL.md`, "UDP transport"):
 
 from __future__ import annotations
 
-import struct
 from collections import deque
 from dataclasses import dataclass, field
 
 from net.udp.rtt import RttConfig, RttEstimator
-from net.udp.wire import FRAGMENT_PAYLOAD, unwrap
-
-#: The length prefix of each message in a bundle.
-BUNDLE_LENGTH = struct.Struct("!H")
-#: Every prefix a bundled message can need, packed once (bundling is the hot path of fan-out).
-_PREFIXES = tuple(BUNDLE_LENGTH.pack(size) for size in range(FRAGMENT_PAYLOAD + 1))
+from net.udp.wire import BUNDLE_PAYLOAD, FRAGMENT_PAYLOAD, unwrap
 
 
 @dataclass(slots=True)
@@ -288,24 +283,29 @@ class Sender:
             count = -(-size // FRAGMENT_PAYLOAD)
             return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, number, 0, large, len(payload))
         unsent.popleft()
-        room = FRAGMENT_PAYLOAD - 2 - size  # 2: BUNDLE_LENGTH.size
-        if not unsent or len(unsent[0]) + 2 > room:
+        room = BUNDLE_PAYLOAD - size
+        if not unsent or len(unsent[0]) + 1 > room:
             self._next_cut = number + 1
             return Fragment(seq, 0, 1, data, number, 1, None, size)
-        prefixes = _PREFIXES
-        parts = [prefixes[size], data]
+        parts = [data]
         total = size
         while unsent:
-            size = len(unsent[0])
-            if size + 2 > room:
+            size = len(unsent[0]) + 1  # 1: the LF before it
+            if size > room:
                 break
-            parts.append(prefixes[size])
             parts.append(unsent.popleft())
-            room -= size + 2
-            total += size
-        whole = len(parts) // 2
+            room -= size
+            total += size - 1
+        bundle = b"\n".join(parts)
+        whole = len(parts)
+        if bundle.count(b"\n") != whole - 1:
+            # A message holds an LF (never a chat frame): it cannot be bundled. Put the messages
+            # back and send the first one on its own; the next cut starts after it.
+            unsent.extendleft(reversed(parts[1:]))
+            self._next_cut = number + 1
+            return Fragment(seq, 0, 1, data, number, 1, None, len(data))
         self._next_cut = number + whole
-        return Fragment(seq, 0, 0, b"".join(parts), number, whole, None, total)
+        return Fragment(seq, 0, 0, bundle, number, whole, None, total)
 
     def _retransmissions(self, now: float) -> list[Fragment]:
         if self.gave_up:

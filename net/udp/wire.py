@@ -8,7 +8,7 @@ network is ever unpickled or evaluated.
 Layout (network byte order; `docs/PROTOCOL.md`, section "UDP transport", quotes it)::
 
     magic     4s  b"LCUD"
-    version   B   1
+    version   B   2 (1: bundles with 2-byte length prefixes, at most 1,130 payload bytes)
     kind      B   1 DATA, 2 ACK, 3 RESET
     flags     B   bit 0 OPEN (the sender has heard nothing on this connection yet)
     sack_len  B   bytes of selective-ack bitmap that follow the fixed part (0..32)
@@ -22,8 +22,9 @@ Layout (network byte order; `docs/PROTOCOL.md`, section "UDP transport", quotes 
     seq       I   this fragment's sequence number, mod 2**32
     index     H   position of the fragment in its message (0-based)
     count     H   fragments in the message (1..MAX_FRAGMENTS); 0 marks a bundle: the payload
-                  holds several whole messages, each preceded by its 2-byte length
-    payload   1..FRAGMENT_PAYLOAD bytes
+                  holds one or more whole messages separated by LF (none empty, none with an LF)
+    payload   1..FRAGMENT_PAYLOAD bytes; a bundle up to BUNDLE_PAYLOAD, as long as the whole
+              datagram stays within MAX_DATAGRAM_BYTES (its sender shortens the sack to fit)
     -- RESET only --
     reason    B   ResetReason
 """
@@ -37,7 +38,7 @@ from typing import NamedTuple
 from net.protocol.limits import MAX_FRAME_BYTES
 
 MAGIC = b"LCUD"
-WIRE_VERSION = 1
+WIRE_VERSION = 2
 
 #: Largest UDP payload we ever send: well under any LAN MTU (IPv6 minimum 1280), so a
 #: datagram is never split into IP fragments, which get lost whole.
@@ -55,6 +56,10 @@ FIXED_HEADER_BYTES = _FIXED.size  # 30
 MAX_HEADER_BYTES = FIXED_HEADER_BYTES + MAX_SACK_BYTES + _DATA.size  # 70
 #: Payload bytes of one fragment, chosen so that every datagram fits MAX_DATAGRAM_BYTES.
 FRAGMENT_PAYLOAD = MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES  # 1130
+#: Payload bytes of a bundle at most: what a datagram with an empty sack has room for. A
+#: bundle's datagram carries only as much of the sack as still fits (the sack is advisory).
+#: Chat frames are ~190 bytes, so this fits six where FRAGMENT_PAYLOAD fits five.
+BUNDLE_PAYLOAD = MAX_DATAGRAM_BYTES - FIXED_HEADER_BYTES - _DATA.size  # 1162
 #: Fragments of one message at most: enough for the largest protocol frame plus newline.
 MAX_FRAGMENTS = -(-(MAX_FRAME_BYTES + 1) // FRAGMENT_PAYLOAD)
 
@@ -133,8 +138,12 @@ def encode_header(
 
 def encode_fragment(header: bytes, seq: int, index: int, count: int, payload: bytes) -> bytes:
     """A DATA datagram: a DATA header from `encode_header`, then the fragment fields and payload."""
-    if not 0 < len(payload) <= FRAGMENT_PAYLOAD:
-        raise ValueError(f"fragment payload must be 1..{FRAGMENT_PAYLOAD} bytes")
+    if not 0 < len(payload) <= (FRAGMENT_PAYLOAD if count else BUNDLE_PAYLOAD):
+        raise ValueError(
+            f"fragment payload must be 1..{FRAGMENT_PAYLOAD} bytes ({BUNDLE_PAYLOAD} for a bundle)"
+        )
+    if len(header) + _DATA.size + len(payload) > MAX_DATAGRAM_BYTES:
+        raise ValueError("datagram too long (shorten the sack)")
     if not (0 <= index < count <= MAX_FRAGMENTS or index == count == 0):
         raise ValueError("bad fragment index or count")
     return header + _DATA.pack(seq % SEQ_MODULO, index, count) + payload
@@ -186,8 +195,8 @@ def parse(data: bytes) -> Datagram:
         if not (index < count <= MAX_FRAGMENTS or index == count == 0):
             raise WireError("bad fragment index or count")
         payload = data[offset + _DATA.size :]
-        if len(payload) > FRAGMENT_PAYLOAD:
-            raise WireError("fragment payload too long")
+        if count and len(payload) > FRAGMENT_PAYLOAD:
+            raise WireError("fragment payload too long")  # a bundle is bounded by the datagram size
         return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo, seq, index, count, payload)
     if kind is Kind.ACK:
         if size != offset:

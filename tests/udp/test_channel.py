@@ -12,7 +12,16 @@ from net.udp.channel import Channel, ChannelConfig
 from net.udp.receiver import ReceiveError, Receiver
 from net.udp.rtt import RttConfig, RttEstimator
 from net.udp.sender import Sender, SenderConfig
-from net.udp.wire import FRAGMENT_PAYLOAD, MAX_FRAGMENTS, Datagram, Kind, ResetReason, parse
+from net.udp.wire import (
+    BUNDLE_PAYLOAD,
+    FRAGMENT_PAYLOAD,
+    MAX_DATAGRAM_BYTES,
+    MAX_FRAGMENTS,
+    Datagram,
+    Kind,
+    ResetReason,
+    parse,
+)
 from tests.udp.simlink import LinkProfile, SimLink
 
 HOSTILE = LinkProfile(loss=0.2, duplicate=0.05, delay=0.002, jitter=0.02)
@@ -148,7 +157,7 @@ def test_reassembly_memory_is_bounded_when_a_sender_sends_only_first_fragments()
         )
         assert receiver.buffered_bytes <= receiver.memory_bound
     assert receiver.buffered_bytes == (receiver.window - 1) * FRAGMENT_PAYLOAD
-    assert receiver.memory_bound == (receiver.window - 1) * FRAGMENT_PAYLOAD + MAX_FRAME_BYTES
+    assert receiver.memory_bound == (receiver.window - 1) * BUNDLE_PAYLOAD + MAX_FRAME_BYTES
     assert not channel.failed and channel.take_messages() == []
     # Now the gap at 0 fills with another first fragment: the stream is inconsistent.
     channel.receive(Datagram(Kind.DATA, 1, 0, 64, seq=0, index=0, count=MAX_FRAGMENTS, payload=payload), 0.0)
@@ -169,13 +178,54 @@ def test_small_messages_sent_together_share_datagrams() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [b"\x00\x05abc", b"\x00\x00", b"\x00", b"\x00\x02ab\x00"],
-    ids=["truncated", "empty message", "half a length", "trailing byte"],
+    [b"\nabc", b"ab\n\ncd", b"abc\n", b"\n"],
+    ids=["empty first", "empty inside", "empty last", "only a separator"],
 )
 def test_a_malformed_bundle_breaks_the_channel(payload: bytes) -> None:
     channel = Channel(1, now=0.0, opener=False)
     channel.receive(Datagram(Kind.DATA, 1, 0, 64, seq=0, index=0, count=0, payload=payload), 0.0)
     assert channel.failed and channel.failure.broken and channel.take_messages() == []
+
+
+def test_messages_holding_a_line_feed_travel_alone_and_arrive_unchanged() -> None:
+    a = Channel(7, now=0.0, opener=True)
+    b = Channel(7, now=0.0, opener=False)
+    link = SimLink(a, b, LinkProfile(delay=0.001))
+    lines = [b"one", b"two\nhalves", b"three", b"four", b"\n", b"five\n", b"six"]
+    for line in lines:
+        a.send(line)
+    link.run_until(lambda: len(link.received["b"]) == len(lines) and a.idle)
+    assert link.received["b"] == lines
+    assert a.stats().messages_acked == len(lines)
+
+
+def test_a_full_bundle_uses_the_whole_datagram_and_the_sack_shrinks_to_fit() -> None:
+    channel = Channel(9, now=0.0, opener=False)
+    for seq in range(2, 2 + 2 * 8 * 32, 2):  # every other fragment held: a 32-byte sack
+        channel.receive(Datagram(Kind.DATA, 9, 0, 64, seq=seq, index=0, count=1, payload=b"x"), 0.0)
+    assert len(channel.receiver.sack()) == 32
+    lines = [b"m" * 190] * 6  # 6 * 190 + 5 LFs = 1,145 bytes: more than FRAGMENT_PAYLOAD
+    channel.send_many(lines)
+    (datagram,) = [d for d in channel.poll(0.01) if parse(d).kind is Kind.DATA]
+    assert len(datagram) <= MAX_DATAGRAM_BYTES
+    parsed = parse(datagram)
+    assert (
+        parsed.count == 0 and parsed.payload == b"\n".join(lines) and len(parsed.payload) > FRAGMENT_PAYLOAD
+    )
+    assert 0 < len(parsed.sack) < 32 and channel.receiver.sack().startswith(parsed.sack)
+    receiver = Receiver(window=16, max_message_bytes=4096)
+    receiver.accept(0, 0, 0, parsed.payload)
+    assert receiver.take_stream() == b"\n".join(lines) + b"\n" and receiver.messages == 6
+
+
+def test_take_stream_is_take_messages_joined_with_line_feeds() -> None:
+    receiver = Receiver(window=16, max_message_bytes=4096)
+    receiver.accept(0, 0, 0, b"a\nbb")
+    receiver.accept(1, 0, 1, b"whole")
+    receiver.accept(2, 0, 0, b"ccc")
+    assert receiver.take_stream() == b"a\nbb\nwhole\nccc\n" and receiver.take_stream() == b""
+    receiver.accept(3, 0, 0, b"d\ne")
+    assert receiver.take_messages() == [b"d", b"e"] and receiver.messages == 6
 
 
 def test_a_message_larger_than_the_limit_is_refused_early() -> None:

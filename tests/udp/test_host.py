@@ -23,6 +23,7 @@ from net.room import RoomConfig
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import HELLO_MAX_BYTES, UdpTuning
 from net.udp.wire import (
+    BUNDLE_PAYLOAD,
     FRAGMENT_PAYLOAD,
     MAGIC,
     MAX_FRAGMENTS,
@@ -294,11 +295,11 @@ def test_reassembly_memory_stays_bounded_under_a_first_fragment_flood(chat) -> N
     stats = host.peer_stats()
     member = stats["flooder"]
     assert 0 < member["buffered_bytes"] <= member["buffer_bound"]
-    assert member["buffer_bound"] == 127 * FRAGMENT_PAYLOAD + MAX_FRAME_BYTES
+    assert member["buffer_bound"] == 127 * BUNDLE_PAYLOAD + MAX_FRAME_BYTES
     handshakes = [s for name, s in stats.items() if name not in ("alice", "flooder")]
     assert 0 < len(handshakes) <= UdpTuning().max_handshakes
     assert all(
-        s["buffered_bytes"] <= s["buffer_bound"] == 3 * FRAGMENT_PAYLOAD + HELLO_MAX_BYTES for s in handshakes
+        s["buffered_bytes"] <= s["buffer_bound"] == 3 * BUNDLE_PAYLOAD + HELLO_MAX_BYTES for s in handshakes
     )
     total = sum(s["buffered_bytes"] for s in stats.values())
     print(f"first-fragment flood: host holds {total} bytes for reassembly ({len(stats)} connections)")

@@ -23,6 +23,7 @@ def _code_values() -> dict[str, object]:
             "FIXED_HEADER_BYTES",
             "MAX_HEADER_BYTES",
             "FRAGMENT_PAYLOAD",
+            "BUNDLE_PAYLOAD",
             "MAX_FRAGMENTS",
             "MAX_SACK_BYTES",
             "RECEIVE_BUFFER_BYTES",
@@ -80,11 +81,16 @@ def test_the_sizes_quoted_in_the_text_are_the_real_ones() -> None:
         "1 to 232": wire.MAX_FRAGMENTS == 232,
         "RESET (31 bytes": len(reset) == 31,
         "at least 39 bytes": len(smallest_data) == 39,
-        "(at most 7,486 bytes)": (t.handshake_receive_window - 1) * wire.FRAGMENT_PAYLOAD
-        + tuning.HELLO_MAX_BYTES
-        == 7486,
-        "(at most 405,654 bytes)": (t.member_receive_window - 1) * wire.FRAGMENT_PAYLOAD + MAX_FRAME_BYTES
-        == 405_654,
+        "(at most 7,582 bytes)": receiver.Receiver(
+            window=t.handshake_receive_window, max_message_bytes=tuning.HELLO_MAX_BYTES
+        ).memory_bound
+        == 7582,
+        "(at most 409,718 bytes)": receiver.Receiver(
+            window=t.member_receive_window, max_message_bytes=MAX_FRAME_BYTES
+        ).memory_bound
+        == 409_718,
+        "up to 1,162 bytes": wire.BUNDLE_PAYLOAD == 1162,
+        "version | 2;": wire.WIRE_VERSION == 2,
         "send window (128 fragments)": t.send_window == 128,
         "limited to 200 a second": t.reply_rate == 200,
         "the last 4,096 closed ids": t.closed_ids_remembered == 4096,

@@ -9,11 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from net.udp.wire import (
+    BUNDLE_PAYLOAD,
     FIXED_HEADER_BYTES,
     FRAGMENT_PAYLOAD,
     MAX_DATAGRAM_BYTES,
     MAX_FRAGMENTS,
     MAX_SACK_BYTES,
+    WIRE_VERSION,
     Datagram,
     Kind,
     ResetReason,
@@ -85,6 +87,28 @@ def test_malformed_datagrams_are_refused(mangle, why: str) -> None:
         parse(mangle(_valid()))
 
 
+def test_version_1_datagrams_are_refused() -> None:
+    """Version 1 bundled with length prefixes: a v1 peer's bundle would be misread, so it is dropped."""
+    assert WIRE_VERSION == 2
+    with pytest.raises(WireError, match="unsupported version 1"):
+        parse(_valid()[:4] + b"\x01" + _valid()[5:])
+
+
+def test_a_bundle_may_fill_the_datagram_but_a_piece_of_a_message_may_not() -> None:
+    bundle = Datagram(Kind.DATA, 1, 0, 8, seq=3, index=0, count=0, payload=b"b" * BUNDLE_PAYLOAD)
+    data = encode(bundle)
+    assert len(data) == MAX_DATAGRAM_BYTES and parse(data) == bundle
+    with pytest.raises(ValueError, match="too long"):
+        encode(bundle._replace(sack=b"\x01"))  # no room left for a sack
+    piece = bundle._replace(count=1, payload=b"p" * (FRAGMENT_PAYLOAD + 1))
+    with pytest.raises(ValueError, match="payload"):
+        encode(piece)
+    forged = encode(bundle._replace(payload=b"p" * FRAGMENT_PAYLOAD))[:-FRAGMENT_PAYLOAD]
+    forged = forged[: FIXED_HEADER_BYTES + 6] + b"\x00\x01" + b"p" * (FRAGMENT_PAYLOAD + 1)
+    with pytest.raises(WireError, match="payload too long"):
+        parse(forged)
+
+
 def test_control_datagrams_with_extra_bytes_are_refused() -> None:
     ack = encode(Datagram(Kind.ACK, 1, 0, 8))
     with pytest.raises(WireError, match="trailing"):
@@ -99,7 +123,7 @@ def test_control_datagrams_with_extra_bytes_are_refused() -> None:
 @given(st.binary(max_size=200))
 def test_random_bytes_never_crash_the_parser(data: bytes) -> None:
     try:
-        parse(b"LCUD\x01" + data)
+        parse(b"LCUD" + bytes((WIRE_VERSION,)) + data)
     except WireError:
         pass
 
