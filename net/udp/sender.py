@@ -45,6 +45,53 @@ class SenderConfig:
     rtt: RttConfig = field(default_factory=RttConfig)
 
 
+class Bundle:
+    """Several small messages joined into one bundle payload ahead of time (`bundle_messages`).
+
+    The host gives most members the same messages in a round: it cuts them into bundles
+    once and queues the same `Bundle` objects on every such member's channel.
+    """
+
+    __slots__ = ("payload", "size", "whole")
+
+    def __init__(self, payload: bytes, whole: int, size: int) -> None:
+        self.payload = payload
+        self.whole = whole  # messages in it (at least 2)
+        self.size = size  # their bytes, separators not counted
+
+
+def bundle_messages(messages: list[bytes]) -> list[bytes | Bundle]:
+    """`messages` (none empty) with each run of small ones that fit one bundle replaced by a `Bundle`,
+    packed as `Sender` packs them itself."""
+    out: list[bytes | Bundle] = []
+    count = len(messages)
+    i = 0
+    while i < count:
+        data = messages[i]
+        size = len(data)
+        i += 1
+        room = BUNDLE_PAYLOAD - size
+        if size > FRAGMENT_PAYLOAD or i == count or len(messages[i]) + 1 > room or b"\n" in data:
+            out.append(data)
+            continue
+        start = i - 1
+        total = size
+        while i < count:
+            size = len(messages[i]) + 1
+            if size > room:
+                break
+            room -= size
+            total += size - 1
+            i += 1
+        parts = messages[start:i]
+        payload = b"\n".join(parts)
+        if payload.count(b"\n") != len(parts) - 1:
+            out.extend(parts)  # one holds an LF: let the sender sort them out one by one
+        else:
+            out.append(Bundle(payload, len(parts), total))
+    return out
+
+
 class _LargeMessage:
     """A message cut into several fragments: acknowledged once all of them are."""
 
@@ -102,7 +149,7 @@ class Sender:
         # message for the garbage collector to track. Messages are numbered from 1 in queueing
         # order; `_next_cut` is the number of the first one here. A large message at the front
         # may be partly cut: `_head_cut` bytes of it, tracked by `_head_large`.
-        self._unsent: deque[bytes] = deque()
+        self._unsent: deque[bytes | Bundle] = deque()
         self._next_cut = 1
         self._tags: dict[int, object] = {}  # message number -> tag, for the tags that are not None
         self._head_cut = 0
@@ -221,14 +268,22 @@ class Sender:
         self._unacked_messages += 1
         return self._message_numbers
 
-    def queue_many(self, messages: list[bytes]) -> None:
-        """Queue several untagged messages at once (the host's fan-out: one call per member and round)."""
-        if not all(messages):
-            raise ValueError("empty message")
+    def queue_many(self, messages: list[bytes] | list[bytes | Bundle]) -> None:
+        """Queue several untagged messages at once, in order (the host's fan-out: one call per
+        member and round); `Bundle` items stand for the messages they hold."""
+        count = size = 0
+        for item in messages:
+            if type(item) is Bundle:
+                count += item.whole
+                size += item.size
+            elif item:
+                count += 1
+                size += len(item)
+            else:
+                raise ValueError("empty message")
         self._unsent.extend(messages)
-        count = len(messages)
         self._message_numbers += count
-        self._backlog_bytes += sum(map(len, messages))
+        self._backlog_bytes += size
         self.messages_sent += count
         self._unacked_messages += count
 
@@ -263,9 +318,13 @@ class Sender:
         unsent = self._unsent
         number = self._next_cut
         data = unsent[0]
-        size = len(data)
         seq = self._next_new
         self._next_new += 1
+        if type(data) is Bundle:
+            unsent.popleft()
+            self._next_cut = number + data.whole
+            return Fragment(seq, 0, 0, data.payload, number, data.whole, None, data.size)
+        size = len(data)
         if size > FRAGMENT_PAYLOAD:
             large = self._head_large
             if large is None:
@@ -284,12 +343,12 @@ class Sender:
             return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, number, 0, large, len(payload))
         unsent.popleft()
         room = BUNDLE_PAYLOAD - size
-        if not unsent or len(unsent[0]) + 1 > room:
+        if not unsent or type(unsent[0]) is Bundle or len(unsent[0]) + 1 > room:
             self._next_cut = number + 1
             return Fragment(seq, 0, 1, data, number, 1, None, size)
         parts = [data]
         total = size
-        while unsent:
+        while unsent and type(unsent[0]) is not Bundle:
             size = len(unsent[0]) + 1  # 1: the LF before it
             if size > room:
                 break

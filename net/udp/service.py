@@ -38,6 +38,7 @@ from net.room.ratelimit import TokenBucket
 from net.tcp.listener import format_address
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
+from net.udp.sender import bundle_messages
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
 from net.udp.wire import (
@@ -351,12 +352,19 @@ class HostLoop:
         if full:
             dirty.update(self._peers.values())
             self._next_deadline = float("inf")
+        # Most members get the same frames in a round (every broadcast but their own): those
+        # are cut into bundles once, and the same bundles go on each of their channels.
+        bundled: dict[tuple[bytes, ...], list] = {}
         for peer in dirty:
             if peer.conn_id not in self._peers:
                 continue
             channel = peer.channel
             if peer.pending:
-                channel.send_many(peer.pending)
+                key = tuple(peer.pending)  # the hashes of the frames are cached: cheap
+                chunks = bundled.get(key)
+                if chunks is None:
+                    chunks = bundled[key] = bundle_messages(peer.pending)
+                channel.send_many(chunks)
                 peer.pending = []
             datagrams = channel.poll(now)
             if datagrams:

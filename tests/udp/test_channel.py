@@ -11,7 +11,7 @@ from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.channel import Channel, ChannelConfig
 from net.udp.receiver import ReceiveError, Receiver
 from net.udp.rtt import RttConfig, RttEstimator
-from net.udp.sender import Sender, SenderConfig
+from net.udp.sender import Bundle, Sender, SenderConfig, bundle_messages
 from net.udp.wire import (
     BUNDLE_PAYLOAD,
     FRAGMENT_PAYLOAD,
@@ -332,3 +332,36 @@ def test_undelivered_lists_bundled_pieced_and_unsent_messages_once_each_in_order
     sender.on_ack(5, b"", 2, 0.04)
     assert sender.undelivered() == [] and sender.idle and sender.messages_acked == 4
     assert sender.backlog_bytes == 0
+
+
+def test_messages_bundled_ahead_of_time_arrive_like_any_others() -> None:
+    rng = random.Random(11)
+    lines = [
+        rng.choice([b"x" * rng.randrange(1, 400), b"lf\nin it", b"y" * 3000, b"z" * 1130, b"\n"])
+        for _ in range(400)
+    ]
+    chunks = bundle_messages(lines)
+    assert any(isinstance(c, Bundle) for c in chunks)
+    assert sum(c.whole if isinstance(c, Bundle) else 1 for c in chunks) == len(lines)
+    assert all(len(c.payload) <= BUNDLE_PAYLOAD for c in chunks if isinstance(c, Bundle))
+    a = Channel(5, now=0.0, opener=True)
+    b = Channel(5, now=0.0, opener=False)
+    link = SimLink(a, b, LinkProfile(delay=0.001, loss=0.1))
+    a.send(b"first")
+    a.send_many(chunks[:200])
+    a.send_many(chunks[200:])
+    link.run_until(lambda: len(link.received["b"]) == len(lines) + 1 and a.idle)
+    assert link.received["b"] == [b"first", *lines]
+    assert a.stats().messages_acked == len(lines) + 1 and a.stats().backlog_bytes == 0
+
+
+def test_undelivered_counts_the_messages_of_a_bundle_made_ahead_of_time() -> None:
+    sender = Sender(SenderConfig(send_window=1), peer_window=1)
+    sender.queue(b"tagged", tag="T")
+    sender.queue_many(bundle_messages([b"a", b"b", b"c"]))
+    sender.queue(b"last", tag="L")
+    assert sender.undelivered() == ["T", None, None, None, "L"]
+    sender.due(0.0)
+    sender.on_ack(1, b"", 1, 0.01)
+    assert [f.whole for f in sender.due(0.02)] == [3]
+    assert sender.undelivered() == [None, None, None, "L"]
