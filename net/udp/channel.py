@@ -168,9 +168,13 @@ class Channel:
         if datagram.kind is Kind.RESET:
             self._fail(f"the peer reset the connection ({datagram.reason.name.lower()})", datagram.reason)
             return
-        self.sender.on_ack(
-            datagram.ack, datagram.sack, datagram.window, now, elapsed_since(datagram.ts_echo, now)
-        )
+        sender = self.sender
+        if datagram.sack or datagram.ack != sender.base & _SEQ_MASK:
+            sender.on_ack(
+                datagram.ack, datagram.sack, datagram.window, now, elapsed_since(datagram.ts_echo, now)
+            )
+        else:
+            sender.peer_window = max(1, datagram.window)  # acknowledges nothing new (most data in fan-out)
         if datagram.opening:
             self._ack_pending = True  # answer a probe even when it carries no data
             if datagram.kind is Kind.ACK:

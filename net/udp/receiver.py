@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections import deque
 
-from net.udp.wire import BUNDLE_PAYLOAD, FRAGMENT_PAYLOAD, MAX_SACK_BYTES, unwrap
+from net.udp.wire import BUNDLE_PAYLOAD, FRAGMENT_PAYLOAD, MAX_SACK_BYTES, SEQ_MODULO, unwrap
 
 #: The selective-ack bitmap covers this many fragments after the cumulative ack.
 MAX_WINDOW = 8 * MAX_SACK_BYTES
+_SEQ_MASK = SEQ_MODULO - 1
 
 
 class ReceiveError(Exception):
@@ -88,8 +89,13 @@ class Receiver:
 
     def accept(self, seq_wire: int, index: int, count: int, payload: bytes) -> bool:
         """Take one fragment; True when it was new. Raises ReceiveError for impossible fragments."""
-        seq = unwrap(seq_wire, self.next_seq)
-        if seq < self.next_seq:
+        next_seq = self.next_seq
+        seq = next_seq if seq_wire == next_seq & _SEQ_MASK else unwrap(seq_wire, next_seq)  # in order: most
+        if seq == next_seq and count == 0 and not self._buffer:
+            self._unbundle(payload)  # the common case: the next bundle, nothing held behind a gap
+            self.next_seq = next_seq + 1
+            return True
+        if seq < next_seq:
             self.duplicates += 1
             return False
         if seq >= self.next_seq + self.window:
@@ -109,7 +115,7 @@ class Receiver:
         while (item := self._buffer.pop(self.next_seq, None)) is not None:
             self._buffered_bytes -= len(item[2])
             self._append(*item)
-        self._sack_cache = None
+        self._sack_cache = None if self._buffer else b""
         return True
 
     def _append(self, index: int, count: int, payload: bytes) -> None:
@@ -140,7 +146,7 @@ class Receiver:
         """Deliver the whole messages of a bundle (LF-separated, none empty): checked at C speed."""
         if self._partial_count:
             raise ReceiveError("a bundle inside a fragmented message")
-        if payload[:1] == b"\n" or payload[-1:] == b"\n" or b"\n\n" in payload:
+        if payload.startswith(b"\n") or payload.endswith(b"\n") or b"\n\n" in payload:
             raise ReceiveError("a bundle holds an empty message")
         if (
             len(payload) > self.max_message_bytes
