@@ -25,8 +25,9 @@ class UdpPeer:
         self.close_deadline = 0.0
         self.errors = 0
         #: Frames for the channel queued this round, handed over in one call when the round's
-        #: datagrams are sent (a broadcast appends to every member's list; order is kept).
-        self.pending: list[bytes] = []
+        #: datagrams are sent (a run of broadcasts is one shared item on every receiver's
+        #: list; order is kept).
+        self.pending: list = []
 
     @property
     def conn_id(self) -> int:

@@ -38,7 +38,7 @@ from net.room.ratelimit import TokenBucket
 from net.tcp.listener import format_address
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
-from net.udp.sender import bundle_messages
+from net.udp.sender import HALF_BUNDLE, bundle_messages
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
 from net.udp.wire import (
@@ -55,6 +55,26 @@ from net.udp.wire import (
 log = logging.getLogger(__name__)
 
 DiscoveryHandler = Callable[[bytes, tuple], "bytes | None"]
+
+
+class _Run:
+    """Consecutive broadcasts with the same receivers, queued on each of them as one item.
+
+    The frames are cut into bundles once, at the end of the round, and the same bundles go on
+    every receiver's channel: no work per member and message, only per member and run.
+    """
+
+    __slots__ = ("_chunks", "exclude", "frames")
+
+    def __init__(self, exclude: object, frame: bytes) -> None:
+        self.exclude = exclude
+        self.frames = [frame]
+        self._chunks: list | None = None
+
+    def chunks(self) -> list:
+        if self._chunks is None:
+            self._chunks = bundle_messages(self.frames, HALF_BUNDLE)  # senders pair them up
+        return self._chunks
 
 
 class HostLoop:
@@ -82,6 +102,9 @@ class HostLoop:
         self._handshakes: OrderedDict[int, UdpPeer] = OrderedDict()  # not joined yet, oldest first
         self._closed_ids: OrderedDict[int, None] = OrderedDict()
         self._dirty: set[UdpPeer] = set()
+        #: The run the next broadcast joins if its receivers are the same (None: start a new one).
+        #: Ended by anything that changes who receives broadcasts, and by every flush.
+        self._run: _Run | None = None
         self._replies = TokenBucket(tuning.reply_rate, tuning.reply_burst, time.monotonic())
         self._tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
         self._next_check = 0.0
@@ -270,6 +293,7 @@ class HostLoop:
 
     def _on_event(self, peer: UdpPeer, event: ev.Event) -> None:
         if isinstance(event, ev.Hello):
+            self._run = None  # the room may change
             self._apply(self.room.join(peer, event))
             if peer in self.room:
                 self._joined(peer)
@@ -328,16 +352,24 @@ class HostLoop:
         if isinstance(event, ev.Left):
             log.info("%s left (%s)", event.nick, event.reason or "no reason given")
         frame = encode_event(event)[:-1]  # every member's connection is open: encode once
+        run = self._run
+        if run is not None and run.exclude is exclude:
+            run.frames.append(frame)  # the same receivers as the run's first frame
+            return
+        run = self._run = _Run(exclude, frame)
         receivers = [peer for peer in self.room.peers() if peer is not exclude and not peer.closing]
         for peer in receivers:
-            peer.pending.append(frame)  # the same bytes object for every member
+            peer.pending.append(run)  # the same run object for every receiver
         self._dirty.update(receivers)
 
     def _queue(self, peer: UdpPeer, frame: bytes) -> None:
         """One frame as one channel message (the newline is implied by the message boundary)."""
         frame = frame.rstrip(b"\n")
         if frame:
-            peer.pending.append(frame)  # behind this round's broadcasts to it: order is kept
+            pending = peer.pending
+            if pending and pending[-1] is self._run:
+                self._run = None  # later broadcasts must come after this frame for this peer
+            pending.append(frame)  # behind this round's broadcasts to it: order is kept
             self._dirty.add(peer)
 
     # -- sending and timers -------------------------------------------------------------------
@@ -352,18 +384,18 @@ class HostLoop:
         if full:
             dirty.update(self._peers.values())
             self._next_deadline = float("inf")
-        # Most members get the same frames in a round (every broadcast but their own): those
-        # are cut into bundles once, and the same bundles go on each of their channels.
-        bundled: dict[tuple[bytes, ...], list] = {}
+        self._run = None
         for peer in dirty:
             if peer.conn_id not in self._peers:
                 continue
             channel = peer.channel
             if peer.pending:
-                key = tuple(peer.pending)  # the hashes of the frames are cached: cheap
-                chunks = bundled.get(key)
-                if chunks is None:
-                    chunks = bundled[key] = bundle_messages(peer.pending)
+                chunks: list = []
+                for item in peer.pending:
+                    if type(item) is _Run:
+                        chunks.extend(item.chunks())  # cut once for all its receivers
+                    else:
+                        chunks.append(item)
                 channel.send_many(chunks)
                 peer.pending = []
             datagrams = channel.poll(now)
@@ -430,6 +462,7 @@ class HostLoop:
         if peer.closing:
             return
         peer.closing = True
+        self._run = None  # it receives no later broadcasts
         self._handshakes.pop(peer.conn_id, None)
         if self.room.nick_of(peer) is not None:
             self._apply(self.room.leave(peer, reason))
@@ -456,6 +489,7 @@ class HostLoop:
             return
         self._handshakes.pop(peer.conn_id, None)
         peer.closing = True
+        self._run = None
         if self.room.nick_of(peer) is not None:
             self._apply(self.room.leave(peer, "connection closed"))
         self._dirty.discard(peer)
@@ -477,6 +511,7 @@ class HostLoop:
             for peer in list(self._peers.values()):
                 if not peer.closing:
                     peer.closing = True
+                    self._run = None
                     try:
                         self._queue(peer, peer.conn.send(ev.Bye(reason=reason[:300])))
                     except LocalProtocolError:

@@ -359,9 +359,15 @@ def test_undelivered_counts_the_messages_of_a_bundle_made_ahead_of_time() -> Non
     sender = Sender(SenderConfig(send_window=1), peer_window=1)
     sender.queue(b"tagged", tag="T")
     sender.queue_many(bundle_messages([b"a", b"b", b"c"]))
+    sender.queue(b"with\nLF", tag="F")
     sender.queue(b"last", tag="L")
-    assert sender.undelivered() == ["T", None, None, None, "L"]
-    sender.due(0.0)
+    assert sender.undelivered() == ["T", None, None, None, "F", "L"]
+    (first,) = sender.due(0.0)
+    assert (first.count, first.whole, first.payload) == (0, 4, b"tagged\na\nb\nc")  # merged whole
     sender.on_ack(1, b"", 1, 0.01)
-    assert [f.whole for f in sender.due(0.02)] == [3]
-    assert sender.undelivered() == [None, None, None, "L"]
+    assert sender.undelivered() == ["F", "L"]
+    (second,) = sender.due(0.02)
+    assert (second.count, second.payload) == (1, b"with\nLF")  # an LF keeps a message out of bundles
+    sender.on_ack(2, b"", 1, 0.03)
+    (third,) = sender.due(0.04)
+    assert (third.count, third.payload) == (1, b"last") and sender.undelivered() == ["L"]
