@@ -32,7 +32,7 @@ from collections.abc import Callable
 from net.protocol import LocalProtocolError, NeedData, RemoteProtocolError
 from net.protocol import events as ev
 from net.protocol.codec import encode_event
-from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
+from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed, ConnectionState
 from net.room import Broadcast, Disconnect, Output, Room, Send
 from net.room.ratelimit import TokenBucket
 from net.tcp.listener import format_address
@@ -212,13 +212,10 @@ class HostLoop:
         channel = peer.channel
         channel.receive(datagram, now)
         self._dirty.add(peer)
-        messages = channel.take_messages()
-        if peer.closing:
-            return  # acks still count (they let the last messages finish); input does not
-        for message in messages:
-            self._on_message(peer, message)
-            if peer.closing:
-                return
+        stream = channel.take_stream()  # the datagram's messages, each plus its newline
+        # Acks still count while closing (they let the last messages finish); input does not.
+        if stream and not peer.closing:
+            self._on_stream(peer, stream)
 
     def _on_foreign(self, data: bytes, address: tuple) -> None:
         handler = self._discovery_handler()
@@ -265,26 +262,30 @@ class HostLoop:
         self.counters["resets_sent"] += 1
         self._send_to(encode(Datagram(Kind.RESET, conn_id, 0, 0, reason=reason)), address)
 
-    def _on_message(self, peer: UdpPeer, message: bytes) -> None:
-        """One complete message: frames for the protocol state machine, then the room."""
+    def _on_stream(self, peer: UdpPeer, stream: bytes) -> None:
+        """Complete messages, each plus a newline: frames for the protocol state machine, then the room."""
         conn = peer.conn
         try:
-            conn.receive_data(message + b"\n")
+            conn.receive_data(stream)
         except RemoteProtocolError as exc:
             self._on_bad_input(peer, exc)
             return
+        room = self.room
         while not peer.closing:
             try:
                 event = conn.next_event()
             except RemoteProtocolError as exc:
                 self._on_bad_input(peer, exc)
                 continue
-            if isinstance(event, NeedData):
-                return
-            if isinstance(event, ConnectionClosed):
-                self._begin_close(peer, "connection closed", bye=False, flush=True)
-                return
             try:
+                if type(event) is ev.Say and peer in room:
+                    self._apply(room.handle(peer, event))  # the bulk of the traffic, tested first
+                    continue
+                if isinstance(event, NeedData):
+                    return
+                if isinstance(event, ConnectionClosed):
+                    self._begin_close(peer, "connection closed", bye=False, flush=True)
+                    return
                 self._on_event(peer, event)
             except Exception:
                 # A bug must cost this one connection, never the host.
@@ -328,6 +329,11 @@ class HostLoop:
     # -- room output --------------------------------------------------------------------------
 
     def _apply(self, outputs: list[Output]) -> None:
+        if len(outputs) == 2 and type(outputs[0]) is Broadcast and type(outputs[1]) is Send:
+            message, reply = outputs  # a message and its ack, the bulk of the traffic
+            self._broadcast(message.event, message.exclude)
+            self._send(reply.to, reply.event)
+            return
         for output in outputs:
             if isinstance(output, Send):
                 self._send(output.to, output.event)
@@ -338,6 +344,9 @@ class HostLoop:
 
     def _send(self, peer: UdpPeer, event: ev.Event) -> None:
         if peer.closing:
+            return
+        if type(event) is ev.Ack and peer.conn.state is ConnectionState.OPEN:
+            self._queue(peer, encode_event(event))  # an ack leaves an open connection's state as it is
             return
         try:
             frame = peer.conn.send(event)
