@@ -110,8 +110,9 @@ class UdpClient(ThreadedClient):
             raise ConnectionRefusedError(errno.ECONNREFUSED, "reset")
         return channel
 
-    def _receive(self, reader: DatagramReader, channel: Channel) -> list[bytes]:
-        """Feed every queued datagram to the channel; return the messages it completed."""
+    def _receive(self, reader: DatagramReader, channel: Channel) -> bytes:
+        """Feed every queued datagram to the channel; return the messages it completed, each
+        followed by a newline (one frame each)."""
         now = time.monotonic()
         for data, _address in reader.read_batch():
             try:
@@ -123,7 +124,7 @@ class UdpClient(ThreadedClient):
                 continue  # an earlier connection's datagram still arriving
             channel.receive(datagram, now)
         self._stats[-1] = channel.stats()
-        return channel.take_messages()
+        return channel.take_stream()
 
     def _send_all(self, sock: socket.socket, datagrams: list[bytes]) -> None:
         for datagram in datagrams:
@@ -176,9 +177,8 @@ class UdpClient(ThreadedClient):
             self._stats[-1] = channel.stats()
             sock.close()
 
-    def _feed(self, messages: list[bytes]) -> LinkVerdict:
-        """Hand the session every message of a batch at once, each as one frame."""
-        data = b"\n".join(messages) + b"\n"
+    def _feed(self, data: bytes) -> LinkVerdict:
+        """Hand the session every message of a batch at once (each followed by a newline: one frame)."""
         with self._lock:
             return self._session.receive_data(data, time.monotonic())
 
