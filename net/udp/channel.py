@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
-from net.udp.sender import Bundle, Sender, SenderConfig
+from net.udp.sender import Batch, Sender, SenderConfig
 from net.udp.wire import (
     DATA_FIELDS,
     FIXED_HEADER_BYTES,
@@ -148,8 +148,8 @@ class Channel:
         if self.failure is None:
             self.sender.queue(message, tag)
 
-    def send_many(self, messages: list[bytes] | list[bytes | Bundle]) -> None:
-        """Queue several untagged messages at once, in order (`Bundle` items: see `bundle_messages`)."""
+    def send_many(self, messages: list[bytes] | list[bytes | Batch]) -> None:
+        """Queue several untagged messages at once, in order (`Batch` items: see `batch_messages`)."""
         if self.failure is None:
             self.sender.queue_many(messages)
 

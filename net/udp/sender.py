@@ -29,8 +29,10 @@ Rules (also in `docs/PROTOCOL.md`, "UDP transport"):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from net.udp.rtt import RttConfig, RttEstimator
 from net.udp.wire import BUNDLE_PAYLOAD, FRAGMENT_PAYLOAD, unwrap
@@ -45,57 +47,38 @@ class SenderConfig:
     rtt: RttConfig = field(default_factory=RttConfig)
 
 
-class Bundle:
-    """Several small messages joined into one bundle payload ahead of time (`bundle_messages`).
+class Batch:
+    """Small messages joined by LF once, to be queued on many channels (the host's fan-out).
 
-    The host gives most members the same messages in a round: it cuts them into bundles
-    once and queues the same `Bundle` objects on every such member's channel.
+    Each sender takes from it as many messages as fit its next datagram, finding the cut
+    with a binary search over the message ends and slicing the joined bytes: no work per
+    member and message, and bundles as full as if the messages had been queued one by one.
     """
 
-    __slots__ = ("payload", "size", "whole")
+    __slots__ = ("ends", "payload", "whole")
 
-    def __init__(self, payload: bytes, whole: int, size: int) -> None:
-        self.payload = payload
-        self.whole = whole  # messages in it (at least 2)
-        self.size = size  # their bytes, separators not counted
-
-
-#: A size for bundles made ahead of time that lets a sender put two of them in one datagram.
-HALF_BUNDLE = (BUNDLE_PAYLOAD - 1) // 2
+    def __init__(self, messages: list[bytes]) -> None:
+        self.payload = b"\n".join(messages)
+        #: Offset just past each message in `payload` (where its LF is, or the end).
+        self.ends = [end - 1 for end in accumulate(len(message) + 1 for message in messages)]
+        self.whole = len(messages)
 
 
-def bundle_messages(messages: list[bytes], limit: int = BUNDLE_PAYLOAD) -> list[bytes | Bundle]:
-    """`messages` (none empty) with each run of small ones that fit `limit` bytes replaced by a `Bundle`.
-
-    The sender joins adjacent items that fit one datagram, so bundles of `HALF_BUNDLE` bytes
-    pack nearly as tightly as messages bundled one by one, at a cost per bundle, not per message.
-    """
-    out: list[bytes | Bundle] = []
-    count = len(messages)
-    i = 0
-    while i < count:
-        data = messages[i]
-        size = len(data)
-        i += 1
-        room = limit - size
-        if size > FRAGMENT_PAYLOAD or i == count or len(messages[i]) + 1 > room or b"\n" in data:
-            out.append(data)
+def batch_messages(messages: list[bytes]) -> list[bytes | Batch]:
+    """`messages` (none empty), with each run of two or more that can share bundles (at most
+    FRAGMENT_PAYLOAD bytes, no LF) replaced by one `Batch`."""
+    out: list[bytes | Batch] = []
+    run: list[bytes] = []
+    for message in messages:
+        if len(message) <= FRAGMENT_PAYLOAD and b"\n" not in message:
+            run.append(message)
             continue
-        start = i - 1
-        total = size
-        while i < count:
-            size = len(messages[i]) + 1
-            if size > room:
-                break
-            room -= size
-            total += size - 1
-            i += 1
-        parts = messages[start:i]
-        payload = b"\n".join(parts)
-        if payload.count(b"\n") != len(parts) - 1:
-            out.extend(parts)  # one holds an LF: let the sender sort them out one by one
-        else:
-            out.append(Bundle(payload, len(parts), total))
+        if run:
+            out.append(Batch(run) if len(run) > 1 else run[0])
+            run = []
+        out.append(message)
+    if run:
+        out.append(Batch(run) if len(run) > 1 else run[0])
     return out
 
 
@@ -156,11 +139,12 @@ class Sender:
         # message for the garbage collector to track. Messages are numbered from 1 in queueing
         # order; `_next_cut` is the number of the first one here. A large message at the front
         # may be partly cut: `_head_cut` bytes of it, tracked by `_head_large`.
-        self._unsent: deque[bytes | Bundle] = deque()
+        self._unsent: deque[bytes | Batch] = deque()
         self._next_cut = 1
         self._tags: dict[int, object] = {}  # message number -> tag, for the tags that are not None
         self._head_cut = 0
         self._head_large: _LargeMessage | None = None
+        self._head_taken = 0  # messages of the `Batch` at the front already cut
         self._in_flight: dict[int, Fragment] = {}  # in sequence order (inserted when first sent)
         self._unacked_messages = 0  # queued and not fully acknowledged
         self._message_numbers = 0
@@ -275,14 +259,14 @@ class Sender:
         self._unacked_messages += 1
         return self._message_numbers
 
-    def queue_many(self, messages: list[bytes] | list[bytes | Bundle]) -> None:
+    def queue_many(self, messages: list[bytes] | list[bytes | Batch]) -> None:
         """Queue several untagged messages at once, in order (the host's fan-out: one call per
-        member and round); `Bundle` items stand for the messages they hold."""
+        member and round); `Batch` items stand for the messages they hold."""
         count = size = 0
         for item in messages:
-            if type(item) is Bundle:
+            if type(item) is Batch:
                 count += item.whole
-                size += item.size
+                size += len(item.payload) - item.whole + 1
             elif item:
                 count += 1
                 size += len(item)
@@ -323,15 +307,15 @@ class Sender:
     def _cut(self) -> Fragment:
         """The next new fragment: a piece of a large message, one message, or a bundle.
 
-        A bundle takes queued items while they fit: small messages (without an LF) and
-        `Bundle`s, whose payloads are joined as they are (no work per message inside them).
+        A bundle takes queued messages while they fit: small ones (without an LF), and from a
+        `Batch` as many as fit, found by a binary search over its message ends.
         """
         unsent = self._unsent
         number = self._next_cut
         data = unsent[0]
         seq = self._next_new
         self._next_new += 1
-        first_is_message = type(data) is not Bundle
+        first_is_message = type(data) is not Batch
         if first_is_message:
             size = len(data)
             if size > FRAGMENT_PAYLOAD:
@@ -342,23 +326,39 @@ class Sender:
                 return Fragment(seq, 0, 1, data, number, 1, None, size)
         parts: list[bytes] = []
         whole = total = 0
-        room = BUNDLE_PAYLOAD + 1  # every part costs its length plus an LF, the first none
+        room = BUNDLE_PAYLOAD  # bytes left in the bundle
+        separator = 0  # the LF before every part but the first
         while unsent:
             item = unsent[0]
-            if type(item) is Bundle:
+            if type(item) is Batch:
+                ends = item.ends
+                taken = self._head_taken
+                start = ends[taken - 1] + 1 if taken else 0
+                last = bisect_right(ends, start + room - separator, taken) - 1
+                if last < taken:
+                    break
+                end = ends[last]
                 payload = item.payload
-                if len(payload) >= room:
-                    break
-                whole += item.whole
-                total += item.size
-            else:
-                payload = item
-                if len(payload) >= room or (parts and b"\n" in payload):
-                    break
-                whole += 1
-                total += len(payload)
-            parts.append(payload)
-            room -= len(payload) + 1
+                parts.append(payload if start == 0 and end == len(payload) else payload[start:end])
+                count = last - taken + 1
+                whole += count
+                total += end - start - count + 1
+                room -= end - start + separator
+                separator = 1
+                if last + 1 < item.whole:
+                    self._head_taken = last + 1
+                    break  # the next message of the batch does not fit
+                self._head_taken = 0
+                unsent.popleft()
+                continue
+            size = len(item)
+            if size + separator > room or (parts and b"\n" in item):
+                break
+            parts.append(item)
+            whole += 1
+            total += size
+            room -= size + separator
+            separator = 1
             unsent.popleft()
         self._next_cut = number + whole
         if whole == 1 and first_is_message:

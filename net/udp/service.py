@@ -38,7 +38,7 @@ from net.room.ratelimit import TokenBucket
 from net.tcp.listener import format_address
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
-from net.udp.sender import HALF_BUNDLE, bundle_messages
+from net.udp.sender import batch_messages
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
 from net.udp.wire import (
@@ -60,8 +60,8 @@ DiscoveryHandler = Callable[[bytes, tuple], "bytes | None"]
 class _Run:
     """Consecutive broadcasts with the same receivers, queued on each of them as one item.
 
-    The frames are cut into bundles once, at the end of the round, and the same bundles go on
-    every receiver's channel: no work per member and message, only per member and run.
+    The frames are joined once, at the end of the round, and the same `Batch` goes on every
+    receiver's channel: no work per member and message, only per member and datagram.
     """
 
     __slots__ = ("_chunks", "exclude", "frames")
@@ -73,7 +73,7 @@ class _Run:
 
     def chunks(self) -> list:
         if self._chunks is None:
-            self._chunks = bundle_messages(self.frames, HALF_BUNDLE)  # senders pair them up
+            self._chunks = batch_messages(self.frames)
         return self._chunks
 
 

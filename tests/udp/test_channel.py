@@ -11,7 +11,7 @@ from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.channel import Channel, ChannelConfig
 from net.udp.receiver import ReceiveError, Receiver
 from net.udp.rtt import RttConfig, RttEstimator
-from net.udp.sender import Bundle, Sender, SenderConfig, bundle_messages
+from net.udp.sender import Batch, Sender, SenderConfig, batch_messages
 from net.udp.wire import (
     BUNDLE_PAYLOAD,
     FRAGMENT_PAYLOAD,
@@ -338,16 +338,15 @@ def test_undelivered_lists_bundled_pieced_and_unsent_messages_once_each_in_order
     assert sender.backlog_bytes == 0
 
 
-def test_messages_bundled_ahead_of_time_arrive_like_any_others() -> None:
+def test_messages_batched_ahead_of_time_arrive_like_any_others() -> None:
     rng = random.Random(11)
     lines = [
         rng.choice([b"x" * rng.randrange(1, 400), b"lf\nin it", b"y" * 3000, b"z" * 1130, b"\n"])
         for _ in range(400)
     ]
-    chunks = bundle_messages(lines)
-    assert any(isinstance(c, Bundle) for c in chunks)
-    assert sum(c.whole if isinstance(c, Bundle) else 1 for c in chunks) == len(lines)
-    assert all(len(c.payload) <= BUNDLE_PAYLOAD for c in chunks if isinstance(c, Bundle))
+    chunks = batch_messages(lines)
+    assert any(isinstance(c, Batch) for c in chunks)
+    assert sum(c.whole if isinstance(c, Batch) else 1 for c in chunks) == len(lines)
     a = Channel(5, now=0.0, opener=True)
     b = Channel(5, now=0.0, opener=False)
     link = SimLink(a, b, LinkProfile(delay=0.001, loss=0.1))
@@ -359,10 +358,10 @@ def test_messages_bundled_ahead_of_time_arrive_like_any_others() -> None:
     assert a.stats().messages_acked == len(lines) + 1 and a.stats().backlog_bytes == 0
 
 
-def test_undelivered_counts_the_messages_of_a_bundle_made_ahead_of_time() -> None:
+def test_undelivered_counts_the_messages_of_a_batch() -> None:
     sender = Sender(SenderConfig(send_window=1), peer_window=1)
     sender.queue(b"tagged", tag="T")
-    sender.queue_many(bundle_messages([b"a", b"b", b"c"]))
+    sender.queue_many(batch_messages([b"a", b"b", b"c"]))
     sender.queue(b"with\nLF", tag="F")
     sender.queue(b"last", tag="L")
     assert sender.undelivered() == ["T", None, None, None, "F", "L"]
@@ -375,3 +374,25 @@ def test_undelivered_counts_the_messages_of_a_bundle_made_ahead_of_time() -> Non
     sender.on_ack(2, b"", 1, 0.03)
     (third,) = sender.due(0.04)
     assert (third.count, third.payload) == (1, b"last") and sender.undelivered() == ["L"]
+
+
+def test_a_batch_is_cut_into_datagrams_as_full_as_single_messages_would_make_them() -> None:
+    lines = [bytes([65 + n % 26]) * (150 + n % 60) for n in range(40)]
+    alone = Sender(SenderConfig(), peer_window=128)
+    for line in lines:
+        alone.queue(line)
+    batched = Sender(SenderConfig(), peer_window=128)
+    batched.queue(b"x" * 100)
+    batched.queue_many(batch_messages(lines[:25]))
+    batched.queue_many(batch_messages(lines[25:]))
+    alone_fragments = alone.due(0.0)
+    batched_fragments = batched.due(0.0)
+    assert all(len(f.payload) <= BUNDLE_PAYLOAD for f in batched_fragments)
+    assert len(batched_fragments) <= len(alone_fragments) + 1
+    receiver = Receiver(window=64, max_message_bytes=4096)
+    for f in batched_fragments:
+        receiver.accept(f.seq, f.index, f.count, f.payload)
+    assert receiver.take_messages() == [b"x" * 100, *lines]
+    assert sum(f.whole for f in batched_fragments) == 41 and batched.backlog_bytes == 100 + sum(
+        map(len, lines)
+    )
