@@ -6,8 +6,9 @@ own connected UDP socket instead of a TCP connection. Everything a UDP client do
 wire happens here too (OPEN probes, fragments and bundles, acks with selective-ack
 bitmaps, retransmission timers, the receive window); what is left out is the client's
 thread, session and JSON decoding of every delivery, which the TCP generator leaves out as
-well. Receiving joins the messages a channel completed into one stream, and the loadgen's
-`bytes.count` scan counts them without parsing.
+well. Receiving takes the messages a channel completed as one stream (bundles as they
+arrived, LF-separated, not split into messages), and the loadgen's `bytes.count` scan
+counts them without parsing.
 
 Sending and acknowledging are coalesced per loop iteration: datagrams read in one go mark
 their channels dirty, and one callback per iteration takes every dirty channel's messages

@@ -281,10 +281,11 @@ class Sender:
     def due(self, now: float) -> list[Fragment]:
         """Fragments to transmit now: losses and expired timers first, then new ones."""
         out = self._retransmissions(now) if self._in_flight or self._lost else []
-        if not self._can_send_new():
+        # `_can_send_new` and `window` inlined: this runs for every member and round.
+        limit = self.base + (min(self.config.send_window, self.peer_window) or 1)
+        if not self._unsent or self.gave_up or self._next_new >= limit:
             return out
         in_flight, timeline = self._in_flight, self._timeline
-        limit = self.base + self.window
         sent = 0
         while self._unsent and self._next_new < limit:
             fragment = self._cut()
