@@ -152,6 +152,10 @@ class Receiver:
         """
         if self._partial_count:
             raise ReceiveError("a bundle inside a fragmented message")
+        if payload.endswith(b"\n"):
+            payload = payload.rstrip(b"\n")  # padding (see net.udp.burst)
+            if not payload:
+                return
         if (
             len(payload) > self.max_message_bytes
             and max(map(len, payload.split(b"\n"))) > self.max_message_bytes

@@ -36,6 +36,7 @@ from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed, Connect
 from net.room import Broadcast, Disconnect, Output, Room, Send
 from net.room.ratelimit import TokenBucket
 from net.tcp.listener import format_address
+from net.udp.burst import BurstSender
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
 from net.udp.sender import batch_messages
@@ -94,6 +95,7 @@ class HostLoop:
         self.member_count = 0  # read by other threads; an int assignment is atomic
         self._sock = sock
         self._reader = DatagramReader(sock)
+        self._burst = BurstSender(sock)
         self._tuning = tuning
         self._heartbeat_timeout = heartbeat_timeout
         self._handshake_timeout = handshake_timeout
@@ -409,7 +411,7 @@ class HostLoop:
                 peer.pending = []
             datagrams = channel.poll(now)
             if datagrams:
-                self._send_all(datagrams, peer.address)
+                self._burst.send(datagrams, peer.address)  # the hot path: few system calls
             if channel.failed:
                 self._on_channel_failed(peer)
                 continue
@@ -419,18 +421,6 @@ class HostLoop:
             deadline = channel.next_deadline()
             if deadline is not None and deadline < self._next_deadline:
                 self._next_deadline = deadline
-
-    def _send_all(self, datagrams: list[bytes], address: tuple) -> None:
-        """`_send_to` for each datagram, with one call per peer and round (the hot path)."""
-        sendto = self._sock.sendto
-        for datagram in datagrams:
-            try:
-                sendto(datagram, address)
-            except (BlockingIOError, InterruptedError):
-                pass  # the kernel's buffer is full: the datagram counts as lost and is resent
-            except OSError as exc:
-                log.debug("cannot send to %s: %s", format_address(address), exc.strerror or exc)
-                return
 
     def _send_to(self, datagram: bytes, address: tuple) -> None:
         try:

@@ -1,0 +1,78 @@
+"""Bursts: a member's bundles of one round leave in one system call, padded, and arrive intact."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from net.udp.burst import MAX_SEGMENTS, BurstSender, is_bundle, plan
+from net.udp.channel import Channel
+from net.udp.receiver import Receiver
+from net.udp.sender import batch_messages
+from net.udp.wire import MAX_DATAGRAM_BYTES, Kind, parse
+from tests.helpers import wait_until
+
+
+def _datagrams(lines: list[bytes]) -> list[bytes]:
+    channel = Channel(3, now=0.0, opener=False)
+    channel.sender.peer_window = 256  # as if the peer had advertised its window
+    channel.send_many(batch_messages(lines))
+    channel.send(b"big" * 1000)  # pieces of a large message: never padded
+    channel.send_many(batch_messages(lines[:20]))
+    return channel.poll(0.0)
+
+
+def test_runs_of_bundles_are_padded_to_one_size_and_everything_else_goes_alone() -> None:
+    lines = [bytes([97 + n % 26]) * (150 + n % 50) for n in range(200)]
+    datagrams = _datagrams(lines)
+    calls = plan(datagrams)
+    assert sum(len(batch) for size, batch in calls if size) >= len(datagrams) - 5  # nearly all in bursts
+    assert [d for _, batch in calls for d in batch if not is_bundle(d)] == [
+        d for d in datagrams if not is_bundle(d)
+    ]
+    for size, batch in calls:
+        if size:
+            assert 2 <= len(batch) <= MAX_SEGMENTS and size <= MAX_DATAGRAM_BYTES
+            assert all(len(d) == size for d in batch[:-1]) and len(batch[-1]) <= size
+        else:
+            assert len(batch) == 1
+    receiver = Receiver(window=256, max_message_bytes=1 << 20)
+    for _, batch in calls:
+        for data in batch:
+            d = parse(data)  # padded datagrams are valid datagrams
+            if d.kind is Kind.DATA:
+                receiver.accept(d.seq, d.index, d.count, d.payload)
+    assert receiver.take_messages() == [*lines, b"big" * 1000, *lines[:20]]
+    assert receiver.messages == len(lines) + 21  # padding is not counted as messages
+
+
+def test_padding_alone_delivers_nothing() -> None:
+    receiver = Receiver(window=8, max_message_bytes=4096)
+    receiver.accept(0, 0, 0, b"\n\n\n")
+    receiver.accept(1, 0, 0, b"a\nb\n\n")
+    assert receiver.take_stream() == b"a\nb\n" and receiver.messages == 2
+
+
+@pytest.mark.parametrize("segmenting", [True, False])
+def test_a_burst_arrives_as_the_datagrams_it_was_made_of(segmenting: bool) -> None:
+    lines = [bytes([65 + n % 26]) * (120 + n % 90) for n in range(400)]
+    datagrams = _datagrams(lines)
+    receiver_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver_sock.bind(("127.0.0.1", 0))
+        receiver_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        receiver_sock.settimeout(2.0)
+        sender = BurstSender(sender_sock)
+        sender.segmenting = sender.segmenting and segmenting
+        sender.send(datagrams, receiver_sock.getsockname())
+        got: list[bytes] = []
+        wait_until(lambda: got.append(receiver_sock.recv(65535)) or len(got) == len(datagrams), timeout=5)
+        assert [d.rstrip(b"\n") if is_bundle(d) else d for d in got] == [
+            d.rstrip(b"\n") if is_bundle(d) else d for d in datagrams
+        ]
+        assert all(len(d) <= MAX_DATAGRAM_BYTES for d in got)
+    finally:
+        sender_sock.close()
+        receiver_sock.close()
