@@ -22,7 +22,8 @@ Layout (network byte order; `docs/PROTOCOL.md`, section "UDP transport", quotes 
     seq       I   this fragment's sequence number, mod 2**32
     index     H   position of the fragment in its message (0-based)
     count     H   fragments in the message (1..MAX_FRAGMENTS); 0 marks a bundle: the payload
-                  holds one or more whole messages separated by LF (none empty, none with an LF)
+                  holds whole messages separated by LF (none with an LF; empty ones, such as
+                  LF padding at the end, are skipped by receivers)
     payload   1..FRAGMENT_PAYLOAD bytes; a bundle up to BUNDLE_PAYLOAD, as long as the whole
               datagram stays within MAX_DATAGRAM_BYTES (its sender shortens the sack to fit)
     -- RESET only --
