@@ -223,7 +223,8 @@ async def _lean_fanout(proc: procs.ManagedProcess, count: int, messages: int, si
         for member in members:
             member.expect(expected_each)
         started = time.perf_counter()
-        senders = [asyncio.ensure_future(m.send(messages, size, sample_every, window)) for m in members]
+        send = [m.send(messages, size, sample_every, window, members=count) for m in members]
+        senders = [asyncio.ensure_future(sending) for sending in send]
         complete = await loadgen.wait_delivered(members, timeout=30 + total_expected / 20_000)
         finished = max(m.last_at for m in members) or time.perf_counter()
         generator_cpu = time.process_time() - cpu_before
