@@ -137,14 +137,20 @@ def run_ticks(pump: BridgePump, clock: FakeClock, bridge: EventBridge) -> list[f
     return durations
 
 
-def test_pump_ticks_end_within_their_budget():
-    """Chunks are sized to what is left of the budget: ticks do not overrun it by a chunk."""
+def costed_pump(cost: dict[str, float]) -> tuple[BridgePump, FakeClock, EventBridge, list[int]]:
+    """A pump with an 8 ms budget over 20,000 queued messages whose handling costs `cost`."""
     bridge = EventBridge()
     for number in range(20_000):
         bridge.post(message(number))
     clock, handled = FakeClock(), []
-    cost = {"fixed": 0.0004, "per_event": 30e-6}
     pump = BridgePump(None, bridge, costed_handler(clock, cost, handled), budget=0.008, clock=clock)
+    return pump, clock, bridge, handled
+
+
+def test_pump_ticks_end_within_their_budget():
+    """Chunks are sized to what is left of the budget: ticks do not overrun it by a chunk."""
+    cost = {"fixed": 0.0004, "per_event": 30e-6}
+    pump, clock, bridge, handled = costed_pump(cost)
     durations = run_ticks(pump, clock, bridge)
     assert sum(handled) == 20_000
     settled = durations[3:]  # the first ticks learn the cost (the first guess is 50 µs)
@@ -154,12 +160,8 @@ def test_pump_ticks_end_within_their_budget():
 
 def test_pump_shrinks_its_chunks_when_the_work_gets_slower():
     """A machine that gets busy (or a longer scrollback) makes chunks dearer: one overrun at most."""
-    bridge = EventBridge()
-    for number in range(20_000):
-        bridge.post(message(number))
-    clock, handled = FakeClock(), []
     cost = {"fixed": 0.0003, "per_event": 20e-6}
-    pump = BridgePump(None, bridge, costed_handler(clock, cost, handled), budget=0.008, clock=clock)
+    pump, clock, bridge, handled = costed_pump(cost)
     for _ in range(10):
         pump.drain_now()
     cost["per_event"] = 60e-6
