@@ -104,31 +104,24 @@ class Fanout:
         nothing done, when `sender` is not a JSON receiver."""
         if sender.is_text or sender not in self._positions:
             return False
-        log = self._frames
-        data = log.data
-        start = len(data)
-        data += frame
-        skips = log.skips.get(sender)
-        if skips and skips[-1][1] == start:
-            last = skips[-1]  # consecutive messages of one sender: one skip, their acks together
-            last[1] = len(data)
-            last[2] += reply
-        else:
-            log.skips.setdefault(sender, []).append([start, len(data), bytearray(reply)])
+        self._append(self._frames, frame, sender, exclude_here=True, instead=reply)
         if line:
             self._append(self._lines, line, sender, exclude_here=False)
         return True
 
     @staticmethod
-    def _append(log: _Log, data: bytes, exclude: object, *, exclude_here: bool) -> None:
+    def _append(log: _Log, data: bytes, exclude: object, *, exclude_here: bool, instead: bytes = b"") -> None:
+        """Append `data`; when `exclude_here`, `exclude` skips it and gets `instead` in its place."""
         start = len(log.data)
         log.data += data
         if exclude_here:
             skips = log.skips.setdefault(exclude, [])
             if skips and skips[-1][1] == start:
-                skips[-1][1] = len(log.data)  # consecutive messages of one sender: one skip
+                last = skips[-1]  # consecutive messages of one sender: one skip, what replaces them together
+                last[1] = len(log.data)
+                last[2] += instead
             else:
-                skips.append([start, len(log.data), bytearray()])
+                skips.append([start, len(log.data), bytearray(instead)])
 
     def reply(self, peer: Peer, data: bytes) -> bool:
         """Give `peer` alone `data` in place of the broadcast it was just left out of.

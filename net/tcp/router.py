@@ -250,12 +250,8 @@ class Router:
         protocol connection receiving broadcasts; False (nothing done) otherwise."""
         if sender.closing or type(ack) is not ev.Ack or not sender.protocol_open():
             return False
-        line = None
-        if self._fanout.wants_text:
-            rendered = render_event(message)
-            line = None if rendered is None else (rendered + "\n").encode("utf-8")
         reply = encode_event(ack)
-        if not self._fanout.relay(encode_event(message), line, sender, reply):
+        if not self._fanout.relay(encode_event(message), self._text_line(message), sender, reply):
             return False
         self._round_bytes += len(reply)
         return True
@@ -284,12 +280,15 @@ class Router:
     def _broadcast(self, event: ev.Event, exclude: object) -> None:
         if isinstance(event, ev.Left):
             log.info("%s left (%s)", event.nick, event.reason or "no reason given")
-        line = None
-        if self._fanout.wants_text:
-            rendered = render_event(event)
-            line = None if rendered is None else (rendered + "\n").encode("utf-8")
         frame = encode_event(event) if self._fanout.wants_frames else None
-        self._fanout.broadcast(frame, line, exclude)
+        self._fanout.broadcast(frame, self._text_line(event), exclude)
+
+    def _text_line(self, event: ev.Event) -> bytes | None:
+        """`event` as a line for the plain-text members, when there are any and they see it."""
+        if not self._fanout.wants_text:
+            return None
+        rendered = render_event(event)
+        return None if rendered is None else (rendered + "\n").encode("utf-8")
 
     def _queue(self, peer: Peer, data: bytes) -> None:
         """Queue bytes for `peer` alone, after the broadcasts it has not been given yet."""
