@@ -87,27 +87,44 @@ async def _fanout(
         loadgen.Member(index, relay.dialect, audit=[] if index < audit_members else None)
         for index in range(count)
     ]
-    expected_each = (count - 1) * messages
-    total_expected = expected_each * count
-    sample_every = max(1, round(total_expected / _TARGET_SAMPLES))
     window = loadgen.make_window(members, window_budget)
     try:
         await loadgen.join_all(members, proc.port)
-        before = proc.stats()
-        cpu_before = time.process_time()
-        for member in members:
-            member.expect(expected_each, own=messages)
-        started = time.perf_counter()
-        send = [m.send(messages, size, sample_every, window, members=count) for m in members]
-        senders = [asyncio.ensure_future(sending) for sending in send]
-        complete = await loadgen.wait_delivered(members, timeout=30 + total_expected / 100_000)
-        finished = max(m.last_at for m in members) or time.perf_counter()
-        generator_cpu = time.process_time() - cpu_before
-        after = proc.stats()
-        await asyncio.gather(*senders)
+        figures = await timed_fanout(proc, members, messages, size, window, min_rate=100_000)
     finally:
         loadgen.close_all(members)
-    figures = fanout_figures(
+    return {**figures, **_audit(members)}
+
+
+async def timed_fanout(
+    proc: procs.ManagedProcess,
+    members: list[loadgen.Member],
+    messages: int,
+    size: int,
+    window: loadgen.Window,
+    *,
+    min_rate: float,
+) -> dict[str, Any]:
+    """The timed phase of a fan-out, the same whatever the transport: every member (joined)
+    sends `messages` within its window and expects every other member's; waits at most 30 s
+    plus the deliveries at `min_rate` per second; returns the figures."""
+    count = len(members)
+    expected_each = (count - 1) * messages
+    total_expected = expected_each * count
+    sample_every = max(1, round(total_expected / _TARGET_SAMPLES))
+    before = proc.stats()
+    cpu_before = time.process_time()
+    for member in members:
+        member.expect(expected_each, own=messages)
+    started = time.perf_counter()
+    send = [m.send(messages, size, sample_every, window, members=count) for m in members]
+    senders = [asyncio.ensure_future(sending) for sending in send]
+    complete = await loadgen.wait_delivered(members, timeout=30 + total_expected / min_rate)
+    finished = max(m.last_at for m in members) or time.perf_counter()
+    generator_cpu = time.process_time() - cpu_before
+    after = proc.stats()
+    await asyncio.gather(*senders)
+    return fanout_figures(
         members,
         expected_each,
         window.size,
@@ -116,7 +133,6 @@ async def _fanout(
         after.cpu - before.cpu,
         generator_cpu,
     )
-    return {**figures, **_audit(members)}
 
 
 def fanout_figures(

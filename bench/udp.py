@@ -25,7 +25,7 @@ from typing import Any
 
 from bench import loadgen, payload, procs, udp_loadgen
 from bench.dialects import DIALECTS
-from bench.fanout import _TARGET_SAMPLES, DEFAULT_WINDOW_BUDGET, _latency_ms, fanout_figures
+from bench.fanout import _TARGET_SAMPLES, DEFAULT_WINDOW_BUDGET, _latency_ms, timed_fanout
 from bench.loadgen import RelayError
 from net.api import ClientConfig, ClientState
 from net.protocol import events as ev
@@ -211,37 +211,14 @@ def run_udp_fanout(members: int, messages: int, size: int = 90) -> dict:
 async def _lean_fanout(proc: procs.ManagedProcess, count: int, messages: int, size: int) -> dict:
     """As `bench.fanout._fanout` over TCP: the same members, window, counting and sampling."""
     members = [loadgen.Member(index, DIALECTS["native"]) for index in range(count)]
-    expected_each = (count - 1) * messages
-    total_expected = expected_each * count
-    sample_every = max(1, round(total_expected / _TARGET_SAMPLES))
     window = loadgen.make_window(members, DEFAULT_WINDOW_BUDGET)
     hub = udp_loadgen.Hub()
     try:
         await udp_loadgen.join_all(hub, members, proc.port)
-        before = proc.stats()
-        cpu_before = time.process_time()
-        for member in members:
-            member.expect(expected_each)
-        started = time.perf_counter()
-        send = [m.send(messages, size, sample_every, window, members=count) for m in members]
-        senders = [asyncio.ensure_future(sending) for sending in send]
-        complete = await loadgen.wait_delivered(members, timeout=30 + total_expected / 20_000)
-        finished = max(m.last_at for m in members) or time.perf_counter()
-        generator_cpu = time.process_time() - cpu_before
-        after = proc.stats()
-        await asyncio.gather(*senders)
+        figures = await timed_fanout(proc, members, messages, size, window, min_rate=20_000)
     finally:
         loadgen.close_all(members)
         hub.close()
-    figures = fanout_figures(
-        members,
-        expected_each,
-        window.size,
-        complete,
-        finished - started,
-        after.cpu - before.cpu,
-        generator_cpu,
-    )
     return {**figures, **_channel_figures(members), "generator": LEAN_GENERATOR}
 
 
