@@ -11,6 +11,7 @@ not care which dialect a peer speaks.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import secrets
 import time
@@ -41,25 +42,16 @@ def looks_like_protocol(first_bytes: bytes) -> bool | None:
     return stripped.startswith(b"{")
 
 
-class _Clock:
+@functools.lru_cache(maxsize=1)
+def _clock_of_second(second: int) -> str:
+    return time.strftime("%H:%M", time.localtime(second))
+
+
+def _clock(timestamp: float) -> str:
     """ "HH:MM" of a time, formatted once per second at most: a busy host renders every
     message for its plain-text members, and `strftime` cost more than the rest of the line.
-    (Keyed by the whole second, which always lies within one local minute.)"""
-
-    last: tuple[int, str] = (-1, "")
-
-    @classmethod
-    def of(cls, timestamp: float) -> str:
-        second = int(timestamp // 1)  # floor, also before 1970
-        last = cls.last
-        if last[0] == second:
-            return last[1]
-        text = time.strftime("%H:%M", time.localtime(timestamp))
-        cls.last = (second, text)
-        return text
-
-
-_clock = _Clock.of
+    (Keyed by the whole second, floored, which always lies within one local minute.)"""
+    return _clock_of_second(int(timestamp // 1))
 
 
 def render_event(event: ev.Event) -> str | None:
