@@ -1,9 +1,9 @@
 """Room logic over the protocol core: members, nicknames, routing, history, rate limits.
 
 Pure code: the room receives decoded events for a peer and answers with instructions
-(`Send`, `Broadcast`, `Disconnect`) that a transport carries out.
+(`Send`, `Broadcast`, `Disconnect`, and `Relay` for a run of messages) that a transport carries out.
 """
 
-from net.room.room import Broadcast, Disconnect, Output, Room, RoomConfig, Send
+from net.room.room import Broadcast, Disconnect, Output, Relay, Room, RoomConfig, Send
 
-__all__ = ["Broadcast", "Disconnect", "Output", "Room", "RoomConfig", "Send"]
+__all__ = ["Broadcast", "Disconnect", "Output", "Relay", "Room", "RoomConfig", "Send"]

@@ -15,7 +15,7 @@ class SeenMessages:
     """
 
     def __init__(self, *, per_client: int = 1024, max_clients: int = 4096) -> None:
-        self._per_client = per_client
+        self.per_client = per_client
         self._max_clients = max_clients
         self._clients: OrderedDict[str, OrderedDict[str, Ack]] = OrderedDict()
 
@@ -24,6 +24,15 @@ class SeenMessages:
         return None if seen is None else seen.get(message_id)
 
     def remember(self, client_id: str, ack: Ack) -> None:
+        seen = self.acks_of(client_id)
+        seen[ack.id] = ack
+        if len(seen) > self.per_client:
+            seen.popitem(last=False)
+
+    def acks_of(self, client_id: str) -> OrderedDict[str, Ack]:
+        """The acks given to `client_id` by its message ids, oldest first, made the most
+        recently used client. For a caller remembering a run of messages itself: it adds
+        to this mapping and drops its oldest entry beyond `per_client`, as `remember` does."""
         seen = self._clients.get(client_id)
         if seen is None:
             seen = self._clients[client_id] = OrderedDict()
@@ -31,9 +40,7 @@ class SeenMessages:
                 self._clients.popitem(last=False)
         else:
             self._clients.move_to_end(client_id)
-        seen[ack.id] = ack
-        if len(seen) > self._per_client:
-            seen.popitem(last=False)
+        return seen
 
     def __len__(self) -> int:
         return sum(len(seen) for seen in self._clients.values())

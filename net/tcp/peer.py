@@ -12,7 +12,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from net.protocol import Connection, NeedData, RemoteProtocolError, Role
+from net.protocol import Connection, RemoteProtocolError, Role
 from net.protocol import events as ev
 from net.protocol.connection import ConnectionClosed, ConnectionState
 from net.protocol.textmode import TextConnection, looks_like_protocol
@@ -88,17 +88,17 @@ class Peer:
         entries: list[Entry] = []
         while True:
             try:
-                event = conn.next_event()
+                events = conn.events()  # up to the next refused frame, raised by the next call
             except RemoteProtocolError as exc:
                 entries.append(exc)
                 if exc.fatal:
                     self.discarding = True
                     break
                 continue
-            if isinstance(event, NeedData):
+            if not events:
                 break
-            entries.append(event)
-            if isinstance(event, ConnectionClosed):
+            entries += events
+            if isinstance(events[-1], ConnectionClosed):
                 self.discarding = True
                 break
         return entries

@@ -34,10 +34,10 @@ from collections.abc import Callable
 
 from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
-from net.protocol.codec import encode_event
+from net.protocol.codec import encode_acks, encode_event, encode_messages
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
 from net.protocol.textmode import render_event
-from net.room import Broadcast, Disconnect, Output, Room, Send
+from net.room import Broadcast, Disconnect, Output, Relay, Room, Send
 from net.tcp.fanout import Fanout
 from net.tcp.inbox import Inbox
 from net.tcp.peer import Entry, Peer, PeerOpened
@@ -170,14 +170,20 @@ class Router:
         return True
 
     def _on_entries(self, peer: Peer, entries: list[Entry]) -> None:
-        """Serve what `peer` sent, in order (the caller writes out the round when it grew big)."""
+        """Serve what `peer` sent, in order (the caller writes out the round when it grew big).
+
+        Consecutive room messages, the bulk of the traffic, go to the room as one run."""
         room = self.room
-        for entry in entries:
-            if peer.closing:
-                return
+        index, count = 0, len(entries)
+        while index < count and not peer.closing:
+            entry = entries[index]
+            index += 1
             try:
                 if type(entry) is ev.Say and peer in room:
-                    self._apply(room.handle(peer, entry))  # the bulk of the traffic, tested first
+                    start = index - 1
+                    while index < count and type(entries[index]) is ev.Say:
+                        index += 1
+                    self._apply(room.handle_says(peer, entries[start:index]))
                 elif isinstance(entry, RemoteProtocolError):
                     self._on_bad_input(peer, entry)
                 elif isinstance(entry, ConnectionClosed):
@@ -225,12 +231,8 @@ class Router:
     # -- output ---------------------------------------------------------------------------
 
     def _apply(self, outputs: list[Output]) -> None:
-        if len(outputs) == 2 and type(outputs[0]) is Broadcast and type(outputs[1]) is Send:
-            # A message and its ack, the bulk of the traffic: no disconnect to look for.
-            message, reply = outputs
-            if not (reply.to is message.exclude and self._relay(message.event, reply.to, reply.event)):
-                self._broadcast(message.event, message.exclude)
-                self._send(reply.to, reply.event)
+        if len(outputs) == 1 and type(outputs[0]) is Relay:
+            self._relay(outputs[0])  # a run of messages, the bulk of the traffic
             return
         for output in outputs:
             if isinstance(output, Disconnect):
@@ -238,23 +240,31 @@ class Router:
                 self._fanout.remove(output.peer)
                 self._dirty.add(output.peer)
         for output in outputs:
-            if isinstance(output, Send):
+            if isinstance(output, Relay):
+                self._relay(output)
+            elif isinstance(output, Send):
                 self._send(output.to, output.event)
             elif isinstance(output, Broadcast):
                 self._broadcast(output.event, output.exclude)
             elif isinstance(output, Disconnect):
                 self._begin_close(output.peer, output.reason, bye=True, flush=True)
 
-    def _relay(self, message: ev.Event, sender: Peer, ack: ev.Event) -> bool:
-        """Broadcast `message` from `sender` with its `ack` in its place, when `sender` is an open
-        protocol connection receiving broadcasts; False (nothing done) otherwise."""
-        if sender.closing or type(ack) is not ev.Ack or not sender.protocol_open():
-            return False
-        reply = encode_event(ack)
-        if not self._fanout.relay(encode_event(message), self._text_line(message), sender, reply):
-            return False
-        self._round_bytes += len(reply)
-        return True
+    def _relay(self, run: Relay) -> None:
+        """Broadcast a run of messages from one sender, encoded in one piece, and ack them.
+
+        For an open protocol connection receiving broadcasts (the usual case) the acks take
+        the messages' place in its share of the round: one append for the whole run."""
+        sender = run.sender
+        lines = self._text_lines(run.messages)
+        if not sender.closing and sender.protocol_open():
+            acks = encode_acks(run.acks)
+            if self._fanout.relay(encode_messages(run.messages), lines, sender, acks):
+                self._round_bytes += len(acks)
+                return
+        frames = encode_messages(run.messages) if self._fanout.wants_frames else None
+        self._fanout.broadcast(frames, lines, sender)
+        for ack in run.acks:
+            self._send(sender, ack)
 
     def _send(self, peer: Peer, event: ev.Event) -> None:
         if peer.closing:
@@ -289,6 +299,12 @@ class Router:
             return None
         rendered = render_event(event)
         return None if rendered is None else (rendered + "\n").encode("utf-8")
+
+    def _text_lines(self, messages: list[ev.ChatMessage]) -> bytes | None:
+        """`messages` as lines for the plain-text members, when there are any."""
+        if not self._fanout.wants_text:
+            return None
+        return "".join([render_event(message) + "\n" for message in messages]).encode("utf-8")
 
     def _queue(self, peer: Peer, data: bytes) -> None:
         """Queue bytes for `peer` alone, after the broadcasts it has not been given yet."""

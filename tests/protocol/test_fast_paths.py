@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from net.protocol import codec
 from net.protocol import events as ev
+from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, RemoteProtocolError, Role
 from tests.protocol.strategies import chat_messages, ids, message_texts, nicks, times
 
 
@@ -93,7 +94,7 @@ def test_plain_say_frames_decode_exactly_as_the_json_parser_does(
 
 def test_the_plain_say_shortcut_is_taken_for_the_frames_clients_send() -> None:
     frame = codec.encode_event(ev.Say(id="m1", text="你好 <b> 😀")).rstrip(b"\n")
-    assert codec._say_from_frame(frame) == ev.Say(id="m1", text="你好 <b> 😀")
+    assert codec.plain_say_from_frame(frame) == ev.Say(id="m1", text="你好 <b> 😀")
 
 
 @given(chat_messages)
@@ -106,3 +107,74 @@ def test_the_fast_builders_build_what_the_constructors_build(message: ev.ChatMes
     assert ev.build_say(say.id, say.text, say.to, say.action) == say
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.text = "changed"  # type: ignore[misc]
+
+
+@given(
+    st.lists(chat_messages, max_size=8), st.sampled_from([None, "bench0001"]), st.sampled_from([None, 1.5])
+)
+def test_a_run_of_messages_encodes_as_each_message_does(
+    messages: list[ev.ChatMessage], one_sender: str | None, one_time: float | None
+) -> None:
+    # A host's runs share one sender and one time; mixed runs must come out right too.
+    if one_sender is not None:
+        messages = [dataclasses.replace(m, sender=one_sender) for m in messages]
+    if one_time is not None:
+        messages = [dataclasses.replace(m, time=one_time) for m in messages]
+    assert codec.encode_messages(messages) == b"".join(map(codec.encode_event, messages))
+    acks = [ev.Ack(id=m.id, msg_id=m.sender, time=m.time) for m in messages]
+    assert codec.encode_acks(acks) == b"".join(map(codec.encode_event, acks))
+
+
+_client_frames = st.one_of(
+    st.builds(lambda i, t: codec.encode_event(ev.Say(id=i, text=t)), ids, message_texts | _awkward_text),
+    st.builds(
+        lambda i, t: b'{"type":"say","id":"%s","text":"%s"}\n' % (i, t),
+        st.sampled_from([b"m1", b""]),
+        st.sampled_from([b"hi", b"\xff", b"\x7f", b"\xc2\x85", b" "]),
+    ),
+    st.just(codec.encode_event(ev.Ping(token="p"))),
+    st.just(codec.encode_event(ev.Who())),
+    st.just(codec.encode_event(ev.Bye(reason="done"))),
+    st.just(b'{"type":"say"}\n'),
+    st.just(b"not json\n"),
+)
+
+
+def _open_host_connection() -> Connection:
+    host = Connection(Role.HOST)
+    host.receive_data(codec.encode_event(ev.Hello(version=1, nick="ann", client_id="c1")))
+    assert host.next_event() == ev.Hello(version=1, nick="ann", client_id="c1")
+    host.send(ev.Welcome(version=1, nick="ann", room="r"))
+    return host
+
+
+def _drain(take) -> list:
+    """Everything a connection gives until it needs data, errors included (as their codes)."""
+    out: list = []
+    for _ in range(1000):
+        try:
+            got = take()
+        except RemoteProtocolError as exc:
+            out.append(("error", exc.code, exc.fatal))
+            continue
+        if not got:
+            return out
+        out += got
+        if isinstance(got[-1], ConnectionClosed):
+            return out
+    raise AssertionError("the connection never ran dry")
+
+
+@given(st.lists(_client_frames, max_size=12), st.booleans())
+def test_events_takes_runs_of_messages_exactly_as_next_event_does(frames: list[bytes], end: bool) -> None:
+    one_by_one, in_runs = _open_host_connection(), _open_host_connection()
+    for connection in (one_by_one, in_runs):
+        connection.receive_data(b"".join(frames))
+        if end:
+            connection.receive_data(b"")
+
+    def next_one() -> list:
+        event = one_by_one.next_event()
+        return [] if event is NEED_DATA else [event]
+
+    assert _drain(in_runs.events) == _drain(next_one)
