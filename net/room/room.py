@@ -7,6 +7,7 @@ order. The same room therefore serves the TCP host, the UDP host and the tests.
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import hashlib
 import itertools
@@ -36,6 +37,9 @@ from net.room.dedupe import SeenMessages
 from net.room.ratelimit import TokenBucket
 
 PeerId = Hashable
+
+#: Standard base64 to its URL-safe alphabet (ids may end up in file names and URLs).
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 # The outputs are named tuples rather than frozen dataclasses: the room makes two per
@@ -200,12 +204,12 @@ class Room:
             outputs.extend(self._remove(ghost, announce=False))
             if ghost.nick != nick:
                 # Not to the new connection itself: its welcome (sent next) must come first.
-                renamed = ev.Renamed(old=ghost.nick, new=nick, time=self._wall())
+                renamed = ev.Renamed(old=ghost.nick, new=nick, time=self._now())
                 outputs.append(Broadcast(renamed, exclude=peer))
         elif len(self._by_peer) >= self.config.max_members:
             return self._refuse(peer, "room_full", f"the room is full ({self.config.max_members} members)")
 
-        now = self._wall()
+        now = self._now()
         member = _Member(
             peer=peer,
             nick=nick,
@@ -234,7 +238,7 @@ class Room:
             del self._by_nick[nick_key(member.nick)]
         if not announce:
             return []
-        return [Broadcast(ev.Left(nick=member.nick, time=self._wall(), reason=reason[:300]))]
+        return [Broadcast(ev.Left(nick=member.nick, time=self._now(), reason=reason[:300]))]
 
     def _refuse(self, peer: PeerId, code: str, text: str) -> list[Output]:
         return [Send(peer, ev.Refuse(code=code, text=text)), Disconnect(peer, text)]
@@ -313,7 +317,7 @@ class Room:
         message_id = self._message_id
         build_message, build_ack = ev.build_message, ev.build_ack
         nick = member.nick
-        now = self._wall()
+        now = self._now()
         for index, say in enumerate(says):
             answer: list[Output] | None = None
             if (earlier := seen.get(say.id)) is not None:
@@ -350,7 +354,7 @@ class Room:
         bucket = member.bucket
         if bucket.rate > 0 and (wait := bucket.take(self._mono())):
             return self._rate_limited(member, say.id, wait)
-        return self._deliver(member, say, self._wall())
+        return self._deliver(member, say, self._now())
 
     def _deliver(self, member: _Member, say: ev.Say, now: float) -> list[Output]:
         """Relay `say` (new, within the rate) at time `now`, or tell the sender why not."""
@@ -380,6 +384,11 @@ class Room:
             return [Send(peer, ack), Send(peer, message)]
         return [Send(recipient.peer, message), Send(peer, ack)]
 
+    def _now(self) -> float:
+        """The wall-clock time for what the room stamps, to the millisecond: every receiver
+        gets the time of every message, and microseconds nobody reads cost 4 bytes each."""
+        return round(self._wall(), 3)
+
     def _message_id(self, member: _Member, local_id: str) -> str:
         """The delivered message's id: derived from who sent it and the sender's own id.
 
@@ -394,10 +403,12 @@ class Room:
         # The hash of f"{client_id}\0{local_id}": the client id's part is hashed once per member.
         if member.id_hash is None:
             origin = f"{member.client_id}\0".encode()
-            member.id_hash = hashlib.blake2b(origin, digest_size=10, person=b"lanchat-msg")
+            member.id_hash = hashlib.blake2b(origin, digest_size=9, person=b"lanchat-msg")
         digest = member.id_hash.copy()
         digest.update(local_id.encode())
-        return digest.hexdigest()
+        # 72 bits as 12 URL-safe base64 characters (hex would be 18): every receiver gets the
+        # id of every message, so its length is paid once per delivery.
+        return binascii.b2a_base64(digest.digest(), newline=False).translate(_URL_SAFE).decode("ascii")
 
     def _over_limit(self, member: _Member, what: str) -> list[Output]:
         """Nothing when `member`'s bucket allows one more request, else its refusal.
@@ -438,7 +449,7 @@ class Room:
         del self._by_nick[nick_key(old)]
         member.nick = nick
         self._by_nick[nick_key(nick)] = member
-        return [Broadcast(ev.Renamed(old=old, new=nick, time=self._wall()))]
+        return [Broadcast(ev.Renamed(old=old, new=nick, time=self._now()))]
 
     def _typing(self, member: _Member, active: bool, to: str | None) -> list[Output]:
         if active and member.bucket.take(self._mono()):

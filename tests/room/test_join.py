@@ -286,7 +286,7 @@ def test_a_message_resent_to_a_restarted_host_keeps_its_id(clock: FakeClock) -> 
         outputs = room.handle(1, ev.Say(id="m1", text="hi"))
         ids.append(outputs[0].event.id)
     assert ids[0] == ids[1]
-    assert len(ids[0]) == 20 and "id-a" not in ids[0]
+    assert len(ids[0]) == 12 and "id-a" not in ids[0]
 
 
 def test_derived_ids_differ_per_message_and_per_client(clock: FakeClock) -> None:

@@ -1,6 +1,6 @@
 """Overload becomes TCP back-pressure: when the router is behind, nobody reads the sockets.
 
-The router is stalled on purpose (inside `Room.handle`) while one member sends as fast as
+The router is stalled on purpose (inside `Room.handle_says`) while one member sends as fast as
 it can: the host must stop taking its bytes instead of buffering without bound, and
 nobody may be dropped (not even by the heartbeat) because the host itself was behind.
 """
@@ -30,14 +30,20 @@ def test_a_stalled_router_pushes_back_on_the_sender_and_drops_no_one(
     alice.wait_for(lambda e: isinstance(e, ev.Joined))
 
     release = threading.Event()
-    original = Room.handle
+    original, original_run = Room.handle, Room.handle_says
 
     def stalling_handle(room, peer, event):
         if isinstance(event, ev.Say) and not release.is_set():
             release.wait(10)
         return original(room, peer, event)
 
+    def stalling_run(room, peer, says):
+        if not release.is_set():
+            release.wait(10)
+        return original_run(room, peer, says)
+
     monkeypatch.setattr(Room, "handle", stalling_handle)
+    monkeypatch.setattr(Room, "handle_says", stalling_run)  # how the router hands over messages
     accepted = 0
 
     def send_until(stop_at: int, deadline: float) -> None:
