@@ -467,12 +467,23 @@ def encode_messages(messages: list[ev.ChatMessage]) -> bytes:
     return data
 
 
-def encode_acks(acks: list[ev.Ack]) -> bytes:
-    """The frames of `acks` in one piece, as `encode_messages` does for messages."""
-    data = "".join(map(_ack_frame, acks)).encode("utf-8")
-    if len(data) > MAX_FRAME_BYTES + 1:
-        for ack in acks:
-            encode_event(ack)
+def encode_acks(acked: list[str], messages: list[ev.ChatMessage]) -> bytes:
+    """The ack frames of `messages`, relayed for the says with the ids `acked`, in one piece:
+    what `encode_event` gives for each `Ack`, joined (a test compares them)."""
+    frames: list[str] = []
+    when: float | None = None
+    time_text = ""
+    for own_id, message in zip(acked, messages, strict=True):
+        if message.time is not when:  # a run's messages share one time: written once for the run
+            when = message.time
+            time_text = _LastTime.of(when)
+        frames.append(
+            f'{{"type":"ack","id":{_json_string(own_id)},"msg_id":{_json_string(message.id)},"time":{time_text}}}\n'
+        )
+    data = "".join(frames).encode("utf-8")
+    if len(data) > MAX_FRAME_BYTES + 1:  # some frame may be too large: find it (it raises)
+        for own_id, message in zip(acked, messages, strict=True):
+            encode_event(ev.Ack(id=own_id, msg_id=message.id, time=message.time))
     return data
 
 

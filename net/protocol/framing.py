@@ -34,9 +34,12 @@ class LineFramer:
             self._check_pending()
             return []
         end = buffer.rfind(b"\n")
-        lines = bytes(buffer[:end]).split(b"\n")
+        chunk = bytes(buffer[:end])
         del buffer[: end + 1]
         self._check_pending()
+        lines = chunk.split(b"\n")
+        if len(chunk) <= self._max_frame_bytes and b"\r" not in chunk and b"" not in lines:
+            return lines  # the usual case, checked in C: no CR, no blank line, none too long
         frames = []
         for line in lines:
             if line.endswith(b"\r"):

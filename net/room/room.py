@@ -68,12 +68,20 @@ class Disconnect(NamedTuple):
 
 
 class Relay(NamedTuple):
-    """Deliver `messages` from `sender` to every other member and their `acks` to `sender`:
-    the `Broadcast` and `Send` pair of each message, for a run of them (`Room.handle_says`)."""
+    """Deliver `messages` from `sender` to every other member and their acks to `sender`:
+    the `Broadcast` and `Send` pair of each message, for a run of them (`Room.handle_says`).
+    `acked` holds the sender's own ids of the messages, what its acks need besides them."""
 
     sender: PeerId
     messages: list[ev.ChatMessage]
-    acks: list[ev.Ack]
+    acked: list[str]
+
+    @property
+    def acks(self) -> list[ev.Ack]:
+        """The acks for `sender`, in order, as events."""
+        return [
+            ev.Ack(id=own, msg_id=m.id, time=m.time) for own, m in zip(self.acked, self.messages, strict=True)
+        ]
 
 
 Output = Send | Broadcast | Disconnect | Relay
@@ -309,41 +317,42 @@ class Room:
             return [output for say in says for output in self.handle(peer, say)]
         outputs: list[Output] = []
         messages: list[ev.ChatMessage] = []
-        acks: list[ev.Ack] = []
-        seen = self._seen.acks_of(member.client_id)
+        acked: list[str] = []
+        seen = self._seen.relayed_by(member.client_id)
         limit = self._seen.per_client
         bucket = member.bucket
+        limited = bucket.rate > 0
         remember = self._history.append
         message_id = self._message_id
-        build_message, build_ack = ev.build_message, ev.build_ack
+        build_message = ev.build_message
         nick = member.nick
         now = self._now()
         for index, say in enumerate(says):
             answer: list[Output] | None = None
-            if (earlier := seen.get(say.id)) is not None:
-                answer = [Send(peer, earlier)]  # a resend after a reconnect: ack again, relay nothing
-            elif bucket.rate > 0 and (wait := bucket.take(self._mono())):
+            if say.id in seen:
+                answer = [Send(peer, self._seen.get(member.client_id, say.id))]  # a resend: ack again
+            elif limited and (wait := bucket.take(self._mono())):
                 answer = self._rate_limited(member, say.id, wait)
             elif say.to is not None or not (text := say.text.rstrip()):
                 answer = self._deliver(member, say, now)
             if answer is not None:
                 if messages:
-                    outputs.append(Relay(peer, messages, acks))
-                    messages, acks = [], []
+                    outputs.append(Relay(peer, messages, acked))
+                    messages, acked = [], []
                 outputs += answer
                 if peer not in self._by_peer:  # flooded out: the rest is answered as from a stranger
                     outputs += [output for later in says[index + 1 :] for output in self.handle(peer, later)]
                     return outputs
                 continue
             message = build_message(message_id(member, say.id), nick, text, now, None, say.action)
-            ack = seen[say.id] = build_ack(say.id, message.id, now)
+            seen[say.id] = (message.id, now)
             if len(seen) > limit:
                 seen.popitem(last=False)
             remember(message)
             messages.append(message)
-            acks.append(ack)
+            acked.append(say.id)
         if messages:
-            outputs.append(Relay(peer, messages, acks))
+            outputs.append(Relay(peer, messages, acked))
         return outputs
 
     def _say(self, member: _Member, say: ev.Say) -> list[Output]:

@@ -257,7 +257,7 @@ class Router:
         sender = run.sender
         lines = self._text_lines(run.messages)
         if not sender.closing and sender.protocol_open():
-            acks = encode_acks(run.acks)
+            acks = encode_acks(run.acked, run.messages)
             if self._fanout.relay(encode_messages(run.messages), lines, sender, acks):
                 self._round_bytes += len(acks)
                 return

@@ -121,8 +121,9 @@ def test_a_run_of_messages_encodes_as_each_message_does(
     if one_time is not None:
         messages = [dataclasses.replace(m, time=one_time) for m in messages]
     assert codec.encode_messages(messages) == b"".join(map(codec.encode_event, messages))
-    acks = [ev.Ack(id=m.id, msg_id=m.sender, time=m.time) for m in messages]
-    assert codec.encode_acks(acks) == b"".join(map(codec.encode_event, acks))
+    acked = [m.sender for m in messages]  # any strings: the senders' own ids of the messages
+    acks = [ev.Ack(id=own, msg_id=m.id, time=m.time) for own, m in zip(acked, messages, strict=True)]
+    assert codec.encode_acks(acked, messages) == b"".join(map(codec.encode_event, acks))
 
 
 _client_frames = st.one_of(

@@ -30,7 +30,7 @@ def _one_by_one(outputs: list[Output]) -> list[Output]:
     spelled: list[Output] = []
     for output in outputs:
         if isinstance(output, Relay):
-            assert output.messages and len(output.messages) == len(output.acks)
+            assert output.messages and len(output.messages) == len(output.acked)
             for message, ack in zip(output.messages, output.acks, strict=True):
                 spelled += [Broadcast(message, exclude=output.sender), Send(output.sender, ack)]
         else:
