@@ -87,6 +87,23 @@ class Relay(NamedTuple):
 Output = Send | Broadcast | Disconnect | Relay
 
 
+def in_runs(events: list[Any]) -> list[Any]:
+    """`events` in order, with each stretch of consecutive `Say` events given as one list:
+    what a transport hands to `Room.handle_says` (everything else it handles one by one)."""
+    say = ev.Say
+    if all(type(event) is say for event in events):
+        return [events] if events else []  # the usual read: nothing but messages
+    grouped: list[Any] = []
+    for event in events:
+        if type(event) is not say:
+            grouped.append(event)
+        elif grouped and type(grouped[-1]) is list:
+            grouped[-1].append(event)
+        else:
+            grouped.append([event])
+    return grouped
+
+
 @dataclass(slots=True)
 class RoomConfig:
     name: str = "LanChat"

@@ -37,7 +37,7 @@ from net.protocol import events as ev
 from net.protocol.codec import encode_acks, encode_event, encode_messages
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
 from net.protocol.textmode import render_event
-from net.room import Broadcast, Disconnect, Output, Relay, Room, Send
+from net.room import Broadcast, Disconnect, Output, Relay, Room, Send, in_runs
 from net.tcp.fanout import Fanout
 from net.tcp.inbox import Inbox
 from net.tcp.peer import Entry, Peer, PeerOpened
@@ -174,16 +174,12 @@ class Router:
 
         Consecutive room messages, the bulk of the traffic, go to the room as one run."""
         room = self.room
-        index, count = 0, len(entries)
-        while index < count and not peer.closing:
-            entry = entries[index]
-            index += 1
+        for entry in in_runs(entries):
+            if peer.closing:
+                return
             try:
-                if type(entry) is ev.Say and peer in room:
-                    start = index - 1
-                    while index < count and type(entries[index]) is ev.Say:
-                        index += 1
-                    self._apply(room.handle_says(peer, entries[start:index]))
+                if type(entry) is list:
+                    self._apply(room.handle_says(peer, entry))
                 elif isinstance(entry, RemoteProtocolError):
                     self._on_bad_input(peer, entry)
                 elif isinstance(entry, ConnectionClosed):

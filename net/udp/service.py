@@ -29,11 +29,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from net.protocol import LocalProtocolError, NeedData, RemoteProtocolError
+from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
-from net.protocol.codec import encode_event
+from net.protocol.codec import encode_acks, encode_event, encode_messages
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed, ConnectionState
-from net.room import Broadcast, Disconnect, Output, Room, Send
+from net.room import Broadcast, Disconnect, Output, Relay, Room, Send, in_runs
 from net.room.ratelimit import TokenBucket
 from net.tcp.listener import format_address
 from net.udp.burst import BurstSender
@@ -67,9 +67,9 @@ class _Run:
 
     __slots__ = ("_chunks", "exclude", "frames")
 
-    def __init__(self, exclude: object, frame: bytes) -> None:
+    def __init__(self, exclude: object, frames: list[bytes]) -> None:
         self.exclude = exclude
-        self.frames = [frame]
+        self.frames = frames
         self._chunks: list | None = None
 
     def chunks(self) -> list:
@@ -275,24 +275,27 @@ class HostLoop:
         room = self.room
         while not peer.closing:
             try:
-                event = conn.next_event()
+                events = conn.events()
             except RemoteProtocolError as exc:
                 self._on_bad_input(peer, exc)
                 continue
-            try:
-                if type(event) is ev.Say and peer in room:
-                    self._apply(room.handle(peer, event))  # the bulk of the traffic, tested first
-                    continue
-                if isinstance(event, NeedData):
+            if not events:
+                return
+            for event in in_runs(events):  # consecutive messages, the bulk of the traffic, as one run
+                if peer.closing:
                     return
-                if isinstance(event, ConnectionClosed):
-                    self._begin_close(peer, "connection closed", bye=False, flush=True)
-                    return
-                self._on_event(peer, event)
-            except Exception:
-                # A bug must cost this one connection, never the host.
-                log.exception("internal error while serving %s", peer.where)
-                self._begin_close(peer, "internal error", bye=True, flush=True)
+                try:
+                    if type(event) is list:
+                        self._apply(room.handle_says(peer, event))
+                    elif isinstance(event, ConnectionClosed):
+                        self._begin_close(peer, "connection closed", bye=False, flush=True)
+                        return
+                    else:
+                        self._on_event(peer, event)
+                except Exception:
+                    # A bug must cost this one connection, never the host.
+                    log.exception("internal error while serving %s", peer.where)
+                    self._begin_close(peer, "internal error", bye=True, flush=True)
 
     def _on_event(self, peer: UdpPeer, event: ev.Event) -> None:
         if isinstance(event, ev.Hello):
@@ -331,13 +334,13 @@ class HostLoop:
     # -- room output --------------------------------------------------------------------------
 
     def _apply(self, outputs: list[Output]) -> None:
-        if len(outputs) == 2 and type(outputs[0]) is Broadcast and type(outputs[1]) is Send:
-            message, reply = outputs  # a message and its ack, the bulk of the traffic
-            self._broadcast(message.event, message.exclude)
-            self._send(reply.to, reply.event)
+        if len(outputs) == 1 and type(outputs[0]) is Relay:
+            self._relay(outputs[0])  # a run of messages, the bulk of the traffic
             return
         for output in outputs:
-            if isinstance(output, Send):
+            if isinstance(output, Relay):
+                self._relay(output)
+            elif isinstance(output, Send):
                 self._send(output.to, output.event)
             elif isinstance(output, Broadcast):
                 self._broadcast(output.event, output.exclude)
@@ -359,15 +362,31 @@ class HostLoop:
             log.info("%s joined from %s", event.nick, peer.where)
         self._queue(peer, frame)
 
+    def _relay(self, relay: Relay) -> None:
+        """A run of messages from one sender: encoded in one piece, split into frames (a frame
+        holds no raw LF), broadcast, and their acks queued for the sender."""
+        sender = relay.sender
+        self._broadcast_frames(encode_messages(relay.messages)[:-1].split(b"\n"), sender)
+        if not sender.closing and sender.conn.state is ConnectionState.OPEN:
+            # Acks leave an open connection's state as it is; each is a channel message.
+            for ack in encode_acks(relay.acked, relay.messages)[:-1].split(b"\n"):
+                self._queue(sender, ack)
+        else:
+            for ack in relay.acks:
+                self._send(sender, ack)
+
     def _broadcast(self, event: ev.Event, exclude: object) -> None:
         if isinstance(event, ev.Left):
             log.info("%s left (%s)", event.nick, event.reason or "no reason given")
-        frame = encode_event(event)[:-1]  # every member's connection is open: encode once
+        self._broadcast_frames([encode_event(event)[:-1]], exclude)  # every member's connection is open
+
+    def _broadcast_frames(self, frames: list[bytes], exclude: object) -> None:
+        """Queue `frames` (without their newlines) for every member but `exclude`."""
         run = self._run
         if run is not None and run.exclude is exclude:
-            run.frames.append(frame)  # the same receivers as the run's first frame
+            run.frames += frames  # the same receivers as the run's first frame
             return
-        run = self._run = _Run(exclude, frame)
+        run = self._run = _Run(exclude, frames)
         receivers = [peer for peer in self.room.peers() if peer is not exclude and not peer.closing]
         for peer in receivers:
             peer.pending.append(run)  # the same run object for every receiver
