@@ -229,6 +229,7 @@ def _channel_figures(members: list[loadgen.Member]) -> dict[str, int]:
     stats = [link.channel.stats() for link in links]
     return {
         "host_datagrams": sum(link.datagrams_in for link in links),
+        "host_datagram_reads": sum(link.reads for link in links),
         "member_datagrams": sum(link.datagrams_out for link in links),
         "member_retransmissions": sum(s.retransmissions for s in stats),
         "duplicates_dropped": sum(s.duplicates_dropped for s in stats),

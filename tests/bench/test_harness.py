@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import sys
 
 import pytest
 
 from bench import __main__ as bench_main
-from bench import payload, report
+from bench import payload, report, udp_loadgen
 from bench.fanout import run_fanout
 from bench.relays import RELAYS
-from bench.udp import run_udp_loss
+from bench.udp import run_udp_fanout, run_udp_loss
+from net.udp.burst import BurstSender
+from net.udp.wire import Datagram, Kind, encode, parse
 
 
 def test_message_text_is_read_back_and_spliced_lines_are_found() -> None:
@@ -110,3 +114,33 @@ def test_udp_under_loss_counts_every_delivery_once() -> None:
     assert result["clean_complete"] is True and result["lossy_complete"] is True
     assert result["clean_deliveries"] == result["lossy_deliveries"] == result["expected"] == 3 * 2 * 5
     assert result["duplicates"] == 0
+
+
+def test_udp_fanout_with_the_lean_generator_delivers_everything() -> None:
+    result = run_udp_fanout(members=3, messages=40)
+    assert result["complete"] is True
+    assert result["deliveries"] == result["expected"] == 3 * 2 * 40
+    assert 0 < result["host_datagram_reads"] <= result["host_datagrams"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="UDP receive offload is Linux's")
+def test_the_lean_generator_reads_a_burst_of_bundles_in_one_call() -> None:
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver.bind(("127.0.0.1", 0))
+        receiver.settimeout(5)
+        assert udp_loadgen._receive_coalesced(receiver)
+        bundles = [Datagram(Kind.DATA, 7, 0, 64, b"", False, 0, 0, seq, 0, 0, b"a\nbb\nccc"[:n]) for seq, n in
+                   ((1, 8), (2, 4), (3, 1))]  # fmt: skip
+        BurstSender(sender).send([encode(d) for d in bundles], receiver.getsockname())
+        data, ancillary, _, _ = receiver.recvmsg(
+            udp_loadgen._COALESCED_BYTES, udp_loadgen._GRO_ANCILLARY_BYTES
+        )
+        segment = udp_loadgen._segment_size(ancillary)
+        assert 0 < segment < len(data)  # one read, several datagrams of `segment` bytes
+        parsed = [parse(data[start : start + segment]) for start in range(0, len(data), segment)]
+        assert [(d.seq, d.payload.rstrip(b"\n")) for d in parsed] == [(d.seq, d.payload) for d in bundles]
+    finally:
+        sender.close()
+        receiver.close()
