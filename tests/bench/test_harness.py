@@ -144,3 +144,10 @@ def test_the_lean_generator_reads_a_burst_of_bundles_in_one_call() -> None:
     finally:
         sender.close()
         receiver.close()
+
+
+def test_each_repeat_starts_with_another_relay() -> None:
+    orders = [bench_main._rotated(["native", "text", "redis"], repeat) for repeat in range(4)]
+    assert [order[0] for order in orders] == ["native", "text", "redis", "native"]
+    assert all(sorted(order) == ["native", "redis", "text"] for order in orders)
+    assert bench_main._rotated([], 2) == []
