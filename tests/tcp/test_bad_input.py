@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import threading
 import time
 from types import SimpleNamespace
 
@@ -238,3 +239,30 @@ def test_a_member_that_keeps_sending_bad_frames_is_cut_off(room) -> None:
     mallory.wait_closed()
     assert 10 <= len(mallory.errors("bad_json")) <= 30
     assert_still_chatting(room)
+
+
+def test_a_flood_of_input_that_makes_no_output_does_not_hold_back_the_others(room) -> None:
+    """The router takes extra passes over its connections while input keeps coming; input
+    that makes no output (pongs) must not keep it from ever writing the round out."""
+    flooder = room.connect("flooder")
+    pongs = frame({"type": "pong", "token": "p"}) * 20_000
+    stop = threading.Event()
+
+    def flood() -> None:
+        flooder.sock.settimeout(5.0)
+        try:
+            while not stop.is_set():
+                flooder.sock.sendall(pongs)
+        except OSError:
+            pass  # closed at the end of the test
+
+    flooding = threading.Thread(target=flood, name="pong flood")
+    flooding.start()
+    try:
+        started = time.monotonic()
+        assert_still_chatting(room, members=3)
+        assert time.monotonic() - started < 5.0
+    finally:
+        stop.set()
+        flooding.join(10)
+    assert not flooding.is_alive()
