@@ -36,6 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from gui.i18n import N_, ntr, tr
 from net import __version__
 from net.logsetup import current_log_file, log_file_path
 
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 TEST_CRASH_ENV = "LANCHAT_TEST_CRASH"
 TEST_CRASH_MESSAGE = "deliberate failure for the packaging tests (LANCHAT_TEST_CRASH)"
-DIALOG_TITLE = "LanChat: something went wrong"
+DIALOG_TITLE = N_("LanChat: something went wrong")
 #: How often the window looks for errors reported by other threads.
 THREAD_REPORT_POLL_MS = 200
 #: At most this many thread reports are queued for the dialog; more are only logged.
@@ -233,7 +234,7 @@ class ErrorDialog:
         self.more_errors = 0
         self.log_file = current_log_file()
         window = self.window = tk.Toplevel(master)
-        window.title(DIALOG_TITLE)
+        window.title(tr(DIALOG_TITLE))
         window.resizable(False, False)
         if master.winfo_viewable():
             window.transient(master.winfo_toplevel())
@@ -241,23 +242,24 @@ class ErrorDialog:
         frame = ttk.Frame(window, padding=16)
         frame.grid(sticky="nsew")
         frame.columnconfigure(0, weight=1)
-        heading = "LanChat has to close." if report.fatal else "Something went wrong in LanChat."
+        heading = tr("LanChat has to close.") if report.fatal else tr("Something went wrong in LanChat.")
         advice = (
-            "It ran into an error it did not expect. Starting it again usually helps."
+            tr("It ran into an error it did not expect. Starting it again usually helps.")
             if report.fatal
-            else "It ran into an error it did not expect. You can keep chatting; if something "
-            "looks wrong, close LanChat and start it again."
+            else tr(
+                "It ran into an error it did not expect. You can keep chatting; if something "
+                "looks wrong, close LanChat and start it again."
+            )
         )
         ttk.Label(frame, text=heading, font=("TkDefaultFont", 12, "bold")).grid(sticky="w")
         ttk.Label(frame, text=advice, wraplength=440, justify="left").grid(sticky="w", pady=(6, 8))
-        ttk.Label(frame, text=f"What happened: {report.summary}", wraplength=440, justify="left").grid(
-            sticky="w"
-        )
+        happened = tr("What happened: {summary}").format(summary=report.summary)
+        ttk.Label(frame, text=happened, wraplength=440, justify="left").grid(sticky="w")
 
         if self.log_file is not None:
-            where_text = "The details are in the log file (please include it when you report this):"
+            where_text = tr("The details are in the log file (please include it when you report this):")
         else:
-            where_text = "The log file could not be written; use Copy details to keep them."
+            where_text = tr("The log file could not be written; use Copy details to keep them.")
         ttk.Label(frame, text=where_text, wraplength=440, justify="left").grid(sticky="w", pady=(8, 2))
         self.path_var = tk.StringVar(master=window, value=str(self.log_file or log_file_path()))
         path_entry = ttk.Entry(frame, textvariable=self.path_var, state="readonly", width=60)
@@ -268,11 +270,13 @@ class ErrorDialog:
         buttons = ttk.Frame(frame)
         buttons.grid(sticky="ew", pady=(12, 0))
         buttons.columnconfigure(2, weight=1)
-        ttk.Button(buttons, text="Copy details", command=self.copy_details).grid(row=0, column=0)
-        ttk.Button(buttons, text="Open log folder", command=self.open_log_folder).grid(
+        ttk.Button(buttons, text=tr("Copy details"), command=self.copy_details).grid(row=0, column=0)
+        ttk.Button(buttons, text=tr("Open log folder"), command=self.open_log_folder).grid(
             row=0, column=1, padx=(6, 0)
         )
-        self.close_button = ttk.Button(buttons, text="Close" if report.fatal else "OK", command=self.close)
+        self.close_button = ttk.Button(
+            buttons, text=tr("Close") if report.fatal else tr("OK"), command=self.close
+        )
         self.close_button.grid(row=0, column=3)
         window.protocol("WM_DELETE_WINDOW", self.close)
         window.bind("<Escape>", lambda _event: self.close_button.invoke())
@@ -288,8 +292,12 @@ class ErrorDialog:
     def count_another(self) -> None:
         """Another error arrived while this dialog is open: say so instead of stacking dialogs."""
         self.more_errors += 1
-        noun = "error" if self.more_errors == 1 else "errors"
-        self.more_label.configure(text=f"{self.more_errors} more {noun} since then; see the log file.")
+        text = ntr(
+            "{count} more error since then; see the log file.",
+            "{count} more errors since then; see the log file.",
+            self.more_errors,
+        )
+        self.more_label.configure(text=text.format(count=self.more_errors))
 
     def copy_details(self) -> None:
         self.window.clipboard_clear()
@@ -301,7 +309,7 @@ class ErrorDialog:
             open_folder(folder)
         except OSError as exc:
             log.warning("could not open the log folder %s: %s", folder, exc)
-            self.more_label.configure(text=f"Could not open the folder: {exc}")
+            self.more_label.configure(text=tr("Could not open the folder: {error}").format(error=exc))
 
     def close(self) -> None:
         if self.is_open():

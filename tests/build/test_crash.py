@@ -14,7 +14,7 @@ from tkinter import ttk
 
 import pytest
 
-from gui import crash
+from gui import crash, i18n
 from gui.icon import WINDOW_ICON_SIZES
 from net import __version__, logsetup
 from tests.helpers import wait_until
@@ -207,3 +207,21 @@ def test_a_dialog_without_a_log_file_says_so(root: tk.Tk, monkeypatch: pytest.Mo
     labels = [w for w in dialog.window.winfo_children()[0].winfo_children() if isinstance(w, ttk.Label)]
     assert any("could not be written" in str(label.cget("text")) for label in labels)
     dialog.close()
+
+
+@pytest.mark.allow_error_logs
+def test_the_dialog_speaks_the_chosen_language(root: tk.Tk, log_file: Path) -> None:
+    previous = i18n.current_language()
+    i18n.set_language("zh_CN")
+    try:
+        crash.install_tk_hooks(root)
+        root.after(0, fail)
+        dialog = dialog_of(root)
+        assert dialog.window.title() == "LanChat：出错了"
+        assert dialog.close_button.cget("text") == "确定"
+        root.after(0, fail, "again")
+        wait_until(lambda: dialog.more_errors == 1, pump=root.update, message="one more error counted")
+        assert dialog.more_label.cget("text") == "又出现了 1 个错误；请查看日志文件。"
+        dialog.close_button.invoke()
+    finally:
+        i18n.set_language(previous)
