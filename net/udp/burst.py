@@ -19,7 +19,8 @@ import socket
 import struct
 import sys
 
-from net.udp.wire import DATA_FIELDS, FIXED_HEADER_BYTES, Kind
+from net.udp.sender import Fragment
+from net.udp.wire import DATA_FIELDS, FIXED_HEADER_BYTES, MAX_DATAGRAM_BYTES, SEQ_MODULO, Kind
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ UDP_SEGMENT = getattr(socket, "UDP_SEGMENT", 103)
 MAX_SEGMENTS = 48
 _SEGMENT_SIZE = struct.Struct("=H")
 _PAD = b"\n"
+_PADDING = _PAD * MAX_DATAGRAM_BYTES
+_SEQ_MASK = SEQ_MODULO - 1
 
 
 def is_bundle(datagram: bytes) -> bool:
@@ -69,6 +72,50 @@ def plan(datagrams: list[bytes]) -> list[tuple[int, list[bytes]]]:
     return calls
 
 
+def burst_calls(header: bytes, fragments: list[Fragment]) -> list[tuple[int, bytes]]:
+    """The calls that send `fragments` in order, each as a DATA datagram after `header`:
+    (0, datagram) for a lone datagram, (segment size, joined datagrams) for a run of two or
+    more bundles, each but the last padded to the largest of the run (as `plan` makes them).
+
+    Every datagram must fit MAX_DATAGRAM_BYTES with this header (a channel makes sure: it
+    uses this only for a header without a selective-ack bitmap). The joined buffer is built
+    from the header, fields and payload pieces in one `join`: one copy per datagram.
+    """
+    pack = DATA_FIELDS.pack
+    fixed = len(header) + DATA_FIELDS.size
+    calls: list[tuple[int, bytes]] = []
+    total = len(fragments)
+    i = 0
+    while i < total:
+        fragment = fragments[i]
+        end = i + 1
+        if fragment.count == 0:
+            limit = min(total, i + MAX_SEGMENTS)
+            while end < limit and fragments[end].count == 0:
+                end += 1
+        if end - i == 1:
+            calls.append(
+                (
+                    0,
+                    header
+                    + pack(fragment.seq & _SEQ_MASK, fragment.index, fragment.count)
+                    + fragment.payload,
+                )
+            )
+            i = end
+            continue
+        run = fragments[i:end]
+        largest = max([len(f.payload) for f in run])
+        parts: list[bytes] = []
+        for f in run:
+            payload = f.payload
+            parts += (header, pack(f.seq & _SEQ_MASK, 0, 0), payload, _PADDING[: largest - len(payload)])
+        parts.pop()  # the last datagram of the run needs no padding
+        calls.append((fixed + largest, b"".join(parts)))
+        i = end
+    return calls
+
+
 class BurstSender:
     """Sends one peer's datagrams of a round; datagrams the kernel refuses count as lost."""
 
@@ -101,6 +148,35 @@ class BurstSender:
                         sendto(batch[0], address)
                     except (BlockingIOError, InterruptedError):
                         pass
+        except OSError as exc:
+            log.debug("cannot send to %s: %s", address, exc.strerror or exc)
+
+    def send_calls(self, calls: list[tuple[int, bytes]], address: tuple) -> None:
+        """Make the calls of `burst_calls` (or `Channel.poll_burst`): (0, datagram) with `sendto`,
+        (segment size, buffer) in one call, or segment by segment where that is not available."""
+        sock = self._sock
+        try:
+            for size, data in calls:
+                if not size:
+                    try:
+                        sock.sendto(data, address)
+                    except (BlockingIOError, InterruptedError):
+                        pass  # the kernel's buffer is full: it counts as lost and is resent
+                    continue
+                if self.segmenting:
+                    try:
+                        sock.sendmsg(
+                            [data], [(socket.SOL_UDP, UDP_SEGMENT, _SEGMENT_SIZE.pack(size))], 0, address
+                        )
+                        continue
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except OSError as exc:
+                        if exc.errno not in (95, 22, 5, 92):  # EOPNOTSUPP, EINVAL, EIO, ENOPROTOOPT
+                            raise
+                        log.info("sending datagrams in bursts is not available here (%s)", exc)
+                        self.segmenting = False
+                self._send_each([data[start : start + size] for start in range(0, len(data), size)], address)
         except OSError as exc:
             log.debug("cannot send to %s: %s", address, exc.strerror or exc)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from net.protocol.limits import MAX_FRAME_BYTES
+from net.udp.burst import burst_calls, plan
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
 from net.udp.sender import Batch, Sender, SenderConfig
 from net.udp.wire import (
@@ -200,34 +201,72 @@ class Channel:
 
     def poll(self, now: float) -> list[bytes]:
         """Datagrams to send now (data, retransmissions, an ack or an open probe)."""
+        fragments = self._due(now)
+        if fragments is None:
+            return []
+        if not fragments:
+            return self._controls(now, sent_data=False)
+        return self._data_datagrams(fragments) + self._controls(now, sent_data=True)
+
+    def poll_burst(self, now: float) -> list[tuple[int, bytes]]:
+        """What `poll` returns, as send calls for `net.udp.burst.BurstSender.send_calls`.
+
+        Each call is (0, one datagram) or (segment size, several datagrams of that size
+        joined, the last one possibly shorter): a run of bundles, each but the last padded
+        with LF to the largest of the run. Building the joined buffer here, from the header
+        and the fragments' payloads, costs one copy per datagram; `poll` followed by
+        `burst.plan` copies each datagram three times and reads its kind back from its bytes.
+        """
+        fragments = self._due(now)
+        if fragments is None:
+            return []
+        if not fragments:
+            return [(0, datagram) for datagram in self._controls(now, sent_data=False)]
+        header = self._header(Kind.DATA)
+        if len(header) == FIXED_HEADER_BYTES:
+            calls = burst_calls(header, fragments)
+        else:  # a sack: a large bundle may need a shorter one (see `_data_datagrams`)
+            calls = [(size, b"".join(batch)) for size, batch in plan(self._data_datagrams(fragments, header))]
+        calls.extend((0, datagram) for datagram in self._controls(now, sent_data=True))
+        return calls
+
+    def _due(self, now: float) -> list | None:
+        """The sender's fragments due now; None when the channel has failed (or fails now)."""
         if self.failure is not None:
-            return []
+            return None
         self._now = now
-        fragments = self.sender.due(now)
-        if self.sender.gave_up:
+        sender = self.sender
+        fragments = sender.due(now)
+        if sender.gave_up:
             self._fail("no acknowledgement within the retry budget", None)
-            return []
-        if self.sender.overloaded:
+            return None
+        if sender.overloaded:
             self._fail("the peer does not keep up (too much unacknowledged data)", None)
-            return []
-        if fragments:
+            return None
+        return fragments
+
+    def _data_datagrams(self, fragments: list, header: bytes | None = None) -> list[bytes]:
+        if header is None:
             header = self._header(Kind.DATA)  # the same ack fields for every fragment of this batch
-            # The sender cuts only valid fragments: packed here without encode_fragment's checks
-            # (this runs once per datagram the host sends).
-            pack = DATA_FIELDS.pack
-            out = [header + pack(f.seq & _SEQ_MASK, f.index, f.count) + f.payload for f in fragments]
-            if len(header) > FIXED_HEADER_BYTES:
-                # A bundle may be larger than FRAGMENT_PAYLOAD: its datagram carries only as
-                # much of the sack as fits MAX_DATAGRAM_BYTES (a shorter bitmap acks less).
-                for i, datagram in enumerate(out):
-                    if len(datagram) > MAX_DATAGRAM_BYTES:
-                        f = fragments[i]
-                        room = MAX_DATAGRAM_BYTES - FIXED_HEADER_BYTES - DATA_FIELDS.size - len(f.payload)
-                        short = self._header(Kind.DATA, room)
-                        out[i] = short + pack(f.seq & _SEQ_MASK, f.index, f.count) + f.payload
-        else:
-            out = []
-        if out:
+        # The sender cuts only valid fragments: packed here without encode_fragment's checks
+        # (this runs once per datagram the host sends).
+        pack = DATA_FIELDS.pack
+        out = [header + pack(f.seq & _SEQ_MASK, f.index, f.count) + f.payload for f in fragments]
+        if len(header) > FIXED_HEADER_BYTES:
+            # A bundle may be larger than FRAGMENT_PAYLOAD: its datagram carries only as
+            # much of the sack as fits MAX_DATAGRAM_BYTES (a shorter bitmap acks less).
+            for i, datagram in enumerate(out):
+                if len(datagram) > MAX_DATAGRAM_BYTES:
+                    f = fragments[i]
+                    room = MAX_DATAGRAM_BYTES - FIXED_HEADER_BYTES - DATA_FIELDS.size - len(f.payload)
+                    short = self._header(Kind.DATA, room)
+                    out[i] = short + pack(f.seq & _SEQ_MASK, f.index, f.count) + f.payload
+        return out
+
+    def _controls(self, now: float, *, sent_data: bool) -> list[bytes]:
+        """An open probe or a bare ack when one is owed (data datagrams just sent carry the ack)."""
+        out: list[bytes] = []
+        if sent_data:
             self._ack_pending = False
         if self.opening and self.sender.idle and now >= self._probe_at:
             # Nothing to send yet: a bare OPEN ack asks the peer to answer. Unanswered probes
@@ -239,7 +278,7 @@ class Channel:
         if self._ack_pending:
             self._ack_pending = False
             out.append(self._control(Kind.ACK))
-        if out:
+        if out or sent_data:
             self._echo_fresh = False
         return out
 

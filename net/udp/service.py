@@ -74,7 +74,7 @@ class _Run:
 
     def chunks(self) -> list:
         if self._chunks is None:
-            self._chunks = batch_messages(self.frames)
+            self._chunks = batch_messages(self.frames, single=True)
         return self._chunks
 
 
@@ -428,9 +428,9 @@ class HostLoop:
                         chunks.append(item)
                 channel.send_many(chunks)
                 peer.pending = []
-            datagrams = channel.poll(now)
-            if datagrams:
-                self._burst.send(datagrams, peer.address)  # the hot path: few system calls
+            calls = channel.poll_burst(now)
+            if calls:
+                self._burst.send_calls(calls, peer.address)  # the hot path: few system calls
             if channel.failed:
                 self._on_channel_failed(peer)
                 continue

@@ -10,7 +10,7 @@ from net.udp.burst import MAX_SEGMENTS, BurstSender, is_bundle, plan
 from net.udp.channel import Channel
 from net.udp.receiver import Receiver
 from net.udp.sender import batch_messages
-from net.udp.wire import MAX_DATAGRAM_BYTES, Kind, parse
+from net.udp.wire import MAX_DATAGRAM_BYTES, Datagram, Kind, encode, parse
 from tests.helpers import wait_until
 
 
@@ -76,3 +76,34 @@ def test_a_burst_arrives_as_the_datagrams_it_was_made_of(segmenting: bool) -> No
     finally:
         sender_sock.close()
         receiver_sock.close()
+
+
+@pytest.mark.parametrize("with_sack", [False, True])
+def test_poll_burst_makes_the_calls_plan_makes_of_poll(with_sack: bool) -> None:
+    lines = [bytes([97 + n % 26]) * (150 + n % 50) for n in range(300)]
+
+    def channel() -> Channel:
+        c = Channel(3, now=0.0, opener=False)
+        c.sender.peer_window = 256
+        if with_sack:  # a fragment behind a gap: every datagram carries a selective-ack bitmap
+            c.receive(parse(_data_from_peer(seq=2)), 0.0)
+        c.send_many(batch_messages(lines[:100], single=True))
+        c.send(b"big" * 1000)
+        c.send(b"alone")
+        c.send_many(batch_messages(lines[100:], single=True))
+        return c
+
+    calls = channel().poll_burst(0.0)
+    expected = [(size, b"".join(batch)) for size, batch in plan(channel().poll(0.0))]
+    assert calls == expected
+    assert sum(1 for size, _ in calls if size) == 2  # the bundles before and after the large message
+    first_size, first_burst = next(call for call in calls if call[0])
+    assert bool(parse(first_burst[:first_size]).sack) is with_sack
+    assert all(
+        len(data) <= size * MAX_SEGMENTS and size <= MAX_DATAGRAM_BYTES for size, data in calls if size
+    )
+    assert all(len(data) <= MAX_DATAGRAM_BYTES for size, data in calls if not size)
+
+
+def _data_from_peer(seq: int) -> bytes:
+    return encode(Datagram(Kind.DATA, 3, 0, 64, opening=True, seq=seq, index=0, count=1, payload=b"x"))

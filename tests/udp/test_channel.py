@@ -396,3 +396,41 @@ def test_a_batch_is_cut_into_datagrams_as_full_as_single_messages_would_make_the
     assert sum(f.whole for f in batched_fragments) == 41 and batched.backlog_bytes == 100 + sum(
         map(len, lines)
     )
+
+
+def _cuts(sender: Sender, now: float) -> list[tuple[int, int, int, int, bytes]]:
+    return [(f.seq, f.count, f.first, f.whole, f.payload) for f in sender.due(now)]
+
+
+def test_senders_sharing_batches_cut_them_as_they_would_alone() -> None:
+    """The host's fan-out: every member's sender gets the same batches, minus its own, in small
+    windows; the cuts one sender remembers in a batch must never change another's fragments."""
+    rng = random.Random(5)
+    runs = [
+        (
+            rng.randrange(6),
+            [bytes([97 + n % 26]) * rng.randrange(20, 700) for n in range(rng.randrange(1, 9))],
+        )
+        for _ in range(60)
+    ]
+    runs.insert(30, (0, [b"with\nLF", b"w" * 3000, b"x" * 1130]))  # never bundled, pieces, one alone
+    shared = [Sender(SenderConfig(), peer_window=rng.choice([3, 8, 200])) for _ in range(6)]
+    fresh = [Sender(SenderConfig(), peer_window=sender.peer_window) for sender in shared]
+    reused = 0
+    for round_start in range(0, len(runs), 10):
+        for sender_index, lines in runs[round_start : round_start + 10]:
+            chunks = batch_messages(lines, single=True)
+            for member in range(6):
+                if member != sender_index:
+                    shared[member].queue_many(chunks)
+                    fresh[member].queue_many(batch_messages(lines, single=True))  # cut alone
+        seen: set[int] = set()
+        for member in rng.sample(range(6), 6):  # in any order
+            now = round_start / 100
+            cuts = _cuts(shared[member], now)
+            assert cuts == _cuts(fresh[member], now)
+            reused += sum(id(cut[-1]) in seen for cut in cuts if cut[1] == 0)
+            seen.update(id(cut[-1]) for cut in cuts)
+            for sender in (shared[member], fresh[member]):
+                sender.on_ack(sender.base + len(sender._in_flight) // 2, b"", sender.peer_window, now)
+    assert reused > 50  # most bundles were cut once for several senders
