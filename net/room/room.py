@@ -13,9 +13,9 @@ import hashlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from net.protocol import events as ev
 from net.protocol.limits import (
@@ -34,74 +34,11 @@ from net.protocol.limits import (
 )
 from net.protocol.nicknames import InvalidNickname, nick_key, normalize_nick
 from net.room.dedupe import SeenMessages
+from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import TokenBucket
-
-PeerId = Hashable
 
 #: Standard base64 to its URL-safe alphabet (ids may end up in file names and URLs).
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
-
-
-# The outputs are named tuples rather than frozen dataclasses: the room makes two per
-# message, and a tuple is built in a third of the time (immutable all the same).
-
-
-class Send(NamedTuple):
-    """Deliver `event` to one peer."""
-
-    to: PeerId
-    event: ev.Event
-
-
-class Broadcast(NamedTuple):
-    """Deliver `event` to every member except `exclude`."""
-
-    event: ev.Event
-    exclude: PeerId | None = None
-
-
-class Disconnect(NamedTuple):
-    """Close `peer` once what was sent to it before has been written."""
-
-    peer: PeerId
-    reason: str
-
-
-class Relay(NamedTuple):
-    """Deliver `messages` from `sender` to every other member and their acks to `sender`:
-    the `Broadcast` and `Send` pair of each message, for a run of them (`Room.handle_says`).
-    `acked` holds the sender's own ids of the messages, what its acks need besides them."""
-
-    sender: PeerId
-    messages: list[ev.ChatMessage]
-    acked: list[str]
-
-    @property
-    def acks(self) -> list[ev.Ack]:
-        """The acks for `sender`, in order, as events."""
-        return [
-            ev.Ack(id=own, msg_id=m.id, time=m.time) for own, m in zip(self.acked, self.messages, strict=True)
-        ]
-
-
-Output = Send | Broadcast | Disconnect | Relay
-
-
-def in_runs(events: list[Any]) -> list[Any]:
-    """`events` in order, with each stretch of consecutive `Say` events given as one list:
-    what a transport hands to `Room.handle_says` (everything else it handles one by one)."""
-    say = ev.Say
-    if all(type(event) is say for event in events):
-        return [events] if events else []  # the usual read: nothing but messages
-    grouped: list[Any] = []
-    for event in events:
-        if type(event) is not say:
-            grouped.append(event)
-        elif grouped and type(grouped[-1]) is list:
-            grouped[-1].append(event)
-        else:
-            grouped.append([event])
-    return grouped
 
 
 @dataclass(slots=True)

@@ -7,10 +7,10 @@ through the `Room`, encodes every output event once (once per dialect: JSON fram
 plain-text lines) and appends broadcasts to a log shared by all receivers
 (`net.tcp.fanout`). While more input has arrived meanwhile and the round is not full, it
 takes a few more passes (without waiting) before it gives each receiver its share of the
-round with one non-blocking `send`: under load, fewer and fuller writes. Whatever a socket refuses stays queued and is retried when `select`
-says the socket can take more; a receiver whose own socket leaves more than
-`outbound_limit` bytes queued is dropped as too slow, so a client that stops reading never
-delays the others. The router never blocks on a client.
+round with one non-blocking `send`: under load, fewer and fuller writes. Whatever a
+socket refuses stays queued and is retried when `select` says the socket can take more; a
+receiver whose own socket leaves more than `outbound_limit` bytes queued is dropped as too
+slow, so a client that stops reading never delays the others. The router never blocks on a client.
 
 Reading here instead of in a thread per connection is what makes the host fast in
 Python: the earlier design (a reader thread per client handing batches over) paid a
