@@ -121,6 +121,7 @@ class App:
 
     def show_chat(self) -> ChatView:
         self._stop_browser()
+        typed_ahead = self.start_view.take_typed_ahead() if self.start_view is not None else ""
         self._clear_views()
         session = self.controller.session
         addresses = share_addresses(session.client.config.port) if session and session.host else []
@@ -137,6 +138,8 @@ class App:
         self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
         if session is not None:
             self.chat_view.set_status(session.status)
+        if typed_ahead:
+            self.chat_view.input.insert("end", typed_ahead)  # typed while joining: not lost
         self.notifier.refresh_title()
         return self.chat_view
 

@@ -15,6 +15,12 @@ from gui.i18n import tr
 from gui.settings import Settings
 from net.api import Transport
 
+#: The Control key's bit in a key event's state: a shortcut, not text (the other modifier
+#: bits differ between platforms, and NumLock or AltGr must not stop typing).
+_CONTROL = 0x0004
+#: Characters kept while joining (a message or two; the rest of a pasted novel is dropped).
+_MAX_TYPED_AHEAD = 2000
+
 
 class StartView(ttk.Frame):
     """Nickname, "Host a chat" and "Join a chat"."""
@@ -111,6 +117,8 @@ class StartView(ttk.Frame):
         self.found_tree.bind("<<TreeviewSelect>>", self._on_found_selected)
         self.found_tree.bind("<Double-1>", lambda _e: self._join_selected(on_join))
         self.found_tree.bind("<Return>", lambda _e: self._join_selected(on_join))
+        self.found_tree.bind("<KeyPress>", self._on_found_key, add="+")
+        self._typed_ahead: list[str] = []
         self.address_label = ttk.Label(join, style="Card.TLabel")
         self.address_label.grid(row=3, column=0, sticky="w", pady=4)
         self.address_box = ttk.Combobox(join, textvariable=self.address_var, values=settings.recent_hosts)
@@ -216,6 +224,7 @@ class StartView(ttk.Frame):
             widget.state(["disabled"])
 
     def show_idle(self) -> None:
+        self._typed_ahead = []  # the join did not happen: nothing to carry over
         self.progress.stop()
         for widget in (self.progress, self.progress_label, self.cancel_button):
             widget.grid_remove()
@@ -267,6 +276,25 @@ class StartView(ttk.Frame):
         selected = self.found_tree.selection()
         if selected and selected[0] in self.found:
             self.address_var.set(self.found[selected[0]].address)
+
+    def _on_found_key(self, event: tk.Event) -> str | None:
+        """While joining a chat picked from the list, keep what is typed for the chat's input
+        box: people start typing right after the double-click, before the chat is shown."""
+        if not self.connecting or event.state & _CONTROL:
+            return None
+        if event.keysym == "BackSpace":
+            if self._typed_ahead:
+                self._typed_ahead.pop()
+            return "break"
+        if event.char and event.char.isprintable() and len(self._typed_ahead) < _MAX_TYPED_AHEAD:
+            self._typed_ahead.append(event.char)
+            return "break"
+        return None
+
+    def take_typed_ahead(self) -> str:
+        """What was typed while joining (see `_on_found_key`); forgotten once taken."""
+        typed, self._typed_ahead = "".join(self._typed_ahead), []
+        return typed
 
     def _join_selected(self, on_join: Callable[[], None]) -> str:
         self._on_found_selected(None)

@@ -307,8 +307,16 @@ def test_a_chat_found_on_the_lan_joins_with_a_double_click(make_app):
         view.found_tree.see(item)
         make_app.pump()
         x, y, _w, h = view.found_tree.bbox(item)
-        double_click(view.found_tree, x + 10, y + h // 2)
+        tree = view.found_tree
+        tree.focus_force()
+        tree.update()
+        for _ in range(2):  # a double-click, and typing straight away (before the chat is shown)
+            tree.event_generate("<ButtonPress-1>", x=x + 10, y=y + h // 2)
+            tree.event_generate("<ButtonRelease-1>", x=x + 10, y=y + h // 2)
+        for key in ("h", "i", "exclam", "BackSpace", "space", "w"):
+            tree.event_generate(f"<KeyPress-{key}>")
         make_app.wait(lambda: connected(app))
+        assert app.chat_view.input.get("1.0", "end-1c") == "hi w"  # nothing typed was lost
         assert app.chat_view.room_name == "Found on the LAN"
         assert "UDP" in app.chat_view.status_details.cget("text")
         assert app.settings.transport == "tcp"  # the setting itself is unchanged
