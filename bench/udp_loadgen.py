@@ -119,7 +119,7 @@ class UdpLink:
     # -- I/O ---------------------------------------------------------------------------------
 
     def on_readable(self) -> None:
-        sock, channel = self.sock, self.channel
+        sock, receive = self.sock, self.channel.receive
         now = time.monotonic()
         got = 0
         for _ in range(_READ_BATCH):
@@ -134,13 +134,14 @@ class UdpLink:
                 self._fail(f"the host is gone ({exc})")
                 return
             self.reads += 1
-            segment = _segment_size(ancillary) or len(data)
-            for start in range(0, len(data), segment):
+            size = len(data)
+            segment = _segment_size(ancillary) or size
+            for start in range(0, size, segment):
                 try:
-                    datagram = parse(data[start : start + segment] if segment < len(data) else data)
+                    datagram = parse(data, start, min(start + segment, size))  # no copy of the segment
                 except WireError:
                     continue
-                channel.receive(datagram, now)
+                receive(datagram, now)
                 got += 1
         if got:
             self.datagrams_in += got

@@ -23,10 +23,13 @@ from net.udp.burst import burst_calls, plan
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
 from net.udp.sender import Batch, Sender, SenderConfig
 from net.udp.wire import (
+    ACK_KIND,
     DATA_FIELDS,
+    DATA_KIND,
     FIXED_HEADER_BYTES,
     MAX_DATAGRAM_BYTES,
     MAX_SACK_BYTES,
+    RESET_KIND,
     SEQ_MODULO,
     Datagram,
     Kind,
@@ -166,7 +169,8 @@ class Channel:
             probe_rtt = elapsed_since(datagram.ts_echo, now)
             if probe_rtt is not None and self.sender.rtt.samples == 0:
                 self.sender.rtt.sample(probe_rtt)  # the answer to our probe: a first round trip
-        if datagram.kind is Kind.RESET:
+        kind = datagram.kind
+        if kind is RESET_KIND:
             self._fail(f"the peer reset the connection ({datagram.reason.name.lower()})", datagram.reason)
             return
         sender = self.sender
@@ -178,9 +182,9 @@ class Channel:
             sender.peer_window = max(1, datagram.window)  # acknowledges nothing new (most data in fan-out)
         if datagram.opening:
             self._ack_pending = True  # answer a probe even when it carries no data
-            if datagram.kind is Kind.ACK:
+            if kind is ACK_KIND:
                 self._echo = datagram.ts  # so the prober can time its probe
-        if datagram.kind is Kind.DATA:
+        if kind is DATA_KIND:
             self._ack_pending = True  # acknowledge new fragments and repeats alike (the ack was lost)
             if not self._echo_fresh or unwrap(datagram.ts, self._echo) > self._echo:
                 self._echo = datagram.ts  # echo the newest transmission seen since our last datagram
@@ -222,7 +226,7 @@ class Channel:
             return []
         if not fragments:
             return [(0, datagram) for datagram in self._controls(now, sent_data=False)]
-        header = self._header(Kind.DATA)
+        header = self._header(DATA_KIND)
         if len(header) == FIXED_HEADER_BYTES:
             calls = burst_calls(header, fragments)
         else:  # a sack: a large bundle may need a shorter one (see `_data_datagrams`)
@@ -247,7 +251,7 @@ class Channel:
 
     def _data_datagrams(self, fragments: list, header: bytes | None = None) -> list[bytes]:
         if header is None:
-            header = self._header(Kind.DATA)  # the same ack fields for every fragment of this batch
+            header = self._header(DATA_KIND)  # the same ack fields for every fragment of this batch
         # The sender cuts only valid fragments: packed here without encode_fragment's checks
         # (this runs once per datagram the host sends).
         pack = DATA_FIELDS.pack
@@ -271,13 +275,13 @@ class Channel:
         if self.opening and self.sender.idle and now >= self._probe_at:
             # Nothing to send yet: a bare OPEN ack asks the peer to answer. Unanswered probes
             # wait longer each time, like a TCP SYN (data in flight probes by itself).
-            out.append(self._control(Kind.ACK))
+            out.append(self._control(ACK_KIND))
             self._ack_pending = False
             self._probe_at = now + self._probe_interval
             self._probe_interval = min(PROBE_MAX_INTERVAL, self._probe_interval * 2)
         if self._ack_pending:
             self._ack_pending = False
-            out.append(self._control(Kind.ACK))
+            out.append(self._control(ACK_KIND))
         if out or sent_data:
             self._echo_fresh = False
         return out
@@ -322,4 +326,4 @@ class Channel:
 
     def _control(self, kind: Kind, reason: ResetReason = ResetReason.UNKNOWN_CONNECTION) -> bytes:
         header = self._header(kind)
-        return header + bytes((reason,)) if kind is Kind.RESET else header
+        return header + bytes((reason,)) if kind is RESET_KIND else header

@@ -32,7 +32,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, islice
 
 from net.udp.rtt import RttConfig, RttEstimator
 from net.udp.wire import BUNDLE_PAYLOAD, FRAGMENT_PAYLOAD, unwrap
@@ -73,13 +73,14 @@ class _Cut:
 
     `items` are the queue items after the first that the cut looked at, in order (each taken
     whole, or partly, or the one that did not fit); the cut is valid for another queue
-    whose front is the same batch, at the same message, followed by the same item objects.
+    whose front is the same batch, at the same message, followed by the same items (the same
+    objects, or equal messages: the cut depends only on their bytes).
     """
 
     __slots__ = ("head_taken", "items", "payload", "popped", "total", "whole")
 
     def __init__(
-        self, items: list[object], popped: int, head_taken: int, payload: bytes, whole: int, total: int
+        self, items: tuple[object, ...], popped: int, head_taken: int, payload: bytes, whole: int, total: int
     ) -> None:
         self.items = items
         self.popped = popped  # items taken off the queue
@@ -357,8 +358,15 @@ class Sender:
         else:
             cut = data.cuts.get(self._head_taken)
             if cut is not None:
-                items = cut.items
-                if len(unsent) > len(items) and all(unsent[i] is item for i, item in enumerate(items, 1)):
+                items = cut.items  # mostly none (the bundle ends inside this batch) or one
+                if not items or (
+                    len(unsent) > len(items)
+                    and (
+                        unsent[1] is items[0]
+                        if len(items) == 1
+                        else tuple(islice(unsent, 1, len(items) + 1)) == items
+                    )
+                ):
                     for _ in range(cut.popped):
                         unsent.popleft()
                     self._head_taken = cut.head_taken
@@ -415,7 +423,7 @@ class Sender:
             return Fragment(seq, 0, 1, data, number, 1, None, total)
         payload = parts[0] if len(parts) == 1 else b"\n".join(parts)
         if examined is not None and stopped:
-            data.cuts[first_taken] = _Cut(examined, popped, self._head_taken, payload, whole, total)
+            data.cuts[first_taken] = _Cut(tuple(examined), popped, self._head_taken, payload, whole, total)
         return Fragment(seq, 0, 0, payload, number, whole, None, total)
 
     def _cut_piece(self, seq: int, number: int, data: bytes, size: int) -> Fragment:

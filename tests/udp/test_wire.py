@@ -132,3 +132,36 @@ def test_sequence_numbers_unwrap_across_the_32_bit_boundary() -> None:
     assert unwrap(5, 2**32 - 3) == 2**32 + 5
     assert unwrap(2**32 - 1, 2**32 + 2) == 2**32 - 1
     assert unwrap(10, 10) == 10
+
+
+def _outcome(data: bytes, start: int = 0, end: int | None = None) -> Datagram | str:
+    try:
+        return parse(data, start, end)
+    except WireError as exc:
+        return f"refused: {exc}"
+
+
+@given(
+    st.one_of(_data.map(encode), st.binary(max_size=40).map(lambda tail: _valid()[:8] + tail)),
+    st.binary(max_size=30),
+    st.binary(max_size=30),
+)
+def test_a_datagram_inside_a_larger_buffer_parses_as_it_does_alone(
+    data: bytes, before: bytes, after: bytes
+) -> None:
+    """A coalesced read holds several datagrams; parsing one in place must change nothing."""
+    assert _outcome(before + data + after, len(before), len(before) + len(data)) == _outcome(data)
+
+
+@given(st.integers(0, 255), st.binary(max_size=1300))
+def test_random_data_without_a_bitmap_is_parsed_or_refused(flags: int, rest: bytes) -> None:
+    """The shortcut for DATA datagrams without a bitmap checks what the general path checks."""
+    data = b"LCUD" + bytes((WIRE_VERSION, Kind.DATA, flags, 0)) + rest
+    outcome = _outcome(data)
+    if isinstance(outcome, Datagram):
+        assert flags in (0, 1) and len(data) <= MAX_DATAGRAM_BYTES and encode(outcome) == data
+
+
+def test_bounds_outside_the_buffer_are_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="bounds"):
+        parse(_valid(), 4, len(_valid()) + 1)
