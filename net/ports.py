@@ -53,6 +53,10 @@ def _hosts(bind: str) -> list[str]:
     return ["0.0.0.0", "::"] if socket.has_ipv6 else ["0.0.0.0"]
 
 
+#: Why a port cannot be bound when something else holds it.
+IN_USE = "in use by another program"
+
+
 def _try_bind(kind: socket.SocketKind, host: str, port: int) -> str | None:
     """None if (`host`, `port`) can be bound now, else the reason."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -74,7 +78,7 @@ def _try_bind(kind: socket.SocketKind, host: str, port: int) -> str | None:
             if family == socket.AF_INET6 and exc.errno == errno.EADDRNOTAVAIL:
                 return None  # IPv6 disabled on this PC
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-                return "in use by another program"
+                return IN_USE
             if exc.errno in (errno.EACCES, getattr(errno, "WSAEACCES", -1)):
                 return "not allowed (reserved or needs administrator rights)"
             return exc.strerror or str(exc)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from net import __version__
 from net.cli.discover import MAX_TIMEOUT, MIN_TIMEOUT, format_chat, resolve_probe_targets
 from net.discovery import addresses_to_share, discover, list_interfaces, loopback_only, plan_destinations
 from net.discovery.advice import explain_nothing_found
+from net.discovery.chatlist import FoundChat
 from net.discovery.destinations import LOOPBACK_ENV, directed_broadcast
 from net.discovery.interfaces import NetworkInterface
 from net.discovery.sockets import sender_address
 from net.discovery.wire import DISCOVERY_PORT, PROBE_PORTS
-from net.ports import PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
+from net.ports import IN_USE, PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
 from net.protocol.limits import DEFAULT_PORT
 
 
@@ -65,12 +67,20 @@ def describe_interface(interface: NetworkInterface) -> list[str]:
     return lines
 
 
-def describe_port(port: int) -> list[str]:
+def describe_port(port: int, hosted_here: Sequence[FoundChat] = ()) -> list[str]:
+    """Whether hosts can use `port`; `hosted_here` are the chats on this PC that answered the
+    probe, so that a port LanChat itself holds is not blamed on "another program"."""
     check = check_port(port)
-    lines = [
-        f"Port {port}: TCP {'free' if check.tcp_free else check.tcp_error},"
-        f" UDP {'free' if check.udp_free else check.udp_error}"
-    ]
+    owners = [chat for chat in hosted_here if chat.port == port]
+
+    def state(error: str | None) -> str:
+        if error is None:
+            return "free"
+        if owners and error == IN_USE:
+            return "in use by LanChat (" + ", ".join(f"“{c.info.room}” hosted here" for c in owners) + ")"
+        return error
+
+    lines = [f"Port {port}: TCP {state(check.tcp_error)}, UDP {state(check.udp_error)}"]
     for transport in ("tcp", "udp"):
         if check.free_for(transport):
             lines.append(f"  a {transport.upper()} host can use port {port}")
@@ -81,6 +91,11 @@ def describe_port(port: int) -> list[str]:
         except NoFreePortError as exc:
             lines.append(f"  a {transport.upper()} host cannot start: {exc}")
     return lines
+
+
+def own_addresses(interfaces: Sequence[NetworkInterface]) -> set[str]:
+    """This PC's addresses (loopback included): where a chat hosted here answers from."""
+    return {"127.0.0.1", "::1"} | {a.address for interface in interfaces for a in interface.addresses}
 
 
 def describe_destinations() -> str:
@@ -122,7 +137,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("Addresses to share: none. This PC has no LAN address; connect it to a network first.")
     print()
-    for line in describe_port(args.port):
+    try:  # before the port check, so that a port held by a chat hosted here is named as such
+        chats = discover(args.timeout, targets)
+        probe_error = None
+    except OSError as exc:
+        chats, probe_error = [], exc
+    own = own_addresses(interfaces)
+    for line in describe_port(args.port, [chat for chat in chats if own.intersection(chat.addresses)]):
         print(line)
     listener = check_port(DISCOVERY_PORT)
     print(
@@ -130,12 +151,9 @@ def run(args: argparse.Namespace) -> int:
         + ("free" if listener.udp_free else f"already open ({listener.udp_error}; fine if that is LanChat)")
     )
     print()
-    print(f"Probing {describe_destinations()} for {args.timeout:g} s ...")
-    try:
-        chats = discover(args.timeout, targets)
-    except OSError as exc:
-        print(f"  cannot send discovery probes: {exc}")
-        chats = []
+    print(f"Probed {describe_destinations()} for {args.timeout:g} s:")
+    if probe_error is not None:
+        print(f"  cannot send discovery probes: {probe_error}")
     for chat in chats:
         print(f"  found: {format_chat(chat)}")
     if not chats:

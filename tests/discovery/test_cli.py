@@ -47,6 +47,18 @@ def test_discover_lists_a_tcp_and_a_udp_host(discovery: Discovery) -> None:
     assert f"CLI Attic  127.0.0.1:{udp_port}  udp  1 member  host nick-CLI Attic" in lines
 
 
+def test_doctor_names_a_port_held_by_a_chat_hosted_here(discovery: Discovery) -> None:
+    port = next_free_port("tcp", PROBE_PORTS[0])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("", port))  # the chat's own listener, as a TCP host holds it
+        listener.listen()
+        discovery.announcer(discovery.room("CLI Den", Transport.TCP, port))
+        result = run_main("doctor", "--port", str(port), "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    assert f"Port {port}: TCP in use by LanChat (“CLI Den” hosted here)," in result.stdout
+    assert "another program" not in result.stdout.split(f"Port {port}:", 1)[1].splitlines()[0]
+
+
 def test_discover_refuses_lan_targets_in_loopback_mode() -> None:
     result = run_main("discover", "--timeout", "0.2", "--probe", "192.168.1.7")
     assert result.returncode == 2
@@ -91,5 +103,5 @@ def test_doctor_prints_interfaces_addresses_port_check_and_probe(discovery: Disc
     assert "a TCP host started without --port would take port" in out
     assert f"a UDP host can use port {port}" in out
     assert "Discovery searches: loopback only" in out
-    assert "Probing 127.0.0.1, ::1 on ports" in out
-    assert "255.255.255.255" not in out.split("Probing", 1)[1].splitlines()[0]
+    assert "Probed 127.0.0.1, ::1 on ports" in out
+    assert "255.255.255.255" not in out.split("Probed", 1)[1].splitlines()[0]
