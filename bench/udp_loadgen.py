@@ -29,7 +29,7 @@ from bench import loadgen
 from net.udp.channel import Channel
 from net.udp.sockets import open_client_socket
 from net.udp.tuning import UdpTuning
-from net.udp.wire import MAX_DATAGRAM_BYTES, WireError, parse
+from net.udp.wire import MAX_DATAGRAM_BYTES
 
 #: How often channels' timers are looked at (a LAN round trip is well under this).
 _TIMER_TICK = 0.005
@@ -119,7 +119,7 @@ class UdpLink:
     # -- I/O ---------------------------------------------------------------------------------
 
     def on_readable(self) -> None:
-        sock, receive = self.sock, self.channel.receive
+        sock, receive_segments = self.sock, self.channel.receive_segments
         now = time.monotonic()
         got = 0
         for _ in range(_READ_BATCH):
@@ -134,15 +134,7 @@ class UdpLink:
                 self._fail(f"the host is gone ({exc})")
                 return
             self.reads += 1
-            size = len(data)
-            segment = _segment_size(ancillary) or size
-            for start in range(0, size, segment):
-                try:
-                    datagram = parse(data, start, min(start + segment, size))  # no copy of the segment
-                except WireError:
-                    continue
-                receive(datagram, now)
-                got += 1
+            got += receive_segments(data, _segment_size(ancillary) or len(data), now)
         if got:
             self.datagrams_in += got
             self.hub.dirty(self)

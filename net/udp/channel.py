@@ -34,8 +34,11 @@ from net.udp.wire import (
     Datagram,
     Kind,
     ResetReason,
+    WireError,
     elapsed_since,
     encode_header,
+    parse,
+    parse_fragment,
     timestamp,
     unwrap,
 )
@@ -193,6 +196,45 @@ class Channel:
                 self.receiver.accept(datagram.seq, datagram.index, datagram.count, datagram.payload)
             except ReceiveError as exc:
                 self._fail(f"invalid fragments: {exc}", None, broken=True)
+
+    def receive_segments(self, data: bytes, segment: int, now: float) -> int:
+        """Apply the datagrams of one coalesced read: `data` cut every `segment` bytes (the last
+        piece may be shorter). Returns how many were valid; invalid ones are skipped.
+
+        A burst's datagrams share one header (`poll_burst` makes them so): a datagram that
+        repeats, byte for byte, the header of the DATA datagram before it would change nothing
+        in `receive` but its fragment, so only its fragment fields are parsed and checked, and
+        the fragment goes straight to the receiver.
+        """
+        size = len(data)
+        valid = 0
+        header = b""  # the header (bitmap included) of the DATA datagram just applied
+        for start in range(0, size, segment):
+            end = min(start + segment, size)
+            if header and data.startswith(header, start):
+                try:
+                    seq, index, count, payload = parse_fragment(data, start, end, start + len(header))
+                except WireError:
+                    continue
+                valid += 1
+                if self.failure is None:
+                    try:
+                        self.receiver.accept(seq, index, count, payload)
+                    except ReceiveError as exc:
+                        self._fail(f"invalid fragments: {exc}", None, broken=True)
+                continue
+            try:
+                datagram = parse(data, start, end)
+            except WireError:
+                header = b""
+                continue
+            valid += 1
+            self.receive(datagram, now)
+            if datagram.kind is DATA_KIND and datagram.conn_id == self.conn_id:
+                header = data[start : start + FIXED_HEADER_BYTES + len(datagram.sack)]
+            else:
+                header = b""
+        return valid
 
     def take_messages(self) -> list[bytes]:
         return self.receiver.take_messages()

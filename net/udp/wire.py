@@ -238,14 +238,7 @@ def parse(data: bytes, start: int = 0, end: int | None = None) -> Datagram:
     sack = data[FIXED_HEADER_BYTES:offset] if sack_len else b""
     opening = flags == OPEN_FLAG
     if kind is DATA_KIND:
-        if size < offset + _DATA.size + 1:
-            raise WireError("truncated fragment")
-        seq, index, count = _DATA.unpack_from(data, offset)
-        if not (index < count <= MAX_FRAGMENTS or index == count == 0):
-            raise WireError("bad fragment index or count")
-        payload = data[offset + _DATA.size :]
-        if count and len(payload) > FRAGMENT_PAYLOAD:
-            raise WireError("fragment payload too long")  # a bundle is bounded by the datagram size
+        seq, index, count, payload = parse_fragment(data, 0, size, offset)
         return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo, seq, index, count, payload)
     if kind is ACK_KIND:
         if size != offset:
@@ -257,6 +250,27 @@ def parse(data: bytes, start: int = 0, end: int | None = None) -> Datagram:
     if reason is None:
         raise WireError("unknown reset reason")
     return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo, reason=reason)
+
+
+def parse_fragment(data: bytes, start: int, end: int, fields_at: int) -> tuple[int, int, int, bytes]:
+    """(seq, index, count, payload) of the DATA datagram `data[start:end]` whose header, bitmap
+    included, is valid and ends at `fields_at`; raises WireError like `parse`.
+
+    For datagrams that repeat the header of one parsed before (a burst of bundles shares its
+    header, see `Channel.receive_segments`): only the fragment fields are left to check.
+    """
+    size = end - start
+    if size > MAX_DATAGRAM_BYTES:
+        raise WireError(f"datagram of {size} bytes exceeds {MAX_DATAGRAM_BYTES}")
+    if end < fields_at + _DATA.size + 1:
+        raise WireError("truncated fragment")
+    seq, index, count = _DATA.unpack_from(data, fields_at)
+    if not (index < count <= MAX_FRAGMENTS or index == count == 0):
+        raise WireError("bad fragment index or count")
+    payload = data[fields_at + _DATA.size : end]
+    if count and len(payload) > FRAGMENT_PAYLOAD:
+        raise WireError("fragment payload too long")  # a bundle is bounded by the datagram size
+    return seq, index, count, payload
 
 
 def unwrap(wire_value: int, reference: int) -> int:

@@ -10,7 +10,16 @@ from net.udp.burst import MAX_SEGMENTS, BurstSender, is_bundle, plan
 from net.udp.channel import Channel
 from net.udp.receiver import Receiver
 from net.udp.sender import batch_messages
-from net.udp.wire import MAX_DATAGRAM_BYTES, Datagram, Kind, encode, parse
+from net.udp.wire import (
+    DATA_FIELDS,
+    FIXED_HEADER_BYTES,
+    MAX_DATAGRAM_BYTES,
+    Datagram,
+    Kind,
+    WireError,
+    encode,
+    parse,
+)
 from tests.helpers import wait_until
 
 
@@ -107,3 +116,70 @@ def test_poll_burst_makes_the_calls_plan_makes_of_poll(with_sack: bool) -> None:
 
 def _data_from_peer(seq: int) -> bytes:
     return encode(Datagram(Kind.DATA, 3, 0, 64, opening=True, seq=seq, index=0, count=1, payload=b"x"))
+
+
+def _twin_receivers() -> tuple[Channel, Channel]:
+    """Two clients of connection 3 that have opened it (so they accept the host's data)."""
+    return Channel(3, now=0.0, opener=True), Channel(3, now=0.0, opener=True)
+
+
+def _apply_one_by_one(channel: Channel, data: bytes, segment: int, now: float) -> int:
+    valid = 0
+    for start in range(0, len(data), segment):
+        try:
+            datagram = parse(data[start : start + segment])
+        except WireError:
+            continue
+        valid += 1
+        channel.receive(datagram, now)
+    return valid
+
+
+def test_a_coalesced_burst_is_received_as_its_datagrams_one_by_one() -> None:
+    lines = [bytes([97 + n % 26]) * (100 + n % 90) for n in range(500)]
+    host = Channel(3, now=0.0, opener=False)
+    host.sender.peer_window = 256
+    host.send_many(batch_messages(lines, single=True))
+    calls = host.poll_burst(0.0)
+    fast, slow = _twin_receivers()
+    for size, data in calls:
+        segment = size or len(data)
+        assert fast.receive_segments(data, segment, 0.01) == _apply_one_by_one(slow, data, segment, 0.01)
+    assert fast.take_stream() == slow.take_stream() == b"\n".join(lines) + b"\n"
+    assert fast.stats() == slow.stats() and fast.stats().messages_received == len(lines)
+    assert fast.poll(0.02) == slow.poll(0.02)  # the same ack, window and echo
+
+
+_FIELDS_END = FIXED_HEADER_BYTES + DATA_FIELDS.size
+
+
+def _set(at: int, value: bytes):
+    return lambda d: d[:at] + value + d[at + len(value) :]
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        _set(_FIELDS_END - 2, b"\x00\x07"),  # a first piece of 7: accepted, then a bundle breaks it
+        _set(_FIELDS_END - 4, b"\x00\x01"),  # index 1 of a bundle: refused by the parser
+        _set(_FIELDS_END - 4, b"\x00\x09\x00\x02"),  # index beyond count
+        _set(8, b"\xff"),  # another connection id: ignored by the channel
+        _set(20, b"\xff\xff"),  # another window: parsed in full again
+        lambda d: d[: _FIELDS_END - 1],  # truncated fragment fields (the last, shorter, segment)
+        lambda d: d[:_FIELDS_END],  # no payload
+    ],
+)
+def test_broken_datagrams_inside_a_burst_are_refused_as_alone(mangle) -> None:
+    host = Channel(3, now=0.0, opener=False)
+    host.sender.peer_window = 256
+    host.send_many(batch_messages([b"m" * 300 for _ in range(30)], single=True))
+    size, data = next(call for call in host.poll_burst(0.0) if call[0])
+    segments = [data[start : start + size] for start in range(0, len(data), size)]
+    mangled = b"".join([*segments[:2], mangle(segments[2]).ljust(size, b"\n"), *segments[3:]])
+    if len(mangle(segments[2])) < _FIELDS_END:  # a shorter segment can only come last
+        mangled = b"".join([*segments[:2], mangle(segments[2])])
+    fast, slow = _twin_receivers()
+    valid = fast.receive_segments(mangled, size, 0.01)
+    assert valid == _apply_one_by_one(slow, mangled, size, 0.01) and valid >= 2
+    assert fast.take_stream() == slow.take_stream()
+    assert fast.failure == slow.failure and fast.stats() == slow.stats()
