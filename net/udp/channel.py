@@ -208,9 +208,12 @@ class Channel:
         """
         size = len(data)
         valid = 0
+        accept = self.receiver.accept
         header = b""  # the header (bitmap included) of the DATA datagram just applied
         for start in range(0, size, segment):
-            end = min(start + segment, size)
+            end = start + segment
+            if end > size:
+                end = size
             if header and data.startswith(header, start):
                 try:
                     seq, index, count, payload = parse_fragment(data, start, end, start + len(header))
@@ -219,7 +222,7 @@ class Channel:
                 valid += 1
                 if self.failure is None:
                     try:
-                        self.receiver.accept(seq, index, count, payload)
+                        accept(seq, index, count, payload)
                     except ReceiveError as exc:
                         self._fail(f"invalid fragments: {exc}", None, broken=True)
                 continue

@@ -140,6 +140,7 @@ class Fragment:
         whole: int,  # whole messages it carries (0: a piece of a large message)
         large: _LargeMessage | None,  # the message it is a piece of
         size: int,  # message bytes it carries (the backlog it frees when acknowledged)
+        sent_at: float,  # when it is first sent (it is made just before)
     ) -> None:
         self.seq = seq
         self.index = index
@@ -149,9 +150,8 @@ class Fragment:
         self.whole = whole
         self.large = large
         self.size = size
-        self.first_sent = 0.0
-        self.sent_at = 0.0
-        self.transmissions = 0
+        self.first_sent = self.sent_at = sent_at
+        self.transmissions = 1
 
 
 class Sender:
@@ -312,17 +312,15 @@ class Sender:
         limit = self.base + (min(self.config.send_window, self.peer_window) or 1)
         if not self._unsent or self.gave_up or self._next_new >= limit:
             return out
-        in_flight, timeline = self._in_flight, self._timeline
-        sent = 0
-        while self._unsent and self._next_new < limit:
-            fragment = self._cut()
-            fragment.first_sent = fragment.sent_at = now  # `_transmit` inlined for first sends
-            fragment.transmissions = 1
-            timeline.append((now, fragment.seq, 1))
-            in_flight[fragment.seq] = fragment
+        in_flight, timeline, unsent = self._in_flight, self._timeline, self._unsent
+        first = len(out)
+        while unsent and self._next_new < limit:
+            fragment = self._cut(now)  # sent now: `_transmit` inlined for first sends
+            seq = fragment.seq
+            timeline.append((now, seq, 1))
+            in_flight[seq] = fragment
             out.append(fragment)
-            sent += 1
-        self.fragments_sent += sent
+        self.fragments_sent += len(out) - first
         if len(timeline) > 4 * self.config.send_window + 64:
             self._compact_timeline()
         self._tail_probe_armed = True
@@ -332,7 +330,7 @@ class Sender:
     def _can_send_new(self) -> bool:
         return bool(self._unsent) and not self.gave_up and self._next_new < self.base + self.window
 
-    def _cut(self) -> Fragment:
+    def _cut(self, now: float) -> Fragment:
         """The next new fragment: a piece of a large message, one message, or a bundle.
 
         A bundle takes queued messages while they fit: small ones (without an LF), and from a
@@ -349,11 +347,11 @@ class Sender:
         if first_is_message:
             size = len(data)
             if size > FRAGMENT_PAYLOAD:
-                return self._cut_piece(seq, number, data, size)
+                return self._cut_piece(seq, number, data, size, now)
             if b"\n" in data:  # it cannot share a bundle: it travels alone
                 unsent.popleft()
                 self._next_cut = number + 1
-                return Fragment(seq, 0, 1, data, number, 1, None, size)
+                return Fragment(seq, 0, 1, data, number, 1, None, size, now)
             examined = None
         else:
             cut = data.cuts.get(self._head_taken)
@@ -371,7 +369,7 @@ class Sender:
                         unsent.popleft()
                     self._head_taken = cut.head_taken
                     self._next_cut = number + cut.whole
-                    return Fragment(seq, 0, 0, cut.payload, number, cut.whole, None, cut.total)
+                    return Fragment(seq, 0, 0, cut.payload, number, cut.whole, None, cut.total, now)
             examined = []  # the items after the first, for `Batch.cuts`
             first_taken = self._head_taken
         parts: list[bytes] = []
@@ -420,13 +418,13 @@ class Sender:
             popped += 1
         self._next_cut = number + whole
         if whole == 1 and first_is_message:
-            return Fragment(seq, 0, 1, data, number, 1, None, total)
+            return Fragment(seq, 0, 1, data, number, 1, None, total, now)
         payload = parts[0] if len(parts) == 1 else b"\n".join(parts)
         if examined is not None and stopped:
             data.cuts[first_taken] = _Cut(tuple(examined), popped, self._head_taken, payload, whole, total)
-        return Fragment(seq, 0, 0, payload, number, whole, None, total)
+        return Fragment(seq, 0, 0, payload, number, whole, None, total, now)
 
-    def _cut_piece(self, seq: int, number: int, data: bytes, size: int) -> Fragment:
+    def _cut_piece(self, seq: int, number: int, data: bytes, size: int, now: float) -> Fragment:
         """The next piece of the large message at the front of the queue."""
         large = self._head_large
         if large is None:
@@ -442,7 +440,7 @@ class Sender:
             self._head_cut = 0
             self._head_large = None
         count = -(-size // FRAGMENT_PAYLOAD)
-        return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, number, 0, large, len(payload))
+        return Fragment(seq, start // FRAGMENT_PAYLOAD, count, payload, number, 0, large, len(payload), now)
 
     def _retransmissions(self, now: float) -> list[Fragment]:
         if self.gave_up:
@@ -539,10 +537,14 @@ class Sender:
         return len(acked)
 
     def _acknowledge(self, acked: list[Fragment], now: float, rtt: float | None) -> None:
+        # Totals in locals, written back once: an ack in a fan-out acknowledges dozens of fragments.
         newest_clean: Fragment | None = None
+        newest_clean_at = float("-inf")
+        first_sent = float("inf")
+        freed = messages = 0
         tags = self._tags
         for fragment in acked:
-            self._backlog_bytes -= fragment.size
+            freed += fragment.size
             large = fragment.large
             if large is None:
                 whole = fragment.whole
@@ -554,13 +556,15 @@ class Sender:
                 whole = 1 if large.unacked == 0 and large.cut else 0
                 if whole and tags:
                     tags.pop(large.number, None)
-            self._unacked_messages -= whole
-            self.messages_acked += whole
-            if fragment.transmissions == 1 and (
-                newest_clean is None or fragment.sent_at > newest_clean.sent_at
-            ):
-                newest_clean = fragment
-        if rtt is not None and rtt <= now - self._first_send_time(acked):
+            messages += whole
+            if fragment.first_sent < first_sent:
+                first_sent = fragment.first_sent
+            if fragment.transmissions == 1 and fragment.sent_at > newest_clean_at:
+                newest_clean, newest_clean_at = fragment, fragment.sent_at
+        self._backlog_bytes -= freed
+        self._unacked_messages -= messages
+        self.messages_acked += messages
+        if rtt is not None and rtt <= now - first_sent:
             delivered_sent_at = now - rtt  # the echo names one delivered transmission exactly
         elif newest_clean is not None:
             delivered_sent_at = newest_clean.sent_at  # sent once, so the ack can only be for it (Karn)
@@ -571,10 +575,6 @@ class Sender:
         if delivered_sent_at > self._rack_sent_at:
             self._rack_sent_at = delivered_sent_at
             self._detect_losses()
-
-    @staticmethod
-    def _first_send_time(acked: list[Fragment]) -> float:
-        return min(fragment.first_sent for fragment in acked)
 
     def _detect_losses(self) -> None:
         """Anything sent noticeably before a delivered transmission is presumed lost (RACK)."""
