@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 
 import pytest
@@ -183,3 +184,59 @@ def test_broken_datagrams_inside_a_burst_are_refused_as_alone(mangle) -> None:
     assert valid == _apply_one_by_one(slow, mangled, size, 0.01) and valid >= 2
     assert fast.take_stream() == slow.take_stream()
     assert fast.failure == slow.failure and fast.stats() == slow.stats()
+
+
+@pytest.mark.parametrize("segmenting", [True, False])
+def test_the_calls_of_poll_burst_arrive_as_the_datagrams_of_poll(segmenting: bool) -> None:
+    """With segmentation offload or without it (other systems: each segment sent alone)."""
+    lines = [bytes([65 + n % 26]) * (120 + n % 90) for n in range(400)]
+
+    def channel() -> Channel:
+        c = Channel(3, now=0.0, opener=False)
+        c.sender.peer_window = 256
+        c.send_many(batch_messages(lines, single=True))
+        c.send(b"big" * 1000)
+        return c
+
+    datagrams = channel().poll(0.0)
+    receiver_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver_sock.bind(("127.0.0.1", 0))
+        receiver_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        receiver_sock.settimeout(2.0)
+        sender = BurstSender(sender_sock)
+        sender.segmenting = sender.segmenting and segmenting
+        sender.send_calls(channel().poll_burst(0.0), receiver_sock.getsockname())
+        got: list[bytes] = []
+        wait_until(lambda: got.append(receiver_sock.recv(65535)) or len(got) == len(datagrams), timeout=5)
+        assert [d.rstrip(b"\n") if is_bundle(d) else d for d in got] == [
+            d.rstrip(b"\n") if is_bundle(d) else d for d in datagrams
+        ]
+        assert all(len(d) <= MAX_DATAGRAM_BYTES for d in got)
+    finally:
+        sender_sock.close()
+        receiver_sock.close()
+
+
+def test_a_refused_burst_switches_to_one_datagram_per_call_for_good() -> None:
+    class RefusingSocket:
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+            self.bursts = 0
+
+        def sendmsg(self, buffers, ancillary, flags, address) -> int:
+            self.bursts += 1
+            raise OSError(errno.EOPNOTSUPP, "not here")
+
+        def sendto(self, data: bytes, address) -> int:
+            self.sent.append(data)
+            return len(data)
+
+    sock = RefusingSocket()
+    sender = BurstSender(sock)  # type: ignore[arg-type]
+    sender.segmenting = True
+    calls = [(0, b"alone"), (4, b"abcdefghij"), (3, b"xyzxyz")]
+    sender.send_calls(calls, ("127.0.0.1", 9))
+    assert sock.sent == [b"alone", b"abcd", b"efgh", b"ij", b"xyz", b"xyz"]
+    assert sock.bursts == 1 and not sender.segmenting
