@@ -365,8 +365,10 @@ class Sender:
                         else tuple(islice(unsent, 1, len(items) + 1)) == items
                     )
                 ):
-                    for _ in range(cut.popped):
+                    popped = cut.popped  # mostly 0 or 1
+                    while popped:
                         unsent.popleft()
+                        popped -= 1
                     self._head_taken = cut.head_taken
                     self._next_cut = number + cut.whole
                     return Fragment(seq, 0, 0, cut.payload, number, cut.whole, None, cut.total, now)
