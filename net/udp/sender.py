@@ -176,7 +176,8 @@ class Sender:
         self._unacked_messages = 0  # queued and not fully acknowledged
         self._message_numbers = 0
         self._backlog_bytes = 0
-        self._timeline: deque[tuple[float, int, int]] = deque()  # (sent at, seq, transmission)
+        # Retransmissions in time order: (sent at, seq, transmission); see `_oldest_transmission`.
+        self._timeline: deque[tuple[float, int, int]] = deque()
         self._rack_sent_at = float("-inf")  # send time of the newest fragment known delivered
         self._lost: list[Fragment] = []
         self._tail_probe_armed = False
@@ -259,17 +260,26 @@ class Sender:
     def _oldest_transmission(self) -> Fragment | None:
         """The in-flight fragment whose latest transmission is the oldest (its timer runs out first).
 
-        `_timeline` lists transmissions in time order; entries of fragments acknowledged or
-        sent again since are dropped here as they reach the front, so this is amortised O(1).
+        Fragments sent once went out in sequence order, which is `_in_flight`'s order, so the
+        first of them there is the oldest of them: first sends need no timeline entry (the host
+        sends dozens per member and round). `_timeline` lists retransmissions in time order;
+        entries of fragments acknowledged or sent again since are dropped here as they reach
+        the front, so this is amortised O(1) (plus a scan past resent fragments under loss).
         """
+        in_flight = self._in_flight
+        oldest = None
+        for fragment in in_flight.values():
+            if fragment.transmissions == 1:
+                oldest = fragment
+                break
         timeline = self._timeline
         while timeline:
-            _, seq, transmissions = timeline[0]
-            fragment = self._in_flight.get(seq)
+            sent_at, seq, transmissions = timeline[0]
+            fragment = in_flight.get(seq)
             if fragment is not None and fragment.transmissions == transmissions:
-                return fragment
+                return fragment if oldest is None or sent_at < oldest.sent_at else oldest
             timeline.popleft()
-        return None
+        return oldest
 
     # -- sending --------------------------------------------------------------------------
 
@@ -312,17 +322,13 @@ class Sender:
         limit = self.base + (min(self.config.send_window, self.peer_window) or 1)
         if not self._unsent or self.gave_up or self._next_new >= limit:
             return out
-        in_flight, timeline, unsent = self._in_flight, self._timeline, self._unsent
+        in_flight, unsent = self._in_flight, self._unsent
         first = len(out)
         while unsent and self._next_new < limit:
             fragment = self._cut(now)  # sent now: `_transmit` inlined for first sends
-            seq = fragment.seq
-            timeline.append((now, seq, 1))
-            in_flight[seq] = fragment
+            in_flight[fragment.seq] = fragment
             out.append(fragment)
         self.fragments_sent += len(out) - first
-        if len(timeline) > 4 * self.config.send_window + 64:
-            self._compact_timeline()
         self._tail_probe_armed = True
         self._last_activity = now
         return out
@@ -501,7 +507,7 @@ class Sender:
 
     def _compact_timeline(self) -> None:
         """Drop stale entries behind a long-lived front one (keeps the timeline bounded)."""
-        live = sorted(self._in_flight.values(), key=lambda f: f.sent_at)
+        live = sorted((f for f in self._in_flight.values() if f.transmissions > 1), key=lambda f: f.sent_at)
         self._timeline = deque((f.sent_at, f.seq, f.transmissions) for f in live)
 
     # -- acknowledgements -----------------------------------------------------------------

@@ -434,3 +434,21 @@ def test_senders_sharing_batches_cut_them_as_they_would_alone() -> None:
             for sender in (shared[member], fresh[member]):
                 sender.on_ack(sender.base + len(sender._in_flight) // 2, b"", sender.peer_window, now)
     assert reused > 50  # most bundles were cut once for several senders
+
+
+def test_the_timer_runs_from_the_oldest_transmission_of_first_sends_and_resends_alike() -> None:
+    sender = Sender(SenderConfig(send_window=8), peer_window=8)
+    for n in range(3):
+        sender.queue(b"alone\n%d" % n)  # an LF: one fragment each
+    assert [f.seq for f in sender.due(0.0)] == [0, 1, 2]
+    rto = sender.rtt.rto
+    assert sender._oldest_transmission().seq == 0 and sender.next_deadline() == rto
+    assert [f.seq for f in sender.due(rto)] == [0]  # the timer ran out: the first one again
+    assert sender._oldest_transmission().seq == 1  # sent at 0, before the resend at `rto`
+    sender.on_ack(0, b"\x03", 8, rto + 0.001)  # 1 and 2 arrived (no time sample: only 0 was resent)
+    assert sender._oldest_transmission().seq == 0  # the resend is all that is left
+    sender.queue(b"alone\n3")
+    assert [f.seq for f in sender.due(rto + 0.002)] == [3]
+    assert sender._oldest_transmission().seq == 0  # resent at `rto`, before 3 was first sent
+    sender.on_ack(1, b"", 8, rto + 0.003)
+    assert sender._oldest_transmission().seq == 3
