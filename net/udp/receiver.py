@@ -184,9 +184,10 @@ class Receiver:
         ready = self._ready
         if not ready:
             return b""
-        stream = b"\n".join([chunk for chunk, _ in ready]) + b"\n"
+        chunks = [chunk for chunk, _ in ready]
+        chunks.append(b"")  # the last message's LF, in the same join (no second copy of the stream)
         ready.clear()
-        return stream
+        return b"\n".join(chunks)
 
     def sack(self) -> bytes:
         """Bitmap of held fragments after `next_seq`: bit i (LSB first) is next_seq + 1 + i."""
