@@ -8,6 +8,11 @@ are padded to that size with LF bytes, which receivers drop (`docs/PROTOCOL.md`,
 transport"), so a member's bundles of one round go out in one call. Anything else (acks,
 pieces of large messages, single messages) is sent with `sendto` as before, in order.
 
+The host builds each call's buffer straight from a channel's fragments (`burst_calls`, via
+`Channel.poll_burst`: one copy per datagram, and all of a poll's datagrams share one
+header, which lets a receiver of the coalesced burst skip re-parsing it, see
+`Channel.receive_segments`); `plan` does the same from finished datagrams.
+
 Where the option is missing (other systems, old kernels), the first refusal switches it
 off for good and every datagram goes out with `sendto`.
 """
