@@ -5,12 +5,11 @@ each readable one (non-blocking, at most `recv_size` bytes, so a flooding client
 turn like everybody else and cannot starve the others), decodes the frames, runs them
 through the `Room`, encodes every output event once (once per dialect: JSON frames and
 plain-text lines) and appends broadcasts to a log shared by all receivers
-(`net.tcp.fanout`). While more input has arrived meanwhile and the round is not full, it
-takes a few more passes (without waiting) before it gives each receiver its share of the
-round with one non-blocking `send`: under load, fewer and fuller writes. Whatever a
-socket refuses stays queued and is retried when `select` says the socket can take more; a
-receiver whose own socket leaves more than `outbound_limit` bytes queued is dropped as too
-slow, so a client that stops reading never delays the others. The router never blocks on a client.
+(`net.tcp.fanout`). Then it gives each receiver its share of the round with one
+non-blocking `send`. Whatever a socket refuses stays queued and is retried when `select`
+says the socket can take more; a receiver whose own socket leaves more than
+`outbound_limit` bytes queued is dropped as too slow, so a client that stops reading never
+delays the others. The router never blocks on a client.
 
 Reading here instead of in a thread per connection is what makes the host fast in
 Python: the earlier design (a reader thread per client handing batches over) paid a
@@ -48,11 +47,6 @@ log = logging.getLogger(__name__)
 
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
-
-#: Further passes over the ready connections before a round is written out, while input keeps
-#: coming and the round is not full. Bounded, so input that makes no output (a flood of pongs)
-#: cannot hold back everybody's output and the timers.
-_MORE_READS_PER_ROUND = 8
 
 
 class StopRequest:
@@ -106,12 +100,7 @@ class Router:
                 timeout = max(0.0, self._next_check - time.monotonic())
                 if self._dirty or self._fanout.round_bytes or not self._inbox.prepare_to_sleep():
                     timeout = 0.0  # output queued while flushing, or work waiting: no sleep
-                read = self._serve_ready(timeout)
-                for _ in range(_MORE_READS_PER_ROUND):
-                    # What arrived meanwhile joins the round: fewer, fuller writes under load.
-                    if not read or self._round_bytes + self._fanout.round_bytes >= self._tuning.round_bytes:
-                        break
-                    read = self._serve_ready(0.0)
+                self._serve_ready(timeout)
                 self._dispatch_all(self._inbox.take_all())
                 now = time.monotonic()
                 if now >= self._next_check:
@@ -127,10 +116,8 @@ class Router:
             self._close_everything(reason)
         return reason
 
-    def _serve_ready(self, timeout: float) -> bool:
-        """Wait up to `timeout` for sockets to be ready; write to and read from those that are.
-        True when a connection was read from."""
-        read = False
+    def _serve_ready(self, timeout: float) -> None:
+        """Wait up to `timeout` for sockets to be ready; write to and read from those that are."""
         for key, mask in self._selector.select(timeout):
             peer = key.data
             if peer is None:
@@ -138,8 +125,7 @@ class Router:
             if mask & _WRITE:
                 self._flush(peer)
             if mask & _READ and not peer.closed:
-                read = self._read(peer) or read
-        return read
+                self._read(peer)
 
     def _dispatch_all(self, items: list[object]) -> None:
         for item in items:

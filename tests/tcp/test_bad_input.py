@@ -242,8 +242,9 @@ def test_a_member_that_keeps_sending_bad_frames_is_cut_off(room) -> None:
 
 
 def test_a_flood_of_input_that_makes_no_output_does_not_hold_back_the_others(room) -> None:
-    """The router takes extra passes over its connections while input keeps coming; input
-    that makes no output (pongs) must not keep it from ever writing the round out."""
+    """Input that makes no output (pongs, as fast as a socket takes them) must never keep the
+    router from writing everybody else's messages out (a router that kept reading while
+    input kept coming would)."""
     flooder = room.connect("flooder")
     pongs = frame({"type": "pong", "token": "p"}) * 20_000
     stop = threading.Event()
