@@ -68,6 +68,12 @@ def test_padding_alone_delivers_nothing() -> None:
 def test_a_burst_arrives_as_the_datagrams_it_was_made_of(segmenting: bool) -> None:
     lines = [bytes([65 + n % 26]) * (120 + n % 90) for n in range(400)]
     datagrams = _datagrams(lines)
+    _arrive_intact(datagrams, segmenting, lambda sender, address: sender.send(datagrams, address))
+
+
+def _arrive_intact(datagrams: list[bytes], segmenting: bool, send) -> None:
+    """`send(sender, address)` over real sockets delivers `datagrams` (padding aside), each
+    within the datagram limit."""
     receiver_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sender_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -76,7 +82,7 @@ def test_a_burst_arrives_as_the_datagrams_it_was_made_of(segmenting: bool) -> No
         receiver_sock.settimeout(2.0)
         sender = BurstSender(sender_sock)
         sender.segmenting = sender.segmenting and segmenting
-        sender.send(datagrams, receiver_sock.getsockname())
+        send(sender, receiver_sock.getsockname())
         got: list[bytes] = []
         wait_until(lambda: got.append(receiver_sock.recv(65535)) or len(got) == len(datagrams), timeout=5)
         assert [d.rstrip(b"\n") if is_bundle(d) else d for d in got] == [
@@ -199,24 +205,9 @@ def test_the_calls_of_poll_burst_arrive_as_the_datagrams_of_poll(segmenting: boo
         return c
 
     datagrams = channel().poll(0.0)
-    receiver_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sender_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        receiver_sock.bind(("127.0.0.1", 0))
-        receiver_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        receiver_sock.settimeout(2.0)
-        sender = BurstSender(sender_sock)
-        sender.segmenting = sender.segmenting and segmenting
-        sender.send_calls(channel().poll_burst(0.0), receiver_sock.getsockname())
-        got: list[bytes] = []
-        wait_until(lambda: got.append(receiver_sock.recv(65535)) or len(got) == len(datagrams), timeout=5)
-        assert [d.rstrip(b"\n") if is_bundle(d) else d for d in got] == [
-            d.rstrip(b"\n") if is_bundle(d) else d for d in datagrams
-        ]
-        assert all(len(d) <= MAX_DATAGRAM_BYTES for d in got)
-    finally:
-        sender_sock.close()
-        receiver_sock.close()
+    _arrive_intact(
+        datagrams, segmenting, lambda sender, address: sender.send_calls(channel().poll_burst(0.0), address)
+    )
 
 
 def test_a_refused_burst_switches_to_one_datagram_per_call_for_good() -> None:
