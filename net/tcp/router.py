@@ -144,8 +144,8 @@ class Router:
 
     # -- input from peers -----------------------------------------------------------------
 
-    def _read(self, peer: Peer) -> bool:
-        """Read once from `peer` and serve what it sent; True if bytes (or the end) arrived.
+    def _read(self, peer: Peer) -> None:
+        """Read once from `peer` and serve what it sent.
 
         Also while it is closing: what arrives then is read and dropped, because closing a
         socket with unread input makes the kernel reset the connection, which can destroy
@@ -154,10 +154,10 @@ class Router:
         try:
             data = peer.sock.recv(self._tuning.recv_size)
         except (BlockingIOError, InterruptedError):
-            return False
+            return
         except OSError as exc:
             self._on_read_end(peer, f"connection lost ({exc.strerror or type(exc).__name__})")
-            return False
+            return
         peer.last_heard = time.monotonic()
         if not peer.closing:
             entries = peer.decode(data)
@@ -167,7 +167,6 @@ class Router:
             self._on_read_end(peer, "connection closed")
         elif self._round_bytes + self._fanout.round_bytes > self._tuning.round_bytes:
             self._flush_dirty()
-        return True
 
     def _on_entries(self, peer: Peer, entries: list[Entry]) -> None:
         """Serve what `peer` sent, in order (the caller writes out the round when it grew big).
