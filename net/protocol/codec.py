@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from net.protocol import events as ev
+from net.protocol.errors import DecodeError
 from net.protocol.limits import (
     MAX_FRAME_BYTES,
     MAX_HISTORY_IN_WELCOME,
@@ -31,16 +32,6 @@ from net.protocol.limits import (
     MAX_TEXT_CHARS,
 )
 
-
-class DecodeError(ValueError):
-    """A frame that cannot become an event; `code` is the wire error code to report."""
-
-    def __init__(self, code: str, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
-
-
 # --- field checks ------------------------------------------------------------------------
 
 #: Loose nickname bound for the codec; the room applies the real nickname rules so that it
@@ -50,8 +41,8 @@ _NICK_FIELD_CHARS = 4 * 24
 
 #: Control characters (C0, DEL, C1) and lone surrogates; the second pattern lets newline and
 #: tab through. A regex scans in C: this check runs on every text of every message.
-_BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_BAD_CHARS_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+BAD_CHARS_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def has_bad_chars(value: str, allow_newlines: bool = False) -> bool:
@@ -60,7 +51,7 @@ def has_bad_chars(value: str, allow_newlines: bool = False) -> bool:
     C1 controls count too: U+009B is a terminal's escape-sequence introducer, and plain-text
     peers print what they receive. Only newline and tab pass, and only in message texts.
     """
-    pattern = _BAD_CHARS_IN_TEXT if allow_newlines else _BAD_CHARS
+    pattern = BAD_CHARS_IN_TEXT if allow_newlines else BAD_CHARS
     return pattern.search(value) is not None
 
 
@@ -269,33 +260,9 @@ def parse_frame(frame: bytes) -> dict:
     return obj
 
 
-def _plain_say(obj: dict) -> ev.Say | None:
-    """The common room message, validated without the generic field walk (the host's hot path).
-
-    Only the plainly valid case is taken here: anything unusual (a private message, a wrong
-    type, a limit crossed) returns None and goes through the full checks, which also word
-    the error. The result equals what the generic path builds.
-    """
-    message_id, text, action = obj.get("id"), obj.get("text"), obj.get("action", False)
-    if (
-        type(message_id) is str
-        and type(text) is str
-        and type(action) is bool
-        and obj.get("to") is None
-        and 0 < len(message_id) <= MAX_ID_CHARS
-        and 0 < len(text) <= MAX_TEXT_CHARS
-        and _BAD_CHARS.search(message_id) is None
-        and _BAD_CHARS_IN_TEXT.search(text) is None
-    ):
-        return ev.build_say(message_id, text, None, action)
-    return None
-
-
 def event_from_object(obj: dict, *, from_host: bool) -> ev.Event:
     """Build and validate the event a JSON object describes, for the given direction."""
     kind = obj.get("type")
-    if kind == "say" and not from_host and (say := _plain_say(obj)) is not None:
-        return say
     if not isinstance(kind, str):
         raise DecodeError("bad_field", "field 'type' is missing")
     table = _HOST_BY_TYPE if from_host else _CLIENT_BY_TYPE
@@ -306,47 +273,8 @@ def event_from_object(obj: dict, *, from_host: bool) -> ev.Event:
     return cls(**_read_fields(obj, schema[cls]))
 
 
-#: The exact frame our clients send for a room message, with strings holding no escape and
-#: no raw control character: its fields can be taken without the JSON parser. Anything
-#: else (escapes, other keys or order, spaces) goes through the parser.
-_PLAIN_SAY_FRAME = re.compile(
-    rb'\{"type":"say","id":"([^"\\\x00-\x1f]{1,%d})","text":"([^"\\\x00-\x1f]+)"\}' % MAX_ID_CHARS
-)
-
-
-def plain_say_from_frame(frame: bytes) -> ev.Say | None:
-    """The room message in `frame` when it has the plain shape and is valid, else None.
-
-    A busy host decodes mostly these, and the regular expression costs a fifth of the JSON
-    parser. The result equals what the parser and the field checks give (a test compares
-    them); a frame that is not plainly valid (bad UTF-8, a forbidden character, too long)
-    returns None and gets its error from the full path.
-    """
-    match = _PLAIN_SAY_FRAME.fullmatch(frame)
-    if match is None:
-        return None
-    try:
-        message_id = match[1].decode("utf-8")
-        text = match[2].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if len(text) > MAX_TEXT_CHARS:
-        return None
-    # The expression kept out C0 controls and strict UTF-8 has no surrogates: what the
-    # character checks can still find is DEL (0x7F) or a C1 control (0xC2 0x80-0x9F), so
-    # they only run when one of those bytes occurs at all (two memchr calls otherwise:
-    # looking for an int byte is a memchr, looking for a one-byte string costs 8 times more).
-    if (0x7F in frame or 0xC2 in frame) and (
-        _BAD_CHARS.search(message_id) is not None or _BAD_CHARS_IN_TEXT.search(text) is not None
-    ):
-        return None
-    return ev.build_say(message_id, text, None, False)
-
-
 def decode_frame(frame: bytes, *, from_host: bool) -> ev.Event:
     """Decode one complete frame (without its newline) sent by a host or by a client."""
-    if not from_host and (say := plain_say_from_frame(frame)) is not None:
-        return say
     return event_from_object(parse_frame(frame), from_host=from_host)
 
 
@@ -378,132 +306,25 @@ def event_to_object(event: Any, *, include_type: bool = True) -> dict:
     return obj
 
 
-def _json_number(value: Any) -> str:
+def json_number(value: Any) -> str:
     """A number as the JSON encoder writes it (`float.__repr__` for finite floats)."""
     if type(value) is float and math.isfinite(value):
         return float.__repr__(value)
-    return _to_json(value)
+    return to_json(value)
 
 
-class _LastTime:
-    """The text of the last time encoded: a message and its ack carry the same float object,
-    and a busy host would otherwise format it twice per message. One tuple holds the pair,
-    so threads encoding at once can only miss the cache, never get another time's text."""
-
-    last: tuple[object, str] = (None, "")
-
-    @classmethod
-    def of(cls, value: float) -> str:
-        last = cls.last
-        if last[0] is value:
-            return last[1]
-        text = _json_number(value)
-        cls.last = (value, text)
-        return text
+to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: The C string escaper `to_json` itself uses (ensure_ascii=False).
+json_string = json.encoder.encode_basestring
 
 
-def _message_frame(message: ev.ChatMessage) -> str:
-    parts = [
-        '{"type":"message","id":',
-        _json_string(message.id),
-        ',"from":',
-        _json_string(message.sender),
-        ',"text":',
-        _json_string(message.text),
-        ',"time":',
-        _LastTime.of(message.time),
-    ]
-    if message.to is not None:
-        parts += (',"to":', _json_string(message.to))
-    if message.action:
-        parts.append(',"action":true')
-    parts.append("}\n")
-    return "".join(parts)
-
-
-def _ack_frame(ack: ev.Ack) -> str:
-    return (
-        f'{{"type":"ack","id":{_json_string(ack.id)},"msg_id":{_json_string(ack.msg_id)},'
-        f'"time":{_LastTime.of(ack.time)}}}\n'
-    )
-
-
-_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-#: The C string escaper `_to_json` itself uses (ensure_ascii=False).
-_json_string = json.encoder.encode_basestring
-
-#: Direct writers for the kinds a busy host encodes per message; they give exactly the frame
-#: `event_to_object` + `_to_json` give (a test compares them), only without building a dict
-#: and walking the schema.
-_FAST_FRAMES: dict[type, Callable[[Any], str]] = {ev.ChatMessage: _message_frame, ev.Ack: _ack_frame}
-
-
-def encode_messages(messages: list[ev.ChatMessage]) -> bytes:
-    """The frames of `messages` in one piece: exactly what `encode_event` gives for each,
-    joined (a test compares them), made with one encode for the run instead of one per
-    message. A host relays messages in runs (`Room.handle_says`)."""
-    frames: list[str] = []
-    sender: str | None = None
-    when: float | None = None
-    from_text = time_text = ""
-    for message in messages:
-        if message.to is not None or message.action:
-            frames.append(_message_frame(message))
-            continue
-        # A run comes from one sender at one time: each is written once for the run. The
-        # frame is spelt out here, not made by `_message_frame` per message: that call cost
-        # 7 % of the router's work per message at C=50 (the fast-path test compares them).
-        if message.sender is not sender:
-            sender = message.sender
-            from_text = _json_string(sender)
-        if message.time is not when:
-            when = message.time
-            time_text = _LastTime.of(when)
-        frames.append(
-            f'{{"type":"message","id":{_json_string(message.id)},"from":{from_text},'
-            f'"text":{_json_string(message.text)},"time":{time_text}}}\n'
-        )
-    return _joined(frames, ev.ChatMessage.TYPE)
-
-
-def encode_acks(acked: list[str], messages: list[ev.ChatMessage]) -> bytes:
-    """The ack frames of `messages`, relayed for the says with the ids `acked`, in one piece:
-    what `encode_event` gives for each `Ack`, joined (a test compares them)."""
-    frames: list[str] = []
-    when: float | None = None
-    time_text = ""
-    for own_id, message in zip(acked, messages, strict=True):
-        if message.time is not when:  # a run's messages share one time: written once for the run
-            when = message.time
-            time_text = _LastTime.of(when)
-        frames.append(
-            f'{{"type":"ack","id":{_json_string(own_id)},"msg_id":{_json_string(message.id)},"time":{time_text}}}\n'
-        )
-    return _joined(frames, ev.Ack.TYPE)
-
-
-def _joined(frames: list[str], kind: str) -> bytes:
-    """`frames` (each newline-terminated) encoded in one piece; raises as `encode_event` does
-    when one of them is over the frame limit."""
-    data = "".join(frames).encode("utf-8")
-    if len(data) > MAX_FRAME_BYTES + 1:  # some frame may be too large: find it
-        for frame in frames:
-            _check_size(kind, len(frame.encode("utf-8")) - 1)
-    return data
-
-
-def _check_size(kind: str, size: int) -> None:
+def check_frame_size(kind: str, size: int) -> None:
     if size > MAX_FRAME_BYTES:
         raise ValueError(f"{kind} frame of {size} bytes exceeds {MAX_FRAME_BYTES}")
 
 
 def encode_event(event: ev.Event) -> bytes:
     """One frame: compact JSON, UTF-8 (not ASCII-escaped), newline-terminated."""
-    fast = _FAST_FRAMES.get(type(event))
-    if fast is not None:
-        data = fast(event).encode("utf-8")
-        _check_size(event.TYPE, len(data) - 1)
-        return data
-    data = _to_json(event_to_object(event)).encode("utf-8")
-    _check_size(event.TYPE, len(data))
+    data = to_json(event_to_object(event)).encode("utf-8")
+    check_frame_size(event.TYPE, len(data))
     return data + b"\n"

@@ -14,7 +14,8 @@ from collections import deque
 from typing import Final
 
 from net.protocol import events as ev
-from net.protocol.codec import DecodeError, decode_frame, encode_event, plain_say_from_frame
+from net.protocol.errors import DecodeError, LocalProtocolError, ProtocolError, RemoteProtocolError
+from net.protocol.fastcodec import decode_frame, encode_event, plain_say_from_frame
 from net.protocol.framing import LineFramer
 from net.protocol.limits import MAX_FRAME_BYTES
 
@@ -53,24 +54,6 @@ class ConnectionClosed(ev.Event):
 
     def __hash__(self) -> int:
         return hash(ConnectionClosed)
-
-
-class LocalProtocolError(RuntimeError):
-    """This side tried something the protocol does not allow in the current state."""
-
-
-class RemoteProtocolError(Exception):
-    """The peer sent something invalid. `fatal` means the connection is now closed."""
-
-    def __init__(self, code: str, text: str, *, fatal: bool) -> None:
-        super().__init__(f"{code}: {text}")
-        self.code = code
-        self.text = text
-        self.fatal = fatal
-
-    def to_event(self) -> ev.Error:
-        """The error frame that tells the peer what it did wrong."""
-        return ev.Error(code=self.code, text=self.text)
 
 
 _H, _O, _C = ConnectionState.HANDSHAKE, ConnectionState.OPEN, ConnectionState.CLOSED
@@ -225,9 +208,10 @@ class Connection:
         self._advance(self.role, event, remote=False)
         return data
 
-    def send_error(self, error: RemoteProtocolError | ev.Error) -> bytes:
-        """An error frame, allowed in any state but closed (a refusal may follow it)."""
-        event = error.to_event() if isinstance(error, RemoteProtocolError) else error
+    def send_error(self, error: ProtocolError | ev.Error) -> bytes:
+        """An error frame, allowed in every state and leaving it as it is: also once closed,
+        so a peer cut off for a fatal error is told why before the connection ends."""
+        event = error.to_event() if isinstance(error, ProtocolError) else error
         return encode_event(event)
 
     # -- state --------------------------------------------------------------------------
@@ -239,7 +223,7 @@ class Connection:
             text = f"{event.TYPE!r} is not allowed from the {sender.value} in state {self._state.value}"
             if remote:
                 raise DecodeError("not_allowed", text)
-            raise LocalProtocolError(text)
+            raise LocalProtocolError("not_allowed", text)
         if isinstance(event, ev.Hello):
             self._hello_seen = True
         self._state = next_state

@@ -18,7 +18,7 @@ import time
 from collections import deque
 
 from net.protocol import events as ev
-from net.protocol.codec import DecodeError, has_bad_chars
+from net.protocol.codec import has_bad_chars
 from net.protocol.connection import (
     NEED_DATA,
     ConnectionClosed,
@@ -26,6 +26,7 @@ from net.protocol.connection import (
     NeedData,
     RemoteProtocolError,
 )
+from net.protocol.errors import DecodeError
 from net.protocol.framing import LineFramer
 from net.protocol.limits import MAX_FRAME_BYTES, MAX_TEXT_CHARS, PROTOCOL_VERSION
 

@@ -239,8 +239,6 @@ class Room:
         if type(event) is ev.Say:
             return self._say(member, event)  # the hot kind, ahead of the pattern match
         match event:
-            case ev.Say():
-                return self._say(member, event)
             case ev.Rename(nick=raw):
                 return self._over_limit(member, "renames") or self._rename(member, raw)
             case ev.Typing(active=active, to=to):
