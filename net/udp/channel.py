@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from net.protocol.limits import MAX_FRAME_BYTES
+from net.udp.bundles import Batch
 from net.udp.burst import burst_calls, plan
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
-from net.udp.sender import Batch, Sender, SenderConfig
+from net.udp.sender import Sender, SenderConfig
 from net.udp.wire import (
     ACK_KIND,
     DATA_FIELDS,

@@ -29,13 +29,12 @@ Rules (also in `docs/PROTOCOL.md`, "UDP transport"):
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import accumulate, islice
 
+from net.udp.bundles import Batch, take_bundle
 from net.udp.rtt import RttConfig, RttEstimator
-from net.udp.wire import BUNDLE_PAYLOAD, FRAGMENT_PAYLOAD, unwrap
+from net.udp.wire import FRAGMENT_PAYLOAD, unwrap
 
 
 @dataclass(slots=True)
@@ -45,68 +44,6 @@ class SenderConfig:
     min_retransmits: int = 4
     max_backlog_bytes: int = 8 * 1024 * 1024  # queued + in flight; beyond it the peer is too slow
     rtt: RttConfig = field(default_factory=RttConfig)
-
-
-class Batch:
-    """Small messages joined by LF once, to be queued on many channels (the host's fan-out).
-
-    Each sender takes from it as many messages as fit its next datagram, finding the cut
-    with a binary search over the message ends and slicing the joined bytes: no work per
-    member and message, and bundles as full as if the messages had been queued one by one.
-    """
-
-    __slots__ = ("cuts", "ends", "payload", "whole")
-
-    def __init__(self, messages: list[bytes]) -> None:
-        self.payload = b"\n".join(messages)
-        #: Offset just past each message in `payload` (where its LF is, or the end).
-        self.ends = [end - 1 for end in accumulate(len(message) + 1 for message in messages)]
-        self.whole = len(messages)
-        #: Bundles cut so far that start a datagram in this batch, by the index of their first
-        #: message; see `_Cut`. The receivers of a round's broadcasts have mostly the same
-        #: batches queued in the same order, so most of them reuse the cuts of the first.
-        self.cuts: dict[int, _Cut] = {}
-
-
-class _Cut:
-    """A bundle cut from the front of a queue, for other queues that hold the same items.
-
-    `items` are the queue items after the first that the cut looked at, in order (each taken
-    whole, or partly, or the one that did not fit); the cut is valid for another queue
-    whose front is the same batch, at the same message, followed by the same items (the same
-    objects, or equal messages: the cut depends only on their bytes).
-    """
-
-    __slots__ = ("head_taken", "items", "payload", "popped", "total", "whole")
-
-    def __init__(
-        self, items: tuple[object, ...], popped: int, head_taken: int, payload: bytes, whole: int, total: int
-    ) -> None:
-        self.items = items
-        self.popped = popped  # items taken off the queue
-        self.head_taken = head_taken  # messages of the new front batch already cut
-        self.payload = payload
-        self.whole = whole
-        self.total = total
-
-
-def batch_messages(messages: list[bytes], *, single: bool = False) -> list[bytes | Batch]:
-    """`messages` (none empty), with each run of two or more that can share bundles (at most
-    FRAGMENT_PAYLOAD bytes, no LF) replaced by one `Batch`; with `single`, runs of one too
-    (a message queued on many channels as a `Batch` lets them share cuts, see `Batch.cuts`)."""
-    out: list[bytes | Batch] = []
-    run: list[bytes] = []
-    for message in messages:
-        if len(message) <= FRAGMENT_PAYLOAD and b"\n" not in message:
-            run.append(message)
-            continue
-        if run:
-            out.append(Batch(run) if single or len(run) > 1 else run[0])
-            run = []
-        out.append(message)
-    if run:
-        out.append(Batch(run) if single or len(run) > 1 else run[0])
-    return out
 
 
 class _LargeMessage:
@@ -337,13 +274,8 @@ class Sender:
         return bool(self._unsent) and not self.gave_up and self._next_new < self.base + self.window
 
     def _cut(self, now: float) -> Fragment:
-        """The next new fragment: a piece of a large message, one message, or a bundle.
-
-        A bundle takes queued messages while they fit: small ones (without an LF), and from a
-        `Batch` as many as fit, found by a binary search over its message ends. A bundle that
-        starts in a batch is remembered there (`Batch.cuts`) for the next queue that holds
-        the same items, as the other receivers of a broadcast do.
-        """
+        """The next new fragment: a piece of a large message, one message, or a bundle
+        (`net.udp.bundles.take_bundle` fills it from the front of the queue)."""
         unsent = self._unsent
         number = self._next_cut
         data = unsent[0]
@@ -358,78 +290,10 @@ class Sender:
                 unsent.popleft()
                 self._next_cut = number + 1
                 return Fragment(seq, 0, 1, data, number, 1, None, size, now)
-            examined = None
-        else:
-            cut = data.cuts.get(self._head_taken)
-            if cut is not None:
-                items = cut.items  # mostly none (the bundle ends inside this batch) or one
-                if not items or (
-                    len(unsent) > len(items)
-                    and (
-                        unsent[1] is items[0]
-                        if len(items) == 1
-                        else tuple(islice(unsent, 1, len(items) + 1)) == items
-                    )
-                ):
-                    popped = cut.popped  # mostly 0 or 1
-                    while popped:
-                        unsent.popleft()
-                        popped -= 1
-                    self._head_taken = cut.head_taken
-                    self._next_cut = number + cut.whole
-                    return Fragment(seq, 0, 0, cut.payload, number, cut.whole, None, cut.total, now)
-            examined = []  # the items after the first, for `Batch.cuts`
-            first_taken = self._head_taken
-        parts: list[bytes] = []
-        whole = total = popped = 0
-        room = BUNDLE_PAYLOAD  # bytes left in the bundle
-        separator = 0  # the LF before every part but the first
-        stopped = False  # by an item that does not fit (not by the end of the queue)
-        while unsent:
-            item = unsent[0]
-            if examined is not None and (popped or parts):
-                examined.append(item)
-            if type(item) is Batch:
-                ends = item.ends
-                taken = self._head_taken
-                start = ends[taken - 1] + 1 if taken else 0
-                last = bisect_right(ends, start + room - separator, taken) - 1
-                if last < taken:
-                    stopped = True
-                    break
-                end = ends[last]
-                payload = item.payload
-                parts.append(payload if start == 0 and end == len(payload) else payload[start:end])
-                count = last - taken + 1
-                whole += count
-                total += end - start - count + 1
-                room -= end - start + separator
-                separator = 1
-                if last + 1 < item.whole:
-                    self._head_taken = last + 1
-                    stopped = True
-                    break  # the next message of the batch does not fit
-                self._head_taken = 0
-                unsent.popleft()
-                popped += 1
-                continue
-            size = len(item)
-            if size + separator > room or (parts and b"\n" in item):
-                stopped = True
-                break
-            parts.append(item)
-            whole += 1
-            total += size
-            room -= size + separator
-            separator = 1
-            unsent.popleft()
-            popped += 1
+        payload, whole, total, self._head_taken = take_bundle(unsent, self._head_taken)
         self._next_cut = number + whole
         if whole == 1 and first_is_message:
             return Fragment(seq, 0, 1, data, number, 1, None, total, now)
-        payload = parts[0] if len(parts) == 1 else b"\n".join(parts)
-        if examined is not None and stopped:
-            data.cuts[first_taken] = _Cut(tuple(examined), popped, self._head_taken, payload, whole, total)
         return Fragment(seq, 0, 0, payload, number, whole, None, total, now)
 
     def _cut_piece(self, seq: int, number: int, data: bytes, size: int, now: float) -> Fragment:
@@ -496,8 +360,8 @@ class Sender:
         return False
 
     def _transmit(self, fragment: Fragment, now: float) -> None:
-        if fragment.transmissions:
-            self.retransmissions += 1
+        """Send `fragment` again (its first send is counted where it is made)."""
+        self.retransmissions += 1
         fragment.transmissions += 1
         fragment.sent_at = now
         self._timeline.append((now, fragment.seq, fragment.transmissions))

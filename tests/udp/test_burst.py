@@ -7,10 +7,10 @@ import socket
 
 import pytest
 
+from net.udp.bundles import batch_messages
 from net.udp.burst import MAX_SEGMENTS, BurstSender, is_bundle, plan
 from net.udp.channel import Channel
 from net.udp.receiver import Receiver
-from net.udp.sender import batch_messages
 from net.udp.wire import (
     DATA_FIELDS,
     FIXED_HEADER_BYTES,

@@ -8,10 +8,11 @@ import random
 import pytest
 
 from net.protocol.limits import MAX_FRAME_BYTES
+from net.udp.bundles import Batch, batch_messages
 from net.udp.channel import Channel, ChannelConfig
 from net.udp.receiver import ReceiveError, Receiver
 from net.udp.rtt import RttConfig, RttEstimator
-from net.udp.sender import Batch, Sender, SenderConfig, batch_messages
+from net.udp.sender import Sender, SenderConfig
 from net.udp.wire import (
     BUNDLE_PAYLOAD,
     FRAGMENT_PAYLOAD,
