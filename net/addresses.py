@@ -1,4 +1,9 @@
-"""Parsing what a user types as a host address: ``host``, ``host:port``, ``[v6]:port``."""
+"""Addresses as people read and type them: ``host``, ``host:port``, ``[v6]:port``.
+
+`parse_address` reads what a user typed; `format_address(host, port)` writes it back the
+same way; `format_sockaddr` shows a socket address (a tuple from `accept`/`recvfrom`) in
+that form for logs and messages.
+"""
 
 from __future__ import annotations
 
@@ -42,3 +47,11 @@ def parse_address(text: str, default_port: int) -> tuple[str, int]:
 def format_address(host: str, port: int) -> str:
     """The inverse of parse_address: brackets around IPv6 literals."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def format_sockaddr(address: tuple) -> str:
+    """host:port of a socket address, with IPv4-mapped IPv6 addresses shown as plain IPv4."""
+    host, port = address[0], address[1]
+    if host.startswith("::ffff:") and "." in host:
+        host = host[len("::ffff:") :]
+    return format_address(host, port)

@@ -22,17 +22,9 @@ from typing import Any
 from net.addresses import format_address
 from net.api import ClientConfig, ClientState, EventSink, FailureKind
 from net.client.session import ClientSession
+from net.socket_errors import ConnectFailed
 
 log = logging.getLogger(__name__)
-
-
-class ConnectFailed(Exception):
-    """A link could not be opened; `text` is a sentence for the user."""
-
-    def __init__(self, failure: FailureKind, text: str) -> None:
-        super().__init__(text)
-        self.failure = failure
-        self.text = text
 
 
 class ThreadedClient:

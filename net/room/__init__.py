@@ -5,7 +5,7 @@ Pure code: the room receives decoded events for a peer and answers with instruct
 that a transport carries out.
 """
 
-from net.room.outputs import Broadcast, Disconnect, Output, Relay, Send, in_runs
+from net.room.outputs import Broadcast, Disconnect, Output, Relay, SayRun, Send, in_runs
 from net.room.room import Room, RoomConfig
 
-__all__ = ["Broadcast", "Disconnect", "Output", "Relay", "Room", "RoomConfig", "Send", "in_runs"]
+__all__ = ["Broadcast", "Disconnect", "Output", "Relay", "Room", "RoomConfig", "SayRun", "Send", "in_runs"]

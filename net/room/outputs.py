@@ -1,7 +1,7 @@
 """What the room answers with: instructions for the transport, carried out in order.
 
 The room (`net.room.room`) never touches a socket; for each event it returns outputs that
-say who gets what, and the transport (TCP router, UDP service) delivers them. `in_runs`
+say who gets what, and the host engine (`net.host.driver`) has a transport deliver them. `in_runs`
 groups what a transport read so that consecutive messages reach `Room.handle_says` as one
 run.
 """
@@ -61,18 +61,25 @@ class Relay(NamedTuple):
 Output = Send | Broadcast | Disconnect | Relay
 
 
+class SayRun(NamedTuple):
+    """Consecutive `Say` events from one read: what `Room.handle_says` takes in one call."""
+
+    says: list[ev.Say]
+
+
 def in_runs(events: list[Any]) -> list[Any]:
-    """`events` in order, with each stretch of consecutive `Say` events given as one list:
-    what a transport hands to `Room.handle_says` (everything else it handles one by one)."""
+    """`events` in order, with each stretch of consecutive `Say` events given as one
+    `SayRun`: what a transport hands to `Room.handle_says` (everything else, events and
+    refused input alike, it handles one by one)."""
     say = ev.Say
     if all(type(event) is say for event in events):
-        return [events] if events else []  # the usual read: nothing but messages
+        return [SayRun(events)] if events else []  # the usual read: nothing but messages
     grouped: list[Any] = []
     for event in events:
         if type(event) is not say:
             grouped.append(event)
-        elif grouped and type(grouped[-1]) is list:
-            grouped[-1].append(event)
+        elif grouped and type(grouped[-1]) is SayRun:
+            grouped[-1].says.append(event)
         else:
-            grouped.append([event])
+            grouped.append(SayRun([event]))
     return grouped

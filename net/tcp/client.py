@@ -17,30 +17,14 @@ import time
 
 from net.api import FailureKind
 from net.client.session import LinkVerdict
-from net.client.threaded import ConnectFailed, ThreadedClient
+from net.client.threaded import ThreadedClient
+from net.socket_errors import describe_connect_error
 
 log = logging.getLogger(__name__)
 
 _RECV_BYTES = 256 * 1024
 #: After close(), how long the bye may take to leave before the socket is closed anyway.
 _BYE_GRACE = 0.5
-
-
-def describe_connect_error(exc: OSError, where: str) -> ConnectFailed:
-    """A sentence for the user, and its kind, for a failed connect to `where`."""
-    if isinstance(exc, socket.gaierror):
-        return ConnectFailed(FailureKind.RESOLVE, f"The host name in {where} could not be found.")
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectFailed(
-            FailureKind.REFUSED, f"Nobody accepted the connection at {where}: is a chat hosted there?"
-        )
-    if isinstance(exc, TimeoutError):
-        return ConnectFailed(
-            FailureKind.TIMEOUT, f"No answer from {where}: the host may be off, or a firewall blocks it."
-        )
-    if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN):
-        return ConnectFailed(FailureKind.UNREACHABLE, f"{where} cannot be reached from this network.")
-    return ConnectFailed(FailureKind.LOST, f"Could not connect to {where}: {exc.strerror or exc}.")
 
 
 class TcpClient(ThreadedClient):

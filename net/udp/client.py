@@ -24,8 +24,8 @@ from collections import deque
 
 from net.api import ClientConfig, EventSink, FailureKind
 from net.client.session import LinkVerdict
-from net.client.threaded import ConnectFailed, ThreadedClient
-from net.tcp.client import describe_connect_error
+from net.client.threaded import ThreadedClient
+from net.socket_errors import ConnectFailed, describe_connect_error
 from net.udp.channel import Channel, ChannelStats
 from net.udp.sockets import DatagramReader, open_client_socket
 from net.udp.tuning import UdpTuning

@@ -1,29 +1,21 @@
-"""What the UDP host knows about one connection: address, channel, protocol state."""
+"""What the UDP host knows about one connection: its channel besides the shared peer state."""
 
 from __future__ import annotations
 
+from net.host.peer import HostPeer
 from net.protocol import Connection, Role
 from net.udp.channel import Channel
 
 
-class UdpPeer:
-    """One client connection (one connection id from one address). Only the host loop uses it.
+class UdpPeer(HostPeer):
+    """One client connection (one connection id from one address). Only the host loop uses it."""
 
-    The peer object itself is the `Room`'s peer id, as in the TCP host.
-    """
+    #: Any machine can put any source address on a datagram.
+    address_verified = False
 
-    __slots__ = ("address", "channel", "close_deadline", "closing", "conn", "errors", "opened", "pending",
-                 "where")  # fmt: skip
-
-    def __init__(self, address: tuple, where: str, channel: Channel, now: float) -> None:
-        self.address = address
-        self.where = where
+    def __init__(self, address: tuple, channel: Channel, now: float) -> None:
+        super().__init__(address, now, Connection(Role.HOST))
         self.channel = channel
-        self.conn = Connection(Role.HOST)
-        self.opened = now
-        self.closing = False
-        self.close_deadline = 0.0
-        self.errors = 0
         #: Frames for the channel queued this round, handed over in one call when the round's
         #: datagrams are sent (a run of broadcasts is one shared item on every receiver's
         #: list; order is kept).
@@ -32,6 +24,10 @@ class UdpPeer:
     @property
     def conn_id(self) -> int:
         return self.channel.conn_id
+
+    @property
+    def link_failed(self) -> bool:
+        return self.channel.failed
 
     def __repr__(self) -> str:
         return f"<UdpPeer {self.where} {self.conn_id:016x}>"

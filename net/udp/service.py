@@ -29,17 +29,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from net.protocol import LocalProtocolError, RemoteProtocolError
+from net.addresses import format_sockaddr
+from net.host.loop import ServiceLoop
 from net.protocol import events as ev
-from net.protocol.codec import encode_acks, encode_event, encode_messages
-from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed, ConnectionState
-from net.room import Broadcast, Disconnect, Output, Relay, Room, Send, in_runs
+from net.protocol.fastcodec import encode_event, encode_messages
+from net.room import Relay, Room
 from net.room.ratelimit import TokenBucket
-from net.tcp.listener import format_address
+from net.udp.bundles import batch_messages
 from net.udp.burst import BurstSender
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
-from net.udp.sender import batch_messages
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
 from net.udp.wire import (
@@ -78,8 +77,12 @@ class _Run:
         return self._chunks
 
 
-class HostLoop:
-    """Runs in its own thread (`run`); other threads only call `request_stop`."""
+class HostLoop(ServiceLoop[UdpPeer]):
+    """Runs in its own thread (`run`); other threads only call `request_stop`.
+
+    It is the UDP shell's `HostIO`: the room driver (`net.host.driver`) decides, the loop
+    queues frames on channels and sends datagrams.
+    """
 
     def __init__(
         self,
@@ -91,14 +94,18 @@ class HostLoop:
         handshake_timeout: float,
         discovery_handler: Callable[[], DiscoveryHandler | None],
     ) -> None:
-        self.room = room
-        self.member_count = 0  # read by other threads; an int assignment is atomic
+        super().__init__(
+            room,
+            self,
+            heartbeat_timeout=heartbeat_timeout,
+            handshake_timeout=handshake_timeout,
+            close_grace=tuning.close_grace,
+        )
         self._sock = sock
         self._reader = DatagramReader(sock)
         self._burst = BurstSender(sock)
         self._tuning = tuning
         self._heartbeat_timeout = heartbeat_timeout
-        self._handshake_timeout = handshake_timeout
         self._discovery_handler = discovery_handler
         self._peers: dict[int, UdpPeer] = {}
         self._handshakes: OrderedDict[int, UdpPeer] = OrderedDict()  # not joined yet, oldest first
@@ -108,8 +115,6 @@ class HostLoop:
         #: Ended by anything that changes who receives broadcasts, and by every flush.
         self._run: _Run | None = None
         self._replies = TokenBucket(tuning.reply_rate, tuning.reply_burst, time.monotonic())
-        self._tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
-        self._next_check = 0.0
         self._next_deadline = float("inf")
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
@@ -117,7 +122,6 @@ class HostLoop:
         self._selector = selectors.DefaultSelector()
         self._selector.register(sock, selectors.EVENT_READ, "socket")
         self._selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
-        self._stop_reason: str | None = None
         self._stop_lock = threading.Lock()
         self.counters = {"garbage": 0, "strangers": 0, "resets_sent": 0, "discovery": 0, "evicted": 0}
 
@@ -144,33 +148,17 @@ class HostLoop:
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def run(self) -> str:
-        """Serve until asked to stop; returns the reason."""
-        reason = "host stopped"
-        try:
-            while self._stop_reason is None:
-                now = time.monotonic()
-                timeout = 0.0 if self._dirty else max(0.0, min(self._next_check, self._next_deadline) - now)
-                for key, _ in self._selector.select(timeout):
-                    if key.data == "wake":
-                        self._drain_wake()
-                    else:
-                        self._receive_batch()
-                now = time.monotonic()
-                full = now >= self._next_deadline
-                if now >= self._next_check:
-                    self._check_timers(now)
-                    self._next_check = now + self._tick
-                    full = True  # also a safety net: every channel's timer is looked at
-                self._flush(now, full=full)
-                self.member_count = len(self.room)
-            reason = self._stop_reason
-        except Exception as exc:
-            log.exception("the UDP host's service loop failed")
-            reason = f"host failed: {exc}"
-        finally:
-            self._close_everything(reason)
-        return reason
+    def _serve(self, until: float) -> None:
+        timeout = 0.0 if self._dirty else max(0.0, min(until, self._next_deadline) - time.monotonic())
+        for key, _ in self._selector.select(timeout):
+            if key.data == "wake":
+                self._drain_wake()
+            else:
+                self._receive_batch()
+
+    def _write(self, now: float, timers_ran: bool) -> None:
+        # A full pass is also a safety net: every channel's timer is looked at.
+        self._flush(now, full=timers_ran or now >= self._next_deadline)
 
     def _drain_wake(self) -> None:
         try:
@@ -189,7 +177,7 @@ class HostLoop:
                     self._on_datagram(data, address, now)
                 except Exception:
                     # A bug must cost at most this datagram, never the host.
-                    log.exception("internal error on a datagram from %s", format_address(address))
+                    log.exception("internal error on a datagram from %s", format_sockaddr(address))
         except OSError as exc:
             log.warning("receiving on the UDP socket failed: %s", exc.strerror or exc)
 
@@ -201,7 +189,7 @@ class HostLoop:
             datagram = parse(data)
         except WireError as exc:
             self.counters["garbage"] += 1
-            log.debug("ignoring a malformed datagram from %s: %s", format_address(address), exc)
+            log.debug("ignoring a malformed datagram from %s: %s", format_sockaddr(address), exc)
             return
         peer = self._peers.get(datagram.conn_id)
         if peer is None:
@@ -213,11 +201,12 @@ class HostLoop:
             return
         channel = peer.channel
         channel.receive(datagram, now)
+        peer.last_heard = channel.last_heard
         self._dirty.add(peer)
         stream = channel.take_stream()  # the datagram's messages, each plus its newline
         # Acks still count while closing (they let the last messages finish); input does not.
         if stream and not peer.closing:
-            self._on_stream(peer, stream)
+            self.driver.receive(peer, peer.decode(stream))
 
     def _on_foreign(self, data: bytes, address: tuple) -> None:
         handler = self._discovery_handler()
@@ -249,10 +238,10 @@ class HostLoop:
             _, oldest = self._handshakes.popitem(last=False)
             self.counters["evicted"] += 1
             log.debug("too many connections saying hello at once; dropping %s", oldest.where)
-            self._finish(oldest, ResetReason.BUSY, budgeted=True)
+            self._close_now(oldest, ResetReason.BUSY, budgeted=True)
         config = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=False)
         channel = Channel(conn_id, now=now, opener=False, config=config)
-        peer = UdpPeer(address, format_address(address), channel, now)
+        peer = UdpPeer(address, channel, now)
         self._peers[conn_id] = peer
         self._handshakes[conn_id] = peer
         log.debug("new UDP connection from %s", peer.where)
@@ -264,120 +253,34 @@ class HostLoop:
         self.counters["resets_sent"] += 1
         self._send_to(encode(Datagram(Kind.RESET, conn_id, 0, 0, reason=reason)), address)
 
-    def _on_stream(self, peer: UdpPeer, stream: bytes) -> None:
-        """Complete messages, each plus a newline: frames for the protocol state machine, then the room."""
-        conn = peer.conn
-        try:
-            conn.receive_data(stream)
-        except RemoteProtocolError as exc:
-            self._on_bad_input(peer, exc)
-            return
-        room = self.room
-        while not peer.closing:
-            try:
-                events = conn.events()
-            except RemoteProtocolError as exc:
-                self._on_bad_input(peer, exc)
-                continue
-            if not events:
-                return
-            for event in in_runs(events):  # consecutive messages, the bulk of the traffic, as one run
-                if peer.closing:
-                    return
-                try:
-                    if type(event) is list:
-                        self._apply(room.handle_says(peer, event))
-                    elif isinstance(event, ConnectionClosed):
-                        self._begin_close(peer, "connection closed", bye=False, flush=True)
-                        return
-                    else:
-                        self._on_event(peer, event)
-                except Exception:
-                    # A bug must cost this one connection, never the host.
-                    log.exception("internal error while serving %s", peer.where)
-                    self._begin_close(peer, "internal error", bye=True, flush=True)
-
-    def _on_event(self, peer: UdpPeer, event: ev.Event) -> None:
-        if isinstance(event, ev.Hello):
-            self._run = None  # the room may change
-            self._apply(self.room.join(peer, event))
-            if peer in self.room:
-                self._joined(peer)
-        elif peer in self.room:
-            self._apply(self.room.handle(peer, event))
-        elif isinstance(event, ev.Ping):
-            self._send(peer, event.reply())
-        elif isinstance(event, ev.Bye):
-            self._begin_close(peer, event.reason or "left", bye=False, flush=True)
-        elif not isinstance(event, ev.Pong):
-            self._apply(self.room.handle(peer, event))  # answers "say hello first"
-
-    def _joined(self, peer: UdpPeer) -> None:
-        """The peer is a member now: it may send full-size messages."""
+    def welcomed(self, peer: UdpPeer) -> None:
+        """The peer is a member now: it receives broadcasts and may send full-size messages."""
+        self._run = None  # the receivers of broadcasts changed
         self._handshakes.pop(peer.conn_id, None)
         joined = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=True)
         peer.channel.set_receive_limits(
             window=joined.receive_window, max_message_bytes=joined.max_message_bytes
         )
 
-    def _on_bad_input(self, peer: UdpPeer, error: RemoteProtocolError) -> None:
-        peer.errors += 1
-        # Members' mistakes are worth a warning; a stranger's (spoofable, unlimited) only a debug line.
-        level = logging.WARNING if peer in self.room else logging.DEBUG
-        log.log(level, "bad input from %s: %s", peer.where, error)
-        self._queue(peer, peer.conn.send_error(error))
-        if error.fatal:
-            self._begin_close(peer, f"protocol error: {error.text}", bye=False, flush=True)
-        elif peer.errors > MAX_REMOTE_ERRORS:
-            self._begin_close(peer, "too many protocol errors", bye=True, flush=True)
+    # -- HostIO: what the room driver has the loop do -------------------------------------------
 
-    # -- room output --------------------------------------------------------------------------
+    def peers(self) -> list[UdpPeer]:
+        return list(self._peers.values())
 
-    def _apply(self, outputs: list[Output]) -> None:
-        if len(outputs) == 1 and type(outputs[0]) is Relay:
-            self._relay(outputs[0])  # a run of messages, the bulk of the traffic
-            return
-        for output in outputs:
-            if isinstance(output, Relay):
-                self._relay(output)
-            elif isinstance(output, Send):
-                self._send(output.to, output.event)
-            elif isinstance(output, Broadcast):
-                self._broadcast(output.event, output.exclude)
-            elif isinstance(output, Disconnect):
-                self._begin_close(output.peer, output.reason, bye=True, flush=True)
+    def read_waiting(self, peer: UdpPeer) -> None:
+        """Nothing to do: every datagram that arrived was read before the timers ran."""
 
-    def _send(self, peer: UdpPeer, event: ev.Event) -> None:
-        if peer.closing:
-            return
-        if type(event) is ev.Ack and peer.conn.state is ConnectionState.OPEN:
-            self._queue(peer, encode_event(event))  # an ack leaves an open connection's state as it is
-            return
-        try:
-            frame = peer.conn.send(event)
-        except LocalProtocolError as exc:
-            log.debug("not sending %s to %s: %s", event.TYPE, peer.where, exc)
-            return
-        if isinstance(event, ev.Welcome):
-            log.info("%s joined from %s", event.nick, peer.where)
-        self._queue(peer, frame)
-
-    def _relay(self, relay: Relay) -> None:
+    def relay(self, run: Relay, acks: bytes | None) -> bool:
         """A run of messages from one sender: encoded in one piece, split into frames (a frame
-        holds no raw LF), broadcast, and their acks queued for the sender."""
-        sender = relay.sender
-        self._broadcast_frames(encode_messages(relay.messages)[:-1].split(b"\n"), sender)
-        if not sender.closing and sender.conn.state is ConnectionState.OPEN:
-            # Acks leave an open connection's state as it is; each is a channel message.
-            for ack in encode_acks(relay.acked, relay.messages)[:-1].split(b"\n"):
-                self._queue(sender, ack)
-        else:
-            for ack in relay.acks:
-                self._send(sender, ack)
+        holds no raw LF), broadcast; the acks of an open sender are each a channel message."""
+        self._broadcast_frames(encode_messages(run.messages)[:-1].split(b"\n"), run.sender)
+        if acks is None:
+            return False
+        for ack in acks[:-1].split(b"\n"):
+            self.queue(run.sender, ack)
+        return True
 
-    def _broadcast(self, event: ev.Event, exclude: object) -> None:
-        if isinstance(event, ev.Left):
-            log.info("%s left (%s)", event.nick, event.reason or "no reason given")
+    def broadcast(self, event: ev.Event, exclude: object) -> None:
         self._broadcast_frames([encode_event(event)[:-1]], exclude)  # every member's connection is open
 
     def _broadcast_frames(self, frames: list[bytes], exclude: object) -> None:
@@ -392,7 +295,7 @@ class HostLoop:
             peer.pending.append(run)  # the same run object for every receiver
         self._dirty.update(receivers)
 
-    def _queue(self, peer: UdpPeer, frame: bytes) -> None:
+    def queue(self, peer: UdpPeer, frame: bytes) -> None:
         """One frame as one channel message (the newline is implied by the message boundary)."""
         frame = frame.rstrip(b"\n")
         if frame:
@@ -401,6 +304,16 @@ class HostLoop:
                 self._run = None  # later broadcasts must come after this frame for this peer
             pending.append(frame)  # behind this round's broadcasts to it: order is kept
             self._dirty.add(peer)
+
+    queue_reply = queue  # an ack is one more channel message
+
+    def detach(self, peer: UdpPeer, *, deliver: bool) -> None:
+        self._run = None  # it receives no later broadcasts
+        self._handshakes.pop(peer.conn_id, None)
+        self._dirty.add(peer)
+
+    def finish(self, peer: UdpPeer) -> None:
+        self._close_now(peer, ResetReason.CLOSED)
 
     # -- sending and timers -------------------------------------------------------------------
 
@@ -435,7 +348,7 @@ class HostLoop:
                 self._on_channel_failed(peer)
                 continue
             if peer.closing and channel.idle:
-                self._finish(peer, ResetReason.CLOSED)
+                self._close_now(peer, ResetReason.CLOSED)
                 continue
             deadline = channel.next_deadline()
             if deadline is not None and deadline < self._next_deadline:
@@ -447,7 +360,7 @@ class HostLoop:
         except (BlockingIOError, InterruptedError):
             pass  # the kernel's buffer is full: the datagram counts as lost and is resent
         except OSError as exc:
-            log.debug("cannot send to %s: %s", format_address(address), exc.strerror or exc)
+            log.debug("cannot send to %s: %s", format_sockaddr(address), exc.strerror or exc)
 
     def _on_channel_failed(self, peer: UdpPeer) -> None:
         failure = peer.channel.failure
@@ -460,44 +373,11 @@ class HostLoop:
             reason = f"connection lost: {failure.reason}"
             if failure.undelivered:
                 log.info("%s: %d messages not delivered", peer.where, len(failure.undelivered))
-        self._begin_close(peer, reason, bye=False, flush=False)  # finishes it (the channel failed)
-
-    def _check_timers(self, now: float) -> None:
-        for peer in list(self._peers.values()):
-            if peer.closing:
-                if now >= peer.close_deadline:
-                    self._finish(peer, ResetReason.CLOSED)
-            elif peer not in self.room:
-                if now - peer.opened > self._handshake_timeout:
-                    self._begin_close(peer, "no hello in time (handshake timed out)", bye=True)
-            elif now - peer.channel.last_heard > self._heartbeat_timeout:
-                self._begin_close(peer, "timed out", bye=True)
+        self.driver.begin_close(peer, reason, bye=False, flush=False)  # finishes it (the channel failed)
 
     # -- closing ------------------------------------------------------------------------------
 
-    def _begin_close(self, peer: UdpPeer, reason: str, *, bye: bool = False, flush: bool = True) -> None:
-        """Take `peer` out of the room and close it, after its last messages when `flush`."""
-        if peer.closing:
-            return
-        peer.closing = True
-        self._run = None  # it receives no later broadcasts
-        self._handshakes.pop(peer.conn_id, None)
-        if self.room.nick_of(peer) is not None:
-            self._apply(self.room.leave(peer, reason))
-        else:  # not a member (any more): its closing says nothing new, and strangers are many
-            log.debug("closing %s: %s", peer.where, reason)
-        if not flush or peer.channel.failed:
-            self._finish(peer, ResetReason.CLOSED)
-            return
-        if bye:
-            try:
-                self._queue(peer, peer.conn.send(ev.Bye(reason=reason[:300])))
-            except LocalProtocolError:
-                pass  # closed on the protocol level already (after a refusal or its bye)
-        peer.close_deadline = time.monotonic() + self._tuning.close_grace
-        self._dirty.add(peer)
-
-    def _finish(self, peer: UdpPeer, reason: ResetReason, *, budgeted: bool = False) -> None:
+    def _close_now(self, peer: UdpPeer, reason: ResetReason, *, budgeted: bool = False) -> None:
         """Forget `peer` now; a RESET tells it (unless it reset the connection itself).
 
         `budgeted`: the RESET counts against the replies to strangers (an evicted
@@ -508,8 +388,6 @@ class HostLoop:
         self._handshakes.pop(peer.conn_id, None)
         peer.closing = True
         self._run = None
-        if self.room.nick_of(peer) is not None:
-            self._apply(self.room.leave(peer, "connection closed"))
         self._dirty.discard(peer)
         peer.pending = []
         failure = peer.channel.failure
@@ -527,13 +405,7 @@ class HostLoop:
         try:
             self._selector.unregister(self._wake_reader)
             for peer in list(self._peers.values()):
-                if not peer.closing:
-                    peer.closing = True
-                    self._run = None
-                    try:
-                        self._queue(peer, peer.conn.send(ev.Bye(reason=reason[:300])))
-                    except LocalProtocolError:
-                        pass
+                self.driver.say_bye(peer, reason)
                 self._dirty.add(peer)
             deadline = time.monotonic() + self._tuning.stop_grace
             while True:
@@ -549,7 +421,7 @@ class HostLoop:
             log.exception("error while saying bye to the members")
         finally:
             for peer in list(self._peers.values()):
-                self._finish(peer, ResetReason.CLOSED)
+                self._close_now(peer, ResetReason.CLOSED)
             self._selector.close()
             self._sock.close()
             self._wake_reader.close()

@@ -7,13 +7,12 @@ programs bind the same port and split its datagrams between them.
 
 from __future__ import annotations
 
-import errno
 import logging
 import socket
 from collections.abc import Iterator
 
 from net.api import HostStartError
-from net.tcp.listener import describe_bind_error
+from net.socket_errors import NO_IPV6, describe_bind_error
 from net.udp.wire import RECEIVE_BUFFER_BYTES
 
 log = logging.getLogger(__name__)
@@ -24,12 +23,6 @@ SOCKET_RECEIVE_BUFFER = 4 * 1024 * 1024
 SOCKET_SEND_BUFFER = 1024 * 1024
 #: Datagrams read in one go before the loop attends to timers and sending.
 RECEIVE_BATCH = 256
-
-_NO_IPV6 = frozenset(
-    value
-    for name in ("EAFNOSUPPORT", "EPROTONOSUPPORT", "EADDRNOTAVAIL")
-    if (value := getattr(errno, name, None))
-)
 
 
 def _tune(sock: socket.socket) -> None:
@@ -75,7 +68,7 @@ def _open_wildcard(port: int) -> socket.socket:
             return sock
         except OSError as exc:
             sock.close()
-            if exc.errno not in _NO_IPV6:
+            if exc.errno not in NO_IPV6:
                 raise
             log.info("IPv6 is not usable here (%s); listening on IPv4 only", exc.strerror or exc)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -85,15 +78,6 @@ def _open_wildcard(port: int) -> socket.socket:
         sock.close()
         raise
     return sock
-
-
-def is_dual_stack(sock: socket.socket) -> bool:
-    if sock.family != socket.AF_INET6:
-        return False
-    try:
-        return not sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY)
-    except OSError:
-        return False
 
 
 def open_client_socket(family: int, address: tuple) -> socket.socket:

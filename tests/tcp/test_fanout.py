@@ -15,7 +15,7 @@ from net.tcp.tuning import HostTuning
 
 
 def make_peer(name: str, *, text: bool = False) -> Peer:
-    peer = Peer(None, name)  # type: ignore[arg-type]  (no socket needed here)
+    peer = Peer(None, (name, 0))  # type: ignore[arg-type]  (no socket needed here)
     peer.is_text = text
     return peer
 
@@ -163,7 +163,7 @@ def test_a_share_the_socket_takes_only_in_part_keeps_the_rest_in_order() -> None
     try:
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         ours.setblocking(False)
-        peer = Peer(ours, "receiver")
+        peer = Peer(ours, ("receiver", 0))
         segments = [bytes([65 + n]) * 100_000 for n in range(3)]
         shared = memoryview(b"".join(segments))
         router._write_share(peer, [shared[:150_000], b"ack\n", shared[150_000:]])

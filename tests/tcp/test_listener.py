@@ -8,8 +8,10 @@ import socket
 
 import pytest
 
+from net.addresses import format_sockaddr
 from net.api import HostStartError
-from net.tcp.listener import configure_client_socket, describe_bind_error, format_address, open_listener
+from net.socket_errors import describe_bind_error
+from net.tcp.listener import configure_client_socket, open_listener
 
 
 @pytest.mark.parametrize(
@@ -42,9 +44,9 @@ def test_accepted_sockets_get_nodelay_keepalive_and_the_send_buffer() -> None:
 
 
 def test_addresses_are_formatted_for_logs() -> None:
-    assert format_address(("127.0.0.1", 80)) == "127.0.0.1:80"
-    assert format_address(("::1", 80, 0, 0)) == "[::1]:80"
-    assert format_address(("::ffff:192.168.1.5", 4000, 0, 0)) == "192.168.1.5:4000"
+    assert format_sockaddr(("127.0.0.1", 80)) == "127.0.0.1:80"
+    assert format_sockaddr(("::1", 80, 0, 0)) == "[::1]:80"
+    assert format_sockaddr(("::ffff:192.168.1.5", 4000, 0, 0)) == "192.168.1.5:4000"
 
 
 @pytest.mark.parametrize(

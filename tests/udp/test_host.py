@@ -81,7 +81,7 @@ def test_stop_says_bye_joins_quickly_and_frees_the_port(chat) -> None:
     started = time.monotonic()
     host.stop("closing time")
     assert time.monotonic() - started < 2.0
-    assert host._thread is not None and not host._thread.is_alive()
+    assert host._threads and not any(thread.is_alive() for thread in host._threads)
     assert chat.host_events == [HostStopped("closing time")]
     wait_until(lambda: alice.state is ClientState.RECONNECTING, message="alice sees the host leave")
     change = chat.of_type("alice", StateChanged)[-1]

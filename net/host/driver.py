@@ -1,0 +1,246 @@
+"""The host engine: every rule of serving a room, written once for both transports.
+
+`RoomDriver` is pure (no sockets, no threads; the clock is injected): a transport shell
+hands it what arrived from a peer (`receive`), and it feeds the room, carries out the
+room's outputs, answers bad input, runs the timers (handshake deadline, heartbeat, the
+grace a closing connection gets) and closes connections by one policy. Whatever must
+reach the network goes through the small `HostIO` protocol that each transport
+implements: queue bytes for one peer, broadcast to many, finish a peer.
+
+Errors are values here: `HostPeer.decode` returns refused input in its place among the
+events, and `receive` answers each in order, so a bad frame costs its sender an error
+frame (or its connection) and never disturbs the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Generic, Protocol, TypeVar
+
+from net.host.peer import Entry, HostPeer
+from net.protocol import LocalProtocolError, RemoteProtocolError
+from net.protocol import events as ev
+from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
+from net.protocol.fastcodec import encode_acks, encode_event
+from net.room import Broadcast, Disconnect, Output, Relay, Room, SayRun, Send, in_runs
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P", bound=HostPeer)
+P_contra = TypeVar("P_contra", bound=HostPeer, contravariant=True)
+
+#: How much of a bye's reason goes on the wire.
+MAX_BYE_REASON = 300
+
+
+class HostIO(Protocol[P]):
+    """What a transport does for the driver: its I/O, and nothing the room decides."""
+
+    def peers(self) -> Iterable[P]:
+        """Every connection the transport serves (members, strangers, closing ones)."""
+        ...
+
+    def queue(self, peer: P, data: bytes) -> None:
+        """Bytes for `peer` alone, after the broadcasts it has not been given yet."""
+
+    def queue_reply(self, peer: P, data: bytes) -> None:
+        """An ack for an open connection (it leaves the state as it is): may be spliced
+        into `peer`'s share of this round's broadcasts instead of forcing a copy of it."""
+
+    def broadcast(self, event: ev.Event, exclude: object) -> None:
+        """`event` to every member but `exclude`."""
+
+    def relay(self, run: Relay, acks: bytes | None) -> bool:
+        """A run of messages from `run.sender` to every other member. With `acks` (the
+        encoded acks of an open sender) it may deliver those too: True when it did."""
+        ...
+
+    def welcomed(self, peer: P) -> None:
+        """`peer` is a member now: it receives broadcasts from here on."""
+
+    def detach(self, peer: P, *, deliver: bool) -> None:
+        """`peer` receives no more broadcasts (what it was given so far still goes out when
+        `deliver`); it is closing."""
+
+    def finish(self, peer: P) -> None:
+        """Close `peer` now and forget it."""
+
+    def read_waiting(self, peer: P) -> None:
+        """Read input that waits unread for `peer` (before judging it timed out)."""
+
+
+class RoomDriver(Generic[P]):
+    """Serves one room over one transport's I/O (see the module docstring)."""
+
+    def __init__(
+        self,
+        room: Room,
+        io: HostIO[P],
+        *,
+        heartbeat_timeout: float,
+        handshake_timeout: float,
+        close_grace: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.room = room
+        self.io = io
+        self.heartbeat_timeout = heartbeat_timeout
+        self.handshake_timeout = handshake_timeout
+        self.close_grace = close_grace
+        self.clock = clock
+        #: How often the timers run: often enough for the shorter deadline, never busily.
+        self.tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
+
+    # -- input ----------------------------------------------------------------------------
+
+    def receive(self, peer: P, entries: list[Entry]) -> None:
+        """Serve what `peer` sent, in order; consecutive room messages go as one run."""
+        room = self.room
+        for entry in in_runs(entries):
+            if peer.closing:
+                return
+            try:
+                if type(entry) is SayRun:
+                    self.apply(room.handle_says(peer, entry.says))
+                elif isinstance(entry, RemoteProtocolError):
+                    self._bad_input(peer, entry)
+                elif isinstance(entry, ConnectionClosed):
+                    self.begin_close(peer, "connection closed", bye=False, flush=True)
+                else:
+                    self._event(peer, entry)
+            except Exception:
+                # A bug must cost this one connection, never the host.
+                log.exception("internal error while serving %s", peer.where)
+                self.begin_close(peer, "internal error", bye=True, flush=True)
+
+    def _event(self, peer: P, event: ev.Event) -> None:
+        if isinstance(event, ev.Hello):
+            self.apply(self.room.join(peer, event))
+        elif peer in self.room:
+            self.apply(self.room.handle(peer, event))
+        elif isinstance(event, ev.Ping):
+            self.send(peer, event.reply())
+        elif isinstance(event, ev.Bye):
+            self.begin_close(peer, event.reason or "left", bye=False, flush=True)
+        elif not isinstance(event, ev.Pong):
+            self.apply(self.room.handle(peer, event))  # answers "say hello first"
+
+    def _bad_input(self, peer: P, error: RemoteProtocolError) -> None:
+        peer.errors += 1
+        # A member's or a proven address's mistakes are worth a warning; a stranger's at an
+        # address that may be forged (and whose datagrams are unlimited) only a debug line.
+        level = logging.WARNING if peer.address_verified or peer in self.room else logging.DEBUG
+        log.log(level, "bad input from %s: %s", peer.where, error)
+        self.io.queue(peer, peer.encode_error(error))
+        if error.fatal:
+            self.begin_close(peer, f"protocol error: {error.text}", bye=False, flush=True)
+        elif peer.errors > MAX_REMOTE_ERRORS:
+            self.begin_close(peer, "too many protocol errors", bye=True, flush=True)
+
+    # -- output ---------------------------------------------------------------------------
+
+    def apply(self, outputs: list[Output]) -> None:
+        """Carry out what the room answered, in order."""
+        if len(outputs) == 1 and type(outputs[0]) is Relay:
+            self._relay(outputs[0])  # a run of messages, the bulk of the traffic
+            return
+        for output in outputs:
+            if isinstance(output, Disconnect):
+                # The room has already removed it: what it broadcasts now is not for this peer.
+                self.io.detach(output.peer, deliver=True)
+        for output in outputs:
+            if isinstance(output, Relay):
+                self._relay(output)
+            elif isinstance(output, Send):
+                self.send(output.to, output.event)
+            elif isinstance(output, Broadcast):
+                if isinstance(output.event, ev.Left):
+                    log.info("%s left (%s)", output.event.nick, output.event.reason or "no reason given")
+                self.io.broadcast(output.event, output.exclude)
+            elif isinstance(output, Disconnect):
+                self.begin_close(output.peer, output.reason, bye=True, flush=True)
+
+    def _relay(self, run: Relay) -> None:
+        sender = run.sender
+        acks = encode_acks(run.acked, run.messages) if not sender.closing and sender.protocol_open() else None
+        if not self.io.relay(run, acks):
+            for ack in run.acks:
+                self.send(sender, ack)
+
+    def send(self, peer: P, event: ev.Event) -> None:
+        """`event` to one peer in its dialect (nothing once it is closing)."""
+        if peer.closing:
+            return
+        if type(event) is ev.Ack and peer.protocol_open():
+            self.io.queue_reply(peer, encode_event(event))  # leaves an open connection's state as it is
+            return
+        try:
+            data = peer.encode(event)
+        except LocalProtocolError as exc:
+            log.debug("not sending %s to %s: %s", event.TYPE, peer.where, exc)
+            return
+        self.io.queue(peer, data)
+        if isinstance(event, ev.Welcome):
+            log.info("%s joined from %s", event.nick, peer.where)
+            peer.joined = True
+            self.io.welcomed(peer)
+
+    # -- closing and timers -----------------------------------------------------------------
+
+    def begin_close(self, peer: P, reason: str, *, bye: bool = False, flush: bool = True) -> None:
+        """Take `peer` out of the room and close it, after its last bytes when `flush`."""
+        if peer.closing:
+            return
+        peer.closing = True
+        self.io.detach(peer, deliver=flush)
+        if peer in self.room:
+            self.apply(self.room.leave(peer, reason))  # logged with the Left broadcast
+        elif not peer.joined and peer.address_verified:
+            log.info("closing %s: %s", peer.where, reason)
+        else:  # the room announced it already, or a stranger at an address that may be forged
+            log.debug("closing %s: %s", peer.where, reason)
+        if not flush or peer.link_failed:
+            self.io.finish(peer)
+            return
+        if bye:
+            self._queue_bye(peer, reason)
+        peer.close_deadline = self.clock() + self.close_grace
+
+    def say_bye(self, peer: P, reason: str) -> None:
+        """The host is stopping: a bye for `peer` (once), without telling the room."""
+        if peer.closing:
+            return
+        peer.closing = True
+        self.io.detach(peer, deliver=True)
+        self._queue_bye(peer, reason)
+
+    def _queue_bye(self, peer: P, reason: str) -> None:
+        try:
+            self.io.queue(peer, peer.encode(ev.Bye(reason=reason[:MAX_BYE_REASON])))
+        except LocalProtocolError:
+            pass  # the connection is already closed on the protocol level (after a refusal)
+
+    def check_timers(self, now: float) -> None:
+        """Close what is overdue: a handshake, a silent member, a close past its grace."""
+        room = self.room
+        for peer in list(self.io.peers()):
+            if peer.closing:
+                if now >= peer.close_deadline:
+                    self.io.finish(peer)
+                continue
+            joined = peer in room
+            if joined and (peer.is_text or now - peer.last_heard <= self.heartbeat_timeout):
+                continue
+            if not joined and now - peer.opened <= self.handshake_timeout:
+                continue
+            # Read what waits first: the host being behind (a long round) must never cost a
+            # member its place, nor a hello that arrived in time its welcome.
+            self.io.read_waiting(peer)
+            if peer.closing:
+                continue
+            if peer not in room:
+                self.begin_close(peer, "no hello in time (handshake timed out)", bye=True)
+            elif now - peer.last_heard > self.heartbeat_timeout:
+                self.begin_close(peer, "timed out", bye=True)
