@@ -17,14 +17,17 @@ import select
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from net.addresses import format_address
 from net.api import ClientConfig, ClientState, EventSink, FailureKind
 from net.client.session import ClientSession
-from net.socket_errors import ConnectFailed
+from net.socket_errors import ConnectFailed, describe_connect_error
 
 log = logging.getLogger(__name__)
+
+Link = TypeVar("Link")
 
 
 class ThreadedClient:
@@ -119,6 +122,24 @@ class ThreadedClient:
             pass  # already awake (buffer full) or closed
 
     # -- hooks for subclasses -------------------------------------------------------------
+
+    def _try_addresses(self, sock_type: int, open_link: Callable[[tuple, float], Link]) -> Link:
+        """A link to the first of the host's addresses that `open_link(addrinfo, deadline)`
+        opens; raises ConnectFailed worded for the last failure (or the lookup's)."""
+        try:
+            infos = socket.getaddrinfo(self.config.host, self.config.port, type=sock_type)
+        except OSError as exc:
+            raise describe_connect_error(exc, self._where) from None
+        deadline = time.monotonic() + self.config.connect_timeout
+        last_error: OSError = TimeoutError()
+        for info in infos:
+            try:
+                return open_link(info, deadline)
+            except OSError as exc:
+                last_error = exc
+                if self._stopping.is_set() or time.monotonic() >= deadline:
+                    break
+        raise describe_connect_error(last_error, self._where)
 
     def _connect(self) -> Any:
         """Open one link to the host; raise ConnectFailed with a sentence when it can't."""

@@ -41,9 +41,14 @@ class ThreadedHost:
     transport_name = ""
     #: Name of the service loop's thread.
     loop_thread_name = "lanchat-host"
+    #: The transport's tuning class (its defaults serve when none is given).
+    tuning_type: type = object
 
-    def __init__(self, config: HostConfig, on_event: EventSink | None = None) -> None:
+    def __init__(
+        self, config: HostConfig, on_event: EventSink | None = None, *, tuning: object = None
+    ) -> None:
         self.config = config
+        self._tuning = tuning or self.tuning_type()
         self._on_event = on_event
         self._loop: ServiceLoop | None = None
         self._threads: list[threading.Thread] = []

@@ -22,8 +22,11 @@ log = logging.getLogger(__name__)
 class ServiceLoop(Generic[P]):
     """Runs a room over one transport until asked to stop (see the module docstring)."""
 
-    def __init__(self, room: Room, io: HostIO[P], *, heartbeat_timeout: float, handshake_timeout: float,
-                 close_grace: float) -> None:  # fmt: skip
+    def __init__(
+        self, room: Room, heartbeat_timeout: float, handshake_timeout: float, close_grace: float
+    ) -> None:
+        """The subclass is the driver's `HostIO`: it must implement that protocol."""
+        io: HostIO[P] = self  # type: ignore[assignment]
         self.room = room
         self.driver = RoomDriver(
             room,

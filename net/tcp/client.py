@@ -18,7 +18,6 @@ import time
 from net.api import FailureKind
 from net.client.session import LinkVerdict
 from net.client.threaded import ThreadedClient
-from net.socket_errors import describe_connect_error
 
 log = logging.getLogger(__name__)
 
@@ -33,41 +32,35 @@ class TcpClient(ThreadedClient):
     thread_label = "tcp-client"
 
     def _connect(self) -> socket.socket:
+        return self._try_addresses(socket.SOCK_STREAM, self._open_stream)
+
+    def _open_stream(self, info: tuple, deadline: float) -> socket.socket:
         """Connect without blocking close(): non-blocking connect, waiting on the wake socket too."""
+        family, kind, proto, _name, address = info
+        sock = socket.socket(family, kind, proto)
         try:
-            infos = socket.getaddrinfo(self.config.host, self.config.port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise describe_connect_error(exc, self._where) from None
-        deadline = time.monotonic() + self.config.connect_timeout
-        last_error: OSError = TimeoutError()
-        for family, kind, proto, _name, address in infos:
-            sock = socket.socket(family, kind, proto)
-            try:
-                sock.setblocking(False)
-                code = sock.connect_ex(address)
-                if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise OSError(code, errno.errorcode.get(code, "error"))
-                while True:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or self._stopping.is_set():
-                        raise TimeoutError()
-                    _, writable, _ = select.select([], [sock], [], min(remaining, 0.1))
-                    if writable:
-                        break
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if code:
-                    raise (ConnectionRefusedError if code == errno.ECONNREFUSED else OSError)(
-                        code, errno.errorcode.get(code, "error")
-                    )
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                return sock
-            except OSError as exc:
-                sock.close()
-                last_error = exc
-                if self._stopping.is_set() or time.monotonic() >= deadline:
+            sock.setblocking(False)
+            code = sock.connect_ex(address)
+            if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+                raise OSError(code, errno.errorcode.get(code, "error"))
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopping.is_set():
+                    raise TimeoutError()
+                _, writable, _ = select.select([], [sock], [], min(remaining, 0.1))
+                if writable:
                     break
-        raise describe_connect_error(last_error, self._where)
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise (ConnectionRefusedError if code == errno.ECONNREFUSED else OSError)(
+                    code, errno.errorcode.get(code, "error")
+                )
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            return sock
+        except BaseException:
+            sock.close()
+            raise
 
     def _serve(self, sock: socket.socket) -> tuple[FailureKind, str]:
         """Run one link until it ends; returns why it ended."""

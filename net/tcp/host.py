@@ -29,7 +29,6 @@ import threading
 from collections.abc import Callable
 
 from net.addresses import format_sockaddr
-from net.api import EventSink, HostConfig
 from net.host.lifecycle import ThreadedHost
 from net.room import Room
 from net.tcp.inbox import Inbox
@@ -55,21 +54,12 @@ class TcpHost(ThreadedHost):
     transport_name = "TCP"
     loop_thread_name = "lanchat-router"
 
-    def __init__(
-        self,
-        config: HostConfig,
-        on_event: EventSink | None = None,
-        *,
-        tuning: HostTuning | None = None,
-    ) -> None:
-        super().__init__(config, on_event)
-        self._tuning = tuning or HostTuning()
-        # Made by `_make_loop`, so a host that never started holds no descriptor.
-        self._listener: socket.socket | None = None
-        self._inbox: Inbox | None = None
-        self._accept_wake: tuple[socket.socket, socket.socket] | None = None
-        self._connections = 0  # accepted and not yet closed by the router
-        self._connections_lock = threading.Lock()
+    tuning_type = HostTuning
+    _tuning: HostTuning
+    # Made by `_make_loop`, so a host that never started holds no descriptor.
+    _listener: socket.socket | None = None
+    _inbox: Inbox | None = None
+    _accept_wake: tuple[socket.socket, socket.socket] | None = None
 
     # -- ThreadedHost hooks ---------------------------------------------------------------
 
@@ -77,6 +67,8 @@ class TcpHost(ThreadedHost):
         return open_listener(self.config.bind, self.config.port)
 
     def _make_loop(self, sock: socket.socket, room: Room) -> Router:
+        self._connections = 0  # accepted and not yet closed by the router
+        self._connections_lock = threading.Lock()
         self._accept_wake = socket.socketpair()
         self._inbox = Inbox()
         sock.setblocking(False)

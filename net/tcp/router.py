@@ -71,13 +71,7 @@ class Router(ServiceLoop[Peer]):
         handshake_timeout: float,
         on_closed: Callable[[Peer], None] | None = None,
     ) -> None:
-        super().__init__(
-            room,
-            self,
-            heartbeat_timeout=heartbeat_timeout,
-            handshake_timeout=handshake_timeout,
-            close_grace=tuning.close_grace,
-        )
+        super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace)
         self._inbox = inbox
         self._tuning = tuning
         self._peers: set[Peer] = set()

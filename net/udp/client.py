@@ -25,7 +25,7 @@ from collections import deque
 from net.api import ClientConfig, EventSink, FailureKind
 from net.client.session import LinkVerdict
 from net.client.threaded import ThreadedClient
-from net.socket_errors import ConnectFailed, describe_connect_error
+from net.socket_errors import ConnectFailed
 from net.udp.channel import Channel, ChannelStats
 from net.udp.sockets import DatagramReader, open_client_socket
 from net.udp.tuning import UdpTuning
@@ -64,30 +64,16 @@ class UdpClient(ThreadedClient):
         Like a TCP connect, this ends with the host knowing our connection id, or with
         REFUSED (ICMP port unreachable), TIMEOUT or RESOLVE.
         """
+        return self._try_addresses(socket.SOCK_DGRAM, self._open_datagram)
+
+    def _open_datagram(self, info: tuple, deadline: float) -> tuple[socket.socket, Channel]:
+        family, _kind, _proto, _name, address = info
+        sock = open_client_socket(family, address)
         try:
-            infos = socket.getaddrinfo(self.config.host, self.config.port, type=socket.SOCK_DGRAM)
-        except OSError as exc:
-            raise describe_connect_error(exc, self._where) from None
-        deadline = time.monotonic() + self.config.connect_timeout
-        last_error: OSError = TimeoutError()
-        for family, _kind, _proto, _name, address in infos:
-            try:
-                sock = open_client_socket(family, address)
-            except OSError as exc:
-                last_error = exc
-                continue
-            try:
-                channel = self._open(sock, deadline)
-                return sock, channel
-            except OSError as exc:
-                sock.close()
-                last_error = exc
-                if self._stopping.is_set() or time.monotonic() >= deadline:
-                    break
-            except BaseException:
-                sock.close()
-                raise
-        raise describe_connect_error(last_error, self._where)
+            return sock, self._open(sock, deadline)
+        except BaseException:
+            sock.close()
+            raise
 
     def _open(self, sock: socket.socket, deadline: float) -> Channel:
         channel = self._new_channel(time.monotonic())

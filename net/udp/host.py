@@ -27,6 +27,8 @@ class UdpHost(ThreadedHost):
 
     transport_name = "UDP"
     loop_thread_name = "lanchat-udp-host"
+    tuning_type = UdpTuning
+    _tuning: UdpTuning
 
     def __init__(
         self,
@@ -36,11 +38,10 @@ class UdpHost(ThreadedHost):
         tuning: UdpTuning | None = None,
         discovery_handler: DiscoveryHandler | None = None,
     ) -> None:
-        super().__init__(config, on_event)
+        super().__init__(config, on_event, tuning=tuning)
         #: Called with (datagram, address) for datagrams on the chat port that are not
         #: LanChat UDP (discovery probes); may return a reply to send back.
         self.discovery_handler = discovery_handler
-        self._tuning = tuning or UdpTuning()
 
     def peer_stats(self) -> dict[str, dict]:
         """Channel figures per member (retransmissions, duplicates, RTT...)."""

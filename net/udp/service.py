@@ -94,13 +94,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         handshake_timeout: float,
         discovery_handler: Callable[[], DiscoveryHandler | None],
     ) -> None:
-        super().__init__(
-            room,
-            self,
-            heartbeat_timeout=heartbeat_timeout,
-            handshake_timeout=handshake_timeout,
-            close_grace=tuning.close_grace,
-        )
+        super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace)
         self._sock = sock
         self._reader = DatagramReader(sock)
         self._burst = BurstSender(sock)
