@@ -1,11 +1,11 @@
 """The threaded TCP host: an accept thread and one router thread.
 
 Methods for the owner: `start`, `stop`, and the `port`, `addresses` and `member_count`
-properties. The threads and how they share the work:
+properties (from `net.host.lifecycle.ThreadedHost`). The threads and how they share the work:
 
 - the accept thread waits for connections, sets them up (TCP_NODELAY, keepalive,
   non-blocking) and hands each to the router through the inbox (`net.tcp.inbox`);
-- the router (`net.tcp.router`) owns the `Room` and every client socket: one `select`
+- the router (`net.tcp.router`) owns the room driver and every client socket: one `select`
   over all of them, a non-blocking read from each readable one, each output encoded once,
   and non-blocking writes with a bounded buffer per receiver.
 

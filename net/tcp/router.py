@@ -1,9 +1,10 @@
-"""The router thread: the one owner of the room and of every client socket.
+"""The router thread: the TCP host's I/O, owner of every client socket.
 
 Each round starts with one `select` over all connections. The router reads once from
 each readable one (non-blocking, at most `recv_size` bytes, so a flooding client gets its
-turn like everybody else and cannot starve the others), decodes the frames, runs them
-through the `Room`, encodes every output event once (once per dialect: JSON frames and
+turn like everybody else and cannot starve the others), decodes the frames, hands them to
+the room driver (`net.host.driver`, which runs the `Room` and decides everything else),
+encodes every output event once (once per dialect: JSON frames and
 plain-text lines) and appends broadcasts to a log shared by all receivers
 (`net.tcp.fanout`). Then it gives each receiver its share of the round with one
 non-blocking `send`. Whatever a socket refuses stays queued and is retried when `select`
@@ -18,9 +19,9 @@ machine half idle while messages queued (`bench/`, issue 7). Overload needs no e
 machinery either: what the router has not read yet waits in the kernel, so a host that is
 behind pushes back on the senders through TCP.
 
-Timers live here too: the handshake deadline, the heartbeat timeout of protocol clients
-(never applied to a client whose input is waiting unread) and the grace period a closing
-connection gets to take its last bytes and bye.
+The timers (handshake deadline, heartbeat, close grace) are the driver's; the router
+only reads a connection's waiting input before the driver judges it timed out, and
+closes a connection gracefully (bye, FIN, then wait for the peer's end).
 """
 
 from __future__ import annotations

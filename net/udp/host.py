@@ -1,9 +1,10 @@
 """The UDP host: one socket and one service thread around the same `Room` as the TCP host.
 
 Methods for the owner: `start`, `stop`, and the `port`, `addresses` and `member_count`
-properties; `discovery_handler` may be set (before or after `start`) to answer discovery
-probes that arrive on the chat port. Everything else happens in the service thread
-(`net.udp.service.HostLoop`), which owns the socket, the room and every timer.
+properties (from `net.host.lifecycle.ThreadedHost`); `discovery_handler` may be set
+(before or after `start`) to answer discovery probes that arrive on the chat port.
+Everything else happens in the service thread (`net.udp.service.HostLoop`), which owns
+the socket, the room driver and every timer.
 
 Heartbeat: clients ping every `RoomConfig.heartbeat_interval` seconds (announced in the
 welcome, lowered to fit the timeout) and are dropped after `heartbeat_timeout` seconds

@@ -1,10 +1,10 @@
-"""The UDP host's one service thread: receive, run the room, retransmit, send.
+"""The UDP host's one service thread: receive, retransmit, send; the room driver decides.
 
-One thread owns the socket, the `Room`, every channel and every timer, so nothing here
-needs a lock. Each round it waits in `select` for datagrams, the stop signal or the next
-timer; reads every queued datagram (a batch); feeds each to its connection's channel;
-runs the messages that became complete through the connection's protocol state machine
-and the room; collects the room's outputs per receiver in order (a broadcast is encoded
+One thread owns the socket, the room driver (`net.host.driver`, with the `Room` and the
+connection timers), every channel and its timers, so nothing here needs a lock. Each
+round it waits in `select` for datagrams, the stop signal or the next timer; reads every
+queued datagram (a batch); feeds each to its connection's channel; hands the messages
+that became complete to the driver; collects the room's outputs per receiver in order (a broadcast is encoded
 once, and the same bytes go on every member's list); and finally hands each member's list
 to its channel in one call and lets every channel that has something to send write its
 datagrams with non-blocking `sendto` (the channel bundles a member's small messages into
