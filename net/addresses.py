@@ -8,6 +8,12 @@ that form for logs and messages.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
+
+#: A socket address as `accept`/`recvfrom` give it: (host, port) or (host, port, flow, scope).
+SockAddr = tuple[Any, ...]
+#: One entry of `socket.getaddrinfo`: (family, type, proto, canonname, sockaddr).
+AddrInfo = tuple[Any, ...]
 
 
 class AddressError(ValueError):
@@ -49,7 +55,7 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def format_sockaddr(address: tuple) -> str:
+def format_sockaddr(address: SockAddr) -> str:
     """host:port of a socket address, with IPv4-mapped IPv6 addresses shown as plain IPv4."""
     host, port = address[0], address[1]
     if host.startswith("::ffff:") and "." in host:

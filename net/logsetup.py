@@ -44,7 +44,7 @@ class _FileHandler(_OwnedHandler, logging.handlers.RotatingFileHandler):
     pass
 
 
-class _ConsoleHandler(_OwnedHandler, logging.StreamHandler):
+class _ConsoleHandler(_OwnedHandler, logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stdout`` or ``sys.stderr`` is at the time, and to nothing if None.
 
     Looked up on every record (as logging's own last-resort handler does), so a replaced
@@ -57,7 +57,7 @@ class _ConsoleHandler(_OwnedHandler, logging.StreamHandler):
         self._fixed: TextIO | None = None
 
     @property
-    def stream(self) -> TextIO | None:  # type: ignore[override]
+    def stream(self) -> TextIO | None:
         return self._fixed if self._fixed is not None else getattr(sys, self.which)
 
     @stream.setter

@@ -38,14 +38,8 @@ from net.api import (
 from net.client.outbox import Outbox
 from net.protocol import events as ev
 from net.protocol.codec import has_bad_chars
-from net.protocol.connection import (
-    NEED_DATA,
-    Connection,
-    ConnectionClosed,
-    ConnectionState,
-    RemoteProtocolError,
-    Role,
-)
+from net.protocol.connection import Connection, ConnectionClosed, ConnectionState, NeedData, Role
+from net.protocol.errors import RemoteProtocolError
 from net.protocol.limits import MAX_TEXT_CHARS, PROTOCOL_VERSION
 from net.protocol.nicknames import normalize_nick
 from net.room.ratelimit import TokenBucket
@@ -211,7 +205,7 @@ class ClientSession:
                 if self._host_broke_protocol(exc) is LinkVerdict.CLOSE:
                     return LinkVerdict.CLOSE
                 continue  # one bad frame: skip it and read on
-            if event is NEED_DATA:
+            if isinstance(event, NeedData):
                 return LinkVerdict.KEEP
             if self._on_event(event, now) is LinkVerdict.CLOSE:
                 return LinkVerdict.CLOSE

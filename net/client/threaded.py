@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from net.addresses import format_address
+from net.addresses import AddrInfo, format_address
 from net.api import ClientConfig, ClientState, EventSink, FailureKind
 from net.client.session import ClientSession
 from net.socket_errors import ConnectFailed, describe_connect_error
@@ -123,7 +123,7 @@ class ThreadedClient:
 
     # -- hooks for subclasses -------------------------------------------------------------
 
-    def _try_addresses(self, sock_type: int, open_link: Callable[[tuple, float], Link]) -> Link:
+    def _try_addresses(self, sock_type: int, open_link: Callable[[AddrInfo, float], Link]) -> Link:
         """A link to the first of the host's addresses that `open_link(addrinfo, deadline)`
         opens; raises ConnectFailed worded for the last failure (or the lookup's)."""
         try:

@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from net.addresses import SockAddr
 from net.discovery.answering import ProbeAnswerer
 from net.discovery.destinations import (
     destination_allowed,
@@ -114,7 +115,7 @@ class Announcer:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._thread: threading.Thread | None = None
-        self._reply_via: dict[tuple, socket.socket] = {}
+        self._reply_via: dict[SockAddr, socket.socket] = {}
 
     # --- for callers ---------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ class Announcer:
             self._changed = True
         self._wake()
 
-    def answer_now(self, data: bytes, sender: tuple) -> bytes | None:
+    def answer_now(self, data: bytes, sender: SockAddr) -> bytes | None:
         """The answer to a probe that reached a UDP host's chat socket, or None. Thread-safe.
 
         The UDP host calls this for datagrams that are not chat traffic and sends the result
@@ -247,7 +248,7 @@ class Announcer:
         if self._goodbye:
             self._send_goodbye()
 
-    def _receive(self, data: bytes, sender: tuple, via: socket.socket) -> None:
+    def _receive(self, data: bytes, sender: SockAddr, via: socket.socket) -> None:
         now = self._clock()
         with self._lock:
             probe = self._answerer.receive(data, sender, now)

@@ -21,12 +21,12 @@ import logging
 import random
 from collections import OrderedDict
 
+from net.addresses import SockAddr
 from net.discovery.wire import MAX_REPLY_DELAY, DiscoveryDecodeError, Probe, decode_datagram
 from net.room.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
-SockAddr = tuple
 ANSWERS_PER_SECOND = 50.0
 ANSWER_BURST = 100
 MAX_PENDING_ANSWERS = 256

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from net.addresses import SockAddr
 from net.discovery.chatlist import ChatEvent, ChatList, FoundChat
 from net.discovery.destinations import (
     Destination,
@@ -234,7 +235,7 @@ class Browser:
                 if (sock.fileno(), scope) not in self._joined and join_ipv6_group(sock, scope):
                     self._joined.add((sock.fileno(), scope))
 
-    def _receive(self, data: bytes, sender: tuple) -> None:
+    def _receive(self, data: bytes, sender: SockAddr) -> None:
         try:
             message = decode_datagram(data)
         except DiscoveryDecodeError as exc:

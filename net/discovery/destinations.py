@@ -21,9 +21,13 @@ import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
+from net.addresses import SockAddr
 from net.discovery.interfaces import NetworkInterface, list_interfaces
 
+#: Sends one datagram to an address (a socket's `sendto`, or a stand-in).
+SendFunction = Callable[[bytes, SockAddr], object]
 log = logging.getLogger(__name__)
 
 LOOPBACK_ENV = "LANCHAT_LOOPBACK_ONLY"
@@ -35,8 +39,6 @@ LIMITED_BROADCAST = "255.255.255.255"
 IPV6_DISCOVERY_GROUP = "ff02::4c43:6861"
 #: Largest subnet that may be given as an extra probe target (each address gets probes).
 MAX_SWEEP_ADDRESSES = 1024
-
-SockAddr = tuple
 
 
 def loopback_only() -> bool:
@@ -60,9 +62,7 @@ def destination_allowed(sockaddr: SockAddr) -> bool:
     return not loopback_only() or is_loopback_destination(str(sockaddr[0]))
 
 
-def send_datagram(
-    via: socket.socket | Callable[[bytes, SockAddr], object], data: bytes, sockaddr: SockAddr
-) -> bool:
+def send_datagram(via: socket.socket | SendFunction, data: bytes, sockaddr: SockAddr) -> bool:
     """Send one discovery datagram unless the destination is forbidden; True if it was sent.
 
     `via` is a socket or a send function (a UDP host's chat socket, wrapped). Send errors (no
@@ -74,7 +74,7 @@ def send_datagram(
             "refused to send a discovery datagram to %s: %s=1 allows loopback only", sockaddr[0], LOOPBACK_ENV
         )
         return False
-    send = getattr(via, "sendto", via)
+    send: Callable[[bytes, SockAddr], object] = getattr(via, "sendto", None) or cast(SendFunction, via)
     try:
         send(data, sockaddr)
     except OSError as exc:

@@ -196,7 +196,7 @@ def addresses_to_share(interfaces: list[NetworkInterface]) -> list[str]:
                 continue
             ranked.append((kind, _address_rank(address), position, address.address))
     shared: list[str] = []
-    for *_, address in sorted(ranked):
-        if address not in shared:
-            shared.append(address)
+    for *_, text in sorted(ranked):
+        if text not in shared:
+            shared.append(text)
     return shared

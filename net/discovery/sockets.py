@@ -21,6 +21,7 @@ import socket
 import struct
 from collections.abc import Iterable, Iterator
 
+from net.addresses import SockAddr
 from net.discovery.destinations import IPV6_DISCOVERY_GROUP, loopback_only
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def socket_for(sockets: Iterable[socket.socket], family: socket.AddressFamily) -
     return next((s for s in sockets if s.family == family), None)
 
 
-def read_datagrams(sock: socket.socket) -> Iterator[tuple[bytes, tuple]]:
+def read_datagrams(sock: socket.socket) -> Iterator[tuple[bytes, SockAddr]]:
     """Datagrams waiting on a non-blocking socket, at most MAX_READS_PER_WAKE of them."""
     for _ in range(MAX_READS_PER_WAKE):
         try:
@@ -155,7 +156,7 @@ def read_datagrams(sock: socket.socket) -> Iterator[tuple[bytes, tuple]]:
         yield data, sender
 
 
-def sender_address(sender: tuple) -> str:
+def sender_address(sender: SockAddr) -> str:
     """The address of a received datagram's sender as text, with %interface for link-local IPv6."""
     host = str(sender[0])
     if len(sender) >= 4 and sender[3] and "%" not in host:

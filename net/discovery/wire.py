@@ -166,7 +166,7 @@ def encode_datagram(message: Datagram) -> bytes:
 # --- decoding ----------------------------------------------------------------------------
 
 
-def _text(obj: dict, key: str, max_chars: int, *, allow_empty: bool = False) -> str:
+def _text(obj: dict[str, Any], key: str, max_chars: int, *, allow_empty: bool = False) -> str:
     value = obj.get(key)
     if not isinstance(value, str):
         raise DiscoveryDecodeError(f"field {key!r} must be a string")
@@ -181,21 +181,21 @@ def _text(obj: dict, key: str, max_chars: int, *, allow_empty: bool = False) -> 
     return value
 
 
-def _identifier(obj: dict, key: str) -> str:
+def _identifier(obj: dict[str, Any], key: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
         raise DiscoveryDecodeError(f"field {key!r} must be 1-64 letters, digits or _.:-")
     return value
 
 
-def _integer(obj: dict, key: str, low: int, high: int) -> int:
+def _integer(obj: dict[str, Any], key: str, low: int, high: int) -> int:
     value = obj.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise DiscoveryDecodeError(f"field {key!r} must be an integer from {low} to {high}")
     return value
 
 
-def _number(obj: dict, key: str, low: float, high: float) -> float:
+def _number(obj: dict[str, Any], key: str, low: float, high: float) -> float:
     value = obj.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DiscoveryDecodeError(f"field {key!r} must be a number")
@@ -204,21 +204,21 @@ def _number(obj: dict, key: str, low: float, high: float) -> float:
     return float(value)
 
 
-def _flag(obj: dict, key: str) -> bool:
+def _flag(obj: dict[str, Any], key: str) -> bool:
     value = obj.get(key, False)
     if not isinstance(value, bool):
         raise DiscoveryDecodeError(f"field {key!r} must be true or false")
     return value
 
 
-def _transport(obj: dict) -> Transport:
+def _transport(obj: dict[str, Any]) -> Transport:
     try:
         return Transport(obj.get("transport"))
     except ValueError:
         raise DiscoveryDecodeError("field 'transport' must be 'tcp' or 'udp'") from None
 
 
-def _room_info(obj: dict) -> RoomInfo:
+def _room_info(obj: dict[str, Any]) -> RoomInfo:
     interval = _number(obj, "interval", MIN_INTERVAL, MAX_INTERVAL)
     ttl = _number(obj, "ttl", MIN_INTERVAL, 3 * MAX_INTERVAL)
     if ttl < interval:

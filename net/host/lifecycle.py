@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from net.addresses import format_sockaddr
 from net.api import EventSink, HostConfig, HostStartError, HostStopped
@@ -50,7 +51,7 @@ class ThreadedHost:
         self.config = config
         self._tuning = tuning or self.tuning_type()
         self._on_event = on_event
-        self._loop: ServiceLoop | None = None
+        self._loop: ServiceLoop[Any] | None = None
         self._threads: list[threading.Thread] = []
         self._addresses: list[tuple[str, int]] = []
         self._port = 0
@@ -133,7 +134,7 @@ class ThreadedHost:
     def _bind(self) -> socket.socket:
         raise NotImplementedError
 
-    def _make_loop(self, sock: socket.socket, room: Room) -> ServiceLoop:
+    def _make_loop(self, sock: socket.socket, room: Room) -> ServiceLoop[Any]:
         raise NotImplementedError
 
     def _extra_threads(self, sock: socket.socket) -> list[tuple[Callable[[], None], str]]:

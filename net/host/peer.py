@@ -7,7 +7,7 @@ peer object is also the `Room`'s id for the member it carries.
 
 from __future__ import annotations
 
-from net.addresses import format_sockaddr
+from net.addresses import SockAddr, format_sockaddr
 from net.protocol import Connection, RemoteProtocolError
 from net.protocol import events as ev
 from net.protocol.connection import ConnectionClosed, ConnectionState
@@ -24,7 +24,7 @@ class HostPeer:
     #: did). What an unproven address does is logged quietly: it may be forged.
     address_verified = True
 
-    def __init__(self, address: tuple, now: float, conn: Connection | TextConnection | None) -> None:
+    def __init__(self, address: SockAddr, now: float, conn: Connection | TextConnection | None) -> None:
         self.address = address  # the socket address (a tuple, as `accept`/`recvfrom` give it)
         self.where = format_sockaddr(address)  # the same for people and logs
         self.conn = conn  # None until the dialect is known (TCP decides on the first bytes)

@@ -55,7 +55,9 @@ def has_bad_chars(value: str, allow_newlines: bool = False) -> bool:
     return pattern.search(value) is not None
 
 
-def _string(max_chars: int, *, allow_empty: bool = False, allow_newlines: bool = False) -> Callable:
+def _string(
+    max_chars: int, *, allow_empty: bool = False, allow_newlines: bool = False
+) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise DecodeError("bad_field", "expected a string")
@@ -93,8 +95,8 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _list_of(item_check: Callable, max_items: int) -> Callable:
-    def check(value: Any) -> tuple:
+def _list_of(item_check: Callable[[Any], Any], max_items: int) -> Callable[[Any], tuple[Any, ...]]:
+    def check(value: Any) -> tuple[Any, ...]:
         if not isinstance(value, list):
             raise DecodeError("bad_field", "expected a list")
         if len(value) > max_items:
@@ -150,7 +152,7 @@ _message = _record(ev.ChatMessage, _MESSAGE_FIELDS)
 _members = _list_of(_member, MAX_MEMBERS_IN_LIST)
 
 #: What a client may send, and the fields of each kind.
-CLIENT_SCHEMA: dict[type, tuple[_Field, ...]] = {
+CLIENT_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
     ev.Hello: (
         _Field("version", _integer),
         _Field("nick", _nick),
@@ -172,7 +174,7 @@ CLIENT_SCHEMA: dict[type, tuple[_Field, ...]] = {
 }
 
 #: What a host may send, and the fields of each kind.
-HOST_SCHEMA: dict[type, tuple[_Field, ...]] = {
+HOST_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
     ev.Welcome: (
         _Field("version", _integer),
         _Field("nick", _nick),
@@ -207,12 +209,12 @@ HOST_SCHEMA: dict[type, tuple[_Field, ...]] = {
     ev.Bye: (_Field("reason", _short, required=False),),
 }
 
-_CLIENT_BY_TYPE = {cls.TYPE: cls for cls in CLIENT_SCHEMA}
-_HOST_BY_TYPE = {cls.TYPE: cls for cls in HOST_SCHEMA}
+_CLIENT_BY_TYPE: dict[str, type[ev.Event]] = {cls.TYPE: cls for cls in CLIENT_SCHEMA}
+_HOST_BY_TYPE: dict[str, type[ev.Event]] = {cls.TYPE: cls for cls in HOST_SCHEMA}
 _ALL_FIELDS = {**CLIENT_SCHEMA, **HOST_SCHEMA}
 
 
-def _read_fields(obj: dict, fields: tuple[_Field, ...]) -> dict[str, Any]:
+def _read_fields(obj: dict[str, Any], fields: tuple[_Field, ...]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for spec in fields:
         raw = obj.get(spec.wire_key)
@@ -239,7 +241,7 @@ def _refuse_constant(name: str) -> Any:
 _from_json = json.JSONDecoder(parse_constant=_refuse_constant).decode
 
 
-def parse_frame(frame: bytes) -> dict:
+def parse_frame(frame: bytes) -> dict[str, Any]:
     """Parse one complete frame into a JSON object, strictly (UTF-8, no NaN, bounded depth)."""
     if len(frame) > MAX_FRAME_BYTES:
         raise DecodeError("frame_too_large", f"frame exceeds {MAX_FRAME_BYTES} bytes")
@@ -260,7 +262,7 @@ def parse_frame(frame: bytes) -> dict:
     return obj
 
 
-def event_from_object(obj: dict, *, from_host: bool) -> ev.Event:
+def event_from_object(obj: dict[str, Any], *, from_host: bool) -> ev.Event:
     """Build and validate the event a JSON object describes, for the given direction."""
     kind = obj.get("type")
     if not isinstance(kind, str):
@@ -289,7 +291,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def event_to_object(event: Any, *, include_type: bool = True) -> dict:
+def event_to_object(event: Any, *, include_type: bool = True) -> dict[str, Any]:
     """The JSON object for an event; None, and optional false flags and empty lists, are left out.
 
     Required fields are always written, even when false or empty (``"active":false``).

@@ -171,7 +171,7 @@ class Connection:
                     raise
                 self._deferred_error = exc  # hand out the good events first
                 return out
-            if event is NEED_DATA:
+            if isinstance(event, NeedData):
                 return out
             out.append(event)
             if isinstance(event, ConnectionClosed):

@@ -31,7 +31,7 @@ from net.protocol.limits import MAX_FRAME_BYTES, MAX_ID_CHARS, MAX_TEXT_CHARS
 # --- decoding ------------------------------------------------------------------------------
 
 
-def plain_say(obj: dict) -> ev.Say | None:
+def plain_say(obj: dict[str, Any]) -> ev.Say | None:
     """The common room message in a parsed frame, validated without the generic field walk.
 
     Only the plainly valid case is taken here: anything unusual (a private message, a wrong

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from net.protocol.codec import DecodeError
+from net.protocol.errors import DecodeError
 
 _LF, _CR = ord("\n"), ord("\r")
 

@@ -24,9 +24,8 @@ from net.protocol.connection import (
     ConnectionClosed,
     ConnectionState,
     NeedData,
-    RemoteProtocolError,
 )
-from net.protocol.errors import DecodeError
+from net.protocol.errors import DecodeError, RemoteProtocolError
 from net.protocol.framing import LineFramer
 from net.protocol.limits import MAX_FRAME_BYTES, MAX_TEXT_CHARS, PROTOCOL_VERSION
 
@@ -123,7 +122,7 @@ class TextConnection:
 
     def events(self) -> list[ev.Event]:
         out: list[ev.Event] = []
-        while (event := self.next_event()) is not NEED_DATA:
+        while not isinstance(event := self.next_event(), NeedData):
             out.append(event)
             if isinstance(event, ConnectionClosed):
                 break

@@ -8,12 +8,13 @@ run.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any, NamedTuple
 
 from net.protocol import events as ev
 
-PeerId = Hashable
+#: A transport's peer object. The room only hashes and compares it, never looks inside;
+#: typed as Any so each transport gets its own peer type back in the outputs.
+PeerId = Any
 
 
 # The outputs are named tuples rather than frozen dataclasses: the room makes two per

@@ -282,7 +282,9 @@ class Room:
         for index, say in enumerate(says):
             answer: list[Output] | None = None
             if say.id in seen:
-                answer = [Send(peer, self._seen.get(member.client_id, say.id))]  # a resend: ack again
+                ack = self._seen.get(member.client_id, say.id)  # a resend: ack again
+                assert ack is not None  # it is in `seen`
+                answer = [Send(peer, ack)]
             elif limited and (wait := bucket.take(self._mono())):
                 answer = self._rate_limited(member, say.id, wait)
             elif say.to is not None or not (text := say.text.rstrip()):

@@ -15,6 +15,7 @@ import select
 import socket
 import time
 
+from net.addresses import AddrInfo
 from net.api import FailureKind
 from net.client.session import LinkVerdict
 from net.client.threaded import ThreadedClient
@@ -34,7 +35,7 @@ class TcpClient(ThreadedClient):
     def _connect(self) -> socket.socket:
         return self._try_addresses(socket.SOCK_STREAM, self._open_stream)
 
-    def _open_stream(self, info: tuple, deadline: float) -> socket.socket:
+    def _open_stream(self, info: AddrInfo, deadline: float) -> socket.socket:
         """Connect without blocking close(): non-blocking connect, waiting on the wake socket too."""
         family, kind, proto, _name, address = info
         sock = socket.socket(family, kind, proto)

@@ -21,6 +21,7 @@ far is delivered first, so it never misses what was said before it left).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from net.tcp.peer import Peer
 
@@ -31,7 +32,7 @@ class _Log:
     def __init__(self) -> None:
         self.data = bytearray()
         #: Per receiver: [start, stop, bytes given instead] of the stretches it skips.
-        self.skips: dict[Peer, list[list]] = {}
+        self.skips: dict[Peer, list[list[Any]]] = {}
 
 
 class Fanout:
@@ -110,7 +111,7 @@ class Fanout:
         return True
 
     @staticmethod
-    def _append(log: _Log, data: bytes, exclude: object, *, exclude_here: bool, instead: bytes = b"") -> None:
+    def _append(log: _Log, data: bytes, exclude: Any, *, exclude_here: bool, instead: bytes = b"") -> None:
         """Append `data`; when `exclude_here`, `exclude` skips it and gets `instead` in its place."""
         start = len(log.data)
         log.data += data

@@ -161,7 +161,7 @@ class TcpHost(ThreadedHost):
 
     def _connection_limit(self) -> int:
         limit = self._tuning.max_connections or self.config.room.max_members + HANDSHAKE_MARGIN
-        if selectors.DefaultSelector is selectors.SelectSelector:
+        if selectors.DefaultSelector is selectors.SelectSelector:  # type: ignore[comparison-overlap]
             limit = min(limit, SELECT_CONNECTION_LIMIT)
         return limit
 

@@ -11,6 +11,7 @@ import socket
 import time
 from dataclasses import dataclass
 
+from net.addresses import SockAddr
 from net.host.peer import Entry, HostPeer
 from net.protocol import Connection, Role
 from net.protocol.connection import ConnectionClosed
@@ -23,7 +24,7 @@ _MAX_UNDECIDED_BYTES = 1024
 class Peer(HostPeer):
     """State of one TCP connection, owned by the router thread."""
 
-    def __init__(self, sock: socket.socket, address: tuple) -> None:
+    def __init__(self, sock: socket.socket, address: SockAddr) -> None:
         super().__init__(address, time.monotonic(), None)
         self.sock = sock
         self.outbound = bytearray()

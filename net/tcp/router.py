@@ -105,6 +105,7 @@ class Router(ServiceLoop[Peer]):
 
     def _serve_ready(self, timeout: float) -> None:
         """Wait up to `timeout` for sockets to be ready; write to and read from those that are."""
+        assert self._selector is not None  # made by `_start`
         for key, mask in self._selector.select(timeout):
             peer = key.data
             if peer is None:
@@ -214,7 +215,7 @@ class Router(ServiceLoop[Peer]):
         """`messages` as lines for the plain-text members, when there are any."""
         if not self._fanout.wants_text:
             return None
-        return "".join([render_event(message) + "\n" for message in messages]).encode("utf-8")
+        return "".join([f"{render_event(message)}\n" for message in messages]).encode("utf-8")
 
     def queue(self, peer: Peer, data: bytes) -> None:
         """Queue bytes for `peer` alone, after the broadcasts it has not been given yet."""
@@ -234,6 +235,7 @@ class Router(ServiceLoop[Peer]):
             return
         self._fanout.remove(peer, deliver=False)
         if peer.interest:
+            assert self._selector is not None  # registered in it
             self._selector.unregister(peer.sock)
             peer.interest = 0
         _shutdown(peer.sock, socket.SHUT_RDWR)
@@ -326,6 +328,7 @@ class Router(ServiceLoop[Peer]):
         interest = (0 if peer.read_done else _READ) | (_WRITE if peer.watching_writes else 0)
         if interest == peer.interest:
             return
+        assert self._selector is not None  # made by `_start`
         if not interest:
             self._selector.unregister(peer.sock)
         elif not peer.interest:

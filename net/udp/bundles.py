@@ -89,7 +89,7 @@ def batch_messages(messages: list[bytes], *, single: bool = False) -> list[bytes
     return out
 
 
-def take_bundle(unsent: deque, head_taken: int) -> tuple[bytes, int, int, int]:
+def take_bundle(unsent: deque[bytes | Batch], head_taken: int) -> tuple[bytes, int, int, int]:
     """Take one bundle's messages off the front of `unsent` (whose first item fits a bundle).
 
     `head_taken` counts the messages of the front `Batch` already taken. Returns the
@@ -98,10 +98,11 @@ def take_bundle(unsent: deque, head_taken: int) -> tuple[bytes, int, int, int]:
     the next queue that holds the same items, as the other receivers of a broadcast do.
     """
     data = unsent[0]
-    examined: list | None = None
+    front = data if type(data) is Batch else None  # a batch at the front: remember the cut in it
+    examined: list[bytes | Batch] | None = None
     first_taken = head_taken
-    if type(data) is Batch:
-        cut = data.cuts.get(head_taken)
+    if front is not None:
+        cut = front.cuts.get(head_taken)
         if cut is not None:
             items = cut.items  # mostly none (the bundle ends inside this batch) or one
             if not items or (
@@ -127,7 +128,7 @@ def take_bundle(unsent: deque, head_taken: int) -> tuple[bytes, int, int, int]:
         item = unsent[0]
         if examined is not None and (popped or parts):
             examined.append(item)
-        if type(item) is Batch:
+        if isinstance(item, Batch):
             ends = item.ends
             taken = head_taken
             start = ends[taken - 1] + 1 if taken else 0
@@ -163,6 +164,6 @@ def take_bundle(unsent: deque, head_taken: int) -> tuple[bytes, int, int, int]:
         unsent.popleft()
         popped += 1
     payload = parts[0] if len(parts) == 1 else b"\n".join(parts)
-    if examined is not None and stopped:
-        data.cuts[first_taken] = _Cut(tuple(examined), popped, head_taken, payload, whole, total)
+    if front is not None and examined is not None and stopped:
+        front.cuts[first_taken] = _Cut(tuple(examined), popped, head_taken, payload, whole, total)
     return payload, whole, total, head_taken

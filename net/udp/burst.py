@@ -24,6 +24,7 @@ import socket
 import struct
 import sys
 
+from net.addresses import SockAddr
 from net.udp.sender import Fragment
 from net.udp.wire import DATA_FIELDS, FIXED_HEADER_BYTES, MAX_DATAGRAM_BYTES, SEQ_MODULO, Kind
 
@@ -128,7 +129,7 @@ class BurstSender:
         self._sock = sock
         self.segmenting = sys.platform.startswith("linux")
 
-    def send(self, datagrams: list[bytes], address: tuple) -> None:
+    def send(self, datagrams: list[bytes], address: SockAddr) -> None:
         if not self.segmenting or len(datagrams) < 2:
             self._send_each(datagrams, address)
             return
@@ -156,7 +157,7 @@ class BurstSender:
         except OSError as exc:
             log.debug("cannot send to %s: %s", address, exc.strerror or exc)
 
-    def send_calls(self, calls: list[tuple[int, bytes]], address: tuple) -> None:
+    def send_calls(self, calls: list[tuple[int, bytes]], address: SockAddr) -> None:
         """Make the calls of `burst_calls` (or `Channel.poll_burst`): (0, datagram) with `sendto`,
         (segment size, buffer) in one call, or segment by segment where that is not available."""
         sock = self._sock
@@ -185,7 +186,7 @@ class BurstSender:
         except OSError as exc:
             log.debug("cannot send to %s: %s", address, exc.strerror or exc)
 
-    def _send_each(self, datagrams: list[bytes], address: tuple) -> None:
+    def _send_each(self, datagrams: list[bytes], address: SockAddr) -> None:
         sendto = self._sock.sendto
         for datagram in datagrams:
             try:

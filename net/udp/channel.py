@@ -22,7 +22,7 @@ from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.bundles import Batch
 from net.udp.burst import burst_calls, plan
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
-from net.udp.sender import Sender, SenderConfig
+from net.udp.sender import Fragment, Sender, SenderConfig
 from net.udp.wire import (
     ACK_KIND,
     DATA_FIELDS,
@@ -280,7 +280,7 @@ class Channel:
         calls.extend((0, datagram) for datagram in self._controls(now, sent_data=True))
         return calls
 
-    def _due(self, now: float) -> list | None:
+    def _due(self, now: float) -> list[Fragment] | None:
         """The sender's fragments due now; None when the channel has failed (or fails now)."""
         if self.failure is not None:
             return None
@@ -295,7 +295,7 @@ class Channel:
             return None
         return fragments
 
-    def _data_datagrams(self, fragments: list, header: bytes | None = None) -> list[bytes]:
+    def _data_datagrams(self, fragments: list[Fragment], header: bytes | None = None) -> list[bytes]:
         if header is None:
             header = self._header(DATA_KIND)  # the same ack fields for every fragment of this batch
         # The sender cuts only valid fragments: packed here without encode_fragment's checks

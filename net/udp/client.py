@@ -22,6 +22,7 @@ import socket
 import time
 from collections import deque
 
+from net.addresses import AddrInfo
 from net.api import ClientConfig, EventSink, FailureKind
 from net.client.session import LinkVerdict
 from net.client.threaded import ThreadedClient
@@ -66,7 +67,7 @@ class UdpClient(ThreadedClient):
         """
         return self._try_addresses(socket.SOCK_DGRAM, self._open_datagram)
 
-    def _open_datagram(self, info: tuple, deadline: float) -> tuple[socket.socket, Channel]:
+    def _open_datagram(self, info: AddrInfo, deadline: float) -> tuple[socket.socket, Channel]:
         family, _kind, _proto, _name, address = info
         sock = open_client_socket(family, address)
         try:

@@ -14,6 +14,7 @@ of silence; the others see them leave.
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from net.api import EventSink, HostConfig
 from net.host.lifecycle import ThreadedHost
@@ -44,7 +45,7 @@ class UdpHost(ThreadedHost):
         #: LanChat UDP (discovery probes); may return a reply to send back.
         self.discovery_handler = discovery_handler
 
-    def peer_stats(self) -> dict[str, dict]:
+    def peer_stats(self) -> dict[str, dict[str, Any]]:
         """Channel figures per member (retransmissions, duplicates, RTT...)."""
         return self._loop.peer_stats() if isinstance(self._loop, HostLoop) else {}
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from net.addresses import SockAddr
 from net.host.peer import HostPeer
 from net.protocol import Connection, Role
 from net.udp.channel import Channel
+
+if TYPE_CHECKING:
+    from net.udp.service import _Run
 
 
 class UdpPeer(HostPeer):
@@ -13,13 +19,13 @@ class UdpPeer(HostPeer):
     #: Any machine can put any source address on a datagram.
     address_verified = False
 
-    def __init__(self, address: tuple, channel: Channel, now: float) -> None:
+    def __init__(self, address: SockAddr, channel: Channel, now: float) -> None:
         super().__init__(address, now, Connection(Role.HOST))
         self.channel = channel
         #: Frames for the channel queued this round, handed over in one call when the round's
         #: datagrams are sent (a run of broadcasts is one shared item on every receiver's
         #: list; order is kept).
-        self.pending: list = []
+        self.pending: list[bytes | _Run] = []
 
     @property
     def conn_id(self) -> int:

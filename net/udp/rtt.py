@@ -36,7 +36,7 @@ class RttEstimator:
     @property
     def rto(self) -> float:
         """The current retransmission timeout, backoff included."""
-        return min(self._config.max_rto, self._base * (2**self.backoffs))
+        return float(min(self._config.max_rto, self._base * (2**self.backoffs)))
 
     def sample(self, rtt: float) -> None:
         """Take one round-trip measurement in seconds."""

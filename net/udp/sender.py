@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import cast
 
 from net.udp.bundles import Batch, take_bundle
 from net.udp.rtt import RttConfig, RttEstimator
@@ -204,7 +205,7 @@ class Sender:
         the front, so this is amortised O(1) (plus a scan past resent fragments under loss).
         """
         in_flight = self._in_flight
-        oldest = None
+        oldest: Fragment | None = None
         for fragment in in_flight.values():
             if fragment.transmissions == 1:
                 oldest = fragment
@@ -212,9 +213,9 @@ class Sender:
         timeline = self._timeline
         while timeline:
             sent_at, seq, transmissions = timeline[0]
-            fragment = in_flight.get(seq)
-            if fragment is not None and fragment.transmissions == transmissions:
-                return fragment if oldest is None or sent_at < oldest.sent_at else oldest
+            resent = in_flight.get(seq)
+            if resent is not None and resent.transmissions == transmissions:
+                return resent if oldest is None or sent_at < oldest.sent_at else oldest
             timeline.popleft()
         return oldest
 
@@ -238,7 +239,7 @@ class Sender:
         member and round); `Batch` items stand for the messages they hold."""
         count = size = 0
         for item in messages:
-            if type(item) is Batch:
+            if isinstance(item, Batch):
                 count += item.whole
                 size += len(item.payload) - item.whole + 1
             elif item:
@@ -283,6 +284,7 @@ class Sender:
         self._next_new += 1
         first_is_message = type(data) is not Batch
         if first_is_message:
+            data = cast(bytes, data)
             size = len(data)
             if size > FRAGMENT_PAYLOAD:
                 return self._cut_piece(seq, number, data, size, now)
@@ -293,7 +295,7 @@ class Sender:
         payload, whole, total, self._head_taken = take_bundle(unsent, self._head_taken)
         self._next_cut = number + whole
         if whole == 1 and first_is_message:
-            return Fragment(seq, 0, 1, data, number, 1, None, total, now)
+            return Fragment(seq, 0, 1, cast(bytes, data), number, 1, None, total, now)
         return Fragment(seq, 0, 0, payload, number, whole, None, total, now)
 
     def _cut_piece(self, seq: int, number: int, data: bytes, size: int, now: float) -> Fragment:

@@ -28,14 +28,15 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
-from net.addresses import format_sockaddr
+from net.addresses import SockAddr, format_sockaddr
 from net.host.loop import ServiceLoop
 from net.protocol import events as ev
 from net.protocol.fastcodec import encode_event, encode_messages
 from net.room import Relay, Room
 from net.room.ratelimit import TokenBucket
-from net.udp.bundles import batch_messages
+from net.udp.bundles import Batch, batch_messages
 from net.udp.burst import BurstSender
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
@@ -54,7 +55,7 @@ from net.udp.wire import (
 
 log = logging.getLogger(__name__)
 
-DiscoveryHandler = Callable[[bytes, tuple], "bytes | None"]
+DiscoveryHandler = Callable[[bytes, SockAddr], "bytes | None"]
 
 
 class _Run:
@@ -69,9 +70,9 @@ class _Run:
     def __init__(self, exclude: object, frames: list[bytes]) -> None:
         self.exclude = exclude
         self.frames = frames
-        self._chunks: list | None = None
+        self._chunks: list[bytes | Batch] | None = None
 
-    def chunks(self) -> list:
+    def chunks(self) -> list[bytes | Batch]:
         if self._chunks is None:
             self._chunks = batch_messages(self.frames, single=True)
         return self._chunks
@@ -130,7 +131,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         except OSError:
             pass
 
-    def peer_stats(self) -> dict[str, dict]:
+    def peer_stats(self) -> dict[str, dict[str, Any]]:
         """Channel figures per connection: members by nick, others by address and connection id
         (a snapshot for tests and diagnostics)."""
         return {
@@ -175,7 +176,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         except OSError as exc:
             log.warning("receiving on the UDP socket failed: %s", exc.strerror or exc)
 
-    def _on_datagram(self, data: bytes, address: tuple, now: float) -> None:
+    def _on_datagram(self, data: bytes, address: SockAddr, now: float) -> None:
         if not is_lanchat_datagram(data):
             self._on_foreign(data, address)
             return
@@ -202,7 +203,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         if stream and not peer.closing:
             self.driver.receive(peer, peer.decode(stream))
 
-    def _on_foreign(self, data: bytes, address: tuple) -> None:
+    def _on_foreign(self, data: bytes, address: SockAddr) -> None:
         handler = self._discovery_handler()
         if handler is None:
             self.counters["garbage"] += 1
@@ -216,7 +217,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         if reply and len(reply) <= MAX_DATAGRAM_BYTES and not self._replies.take(time.monotonic()):
             self._send_to(reply, address)
 
-    def _open(self, datagram: Datagram, address: tuple, now: float) -> UdpPeer | None:
+    def _open(self, datagram: Datagram, address: SockAddr, now: float) -> UdpPeer | None:
         """A new connection for an OPEN datagram; a RESET (at most) for anything else."""
         conn_id = datagram.conn_id
         if datagram.kind is Kind.RESET or self._stop_reason is not None:
@@ -241,7 +242,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         log.debug("new UDP connection from %s", peer.where)
         return peer
 
-    def _reply_reset(self, conn_id: int, address: tuple, reason: ResetReason) -> None:
+    def _reply_reset(self, conn_id: int, address: SockAddr, reason: ResetReason) -> None:
         if self._replies.take(time.monotonic()):
             return  # over the reply budget: say nothing
         self.counters["resets_sent"] += 1
@@ -327,9 +328,9 @@ class HostLoop(ServiceLoop[UdpPeer]):
                 continue
             channel = peer.channel
             if peer.pending:
-                chunks: list = []
+                chunks: list[bytes | Batch] = []
                 for item in peer.pending:
-                    if type(item) is _Run:
+                    if isinstance(item, _Run):
                         chunks.extend(item.chunks())  # cut once for all its receivers
                     else:
                         chunks.append(item)
@@ -348,7 +349,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
             if deadline is not None and deadline < self._next_deadline:
                 self._next_deadline = deadline
 
-    def _send_to(self, datagram: bytes, address: tuple) -> None:
+    def _send_to(self, datagram: bytes, address: SockAddr) -> None:
         try:
             self._sock.sendto(datagram, address)
         except (BlockingIOError, InterruptedError):

@@ -11,6 +11,7 @@ import logging
 import socket
 from collections.abc import Iterator
 
+from net.addresses import SockAddr
 from net.api import HostStartError
 from net.socket_errors import NO_IPV6, describe_bind_error
 from net.udp.wire import RECEIVE_BUFFER_BYTES
@@ -80,7 +81,7 @@ def _open_wildcard(port: int) -> socket.socket:
     return sock
 
 
-def open_client_socket(family: int, address: tuple) -> socket.socket:
+def open_client_socket(family: int, address: SockAddr) -> socket.socket:
     """A UDP socket connected to the host: the OS filters out datagrams from anyone else,
     and an ICMP "port unreachable" surfaces as ConnectionRefusedError."""
     sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -102,7 +103,7 @@ class DatagramReader:
         self._buffer = bytearray(RECEIVE_BUFFER_BYTES)
         self._view = memoryview(self._buffer)
 
-    def read_batch(self, limit: int = RECEIVE_BATCH) -> Iterator[tuple[bytes, object]]:
+    def read_batch(self, limit: int = RECEIVE_BATCH) -> Iterator[tuple[bytes, SockAddr]]:
         """Up to `limit` (data, address) pairs, stopping when nothing is queued.
 
         An ICMP "port unreachable" for an earlier datagram surfaces here: as

@@ -105,8 +105,10 @@ class Datagram(NamedTuple):
     ts: int = 0
     ts_echo: int = 0
     seq: int = 0
-    index: int = 0
-    count: int = 0
+    # `index` and `count` shadow tuple's methods of those names on purpose: they are the
+    # wire's field names, and nothing here calls the methods.
+    index: int = 0  # type: ignore[assignment]
+    count: int = 0  # type: ignore[assignment]
     payload: bytes = b""
     reason: ResetReason = ResetReason.UNKNOWN_CONNECTION
 
