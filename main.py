@@ -16,8 +16,8 @@ from gui.crash import install_process_hooks  # imports no Tk until a dialog is n
 from net import __version__
 from net.logsetup import configure_logging
 
-#: Modules that register a subcommand (see net/cli/__init__.py).
-COMMAND_MODULES: tuple[str, ...] = ("net.cli.host", "net.cli.join", "net.cli.discover", "net.cli.doctor")
+#: Modules that register a subcommand (see cli/__init__.py).
+COMMAND_MODULES: tuple[str, ...] = ("cli.host", "cli.join", "cli.discover", "cli.doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from gui.settings import SettingError, Settings, check_nickname, check_port, che
 from gui.textparts import key_of as nick_key
 from gui.textparts import mentions
 from gui.wording import failure_sentence, host_error_sentence, port_in_use, state_text
+from hosting import start_discoverable_host
 from net.addresses import AddressError, format_address, parse_address
 from net.api import (
     ChatClient,
@@ -42,7 +43,6 @@ from net.api import (
     StateChanged,
     Transport,
 )
-from net.discovery.hosting import start_discoverable_host
 from net.ports import next_free_port
 from net.protocol import events as ev
 from net.protocol.limits import MAX_TEXT_CHARS

@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from gui.app import App  # noqa: E402
 from gui.settings import Settings, SettingsStore  # noqa: E402
+from hosting import start_discoverable_host  # noqa: E402
 from net.api import ClientConfig, HostConfig, Transport  # noqa: E402
-from net.discovery.hosting import start_discoverable_host  # noqa: E402
 from net.protocol.limits import DEFAULT_PORT  # noqa: E402
 from net.room import RoomConfig  # noqa: E402
 from net.transports import make_client  # noqa: E402

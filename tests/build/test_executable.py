@@ -106,8 +106,16 @@ def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Bui
         name.startswith("_tk_data/") for name in files
     )
     for command in ("host", "join", "discover"):
-        assert f"net.cli.{command}" in modules  # loaded through importlib by main.py
-    assert {"net.tcp.host", "net.udp.host", "net.discovery", "gui.app", "gui.crash", "assets"} <= modules
+        assert f"cli.{command}" in modules  # loaded through importlib by main.py
+    assert {
+        "hosting",
+        "net.tcp.host",
+        "net.udp.host",
+        "net.discovery",
+        "gui.app",
+        "gui.crash",
+        "assets",
+    } <= modules
     assert not tops & {
         "tests",
         "bench",

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from gui.controller import ROOM
+from hosting import start_discoverable_host
 from net.api import HostConfig, Transport
-from net.discovery.hosting import start_discoverable_host
 from net.protocol import events as ev
 from net.protocol.limits import DEFAULT_PORT
 from net.protocol.nicknames import nick_key

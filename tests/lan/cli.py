@@ -24,13 +24,13 @@ DELIVERY_TIMEOUT = 10.0
 
 
 def _host_command_announces() -> bool:
-    return "start_discoverable_host" in (REPO_ROOT / "net" / "cli" / "host.py").read_text(encoding="utf-8")
+    return "start_discoverable_host" in (REPO_ROOT / "cli" / "host.py").read_text(encoding="utf-8")
 
 
-#: Until `main.py host` announces itself (net/discovery/hosting.py), discovery cannot find it.
+#: Until `main.py host` announces itself (hosting.py), discovery cannot find it.
 requires_announcing_host = pytest.mark.skipif(
     not _host_command_announces(),
-    reason="`main.py host` does not announce yet: net/cli/host.py does not call start_discoverable_host",
+    reason="`main.py host` does not announce yet: cli/host.py does not call start_discoverable_host",
 )
 
 RECONNECTING = re.compile(r"^\*\*\* connection lost \(.*\); reconnecting")

@@ -6,12 +6,16 @@ import socket
 
 import pytest
 
+from hosting import start_discoverable_host
 from net.api import ClientConfig, HostConfig, HostStartError, Transport
-from net.discovery.hosting import start_discoverable_host
 from net.room import RoomConfig
 from net.transports import make_client
+from tests.discovery import conftest as live_discovery
 from tests.discovery.conftest import Discovery, FakeUdpChatHost, free_chat_port
 from tests.helpers import wait_until
+
+#: The live-discovery fixture of tests/discovery: loopback announcers and browsers, all stopped after.
+discovery = live_discovery.discovery
 
 
 def listed(browser) -> dict[str, tuple]:

@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 
 from net.discovery import discover
-from tests.discovery.test_cli import ROOT, run_main
+from tests.cli.test_discover import ROOT, run_main
 from tests.helpers import wait_until
 
 
 def host_command_announces() -> bool:
-    return "start_discoverable_host" in (ROOT / "net" / "cli" / "host.py").read_text(encoding="utf-8")
+    return "start_discoverable_host" in (ROOT / "cli" / "host.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(
     not host_command_announces(),
-    reason="net/cli/host.py does not call start_discoverable_host yet (see net/discovery/hosting.py)",
+    reason="cli/host.py does not call start_discoverable_host yet (see hosting.py)",
 )
 def test_two_hosts_without_port_both_come_up_and_are_listed() -> None:
     pytest.importorskip("net.udp.host", reason="the UDP host is not built yet")

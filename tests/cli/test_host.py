@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import main
-from net.cli import host as cli_host
+from cli import host as cli_host
 from net.protocol import events as ev
 from tests.tcp.rawclient import RawClient
 

@@ -14,8 +14,8 @@ import sys
 import threading
 from collections.abc import Iterator
 
+from hosting import start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
-from net.discovery.hosting import start_discoverable_host
 from net.protocol.limits import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_HISTORY_SIZE,

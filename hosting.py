@@ -1,5 +1,10 @@
 """Making a chat host discoverable: a host and its Announcer started and stopped together.
 
+This sits above `net/` because it composes two of its parts: the transports build the host,
+discovery announces it. `net.discovery` itself only announces, answers and browses; the app
+(`gui/`) and the window-less `host` command (`cli/host.py`) are the layers that use both,
+and this module is the one place they share for it.
+
 `start_discoverable_host` is what `main.py host` and the GUI's Host view call instead of
 `make_host(...).start()`: it starts a host of either transport, taking the next free port
 when the user did not choose one (another LanChat host on this PC may hold the default),
@@ -24,6 +29,7 @@ import platform
 from collections.abc import Callable
 from typing import Any
 
+from net import transports
 from net.api import ChatHost, EventSink, HostConfig, HostStartError, Transport
 from net.discovery.announcer import Announcer
 from net.discovery.wire import RoomInfo, new_host_id
@@ -133,8 +139,7 @@ def start_discoverable_host(
     host on one PC simply takes the next one; discovery probes that whole range. Raises
     HostStartError with a sentence for the user when no host could start.
     """
-    if make_host is None:
-        from net.transports import make_host
+    build = make_host or transports.make_host
     transport = Transport(transport)
     port = config.port
     searching = not port_given and port != 0
@@ -146,7 +151,7 @@ def start_discoverable_host(
             except NoFreePortError as exc:
                 raise HostStartError(str(exc)) from None
         host_config = dataclasses.replace(config, port=port)
-        host = make_host(transport, host_config, on_event)
+        host = build(transport, host_config, on_event)
         try:
             host.start()
         except HostStartError:

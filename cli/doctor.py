@@ -12,8 +12,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from cli.discover import MAX_TIMEOUT, MIN_TIMEOUT, format_chat, resolve_probe_targets
 from net import __version__
-from net.cli.discover import MAX_TIMEOUT, MIN_TIMEOUT, format_chat, resolve_probe_targets
 from net.discovery import addresses_to_share, discover, list_interfaces, loopback_only, plan_destinations
 from net.discovery.advice import explain_nothing_found
 from net.discovery.chatlist import FoundChat

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cli import discover as discover_cli
 from net.api import Transport
-from net.cli import discover as discover_cli
 from net.discovery.wire import PROBE_PORTS
 from net.ports import next_free_port
 from tests.discovery.conftest import Discovery
