@@ -38,10 +38,13 @@ run: $(RUNSTAMP)
 
 test: $(STAMP) system-deps
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, and mypy (strict on net/, see [tool.mypy] in pyproject.toml)
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench $(ARGS)

@@ -55,7 +55,7 @@ def resolve_probe_targets(texts: Sequence[str]) -> list[ProbeTarget]:
                 infos = socket.getaddrinfo(name, None, type=socket.SOCK_DGRAM)
             except (OSError, UnicodeError):
                 raise first_error from None
-        for address in dict.fromkeys(info[4][0] for info in infos):
+        for address in dict.fromkeys(str(info[4][0]) for info in infos):
             shown = f"[{address}]" if ":" in address else address
             targets.append(parse_probe_target(f"{shown}{colon}{port}" if colon else address))
     if loopback_only():
