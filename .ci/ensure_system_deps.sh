@@ -1,11 +1,17 @@
 #!/bin/sh
-# Installs the system packages the test suite needs (Debian/Ubuntu), or says which are missing.
-# Called by `make test` and `make bench`; safe to run repeatedly (does nothing when all are present).
+# Installs the system packages the test suite and the benchmarks need (Debian/Ubuntu), or says
+# which are missing. The one place that installs system packages: called by `make test` and
+# `make bench`; safe to run repeatedly (does nothing when all are present).
+#   xvfb, xauth        virtual X server for the GUI tests and the GUI benchmark
+#   xdotool            drives the built program's window in its tests
+#   fonts-wqy-microhei a CJK font, so Chinese renders in screenshots
+#   redis-server       the peer of the fan-out tests and the benchmark's targets
 set -e
 missing=""
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
 command -v xauth >/dev/null 2>&1 || missing="$missing xauth"
 command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list :lang=zh | grep -q . || missing="$missing fonts-wqy-microhei"
 fi
@@ -20,6 +26,12 @@ case "$missing" in
     *xvfb*|*xauth*|*xdotool*)
         echo "The GUI tests need a virtual X server (and xdotool for the built program's tests). Please install:$missing (e.g. sudo apt-get install$missing)" >&2
         exit 1 ;;
-    *)
-        echo "Note: no Chinese font found; install$missing for Chinese text to render." >&2 ;;
+esac
+case "$missing" in
+    *redis-server*)
+        echo "Note: redis-server is missing: the Redis test is skipped and \`make bench\` cannot measure its targets (sudo apt-get install redis-server)." >&2 ;;
+esac
+case "$missing" in
+    *fonts-wqy-microhei*)
+        echo "Note: no Chinese font found; install fonts-wqy-microhei for Chinese text to render." >&2 ;;
 esac

@@ -1,5 +1,8 @@
 """`make bench` / `python -m bench`: run the workloads, print the table, write latest.json.
 
+The exit status is 1 when a target measured in the run fails (FAIL), 0 otherwise; with
+`--no-fail` it is 0 whatever the verdicts.
+
 Every relay runs as its own process on 127.0.0.1, one after the other, each against the
 same asyncio load generator; our host runs with rate limiting off (`--rate-limit 0`).
 Targets are ratios to the peers measured in the same run (the machine is shared and noisy),
@@ -62,6 +65,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results (default %(default)s)")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown (for the README)")
+    parser.add_argument(
+        "--no-fail",
+        action="store_true",
+        help="exit with status 0 even when a target fails (by default a FAIL makes the exit status 1)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.workloads = [w for w in args.workloads.split(",") if w]
@@ -282,7 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(report.markdown(results) + "\n", encoding="utf-8")
     print(f"\nWrote {args.output}")
-    return 0
+    failed = [target.name for target in targets if target.passed is False]
+    if failed:
+        consequence = "exit status 0 (--no-fail)" if args.no_fail else "exit status 1"
+        print(f"{len(failed)} target(s) FAIL, {consequence}: {'; '.join(failed)}")
+    return report.exit_status(targets, no_fail=args.no_fail)
 
 
 if __name__ == "__main__":

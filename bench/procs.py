@@ -168,25 +168,15 @@ def tutorial_relay() -> ManagedProcess:
 # --- Redis ------------------------------------------------------------------------------
 
 
-@functools.cache
 def redis_server_path() -> str:
-    """The redis-server binary, installed from Debian with apt-get when root and missing."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    if os.geteuid() != 0:
-        raise Unavailable("redis-server is missing: install the Debian package redis-server")
-    print("installing redis-server with apt-get (Redis is the peer the targets are ratios to) ...")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", "redis-server"]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
-        result = subprocess.run(install, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise Unavailable(f"apt-get could not install redis-server: {result.stderr.strip()[-300:]}")
+    """The redis-server binary. `make bench` installs it beforehand with the other system
+    packages (.ci/ensure_system_deps.sh, the one place that installs them)."""
     found = shutil.which("redis-server")
     if not found:
-        raise Unavailable("redis-server is still missing after apt-get install")
+        raise Unavailable(
+            "redis-server is missing: `make bench` installs it when run as root "
+            "(.ci/ensure_system_deps.sh), else install the Debian package redis-server"
+        )
     return found
 
 

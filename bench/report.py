@@ -24,6 +24,18 @@ class Target:
         return {**asdict(self), "verdict": self.verdict}
 
 
+def exit_status(targets: Iterable[Target], *, no_fail: bool = False) -> int:
+    """The benchmark's exit status: 1 when a target measured in this run failed, else 0.
+
+    A target not measured ("n/a": a workload not selected, or a peer unavailable) is no
+    failure. `no_fail` keeps the exit status 0 whatever the verdicts (the targets table still
+    says FAIL).
+    """
+    if no_fail:
+        return 0
+    return 1 if any(target.passed is False for target in targets) else 0
+
+
 def find(runs: Iterable[Run], workload: str, **keys: Any) -> Run | None:
     for run in runs:
         if (

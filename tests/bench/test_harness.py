@@ -49,7 +49,9 @@ def test_fanout_delivers_everything_and_counts_it(relay: str) -> None:
         assert result["fragments"] == 0
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is installed by `make bench`")
+@pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="redis-server is installed by `make test` (when root)"
+)
 def test_fanout_against_redis() -> None:
     result = run_fanout(RELAYS["redis"], members=3, messages=5, audit_members=3)
     assert result["complete"] and result["deliveries"] == 30 and result["fragments"] == 0

@@ -81,19 +81,22 @@ def test_a_bridge_nobody_drains_stays_bounded():
 
 
 def test_pump_spends_its_budget_then_yields(tk_root):
+    """A tick handles a bounded batch and hands back to Tk, which runs the next tick soon.
+
+    The handler's cost (0.2 ms an event) is charged to a fake clock, not slept: a wall-clock
+    bound on the tick flaked on a busy machine, while the tick's length on the pump's own
+    clock is exactly what its budget bounds.
+    """
     bridge = EventBridge()
     for number in range(5_000):
         bridge.post(message(number))
-    handled: list[int] = []
-
-    def slow(batch: list[object]) -> None:
-        time.sleep(0.0002 * len(batch))
-        handled.append(len(batch))
-
-    pump = BridgePump(tk_root, bridge, slow, budget=0.010)
-    started = time.perf_counter()
+    clock, handled = FakeClock(), []
+    slow = costed_handler(clock, {"fixed": 0.0, "per_event": 0.0002}, handled)
+    pump = BridgePump(tk_root, bridge, slow, budget=0.010, clock=clock)
+    started = clock.now
     pump.drain_now()
-    assert time.perf_counter() - started < 0.060
+    assert clock.now - started < 0.060
+    assert len(handled) == 1  # the first chunk overran the guessed cost: no second one
     assert 0 < sum(handled) < 5_000
     pump.start()
     try:
@@ -102,6 +105,7 @@ def test_pump_spends_its_budget_then_yields(tk_root):
             tk_root.update()
         assert sum(handled) == 5_000
         assert pump.ticks > 5
+        assert pump.longest_tick < 0.060  # every tick, on the pump's clock
     finally:
         pump.stop()
 

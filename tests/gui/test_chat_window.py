@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -183,11 +184,24 @@ def test_refused_connection_shows_its_sentence(make_app):
     assert app.controller.session is None
 
 
-def test_unknown_host_shows_its_sentence(make_app):
+def test_unknown_host_shows_its_sentence(make_app, monkeypatch):
+    # No real DNS lookup (the network rule): the resolver answers "no such name" for this name
+    # as it would, and resolves anything else (numeric loopback addresses) as before.
+    real_getaddrinfo = socket.getaddrinfo
+    looked_up: list[object] = []
+
+    def no_such_host(host, *args, **kwargs):
+        if host != "no-such-host.invalid":
+            return real_getaddrinfo(host, *args, **kwargs)
+        looked_up.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     app = make_app()
     join_from_window(app, "mia", "no-such-host.invalid")
-    make_app.wait(lambda: app.start_view.error_label.cget("text"), timeout=15)
+    make_app.wait(lambda: app.start_view.error_label.cget("text"))
     assert "could not be found" in app.start_view.error_label.cget("text")
+    assert looked_up == ["no-such-host.invalid"]
 
 
 def test_bad_input_is_refused_before_connecting(make_app):

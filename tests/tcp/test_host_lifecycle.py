@@ -64,10 +64,19 @@ def test_address_of_another_computer_is_a_clear_start_error() -> None:
         host.start()
 
 
-def test_unknown_bind_name_is_a_clear_start_error() -> None:
+def test_unknown_bind_name_is_a_clear_start_error(monkeypatch) -> None:
+    # No real DNS lookup (the network rule): the resolver answers "no such name" as it would.
+    looked_up: list[object] = []
+
+    def no_such_host(host, *args, **kwargs):
+        looked_up.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     host = TcpHost(HostConfig(port=0, bind="no-such-host.invalid"))
     with pytest.raises(HostStartError, match="no such address"):
         host.start()
+    assert looked_up == ["no-such-host.invalid"]
 
 
 def test_ipv6_loopback(start_host, connect) -> None:

@@ -9,6 +9,7 @@ interface (a member that vanishes without a word, raw garbage on the wire) are d
 from __future__ import annotations
 
 import random
+import select
 import socket
 
 import pytest
@@ -159,7 +160,14 @@ def chat(transport):
 
 
 class _SilentPort:
-    """TCP: a listener whose accept queue is full, so connects hang. UDP: a socket that never reads."""
+    """TCP: a listener whose accept queue is full, so connects hang. UDP: a socket that never reads.
+
+    TCP, Linux: `listen(0)` leaves room for one connection in the accept queue; once a filler's
+    connection sits there, the listener drops every further SYN (a listen overflow) without an
+    answer, so a client's connect neither succeeds nor is refused: it times out. Entering
+    waits until the queue is full (the listener reads as readable), so that holds by
+    construction rather than by how fast loopback finished the first filler's handshake.
+    """
 
     def __init__(self, transport: str) -> None:
         self.transport = transport
@@ -175,6 +183,8 @@ class _SilentPort:
                 filler.setblocking(False)
                 filler.connect_ex(("127.0.0.1", port))
                 self.sockets.append(filler)
+            queued, _, _ = select.select([server], [], [], 5.0)
+            assert queued, "no filler connection reached the accept queue"
             return port
         sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sink.bind(("127.0.0.1", 0))

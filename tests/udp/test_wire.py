@@ -5,16 +5,18 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hypothesis import given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from net.udp.wire import (
     BUNDLE_PAYLOAD,
+    DATA_FIELDS,
     FIXED_HEADER_BYTES,
     FRAGMENT_PAYLOAD,
     MAX_DATAGRAM_BYTES,
     MAX_FRAGMENTS,
     MAX_SACK_BYTES,
+    OPEN_FLAG,
     WIRE_VERSION,
     Datagram,
     Kind,
@@ -153,12 +155,36 @@ def test_a_datagram_inside_a_larger_buffer_parses_as_it_does_alone(
     assert _outcome(before + data + after, len(before), len(before) + len(data)) == _outcome(data)
 
 
-@given(st.integers(0, 255), st.binary(max_size=1300))
+#: The rest of a DATA datagram without a bitmap, field by field: 22 random bytes of conn_id,
+#: ack, window, ts and ts_echo, then seq, index and count near and beyond their limits, then a
+#: payload short, empty, or around the fragment and bundle limits. Random bytes alone almost
+#: never hold a valid index and count (0 of 500 examples parsed); with these about one in seven parses.
+_plain_rest = st.builds(
+    lambda fields, seq, index, count, payload: fields + DATA_FIELDS.pack(seq, index, count) + payload,
+    st.binary(min_size=22, max_size=22),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2) | st.integers(0, 2**16 - 1),
+    st.sampled_from((0, 1, 2, MAX_FRAGMENTS, MAX_FRAGMENTS + 1)) | st.integers(0, 2**16 - 1),
+    st.binary(max_size=40) | st.integers(FRAGMENT_PAYLOAD - 2, BUNDLE_PAYLOAD + 2).map(b"p".__mul__),
+)
+_one_fragment = bytes(22) + DATA_FIELDS.pack(7, 0, 1) + b"hi"
+_full_bundle = bytes(22) + DATA_FIELDS.pack(7, 0, 0) + b"b" * BUNDLE_PAYLOAD
+
+
+@given(st.sampled_from((0, OPEN_FLAG)) | st.integers(0, 255), st.binary(max_size=1300) | _plain_rest)
+@example(0, _one_fragment)
+@example(OPEN_FLAG, _one_fragment)
+@example(0, _full_bundle)
+@example(
+    OPEN_FLAG,
+    bytes(22) + DATA_FIELDS.pack(2**32 - 1, MAX_FRAGMENTS - 1, MAX_FRAGMENTS) + b"f" * FRAGMENT_PAYLOAD,
+)
 def test_random_data_without_a_bitmap_is_parsed_or_refused(flags: int, rest: bytes) -> None:
     """The shortcut for DATA datagrams without a bitmap checks what the general path checks."""
     data = b"LCUD" + bytes((WIRE_VERSION, Kind.DATA, flags, 0)) + rest
     outcome = _outcome(data)
     if isinstance(outcome, Datagram):
+        event("parsed")
         assert flags in (0, 1) and len(data) <= MAX_DATAGRAM_BYTES and encode(outcome) == data
 
 
