@@ -1,0 +1,143 @@
+"""This installation's key and certificate, and the short code people read aloud.
+
+Each LanChat installation makes one EC P-256 key and a self-signed certificate once,
+keeps them in the config directory (the key readable by its owner only) and uses them
+for every room it hosts. A room is identified by its host's certificate: the SHA-256 of
+the certificate's DER bytes is its fingerprint, and the first 80 bits of it, as five
+groups of four hex digits (`7F3A-91C2-4B8D-E01F-2A6C`), are its code. 80 bits keep a
+look-alike certificate out of reach of anyone grinding keys on a LAN, and five groups
+are still short enough to read over the phone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "identity-key.pem"
+CERT_FILE = "identity-cert.pem"
+#: Hex digits of the fingerprint shown as the room code (80 bits), in groups of four.
+CODE_HEX_DIGITS = 20
+_CODE = re.compile(r"^[0-9A-F]{4}(?:-[0-9A-F]{4}){4}$")
+#: The certificate never needs renewing in practice: its key is the room's identity.
+_VALIDITY = datetime.timedelta(days=20 * 365)
+
+
+class IdentityError(Exception):
+    """The identity files exist but cannot be used; the message is a sentence for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Where this installation's key and certificate are, and the certificate's fingerprint."""
+
+    key_path: Path
+    cert_path: Path
+    fingerprint: bytes  # SHA-256 of the certificate's DER bytes
+
+    @property
+    def code(self) -> str:
+        return room_code(self.fingerprint)
+
+
+def fingerprint_of(der_certificate: bytes) -> bytes:
+    """The SHA-256 of a certificate's DER bytes: what a room is known and pinned by."""
+    return hashlib.sha256(der_certificate).digest()
+
+
+def room_code(fingerprint: bytes) -> str:
+    """The readable code of a fingerprint: ``7F3A-91C2-4B8D-E01F-2A6C``."""
+    digits = fingerprint.hex().upper()[:CODE_HEX_DIGITS]
+    return "-".join(digits[i : i + 4] for i in range(0, CODE_HEX_DIGITS, 4))
+
+
+def normalize_code(text: str) -> str | None:
+    """A code as typed (any case, spaces or dashes anywhere) in its canonical form, or None."""
+    digits = re.sub(r"[\s-]", "", text).upper()
+    if len(digits) != CODE_HEX_DIGITS:
+        return None
+    code = "-".join(digits[i : i + 4] for i in range(0, CODE_HEX_DIGITS, 4))
+    return code if _CODE.match(code) else None
+
+
+def matches_code(fingerprint: bytes, code: str) -> bool:
+    """True when `fingerprint` is the one `code` names (compared in constant time)."""
+    canonical = normalize_code(code)
+    return canonical is not None and secrets.compare_digest(room_code(fingerprint), canonical)
+
+
+def load_or_create_identity(directory: Path, *, name: str = "LanChat") -> Identity:
+    """This installation's identity from `directory`, made there first if it has none.
+
+    Raises IdentityError when the files exist but are unreadable or do not belong together
+    (never silently replaced: a new key would look like an impostor to every member).
+    """
+    key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
+    if not key_path.exists() and not cert_path.exists():
+        _create(directory, key_path, cert_path, name)
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise IdentityError(
+            f"This computer's LanChat identity in {directory} cannot be read ({exc}); "
+            "move those two files away to make a new one (members will be warned of the change)."
+        ) from exc
+    public = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if cert.public_key().public_bytes(*public) != key.public_key().public_bytes(*public):
+        raise IdentityError(f"The LanChat key and certificate in {directory} do not belong together.")
+    return Identity(key_path, cert_path, fingerprint_of(cert.public_bytes(serialization.Encoding.DER)))
+
+
+def _create(directory: Path, key_path: Path, cert_path: Path, name: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name[:64] or "LanChat")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + _VALIDITY)
+        .sign(key, hashes.SHA256())
+    )
+    key_bytes = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    _write_private(key_path, key_bytes)
+    _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    log.info(
+        "made this computer's LanChat identity (room code %s)",
+        room_code(fingerprint_of(cert.public_bytes(serialization.Encoding.DER))),
+    )
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `data` to a new file only its owner can read (never through an existing one)."""
+    temporary = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
