@@ -12,12 +12,13 @@ import webbrowser
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.controller import ROOM, Controller, Status
-from gui.conversation import ConversationPane, Line, typing_sentence
+from gui.controller import Controller
+from gui.conversation import ConversationPane, typing_sentence
 from gui.emoji_picker import EmojiPicker
 from gui.i18n import ntr, tr
 from gui.input_history import InputHistory
 from gui.lifetime import destroy_now
+from gui.model.values import ROOM, Line, Status
 from gui.settings import Settings
 from gui.textparts import colour_index
 from gui.theme import Palette

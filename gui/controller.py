@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gui import commands as cmd
-from gui.bridge import Overflowed
-from gui.conversation import Line
 from gui.i18n import tr
+from gui.model.nicks import key_of as nick_key
+from gui.model.nicks import mentions
+from gui.model.values import ROOM, Line, Overflowed, Status
 from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
-from gui.textparts import key_of as nick_key
-from gui.textparts import mentions
 from gui.wording import failure_sentence, host_error_sentence, port_in_use, state_text
 from net.addresses import AddressError, format_address, parse_address
 from net.api import (
@@ -51,23 +50,8 @@ from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)
 
-ROOM: str | None = None  # the conversation key of the room (private ones use nick_key)
 #: Someone's "typing" notice is forgotten after this long without a refresh.
 TYPING_EXPIRES = 8.0
-
-
-@dataclass(slots=True)
-class Status:
-    """What the status bar shows."""
-
-    state: ClientState = ClientState.DISCONNECTED
-    text: str = ""
-    reason: str = ""
-    transport: str = "TCP"
-    address: str = ""
-    hosting: bool = False
-    rtt: float | None = None
-    retry_at: float | None = None  # monotonic time of the next reconnect attempt
 
 
 class ChatViewPort(Protocol):

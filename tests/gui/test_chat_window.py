@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gui.controller import ROOM
+from gui.model.values import ROOM
 from net.api import HostConfig, Transport
 from net.discovery.hosting import start_discoverable_host
 from net.protocol import events as ev

@@ -6,7 +6,8 @@ import errno
 
 import pytest
 
-from gui.controller import ROOM, Controller
+from gui.controller import Controller
+from gui.model.values import ROOM
 from gui.settings import Settings
 from gui.wording import failure_sentence
 from net.api import (

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from gui import attention
-from gui.controller import ROOM
 from gui.emoji_picker import EMOJI
+from gui.model.values import ROOM
 from net.api import LatencyMeasured
 from net.protocol import events as ev
 from tests.gui.conftest import EventLog
