@@ -323,7 +323,7 @@ class ChatView(ttk.Frame):
             text += " — " + status.reason
         self.status_label.configure(text=text)
         where = (
-            tr("hosting on this PC, port {port}").format(port=status.address.rsplit(":", 1)[-1])
+            tr("hosting on this PC, port {port}").format(port=status.port)
             if status.hosting
             else status.address
         )

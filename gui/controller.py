@@ -23,7 +23,7 @@ from gui.model.nicks import key_of as nick_key
 from gui.model.nicks import mentions
 from gui.model.values import ROOM, Line, Overflowed, Status
 from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
-from gui.wording import failure_sentence, host_error_sentence, port_in_use, state_text
+from gui.wording import failure_sentence, host_error_sentence, port_in_use
 from net.addresses import AddressError, format_address, parse_address
 from net.api import (
     ChatClient,
@@ -220,9 +220,9 @@ class Controller:
         session = _Session(client=client, host=own_host, transport=transport, address=address, nick=nick)
         session.status = Status(
             state=ClientState.CONNECTING,
-            text=state_text(ClientState.CONNECTING, address),
             transport=transport.value.upper(),
             address=address,
+            port=port,
             hosting=own_host is not None,
         )
         self.session = session
@@ -528,7 +528,6 @@ class Controller:
     def _state_changed(self, session: _Session, change: StateChanged, add, dirty: _Dirty) -> None:
         status = session.status
         status.state = change.state
-        status.text = state_text(change.state, session.address, change.retry_in)
         status.retry_at = self._clock() + change.retry_in if change.retry_in is not None else None
         status.reason = ""
         if change.state is not ClientState.CONNECTED and change.failure is not None:

@@ -31,10 +31,10 @@ class Status:
     """What the status bar shows."""
 
     state: ClientState = ClientState.DISCONNECTED
-    text: str = ""
     reason: str = ""
     transport: str = "TCP"
-    address: str = ""
+    address: str = ""  # host:port as the user would type it
+    port: int = 0
     hosting: bool = False
     rtt: float | None = None
     retry_at: float | None = None  # monotonic time of the next reconnect attempt

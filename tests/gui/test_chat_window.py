@@ -34,6 +34,7 @@ def test_host_from_the_window_and_chat_both_ways(make_app, headless_client):
     view = app.chat_view
     assert view.room_name == "Team room"
     assert app.controller.hosting
+    assert f"hosting on this PC, port {port}" in view.status_details.cget("text")
 
     bob, bob_events = headless_client(port, "bob")
     make_app.wait(lambda: "bob joined the chat." in room_text(app), message="bob's join line")
