@@ -23,7 +23,7 @@ from gui.model.nicks import key_of as nick_key
 from gui.model.nicks import mentions
 from gui.model.values import ROOM, Line, Overflowed, Status
 from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
-from gui.wording import failure_sentence, host_error_sentence, port_in_use
+from gui.wording import failure_sentence, host_error_sentence, port_in_use, send_refused_sentence
 from net.addresses import AddressError, format_address, parse_address
 from net.api import (
     ChatClient,
@@ -41,6 +41,7 @@ from net.api import (
     StateChanged,
     Transport,
 )
+from net.client.errors import MessageTooLong, SendRefused
 from net.discovery.hosting import start_discoverable_host
 from net.ports import next_free_port
 from net.protocol import events as ev
@@ -329,24 +330,16 @@ class Controller:
     def _send(self, text: str, conversation: str | None, to: str | None, action: bool = False) -> bool:
         session = self.session
         assert session is not None
-        if len(text) > MAX_TEXT_CHARS:
-            self._error(
-                conversation,
-                tr("This message is too long: at most {count} characters can be sent at once.").format(
-                    count=f"{MAX_TEXT_CHARS:,}"
-                ),
-            )
-            return False
-        if session.client.state is ClientState.DISCONNECTED:
-            self._error(conversation, tr("You are not connected, so nothing can be sent."))
-            return False
         try:
+            if len(text) > MAX_TEXT_CHARS:  # the client refuses it too; said even when disconnected
+                raise MessageTooLong(MAX_TEXT_CHARS)
+            if session.client.state is ClientState.DISCONNECTED:
+                self._error(conversation, tr("You are not connected, so nothing can be sent."))
+                return False
             local_id = session.client.send_message(text, to=to, action=action)
-        except ValueError as exc:
-            log.info("message not queued: %s", exc)
-            self._error(
-                conversation, tr("This message cannot be sent: too many are still waiting to go out.")
-            )
+        except SendRefused as refusal:
+            log.info("message not queued: %s", refusal)
+            self._error(conversation, send_refused_sentence(refusal))
             return False
         session.pending[local_id] = _Pending(conversation, to)
         line = Line(

@@ -1,7 +1,8 @@
-"""Sentences for what the network layer reports: failures, connection states, host errors.
+"""Sentences for what the network layer reports: failures, connection states, refusals.
 
-The net layer reports *kinds* (`FailureKind`, `ClientState`); the words live here so they can
-be translated. Every failure gets a sentence that says what happened and what to try.
+The net layer reports *kinds* (`FailureKind`, `ClientState`, an exception class); the words
+live here so they can be translated. Every failure gets a sentence that says what happened
+and what to try.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import errno
 
 from gui.i18n import N_, tr
 from net.api import ClientState, FailureKind
+from net.client.errors import MessageEmpty, MessageTooLong, SendRefused
 
 _FAILURES: dict[FailureKind, str] = {
     FailureKind.REFUSED: N_(
@@ -85,3 +87,15 @@ def host_error_sentence(exc: BaseException, port: int) -> str:
             port=port
         )
     return tr("The chat could not be started: {reason}").format(reason=str(exc) or type(exc).__name__)
+
+
+def send_refused_sentence(refusal: SendRefused) -> str:
+    """Why a message typed by the user was not queued (nothing was sent)."""
+    match refusal:
+        case MessageEmpty():
+            return tr("There is nothing to send: this message holds only invisible characters.")
+        case MessageTooLong(limit=limit):
+            return tr("This message is too long: at most {count} characters can be sent at once.").format(
+                count=f"{limit:,}"
+            )
+    return tr("This message cannot be sent: too many are still waiting to go out.")

@@ -253,6 +253,22 @@ def test_a_message_the_host_refuses_is_marked_not_delivered(chat, make_app):
     assert not pane.pending_ids()
 
 
+def test_messages_that_cannot_be_queued_each_say_why(chat, make_app):
+    """Nothing left to send, too long, too many waiting: three reasons, three sentences."""
+    view = chat.app.chat_view
+    errors = []
+    for text in ("\x01\x02", "x" * 20_000, "one too many"):
+        if text == "one too many":  # the real client's outbox, made full without 2,000 messages
+            chat.app.controller.session.client._session._outbox.limit = 0
+        say(view, text)
+        assert view.input.get("1.0", "end-1c") == text  # kept, for fixing
+        errors.append(room_text(chat.app).splitlines()[-1])
+    assert "nothing to send" in errors[0]
+    assert "too long" in errors[1]
+    assert "too many are still waiting" in errors[2]
+    assert not received(chat, "one too many")
+
+
 def test_leave_goes_back_to_the_start_view_and_tells_the_others(chat, make_app):
     chat.app.chat_view.leave_button.invoke()
     assert chat.app.start_view is not None and chat.app.chat_view is None
