@@ -123,8 +123,7 @@ class App:
         self._stop_browser()
         typed_ahead = self.start_view.take_typed_ahead() if self.start_view is not None else ""
         self._clear_views()
-        session = self.controller.session
-        addresses = share_addresses(session.client.config.port) if session and session.host else []
+        addresses = share_addresses(self.controller.status().port) if self.controller.hosting else []
         self.chat_view = ChatView(
             self.frame,
             self.controller,
@@ -136,8 +135,6 @@ class App:
         )
         self.chat_view.pack(fill="both", expand=True)
         self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
-        if session is not None:
-            self.chat_view.set_status(session.status)
         if typed_ahead:
             self.chat_view.input.insert("end", typed_ahead)  # typed while joining: not lost
         self.notifier.refresh_title()
@@ -263,7 +260,7 @@ class App:
         for field in dataclasses.fields(Settings):
             if field.name != "nickname":
                 setattr(self.settings, field.name, getattr(new, field.name))
-        if self.controller.session is None or not self.controller.session.welcomed:
+        if self.controller.session is None or not self.controller.session.model.welcomed:
             self.settings.nickname = new.nickname
         elif new.nickname != old.nickname:
             self.controller.rename(new.nickname)

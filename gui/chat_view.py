@@ -1,6 +1,6 @@
 """The chat view: conversation tabs, the input box, the member list and the status bar.
 
-It implements `gui.controller.ChatViewPort`: the controller tells it what to show and it
+It implements `gui.ports.ChatViewPort`: the controller tells it what to show and it
 forwards what the user does back to the controller. It never sees the network.
 """
 
@@ -66,7 +66,6 @@ class ChatView(ttk.Frame):
         self._typing_after: str | None = None
         self._timer_after: str | None = None
         self._copied_after: str | None = None
-        self._ticks = 0
         self._current: str | None = ROOM
 
         self.columnconfigure(0, weight=1)
@@ -315,10 +314,7 @@ class ChatView(ttk.Frame):
             ClientState.DISCONNECTED: "Bad.Status.TLabel",
         }.get(status.state, "Warn.Status.TLabel")
         self.status_dot.configure(style=style)
-        remaining = None
-        if status.retry_at is not None:
-            remaining = max(0.0, status.retry_at - time.monotonic())
-        text = state_text(status.state, status.address, remaining)
+        text = state_text(status.state, status.address, status.retry_in)
         if status.reason:
             text += " — " + status.reason
         self.status_label.configure(text=text)
@@ -551,11 +547,7 @@ class ChatView(ttk.Frame):
 
     def _on_timer(self) -> None:
         self._timer_after = self.after(TIMER_MS, self._on_timer)
-        if self.status.state is ClientState.RECONNECTING:
-            self.set_status(self.status)
-        self._ticks += 1
-        if self._ticks % 2 == 0:
-            self.controller.tick()
+        self.controller.tick()
 
     def destroy(self) -> None:
         for name in ("_timer_after", "_typing_after", "_copied_after"):

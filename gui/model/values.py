@@ -16,28 +16,28 @@ ROOM: str | None = None
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One entry of a transcript, as the controller describes it (plain data)."""
+    """One entry of a transcript, as the model describes it."""
 
     kind: str  # "message", "action", "system" or "error"
     text: str
-    time: float
+    time: float  # seconds since the epoch (shown as the local time of day)
     sender: str = ""
     own: bool = False
     local_id: str | None = None  # an own message still waiting for the host's ack
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Status:
-    """What the status bar shows."""
+    """What the status bar shows: a snapshot, made anew for every change."""
 
     state: ClientState = ClientState.DISCONNECTED
-    reason: str = ""
+    reason: str = ""  # a sentence when the connection failed or was lost
     transport: str = "TCP"
     address: str = ""  # host:port as the user would type it
     port: int = 0
     hosting: bool = False
-    rtt: float | None = None
-    retry_at: float | None = None  # monotonic time of the next reconnect attempt
+    rtt: float | None = None  # seconds
+    retry_in: float | None = None  # seconds until the next reconnect attempt, when reconnecting
 
 
 @dataclass(frozen=True, slots=True)
