@@ -1,8 +1,9 @@
 """Application start-up and the window's hub: settings, theme, language, views, clean exit.
 
 `run_app()` (called by main.py) builds a Tk root and an `App` and runs the main loop. `App`
-switches between the start view and the chat view, owns the event bridge and its pump, and
-closes everything in order when the window closes: leave the chat, stop the host if this PC
+switches between the start view and the chat view, owns the event bridge, its pump and the
+timer that ticks the controller (typing notices expire, a reconnect counts down), and closes
+everything in order when the window closes: leave the chat, stop the host if this PC
 hosts (members are told), stop the pump, destroy the window. The packaging work hooks into
 `run_app` (logging to a file, a crash dialog) without changing the rest.
 """
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "LanChat"
 GIL_SWITCH_INTERVAL = 0.0005
+#: How often the controller's `tick` runs: the reconnect countdown is shown to the second.
+TICK_MS = 500
 DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
 
 
@@ -116,6 +119,7 @@ class App:
         root.protocol("WM_DELETE_WINDOW", self.close)
         root.bind_all("<Control-q>", self._on_ctrl_q)
         self.pump.start()
+        self._tick_after: str | None = root.after(TICK_MS, self._on_tick)
 
     # -- Shell (called by the controller) ----------------------------------------------------
 
@@ -299,6 +303,9 @@ class App:
             self.controller.end_session()
         finally:
             self.pump.stop()
+            if self._tick_after is not None:
+                self.root.after_cancel(self._tick_after)
+                self._tick_after = None
             self.root.unbind_all("<Control-q>")
             self.notifier.close()
             self.store.save(self.settings)
@@ -306,6 +313,10 @@ class App:
             destroy_now(self.frame)
             sys.setswitchinterval(self._previous_switch_interval)
             self._on_exit()
+
+    def _on_tick(self) -> None:
+        self._tick_after = self.root.after(TICK_MS, self._on_tick)
+        self.controller.tick()
 
     def _on_ctrl_q(self, _event: tk.Event) -> str:
         self.close()

@@ -29,7 +29,6 @@ from net.protocol.nicknames import nick_key
 
 #: Stop announcing "typing" after this long without a key press.
 TYPING_IDLE_MS = 4000
-TIMER_MS = 500
 #: Addresses listed under "Invite others" (best first: LAN IPv4, then the rest).
 MAX_SHARED_SHOWN = 4
 
@@ -64,7 +63,6 @@ class ChatView(ttk.Frame):
         self.status = Status()
         self._typing_to: tuple[bool, str | None] = (False, None)
         self._typing_after: str | None = None
-        self._timer_after: str | None = None
         self._copied_after: str | None = None
         self._current: str | None = ROOM
 
@@ -81,7 +79,6 @@ class ChatView(ttk.Frame):
         self._add_pane(ROOM, "")
         self.apply_palette(palette)
         self.apply_texts()
-        self._timer_after = self.after(TIMER_MS, self._on_timer)
 
     # -- building ------------------------------------------------------------------------
 
@@ -543,14 +540,8 @@ class ChatView(ttk.Frame):
             self.after_cancel(self._copied_after)
         self._copied_after = self.after(2500, lambda: self.copied_label.configure(text=""))
 
-    # -- timers -----------------------------------------------------------------------------
-
-    def _on_timer(self) -> None:
-        self._timer_after = self.after(TIMER_MS, self._on_timer)
-        self.controller.tick()
-
     def destroy(self) -> None:
-        for name in ("_timer_after", "_typing_after", "_copied_after"):
+        for name in ("_typing_after", "_copied_after"):
             after_id = getattr(self, name)
             if after_id is not None:
                 self.after_cancel(after_id)

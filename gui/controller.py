@@ -315,7 +315,7 @@ class Controller:
             view.set_status(model.status())
 
     def tick(self) -> None:
-        """Called twice a second by a window timer: forget stale typing notices, count a reconnect down."""
+        """The app calls this twice a second: forget stale typing notices, count a reconnect down."""
         session = self.session
         if session is None:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -267,6 +268,20 @@ def test_messages_that_cannot_be_queued_each_say_why(chat, make_app):
     assert "too long" in errors[1]
     assert "too many are still waiting" in errors[2]
     assert not received(chat, "one too many")
+
+
+def test_the_app_ticks_the_controller_until_it_closes(chat, make_app, monkeypatch):
+    """Typing notices expire and the reconnect countdown runs on the app's timer."""
+    ticks: list[float] = []
+    monkeypatch.setattr(chat.app.controller, "tick", lambda: ticks.append(time.monotonic()))
+    make_app.wait(lambda: len(ticks) >= 2, timeout=3, message="two ticks")
+    chat.app.close()
+    counted = len(ticks)
+    deadline = time.monotonic() + 0.8
+    while time.monotonic() < deadline:
+        make_app.pump()
+        time.sleep(0.02)
+    assert len(ticks) == counted
 
 
 def test_leave_goes_back_to_the_start_view_and_tells_the_others(chat, make_app):
