@@ -20,10 +20,10 @@ from gui.i18n import ntr, tr
 from gui.input_history import InputHistory
 from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line, Status
+from gui.palette import Palette
 from gui.settings import Settings
 from gui.sidebar import Sidebar
 from gui.status_bar import StatusBar
-from gui.theme import Palette
 from net.protocol import events as ev
 
 #: Stop announcing "typing" after this long without a key press.

@@ -19,8 +19,8 @@ from tkinter import ttk
 
 from gui.i18n import tr
 from gui.model.values import Line
+from gui.palette import Palette
 from gui.textparts import colour_index, link_target, split_parts
-from gui.theme import Palette
 
 
 def typing_sentence(names: list[str]) -> str:

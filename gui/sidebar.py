@@ -12,8 +12,8 @@ from tkinter import ttk
 
 from gui.i18n import tr
 from gui.model.nicks import key_of
+from gui.palette import Palette
 from gui.textparts import colour_index
-from gui.theme import Palette
 from net.protocol import events as ev
 
 #: Addresses listed under "Invite others" (best first: LAN IPv4, then the rest).
