@@ -265,7 +265,7 @@ class Controller:
         except SendRefused as refusal:
             log.info("message not queued: %s", refusal)
             return self._error(conversation, send_refused_sentence(refusal))
-        self._show(conversation, session.model.queued(local_id, text, conversation, to, action))
+        self._show(conversation, session.model.queued(local_id, text, to, action))
         return True
 
     # -- events from the network (main thread, through the bridge) ----------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from gui import chat_wording as words
 from gui.model import changes as out
@@ -39,14 +38,6 @@ log = logging.getLogger(__name__)
 TYPING_EXPIRES = 8.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """Where an own message was sent, to word its failure."""
-
-    conversation: str | None
-    to: str | None
-
-
 class ChatModel:
     """The state of one join (or host + join), from the click to leaving. Not thread-safe."""
 
@@ -61,7 +52,7 @@ class ChatModel:
         self._status = status
         self._retry_at: float | None = None
         self._lost = False  # "connection lost" shown since the last welcome
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[str, str | None] = {}  # local id -> to whom (None: the room)
         self._room_typing: dict[str, float] = {}  # nick -> when last heard
         self._private_typing: dict[str, float] = {}  # key of the sender -> when last heard
 
@@ -83,6 +74,7 @@ class ChatModel:
         return set(self._room_typing) | {self.privates.get(key, key) for key in self._private_typing}
 
     def room_typists(self) -> list[str]:
+        """Who is typing in the room, by name."""
         return sorted(self._room_typing)
 
     def private_typists(self) -> dict[str, list[str]]:
@@ -107,11 +99,9 @@ class ChatModel:
         self.privates.pop(key, None)
         self._private_typing.pop(key, None)
 
-    def queued(
-        self, local_id: str, text: str, conversation: str | None, to: str | None, action: bool
-    ) -> Line:
+    def queued(self, local_id: str, text: str, to: str | None, action: bool) -> Line:
         """Our message went into the outbox: remember it until its ack, and show it as pending."""
-        self._pending[local_id] = _Pending(conversation, to)
+        self._pending[local_id] = to
         kind = "action" if action else "message"
         return Line(kind, text.rstrip(), self._clock(), self.nick, True, local_id)
 
@@ -157,11 +147,9 @@ class ChatModel:
                 self._pending.pop(local_id, None)
                 changes.ops.append(out.MarkDelivered(local_id))
             case DeliveryFailed(local_id=local_id, reason=reason):
-                pending = self._pending.pop(local_id, None)
+                to = self._pending.pop(local_id, None)
                 log.info("message %s not delivered: %s", local_id, reason)
-                absent = (
-                    pending.to if pending and pending.to and key_of(pending.to) not in self.members else None
-                )
+                absent = to if to is not None and key_of(to) not in self.members else None
                 connected = self._status.state is ClientState.CONNECTED
                 changes.ops.append(out.MarkFailed(local_id, not_delivered_note(absent, connected)))
             case ev.Joined(nick=nick, time=when, host=is_host):

@@ -105,7 +105,7 @@ def test_lines_for_a_conversation_closed_meanwhile_are_dropped(clock):
 
 def test_own_messages_are_pending_until_delivered_or_failed(clock):
     model = joined_model(clock)
-    line = model.queued("l1", "hello  ", ROOM, None, action=False)
+    line = model.queued("l1", "hello  ", None, action=False)
     assert (line.text, line.own, line.local_id, line.time, line.sender) == (
         "hello",
         True,
@@ -114,9 +114,9 @@ def test_own_messages_are_pending_until_delivered_or_failed(clock):
         "me",
     )
     assert model.apply([Delivered("l1", "m1", 5.0)]).ops == [out.MarkDelivered("l1")]
-    model.queued("l2", "psst", "carol", "carol", action=False)
-    model.queued("l3", "anyone?", ROOM, None, action=False)
-    model.queued("l4", "still?", ROOM, None, action=False)
+    model.queued("l2", "psst", "carol", action=False)
+    model.queued("l3", "anyone?", None, action=False)
+    model.queued("l4", "still?", None, action=False)
     assert model.apply([DeliveryFailed("l2", "gone")]).ops == [
         out.MarkFailed("l2", "not delivered: carol is not in the chat")
     ]
