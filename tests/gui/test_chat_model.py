@@ -20,22 +20,15 @@ from net.api import (
     StateChanged,
 )
 from net.protocol import events as ev
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.gui.conftest import HandClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock(1_000.0)
 
 
-def make_model(clock: Clock, *, hosting: bool = False) -> ChatModel:
+def make_model(clock: HandClock, *, hosting: bool = False) -> ChatModel:
     status = Status(ClientState.CONNECTING, address="10.0.0.5:4000", port=4000, hosting=hosting)
     return ChatModel("me", status, clock=clock)
 
@@ -45,7 +38,7 @@ def welcome(nick: str = "me", history: tuple[ev.ChatMessage, ...] = ()) -> ev.We
     return ev.Welcome(version=1, nick=nick, room="Room", members=members, history=history)
 
 
-def joined_model(clock: Clock, **options: bool) -> ChatModel:
+def joined_model(clock: HandClock, **options: bool) -> ChatModel:
     model = make_model(clock, **options)
     model.apply([welcome(), StateChanged(ClientState.CONNECTED)])
     return model

@@ -24,6 +24,7 @@ from net.api import (
 )
 from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused
 from net.protocol import events as ev
+from tests.gui.conftest import HandClock
 
 
 class FakeClient:
@@ -127,19 +128,11 @@ class FakeShell:
         self.saves += 1
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def rig():
     shell = FakeShell()
     clients: list[FakeClient] = []
-    clock = Clock()
+    clock = HandClock()
 
     def make_client(transport, config, on_event):
         client = FakeClient(transport, config, on_event)
