@@ -52,7 +52,7 @@ def _burst(messages: int) -> dict:
     import tkinter as tk
 
     from gui.app import App
-    from gui.controller import ROOM
+    from gui.model.values import ROOM
     from gui.settings import SettingsStore
     from net.api import ClientState, HostConfig
     from net.protocol import events as ev

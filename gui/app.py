@@ -1,8 +1,9 @@
 """Application start-up and the window's hub: settings, theme, language, views, clean exit.
 
 `run_app()` (called by main.py) builds a Tk root and an `App` and runs the main loop. `App`
-switches between the start view and the chat view, owns the event bridge and its pump, and
-closes everything in order when the window closes: leave the chat, stop the host if this PC
+switches between the start view and the chat view, owns the event bridge, its pump and the
+timer that ticks the controller (typing notices expire, a reconnect counts down), and closes
+everything in order when the window closes: leave the chat, stop the host if this PC
 hosts (members are told), stop the pump, destroy the window. The packaging work hooks into
 `run_app` (logging to a file, a crash dialog) without changing the rest.
 """
@@ -22,11 +23,11 @@ from tkinter import ttk
 from gui.attention import Attention
 from gui.bridge import BridgePump, EventBridge
 from gui.chat_view import ChatView
-from gui.controller import ROOM, ClientFactory, Controller, HostFactory
-from gui.conversation import Line
+from gui.controller import ClientFactory, Controller, HostFactory
 from gui.crash import install_tk_hooks
 from gui.i18n import current_language, set_language, tr
 from gui.lifetime import destroy_now
+from gui.model.values import ROOM, Line
 from gui.settings import Settings, SettingsStore, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
 from gui.start_view import FoundEntry, StartView
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "LanChat"
 GIL_SWITCH_INTERVAL = 0.0005
+#: How often the controller's `tick` runs: the reconnect countdown is shown to the second.
+TICK_MS = 500
 DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
 
 
@@ -116,6 +119,7 @@ class App:
         root.protocol("WM_DELETE_WINDOW", self.close)
         root.bind_all("<Control-q>", self._on_ctrl_q)
         self.pump.start()
+        self._tick_after: str | None = root.after(TICK_MS, self._on_tick)
 
     # -- Shell (called by the controller) ----------------------------------------------------
 
@@ -123,8 +127,7 @@ class App:
         self._stop_browser()
         typed_ahead = self.start_view.take_typed_ahead() if self.start_view is not None else ""
         self._clear_views()
-        session = self.controller.session
-        addresses = share_addresses(session.client.config.port) if session and session.host else []
+        addresses = share_addresses(self.controller.status().port) if self.controller.hosting else []
         self.chat_view = ChatView(
             self.frame,
             self.controller,
@@ -136,8 +139,6 @@ class App:
         )
         self.chat_view.pack(fill="both", expand=True)
         self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
-        if session is not None:
-            self.chat_view.set_status(session.status)
         if typed_ahead:
             self.chat_view.input.insert("end", typed_ahead)  # typed while joining: not lost
         self.notifier.refresh_title()
@@ -263,7 +264,7 @@ class App:
         for field in dataclasses.fields(Settings):
             if field.name != "nickname":
                 setattr(self.settings, field.name, getattr(new, field.name))
-        if self.controller.session is None or not self.controller.session.welcomed:
+        if self.controller.session is None or not self.controller.session.model.welcomed:
             self.settings.nickname = new.nickname
         elif new.nickname != old.nickname:
             self.controller.rename(new.nickname)
@@ -302,6 +303,9 @@ class App:
             self.controller.end_session()
         finally:
             self.pump.stop()
+            if self._tick_after is not None:
+                self.root.after_cancel(self._tick_after)
+                self._tick_after = None
             self.root.unbind_all("<Control-q>")
             self.notifier.close()
             self.store.save(self.settings)
@@ -309,6 +313,10 @@ class App:
             destroy_now(self.frame)
             sys.setswitchinterval(self._previous_switch_interval)
             self._on_exit()
+
+    def _on_tick(self) -> None:
+        self._tick_after = self.root.after(TICK_MS, self._on_tick)
+        self.controller.tick()
 
     def _on_ctrl_q(self, _event: tk.Event) -> str:
         self.close()

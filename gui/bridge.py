@@ -26,9 +26,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from typing import Any
 
+from gui.model.values import Overflowed
 from net.api import LatencyMeasured
 from net.protocol import events as ev
 
@@ -37,13 +37,6 @@ log = logging.getLogger(__name__)
 DEFAULT_LIMIT = 200_000
 MIN_CHUNK = 16
 _EMPTY = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Overflowed:
-    """`count` chat messages were left out because the window stopped taking events."""
-
-    count: int
 
 
 def coalesce_key(event: object) -> Hashable | None:

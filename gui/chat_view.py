@@ -1,6 +1,7 @@
-"""The chat view: conversation tabs, the input box, the member list and the status bar.
+"""The chat view: conversation tabs and the input box, with the member list (`gui.sidebar`)
+beside them and the status bar (`gui.status_bar`) below.
 
-It implements `gui.controller.ChatViewPort`: the controller tells it what to show and it
+It implements `gui.ports.ChatViewPort`: the controller tells it what to show and it
 forwards what the user does back to the controller. It never sees the network.
 """
 
@@ -12,25 +13,21 @@ import webbrowser
 from collections.abc import Callable
 from tkinter import ttk
 
-from gui.controller import ROOM, Controller, Status
-from gui.conversation import ConversationPane, Line, typing_sentence
+from gui.controller import Controller
+from gui.conversation import ConversationPane, typing_sentence
 from gui.emoji_picker import EmojiPicker
 from gui.i18n import ntr, tr
 from gui.input_history import InputHistory
 from gui.lifetime import destroy_now
+from gui.model.values import ROOM, Line, Status
+from gui.palette import Palette
 from gui.settings import Settings
-from gui.textparts import colour_index
-from gui.theme import Palette
-from gui.wording import state_text
-from net.api import ClientState
+from gui.sidebar import Sidebar
+from gui.status_bar import StatusBar
 from net.protocol import events as ev
-from net.protocol.nicknames import nick_key
 
 #: Stop announcing "typing" after this long without a key press.
 TYPING_IDLE_MS = 4000
-TIMER_MS = 500
-#: Addresses listed under "Invite others" (best first: LAN IPv4, then the rest).
-MAX_SHARED_SHOWN = 4
 
 
 class ChatView(ttk.Frame):
@@ -63,9 +60,6 @@ class ChatView(ttk.Frame):
         self.status = Status()
         self._typing_to: tuple[bool, str | None] = (False, None)
         self._typing_after: str | None = None
-        self._timer_after: str | None = None
-        self._copied_after: str | None = None
-        self._ticks = 0
         self._current: str | None = ROOM
 
         self.columnconfigure(0, weight=1)
@@ -81,7 +75,6 @@ class ChatView(ttk.Frame):
         self._add_pane(ROOM, "")
         self.apply_palette(palette)
         self.apply_texts()
-        self._timer_after = self.after(TIMER_MS, self._on_timer)
 
     # -- building ------------------------------------------------------------------------
 
@@ -149,53 +142,15 @@ class ChatView(ttk.Frame):
             widget.bind("<Control-f>", self._on_find)
 
     def _build_sidebar(self) -> None:
-        side = ttk.Frame(self.paned, style="Sidebar.TFrame", padding=(12, 12, 12, 12))
-        side.columnconfigure(0, weight=1)
-        side.rowconfigure(1, weight=1)
-        self.paned.add(side, weight=0)
-        self.members_label = ttk.Label(side, style="SidebarTitle.TLabel")
-        self.members_label.grid(row=0, column=0, sticky="w", pady=(0, 6))
-        self.members_tree = ttk.Treeview(side, show="tree", selectmode="browse", height=8)
-        self.members_tree.column("#0", width=230, stretch=True)
-        self.members_tree.grid(row=1, column=0, sticky="nsew")
-        self.members_tree.bind("<Double-1>", self._on_member_double_click)
-        self.members_tree.bind("<Return>", self._on_member_double_click)
-        self.members_hint = ttk.Label(side, style="SidebarMuted.TLabel", wraplength=230, justify="left")
-        self.members_hint.grid(row=2, column=0, sticky="w", pady=(6, 0))
-
-        self.invite_frame = ttk.Frame(side, style="Sidebar.TFrame", padding=(0, 14, 0, 0))
-        self.invite_frame.columnconfigure(0, weight=1)
-        self.invite_title = ttk.Label(self.invite_frame, style="SidebarTitle.TLabel")
-        self.invite_title.grid(row=0, column=0, columnspan=2, sticky="w")
-        self.invite_hint = ttk.Label(
-            self.invite_frame, style="SidebarMuted.TLabel", wraplength=200, justify="left"
-        )
-        self.invite_hint.grid(row=1, column=0, columnspan=2, sticky="w", pady=(2, 4))
-        self.copy_buttons: list[ttk.Button] = []
-        for row, address in enumerate(self.share_addresses[:MAX_SHARED_SHOWN], start=2):
-            ttk.Label(self.invite_frame, text=address, style="Sidebar.TLabel").grid(
-                row=row, column=0, sticky="w", pady=1
-            )
-            button = ttk.Button(
-                self.invite_frame, style="Link.TButton", command=lambda a=address: self.copy_address(a)
-            )
-            button.grid(row=row, column=1, sticky="e")
-            self.copy_buttons.append(button)
-        self.copied_label = ttk.Label(self.invite_frame, style="SidebarMuted.TLabel")
-        self.copied_label.grid(row=MAX_SHARED_SHOWN + 2, column=0, columnspan=2, sticky="w")
-        if self.share_addresses:
-            self.invite_frame.grid(row=3, column=0, sticky="ew")
+        self.sidebar = Sidebar(self.paned, self.share_addresses, self.controller.open_private)
+        self.paned.add(self.sidebar, weight=0)
+        self.members_tree = self.sidebar.members_tree
 
     def _build_status_bar(self) -> None:
-        bar = ttk.Frame(self, style="Status.TFrame", padding=(14, 4))
-        bar.grid(row=3, column=0, sticky="ew")
-        bar.columnconfigure(1, weight=1)
-        self.status_dot = ttk.Label(bar, text="●", style="Warn.Status.TLabel")
-        self.status_dot.grid(row=0, column=0, padx=(0, 6))
-        self.status_label = ttk.Label(bar, style="Status.TLabel")
-        self.status_label.grid(row=0, column=1, sticky="w")
-        self.status_details = ttk.Label(bar, style="Status.TLabel")
-        self.status_details.grid(row=0, column=2, sticky="e")
+        self.status_bar = StatusBar(self)
+        self.status_bar.grid(row=3, column=0, sticky="ew")
+        self.status_label = self.status_bar.status_label
+        self.status_details = self.status_bar.status_details
 
     def _add_pane(self, key: str | None, title: str) -> ConversationPane:
         pane = ConversationPane(
@@ -227,9 +182,7 @@ class ChatView(ttk.Frame):
         )
         for pane in self.panes.values():
             pane.apply_palette(palette)
-        for index, colour in enumerate(p.nick_colours):
-            self.members_tree.tag_configure(f"nick{index}", foreground=colour)
-        self.members_tree.tag_configure("me", font="LanChatBold")
+        self.sidebar.apply_palette(palette)
 
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
@@ -241,11 +194,7 @@ class ChatView(ttk.Frame):
         self.settings_button.configure(text=tr("Settings"))
         self.leave_button.configure(text=tr("Leave"))
         self.send_button.configure(text=tr("Send"))
-        self.invite_title.configure(text=tr("INVITE OTHERS"))
-        self.invite_hint.configure(text=tr("Others on your network can join with one of these addresses:"))
-        for button in self.copy_buttons:
-            button.configure(text=tr("Copy"))
-        self.members_hint.configure(text=tr("Double-click someone to talk privately."))
+        self.sidebar.apply_texts()
         for pane in self.panes.values():
             pane.apply_texts()
         self._refresh_header()
@@ -255,11 +204,10 @@ class ChatView(ttk.Frame):
 
     def _refresh_header(self) -> None:
         self.title_label.configure(text=self.room_name)
-        count = len(self.members_tree.get_children())
+        count = self.sidebar.count()
         members = ntr("{count} member", "{count} members", count).format(count=count)
         you = tr("you are {nick}").format(nick=self.own_nick) if self.own_nick else ""
         self.subtitle_label.configure(text=" · ".join(part for part in (members, you) if part))
-        self.members_label.configure(text=tr("MEMBERS") + f" · {count}")
 
     # -- ChatViewPort (called by the controller) ----------------------------------------------
 
@@ -285,21 +233,7 @@ class ChatView(ttk.Frame):
                 return
 
     def set_members(self, members: list[ev.MemberInfo], typing: set[str]) -> None:
-        tree = self.members_tree
-        tree.delete(*tree.get_children())
-        own_key = nick_key(self.own_nick)
-        size = len(self.palette.nick_colours)
-        host_word = tr("host")
-        for member in members:
-            text = member.nick
-            if member.host:
-                text = f"★ {text}  ({host_word})"
-            if member.nick in typing:
-                text += "  ✎"
-            tags = [f"nick{colour_index(member.nick, size)}"]
-            if nick_key(member.nick) == own_key:
-                tags.append("me")
-            tree.insert("", "end", iid=nick_key(member.nick), text=text, tags=tags, values=(member.nick,))
+        self.sidebar.set_members(members, typing)
         self._refresh_header()
 
     def set_typing(self, conversation: str | None, names: list[str]) -> None:
@@ -309,31 +243,11 @@ class ChatView(ttk.Frame):
 
     def set_status(self, status: Status) -> None:
         self.status = status
-        style = {
-            ClientState.CONNECTED: "Ok.Status.TLabel",
-            ClientState.DISCONNECTED: "Bad.Status.TLabel",
-        }.get(status.state, "Warn.Status.TLabel")
-        self.status_dot.configure(style=style)
-        remaining = None
-        if status.retry_at is not None:
-            remaining = max(0.0, status.retry_at - time.monotonic())
-        text = state_text(status.state, status.address, remaining)
-        if status.reason:
-            text += " — " + status.reason
-        self.status_label.configure(text=text)
-        where = (
-            tr("hosting on this PC, port {port}").format(port=status.address.rsplit(":", 1)[-1])
-            if status.hosting
-            else status.address
-        )
-        details = [status.transport, where]
-        if status.rtt is not None:
-            details.append(tr("{ms} ms").format(ms=max(1, round(status.rtt * 1000))))
-        self.status_details.configure(text="  ·  ".join(part for part in details if part))
+        self.status_bar.show(status)
 
     def set_room(self, name: str, own_nick: str) -> None:
         self.room_name = name
-        self.own_nick = own_nick
+        self.own_nick = self.sidebar.own_nick = own_nick
         self.titles[ROOM] = name
         for pane in self.panes.values():
             pane.own_nick = own_nick
@@ -528,38 +442,8 @@ class ChatView(ttk.Frame):
             self._typing_to = (False, None)
             self.controller.typing(False, key)
 
-    # -- members and sharing ----------------------------------------------------------------------
-
-    def _on_member_double_click(self, event: tk.Event) -> str:
-        item = self.members_tree.identify_row(event.y) if event.y else self.members_tree.focus()
-        if item:
-            nick = self.members_tree.item(item, "values")[0]
-            if nick_key(nick) != nick_key(self.own_nick):
-                self.controller.open_private(nick)
-        return "break"
-
-    def copy_address(self, address: str) -> None:
-        self.clipboard_clear()
-        self.clipboard_append(address)
-        self.copied_label.configure(text=tr("Copied {address} to the clipboard.").format(address=address))
-        if self._copied_after is not None:
-            self.after_cancel(self._copied_after)
-        self._copied_after = self.after(2500, lambda: self.copied_label.configure(text=""))
-
-    # -- timers -----------------------------------------------------------------------------
-
-    def _on_timer(self) -> None:
-        self._timer_after = self.after(TIMER_MS, self._on_timer)
-        if self.status.state is ClientState.RECONNECTING:
-            self.set_status(self.status)
-        self._ticks += 1
-        if self._ticks % 2 == 0:
-            self.controller.tick()
-
     def destroy(self) -> None:
-        for name in ("_timer_after", "_typing_after", "_copied_after"):
-            after_id = getattr(self, name)
-            if after_id is not None:
-                self.after_cancel(after_id)
-                setattr(self, name, None)
+        if self._typing_after is not None:
+            self.after_cancel(self._typing_after)
+            self._typing_after = None
         super().destroy()

@@ -1,11 +1,11 @@
-"""Between the window and the network: user actions in, view updates out. No Tk here.
+"""Between the window and the network: what the user does comes in, what to show goes out. No Tk.
 
-The controller owns the chat session of the window: the `ChatClient` (and the `ChatHost`
-when this PC hosts). Views call its methods for what the user does (`host`, `join`,
-`submit`, `open_private`, `leave`); the `BridgePump` feeds it batches of network events
-(`handle`), which it turns into calls on the `ChatViewPort` (lines to show, members, status)
-and on the `Shell` (switch views, quit, attention). Both ports are small protocols, so the
-controller is tested with plain fakes, without a window or a network.
+The controller owns the window's chat session: the `ChatClient` (and the `ChatHost` when
+this PC hosts) with its `ChatModel`. Views call its methods for what the user does (`host`,
+`join`, `submit`, `open_private`, `leave`); the `BridgePump` feeds it batches of network
+events (`handle`), which the model reduces into `Changes` that are shown here through the
+typed `ChatViewPort` and on the `Shell` (`gui.ports`). Both are small protocols, so the
+controller is tested with plain fakes, without a window or a network (the model on its own).
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
+from gui import chat_wording as words
 from gui import commands as cmd
-from gui.bridge import Overflowed
-from gui.conversation import Line
-from gui.i18n import tr
+from gui.model import changes as out
+from gui.model.changes import Changes
+from gui.model.chat import ChatModel
+from gui.model.values import ROOM, Line, Status
+from gui.ports import ChatViewPort, Shell
 from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
-from gui.textparts import key_of as nick_key
-from gui.textparts import mentions
-from gui.wording import failure_sentence, host_error_sentence, port_in_use, state_text
+from gui.wording import host_error_sentence, not_connected_sentence, port_in_use, send_refused_sentence
 from hosting import start_discoverable_host
 from net.addresses import AddressError, format_address, parse_address
 from net.api import (
@@ -32,17 +32,12 @@ from net.api import (
     ChatHost,
     ClientConfig,
     ClientState,
-    Delivered,
-    DeliveryFailed,
     EventSink,
-    FailureKind,
     HostConfig,
     HostStartError,
-    HostStopped,
-    LatencyMeasured,
-    StateChanged,
     Transport,
 )
+from net.client.errors import MessageTooLong, SendRefused
 from net.ports import next_free_port
 from net.protocol import events as ev
 from net.protocol.limits import MAX_TEXT_CHARS
@@ -51,55 +46,6 @@ from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)
 
-ROOM: str | None = None  # the conversation key of the room (private ones use nick_key)
-#: Someone's "typing" notice is forgotten after this long without a refresh.
-TYPING_EXPIRES = 8.0
-
-
-@dataclass(slots=True)
-class Status:
-    """What the status bar shows."""
-
-    state: ClientState = ClientState.DISCONNECTED
-    text: str = ""
-    reason: str = ""
-    transport: str = "TCP"
-    address: str = ""
-    hosting: bool = False
-    rtt: float | None = None
-    retry_at: float | None = None  # monotonic time of the next reconnect attempt
-
-
-class ChatViewPort(Protocol):
-    """What the controller asks of the chat view (implemented by `gui.chat_view.ChatView`)."""
-
-    def add_lines(self, conversation: str | None, lines: list[Line]) -> None: ...
-    def mark_delivered(self, local_id: str) -> None: ...
-    def mark_failed(self, local_id: str, note: str) -> None: ...
-    def set_members(self, members: list[ev.MemberInfo], typing: set[str]) -> None: ...
-    def set_typing(self, conversation: str | None, names: list[str]) -> None: ...
-    def set_status(self, status: Status) -> None: ...
-    def set_room(self, name: str, own_nick: str) -> None: ...
-    def open_private(self, key: str, nick: str, focus: bool) -> None: ...
-    def rename_private(self, old_key: str, new_key: str, nick: str) -> None: ...
-    def clear(self, conversation: str | None) -> None: ...
-
-
-class Shell(Protocol):
-    """What the controller asks of the application window."""
-
-    def show_chat(self) -> ChatViewPort: ...
-    def show_start(self, error: str | None = None) -> None: ...
-    def quit(self) -> None: ...
-    def attention(self, count: int, mention: bool) -> None: ...
-    def save_settings(self) -> None: ...
-
-
-@dataclass(slots=True)
-class _Pending:
-    conversation: str | None
-    to: str | None
-
 
 @dataclass(slots=True)
 class _Session:
@@ -107,19 +53,7 @@ class _Session:
 
     client: ChatClient
     host: ChatHost | None
-    transport: Transport
-    address: str
-    nick: str
-    welcomed: bool = False
-    lost: bool = False  # shown "connection lost" since the last welcome
-    room: str = ""
-    members: dict[str, ev.MemberInfo] = field(default_factory=dict)
-    room_typing: dict[str, float] = field(default_factory=dict)  # nick -> when it was last heard
-    private_typing: dict[str, float] = field(default_factory=dict)  # key of sender -> when
-    privates: dict[str, str] = field(default_factory=dict)  # key -> nick shown
-    pending: dict[str, _Pending] = field(default_factory=dict)
-    status: Status = field(default_factory=Status)
-    notes: list[str] = field(default_factory=list)  # shown once the chat view is up
+    model: ChatModel
 
 
 ClientFactory = Callable[[Transport, ClientConfig, EventSink], ChatClient]
@@ -137,14 +71,14 @@ class Controller:
         *,
         client_factory: ClientFactory = make_client,
         host_factory: HostFactory = make_host,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.shell = shell
         self._post = post
         self._make_client = client_factory
         self._make_host = host_factory
-        self._clock = clock
+        self._clock = clock  # the model's one clock: dates lines, typing notices, the countdown
         self.client_id = secrets.token_hex(8)  # one per program run: the host marks us by it
         self.session: _Session | None = None
         self.view: ChatViewPort | None = None
@@ -158,7 +92,11 @@ class Controller:
 
     @property
     def nick(self) -> str:
-        return self.session.nick if self.session else self.settings.nickname
+        return self.session.model.nick if self.session else self.settings.nickname
+
+    def status(self) -> Status:
+        """What the status bar shows now."""
+        return self.session.model.status() if self.session else Status()
 
     def host(self, nickname: str, room_name: str, port: int | str, *, port_given: bool = True) -> str | None:
         """Host a discoverable chat on this PC and join it; returns a sentence when that cannot be done.
@@ -186,20 +124,13 @@ class Controller:
             self.suggested_port = _next_free_port(transport, port + 1) if port_given else None
             sentence = host_error_sentence(exc, port)
             if self.suggested_port is not None and port_in_use(exc):
-                sentence += " " + tr("Port {port} is free: press “Host a chat” again to use it.").format(
-                    port=self.suggested_port
-                )
+                sentence += " " + words.port_is_free(self.suggested_port)
             return sentence
         self.settings.nickname, self.settings.room_name = nick, room
         self.shell.save_settings()
-        self._start_client(transport, "127.0.0.1", host.port, nick, host)
-        assert self.session is not None
+        model = self._start_client(transport, "127.0.0.1", host.port, nick, host)
         if host.port != port:
-            self.session.notes.append(
-                tr("Port {port} is used by another chat on this PC, so this chat uses port {new}.").format(
-                    port=port, new=host.port
-                )
-            )
+            model.notes.append(words.port_moved(port, host.port))
         return None
 
     def join(self, nickname: str, address: str, transport: Transport | None = None) -> str | None:
@@ -214,12 +145,7 @@ class Controller:
         try:
             host_name, port = parse_address(address, self.settings.default_port)
         except AddressError:
-            if not address.strip():
-                return tr("Please enter the address of the PC that hosts the chat.")
-            return tr(
-                "“{address}” is not an address. Type a name or IP address, "
-                "optionally followed by :port (for example 192.168.1.20:47800)."
-            ).format(address=address.strip())
+            return words.address_problem(address)
         self.end_session()
         self.settings.nickname = nick
         self.settings.remember_host(address.strip())
@@ -229,20 +155,20 @@ class Controller:
 
     def _start_client(
         self, transport: Transport, host: str, port: int, nick: str, own_host: ChatHost | None
-    ) -> None:
+    ) -> ChatModel:
         config = ClientConfig(host=host, port=port, nick=nick, client_id=self.client_id)
         client = self._make_client(transport, config, self._post)
-        address = format_address(host, port)
-        session = _Session(client=client, host=own_host, transport=transport, address=address, nick=nick)
-        session.status = Status(
+        status = Status(
             state=ClientState.CONNECTING,
-            text=state_text(ClientState.CONNECTING, address),
             transport=transport.value.upper(),
-            address=address,
+            address=format_address(host, port),
+            port=port,
             hosting=own_host is not None,
         )
-        self.session = session
+        model = ChatModel(nick, status, clock=self._clock)
+        self.session = _Session(client=client, host=own_host, model=model)
         client.start()
+        return model
 
     def end_session(self, reason: str = "") -> None:
         """Leave the chat (and stop hosting): bye to the host, threads joined. Safe to repeat."""
@@ -272,38 +198,29 @@ class Controller:
         session = self.session
         if session is None:
             return False
-        parsed = cmd.parse_input(text)
-        match parsed:
+        match cmd.parse_input(text):
             case cmd.Nothing():
                 return False
             case cmd.SendText(text=body, action=action):
-                to = session.privates.get(conversation) if conversation is not None else None
-                return self._send(body, conversation, to, action)
+                return self._send(body, conversation, session.model.peer(conversation), action)
             case cmd.PrivateMessage(nick=nick, text=body):
                 key = self.open_private(nick)
-                return self._send(body, key, session.privates[key]) if body else True
+                return self._send(body, key, session.model.peer(key)) if body else True
             case cmd.Rename(nick=new):
                 return self.rename(new, conversation)
             case cmd.Clear():
-                self._view_call("clear", conversation)
+                if self.view is not None:
+                    self.view.clear(conversation)
             case cmd.Help():
-                self._system(conversation, tr("Commands:"))
-                for name, (_argument, description) in cmd.COMMANDS.items():
-                    self._system(conversation, f"{cmd.usage(name)} — {tr(description)}")
-                self._system(
-                    conversation, tr("Start a line with // to send it as it is (//help sends /help).")
+                self._show(
+                    conversation, *(Line("system", text, self._clock()) for text in words.help_lines())
                 )
             case cmd.Quit():
                 self.shell.quit()
             case cmd.Usage(name=name):
-                self._error(conversation, tr("Usage: {usage}").format(usage=cmd.usage(name)))
-                return False
+                return self._error(conversation, words.usage(name))
             case cmd.Unknown(name=name):
-                self._error(
-                    conversation,
-                    tr("There is no command /{name}. Type /help to see the commands.").format(name=name),
-                )
-                return False
+                return self._error(conversation, words.unknown_command(name))
         return True
 
     def rename(self, new: str, conversation: str | None = None) -> bool:
@@ -313,8 +230,7 @@ class Controller:
         try:
             nick = check_nickname(new)
         except SettingError as exc:
-            self._error(conversation, str(exc))
-            return False
+            return self._error(conversation, str(exc))
         session.client.rename(nick)
         self.settings.nickname = nick
         self.shell.save_settings()
@@ -323,330 +239,105 @@ class Controller:
     def open_private(self, nick: str, focus: bool = True) -> str:
         """Open (or show) the private conversation with `nick`; returns its key."""
         assert self.session is not None
-        key = nick_key(nick)
-        member = self.session.members.get(key)
-        shown = member.nick if member else self.session.privates.get(key, nick)
-        self.session.privates[key] = shown
-        self._view_call("open_private", key, shown, focus)
-        return key
+        opened = self.session.model.open_private(nick, focus)
+        if self.view is not None:
+            self.view.open_private(*opened)
+        return opened.key
 
     def close_private(self, key: str) -> None:
         if self.session is not None:
-            self.session.privates.pop(key, None)
-            self.session.private_typing.pop(key, None)
+            self.session.model.close_private(key)
 
     def typing(self, active: bool, conversation: str | None) -> None:
         session = self.session
-        if session is None or not session.welcomed:
-            return
-        to = session.privates.get(conversation) if conversation is not None else None
-        session.client.set_typing(active, to)
+        if session is not None and session.model.welcomed:
+            session.client.set_typing(active, session.model.peer(conversation))
 
     def _send(self, text: str, conversation: str | None, to: str | None, action: bool = False) -> bool:
         session = self.session
         assert session is not None
-        if len(text) > MAX_TEXT_CHARS:
-            self._error(
-                conversation,
-                tr("This message is too long: at most {count} characters can be sent at once.").format(
-                    count=f"{MAX_TEXT_CHARS:,}"
-                ),
-            )
-            return False
-        if session.client.state is ClientState.DISCONNECTED:
-            self._error(conversation, tr("You are not connected, so nothing can be sent."))
-            return False
         try:
+            if len(text) > MAX_TEXT_CHARS:  # the client refuses it too; said even when disconnected
+                raise MessageTooLong(MAX_TEXT_CHARS)
+            if session.client.state is ClientState.DISCONNECTED:
+                return self._error(conversation, not_connected_sentence())
             local_id = session.client.send_message(text, to=to, action=action)
-        except ValueError as exc:
-            log.info("message not queued: %s", exc)
-            self._error(
-                conversation, tr("This message cannot be sent: too many are still waiting to go out.")
-            )
-            return False
-        session.pending[local_id] = _Pending(conversation, to)
-        line = Line(
-            "action" if action else "message", text.rstrip(), time.time(), session.nick, True, local_id
-        )
-        self._view_call("add_lines", conversation, [line])
+        except SendRefused as refusal:
+            log.info("message not queued: %s", refusal)
+            return self._error(conversation, send_refused_sentence(refusal))
+        self._show(conversation, session.model.queued(local_id, text, to, action))
         return True
 
     # -- events from the network (main thread, through the bridge) ----------------------------
 
     def handle(self, batch: list[object]) -> None:
-        """Apply a batch of network events: lines per conversation, then one refresh of each panel."""
+        """Apply a batch of network events: the model reduces them, then each panel is refreshed once."""
         session = self.session
         if session is None:
             return
-        lines: dict[str | None, list[Line]] = {}
-        dirty = _Dirty()
-        for event in batch:
-            try:
-                self._apply(session, event, lines, dirty)
-            except Exception:
-                log.exception("could not show %r", event)
-            if self.session is not session:
-                return  # the session ended (e.g. a final failure sent us back to the start view)
-        view = self.view
-        if view is None:
-            return
-        for conversation, new_lines in lines.items():
-            if conversation is not None and conversation not in session.privates:
-                continue  # the tab was closed meanwhile
-            view.add_lines(conversation, new_lines)
-        if dirty.members or dirty.typing:
-            self._refresh_members()
-        if dirty.typing:
-            self._refresh_private_typing()
-        if dirty.status:
-            view.set_status(session.status)
-        if dirty.attention:
-            self.shell.attention(dirty.attention, dirty.mention)
-
-    def _apply(
-        self, session: _Session, event: object, lines: dict[str | None, list[Line]], dirty: _Dirty
-    ) -> None:
-        def add(conversation: str | None, line: Line) -> None:
-            lines.setdefault(conversation, []).append(line)
-
-        now = time.time()
-        match event:
-            case ev.ChatMessage():
-                self._chat_message(session, event, add, dirty)
-            case ev.Welcome():
-                self._welcomed(session, event, add, dirty)
-            case StateChanged():
-                self._state_changed(session, event, add, dirty)
-            case Delivered(local_id=local_id):
-                session.pending.pop(local_id, None)
-                self._view_call("mark_delivered", local_id)
-            case DeliveryFailed(local_id=local_id, reason=reason):
-                pending = session.pending.pop(local_id, None)
-                log.info("message %s not delivered: %s", local_id, reason)
-                note = tr("not delivered")
-                if pending and pending.to and nick_key(pending.to) not in session.members:
-                    note = tr("not delivered: {nick} is not in the chat").format(nick=pending.to)
-                elif session.status.state is not ClientState.CONNECTED:
-                    note = tr("not delivered: not connected")
-                self._view_call("mark_failed", local_id, note)
-            case ev.Joined(nick=nick, time=when, host=is_host):
-                session.members[nick_key(nick)] = ev.MemberInfo(nick, is_host, when)
-                text = (
-                    tr("{nick} joined the chat.") if not is_host else tr("{nick} (the host) joined the chat.")
-                )
-                add(ROOM, Line("system", text.format(nick=nick), when))
-                dirty.members = True
-            case ev.Left(nick=nick, time=when):
-                key = nick_key(nick)
-                session.members.pop(key, None)
-                session.room_typing.pop(nick, None)
-                session.private_typing.pop(key, None)
-                add(ROOM, Line("system", tr("{nick} left the chat.").format(nick=nick), when))
-                if key in session.privates:
-                    add(key, Line("system", tr("{nick} left the chat.").format(nick=nick), when))
-                dirty.members = dirty.typing = True
-            case ev.Renamed(old=old, new=new, time=when):
-                self._renamed(session, old, new, when, add)
-                dirty.members = True
-            case ev.Members(members=members):
-                session.members = {nick_key(m.nick): m for m in members}
-                dirty.members = True
-            case ev.TypingNotice(nick=nick, active=active, to=to):
-                table, who = (
-                    (session.room_typing, nick) if to is None else (session.private_typing, nick_key(nick))
-                )
-                if active:
-                    table[who] = self._clock()
-                else:
-                    table.pop(who, None)
-                dirty.typing = True
-            case ev.Error(code=code, text=text):
-                add(ROOM, Line("error", _error_sentence(code, text), now))
-            case LatencyMeasured(seconds=seconds):
-                session.status.rtt = seconds
-                dirty.status = True
-            case HostStopped(reason=reason):
-                if session.host is not None:
-                    add(
-                        ROOM,
-                        Line(
-                            "error",
-                            tr("The chat hosted on this PC stopped ({reason}).").format(reason=reason),
-                            now,
-                        ),
-                    )
-            case Overflowed(count=count):
-                add(
-                    ROOM,
-                    Line(
-                        "error",
-                        tr("{count} messages were skipped because the window fell behind.").format(
-                            count=count
-                        ),
-                        now,
-                    ),
-                )
-
-    def _chat_message(self, session: _Session, message: ev.ChatMessage, add, dirty: _Dirty) -> None:
-        own = nick_key(message.sender) == nick_key(session.nick)
-        conversation: str | None = ROOM
-        if message.to is not None:
-            other = message.to if own else message.sender
-            conversation = nick_key(other)
-            if conversation not in session.privates:
-                self.open_private(other, focus=False)
-            session.private_typing.pop(conversation, None)
-            dirty.typing = True
-        elif message.sender in session.room_typing:
-            session.room_typing.pop(message.sender, None)
-            dirty.typing = True
-        kind = "action" if message.action else "message"
-        add(conversation, Line(kind, message.text, message.time, message.sender, own))
-        if not own:
-            dirty.attention += 1
-            if message.to is not None or mentions(message.text, session.nick):
-                dirty.mention = True
-
-    def _welcomed(self, session: _Session, welcome: ev.Welcome, add, dirty: _Dirty) -> None:
-        first = not session.welcomed
-        session.welcomed = True
-        session.lost = False
-        session.nick = welcome.nick
-        session.room = welcome.room
-        session.members = {nick_key(m.nick): m for m in welcome.members}
-        if first:
-            self.view = self.shell.show_chat()
-            self.view.set_room(welcome.room, welcome.nick)
-            if welcome.nick != self.settings.nickname:
-                self.settings.nickname = welcome.nick
-            text = tr("You joined “{room}” as {nick}.").format(room=welcome.room, nick=welcome.nick)
-            for note in session.notes:
-                add(ROOM, Line("system", note, time.time()))
-        else:
-            self._view_call("set_room", welcome.room, welcome.nick)
-            text = tr("Reconnected to “{room}”.").format(room=welcome.room)
-        for message in welcome.history:
-            own = nick_key(message.sender) == nick_key(welcome.nick)
-            if message.to is None:
-                add(
-                    ROOM,
-                    Line(
-                        "action" if message.action else "message",
-                        message.text,
-                        message.time,
-                        message.sender,
-                        own,
-                    ),
-                )
-        add(ROOM, Line("system", text, time.time()))
-        dirty.members = dirty.status = True
-
-    def _state_changed(self, session: _Session, change: StateChanged, add, dirty: _Dirty) -> None:
-        status = session.status
-        status.state = change.state
-        status.text = state_text(change.state, session.address, change.retry_in)
-        status.retry_at = self._clock() + change.retry_in if change.retry_in is not None else None
-        status.reason = ""
-        if change.state is not ClientState.CONNECTED and change.failure is not None:
-            status.reason = failure_sentence(change.failure, session.address, change.reason)
-        if change.state is not ClientState.CONNECTED:
-            status.rtt = None
-        dirty.status = True
-        if change.state is ClientState.DISCONNECTED and not session.welcomed:
-            log.info("could not join %s: %s (%s)", session.address, change.reason, change.failure)
-            sentence = failure_sentence(change.failure, session.address, change.reason)
+        changes = session.model.apply(batch)
+        if changes.failed is not None:
             self.end_session()
-            self.shell.show_start(sentence)
+            self.shell.show_start(changes.failed)
             return
-        if change.state is ClientState.RECONNECTING and not session.lost:
-            session.lost = True
-            session.room_typing.clear()
-            session.private_typing.clear()
-            dirty.typing = True
-            add(ROOM, Line("error", status.reason or tr("The connection to the host was lost."), time.time()))
-        elif change.state is ClientState.DISCONNECTED and change.failure is not FailureKind.CLOSED:
-            add(ROOM, Line("error", status.reason or tr("Disconnected."), time.time()))
-
-    def _renamed(self, session: _Session, old: str, new: str, when: float, add) -> None:
-        old_key, new_key = nick_key(old), nick_key(new)
-        member = session.members.pop(old_key, None)
-        session.members[new_key] = ev.MemberInfo(
-            new, member.host if member else False, member.since if member else when
-        )
-        if nick_key(session.nick) == old_key:
-            session.nick = new
-            self._view_call("set_room", session.room, new)
-            add(ROOM, Line("system", tr("You are now known as {new}.").format(new=new), when))
+        if changes.opened:
+            self.view = self.shell.show_chat()
+            if session.model.nick != self.settings.nickname:
+                self.settings.nickname = session.model.nick
+        if self.view is None:
             return
-        text = tr("{old} is now known as {new}.").format(old=old, new=new)
-        add(ROOM, Line("system", text, when))
-        if old_key in session.privates:
-            del session.privates[old_key]
-            session.privates[new_key] = new
-            self._view_call("rename_private", old_key, new_key, new)
-            add(new_key, Line("system", text, when))
-        if session.room_typing.pop(old, None) is not None:
-            session.room_typing[new] = self._clock()
+        self._show_changes(self.view, session.model, changes)
+        if changes.attention:
+            self.shell.attention(changes.attention, changes.mention)
 
-    # -- periodic ------------------------------------------------------------------------------
+    def _show_changes(self, view: ChatViewPort, model: ChatModel, changes: Changes) -> None:
+        for op in changes.ops:
+            match op:
+                case out.SetRoom(name=name, own_nick=own_nick):
+                    view.set_room(name, own_nick)
+                case out.OpenPrivate(key=key, nick=nick, focus=focus):
+                    view.open_private(key, nick, focus)
+                case out.RenamePrivate(old_key=old_key, new_key=new_key, nick=nick):
+                    view.rename_private(old_key, new_key, nick)
+                case out.MarkDelivered(local_id=local_id):
+                    view.mark_delivered(local_id)
+                case out.MarkFailed(local_id=local_id, note=note):
+                    view.mark_failed(local_id, note)
+        for conversation, lines in changes.lines.items():
+            view.add_lines(conversation, lines)
+        if changes.members or changes.typing:
+            view.set_members(model.sorted_members(), model.typing_nicks())
+            view.set_typing(ROOM, model.room_typists())
+        if changes.typing:
+            for key, names in model.private_typists().items():
+                view.set_typing(key, names)
+        if changes.status:
+            view.set_status(model.status())
 
     def tick(self) -> None:
-        """Forget stale typing notices (a member whose "stopped typing" was lost); called every second."""
+        """The app calls this twice a second: forget stale typing notices, count a reconnect down."""
         session = self.session
         if session is None:
             return
-        limit = self._clock() - TYPING_EXPIRES
-        stale_room = [nick for nick, seen in session.room_typing.items() if seen < limit]
-        stale_private = [key for key, seen in session.private_typing.items() if seen < limit]
-        for nick in stale_room:
-            del session.room_typing[nick]
-        for key in stale_private:
-            del session.private_typing[key]
-        if stale_room or stale_private:
-            self._refresh_members()
-            self._refresh_private_typing()
-
-    # -- view helpers ----------------------------------------------------------------------------
+        expired = session.model.expire_typing()
+        counting = session.model.status().state is ClientState.RECONNECTING
+        if self.view is not None and (expired or counting):
+            self._show_changes(self.view, session.model, Changes(typing=expired, status=counting))
 
     def members(self) -> list[ev.MemberInfo]:
         """The member list: the host first, then by name."""
-        if self.session is None:
-            return []
-        return sorted(self.session.members.values(), key=lambda m: (not m.host, nick_key(m.nick)))
+        return self.session.model.sorted_members() if self.session else []
 
-    def _refresh_members(self) -> None:
-        session = self.session
-        if session is not None and self.view is not None:
-            typing = set(session.room_typing) | {
-                session.privates.get(key, key) for key in session.private_typing
-            }
-            self.view.set_members(self.members(), typing)
-            self.view.set_typing(ROOM, sorted(session.room_typing))
+    # -- helpers -------------------------------------------------------------------------------
 
-    def _refresh_private_typing(self) -> None:
-        session = self.session
-        if session is not None and self.view is not None:
-            for key, nick in session.privates.items():
-                self.view.set_typing(key, [nick] if key in session.private_typing else [])
-
-    def _view_call(self, name: str, *args: object) -> None:
+    def _show(self, conversation: str | None, *lines: Line) -> None:
         if self.view is not None:
-            getattr(self.view, name)(*args)
+            self.view.add_lines(conversation, list(lines))
 
-    def _system(self, conversation: str | None, text: str) -> None:
-        self._view_call("add_lines", conversation, [Line("system", text, time.time())])
-
-    def _error(self, conversation: str | None, text: str) -> None:
-        self._view_call("add_lines", conversation, [Line("error", text, time.time())])
-
-
-@dataclass(slots=True)
-class _Dirty:
-    members: bool = False
-    typing: bool = False
-    status: bool = False
-    attention: int = 0  # messages from others in this batch
-    mention: bool = False
+    def _error(self, conversation: str | None, text: str) -> bool:
+        """Show `text` as an error line; False (the input is kept, for fixing)."""
+        self._show(conversation, Line("error", text, self._clock()))
+        return False
 
 
 def _next_free_port(transport: Transport, start: int) -> int | None:
@@ -654,17 +345,3 @@ def _next_free_port(transport: Transport, start: int) -> int | None:
         return next_free_port(transport, start)
     except OSError:
         return None
-
-
-def _error_sentence(code: str, text: str) -> str:
-    """A refusal from the host, worded for the user."""
-    match code:
-        case "nick_taken":
-            return tr("Someone in this chat already uses that nickname.")
-        case "nick_invalid":
-            return tr("The host did not accept that nickname.")
-        case "rate_limited":
-            return tr("You are sending messages too fast; wait a moment.")
-        case "no_such_member":
-            return tr("That person is not in the chat.")
-    return tr("The host refused a request: {text}").format(text=text)

@@ -14,25 +14,13 @@ import time
 import tkinter as tk
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
 from tkinter import font as tkfont
 from tkinter import ttk
 
 from gui.i18n import tr
+from gui.model.values import Line
+from gui.palette import Palette
 from gui.textparts import colour_index, link_target, split_parts
-from gui.theme import Palette
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One entry of a transcript, as the controller describes it (plain data)."""
-
-    kind: str  # "message", "action", "system" or "error"
-    text: str
-    time: float
-    sender: str = ""
-    own: bool = False
-    local_id: str | None = None  # an own message still waiting for the host's ack
 
 
 def typing_sentence(names: list[str]) -> str:

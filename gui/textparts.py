@@ -1,4 +1,4 @@
-"""Splitting message text into plain, link and mention parts (pure, for the chat view).
+"""Splitting message text into plain, link and mention parts (pure, for the transcript view).
 
 The view inserts the parts with one Tk call (``insert(index, text, tags, text, tags, ...)``)
 so no index arithmetic is needed: Tk counts a character outside the BMP as two, Python as
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 import zlib
 
+from gui.model.nicks import mention_spans, mentions
 from net.protocol.nicknames import nick_key
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
@@ -63,31 +63,6 @@ def split_parts(text: str, mention: str | None = None) -> list[tuple[str, str | 
     if position < len(text):
         parts.append((text[position:], None))
     return parts
-
-
-@functools.lru_cache(maxsize=64)
-def _mention_pattern(nick: str) -> re.Pattern[str]:
-    """A compiled matcher for `nick` as a word of its own (cached: one per nickname)."""
-    escaped = re.escape(unicodedata.normalize("NFC", nick))
-    # CJK text has no spaces between words: a CJK nickname counts wherever it appears.
-    if any(unicodedata.east_asian_width(char) in "WF" for char in nick):
-        return re.compile(escaped, re.IGNORECASE)
-    return re.compile(rf"(?<!\w){escaped}(?!\w)", re.IGNORECASE)
-
-
-def mention_spans(text: str, nick: str) -> list[tuple[int, int]]:
-    """Where `nick` appears in `text` as a word of its own (case-insensitive)."""
-    if not nick:
-        return []
-    return [match.span() for match in _mention_pattern(nick).finditer(text)]
-
-
-def mentions(text: str, nick: str) -> bool:
-    return bool(nick) and _mention_pattern(nick).search(text) is not None
-
-
-#: `nick_key` with a memory: the controller compares the sender of every message.
-key_of = functools.lru_cache(maxsize=4096)(nick_key)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,7 +1,8 @@
-"""Sentences for what the network layer reports: failures, connection states, host errors.
+"""Sentences for what the network layer reports: failures, connection states, refusals.
 
-The net layer reports *kinds* (`FailureKind`, `ClientState`); the words live here so they can
-be translated. Every failure gets a sentence that says what happened and what to try.
+The net layer reports *kinds* (`FailureKind`, `ClientState`, an error code, an exception
+class); the words live here so they can be translated. Every failure gets a sentence that
+says what happened and what to try.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import errno
 
 from gui.i18n import N_, tr
 from net.api import ClientState, FailureKind
+from net.client.errors import MessageEmpty, MessageTooLong, SendRefused
 
 _FAILURES: dict[FailureKind, str] = {
     FailureKind.REFUSED: N_(
@@ -85,3 +87,42 @@ def host_error_sentence(exc: BaseException, port: int) -> str:
             port=port
         )
     return tr("The chat could not be started: {reason}").format(reason=str(exc) or type(exc).__name__)
+
+
+def host_refusal_sentence(code: str, text: str) -> str:
+    """A request the host refused (an `Error` event), worded for the user."""
+    match code:
+        case "nick_taken":
+            return tr("Someone in this chat already uses that nickname.")
+        case "nick_invalid":
+            return tr("The host did not accept that nickname.")
+        case "rate_limited":
+            return tr("You are sending messages too fast; wait a moment.")
+        case "no_such_member":
+            return tr("That person is not in the chat.")
+    return tr("The host refused a request: {text}").format(text=text)
+
+
+def send_refused_sentence(refusal: SendRefused) -> str:
+    """Why a message typed by the user was not queued (nothing was sent)."""
+    match refusal:
+        case MessageEmpty():
+            return tr("There is nothing to send: this message holds only invisible characters.")
+        case MessageTooLong(limit=limit):
+            return tr("This message is too long: at most {count} characters can be sent at once.").format(
+                count=f"{limit:,}"
+            )
+    return tr("This message cannot be sent: too many are still waiting to go out.")
+
+
+def not_connected_sentence() -> str:
+    return tr("You are not connected, so nothing can be sent.")
+
+
+def not_delivered_note(absent: str | None, connected: bool) -> str:
+    """The note beside an own message that failed: `absent` is the private addressee who left."""
+    if absent is not None:
+        return tr("not delivered: {nick} is not in the chat").format(nick=absent)
+    if not connected:
+        return tr("not delivered: not connected")
+    return tr("not delivered")

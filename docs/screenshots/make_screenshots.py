@@ -114,7 +114,7 @@ def shoot(language: str, theme: str) -> None:
         port = free_port()
         app.start_view.port_var.set(str(port))
         app.host_clicked()
-        pump_until(root, lambda: app.chat_view is not None and app.controller.session.welcomed)
+        pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
         members = []
         for nick in script["others"]:
             client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)

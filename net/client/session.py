@@ -35,6 +35,7 @@ from net.api import (
     LatencyMeasured,
     StateChanged,
 )
+from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull
 from net.client.outbox import Outbox
 from net.protocol import events as ev
 from net.protocol.codec import has_bad_chars
@@ -139,14 +140,18 @@ class ClientSession:
     # -- owner's requests -----------------------------------------------------------------
 
     def send_message(self, text: str, *, to: str | None = None, action: bool = False, now: float) -> str:
-        """Queue a message; returns its local id. Raises ValueError for text that can't be sent."""
+        """Queue a message; returns its local id.
+
+        Raises `MessageEmpty`, `MessageTooLong` or `OutboxFull` (all `SendRefused`, see
+        `net.client.errors`) when it cannot be queued.
+        """
         text = clean_text(text).rstrip()
         if not text.strip():
-            raise ValueError("the message is empty")
+            raise MessageEmpty()
         if len(text) > MAX_TEXT_CHARS:
-            raise ValueError(f"the message is longer than {MAX_TEXT_CHARS} characters")
+            raise MessageTooLong(MAX_TEXT_CHARS)
         if self._outbox.full:
-            raise ValueError("too many messages are waiting to be sent")
+            raise OutboxFull(self._outbox.limit)
         local_id = f"{self._id_prefix}-{next(self._local_numbers)}"
         self._outbox.add(ev.Say(id=local_id, text=text, to=to, action=action))
         self._flush_outbox(now)

@@ -15,7 +15,8 @@ from net.api import (
     LatencyMeasured,
     StateChanged,
 )
-from net.client.session import ClientSession, LinkVerdict, clean_text
+from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused
+from net.client.session import OUTBOX_LIMIT, ClientSession, LinkVerdict, clean_text
 from net.protocol import events as ev
 from net.room import RoomConfig
 from tests.client.purehost import PureHost
@@ -205,6 +206,23 @@ def test_text_is_cleaned_and_invalid_text_refused() -> None:
         session.send_message("  \n ", now=0.0)
     with pytest.raises(ValueError):
         session.send_message("x" * 20_000, now=0.0)
+
+
+def test_each_refusal_to_queue_has_its_own_exception() -> None:
+    """Empty, too long and outbox full are told apart (the window words each differently)."""
+    session = make_session()
+    with pytest.raises(MessageEmpty):
+        session.send_message("\x00\x1b \n", now=0.0)  # nothing left once cleaned
+    with pytest.raises(MessageTooLong) as too_long:
+        session.send_message("x" * 20_000, now=0.0)
+    assert too_long.value.limit < 20_000
+    for number in range(OUTBOX_LIMIT):  # not connected: everything waits in the outbox
+        session.send_message(f"m{number}", now=0.0)
+    with pytest.raises(OutboxFull) as full:
+        session.send_message("one more", now=0.0)
+    assert full.value.limit == OUTBOX_LIMIT
+    for refusal in (MessageEmpty, MessageTooLong, OutboxFull):
+        assert issubclass(refusal, SendRefused) and issubclass(refusal, ValueError)
 
 
 def test_a_later_connect_failure_is_not_masked_by_the_hosts_earlier_bye() -> None:

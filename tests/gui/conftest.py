@@ -5,6 +5,7 @@
 - `make_app`: builds an `App` in the root with settings in a temporary directory, and closes
   it (leaving the chat, stopping a window-hosted host) at the end of the test.
 - `headless_host` / `headless_client`: real TCP hosts and clients on 127.0.0.1, always stopped.
+- `HandClock`, `EventLog`, `free_port`: helpers the test modules import.
 """
 
 from __future__ import annotations
@@ -129,6 +130,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class HandClock:
+    """A clock for the model and the controller that moves only when a test sets `now`."""
+
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 class EventLog:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from gui.bridge import BridgePump, EventBridge, Overflowed, coalesce_key
+from gui.bridge import BridgePump, EventBridge, coalesce_key
+from gui.model.values import Overflowed
 from net.api import ClientState, LatencyMeasured, StateChanged
 from net.protocol import events as ev
 

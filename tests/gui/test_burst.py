@@ -23,7 +23,7 @@ import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
 
-from gui.controller import ROOM
+from gui.model.values import ROOM
 from net.protocol import events as ev
 from tests.gui.driving import connected, join_from_window
 

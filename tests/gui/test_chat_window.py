@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gui.controller import ROOM
+from gui.model.values import ROOM
 from hosting import start_discoverable_host
 from net.api import HostConfig, Transport
 from net.protocol import events as ev
@@ -35,6 +35,7 @@ def test_host_from_the_window_and_chat_both_ways(make_app, headless_client):
     view = app.chat_view
     assert view.room_name == "Team room"
     assert app.controller.hosting
+    assert f"hosting on this PC, port {port}" in view.status_details.cget("text")
 
     bob, bob_events = headless_client(port, "bob")
     make_app.wait(lambda: "bob joined the chat." in room_text(app), message="bob's join line")

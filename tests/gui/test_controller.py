@@ -6,9 +6,11 @@ import errno
 
 import pytest
 
-from gui.controller import ROOM, Controller
+from gui import i18n
+from gui.controller import Controller
+from gui.model.values import ROOM
 from gui.settings import Settings
-from gui.wording import failure_sentence
+from gui.wording import failure_sentence, send_refused_sentence
 from net.api import (
     ClientConfig,
     ClientState,
@@ -20,7 +22,9 @@ from net.api import (
     StateChanged,
     Transport,
 )
+from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused
 from net.protocol import events as ev
+from tests.gui.conftest import HandClock
 
 
 class FakeClient:
@@ -34,11 +38,14 @@ class FakeClient:
         self.renames: list[str] = []
         self.typing: list[tuple[bool, str | None]] = []
         self.started = self.closed = False
+        self.refusal: SendRefused | None = None  # raised by send_message when set
 
     def start(self) -> None:
         self.started = True
 
     def send_message(self, text, *, to=None, action=False) -> str:
+        if self.refusal is not None:
+            raise self.refusal
         self.sent.append((text, to, action))
         return f"local-{len(self.sent)}"
 
@@ -121,19 +128,11 @@ class FakeShell:
         self.saves += 1
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def rig():
     shell = FakeShell()
     clients: list[FakeClient] = []
-    clock = Clock()
+    clock = HandClock()
 
     def make_client(transport, config, on_event):
         client = FakeClient(transport, config, on_event)
@@ -237,6 +236,32 @@ def test_messages_commands_and_delivery(rig):
     assert not controller.submit("x" * 20_000, ROOM)
     assert "too long" in view.texts()[-1]
     assert controller.submit("/quit", ROOM) and shell.quits == 1
+
+
+@pytest.mark.parametrize(
+    ("refusal", "sentence"),
+    [
+        (MessageEmpty(), "There is nothing to send: this message holds only invisible characters."),
+        (MessageTooLong(100), "This message is too long: at most 100 characters can be sent at once."),
+        (OutboxFull(2_000), "This message cannot be sent: too many are still waiting to go out."),
+    ],
+)
+def test_each_refused_message_is_worded_for_its_reason(rig, refusal, sentence):
+    controller, shell, client = joined(rig)
+    client.refusal = refusal
+    assert not controller.submit("hello", ROOM)  # False: the input is kept
+    assert shell.view.lines[ROOM][-1].kind == "error"
+    assert shell.view.texts()[-1] == sentence
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_three_refusals_read_differently(language):
+    i18n.set_language(language)
+    try:
+        sentences = {send_refused_sentence(r) for r in (MessageEmpty(), MessageTooLong(10), OutboxFull(5))}
+    finally:
+        i18n.set_language("en")
+    assert len(sentences) == 3
 
 
 def test_private_messages_open_a_conversation(rig):

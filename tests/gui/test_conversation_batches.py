@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from gui.conversation import RELAYOUT_FROM, ConversationPane, Line
+from gui.conversation import RELAYOUT_FROM, ConversationPane
+from gui.model.values import Line
 from gui.theme import apply_theme
 
 WHEN = time.time()

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-from gui.textparts import _URL, colour_index, link_target, may_hold_link, mentions, split_parts
+from gui.model.nicks import mentions
+from gui.textparts import _URL, colour_index, link_target, may_hold_link, split_parts
 
 
 def test_plain_text_is_one_part():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 
 import pytest
 
 from gui import attention
-from gui.controller import ROOM
 from gui.emoji_picker import EMOJI
+from gui.model.values import ROOM
 from net.api import LatencyMeasured
 from net.protocol import events as ev
 from tests.gui.conftest import EventLog
@@ -251,6 +252,36 @@ def test_a_message_the_host_refuses_is_marked_not_delivered(chat, make_app):
     start = pane.text.search("are you still there?", "1.0")
     assert "failed" in pane.text.tag_names(start)
     assert not pane.pending_ids()
+
+
+def test_messages_that_cannot_be_queued_each_say_why(chat, make_app):
+    """Nothing left to send, too long, too many waiting: three reasons, three sentences."""
+    view = chat.app.chat_view
+    errors = []
+    for text in ("\x01\x02", "x" * 20_000, "one too many"):
+        if text == "one too many":  # the real client's outbox, made full without 2,000 messages
+            chat.app.controller.session.client._session._outbox.limit = 0
+        say(view, text)
+        assert view.input.get("1.0", "end-1c") == text  # kept, for fixing
+        errors.append(room_text(chat.app).splitlines()[-1])
+    assert "nothing to send" in errors[0]
+    assert "too long" in errors[1]
+    assert "too many are still waiting" in errors[2]
+    assert not received(chat, "one too many")
+
+
+def test_the_app_ticks_the_controller_until_it_closes(chat, make_app, monkeypatch):
+    """Typing notices expire and the reconnect countdown runs on the app's timer."""
+    ticks: list[float] = []
+    monkeypatch.setattr(chat.app.controller, "tick", lambda: ticks.append(time.monotonic()))
+    make_app.wait(lambda: len(ticks) >= 2, timeout=3, message="two ticks")
+    chat.app.close()
+    counted = len(ticks)
+    deadline = time.monotonic() + 0.8
+    while time.monotonic() < deadline:
+        make_app.pump()
+        time.sleep(0.02)
+    assert len(ticks) == counted
 
 
 def test_leave_goes_back_to_the_start_view_and_tells_the_others(chat, make_app):

@@ -1,0 +1,100 @@
+"""Sentences for what happens in a chat: people coming and going, the input's commands.
+
+The model and the controller decide *what* to say; the words live here (as the network's
+failures live in `gui.wording`) so that they are translated in one place and the deciding
+code stays readable.
+"""
+
+from __future__ import annotations
+
+from gui import commands as cmd
+from gui.i18n import tr
+
+# -- lines in the room ------------------------------------------------------------------------
+
+
+def joined(nick: str, host: bool) -> str:
+    if host:
+        return tr("{nick} (the host) joined the chat.").format(nick=nick)
+    return tr("{nick} joined the chat.").format(nick=nick)
+
+
+def left(nick: str) -> str:
+    return tr("{nick} left the chat.").format(nick=nick)
+
+
+def renamed(old: str, new: str) -> str:
+    return tr("{old} is now known as {new}.").format(old=old, new=new)
+
+
+def renamed_self(new: str) -> str:
+    return tr("You are now known as {new}.").format(new=new)
+
+
+def welcomed(room: str, nick: str) -> str:
+    return tr("You joined “{room}” as {nick}.").format(room=room, nick=nick)
+
+
+def reconnected(room: str) -> str:
+    return tr("Reconnected to “{room}”.").format(room=room)
+
+
+def connection_lost() -> str:
+    """When the connection drops and the net layer gave no kind of failure."""
+    return tr("The connection to the host was lost.")
+
+
+def disconnected() -> str:
+    return tr("Disconnected.")
+
+
+def host_stopped(reason: str) -> str:
+    return tr("The chat hosted on this PC stopped ({reason}).").format(reason=reason)
+
+
+def skipped(count: int) -> str:
+    return tr("{count} messages were skipped because the window fell behind.").format(count=count)
+
+
+# -- starting a chat --------------------------------------------------------------------------
+
+
+def address_problem(address: str) -> str:
+    """Why `address` (which did not parse) cannot be joined."""
+    if not address.strip():
+        return tr("Please enter the address of the PC that hosts the chat.")
+    return tr(
+        "“{address}” is not an address. Type a name or IP address, "
+        "optionally followed by :port (for example 192.168.1.20:47800)."
+    ).format(address=address.strip())
+
+
+def port_is_free(port: int) -> str:
+    """Offered after the chosen port was taken."""
+    return tr("Port {port} is free: press “Host a chat” again to use it.").format(port=port)
+
+
+def port_moved(port: int, new: int) -> str:
+    """The default port was taken by another chat on this PC, so the host moved on."""
+    return tr("Port {port} is used by another chat on this PC, so this chat uses port {new}.").format(
+        port=port, new=new
+    )
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def help_lines() -> list[str]:
+    """What /help shows: every command with what it does."""
+    lines = [tr("Commands:")]
+    lines += [f"{cmd.usage(name)} — {tr(description)}" for name, (_arg, description) in cmd.COMMANDS.items()]
+    lines.append(tr("Start a line with // to send it as it is (//help sends /help)."))
+    return lines
+
+
+def usage(name: str) -> str:
+    return tr("Usage: {usage}").format(usage=cmd.usage(name))
+
+
+def unknown_command(name: str) -> str:
+    return tr("There is no command /{name}. Type /help to see the commands.").format(name=name)

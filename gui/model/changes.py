@@ -1,0 +1,70 @@
+"""What a batch of network events changed: the model's answer, for the controller to show.
+
+The model never calls a view. For each batch it returns one `Changes`: the new lines per
+conversation, the view operations in the order they happened (small typed tuples, as the
+room answers the transports in `net.room.outputs`), and which panels need a refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from gui.model.values import Line
+
+
+class SetRoom(NamedTuple):
+    """The room's name or our own nickname is new."""
+
+    name: str
+    own_nick: str
+
+
+class OpenPrivate(NamedTuple):
+    """Show the private conversation `key` with `nick` (brought to the front if `focus`)."""
+
+    key: str
+    nick: str
+    focus: bool
+
+
+class RenamePrivate(NamedTuple):
+    """The private conversation `old_key` is now with `nick` (key `new_key`)."""
+
+    old_key: str
+    new_key: str
+    nick: str
+
+
+class MarkDelivered(NamedTuple):
+    """The host acknowledged our message `local_id`."""
+
+    local_id: str
+
+
+class MarkFailed(NamedTuple):
+    """Our message `local_id` will not be delivered; `note` says why."""
+
+    local_id: str
+    note: str
+
+
+ViewOp = SetRoom | OpenPrivate | RenamePrivate | MarkDelivered | MarkFailed
+
+
+@dataclass(slots=True)
+class Changes:
+    """Everything one batch changed. Lines are shown after `ops`, refreshes after the lines."""
+
+    lines: dict[str | None, list[Line]] = field(default_factory=dict)
+    ops: list[ViewOp] = field(default_factory=list)
+    members: bool = False  # the member list changed
+    typing: bool = False  # who is typing changed
+    status: bool = False  # the status bar changed
+    attention: int = 0  # messages from others
+    mention: bool = False  # one of them names us or is private
+    opened: bool = False  # the first welcome: the chat view must be shown
+    failed: str | None = None  # the first connection failed: back to the start with this sentence
+
+    def add(self, conversation: str | None, line: Line) -> None:
+        self.lines.setdefault(conversation, []).append(line)

@@ -1,0 +1,35 @@
+"""Why a client refused to queue a message: three reasons, one base class.
+
+The window words each one differently (nothing to send, too long, too many still waiting),
+so each is its own class; they share `SendRefused` for callers that only need to know that
+nothing was queued, and that is a `ValueError`, as every refusal was before.
+"""
+
+from __future__ import annotations
+
+
+class SendRefused(ValueError):
+    """The message was not queued: nothing was sent and nothing will be."""
+
+
+class MessageEmpty(SendRefused):
+    """Nothing is left to send once the text is cleaned (blank, or control characters only)."""
+
+    def __init__(self) -> None:
+        super().__init__("the message is empty")
+
+
+class MessageTooLong(SendRefused):
+    """The text is longer than one message may be."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the message is longer than {limit} characters")
+        self.limit = limit
+
+
+class OutboxFull(SendRefused):
+    """Too many earlier messages are still waiting for the host's ack."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"too many messages are waiting to be sent (at most {limit})")
+        self.limit = limit
