@@ -25,6 +25,7 @@ from net.protocol.limits import (
     DEFAULT_PORT,
 )
 from net.room import RoomConfig
+from net.secure.identity import Identity
 
 EventSink = Callable[[object], None]
 
@@ -54,6 +55,9 @@ class FailureKind(enum.Enum):
     ROOM_FULL = "room_full"
     PASSWORD = "bad_password"
     PROTOCOL = "protocol"  # the peer broke the protocol
+    ENCRYPTION = "encryption"  # the TLS handshake failed (an old host, or not a LanChat host)
+    KEY_CHANGED = "key_changed"  # the room's key is not the one pinned at the first join
+    KEY_MISMATCH = "key_mismatch"  # the room's key is not the one the invite's code names
     HOST_LEFT = "host_left"  # the host said bye (stopped)
     KICKED = "kicked"  # the host closed this member (e.g. flooding, replaced)
     LOST = "lost"  # the connection dropped (reset, heartbeat timeout)
@@ -69,6 +73,9 @@ FINAL_FAILURES = frozenset(
         FailureKind.ROOM_FULL,
         FailureKind.PASSWORD,
         FailureKind.CLOSED,
+        FailureKind.KEY_CHANGED,
+        FailureKind.KEY_MISMATCH,
+        FailureKind.ENCRYPTION,
     }
 )
 
@@ -101,6 +108,26 @@ class DeliveryFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class HostVerified:
+    """The host proved its key (TLS) and it is the one expected: pinned, from the invite's
+    code, or seen for the first time (`first_use`: the owner pins it now)."""
+
+    fingerprint: bytes
+    first_use: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRejected:
+    """The host's key is not the expected one; nothing was sent. `expected_code` is the
+    pinned or invited code, `fingerprint` what the host presented. The owner may ask the
+    user and, if they confirm, join again with the new key pinned."""
+
+    expected_code: str
+    fingerprint: bytes
+    failure: FailureKind
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyMeasured:
     """Round-trip time measured by the heartbeat."""
 
@@ -125,6 +152,16 @@ class HostConfig:
     room: RoomConfig = field(default_factory=RoomConfig)
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    #: This installation's key and certificate: the host serves TLS with it, and the room
+    #: is known by its fingerprint. None: no TLS at all (plain text only; tests of the
+    #: plain protocol, benchmarks of it).
+    identity: Identity | None = None
+    #: Also serve unencrypted connections (`nc`, telnet) next to TLS; everyone is told.
+    allow_plaintext: bool = False
+
+    @property
+    def serves_plaintext(self) -> bool:
+        return self.identity is None or self.allow_plaintext
 
 
 @dataclass(slots=True)
@@ -140,6 +177,14 @@ class ClientConfig:
     reconnect: bool = True
     #: Reconnect delays grow from the first to the last value, then stay there.
     backoff: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+    #: TLS to the host (the default). Off only to speak to a plain-text host on purpose.
+    encrypted: bool = True
+    #: The room code from an invite: the host must present the key it names.
+    expected_code: str | None = None
+    #: The host's fingerprint pinned at an earlier join: it must present that key again.
+    pinned: bytes | None = None
+    #: Proves this client's session when it reconnects (sent only inside TLS); made when empty.
+    resume_secret: str = ""
 
 
 class ChatHost(Protocol):

@@ -13,6 +13,14 @@ It owns the hello, the outbox (messages stay until the host acks them, and are s
 after a reconnect; the host drops repeats by id), duplicate suppression of delivered
 messages, client-side pacing under the host's announced rate limit, the heartbeat and
 latency measurement, and the reconnect backoff. Not thread-safe: the shell serialises calls.
+
+Trust: with `config.encrypted` (the default) every link is TLS 1.3 (`net.secure.tls`).
+Nothing is sent before the host's key is checked: it must be the pinned one
+(`config.pinned`, or the one this session met first), or the one an invite's code names
+(`config.expected_code`); otherwise the link closes with KEY_CHANGED or KEY_MISMATCH and a
+`KeyRejected` event. A first meeting is reported as `HostVerified(first_use=True)` so the
+owner can pin it. The hello (with the password and the session's resume secret) goes out
+only after that check.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from net.api import (
     Delivered,
     DeliveryFailed,
     FailureKind,
+    HostVerified,
+    KeyRejected,
     LatencyMeasured,
     StateChanged,
 )
@@ -44,6 +54,8 @@ from net.protocol.errors import RemoteProtocolError
 from net.protocol.limits import MAX_TEXT_CHARS, PROTOCOL_VERSION
 from net.protocol.nicknames import normalize_nick
 from net.room.ratelimit import TokenBucket
+from net.secure.identity import matches_code, room_code
+from net.secure.tls import TlsError, TlsSession, client_context
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +128,13 @@ class ClientSession:
         self._closing = False
         self._attempt = 0
         self._verdict: tuple[FailureKind, str] | None = None
+        #: Proves this client's session on a reconnect; sent only inside TLS.
+        self.resume_secret = config.resume_secret or secrets.token_urlsafe(24)
+        self._tls_context = client_context() if config.encrypted else None
+        self._tls: TlsSession | None = None
+        #: The host's key as far as this session knows it: pinned before, or met first now.
+        self._pinned = config.pinned
+        self._verified = False
 
     # -- queries ------------------------------------------------------------------------
 
@@ -191,7 +210,17 @@ class ClientSession:
         self._last_received = self._last_ping = now
         if self._state is not ClientState.RECONNECTING:
             self._set_state(ClientState.CONNECTING)
-        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password))
+        if self._tls_context is None:
+            self._tls = None
+            self._verified = True
+            self._send_hello()
+        else:
+            self._tls = TlsSession(self._tls_context, server=False)  # the ClientHello is output now
+            self._verified = False
+
+    def _send_hello(self) -> None:
+        resume = self.resume_secret if self._tls is not None else None  # never in clear
+        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password, resume))
 
     def receive_data(self, data: bytes, now: float) -> LinkVerdict:
         """Bytes from the host (``b""`` at end of stream)."""
@@ -199,6 +228,21 @@ class ClientSession:
         if conn is None:
             return LinkVerdict.CLOSE
         self._last_received = now
+        if self._tls is not None:
+            ended = not data
+            try:
+                data = self._tls.receive(data)
+            except TlsError as exc:
+                self._verdict = (FailureKind.ENCRYPTION, f"the connection could not be secured ({exc.text})")
+                return LinkVerdict.CLOSE
+            if not self._verified:
+                if not self._tls.handshake_done:
+                    return LinkVerdict.CLOSE if ended else LinkVerdict.KEEP
+                if self._check_key(self._tls.peer_fingerprint) is LinkVerdict.CLOSE:
+                    return LinkVerdict.CLOSE
+                self._send_hello()
+            if not data and not ended:
+                return LinkVerdict.KEEP  # records that carried no application data
         try:
             conn.receive_data(data)
         except RemoteProtocolError as exc:
@@ -214,6 +258,35 @@ class ClientSession:
                 return LinkVerdict.KEEP
             if self._on_event(event, now) is LinkVerdict.CLOSE:
                 return LinkVerdict.CLOSE
+
+    def _check_key(self, fingerprint: bytes | None) -> LinkVerdict:
+        """Compare the host's key with what this session expects; nothing is sent before."""
+        if fingerprint is None:
+            self._verdict = (FailureKind.ENCRYPTION, "the host presented no certificate")
+            return LinkVerdict.CLOSE
+        expected = self.config.expected_code
+        if self._pinned is not None and fingerprint != self._pinned:
+            failure, old = FailureKind.KEY_CHANGED, room_code(self._pinned)
+            text = (
+                f"the room's code changed from {old} to {room_code(fingerprint)}: "
+                "someone may be posing as the host; nothing was sent"
+            )
+        elif expected and not matches_code(fingerprint, expected):
+            failure, old = FailureKind.KEY_MISMATCH, expected
+            text = (
+                f"the host's code is {room_code(fingerprint)}, not {expected} as the invite says: "
+                "someone may be posing as the host; nothing was sent"
+            )
+        else:
+            first_use = self._pinned is None and not expected
+            self._pinned = fingerprint
+            self._verified = True
+            self._events.append(HostVerified(fingerprint, first_use))
+            return LinkVerdict.KEEP
+        log.warning("not joining: %s", text)
+        self._events.append(KeyRejected(old, fingerprint, failure))
+        self._verdict = (failure, text)
+        return LinkVerdict.CLOSE
 
     def _host_broke_protocol(self, exc: RemoteProtocolError) -> LinkVerdict:
         log.warning("host broke the protocol: %s", exc)
@@ -249,9 +322,16 @@ class ClientSession:
         return max(0.0, min(deadlines) - now)
 
     def take_output(self) -> bytes:
+        """What to write to the link now (TLS records when encrypted)."""
         data = bytes(self._output)
         self._output.clear()
-        return data
+        if self._tls is None:
+            return data
+        try:
+            self._tls.send(data)
+        except TlsError as exc:
+            log.warning("cannot encrypt: %s", exc.text)
+        return self._tls.take_output()
 
     def take_events(self) -> list[object]:
         events, self._events = self._events, []
@@ -267,6 +347,7 @@ class ClientSession:
             failure, reason = self._verdict
             self._verdict = None
         self._conn = None
+        self._tls = None
         self._outbox.link_lost()
         self._typing = (False, None)
         if self._closing:

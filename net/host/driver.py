@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Generic, Protocol, TypeVar
 
-from net.host.peer import Entry, HostPeer
+from net.host.peer import Entry, HostPeer, PlaintextRefused
 from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 P = TypeVar("P", bound=HostPeer)
 P_contra = TypeVar("P_contra", bound=HostPeer, contravariant=True)
+
+#: What a peer that spoke unencrypted to an encrypted-only host is told, in its dialect.
+PLAINTEXT_REFUSAL = (
+    "this chat is encrypted (LanChat protocol 2): please update LanChat; from a terminal, "
+    "join with `ncat --ssl HOST PORT` or `openssl s_client -quiet -connect HOST:PORT`"
+)
 
 #: How much of a bye's reason goes on the wire.
 MAX_BYE_REASON = 300
@@ -108,6 +114,9 @@ class RoomDriver(Generic[P]):
                     self._bad_input(peer, entry)
                 elif isinstance(entry, ConnectionClosed):
                     self.begin_close(peer, "connection closed", bye=False, flush=True)
+                elif isinstance(entry, PlaintextRefused):
+                    self.send(peer, ev.Refuse(code="version_mismatch", text=PLAINTEXT_REFUSAL))
+                    self.begin_close(peer, "unencrypted connection refused", bye=False, flush=True)
                 else:
                     self._event(peer, entry)
             except Exception:

@@ -25,7 +25,9 @@ from typing import Any
 from net.addresses import format_sockaddr
 from net.api import EventSink, HostConfig, HostStartError, HostStopped
 from net.host.loop import ServiceLoop
+from net.host.peer import PLAINTEXT_ONLY, Security
 from net.room import Room, RoomConfig
+from net.secure.tls import server_context
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class ThreadedHost:
         self._addresses: list[tuple[str, int]] = []
         self._port = 0
         self._stopping = threading.Event()
+        self.security = PLAINTEXT_ONLY  # made by `start` from the config's identity
         self._lifecycle_lock = threading.Lock()
         self._started = False
         self._stopped = False
@@ -87,6 +90,7 @@ class ThreadedHost:
             address = sock.getsockname()
             self._addresses = [(address[0], address[1])]
             self._port = address[1]
+            self.security = _security_of(self.config)
             self._loop = self._make_loop(sock, Room(self._room_config()))
             targets = [(self._run_loop, self.loop_thread_name), *self._extra_threads(sock)]
             for target, name in targets:
@@ -182,6 +186,14 @@ class ThreadedHost:
                 self._on_event(HostStopped(reason))
             except Exception:
                 log.exception("the host's event handler failed")
+
+
+def _security_of(config: HostConfig) -> Security:
+    """TLS with this installation's certificate when the config has an identity."""
+    if config.identity is None:
+        log.warning("this host has no identity: it serves unencrypted connections only")
+        return PLAINTEXT_ONLY
+    return Security(server_context(config.identity), config.allow_plaintext)
 
 
 def _is_dual_stack(sock: socket.socket) -> bool:

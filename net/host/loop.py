@@ -14,6 +14,7 @@ import time
 from typing import Generic
 
 from net.host.driver import HostIO, P, RoomDriver
+from net.host.peer import PLAINTEXT_ONLY, Security
 from net.room import Room
 
 log = logging.getLogger(__name__)
@@ -23,11 +24,17 @@ class ServiceLoop(Generic[P]):
     """Runs a room over one transport until asked to stop (see the module docstring)."""
 
     def __init__(
-        self, room: Room, heartbeat_timeout: float, handshake_timeout: float, close_grace: float
+        self,
+        room: Room,
+        heartbeat_timeout: float,
+        handshake_timeout: float,
+        close_grace: float,
+        security: Security = PLAINTEXT_ONLY,
     ) -> None:
         """The subclass is the driver's `HostIO`: it must implement that protocol."""
         io: HostIO[P] = self  # type: ignore[assignment]
         self.room = room
+        self.security = security  # how new peers are met (TLS, plain text)
         self.driver = RoomDriver(
             room,
             io,

@@ -158,6 +158,7 @@ CLIENT_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
         _Field("nick", _nick),
         _Field("client_id", _id),
         _Field("password", _string(MAX_PASSWORD_CHARS, allow_empty=True), required=False),
+        _Field("resume", _id, required=False),
     ),
     ev.Say: (
         _Field("id", _id),

@@ -61,6 +61,9 @@ class Hello(Event):
     nick: str
     client_id: str
     password: str | None = None
+    #: The client's session secret: a reconnect with the same client id must present it
+    #: again to take its place back (sent only inside TLS).
+    resume: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

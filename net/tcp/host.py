@@ -80,6 +80,7 @@ class TcpHost(ThreadedHost):
             heartbeat_timeout=self.config.heartbeat_timeout,
             handshake_timeout=self.config.handshake_timeout,
             on_closed=self._connection_closed,
+            security=self.security,
         )
 
     def _extra_threads(self, sock: socket.socket) -> list[tuple[Callable[[], None], str]]:

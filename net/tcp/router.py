@@ -33,10 +33,12 @@ import time
 from collections.abc import Callable
 
 from net.host.loop import ServiceLoop
+from net.host.peer import PLAINTEXT_ONLY, Security
 from net.protocol import events as ev
 from net.protocol.fastcodec import encode_event, encode_messages
 from net.protocol.textmode import render_event
 from net.room import Relay, Room
+from net.secure.tls import TlsError
 from net.tcp.fanout import Fanout
 from net.tcp.inbox import Inbox
 from net.tcp.peer import Peer, PeerOpened
@@ -71,8 +73,9 @@ class Router(ServiceLoop[Peer]):
         heartbeat_timeout: float,
         handshake_timeout: float,
         on_closed: Callable[[Peer], None] | None = None,
+        security: Security = PLAINTEXT_ONLY,
     ) -> None:
-        super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace)
+        super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace, security)
         self._inbox = inbox
         self._tuning = tuning
         self._peers: set[Peer] = set()
@@ -123,6 +126,7 @@ class Router(ServiceLoop[Peer]):
                 self._stop_reason = item.reason
 
     def _open(self, peer: Peer) -> None:
+        peer.security = self.security
         self._peers.add(peer)
         try:
             self._set_interest(peer)
@@ -151,6 +155,8 @@ class Router(ServiceLoop[Peer]):
             entries = peer.decode(data)
             if entries:
                 self.driver.receive(peer, entries)
+            if peer.tls is not None and peer.tls.output_pending:
+                self._dirty.add(peer)  # handshake messages to send
         if not data:
             self._on_read_end(peer, "connection closed")
         elif self._round_bytes + self._fanout.round_bytes > self._tuning.round_bytes:
@@ -242,6 +248,7 @@ class Router(ServiceLoop[Peer]):
         peer.sock.close()
         peer.closed = True
         peer.outbound = bytearray()
+        peer.sealed = bytearray()
         self._dirty.discard(peer)
         self._peers.discard(peer)
         if self._on_closed is not None:
@@ -254,7 +261,7 @@ class Router(ServiceLoop[Peer]):
         dirty, self._dirty = self._dirty, set()
         self._round_bytes = 0
         for peer, segments in self._fanout.take_round():
-            if peer.outbound:
+            if peer.outbound or peer.tls is not None:
                 for segment in segments:  # behind a backlog: keep the order, write it later
                     peer.outbound += segment
                 dirty.add(peer)
@@ -285,16 +292,31 @@ class Router(ServiceLoop[Peer]):
         """Write what `peer` can take now; drop it if its own socket refuses too much."""
         if peer.closed:
             return
-        if peer.outbound:
+        wire = peer.outbound if peer.tls is None else self._seal(peer)
+        if wire:
             try:
-                sent = peer.sock.send(peer.outbound)
+                sent = peer.sock.send(wire)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:
                 self._write_failed(peer, exc)
                 return
-            del peer.outbound[:sent]
+            del wire[:sent]
         self._after_write(peer)
+
+    def _seal(self, peer: Peer) -> bytearray:
+        """An encrypted peer's queued plaintext as TLS records, after those not yet written."""
+        tls = peer.tls
+        assert tls is not None
+        if peer.outbound:
+            try:
+                tls.send(peer.outbound)
+            except TlsError as exc:
+                log.warning("cannot encrypt for %s: %s", peer.where, exc.text)
+            peer.outbound.clear()
+        if tls.output_pending:
+            peer.sealed += tls.take_output()
+        return peer.sealed
 
     def _write_failed(self, peer: Peer, exc: OSError) -> None:
         if peer.closing:
@@ -305,8 +327,8 @@ class Router(ServiceLoop[Peer]):
 
     def _after_write(self, peer: Peer) -> None:
         """Watch for the socket taking more, drop a receiver too far behind, or end a close."""
-        if peer.outbound:
-            if len(peer.outbound) > self._tuning.outbound_limit and not peer.closing:
+        if peer.outbound or peer.sealed:
+            if peer.backlog > self._tuning.outbound_limit and not peer.closing:
                 log.warning("%s is not reading its messages; dropping it", peer.where)
                 self.driver.begin_close(peer, "too slow: stopped reading its messages", flush=False)
             elif not peer.watching_writes:

@@ -98,8 +98,8 @@ class UdpClient(ThreadedClient):
         return channel
 
     def _receive(self, reader: DatagramReader, channel: Channel) -> bytes:
-        """Feed every queued datagram to the channel; return the messages it completed, each
-        followed by a newline (one frame each)."""
+        """Feed every queued datagram to the channel; return what it completed: the TLS
+        stream's next bytes, or (in plain text) the frames, each followed by a newline."""
         now = time.monotonic()
         for data, _address in reader.read_batch():
             try:
@@ -111,6 +111,8 @@ class UdpClient(ThreadedClient):
                 continue  # an earlier connection's datagram still arriving
             channel.receive(datagram, now)
         self._stats[-1] = channel.stats()
+        if self.config.encrypted:
+            return b"".join(channel.take_messages())  # pieces of one TLS byte stream
         return channel.take_stream()
 
     def _send_all(self, sock: socket.socket, datagrams: list[bytes]) -> None:
@@ -132,7 +134,11 @@ class UdpClient(ThreadedClient):
                     output = self._session.take_output()
                     wait = self._session.next_wakeup(time.monotonic())
                 self._dispatch()
-                self._queue_frames(channel, output)
+                if self.config.encrypted:
+                    if output:
+                        channel.send(output)  # TLS records: one message, whatever it holds
+                else:
+                    self._queue_frames(channel, output)
                 if self._stopping.is_set():
                     self._say_goodbye(sock, reader, channel)
                     return FailureKind.CLOSED, "left the chat"

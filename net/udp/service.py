@@ -32,10 +32,12 @@ from typing import Any
 
 from net.addresses import SockAddr, format_sockaddr
 from net.host.loop import ServiceLoop
+from net.host.peer import PLAINTEXT_ONLY, Security
 from net.protocol import events as ev
 from net.protocol.fastcodec import encode_event, encode_messages
 from net.room import Relay, Room
 from net.room.ratelimit import TokenBucket
+from net.secure.tls import TlsError
 from net.udp.bundles import Batch, batch_messages
 from net.udp.burst import BurstSender
 from net.udp.channel import Channel
@@ -94,8 +96,9 @@ class HostLoop(ServiceLoop[UdpPeer]):
         heartbeat_timeout: float,
         handshake_timeout: float,
         discovery_handler: Callable[[], DiscoveryHandler | None],
+        security: Security = PLAINTEXT_ONLY,
     ) -> None:
-        super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace)
+        super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace, security)
         self._sock = sock
         self._reader = DatagramReader(sock)
         self._burst = BurstSender(sock)
@@ -198,7 +201,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         channel.receive(datagram, now)
         peer.last_heard = channel.last_heard
         self._dirty.add(peer)
-        stream = channel.take_stream()  # the datagram's messages, each plus its newline
+        stream = peer.take_input()  # the datagram's frames (or TLS bytes)
         # Acks still count while closing (they let the last messages finish); input does not.
         if stream and not peer.closing:
             self.driver.receive(peer, peer.decode(stream))
@@ -236,7 +239,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
             self._close_now(oldest, ResetReason.BUSY, budgeted=True)
         config = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=False)
         channel = Channel(conn_id, now=now, opener=False, config=config)
-        peer = UdpPeer(address, channel, now)
+        peer = UdpPeer(address, channel, now, self.security)
         self._peers[conn_id] = peer
         self._handshakes[conn_id] = peer
         log.debug("new UDP connection from %s", peer.where)
@@ -327,7 +330,9 @@ class HostLoop(ServiceLoop[UdpPeer]):
             if peer.conn_id not in self._peers:
                 continue
             channel = peer.channel
-            if peer.pending:
+            if peer.tls is not None:
+                self._seal_pending(peer)
+            elif peer.pending:
                 chunks: list[bytes | Batch] = []
                 for item in peer.pending:
                     if isinstance(item, _Run):
@@ -348,6 +353,28 @@ class HostLoop(ServiceLoop[UdpPeer]):
             deadline = channel.next_deadline()
             if deadline is not None and deadline < self._next_deadline:
                 self._next_deadline = deadline
+
+    def _seal_pending(self, peer: UdpPeer) -> None:
+        """An encrypted peer's frames of this round as TLS records, one channel message (its
+        handshake messages too): no batch can be shared, every receiver's bytes differ."""
+        tls = peer.tls
+        assert tls is not None
+        if peer.pending:
+            frames: list[bytes] = []
+            for item in peer.pending:
+                if isinstance(item, _Run):
+                    frames.extend(item.frames)
+                else:
+                    frames.append(item)
+            frames.append(b"")
+            peer.pending = []
+            try:
+                tls.send(b"\n".join(frames))
+            except TlsError as exc:
+                self.driver.begin_close(peer, exc.text, flush=False)
+                return
+        if tls.output_pending:
+            peer.channel.send(tls.take_output())
 
     def _send_to(self, datagram: bytes, address: SockAddr) -> None:
         try:

@@ -11,6 +11,7 @@ from net.api import ClientConfig, HostConfig
 from net.room import RoomConfig
 from net.tcp.client import TcpClient
 from net.tcp.host import TcpHost
+from tests.identity import secure
 
 
 class Recorder:
@@ -31,7 +32,9 @@ class Recorder:
 
 @pytest.fixture
 def host() -> Iterator[TcpHost]:
-    server = TcpHost(HostConfig(port=0, bind="127.0.0.1", room=RoomConfig(name="lab", rate_per_second=0)))
+    server = TcpHost(
+        HostConfig(port=0, bind="127.0.0.1", room=RoomConfig(name="lab", rate_per_second=0), **secure({}))
+    )
     server.start()
     try:
         yield server

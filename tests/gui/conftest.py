@@ -27,6 +27,7 @@ from net.api import ChatClient, ChatHost, ClientConfig, HostConfig, Transport
 from net.room import RoomConfig
 from net.transports import make_client, make_host
 from tests.helpers import wait_until
+from tests.identity import secure
 
 
 @pytest.fixture(scope="session")
@@ -168,7 +169,9 @@ def headless_host() -> Iterator[Callable[..., ChatHost]]:
     def start(
         port: int = 0, room: str = "Test room", transport: Transport = Transport.TCP, **room_options
     ) -> ChatHost:
-        host = make_host(transport, HostConfig(port=port, room=RoomConfig(name=room, **room_options)))
+        host = make_host(
+            transport, HostConfig(port=port, room=RoomConfig(name=room, **room_options), **secure({}))
+        )
         host.start()
         hosts.append(host)
         return host

@@ -8,6 +8,7 @@ from net.api import HostConfig
 from net.room import RoomConfig
 from net.tcp.host import TcpHost
 from net.tcp.tuning import HostTuning
+from tests.identity import secure
 from tests.tcp.rawclient import RawClient, TextClient
 
 
@@ -17,7 +18,7 @@ def start_host():
     hosts: list[TcpHost] = []
 
     def start(*, room: RoomConfig | None = None, tuning: HostTuning | None = None, events=None, **config):
-        config = {"port": 0, "bind": "127.0.0.1", **config}
+        config = secure({"port": 0, "bind": "127.0.0.1", **config})
         host_config = HostConfig(room=room or RoomConfig(), **config)
         host = TcpHost(host_config, on_event=None if events is None else events.append, tuning=tuning)
         host.start()

@@ -19,6 +19,7 @@ from net.protocol import events as ev
 from net.room import RoomConfig
 from net.transports import make_client, make_host
 from tests.helpers import wait_until
+from tests.identity import secure
 
 TRANSPORTS = ("tcp", "udp")
 
@@ -40,7 +41,7 @@ class Chat:
 
     def host(self, *, port: int = 0, room: RoomConfig | None = None, **config) -> ChatHost:
         room = room or RoomConfig(name="suite", rate_per_second=0)
-        host = make_host(self.transport, HostConfig(port=port, bind="127.0.0.1", room=room, **config))
+        host = make_host(self.transport, HostConfig(port=port, bind="127.0.0.1", room=room, **secure(config)))
         self.hosts.append(host)
         host.start()
         return host

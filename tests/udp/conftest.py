@@ -8,6 +8,7 @@ from net.api import ClientConfig, HostConfig
 from net.room import RoomConfig
 from net.udp.client import UdpClient
 from net.udp.host import UdpHost
+from tests.identity import secure
 from tests.udp.rawpeer import RawPeer
 
 
@@ -23,7 +24,7 @@ class Chat:
 
     def host(self, *, port: int = 0, room: RoomConfig | None = None, tuning=None, **config) -> UdpHost:
         host = UdpHost(
-            HostConfig(port=port, bind="127.0.0.1", room=room or RoomConfig(name="udp"), **config),
+            HostConfig(port=port, bind="127.0.0.1", room=room or RoomConfig(name="udp"), **secure(config)),
             on_event=self.host_events.append,
             tuning=tuning,
         )
