@@ -19,6 +19,7 @@ import tkinter as tk
 import webbrowser
 from collections.abc import Callable
 from tkinter import ttk
+from types import TracebackType
 
 from gui.attention import Attention
 from gui.bridge import BridgePump, EventBridge
@@ -340,7 +341,9 @@ class App:
         elif self.chat_view is not None:
             self.chat_view.add_lines(ROOM, [Line("error", text, time.time())])
 
-    def _report_callback_error(self, exc_type, exc_value, exc_traceback) -> None:  # type: ignore[no-untyped-def]
+    def _report_callback_error(
+        self, exc_type: type[BaseException], exc_value: BaseException, exc_traceback: TracebackType | None
+    ) -> None:
         log.error("error in a window callback", exc_info=(exc_type, exc_value, exc_traceback))
 
 

@@ -40,7 +40,7 @@ class ChatView(ttk.Frame):
         settings: Settings,
         palette: Palette,
         *,
-        open_settings: Callable[[], None],
+        open_settings: Callable[[], object],
         share_addresses: list[str],
         open_link: Callable[[str], object] = webbrowser.open,
     ) -> None:

@@ -224,7 +224,7 @@ class ConversationPane(ttk.Frame):
         segments: list[object] = []
         for line in lines:
             self._segments(line, segments)
-        followed = self.tk.call(_APPEND_PROC, self.text._w, self.scrollback, *segments)
+        followed = self.tk.call(_APPEND_PROC, str(self.text), self.scrollback, *segments)
         self.lines_added += len(lines)
         if not self.tk.getboolean(followed):
             self._show_marker()
@@ -331,7 +331,10 @@ class ConversationPane(ttk.Frame):
         """The URL under the text index `index`, if any."""
         if "link" not in self.text.tag_names(index):
             return None
-        start, end = self.text.tag_prevrange("link", f"{index}+1c")
+        found = self.text.tag_prevrange("link", f"{index}+1c")
+        if not found:
+            return None
+        start, end = found
         return self.text.get(start, end)
 
     def _on_link_click(self, event: tk.Event) -> None:

@@ -144,7 +144,7 @@ def install_tk_hooks(root: tk.Tk) -> None:
     from gui.icon import set_window_icon
 
     set_window_icon(root)
-    root.report_callback_exception = lambda *exc_info: report_tk_callback_error(root, exc_info)  # type: ignore[method-assign]
+    root.report_callback_exception = lambda *exc_info: report_tk_callback_error(root, exc_info)
     _state.dialogs = True
     _poll_thread_reports(root)
     _start_test_crash(root, os.environ.get(TEST_CRASH_ENV, ""))

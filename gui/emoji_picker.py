@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from functools import partial
 from tkinter import ttk
 
 EMOJI = (
@@ -31,7 +32,7 @@ class EmojiPicker(ttk.Frame):
         self.buttons: dict[str, ttk.Button] = {}
         for index, emoji in enumerate(EMOJI):
             button = ttk.Button(
-                self, text=emoji, style="Emoji.TButton", width=2, command=lambda e=emoji: self.pick(e)
+                self, text=emoji, style="Emoji.TButton", width=2, command=partial(self.pick, emoji)
             )
             button.grid(row=index // COLUMNS, column=index % COLUMNS, padx=1, pady=1)
             button.bind("<Escape>", lambda _e: self.hide())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from functools import partial
 from tkinter import ttk
 
 from gui.i18n import tr
@@ -60,7 +61,7 @@ class Sidebar(ttk.Frame):
                 row=row, column=0, sticky="w", pady=1
             )
             button = ttk.Button(
-                self.invite_frame, style="Link.TButton", command=lambda a=address: self.copy_address(a)
+                self.invite_frame, style="Link.TButton", command=partial(self.copy_address, address)
             )
             button.grid(row=row, column=1, sticky="e")
             self.copy_buttons.append(button)

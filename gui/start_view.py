@@ -33,7 +33,7 @@ class StartView(ttk.Frame):
         on_host: Callable[[], None],
         on_join: Callable[[], None],
         on_cancel: Callable[[], None],
-        on_settings: Callable[[], None],
+        on_settings: Callable[[], object],
     ) -> None:
         super().__init__(master, padding=(32, 24))
         self.settings = settings
@@ -280,7 +280,7 @@ class StartView(ttk.Frame):
     def _on_found_key(self, event: tk.Event) -> str | None:
         """While joining a chat picked from the list, keep what is typed for the chat's input
         box: people start typing right after the double-click, before the chat is shown."""
-        if not self.connecting or event.state & _CONTROL:
+        if not self.connecting or (isinstance(event.state, int) and event.state & _CONTROL):
             return None
         if event.keysym == "BackSpace":
             if self._typed_ahead:

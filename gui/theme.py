@@ -12,8 +12,19 @@ import tkinter as tk
 from collections.abc import Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import Literal, TypedDict
 
 from gui.palette import LIGHT, PALETTES, Palette
+
+
+class FontSpec(TypedDict, total=False):
+    """The options of one named font (those `tkfont.Font` takes as keywords)."""
+
+    family: str
+    size: int
+    weight: Literal["normal", "bold"]
+    slant: Literal["roman", "italic"]
+
 
 #: Font families tried in order; the first one installed wins. Chinese UIs need a family
 #: with CJK glyphs (and good Latin ones); otherwise the platform's UI face is nicest and
@@ -68,7 +79,7 @@ def configure_fonts(root: tk.Misc, language: str, size: int) -> str:
         "TkTooltipFont",
     ):
         tkfont.nametofont(name, root=root).configure(family=family, size=size)
-    specs = {
+    specs: dict[str, FontSpec] = {
         "LanChatBody": {"family": family, "size": size},
         "LanChatBold": {"family": family, "size": size, "weight": "bold"},
         "LanChatSmall": {"family": family, "size": max(7, size - 2)},
@@ -309,10 +320,12 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
     )
     style.map("Treeview.Heading", background=[("active", p.sidebar)])
     style.configure("Card.Treeview", background=p.surface, fieldbackground=p.surface, bordercolor=p.border)
+    # typeshed's ttk `_Layout` lacks the -border and -expand options that Tk accepts
+    # ("must be -side, -sticky, -expand, -border, -unit, or -children"): hence the ignores.
     style.layout(
         "Card.Treeview",
         [
-            (
+            (  # type: ignore[list-item]  # "border" is missing from the stubs (see above)
                 "Treeview.field",
                 {
                     "sticky": "nswe",
@@ -331,7 +344,7 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
     style.layout(
         "Vertical.TScrollbar",
         [
-            (
+            (  # type: ignore[list-item]  # "expand" is missing from the stubs (see above)
                 "Vertical.Scrollbar.trough",
                 {"sticky": "ns", "children": [("Vertical.Scrollbar.thumb", {"expand": 1, "sticky": "nswe"})]},
             )
@@ -340,7 +353,7 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
     style.layout(
         "Horizontal.TScrollbar",
         [
-            (
+            (  # type: ignore[list-item]  # "expand" is missing from the stubs (see above)
                 "Horizontal.Scrollbar.trough",
                 {
                     "sticky": "we",

@@ -7,11 +7,12 @@ without either side knowing how the other is made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from net.api import ClientState
 
 #: The conversation key of the room; a private conversation's key is the other's `nick_key`.
-ROOM: str | None = None
+ROOM: Final = None
 
 
 @dataclass(frozen=True, slots=True)
