@@ -152,6 +152,7 @@ def our_host(transport: str = "tcp") -> ManagedProcess:
         "127.0.0.1",
         "--rate-limit",
         "0",
+        "--allow-plaintext",  # the load generators speak the plain protocol
     ]
     if transport != "tcp":
         argv += ["--transport", transport]

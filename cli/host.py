@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,6 +18,8 @@ from collections.abc import Iterator
 
 from hosting import start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
+from net.invite import Invite
+from net.paths import identity_dir
 from net.protocol.limits import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_HISTORY_SIZE,
@@ -24,6 +28,7 @@ from net.protocol.limits import (
     MAX_ROOM_NAME_CHARS,
 )
 from net.room import RoomConfig
+from net.secure.identity import Identity, IdentityError, load_or_create_identity
 from net.transports import make_host
 
 log = logging.getLogger(__name__)
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 1  # the host stopped by itself (an internal failure)
 EXIT_CANNOT_START = 2
+#: Read for the room password when --password is not given (not visible in `ps`).
+PASSWORD_ENV = "LANCHAT_ROOM_PASSWORD"
 
 #: How often the waiting main thread wakes (Windows delivers Ctrl+C only between waits).
 _WAIT_SLICE_SECONDS = 0.5
@@ -92,6 +99,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"recent messages replayed to someone joining (default {DEFAULT_HISTORY_SIZE})",
     )
+    parser.add_argument(
+        "--password",
+        default=None,
+        metavar="PW",
+        help=(
+            "members must give this password to join (sent only encrypted; the host keeps a salted "
+            "hash). '-' asks for it without showing it; LANCHAT_ROOM_PASSWORD is read when set"
+        ),
+    )
+    parser.add_argument(
+        "--allow-plaintext",
+        action="store_true",
+        help=(
+            "also serve unencrypted connections (nc, telnet, older LanChat); everyone in the room is "
+            "told which members are unencrypted"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -136,17 +160,27 @@ def choose_port(args: argparse.Namespace) -> int:
     return DEFAULT_PORT if args.port is None else args.port
 
 
-def build_config(args: argparse.Namespace) -> HostConfig:
+def room_password(args: argparse.Namespace) -> str | None:
+    """--password, asked for when '-', or $LANCHAT_ROOM_PASSWORD (kept out of `ps`)."""
+    if args.password == "-":
+        return getpass.getpass("Room password: ") or None
+    return args.password or os.environ.get(PASSWORD_ENV) or None
+
+
+def build_config(args: argparse.Namespace, identity: Identity | None = None) -> HostConfig:
     room = RoomConfig(
         name=args.name[:MAX_ROOM_NAME_CHARS],
         history_size=args.history,
         rate_per_second=args.rate_limit,
+        password=room_password(args),
     )
     return HostConfig(
         port=choose_port(args),
         bind=args.bind,
         room=room,
         heartbeat_timeout=args.heartbeat_timeout,
+        identity=identity,
+        allow_plaintext=args.allow_plaintext,
     )
 
 
@@ -164,11 +198,17 @@ def run(args: argparse.Namespace) -> int:
     # Handle the signals before the host starts: once it listens, clients may join and a
     # SIGTERM may come at once; with the default handler it would kill the process and the
     # members would never get their bye. A signal during start-up stops the host right after.
+    try:
+        identity = load_or_create_identity(identity_dir())
+    except (IdentityError, OSError) as exc:
+        _fail(str(exc))
+        return EXIT_CANNOT_START
     with _stop_on_signals(stopped, signalled):
         try:
+            config = build_config(args, identity)
             host = start_discoverable_host(
                 args.transport,
-                build_config(args),
+                config,
                 on_event,
                 port_given=args.port is not None,
                 make_host=make_host,
@@ -181,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
         except HostStartError as exc:
             _fail(str(exc))
             return EXIT_CANNOT_START
+        _announce(host.port, args.transport, identity, config)
         try:
             log.info("Press Ctrl+C to stop the host.")
             while not stopped.wait(_WAIT_SLICE_SECONDS):
@@ -191,6 +232,16 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     _fail(f"the host stopped: {failures[0] if failures else 'unknown reason'}")
     return EXIT_FAILED
+
+
+def _announce(port: int, transport: str, identity: Identity, config: HostConfig) -> None:
+    """Say how to join: the room code, an invite, and what is and is not encrypted."""
+    invite = Invite("HOST", port, Transport(transport), identity.code)
+    log.info("Room code %s: members check it when they join (invite: %s)", identity.code, invite)
+    if config.room.password:
+        log.info("The room needs a password.")
+    if config.allow_plaintext:
+        log.warning("Unencrypted connections are allowed too (--allow-plaintext): members see who uses one.")
 
 
 def _fail(sentence: str) -> None:

@@ -1,5 +1,10 @@
 """`main.py join HOST[:PORT] --nick NAME`: chat from a terminal (or through pipes).
 
+The connection is encrypted; the room's key is checked against the code of an invite
+(`lanchat://HOST:PORT#CODE` or `--code`) or against the key pinned the first time this
+computer joined that address. A changed key is refused with both codes shown; joining
+again with `--code NEWCODE` confirms the new key.
+
 Each line read from standard input is sent; each message received is printed as one
 readable line. `/me`, `/msg NICK TEXT`, `/nick NEW`, `/who` and `/quit` work as in the
 window. At end of input the command waits until the host has acknowledged everything
@@ -9,17 +14,30 @@ typed, then leaves cleanly.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import queue
 import sys
 import threading
 import time
 
-from net.addresses import AddressError, parse_address
-from net.api import ClientConfig, ClientState, DeliveryFailed, StateChanged, Transport
+from net.addresses import AddressError
+from net.api import (
+    ClientConfig,
+    ClientState,
+    DeliveryFailed,
+    HostVerified,
+    KeyRejected,
+    StateChanged,
+    Transport,
+)
+from net.invite import parse_invite
+from net.paths import pins_file
 from net.protocol import events as ev
 from net.protocol.limits import DEFAULT_PORT
 from net.protocol.textmode import render_event
+from net.secure.identity import normalize_code, room_code
+from net.secure.pins import PinStore
 from net.transports import make_client
 
 _END_OF_INPUT = object()
@@ -33,10 +51,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="chat from the terminal",
         description="Join a chat from the terminal: lines you type are sent, messages are printed.",
     )
-    parser.add_argument("address", metavar="HOST[:PORT]", help=f"the host (default port {DEFAULT_PORT})")
+    parser.add_argument(
+        "address",
+        metavar="HOST[:PORT] | INVITE",
+        help=f"the host (default port {DEFAULT_PORT}), or an invite lanchat://HOST:PORT#CODE",
+    )
     parser.add_argument("--nick", required=True, help="your nickname")
-    parser.add_argument("--transport", choices=[t.value for t in Transport], default="tcp")
-    parser.add_argument("--password", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--transport", choices=[t.value for t in Transport], default=None)
+    parser.add_argument("--code", default=None, help="the room's code, as the host shows it (7F3A-91C2-...)")
+    parser.add_argument(
+        "--password",
+        default=None,
+        help="the room's password; '-' asks for it without showing it (sent only encrypted)",
+    )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the host")
     parser.set_defaults(func=run)
 
@@ -53,6 +80,14 @@ def _print(text: str) -> None:
 
 def _show(event: object) -> None:
     match event:
+        case KeyRejected(expected_code=expected, fingerprint=fingerprint):
+            _print(
+                f"*** WARNING: this room's code is {room_code(fingerprint)}, but {expected} was expected. "
+                "Someone may be posing as the host; nothing was sent. If the host really has a new "
+                f"key, join again with --code {room_code(fingerprint)}."
+            )
+        case HostVerified(fingerprint=fingerprint, first_use=True):
+            _print(f"*** room code {room_code(fingerprint)} (remembered for this address)")
         case StateChanged(state=ClientState.RECONNECTING, reason=reason, retry_in=delay):
             _print(f"*** connection lost ({reason}); reconnecting in {delay or 0:.1f} s")
         case StateChanged(state=ClientState.CONNECTED):
@@ -94,16 +129,41 @@ def run(args: argparse.Namespace) -> int:
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
     try:
-        host, port = parse_address(args.address, DEFAULT_PORT)
+        invite = parse_invite(args.address, DEFAULT_PORT)
     except AddressError as exc:
         print(f"lanchat: {exc}", file=sys.stderr)
         return 2
+    code = invite.code
+    if args.code is not None:
+        code = normalize_code(args.code)
+        if code is None:
+            print(
+                f"lanchat: {args.code!r} is not a room code (five groups of four: 7F3A-91C2-...)",
+                file=sys.stderr,
+            )
+            return 2
+    password = getpass.getpass("Room password: ") if args.password == "-" else args.password
+    transport = args.transport or (invite.transport.value if invite.transport else Transport.TCP.value)
+    pins = PinStore(pins_file())
+    where = f"{invite.host}:{invite.port}"
     inbox: queue.Queue = queue.Queue()
     config = ClientConfig(
-        host=host, port=port, nick=args.nick, password=args.password, connect_timeout=args.timeout
+        host=invite.host,
+        port=invite.port,
+        nick=args.nick,
+        password=password,
+        connect_timeout=args.timeout,
+        expected_code=code,
+        pinned=None if code else pins.pinned(where),
     )
+
+    def on_event(event: object) -> None:
+        if isinstance(event, HostVerified):
+            pins.pin(where, event.fingerprint)  # the first time, or the code the user gave
+        inbox.put(event)
+
     try:
-        client = make_client(args.transport, config, on_event=inbox.put)
+        client = make_client(transport, config, on_event=on_event)
     except ValueError as exc:
         print(f"lanchat: {exc}", file=sys.stderr)
         return 2

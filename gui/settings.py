@@ -21,16 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from gui.i18n import LANGUAGES, tr
 from net.discovery import ProbeTarget, parse_probe_target
+from net.paths import config_dir
 from net.protocol.limits import DEFAULT_PORT, MAX_NICK_CHARS, MAX_ROOM_NAME_CHARS
 from net.protocol.nicknames import InvalidNickname, normalize_nick
 
 log = logging.getLogger(__name__)
 
-CONFIG_DIR_ENV = "LANCHAT_CONFIG_DIR"
 FILE_NAME = "settings.json"
 FILE_VERSION = 1
 TRANSPORTS = ("tcp", "udp")
@@ -230,14 +228,6 @@ def _check_stored(name: str, value: Any) -> Any:
 
 
 # -- the file -----------------------------------------------------------------------
-
-
-def config_dir() -> Path:
-    """The directory holding settings.json: $LANCHAT_CONFIG_DIR, else the OS's user config dir."""
-    override = os.environ.get(CONFIG_DIR_ENV)
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_config_dir("LanChat", appauthor=False))
 
 
 @dataclass(slots=True)

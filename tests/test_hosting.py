@@ -13,6 +13,7 @@ from net.transports import make_client
 from tests.discovery import conftest as live_discovery
 from tests.discovery.conftest import Discovery, FakeUdpChatHost, free_chat_port
 from tests.helpers import wait_until
+from tests.identity import secure
 
 #: The live-discovery fixture of tests/discovery: loopback announcers and browsers, all stopped after.
 discovery = live_discovery.discovery
@@ -24,7 +25,7 @@ def listed(browser) -> dict[str, tuple]:
 
 def test_tcp_host_is_found_and_its_member_count_follows(discovery: Discovery) -> None:
     port = free_chat_port("tcp")
-    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Real TCP"))
+    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Real TCP"), **secure({}))
     host = start_discoverable_host(
         "tcp", config, port_given=True, nick="boss", interval=0.3, announce_port=discovery.announce_port
     )
@@ -77,7 +78,9 @@ def test_udp_host_answers_probes_through_its_chat_socket(discovery: Discovery) -
         built.append(FakeUdpHost(config))
         return built[-1]
 
-    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Real UDP", password="pw"))
+    config = HostConfig(
+        port=port, bind="127.0.0.1", room=RoomConfig(name="Real UDP", password="pw"), **secure({})
+    )
     host = start_discoverable_host(
         "udp", config, port_given=False, make_host=make, interval=30.0, announce_port=discovery.announce_port
     )
@@ -94,7 +97,7 @@ def test_udp_host_answers_probes_through_its_chat_socket(discovery: Discovery) -
 
 def test_taken_port_moves_to_the_next_unless_given(discovery: Discovery) -> None:
     port = free_chat_port("tcp")
-    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Second"))
+    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Second"), **secure({}))
     with socket.create_server(("127.0.0.1", port)):
         host = start_discoverable_host("tcp", config, port_given=False, announce_port=discovery.announce_port)
         try:
@@ -129,7 +132,7 @@ def test_tcp_host_moves_on_when_its_udp_port_is_taken_in_a_race(discovery: Disco
         hosts.append(host)
         return host
 
-    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Racer"))
+    config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Racer"), **secure({}))
     try:
         host = start_discoverable_host(
             "tcp", config, port_given=False, make_host=make_racing, announce_port=discovery.announce_port
@@ -149,7 +152,7 @@ def test_tcp_host_moves_on_when_its_udp_port_is_taken_in_a_race(discovery: Disco
 def test_real_udp_host_answers_probes_on_its_chat_port(discovery: Discovery) -> None:
     pytest.importorskip("net.udp.host", reason="the UDP host is not built yet")
     port = free_chat_port("udp")
-    config = HostConfig(port=port, bind="", room=RoomConfig(name="Real UDP host"))
+    config = HostConfig(port=port, bind="", room=RoomConfig(name="Real UDP host"), **secure({}))
     host = start_discoverable_host("udp", config, port_given=True, announce_port=discovery.announce_port)
     try:
         browser, _ = discovery.browser([port], listen=False)  # answers only, no announcements

@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 import dataclasses
 import hashlib
+import hmac
 import itertools
 import time
 from collections import deque
@@ -36,6 +37,7 @@ from net.protocol.nicknames import InvalidNickname, nick_key, normalize_nick
 from net.room.dedupe import SeenMessages
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import TokenBucket
+from net.secure.password import PasswordHash, secret_digest
 
 #: Standard base64 to its URL-safe alphabet (ids may end up in file names and URLs).
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
@@ -61,6 +63,7 @@ class _Member:
     since: float
     is_host: bool
     bucket: TokenBucket
+    resume: bytes | None = None  # digest of the session's resume secret (None: it sent none)
     strikes: int = 0
     strike_window_start: float = 0.0
     #: The message-id hash with this member's client id already absorbed (made on first use).
@@ -106,6 +109,9 @@ class Room:
         self._by_nick: dict[str, _Member] = {}
         self._history: deque[ev.ChatMessage] = deque(maxlen=max(0, self.config.history_size))
         self._seen = SeenMessages(max_clients=4 * max(1, self.config.max_members))
+        # Only a salted hash of the password stays in the room (and none in its config).
+        self._password = PasswordHash.of(self.config.password) if self.config.password else None
+        self.config.password = None
 
     # -- queries ------------------------------------------------------------------------
 
@@ -148,7 +154,7 @@ class Room:
                 "version_mismatch",
                 f"this host speaks protocol version {PROTOCOL_VERSION}, you speak {hello.version}",
             )
-        if self.config.password and hello.password != self.config.password:
+        if self._password is not None and not self._password.matches(hello.password):
             return self._refuse(peer, "bad_password", "wrong or missing password")
         try:
             nick = normalize_nick(hello.nick)
@@ -158,6 +164,12 @@ class Room:
         outputs: list[Output] = []
         holder = self._by_nick.get(nick_key(nick))
         ghost = next((m for m in self._by_peer.values() if m.client_id == hello.client_id), None)
+        resume = secret_digest(hello.resume)
+        if ghost is not None and not _same_secret(ghost.resume, resume):
+            # Someone else presenting this client's id: only its secret proves the session.
+            return self._refuse(
+                peer, "session_in_use", "another connection holds this session; try again later"
+            )
         if holder is not None and holder is not ghost:
             return self._refuse(peer, "nick_taken", f"the nickname {nick} is already taken")
         if ghost is not None:
@@ -176,6 +188,7 @@ class Room:
             peer=peer,
             nick=nick,
             client_id=hello.client_id,
+            resume=resume,
             since=ghost.since if ghost else now,
             is_host=hello.client_id == self.config.owner_client_id,
             bucket=TokenBucket(self.config.rate_per_second, self.config.rate_burst, self._mono()),
@@ -423,3 +436,10 @@ class Room:
         if recipient is None or recipient is member:
             return []
         return [Send(recipient.peer, ev.TypingNotice(nick=member.nick, active=active, to=recipient.nick))]
+
+
+def _same_secret(kept: bytes | None, given: bytes | None) -> bool:
+    """True when a reconnect proves the session: the same secret (or neither has one)."""
+    if kept is None or given is None:
+        return kept is given
+    return hmac.compare_digest(kept, given)

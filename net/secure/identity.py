@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from net.secure.private_files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -120,24 +121,9 @@ def _create(directory: Path, key_path: Path, cert_path: Path, name: str) -> None
     key_bytes = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    _write_private(key_path, key_bytes)
-    _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    write_private(key_path, key_bytes)
+    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     log.info(
         "made this computer's LanChat identity (room code %s)",
         room_code(fingerprint_of(cert.public_bytes(serialization.Encoding.DER))),
     )
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write `data` to a new file only its owner can read (never through an existing one)."""
-    temporary = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

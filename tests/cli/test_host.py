@@ -100,7 +100,7 @@ def run_host():
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_host_serves_clients_and_stops_cleanly_on_a_signal(run_host, stop_signal) -> None:
     host = run_host("--port", "0", "--bind", "127.0.0.1", "--name", "测试室", "--rate-limit", "0",
-                    "--heartbeat-timeout", "9", "--history", "5")  # fmt: skip
+                    "--heartbeat-timeout", "9", "--history", "5", "--allow-plaintext")  # fmt: skip
     port = int(host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
     alice, bob = RawClient(port), RawClient(port)
     try:

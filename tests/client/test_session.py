@@ -31,6 +31,7 @@ class Clock:
 
 
 def make_session(nick: str = "alice", **config) -> ClientSession:
+    config.setdefault("encrypted", False)  # the plain protocol here; TLS: test_session_tls.py
     return ClientSession(ClientConfig(host="h", nick=nick, **config), rng=random.Random(1))
 
 

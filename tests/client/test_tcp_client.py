@@ -12,6 +12,7 @@ from net.protocol import events as ev
 from net.room import RoomConfig
 from net.tcp.host import TcpHost
 from tests.helpers import wait_until
+from tests.identity import secure
 
 
 def connected(recorder) -> bool:
@@ -103,7 +104,7 @@ def test_latency_is_measured_by_the_heartbeat(host, make_client) -> None:
 
 def test_outbox_survives_a_host_restart_and_nothing_is_shown_twice(make_client) -> None:
     room = RoomConfig(name="lab", rate_per_second=0)
-    first_host = TcpHost(HostConfig(port=0, bind="127.0.0.1", room=room))
+    first_host = TcpHost(HostConfig(port=0, bind="127.0.0.1", room=room, **secure({})))
     first_host.start()
     port = first_host.port
     second_host = None
@@ -120,7 +121,7 @@ def test_outbox_survives_a_host_restart_and_nothing_is_shown_twice(make_client) 
             sender.send_message(text)
         stopper.join()
         wait_until(lambda: sender.state is ClientState.RECONNECTING, message="sender sees the host go")
-        second_host = TcpHost(HostConfig(port=port, bind="127.0.0.1", room=room))
+        second_host = TcpHost(HostConfig(port=port, bind="127.0.0.1", room=room, **secure({})))
         second_host.start()
         for text in sent[40:]:
             sender.send_message(text)

@@ -8,6 +8,7 @@ import pytest
 
 from gui import settings as st
 from gui.settings import Settings, SettingsStore
+from net import paths
 from tests.gui.driving import type_into
 
 # -- checking typed values (no window) ------------------------------------------------------
@@ -120,7 +121,7 @@ def test_one_bad_value_falls_back_alone(tmp_path):
 
 
 def test_environment_variable_chooses_the_directory(tmp_path, monkeypatch):
-    monkeypatch.setenv(st.CONFIG_DIR_ENV, str(tmp_path / "elsewhere"))
+    monkeypatch.setenv(paths.CONFIG_DIR_ENV, str(tmp_path / "elsewhere"))
     assert SettingsStore().path == tmp_path / "elsewhere" / "settings.json"
 
 

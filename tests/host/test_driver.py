@@ -26,7 +26,8 @@ HEARTBEAT, HANDSHAKE, GRACE = 30.0, 10.0, 2.0
 
 class FakePeer(HostPeer):
     def __init__(self, name: str, now: float, *, verified: bool = True, text: bool = False) -> None:
-        super().__init__((name, 1), now, TextConnection() if text else Connection(Role.HOST))
+        super().__init__((name, 1), now)
+        self.conn = TextConnection() if text else Connection(Role.HOST)
         self.is_text = text
         self.address_verified = verified
         self.failed = False

@@ -19,6 +19,7 @@ from net.room import RoomConfig
 from net.udp.client import UdpClient
 from net.udp.host import UdpHost
 from tests.helpers import wait_until
+from tests.identity import secure
 from tests.udp.relay import LossyRelay
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ def _text(nick: str, number: int) -> str:
 
 @pytest.fixture
 def lossy_chat():
-    host = UdpHost(HostConfig(port=0, bind="127.0.0.1", room=RoomConfig(name="lossy", rate_per_second=0)))
+    host = UdpHost(
+        HostConfig(port=0, bind="127.0.0.1", room=RoomConfig(name="lossy", rate_per_second=0), **secure({}))
+    )
     host.start()
     relay = LossyRelay(("127.0.0.1", host.port), loss=0.2, duplicate=0.05, delay=0.001, jitter=0.01).start()
     clients: list[UdpClient] = []
