@@ -11,7 +11,7 @@ from net.secure.identity import Identity, load_or_create_identity
 
 
 @functools.cache
-def test_identity() -> Identity:
+def session_identity() -> Identity:
     """The test session's host identity, kept in the session's throw-away config folder."""
     base = os.environ.get("LANCHAT_CONFIG_DIR") or tempfile.mkdtemp(prefix="lanchat-test-identity-")
     return load_or_create_identity(Path(base) / "test-host-identity")
@@ -20,4 +20,4 @@ def test_identity() -> Identity:
 def secure(config: dict[str, object]) -> dict[str, object]:
     """Host config options with TLS (this session's identity) and plain text allowed too, so
     the raw-protocol tests keep speaking JSON while real clients connect encrypted."""
-    return {"identity": test_identity(), "allow_plaintext": True, **config}
+    return {"identity": session_identity(), "allow_plaintext": True, **config}

@@ -63,6 +63,11 @@ class ThreadedClient:
         return self._session.client_id
 
     @property
+    def resume_secret(self) -> str:
+        """What proves this client's session to the host on a reconnect (keep it private)."""
+        return self._session.resume_secret
+
+    @property
     def address(self) -> str:
         return self._where
 

@@ -126,7 +126,7 @@ class RoomDriver(Generic[P]):
 
     def _event(self, peer: P, event: ev.Event) -> None:
         if isinstance(event, ev.Hello):
-            self.apply(self.room.join(peer, event))
+            self.apply(self.room.join(peer, event, plaintext=not peer.encrypted))
         elif peer in self.room:
             self.apply(self.room.handle(peer, event))
         elif isinstance(event, ev.Ping):

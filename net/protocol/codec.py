@@ -138,6 +138,7 @@ _MEMBER_FIELDS = (
     _Field("nick", _nick),
     _Field("host", _boolean, required=False),
     _Field("since", _number, required=False),
+    _Field("plaintext", _boolean, required=False),
 )
 _MESSAGE_FIELDS = (
     _Field("id", _id),
@@ -190,7 +191,12 @@ HOST_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
     ev.Refuse: (_Field("code", _code), _Field("text", _short)),
     ev.ChatMessage: _MESSAGE_FIELDS,
     ev.Ack: (_Field("id", _id), _Field("msg_id", _id), _Field("time", _number)),
-    ev.Joined: (_Field("nick", _nick), _Field("time", _number), _Field("host", _boolean, required=False)),
+    ev.Joined: (
+        _Field("nick", _nick),
+        _Field("time", _number),
+        _Field("host", _boolean, required=False),
+        _Field("plaintext", _boolean, required=False),
+    ),
     ev.Left: (_Field("nick", _nick), _Field("time", _number), _Field("reason", _short, required=False)),
     ev.Renamed: (_Field("old", _nick), _Field("new", _nick), _Field("time", _number)),
     ev.Members: (_Field("members", _members),),

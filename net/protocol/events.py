@@ -47,6 +47,8 @@ class MemberInfo:
     nick: str
     host: bool = False
     since: float = 0.0
+    #: Connected without encryption (a host that allows it says so to everyone).
+    plaintext: bool = False
 
 
 # --- client to host -------------------------------------------------------------------
@@ -164,6 +166,7 @@ class Joined(Event):
     nick: str
     time: float
     host: bool = False
+    plaintext: bool = False  # the member connected without encryption
 
 
 @dataclass(frozen=True, slots=True)

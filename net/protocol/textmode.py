@@ -60,17 +60,17 @@ def render_event(event: ev.Event) -> str | None:
         case ev.ChatMessage(sender=sender, text=text, time=when, to=to, action=action):
             prefix = f"[{_clock(when)}] " + ("(private) " if to else "")
             return prefix + (f"* {sender} {text}" if action else f"{sender}: {text}")
-        case ev.Joined(nick=nick, time=when):
-            return f"[{_clock(when)}] --> {nick} joined"
+        case ev.Joined(nick=nick, time=when, plaintext=plaintext):
+            return f"[{_clock(when)}] --> {nick} joined" + (" (unencrypted)" if plaintext else "")
         case ev.Left(nick=nick, time=when, reason=reason):
             return f"[{_clock(when)}] <-- {nick} left" + (f" ({reason})" if reason else "")
         case ev.Renamed(old=old, new=new, time=when):
             return f"[{_clock(when)}] *** {old} is now known as {new}"
         case ev.Members(members=members):
-            return "Online: " + ", ".join(m.nick + (" (host)" if m.host else "") for m in members)
+            return "Online: " + ", ".join(_member(m) for m in members)
         case ev.Welcome(nick=nick, room=room, members=members, history=history):
             lines = [f"Welcome to {room or 'LanChat'}, {nick}! {TEXT_HELP}"]
-            lines.append("Online: " + ", ".join(m.nick + (" (host)" if m.host else "") for m in members))
+            lines.append("Online: " + ", ".join(_member(m) for m in members))
             lines.extend(render_event(message) or "" for message in history)
             return "\n".join(lines)
         case ev.Refuse(text=text):
@@ -80,6 +80,10 @@ def render_event(event: ev.Event) -> str | None:
         case ev.Bye(reason=reason):
             return "Goodbye" + (f" ({reason})" if reason else "")
     return None
+
+
+def _member(member: ev.MemberInfo) -> str:
+    return member.nick + (" (host)" if member.host else "") + (" (unencrypted)" if member.plaintext else "")
 
 
 class TextConnection:

@@ -64,13 +64,14 @@ class _Member:
     is_host: bool
     bucket: TokenBucket
     resume: bytes | None = None  # digest of the session's resume secret (None: it sent none)
+    plaintext: bool = False  # connected without encryption
     strikes: int = 0
     strike_window_start: float = 0.0
     #: The message-id hash with this member's client id already absorbed (made on first use).
     id_hash: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     def info(self) -> ev.MemberInfo:
-        return ev.MemberInfo(nick=self.nick, host=self.is_host, since=self.since)
+        return ev.MemberInfo(nick=self.nick, host=self.is_host, since=self.since, plaintext=self.plaintext)
 
 
 def _size_bound(message: ev.ChatMessage) -> int:
@@ -144,8 +145,10 @@ class Room:
 
     # -- joining and leaving ------------------------------------------------------------
 
-    def join(self, peer: PeerId, hello: ev.Hello) -> list[Output]:
-        """Admit `peer` (welcome + joined notice) or refuse it (refusal + disconnect)."""
+    def join(self, peer: PeerId, hello: ev.Hello, *, plaintext: bool = False) -> list[Output]:
+        """Admit `peer` (welcome + joined notice) or refuse it (refusal + disconnect).
+
+        `plaintext`: it connected without encryption; everyone is told (`Joined`, `members`)."""
         if peer in self._by_peer:
             return [Send(peer, ev.Error(code="not_allowed", text="already joined"))]
         if hello.version != PROTOCOL_VERSION:
@@ -189,6 +192,7 @@ class Room:
             nick=nick,
             client_id=hello.client_id,
             resume=resume,
+            plaintext=plaintext,
             since=ghost.since if ghost else now,
             is_host=hello.client_id == self.config.owner_client_id,
             bucket=TokenBucket(self.config.rate_per_second, self.config.rate_burst, self._mono()),
@@ -197,7 +201,8 @@ class Room:
         self._by_nick[nick_key(nick)] = member
         outputs.append(Send(peer, self._welcome(member, now)))
         if ghost is None:
-            outputs.append(Broadcast(ev.Joined(nick=nick, time=now, host=member.is_host), exclude=peer))
+            joined = ev.Joined(nick=nick, time=now, host=member.is_host, plaintext=plaintext)
+            outputs.append(Broadcast(joined, exclude=peer))
         return outputs
 
     def leave(self, peer: PeerId, reason: str = "") -> list[Output]:

@@ -38,8 +38,11 @@ class LossyRelay:
         delay: float = 0.001,
         jitter: float = 0.01,
         seed: int = 1,
+        record: bool = False,
     ) -> None:
         self._host = host_address
+        #: Every datagram that reached the relay, both ways (with `record`): an eavesdropper's view.
+        self.recorded: bytearray | None = bytearray() if record else None
         #: May be changed while the relay runs (e.g. loss=1.0 to cut the link for a while).
         self.loss, self.duplicate = loss, duplicate
         self._delay, self._jitter = delay, jitter
@@ -79,6 +82,8 @@ class LossyRelay:
             sock.close()
 
     def _schedule(self, sock: socket.socket, data: bytes, destination: tuple, direction: str) -> None:
+        if self.recorded is not None:
+            self.recorded += data
         rng = self._rng
         if rng.random() < self.loss:
             self.stats.dropped += 1
