@@ -188,3 +188,45 @@ def test_options_become_the_host_configuration() -> None:
     assert (config.room.name, config.room.rate_per_second, config.room.history_size) == ("x" * 48, 0, 7)
     defaults = cli_host.build_config(main.build_parser().parse_args(["host"]))
     assert defaults.port == 47800 and defaults.bind == "" and defaults.room.rate_per_second == 20
+
+
+def test_a_password_protected_encrypted_room_from_the_command_line(run_host) -> None:
+    """Finding 8: `main.py host --password`; the password travels only inside TLS and the
+    host's output never shows it; the room code is printed for members to check."""
+    from net.api import ClientConfig, ClientState, FailureKind
+    from net.paths import identity_dir
+    from net.secure.identity import load_or_create_identity
+    from net.transports import make_client
+    from tests.helpers import wait_until
+
+    secret = "芝麻开门-42"
+    host = run_host("--port", "0", "--bind", "127.0.0.1", "--password", secret)
+    port = int(host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    code = host.wait_for_line(r"Room code ([0-9A-F-]{24})").group(1)
+    assert code == load_or_create_identity(identity_dir()).code  # the one this computer shows elsewhere
+    outcomes = {}
+    for label, password in (("none", None), ("wrong", "sesame"), ("right", secret)):
+        events: list[object] = []
+        client = make_client(
+            "tcp",
+            ClientConfig(host="127.0.0.1", port=port, nick=label, password=password, expected_code=code),
+            events.append,
+        )
+        client.start()
+        try:
+            wait_until(
+                lambda c=client: (
+                    c.state is ClientState.CONNECTED
+                    or any(getattr(e, "state", None) is ClientState.DISCONNECTED for e in events)
+                ),
+                message=f"{label}: joined or refused",
+            )
+            outcomes[label] = client.state is ClientState.CONNECTED or next(
+                e.failure for e in events if getattr(e, "state", None) is ClientState.DISCONNECTED
+            )
+        finally:
+            client.close()
+    assert outcomes == {"none": FailureKind.PASSWORD, "wrong": FailureKind.PASSWORD, "right": True}
+    host.proc.send_signal(signal.SIGTERM)
+    _status, stderr = host.finish()
+    assert secret not in "\n".join(host.stdout) + stderr
