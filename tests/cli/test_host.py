@@ -215,9 +215,9 @@ def test_a_password_protected_encrypted_room_from_the_command_line(run_host) -> 
         client.start()
         try:
             wait_until(
-                lambda c=client: (
+                lambda c=client, seen=events: (
                     c.state is ClientState.CONNECTED
-                    or any(getattr(e, "state", None) is ClientState.DISCONNECTED for e in events)
+                    or any(getattr(e, "state", None) is ClientState.DISCONNECTED for e in seen)
                 ),
                 message=f"{label}: joined or refused",
             )
