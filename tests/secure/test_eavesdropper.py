@@ -3,6 +3,8 @@ and finds none of the texts, the private message's nicknames or the room passwor
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from net.api import ClientConfig, ClientState, HostConfig
@@ -20,7 +22,10 @@ PRIVATE_NICKS = ["小红帽", "wolfgang"]
 
 
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
-def test_a_recorded_chat_reveals_no_text_nick_of_a_private_message_or_password(transport: str) -> None:
+def test_a_recorded_chat_reveals_no_text_nick_of_a_private_message_or_password(
+    transport: str, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)  # and the logs, even at debug level, hold no text or password
     room = RoomConfig(name="secret room", rate_per_second=0, password=PASSWORD)
     host = make_host(transport, HostConfig(port=0, bind="127.0.0.1", room=room, identity=session_identity()))
     host.start()
@@ -59,6 +64,9 @@ def test_a_recorded_chat_reveals_no_text_nick_of_a_private_message_or_password(t
             client.close()
         tap.stop()
         host.stop()
+    logged = caplog.text
+    for secret in [*SECRETS, PASSWORD]:
+        assert secret not in logged
     recorded = bytes(tap.recorded)
     assert len(recorded) > 500, "the tap saw the chat"
     for secret in [*SECRETS, PASSWORD, *PRIVATE_NICKS, "secret room"]:
