@@ -31,7 +31,6 @@ import itertools
 import logging
 import random
 import secrets
-from collections import deque
 
 from net.api import (
     FINAL_FAILURES,
@@ -46,7 +45,9 @@ from net.api import (
     StateChanged,
 )
 from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull
+from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
+from net.client.seen import SeenIds
 from net.protocol import events as ev
 from net.protocol.codec import has_bad_chars
 from net.protocol.connection import Connection, ConnectionClosed, ConnectionState, NeedData, Role
@@ -54,7 +55,6 @@ from net.protocol.errors import RemoteProtocolError
 from net.protocol.limits import MAX_TEXT_CHARS, PROTOCOL_VERSION
 from net.protocol.nicknames import normalize_nick
 from net.room.ratelimit import TokenBucket
-from net.secure.identity import matches_code, room_code
 from net.secure.tls import TlsError, TlsSession, client_context
 
 log = logging.getLogger(__name__)
@@ -78,25 +78,6 @@ def clean_text(text: str) -> str:
     return "".join(char for char in text if char in "\n\t" or not has_bad_chars(char))
 
 
-class _SeenIds:
-    """Bounded memory of delivered message ids, so a replayed history shows nothing twice."""
-
-    def __init__(self, limit: int) -> None:
-        self._order: deque[str] = deque()
-        self._ids: set[str] = set()
-        self._limit = limit
-
-    def add(self, message_id: str) -> bool:
-        """Remember `message_id`; False when it was already known."""
-        if message_id in self._ids:
-            return False
-        self._ids.add(message_id)
-        self._order.append(message_id)
-        if len(self._order) > self._limit:
-            self._ids.discard(self._order.popleft())
-        return True
-
-
 class ClientSession:
     """The transport-independent state of one member's connection to a host."""
 
@@ -112,7 +93,7 @@ class ClientSession:
         self._output = bytearray()
         self._events: list[object] = []
         self._outbox = Outbox(OUTBOX_LIMIT)
-        self._seen = _SeenIds(SEEN_IDS_LIMIT)
+        self._seen = SeenIds(SEEN_IDS_LIMIT)
         # Ids must never repeat for one client id: a new session (leave, then join again in the
         # same program run) gets a fresh random prefix, reconnects within a session keep it.
         self._id_prefix = secrets.token_hex(4)
@@ -264,28 +245,15 @@ class ClientSession:
         if fingerprint is None:
             self._verdict = (FailureKind.ENCRYPTION, "the host presented no certificate")
             return LinkVerdict.CLOSE
-        expected = self.config.expected_code
-        if self._pinned is not None and fingerprint != self._pinned:
-            failure, old = FailureKind.KEY_CHANGED, room_code(self._pinned)
-            text = (
-                f"the room's code changed from {old} to {room_code(fingerprint)}: "
-                "someone may be posing as the host; nothing was sent"
-            )
-        elif expected and not matches_code(fingerprint, expected):
-            failure, old = FailureKind.KEY_MISMATCH, expected
-            text = (
-                f"the host's code is {room_code(fingerprint)}, not {expected} as the invite says: "
-                "someone may be posing as the host; nothing was sent"
-            )
-        else:
-            first_use = self._pinned is None and not expected
+        verdict = check_host_key(fingerprint, pinned=self._pinned, expected_code=self.config.expected_code)
+        if verdict.failure is None:
             self._pinned = fingerprint
             self._verified = True
-            self._events.append(HostVerified(fingerprint, first_use))
+            self._events.append(HostVerified(fingerprint, verdict.first_use))
             return LinkVerdict.KEEP
-        log.warning("not joining: %s", text)
-        self._events.append(KeyRejected(old, fingerprint, failure))
-        self._verdict = (failure, text)
+        log.warning("not joining: %s", verdict.text)
+        self._events.append(KeyRejected(verdict.expected_code, fingerprint, verdict.failure))
+        self._verdict = (verdict.failure, verdict.text)
         return LinkVerdict.CLOSE
 
     def _host_broke_protocol(self, exc: RemoteProtocolError) -> LinkVerdict:

@@ -25,7 +25,7 @@ import struct
 import sys
 
 from net.addresses import SockAddr
-from net.udp.sender import Fragment
+from net.udp.fragments import Fragment
 from net.udp.wire import DATA_FIELDS, FIXED_HEADER_BYTES, MAX_DATAGRAM_BYTES, SEQ_MODULO, Kind
 
 log = logging.getLogger(__name__)

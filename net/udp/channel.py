@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.bundles import Batch
 from net.udp.burst import burst_calls, plan
+from net.udp.fragments import Fragment
 from net.udp.receiver import MAX_WINDOW, ReceiveError, Receiver
-from net.udp.sender import Fragment, Sender, SenderConfig
+from net.udp.sender import Sender, SenderConfig
 from net.udp.wire import (
     ACK_KIND,
     DATA_FIELDS,

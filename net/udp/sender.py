@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from net.udp.bundles import Batch, take_bundle
+from net.udp.fragments import Fragment, LargeMessage
 from net.udp.rtt import RttConfig, RttEstimator
 from net.udp.wire import FRAGMENT_PAYLOAD, unwrap
 
@@ -45,51 +46,6 @@ class SenderConfig:
     min_retransmits: int = 4
     max_backlog_bytes: int = 8 * 1024 * 1024  # queued + in flight; beyond it the peer is too slow
     rtt: RttConfig = field(default_factory=RttConfig)
-
-
-class _LargeMessage:
-    """A message cut into several fragments: acknowledged once all of them are."""
-
-    __slots__ = ("cut", "number", "unacked")
-
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.unacked = 0  # fragments cut from it and not acknowledged yet
-        self.cut = False  # every byte has been cut into fragments
-
-
-class Fragment:
-    """One sequence number: a piece of a large message, one whole message, or a bundle.
-
-    Plain slots and a positional constructor, no dataclass: the host makes one per member
-    and datagram, so its construction cost counts.
-    """
-
-    __slots__ = ("count", "first", "first_sent", "index", "large", "payload", "sent_at", "seq", "size",
-                 "transmissions", "whole")  # fmt: skip
-
-    def __init__(
-        self,
-        seq: int,
-        index: int,
-        count: int,  # 0: a bundle of whole messages
-        payload: bytes,
-        first: int,  # number of the (first) message it carries
-        whole: int,  # whole messages it carries (0: a piece of a large message)
-        large: _LargeMessage | None,  # the message it is a piece of
-        size: int,  # message bytes it carries (the backlog it frees when acknowledged)
-        sent_at: float,  # when it is first sent (it is made just before)
-    ) -> None:
-        self.seq = seq
-        self.index = index
-        self.count = count
-        self.payload = payload
-        self.first = first
-        self.whole = whole
-        self.large = large
-        self.size = size
-        self.first_sent = self.sent_at = sent_at
-        self.transmissions = 1
 
 
 class Sender:
@@ -108,7 +64,7 @@ class Sender:
         self._next_cut = 1
         self._tags: dict[int, object] = {}  # message number -> tag, for the tags that are not None
         self._head_cut = 0
-        self._head_large: _LargeMessage | None = None
+        self._head_large: LargeMessage | None = None
         self._head_taken = 0  # messages of the `Batch` at the front already cut
         self._in_flight: dict[int, Fragment] = {}  # in sequence order (inserted when first sent)
         self._unacked_messages = 0  # queued and not fully acknowledged
@@ -158,7 +114,7 @@ class Sender:
     def undelivered(self) -> list[object]:
         """Tags of the messages not fully acknowledged, oldest first."""
         numbers: list[int] = []
-        last: _LargeMessage | None = None
+        last: LargeMessage | None = None
         for fragment in self._in_flight.values():
             if fragment.large is None:
                 numbers.extend(range(fragment.first, fragment.first + fragment.whole))
@@ -302,7 +258,7 @@ class Sender:
         """The next piece of the large message at the front of the queue."""
         large = self._head_large
         if large is None:
-            large = self._head_large = _LargeMessage(number)
+            large = self._head_large = LargeMessage(number)
         start = self._head_cut
         payload = data[start : start + FRAGMENT_PAYLOAD]
         self._head_cut = start + len(payload)
