@@ -12,10 +12,15 @@ as few datagrams as fit). A datagram the kernel refuses is simply lost and
 retransmitted later, so a slow member only ever fills its own window and backlog: it
 never holds up the others, and is dropped when its backlog or retry budget runs out.
 
-Strangers: a datagram that is not ours goes to the discovery handler (or is ignored); a
-LanChat datagram for an unknown connection gets at most a RESET (rate-limited, smaller
-than what triggered it), unless it opens a new connection. Nothing from a connection that
-has not said hello reaches the room's members.
+Strangers: anyone can forge a source address, so the host sends an address that has not
+shown it receives there (a validated address) at most 3x what came from it (QUIC's
+anti-amplification rule). An OPEN without a valid token gets a RETRY carrying one, exactly
+as large as the smallest OPEN, and no state at all (`net.udp.retry`);
+only an OPEN that echoes its token creates a connection, so everything a connection sends
+goes to a validated address. Any other LanChat datagram for an unknown connection gets at
+most a RESET (rate-limited, smaller than the DATA that triggered it); a datagram that is
+not ours goes to the discovery handler (or is ignored). Nothing from a connection that has
+not said hello reaches the room's members.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from net.udp.bundles import Batch, batch_messages
 from net.udp.burst import BurstSender
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
+from net.udp.retry import RetryTokens
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
 from net.udp.wire import (
@@ -49,6 +55,7 @@ from net.udp.wire import (
     ResetReason,
     WireError,
     encode,
+    encode_retry,
     is_lanchat_datagram,
     parse,
 )
@@ -110,6 +117,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         #: Ended by anything that changes who receives broadcasts, and by every flush.
         self._run: _Run | None = None
         self._replies = TokenBucket(tuning.reply_rate, tuning.reply_burst, time.monotonic())
+        self._tokens = RetryTokens(time.monotonic(), lifetime=tuning.retry_token_lifetime)
         self._next_deadline = float("inf")
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
@@ -118,7 +126,14 @@ class HostLoop(ServiceLoop[UdpPeer]):
         self._selector.register(sock, selectors.EVENT_READ, "socket")
         self._selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
         self._stop_lock = threading.Lock()
-        self.counters = {"garbage": 0, "strangers": 0, "resets_sent": 0, "discovery": 0, "evicted": 0}
+        self.counters = {
+            "garbage": 0,
+            "strangers": 0,
+            "resets_sent": 0,
+            "retries_sent": 0,
+            "discovery": 0,
+            "evicted": 0,
+        }
 
     # -- for other threads ----------------------------------------------------------------
 
@@ -218,7 +233,9 @@ class HostLoop(ServiceLoop[UdpPeer]):
             self._send_to(reply, address)
 
     def _open(self, datagram: Datagram, address: SockAddr, now: float) -> UdpPeer | None:
-        """A new connection for an OPEN datagram; a RESET (at most) for anything else."""
+        """A new connection for an OPEN that echoes a valid token; for any other OPEN a RETRY
+        with a token, for DATA a RESET (at most), and nothing for the rest. Before the token
+        no state is kept and nothing larger than the datagram is sent."""
         conn_id = datagram.conn_id
         if datagram.kind is Kind.RESET or self._stop_reason is not None:
             return None
@@ -228,6 +245,12 @@ class HostLoop(ServiceLoop[UdpPeer]):
                 closed = conn_id in self._closed_ids
                 reason = ResetReason.CLOSED if closed else ResetReason.UNKNOWN_CONNECTION
                 self._reply_reset(conn_id, address, reason)
+            return None
+        if not self._tokens.check(datagram.token, address, conn_id, now):
+            # Not rate-limited: it is never larger than the OPEN, and a flood of forged OPENs
+            # must not keep genuine clients from getting their token.
+            self.counters["retries_sent"] += 1
+            self._send_to(encode_retry(conn_id, self._tokens.issue(address, conn_id, now)), address)
             return None
         if len(self._handshakes) >= self._tuning.max_handshakes:
             _, oldest = self._handshakes.popitem(last=False)
