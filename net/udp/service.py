@@ -19,8 +19,9 @@ as large as the smallest OPEN, and no state at all (`net.udp.retry`);
 only an OPEN that echoes its token creates a connection, so everything a connection sends
 goes to a validated address. Any other LanChat datagram for an unknown connection gets at
 most a RESET (rate-limited, smaller than the DATA that triggered it); a datagram that is
-not ours goes to the discovery handler (or is ignored). Nothing from a connection that has
-not said hello reaches the room's members.
+not ours goes to the discovery handler, whose answer is sent only when it is at most 3x
+the datagram (and within the same rate limit), or is ignored. Nothing from a connection
+that has not said hello reaches the room's members.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ from net.udp.wire import (
 )
 
 log = logging.getLogger(__name__)
+
+#: The most an address that has not been validated may be sent, as a multiple of what it
+#: sent (QUIC's limit, RFC 9000 section 8). Only discovery answers come near it; a RETRY or
+#: a RESET is never larger than the datagram it answers.
+AMPLIFICATION_LIMIT = 3
 
 DiscoveryHandler = Callable[[bytes, SockAddr], "bytes | None"]
 
@@ -132,6 +138,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
             "resets_sent": 0,
             "retries_sent": 0,
             "discovery": 0,
+            "discovery_too_large": 0,
             "evicted": 0,
         }
 
@@ -229,7 +236,15 @@ class HostLoop(ServiceLoop[UdpPeer]):
             log.exception("the discovery handler failed")
             return
         self.counters["discovery"] += 1
-        if reply and len(reply) <= MAX_DATAGRAM_BYTES and not self._replies.take(time.monotonic()):
+        if not reply:
+            return
+        if len(reply) > min(MAX_DATAGRAM_BYTES, AMPLIFICATION_LIMIT * len(data)):
+            # The prober's address is not validated: a small probe (a forged one, or an old
+            # browser's, which did not pad its probes) gets no answer rather than a large one.
+            self.counters["discovery_too_large"] += 1
+            log.debug("not answering a %d-byte datagram with %d bytes", len(data), len(reply))
+            return
+        if not self._replies.take(time.monotonic()):
             self._send_to(reply, address)
 
     def _open(self, datagram: Datagram, address: SockAddr, now: float) -> UdpPeer | None:

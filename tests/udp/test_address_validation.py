@@ -15,7 +15,18 @@ import time
 
 import pytest
 
-from net.api import ClientState
+from net.api import ClientState, Transport
+from net.discovery.wire import (
+    PROBE_MIN_BYTES,
+    Probe,
+    RoomInfo,
+    decode_datagram,
+    encode_datagram,
+    encode_probe,
+    handle_discovery_datagram,
+    new_host_id,
+    new_probe_id,
+)
 from net.protocol import Connection, Role
 from net.protocol import events as ev
 from net.room import RoomConfig
@@ -110,6 +121,40 @@ def test_a_forged_open_and_hello_are_not_amplified_into_the_history(chat, acks: 
         )
         assert received <= LIMIT * sent
         assert host.member_count == 1  # the ghost never joined
+    finally:
+        source.close()
+
+
+def test_discovery_answers_on_the_chat_port_are_at_most_three_times_the_probe(chat) -> None:
+    host = chat.host()
+    info = RoomInfo(
+        room="Lobby", nick="alice", transport=Transport.UDP, port=host.port, host_id=new_host_id()
+    )
+    host.discovery_handler = lambda data, address: handle_discovery_datagram(data, info)
+    source = ForgedSource(host.port)
+    try:
+        source.send(encode_datagram(Probe(new_probe_id())))  # as small as a probe gets
+        time.sleep(0.2)
+        print(f"a {source.sent_bytes}-byte probe drew {[len(a) for a in source.collect()]} bytes")
+        assert source.arrived_bytes <= LIMIT * source.sent_bytes
+    finally:
+        source.close()
+
+
+def test_a_padded_probe_is_answered_within_three_times_its_size(chat) -> None:
+    host = chat.host()
+    info = RoomInfo(
+        room="Lobby", nick="alice", transport=Transport.UDP, port=host.port, host_id=new_host_id()
+    )
+    host.discovery_handler = lambda data, address: handle_discovery_datagram(data, info)
+    probe = encode_probe(Probe("p1"))
+    assert len(probe) == PROBE_MIN_BYTES and decode_datagram(probe) == Probe("p1")
+    source = ForgedSource(host.port)
+    try:
+        source.send(probe)
+        answers = wait_until(source.collect, message="an answer")
+        assert decode_datagram(answers[0]).answer_to == "p1"
+        assert source.arrived_bytes <= LIMIT * source.sent_bytes
     finally:
         source.close()
 

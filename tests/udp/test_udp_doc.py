@@ -6,8 +6,9 @@ import dataclasses
 import re
 from pathlib import Path
 
+from net.discovery.wire import PROBE_MIN_BYTES
 from net.protocol.limits import MAX_FRAME_BYTES
-from net.udp import channel, receiver, tuning, wire
+from net.udp import channel, receiver, service, tuning, wire
 from net.udp.rtt import RttConfig
 from net.udp.wire import Datagram, Kind, encode
 
@@ -31,6 +32,7 @@ def _code_values() -> dict[str, object]:
             "OPEN_BYTES",
         )
     }
+    values["AMPLIFICATION_LIMIT"] = service.AMPLIFICATION_LIMIT
     values["HELLO_MAX_BYTES"] = tuning.HELLO_MAX_BYTES
     values["MAX_WINDOW"] = receiver.MAX_WINDOW
     values["PROBE_FIRST_INTERVAL"] = channel.PROBE_FIRST_INTERVAL
@@ -101,6 +103,7 @@ def test_the_sizes_quoted_in_the_text_are_the_real_ones() -> None:
         "A RETRY is 46 bytes, the size of the smallest OPEN": len(retry) == len(smallest_open) == 46,
         "for 5 s (`retry_token_lifetime`)": t.retry_token_lifetime == 5.0,
         "the bitmap then starts at offset 46": wire.OPEN_BYTES == 46,
+        "pad their probes to 400 bytes": PROBE_MIN_BYTES == 400,
         "the first 12 bytes of HMAC-SHA256": wire.TOKEN_BYTES - 4 == 12,
         "send window (128 fragments)": t.send_window == 128,
         "limited to 200 a second": t.reply_rate == 200,
