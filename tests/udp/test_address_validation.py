@@ -29,6 +29,7 @@ from net.discovery.wire import (
 )
 from net.protocol import Connection, Role
 from net.protocol import events as ev
+from net.protocol.limits import MAX_ROOM_NAME_CHARS
 from net.room import RoomConfig
 from net.udp.channel import Channel
 from net.udp.tuning import UdpTuning
@@ -125,12 +126,16 @@ def test_a_forged_open_and_hello_are_not_amplified_into_the_history(chat, acks: 
         source.close()
 
 
-def test_discovery_answers_on_the_chat_port_are_at_most_three_times_the_probe(chat) -> None:
+def _answering_host(chat, room: str = "Lobby", nick: str = "alice"):
+    """A UDP host that answers discovery probes on its chat port (as `hosting` sets one up)."""
     host = chat.host()
-    info = RoomInfo(
-        room="Lobby", nick="alice", transport=Transport.UDP, port=host.port, host_id=new_host_id()
-    )
+    info = RoomInfo(room=room, nick=nick, transport=Transport.UDP, port=host.port, host_id=new_host_id())
     host.discovery_handler = lambda data, address: handle_discovery_datagram(data, info)
+    return host
+
+
+def test_discovery_answers_on_the_chat_port_are_at_most_three_times_the_probe(chat) -> None:
+    host = _answering_host(chat)
     source = ForgedSource(host.port)
     try:
         source.send(encode_datagram(Probe(new_probe_id())))  # as small as a probe gets
@@ -142,18 +147,15 @@ def test_discovery_answers_on_the_chat_port_are_at_most_three_times_the_probe(ch
 
 
 def test_a_padded_probe_is_answered_within_three_times_its_size(chat) -> None:
-    host = chat.host()
-    info = RoomInfo(
-        room="Lobby", nick="alice", transport=Transport.UDP, port=host.port, host_id=new_host_id()
-    )
-    host.discovery_handler = lambda data, address: handle_discovery_datagram(data, info)
+    # The longest room name and nickname, in 4-byte characters: about the largest answer.
+    host = _answering_host(chat, room="\U0001f3e0" * MAX_ROOM_NAME_CHARS, nick="\U0001f600" * 96)
     probe = encode_probe(Probe("p1"))
     assert len(probe) == PROBE_MIN_BYTES and decode_datagram(probe) == Probe("p1")
     source = ForgedSource(host.port)
     try:
         source.send(probe)
         answers = wait_until(source.collect, message="an answer")
-        assert decode_datagram(answers[0]).answer_to == "p1"
+        assert decode_datagram(answers[0]).answer_to == "p1" and len(answers[0]) > len(probe)
         assert source.arrived_bytes <= LIMIT * source.sent_bytes
     finally:
         source.close()
