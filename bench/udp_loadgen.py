@@ -3,8 +3,10 @@
 Each member is a `bench.loadgen.Member` (the same counting, sampling, window and ping
 answers as over TCP) whose byte stream runs over a real `net.udp.channel.Channel` on its
 own connected UDP socket instead of a TCP connection. Everything a UDP client does on the
-wire happens here too (OPEN probes, fragments and bundles, acks with selective-ack
-bitmaps, retransmission timers, the receive window); what is left out is the client's
+wire happens here too (OPEN probes, echoing the token of the host's RETRY, fragments and
+bundles, acks with selective-ack bitmaps, retransmission timers, the receive window; the
+channel does all of it, a RETRY is one more datagram `on_readable` feeds it and that marks
+the link for the next flush); what is left out is the client's
 thread, session and JSON decoding of every delivery, which the TCP generator leaves out as
 well. Receiving takes the messages a channel completed as one stream (bundles as they
 arrived, LF-separated, not split into messages), and the loadgen's `bytes.count` scan

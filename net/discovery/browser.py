@@ -54,7 +54,7 @@ from net.discovery.wire import (
     Goodbye,
     Probe,
     decode_datagram,
-    encode_datagram,
+    encode_probe,
     new_probe_id,
 )
 
@@ -213,8 +213,8 @@ class Browser:
             self._probe_ports, interfaces=interfaces, extra=extra, broadcast=broadcast
         )
         probe_id = new_probe_id()
-        direct = encode_datagram(Probe(probe_id))
-        jittered = encode_datagram(Probe(probe_id, BROADCAST_ANSWER_JITTER))
+        direct = encode_probe(Probe(probe_id))
+        jittered = encode_probe(Probe(probe_id, BROADCAST_ANSWER_JITTER))
         # A new round replaces what is left of the previous one (a sweep still being sent).
         self._outgoing = [(d, direct if d.kind == "unicast" else jittered) for d in destinations]
         self._outgoing_next = 0

@@ -47,6 +47,10 @@ MIN_INTERVAL = 0.05
 MAX_INTERVAL = 3600.0
 #: Most an answerer waits before answering a probe (the probe asks for less or none).
 MAX_REPLY_DELAY = 1.0
+#: Browsers pad their probes to at least this size: a UDP chat host answers a datagram on
+#: its chat port with at most three times its size (it cannot know that the prober's address
+#: is not forged; QUIC's anti-amplification rule), and an answer is at most MAX_DATAGRAM_BYTES.
+PROBE_MIN_BYTES = MAX_DATAGRAM_BYTES // 3
 #: Loose bound on the host nickname (the room enforces the real rules).
 _NICK_FIELD_CHARS = 96
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -161,6 +165,12 @@ def encode_datagram(message: Datagram) -> bytes:
     # Round-trip through the decoder so that a host never announces what browsers would refuse.
     decode_datagram(data)
     return data
+
+
+def encode_probe(probe: Probe) -> bytes:
+    """A probe as browsers send it: padded with spaces after the JSON (which every decoder
+    accepts, old ones too) to PROBE_MIN_BYTES."""
+    return encode_datagram(probe).ljust(PROBE_MIN_BYTES, b" ")
 
 
 # --- decoding ----------------------------------------------------------------------------

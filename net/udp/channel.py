@@ -7,11 +7,14 @@ sent otherwise. No sockets, threads or clocks: the shell passes `now` in, feeds 
 datagrams to `receive`, sends what `poll` returns, and calls `poll` again by
 `next_deadline`.
 
-Opening: the side that opens a connection (the client) marks its datagrams OPEN until it
-has heard anything back on this connection id; while it has nothing else to send it
-probes with a bare OPEN ACK on the retransmission timer. The host creates a channel only
-for an OPEN datagram, so a restarted host answers everything else with a RESET and the
-client knows to start over.
+Opening: the side that opens a connection (the client) probes with OPEN (a bare ACK with
+the OPEN flag and a token field) until it has heard anything back on this connection id,
+like a TCP SYN, and holds its DATA until then. The host creates a channel only for an OPEN
+that echoes a valid address-validation token; it answers an OPEN without one with a RETRY
+carrying a token (`net.udp.retry`), which the opener puts into its next OPENs (the first
+RETRY is answered at once). So a restarted host answers everything else with a RESET and
+the client knows to start over, and an address that has not shown it receives there gets
+nothing from a host but a RETRY or a RESET, each no larger than the datagram it answers.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from net.udp.wire import (
     FIXED_HEADER_BYTES,
     MAX_DATAGRAM_BYTES,
     MAX_SACK_BYTES,
+    NO_TOKEN,
     RESET_KIND,
+    RETRY_KIND,
     SEQ_MODULO,
     Datagram,
     Kind,
@@ -96,7 +101,9 @@ class Channel:
     ) -> None:
         self.config = config or ChannelConfig()
         self.conn_id = conn_id
-        self.opening = opener  # OPEN flag on our datagrams until we hear from the peer
+        self.opening = opener  # we probe with OPEN and hold our data until we hear from the peer
+        self.token = NO_TOKEN  # the host's address-validation token, echoed in our OPENs
+        self.retries = 0  # RETRYs received while opening
         self.sender = Sender(self.config.sender)
         self.receiver = Receiver(
             window=self.config.receive_window, max_message_bytes=self.config.max_message_bytes
@@ -166,6 +173,10 @@ class Channel:
         """Apply one parsed datagram addressed to this channel."""
         if self.failure is not None or datagram.conn_id != self.conn_id:
             return
+        kind = datagram.kind
+        if kind is RETRY_KIND:
+            self._on_retry(datagram.token, now)
+            return
         self.last_heard = now
         self.heard = True
         if self.opening and not datagram.opening:
@@ -174,7 +185,6 @@ class Channel:
             probe_rtt = elapsed_since(datagram.ts_echo, now)
             if probe_rtt is not None and self.sender.rtt.samples == 0:
                 self.sender.rtt.sample(probe_rtt)  # the answer to our probe: a first round trip
-        kind = datagram.kind
         if kind is RESET_KIND:
             self._fail(f"the peer reset the connection ({datagram.reason.name.lower()})", datagram.reason)
             return
@@ -241,6 +251,21 @@ class Channel:
                 header = b""
         return valid
 
+    def _on_retry(self, token: bytes, now: float) -> None:
+        """The host wants its token echoed before it opens the connection: OPEN again with it.
+
+        Only an opener listens (a RETRY changes nothing once the connection is open). The
+        first RETRY is answered at once; a later one (the token expired while our OPENs got
+        lost) waits for the probe timer, so a host and a client can never bounce RETRYs and
+        OPENs at each other faster than the probe backoff.
+        """
+        if not self.opening:
+            return
+        if self.retries == 0:
+            self._probe_at = now
+        self.retries += 1
+        self.token = token
+
     def take_messages(self) -> list[bytes]:
         return self.receiver.take_messages()
 
@@ -282,10 +307,15 @@ class Channel:
         return calls
 
     def _due(self, now: float) -> list[Fragment] | None:
-        """The sender's fragments due now; None when the channel has failed (or fails now)."""
+        """The sender's fragments due now; None when the channel has failed (or fails now).
+
+        Nothing while opening: data waits until the peer has answered an OPEN.
+        """
         if self.failure is not None:
             return None
         self._now = now
+        if self.opening:
+            return []
         sender = self.sender
         fragments = sender.due(now)
         if sender.gave_up:
@@ -319,9 +349,9 @@ class Channel:
         out: list[bytes] = []
         if sent_data:
             self._ack_pending = False
-        if self.opening and self.sender.idle and now >= self._probe_at:
-            # Nothing to send yet: a bare OPEN ack asks the peer to answer. Unanswered probes
-            # wait longer each time, like a TCP SYN (data in flight probes by itself).
+        if self.opening and now >= self._probe_at:
+            # A bare OPEN ack asks the peer to answer. Unanswered probes wait longer each
+            # time, like a TCP SYN.
             out.append(self._control(ACK_KIND))
             self._ack_pending = False
             self._probe_at = now + self._probe_interval
@@ -339,10 +369,9 @@ class Channel:
             return None
         if self._ack_pending:
             return float("-inf")
-        deadline = self.sender.next_deadline()
-        if self.opening and self.sender.idle:
-            deadline = self._probe_at if deadline is None else min(deadline, self._probe_at)
-        return deadline
+        if self.opening:
+            return self._probe_at  # nothing is sent but probes until the peer answers
+        return self.sender.next_deadline()
 
     def reset_datagram(self, reason: ResetReason) -> bytes:
         """A RESET for this connection (sent when closing it or refusing its datagrams)."""
@@ -366,9 +395,10 @@ class Channel:
             receiver.next_seq,
             receiver.window,
             receiver.sack()[:sack_room],
-            self.opening,
+            self.opening and kind is ACK_KIND,  # only a probe is OPEN
             timestamp(self._now),
             self._echo,
+            self.token,
         )
 
     def _control(self, kind: Kind, reason: ResetReason = ResetReason.UNKNOWN_CONNECTION) -> bytes:

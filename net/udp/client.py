@@ -3,9 +3,11 @@
 Each link attempt gets a new socket (connected to the host, so the OS drops datagrams
 from anyone else and reports "port unreachable") and a new random connection id. The
 thread first opens the connection (OPEN probes until the host answers, the equivalent of
-TCP's connect), then runs the session over a reliable `Channel`: every frame the session
-writes becomes one channel message, every message the channel delivers is fed back as one
-frame. The owner's calls only change the session under a lock and poke a wake-up socket.
+TCP's connect; the host first answers with a RETRY whose token the channel echoes in its
+next OPEN, which proves we receive at our address), then runs the session over a reliable
+`Channel`: every frame the session writes becomes one channel message, every message the
+channel delivers is fed back as one frame. The owner's calls only change the session
+under a lock and poke a wake-up socket.
 
 When the channel gives up (the host stopped acknowledging within the retry budget) the
 link is down like a broken TCP connection: the session keeps every unacknowledged message

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 
 class UdpPeer(HostPeer):
-    """One client connection (one connection id from one address). Only the host loop uses it."""
+    """One client connection (one connection id from one address). Only the host loop uses it.
 
-    #: Any machine can put any source address on a datagram.
-    address_verified = False
+    Its address is validated (`address_verified` stays True): the host creates a connection
+    only for an OPEN that echoed the token it sent to that address (`net.udp.retry`).
+    """
 
     def __init__(self, address: SockAddr, channel: Channel, now: float, security: Security) -> None:
         super().__init__(address, now, security)

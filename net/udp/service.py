@@ -12,10 +12,16 @@ as few datagrams as fit). A datagram the kernel refuses is simply lost and
 retransmitted later, so a slow member only ever fills its own window and backlog: it
 never holds up the others, and is dropped when its backlog or retry budget runs out.
 
-Strangers: a datagram that is not ours goes to the discovery handler (or is ignored); a
-LanChat datagram for an unknown connection gets at most a RESET (rate-limited, smaller
-than what triggered it), unless it opens a new connection. Nothing from a connection that
-has not said hello reaches the room's members.
+Strangers: anyone can forge a source address, so the host sends an address that has not
+shown it receives there (a validated address) at most 3x what came from it (QUIC's
+anti-amplification rule). An OPEN without a valid token gets a RETRY carrying one, exactly
+as large as the smallest OPEN, and no state at all (`net.udp.retry`);
+only an OPEN that echoes its token creates a connection, so everything a connection sends
+goes to a validated address. Any other LanChat datagram for an unknown connection gets at
+most a RESET (rate-limited, smaller than the DATA that triggered it); a datagram that is
+not ours goes to the discovery handler, whose answer is sent only when it is at most 3x
+the datagram (and within the same rate limit), or is ignored. Nothing from a connection
+that has not said hello reaches the room's members.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from net.udp.bundles import Batch, batch_messages
 from net.udp.burst import BurstSender
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
+from net.udp.retry import RetryTokens
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
 from net.udp.wire import (
@@ -51,11 +58,17 @@ from net.udp.wire import (
     ResetReason,
     WireError,
     encode,
+    encode_retry,
     is_lanchat_datagram,
     parse,
 )
 
 log = logging.getLogger(__name__)
+
+#: The most an address that has not been validated may be sent, as a multiple of what it
+#: sent (QUIC's limit, RFC 9000 section 8). Only discovery answers come near it; a RETRY or
+#: a RESET is never larger than the datagram it answers.
+AMPLIFICATION_LIMIT = 3
 
 DiscoveryHandler = Callable[[bytes, SockAddr], "bytes | None"]
 
@@ -113,6 +126,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         #: Ended by anything that changes who receives broadcasts, and by every flush.
         self._run: _Run | None = None
         self._replies = TokenBucket(tuning.reply_rate, tuning.reply_burst, time.monotonic())
+        self._tokens = RetryTokens(time.monotonic(), lifetime=tuning.retry_token_lifetime)
         self._next_deadline = float("inf")
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
@@ -121,7 +135,15 @@ class HostLoop(ServiceLoop[UdpPeer]):
         self._selector.register(sock, selectors.EVENT_READ, "socket")
         self._selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
         self._stop_lock = threading.Lock()
-        self.counters = {"garbage": 0, "strangers": 0, "resets_sent": 0, "discovery": 0, "evicted": 0}
+        self.counters = {
+            "garbage": 0,
+            "strangers": 0,
+            "resets_sent": 0,
+            "retries_sent": 0,
+            "discovery": 0,
+            "discovery_too_large": 0,
+            "evicted": 0,
+        }
 
     # -- for other threads ----------------------------------------------------------------
 
@@ -217,11 +239,21 @@ class HostLoop(ServiceLoop[UdpPeer]):
             log.exception("the discovery handler failed")
             return
         self.counters["discovery"] += 1
-        if reply and len(reply) <= MAX_DATAGRAM_BYTES and not self._replies.take(time.monotonic()):
+        if not reply:
+            return
+        if len(reply) > min(MAX_DATAGRAM_BYTES, AMPLIFICATION_LIMIT * len(data)):
+            # The prober's address is not validated: a small probe (a forged one, or an old
+            # browser's, which did not pad its probes) gets no answer rather than a large one.
+            self.counters["discovery_too_large"] += 1
+            log.debug("not answering a %d-byte datagram with %d bytes", len(data), len(reply))
+            return
+        if not self._replies.take(time.monotonic()):
             self._send_to(reply, address)
 
     def _open(self, datagram: Datagram, address: SockAddr, now: float) -> UdpPeer | None:
-        """A new connection for an OPEN datagram; a RESET (at most) for anything else."""
+        """A new connection for an OPEN that echoes a valid token; for any other OPEN a RETRY
+        with a token, for DATA a RESET (at most), and nothing for the rest. Before the token
+        no state is kept and nothing larger than the datagram is sent."""
         conn_id = datagram.conn_id
         if datagram.kind is Kind.RESET or self._stop_reason is not None:
             return None
@@ -231,6 +263,12 @@ class HostLoop(ServiceLoop[UdpPeer]):
                 closed = conn_id in self._closed_ids
                 reason = ResetReason.CLOSED if closed else ResetReason.UNKNOWN_CONNECTION
                 self._reply_reset(conn_id, address, reason)
+            return None
+        if not self._tokens.check(datagram.token, address, conn_id, now):
+            # Not rate-limited: it is never larger than the OPEN, and a flood of forged OPENs
+            # must not keep genuine clients from getting their token.
+            self.counters["retries_sent"] += 1
+            self._send_to(encode_retry(conn_id, self._tokens.issue(address, conn_id, now)), address)
             return None
         if len(self._handshakes) >= self._tuning.max_handshakes:
             _, oldest = self._handshakes.popitem(last=False)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from net.protocol.limits import MAX_FRAME_BYTES
 from net.udp.channel import ChannelConfig
 from net.udp.receiver import MAX_WINDOW
+from net.udp.retry import TOKEN_LIFETIME
 from net.udp.rtt import RttConfig
 from net.udp.sender import SenderConfig
 
@@ -43,6 +44,8 @@ class UdpTuning:
     reply_burst: int = 200
     #: Connection ids remembered after they closed, so replayed datagrams cannot reopen them.
     closed_ids_remembered: int = 4096
+    #: Seconds an address-validation token (sent in a RETRY) stays good.
+    retry_token_lifetime: float = TOKEN_LIFETIME
 
     def channel_config(self, *, give_up_after: float, joined: bool) -> ChannelConfig:
         """Settings for one channel (a member's, or one still saying hello)."""

@@ -8,15 +8,17 @@ network is ever unpickled or evaluated.
 Layout (network byte order; `docs/PROTOCOL.md`, section "UDP transport", quotes it)::
 
     magic     4s  b"LCUD"
-    version   B   2 (1: bundles with 2-byte length prefixes, at most 1,130 payload bytes)
-    kind      B   1 DATA, 2 ACK, 3 RESET
-    flags     B   bit 0 OPEN (the sender has heard nothing on this connection yet)
+    version   B   3 (2: no address validation; 1: bundles with 2-byte length prefixes)
+    kind      B   1 DATA, 2 ACK, 3 RESET, 4 RETRY
+    flags     B   bit 0 OPEN (the sender has heard nothing on this connection yet; ACK only)
     sack_len  B   bytes of selective-ack bitmap that follow the fixed part (0..32)
     conn_id   Q   random connection id chosen by the client for one link
     ack       I   next sequence number the sender expects (cumulative ack), mod 2**32
     window    H   how many fragments from `ack` on the sender will buffer
     ts        I   the sender's clock when it sent this datagram, in 0.1 ms units, mod 2**32
     ts_echo   I   `ts` of the newest DATA datagram the sender received (0: none yet)
+    -- OPEN (an ACK with the OPEN flag, a client's probe) only --
+    token     16s the host's address-validation token, echoed (all zero: none yet)
     sack      sack_len bytes: bit i (LSB first) = fragment ack+1+i has arrived
     -- DATA only --
     seq       I   this fragment's sequence number, mod 2**32
@@ -28,6 +30,13 @@ Layout (network byte order; `docs/PROTOCOL.md`, section "UDP transport", quotes 
               datagram stays within MAX_DATAGRAM_BYTES (its sender shortens the sack to fit)
     -- RESET only --
     reason    B   ResetReason
+    -- RETRY only (host to client, no flags, no bitmap) --
+    token     16s the token the client must echo in its next OPEN
+
+Address validation (the host's side is `net.udp.retry`): the host creates a connection only
+for an OPEN that echoes a valid token; it answers any other OPEN with a RETRY carrying one.
+A RETRY is exactly as large as the smallest OPEN, so answering an OPEN never sends its
+(possibly forged) source address more than it sent.
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ from typing import NamedTuple
 from net.protocol.limits import MAX_FRAME_BYTES
 
 MAGIC = b"LCUD"
-WIRE_VERSION = 2
+WIRE_VERSION = 3
 
 #: Largest UDP payload we ever send: well under any LAN MTU (IPv6 minimum 1280), so a
 #: datagram is never split into IP fragments, which get lost whole.
@@ -56,6 +65,13 @@ _PLAIN_DATA = struct.Struct("!4sBBBBQIHIIIHH")
 #: The DATA fields after the header (seq, index, count), for shells that pack many fragments.
 DATA_FIELDS = _DATA
 FIXED_HEADER_BYTES = _FIXED.size  # 30
+#: Bytes of an address-validation token (in an OPEN and in a RETRY).
+TOKEN_BYTES = 16
+#: The token field of an OPEN from a client that has no token yet.
+NO_TOKEN = bytes(TOKEN_BYTES)
+#: The smallest OPEN (no bitmap) and the only size of a RETRY: the same, so a RETRY never
+#: sends an unvalidated address more than it sent.
+OPEN_BYTES = RETRY_BYTES = FIXED_HEADER_BYTES + TOKEN_BYTES  # 46
 MAX_HEADER_BYTES = FIXED_HEADER_BYTES + MAX_SACK_BYTES + _DATA.size  # 70
 #: Payload bytes of one fragment, chosen so that every datagram fits MAX_DATAGRAM_BYTES.
 FRAGMENT_PAYLOAD = MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES  # 1130
@@ -76,6 +92,7 @@ class Kind(enum.IntEnum):
     DATA = 1
     ACK = 2
     RESET = 3
+    RETRY = 4  # "echo this token to prove you receive at your address"
 
 
 class ResetReason(enum.IntEnum):
@@ -111,6 +128,7 @@ class Datagram(NamedTuple):
     count: int = 0  # type: ignore[assignment]
     payload: bytes = b""
     reason: ResetReason = ResetReason.UNKNOWN_CONNECTION
+    token: bytes = b""  # an OPEN's (NO_TOKEN: none yet) or a RETRY's; empty for the rest
 
 
 def is_lanchat_datagram(data: bytes) -> bool:
@@ -119,11 +137,24 @@ def is_lanchat_datagram(data: bytes) -> bool:
 
 
 def encode_header(
-    kind: Kind, conn_id: int, ack: int, window: int, sack: bytes, opening: bool, ts: int, ts_echo: int
+    kind: Kind,
+    conn_id: int,
+    ack: int,
+    window: int,
+    sack: bytes,
+    opening: bool,
+    ts: int,
+    ts_echo: int,
+    token: bytes = NO_TOKEN,
 ) -> bytes:
-    """The header up to and including the bitmap (a channel builds it once per batch of datagrams)."""
+    """The header up to and including the bitmap (a channel builds it once per batch of datagrams).
+
+    `token` goes only into an OPEN (an ACK with `opening`), whose header always has one.
+    """
     if len(sack) > MAX_SACK_BYTES:
         raise ValueError("selective-ack bitmap too long")
+    if opening and (kind is not Kind.ACK or len(token) != TOKEN_BYTES):
+        raise ValueError(f"only an ACK may be OPEN, and it carries a {TOKEN_BYTES}-byte token")
     return (
         _FIXED.pack(
             MAGIC,
@@ -137,6 +168,7 @@ def encode_header(
             ts % SEQ_MODULO,
             ts_echo % SEQ_MODULO,
         )
+        + (token if opening else b"")
         + sack
     )
 
@@ -157,18 +189,28 @@ def encode_fragment(header: bytes, seq: int, index: int, count: int, payload: by
 def encode(datagram: Datagram) -> bytes:
     """The bytes of `datagram`; refuses anything the parser would refuse."""
     d = datagram
-    header = encode_header(d.kind, d.conn_id, d.ack, d.window, d.sack, d.opening, d.ts, d.ts_echo)
+    token = (d.token or NO_TOKEN) if d.opening else b""
+    header = encode_header(d.kind, d.conn_id, d.ack, d.window, d.sack, d.opening, d.ts, d.ts_echo, token)
     if d.kind is Kind.DATA:
         return encode_fragment(header, d.seq, d.index, d.count, d.payload)
     if d.kind is Kind.RESET:
         return header + bytes((d.reason,))
+    if d.kind is Kind.RETRY:
+        if d.sack or len(d.token) != TOKEN_BYTES:
+            raise ValueError(f"a RETRY carries no bitmap and a {TOKEN_BYTES}-byte token")
+        return header + d.token
     return header
+
+
+def encode_retry(conn_id: int, token: bytes) -> bytes:
+    """The RETRY that answers an OPEN of `conn_id` without a valid token (RETRY_BYTES long)."""
+    return encode(Datagram(Kind.RETRY, conn_id, 0, 0, token=token))
 
 
 _KINDS = {kind.value: kind for kind in Kind}
 #: Enum members as plain module constants: `Kind.DATA` is an attribute lookup of ~0.1 us on
 #: CPython 3.11, and the hot paths (parsing and handling every datagram) look them up often.
-DATA_KIND, ACK_KIND, RESET_KIND = Kind.DATA, Kind.ACK, Kind.RESET
+DATA_KIND, ACK_KIND, RESET_KIND, RETRY_KIND = Kind.DATA, Kind.ACK, Kind.RESET, Kind.RETRY
 _NO_REASON = ResetReason.UNKNOWN_CONNECTION
 _new_datagram = tuple.__new__  # builds a Datagram without its Python-level __new__ (3 times cheaper)
 _REASONS = {reason.value: reason for reason in ResetReason}
@@ -191,8 +233,8 @@ def parse(data: bytes, start: int = 0, end: int | None = None) -> Datagram:
             raise WireError("bad magic")
         if version != WIRE_VERSION:
             raise WireError(f"unsupported version {version}")
-        if flags & ~OPEN_FLAG:
-            raise WireError("unknown flags")
+        if flags:
+            raise WireError("unknown flags" if flags & ~OPEN_FLAG else "only an ACK may be OPEN")
         if not (index < count <= MAX_FRAGMENTS or index == count == 0):
             raise WireError("bad fragment index or count")
         if count and size - _PLAIN_DATA.size > FRAGMENT_PAYLOAD:
@@ -206,7 +248,7 @@ def parse(data: bytes, start: int = 0, end: int | None = None) -> Datagram:
                 ack,
                 window,
                 b"",
-                flags == OPEN_FLAG,
+                False,
                 ts,
                 ts_echo,
                 seq,
@@ -214,6 +256,7 @@ def parse(data: bytes, start: int = 0, end: int | None = None) -> Datagram:
                 count,
                 payload,
                 _NO_REASON,
+                b"",
             ),
         )
     if start or end != len(data):
@@ -232,20 +275,28 @@ def parse(data: bytes, start: int = 0, end: int | None = None) -> Datagram:
         raise WireError(f"unknown kind {kind_value}")
     if flags & ~OPEN_FLAG:
         raise WireError("unknown flags")
+    opening = flags == OPEN_FLAG
+    if opening and kind is not ACK_KIND:
+        raise WireError("only an ACK may be OPEN")
     if sack_len > MAX_SACK_BYTES:
         raise WireError("selective-ack bitmap too long")
-    offset = FIXED_HEADER_BYTES + sack_len
+    if kind is RETRY_KIND:
+        if sack_len or size != RETRY_BYTES:
+            raise WireError(f"a retry carries no bitmap and exactly {TOKEN_BYTES} token bytes")
+        return Datagram(kind, conn_id, ack, window, ts=ts, ts_echo=ts_echo, token=data[FIXED_HEADER_BYTES:])
+    sack_at = OPEN_BYTES if opening else FIXED_HEADER_BYTES
+    offset = sack_at + sack_len
     if size < offset:
-        raise WireError("truncated selective-ack bitmap")
-    sack = data[FIXED_HEADER_BYTES:offset] if sack_len else b""
-    opening = flags == OPEN_FLAG
+        raise WireError("truncated token or selective-ack bitmap")
+    sack = data[sack_at:offset] if sack_len else b""
     if kind is DATA_KIND:
         seq, index, count, payload = parse_fragment(data, 0, size, offset)
         return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo, seq, index, count, payload)
     if kind is ACK_KIND:
         if size != offset:
             raise WireError("trailing bytes after an ack")
-        return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo)
+        token = data[FIXED_HEADER_BYTES:OPEN_BYTES] if opening else b""
+        return Datagram(kind, conn_id, ack, window, sack, opening, ts, ts_echo, token=token)
     if size != offset + 1:
         raise WireError("a reset carries exactly one reason byte")
     reason = _REASONS.get(data[offset])

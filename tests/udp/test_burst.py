@@ -122,7 +122,7 @@ def test_poll_burst_makes_the_calls_plan_makes_of_poll(with_sack: bool) -> None:
 
 
 def _data_from_peer(seq: int) -> bytes:
-    return encode(Datagram(Kind.DATA, 3, 0, 64, opening=True, seq=seq, index=0, count=1, payload=b"x"))
+    return encode(Datagram(Kind.DATA, 3, 0, 64, seq=seq, index=0, count=1, payload=b"x"))
 
 
 def _twin_receivers() -> tuple[Channel, Channel]:

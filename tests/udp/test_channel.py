@@ -18,9 +18,12 @@ from net.udp.wire import (
     FRAGMENT_PAYLOAD,
     MAX_DATAGRAM_BYTES,
     MAX_FRAGMENTS,
+    NO_TOKEN,
+    TOKEN_BYTES,
     Datagram,
     Kind,
     ResetReason,
+    encode_retry,
     parse,
 )
 from tests.udp.simlink import LinkProfile, SimLink
@@ -260,11 +263,12 @@ def test_replayed_datagrams_are_not_delivered_twice() -> None:
     for data in sent * 3:  # replay everything, three times
         b.receive(parse(data), 1.0)
     assert delivered + b.take_messages() == [b"one", b"two" * 1000, b"three"]
-    assert b.stats().duplicates_dropped == 3 * len(sent) == 15
+    fragments = [data for data in sent if parse(data).kind is Kind.DATA]  # the rest: the OPEN probe
+    assert b.stats().duplicates_dropped == 3 * len(fragments) == 15
 
 
 def test_acks_for_data_never_sent_are_ignored() -> None:
-    a, _ = _pair()
+    _, a = _pair()  # the side that does not open: it sends at once
     a.send(b"hello")
     a.poll(0.0)
     a.receive(Datagram(Kind.ACK, a.conn_id, ack=50, window=64, sack=b"\xff" * 4), 0.01)
@@ -314,6 +318,47 @@ def test_an_opener_probes_with_backoff_until_the_peer_answers() -> None:
     a.receive(parse(answer[0]), now + 0.006)
     assert not a.opening and a.heard and a.next_deadline() is None
     assert a.sender.rtt.srtt == pytest.approx(0.006, abs=0.0002)  # the probe was timed
+
+
+def test_an_opener_holds_its_data_and_echoes_the_token_of_the_first_retry_at_once() -> None:
+    a = Channel(5, now=0.0, opener=True)
+    a.send(b"hello")
+    assert [_shape(d) for d in a.poll(0.0)] == [(Kind.ACK, True, NO_TOKEN)]  # a probe, no DATA yet
+    token, newer = bytes(range(TOKEN_BYTES)), bytes([7] * TOKEN_BYTES)
+    a.receive(parse(encode_retry(5, token)), 0.001)
+    assert a.opening and not a.heard and a.next_deadline() == 0.001
+    assert [_shape(d) for d in a.poll(0.001)] == [(Kind.ACK, True, token)]
+    # A later RETRY (the token expired while OPENs got lost) waits for the probe timer.
+    a.receive(parse(encode_retry(5, newer)), 0.002)
+    assert a.poll(0.002) == [] and a.next_deadline() == pytest.approx(0.401)
+    probe = a.poll(0.401)
+    assert [_shape(d) for d in probe] == [(Kind.ACK, True, newer)] and a.retries == 2
+    b = Channel(5, now=0.0, opener=False)
+    b.receive(parse(probe[0]), 0.5)
+    for data in b.poll(0.5):
+        a.receive(parse(data), 0.5)
+    assert a.heard and not a.opening
+    sent = a.poll(0.5)
+    assert [_shape(d) for d in sent] == [(Kind.DATA, False, b"")]
+    b.receive(parse(sent[0]), 0.5)
+    assert b.take_messages() == [b"hello"]
+    a.receive(parse(encode_retry(5, token)), 0.6)  # the connection is open: ignored
+    assert a.token == newer and not a.failed and a.poll(0.6) == []
+
+
+def test_a_retry_for_another_connection_or_to_the_host_side_changes_nothing() -> None:
+    host = Channel(5, now=0.0, opener=False)
+    host.receive(parse(encode_retry(5, bytes(TOKEN_BYTES))), 0.0)
+    assert host.poll(0.0) == [] and not host.heard
+    a = Channel(5, now=0.0, opener=True)
+    a.poll(0.0)
+    a.receive(parse(encode_retry(6, bytes(range(TOKEN_BYTES)))), 0.0)
+    assert a.token == NO_TOKEN and a.retries == 0
+
+
+def _shape(data: bytes) -> tuple[Kind, bool, bytes]:
+    datagram = parse(data)
+    return datagram.kind, datagram.opening, datagram.token
 
 
 def test_undelivered_lists_bundled_pieced_and_unsent_messages_once_each_in_order() -> None:

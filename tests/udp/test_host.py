@@ -52,6 +52,28 @@ def _stranger() -> socket.socket:
     return sock
 
 
+def _validation_tokens(sock: socket.socket, conn_ids: list[int]) -> dict[int, bytes]:
+    """The host's token for each of `conn_ids` from a non-blocking socket connected to it: an
+    OPEN each (again while its RETRY has not come: a flood may lose some), and the RETRYs."""
+    tokens: dict[int, bytes] = {}
+
+    def ask_and_read() -> bool:
+        for conn in conn_ids:
+            if conn not in tokens:
+                sock.send(encode(Datagram(Kind.ACK, conn, 0, 64, opening=True)))
+        time.sleep(0.02)
+        try:
+            while True:
+                datagram = parse(sock.recv(65535))
+                if datagram.kind is Kind.RETRY:
+                    tokens[datagram.conn_id] = datagram.token
+        except BlockingIOError:
+            return len(tokens) == len(conn_ids)
+
+    wait_until(ask_and_read, message="a RETRY for every OPEN")
+    return tokens
+
+
 def _replies(sock: socket.socket) -> list[bytes]:
     out = []
     try:
@@ -284,12 +306,14 @@ def test_reassembly_memory_stays_bounded_under_a_first_fragment_flood(chat) -> N
         seq = base + 1 + rng.randrange(400)
         datagram = Datagram(Kind.DATA, conn_id, 0, 64, seq=seq, index=0, count=MAX_FRAGMENTS, payload=payload)
         flooder.sock.send(encode(datagram))
-    for number in range(300):  # and many new connections that never finish their hello
-        conn = rng.randrange(1, 2**64)
+    # And many new connections that never finish their hello (opened properly: the flooder
+    # echoes the tokens, as it may for its own address).
+    tokens = _validation_tokens(flooder.sock, [rng.randrange(1, 2**64) for _ in range(300)])
+    for number, (conn, token) in enumerate(tokens.items()):
+        flooder.sock.send(encode(Datagram(Kind.ACK, conn, 0, 64, opening=True, token=token)))
         count = MAX_FRAGMENTS if number % 2 else 3  # too large for a hello, or plausible
-        fields = {"seq": 1 + rng.randrange(3), "count": count, "payload": payload, "opening": True}
-        opening = Datagram(Kind.DATA, conn, 0, 64, **fields)
-        flooder.sock.send(encode(opening))
+        fields = {"seq": 1 + rng.randrange(3), "count": count, "payload": payload}
+        flooder.sock.send(encode(Datagram(Kind.DATA, conn, 0, 64, **fields)))
     alice.send_message("unharmed")
     wait_until(lambda: any(e.msg_id for e in chat.of_type("alice", Delivered)), message="alice still served")
     stats = host.peer_stats()

@@ -6,8 +6,9 @@ import dataclasses
 import re
 from pathlib import Path
 
+from net.discovery.wire import PROBE_MIN_BYTES
 from net.protocol.limits import MAX_FRAME_BYTES
-from net.udp import channel, receiver, tuning, wire
+from net.udp import channel, receiver, service, tuning, wire
 from net.udp.rtt import RttConfig
 from net.udp.wire import Datagram, Kind, encode
 
@@ -27,8 +28,11 @@ def _code_values() -> dict[str, object]:
             "MAX_FRAGMENTS",
             "MAX_SACK_BYTES",
             "RECEIVE_BUFFER_BYTES",
+            "TOKEN_BYTES",
+            "OPEN_BYTES",
         )
     }
+    values["AMPLIFICATION_LIMIT"] = service.AMPLIFICATION_LIMIT
     values["HELLO_MAX_BYTES"] = tuning.HELLO_MAX_BYTES
     values["MAX_WINDOW"] = receiver.MAX_WINDOW
     values["PROBE_FIRST_INTERVAL"] = channel.PROBE_FIRST_INTERVAL
@@ -75,6 +79,8 @@ def test_the_header_layout_matches_the_encoder() -> None:
 def test_the_sizes_quoted_in_the_text_are_the_real_ones() -> None:
     t = tuning.UdpTuning()
     reset = encode(Datagram(Kind.RESET, 1, 0, 0))
+    smallest_open = encode(Datagram(Kind.ACK, 1, 0, 0, opening=True))
+    retry = wire.encode_retry(1, bytes(wire.TOKEN_BYTES))
     smallest_data = encode(Datagram(Kind.DATA, 1, 0, 0, seq=0, index=0, count=1, payload=b"x"))
     quoted = {
         "fragments of at most 1,130 bytes": wire.FRAGMENT_PAYLOAD == 1130,
@@ -90,7 +96,15 @@ def test_the_sizes_quoted_in_the_text_are_the_real_ones() -> None:
         ).memory_bound
         == 409_718,
         "up to 1,162 bytes": wire.BUNDLE_PAYLOAD == 1162,
-        "version | 2;": wire.WIRE_VERSION == 2,
+        "version | 3;": wire.WIRE_VERSION == 3,
+        "a RETRY (46 bytes, only in answer to an OPEN, which is at least 46 bytes)": len(retry)
+        == len(smallest_open)
+        == 46,
+        "A RETRY is 46 bytes, the size of the smallest OPEN": len(retry) == len(smallest_open) == 46,
+        "for 5 s (`retry_token_lifetime`)": t.retry_token_lifetime == 5.0,
+        "the bitmap then starts at offset 46": wire.OPEN_BYTES == 46,
+        "pad their probes to 400 bytes": PROBE_MIN_BYTES == 400,
+        "the first 12 bytes of HMAC-SHA256": wire.TOKEN_BYTES - 4 == 12,
         "send window (128 fragments)": t.send_window == 128,
         "limited to 200 a second": t.reply_rate == 200,
         "the last 4,096 closed ids": t.closed_ids_remembered == 4096,

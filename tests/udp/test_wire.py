@@ -16,13 +16,18 @@ from net.udp.wire import (
     MAX_DATAGRAM_BYTES,
     MAX_FRAGMENTS,
     MAX_SACK_BYTES,
+    NO_TOKEN,
+    OPEN_BYTES,
     OPEN_FLAG,
+    RETRY_BYTES,
+    TOKEN_BYTES,
     WIRE_VERSION,
     Datagram,
     Kind,
     ResetReason,
     WireError,
     encode,
+    encode_retry,
     parse,
     unwrap,
 )
@@ -34,7 +39,8 @@ _data = st.builds(
     ack=st.integers(0, 2**32 - 1),
     window=st.integers(0, 2**16 - 1),
     sack=st.binary(max_size=MAX_SACK_BYTES),
-    opening=st.booleans(),
+    opening=st.just(False),  # only an ACK may be OPEN
+    token=st.just(b""),
     seq=st.integers(0, 2**32 - 1),
     index=st.just(0),
     count=st.integers(1, MAX_FRAGMENTS),
@@ -58,6 +64,46 @@ def test_control_datagrams_round_trip(reason: ResetReason) -> None:
     assert parse(encode(ack)) == ack
     reset = Datagram(Kind.RESET, conn_id=7, ack=0, window=0, reason=reason)
     assert parse(encode(reset)) == reset
+
+
+@given(st.binary(min_size=TOKEN_BYTES, max_size=TOKEN_BYTES), st.binary(max_size=MAX_SACK_BYTES))
+def test_an_open_carries_its_token_and_a_retry_is_never_larger_than_an_open(
+    token: bytes, sack: bytes
+) -> None:
+    probe = Datagram(Kind.ACK, conn_id=7, ack=0, window=256, sack=sack, opening=True, ts=9, token=token)
+    data = encode(probe)
+    assert parse(data) == probe and data[FIXED_HEADER_BYTES:OPEN_BYTES] == token
+    retry = encode_retry(7, token)
+    assert parse(retry) == Datagram(Kind.RETRY, conn_id=7, ack=0, window=0, token=token)
+    assert len(retry) == RETRY_BYTES == OPEN_BYTES <= len(data)
+
+
+def test_an_open_without_a_token_yet_carries_zeros() -> None:
+    data = encode(Datagram(Kind.ACK, conn_id=7, ack=0, window=256, opening=True))
+    assert len(data) == OPEN_BYTES and parse(data).token == NO_TOKEN == bytes(TOKEN_BYTES)
+    assert parse(encode(Datagram(Kind.ACK, conn_id=7, ack=0, window=256))).token == b""
+
+
+def test_only_an_ack_may_be_open_and_a_retry_has_one_shape() -> None:
+    for kind in (Kind.DATA, Kind.RESET, Kind.RETRY):
+        with pytest.raises(ValueError, match="only an ACK may be OPEN"):
+            encode(
+                Datagram(kind, 1, 0, 8, opening=True, seq=1, index=0, count=1, payload=b"x", token=NO_TOKEN)
+            )
+    data = _valid()
+    with pytest.raises(WireError, match="only an ACK may be OPEN"):
+        parse(data[:6] + bytes((OPEN_FLAG,)) + data[7:])  # a DATA datagram (the shortcut's path)
+    reset = encode(Datagram(Kind.RESET, 1, 0, 0))
+    with pytest.raises(WireError, match="only an ACK may be OPEN"):
+        parse(reset[:6] + bytes((OPEN_FLAG,)) + reset[7:])
+    retry = encode_retry(1, bytes(range(TOKEN_BYTES)))
+    for mangled in (retry[:-1], retry + b"x", retry[:7] + b"\x01" + retry[8:] + b"s"):
+        with pytest.raises(WireError, match="a retry carries"):
+            parse(mangled)
+    with pytest.raises(WireError, match="truncated token"):
+        parse(encode(Datagram(Kind.ACK, 1, 0, 8, opening=True))[:-1])
+    with pytest.raises(ValueError, match="token"):
+        encode(Datagram(Kind.ACK, 1, 0, 8, opening=True, token=b"short"))
 
 
 def _valid() -> bytes:
@@ -89,11 +135,14 @@ def test_malformed_datagrams_are_refused(mangle, why: str) -> None:
         parse(mangle(_valid()))
 
 
-def test_version_1_datagrams_are_refused() -> None:
-    """Version 1 bundled with length prefixes: a v1 peer's bundle would be misread, so it is dropped."""
-    assert WIRE_VERSION == 2
-    with pytest.raises(WireError, match="unsupported version 1"):
-        parse(_valid()[:4] + b"\x01" + _valid()[5:])
+@pytest.mark.parametrize("version", [1, 2])
+def test_earlier_versions_are_refused(version: int) -> None:
+    """Version 1 bundled with length prefixes: a v1 peer's bundle would be misread. Version 2
+    had no address validation: a v2 client cannot echo a token, and a v2 probe (30 bytes) is
+    smaller than a RETRY. Both are dropped."""
+    assert WIRE_VERSION == 3
+    with pytest.raises(WireError, match=f"unsupported version {version}"):
+        parse(_valid()[:4] + bytes((version,)) + _valid()[5:])
 
 
 def test_a_bundle_may_fill_the_datagram_but_a_piece_of_a_message_may_not() -> None:
@@ -185,7 +234,7 @@ def test_random_data_without_a_bitmap_is_parsed_or_refused(flags: int, rest: byt
     outcome = _outcome(data)
     if isinstance(outcome, Datagram):
         event("parsed")
-        assert flags in (0, 1) and len(data) <= MAX_DATAGRAM_BYTES and encode(outcome) == data
+        assert flags == 0 and len(data) <= MAX_DATAGRAM_BYTES and encode(outcome) == data
 
 
 def test_bounds_outside_the_buffer_are_a_programming_error() -> None:
