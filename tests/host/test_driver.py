@@ -212,6 +212,23 @@ def test_plain_text_members_cannot_ping_and_are_never_timed_out(driver, io, cloc
     assert not typist.closing
 
 
+def test_a_plain_text_connection_that_never_sends_its_nickname_times_out(driver, io, clock) -> None:
+    silent = connect(io, clock, "silent", text=True)
+    blank = connect(io, clock, "blank", text=True)
+    partial = connect(io, clock, "partial", text=True)
+    driver.receive(blank, blank.decode(b"\n  \r\n\n"))  # empty lines are no nickname
+    driver.receive(partial, partial.decode(b"alic"))  # a nickname without its line end
+    clock.advance(HANDSHAKE - 0.1)
+    driver.receive(blank, blank.decode(b"\n"))  # input does not postpone the deadline
+    driver.check_timers(clock.mono())
+    assert not any(peer.closing for peer in (silent, blank, partial))
+    clock.advance(0.2)
+    driver.check_timers(clock.mono())
+    assert silent.closing and blank.closing and partial.closing
+    assert b"Goodbye (no hello in time (handshake timed out))\n" in io.queued[silent]
+    assert not driver.room.peers()
+
+
 def test_a_closing_connection_is_finished_after_its_grace(driver, io, clock) -> None:
     alice = member(driver, io, clock, "alice")
     driver.receive(alice, alice.decode(encode_event(ev.Bye(reason="done"))))
