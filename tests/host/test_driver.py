@@ -25,8 +25,10 @@ HEARTBEAT, HANDSHAKE, GRACE = 30.0, 10.0, 2.0
 
 
 class FakePeer(HostPeer):
-    def __init__(self, name: str, now: float, *, verified: bool = True, text: bool = False) -> None:
-        super().__init__((name, 1), now, TextConnection() if text else Connection(Role.HOST))
+    def __init__(
+        self, name: str, now: float, *, verified: bool = True, text: bool = False, port: int = 1
+    ) -> None:
+        super().__init__((name, port), now, TextConnection() if text else Connection(Role.HOST))
         self.is_text = text
         self.address_verified = verified
         self.failed = False
@@ -227,6 +229,29 @@ def test_a_plain_text_connection_that_never_sends_its_nickname_times_out(driver,
     assert silent.closing and blank.closing and partial.closing
     assert b"Goodbye (no hello in time (handshake timed out))\n" in io.queued[silent]
     assert not driver.room.peers()
+
+
+def test_members_from_one_address_share_a_budget(clock, io) -> None:
+    room = make_room(clock, rate_per_second=1, rate_burst=2, address_rate_multiple=1.5)
+    driver = RoomDriver(
+        room,
+        io,
+        heartbeat_timeout=HEARTBEAT,
+        handshake_timeout=HANDSHAKE,
+        close_grace=GRACE,
+        clock=clock.mono,
+    )
+    peers = []
+    for number, host in enumerate(["10.0.0.9", "10.0.0.9", "::ffff:10.0.0.9", "10.0.0.7"]):
+        peer = FakePeer(host, clock.mono(), port=1000 + number)
+        io.connections.append(peer)
+        driver.receive(peer, peer.decode(encode_event(hello(f"n{number}"))))
+        peers.append(peer)
+    says = b"".join(encode_event(ev.Say(id=f"s{n}", text="hi")) for n in range(5))
+    for peer in peers:
+        driver.receive(peer, peer.decode(says))
+    relayed = {run.sender: len(run.messages) for run, _ in io.relays}
+    assert [relayed.get(peer, 0) for peer in peers] == [2, 1, 0, 2]  # 10.0.0.9 shares 3
 
 
 def test_a_closing_connection_is_finished_after_its_grace(driver, io, clock) -> None:
