@@ -22,6 +22,7 @@ from net.protocol.limits import (
     DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     DEFAULT_PORT,
 )
 from net.room import RoomConfig
@@ -125,6 +126,9 @@ class HostConfig:
     room: RoomConfig = field(default_factory=RoomConfig)
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    #: Open connections (members and connections still saying hello) one source address
+    #: may hold; more are turned away (0: no cap).
+    max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
 
 
 @dataclass(slots=True)

@@ -62,6 +62,7 @@ class UdpHost(ThreadedHost):
             heartbeat_timeout=self.config.heartbeat_timeout,
             handshake_timeout=self.config.handshake_timeout,
             discovery_handler=lambda: self.discovery_handler,
+            max_per_address=self.config.max_connections_per_address,
         )
 
     def _abandoned(self, sock: socket.socket) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 
 from net.addresses import SockAddr, format_sockaddr
 from net.host.loop import ServiceLoop
+from net.host.sources import AddressCounter
 from net.protocol import events as ev
 from net.protocol.fastcodec import encode_event, encode_messages
 from net.room import Relay, Room
@@ -94,6 +95,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         heartbeat_timeout: float,
         handshake_timeout: float,
         discovery_handler: Callable[[], DiscoveryHandler | None],
+        max_per_address: int = 0,
     ) -> None:
         super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace)
         self._sock = sock
@@ -104,6 +106,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         self._discovery_handler = discovery_handler
         self._peers: dict[int, UdpPeer] = {}
         self._handshakes: OrderedDict[int, UdpPeer] = OrderedDict()  # not joined yet, oldest first
+        self._per_address = AddressCounter(max_per_address)  # the connections in `_peers`
         self._closed_ids: OrderedDict[int, None] = OrderedDict()
         self._dirty: set[UdpPeer] = set()
         #: The run the next broadcast joins if its receivers are the same (None: start a new one).
@@ -118,7 +121,14 @@ class HostLoop(ServiceLoop[UdpPeer]):
         self._selector.register(sock, selectors.EVENT_READ, "socket")
         self._selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
         self._stop_lock = threading.Lock()
-        self.counters = {"garbage": 0, "strangers": 0, "resets_sent": 0, "discovery": 0, "evicted": 0}
+        self.counters = {
+            "garbage": 0,
+            "strangers": 0,
+            "resets_sent": 0,
+            "discovery": 0,
+            "evicted": 0,
+            "crowded": 0,
+        }
 
     # -- for other threads ----------------------------------------------------------------
 
@@ -228,6 +238,12 @@ class HostLoop(ServiceLoop[UdpPeer]):
                 closed = conn_id in self._closed_ids
                 reason = ResetReason.CLOSED if closed else ResetReason.UNKNOWN_CONNECTION
                 self._reply_reset(conn_id, address, reason)
+            return None
+        if not self._per_address.add(address):  # before evicting anyone else's handshake
+            self.counters["crowded"] += 1
+            level, line = self._per_address.turned_away(address)
+            log.log(level, "%s", line)
+            self._reply_reset(conn_id, address, ResetReason.BUSY)
             return None
         if len(self._handshakes) >= self._tuning.max_handshakes:
             _, oldest = self._handshakes.popitem(last=False)
@@ -380,6 +396,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         """
         if self._peers.pop(peer.conn_id, None) is None:
             return
+        self._per_address.remove(peer.address)
         self._handshakes.pop(peer.conn_id, None)
         peer.closing = True
         self._run = None
