@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from hosting import start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
 from net.protocol.limits import (
+    DEFAULT_ADDRESS_RATE_MULTIPLE,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_HISTORY_SIZE,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     DEFAULT_PORT,
     DEFAULT_RATE_PER_SECOND,
     MAX_ROOM_NAME_CHARS,
@@ -77,6 +79,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_RATE_PER_SECOND,
         metavar="N",
         help=f"messages a second per member (default {DEFAULT_RATE_PER_SECOND:g}; 0 switches the limit off)",
+    )
+    parser.add_argument(
+        "--per-address-rate",
+        type=_non_negative(float),
+        default=DEFAULT_ADDRESS_RATE_MULTIPLE,
+        metavar="M",
+        help=(
+            "the members connected from one address together may send M times --rate-limit "
+            f"(default {DEFAULT_ADDRESS_RATE_MULTIPLE:g}; 0 switches this shared limit off)"
+        ),
+    )
+    parser.add_argument(
+        "--max-per-address",
+        type=_non_negative(int),
+        default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        metavar="N",
+        help=(
+            "connections one address may hold open, members and people still joining "
+            f"(default {DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}; 0 for no limit)"
+        ),
     )
     parser.add_argument(
         "--heartbeat-timeout",
@@ -141,12 +163,14 @@ def build_config(args: argparse.Namespace) -> HostConfig:
         name=args.name[:MAX_ROOM_NAME_CHARS],
         history_size=args.history,
         rate_per_second=args.rate_limit,
+        address_rate_multiple=args.per_address_rate,
     )
     return HostConfig(
         port=choose_port(args),
         bind=args.bind,
         room=room,
         heartbeat_timeout=args.heartbeat_timeout,
+        max_connections_per_address=args.max_per_address,
     )
 
 
