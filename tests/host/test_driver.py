@@ -97,9 +97,8 @@ def io() -> RecordingIO:
     return RecordingIO()
 
 
-@pytest.fixture
-def driver(clock: FakeClock, io: RecordingIO) -> RoomDriver:
-    room: Room = make_room(clock, name="Lab", rate_per_second=0)
+def make_driver(clock: FakeClock, io: RecordingIO, **room_config: object) -> RoomDriver:
+    room: Room = make_room(clock, **{"name": "Lab", "rate_per_second": 0, **room_config})
     return RoomDriver(
         room,
         io,
@@ -108,6 +107,11 @@ def driver(clock: FakeClock, io: RecordingIO) -> RoomDriver:
         close_grace=GRACE,
         clock=clock.mono,
     )
+
+
+@pytest.fixture
+def driver(clock: FakeClock, io: RecordingIO) -> RoomDriver:
+    return make_driver(clock, io)
 
 
 def connect(io: RecordingIO, clock: FakeClock, name: str, **kwargs: object) -> FakePeer:
@@ -232,15 +236,7 @@ def test_a_plain_text_connection_that_never_sends_its_nickname_times_out(driver,
 
 
 def test_members_from_one_address_share_a_budget(clock, io) -> None:
-    room = make_room(clock, rate_per_second=1, rate_burst=2, address_rate_multiple=1.5)
-    driver = RoomDriver(
-        room,
-        io,
-        heartbeat_timeout=HEARTBEAT,
-        handshake_timeout=HANDSHAKE,
-        close_grace=GRACE,
-        clock=clock.mono,
-    )
+    driver = make_driver(clock, io, rate_per_second=1, rate_burst=2, address_rate_multiple=1.5)
     peers = []
     for number, host in enumerate(["10.0.0.9", "10.0.0.9", "::ffff:10.0.0.9", "10.0.0.7"]):
         peer = FakePeer(host, clock.mono(), port=1000 + number)
