@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     _raise_descriptor_limit()
     os.environ["LANCHAT_LOOPBACK_ONLY"] = "1"
     print(
-        "LanChat benchmarks on 127.0.0.1. Our host runs with rate limiting OFF (main.py host --rate-limit 0)."
+        "LanChat benchmarks on 127.0.0.1. Our host runs with rate limiting OFF "
+        "(main.py host --rate-limit 0 --max-per-address 0)."
     )
     started = datetime.datetime.now(datetime.UTC)
     machine_before = _machine()

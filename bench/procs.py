@@ -137,7 +137,8 @@ def our_host_problem(transport: str = "tcp") -> str | None:
 
 
 def our_host(transport: str = "tcp") -> ManagedProcess:
-    """Our host with rate limiting off, on a free loopback port."""
+    """Our host with rate limiting off, on a free loopback port (every load client connects
+    from 127.0.0.1: no cap on connections per address either)."""
     problem = our_host_problem(transport)
     if problem:
         raise Unavailable(problem)
@@ -153,6 +154,8 @@ def our_host(transport: str = "tcp") -> ManagedProcess:
         "--rate-limit",
         "0",
         "--allow-plaintext",  # the load generators speak the plain protocol
+        "--max-per-address",
+        "0",
     ]
     if transport != "tcp":
         argv += ["--transport", transport]

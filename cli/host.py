@@ -21,8 +21,10 @@ from net.api import HostConfig, HostStartError, HostStopped, Transport
 from net.invite import Invite
 from net.paths import identity_dir
 from net.protocol.limits import (
+    DEFAULT_ADDRESS_RATE_MULTIPLE,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_HISTORY_SIZE,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     DEFAULT_PORT,
     DEFAULT_RATE_PER_SECOND,
     MAX_ROOM_NAME_CHARS,
@@ -84,6 +86,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_RATE_PER_SECOND,
         metavar="N",
         help=f"messages a second per member (default {DEFAULT_RATE_PER_SECOND:g}; 0 switches the limit off)",
+    )
+    parser.add_argument(
+        "--per-address-rate",
+        type=_non_negative(float),
+        default=DEFAULT_ADDRESS_RATE_MULTIPLE,
+        metavar="M",
+        help=(
+            "the members connected from one address together may send M times --rate-limit "
+            f"(default {DEFAULT_ADDRESS_RATE_MULTIPLE:g}; 0 switches this shared limit off)"
+        ),
+    )
+    parser.add_argument(
+        "--max-per-address",
+        type=_non_negative(int),
+        default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        metavar="N",
+        help=(
+            "connections one address may hold open, members and people still joining "
+            f"(default {DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}; 0 for no limit)"
+        ),
     )
     parser.add_argument(
         "--heartbeat-timeout",
@@ -173,6 +195,7 @@ def build_config(args: argparse.Namespace, identity: Identity | None = None) -> 
         history_size=args.history,
         rate_per_second=args.rate_limit,
         password=room_password(args),
+        address_rate_multiple=args.per_address_rate,
     )
     return HostConfig(
         port=choose_port(args),
@@ -181,6 +204,7 @@ def build_config(args: argparse.Namespace, identity: Identity | None = None) -> 
         heartbeat_timeout=args.heartbeat_timeout,
         identity=identity,
         allow_plaintext=args.allow_plaintext,
+        max_connections_per_address=args.max_per_address,
     )
 
 

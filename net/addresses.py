@@ -2,7 +2,7 @@
 
 `parse_address` reads what a user typed; `format_address(host, port)` writes it back the
 same way; `format_sockaddr` shows a socket address (a tuple from `accept`/`recvfrom`) in
-that form for logs and messages.
+that form for logs and messages, and `sockaddr_host` is its host alone.
 """
 
 from __future__ import annotations
@@ -55,9 +55,15 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def format_sockaddr(address: SockAddr) -> str:
-    """host:port of a socket address, with IPv4-mapped IPv6 addresses shown as plain IPv4."""
-    host, port = address[0], address[1]
+def sockaddr_host(address: SockAddr) -> str:
+    """The host of a socket address, an IPv4-mapped IPv6 address as plain IPv4 (so a computer
+    is the same whether a dual-stack socket or an IPv4 one took its connection)."""
+    host: str = address[0]
     if host.startswith("::ffff:") and "." in host:
         host = host[len("::ffff:") :]
-    return format_address(host, port)
+    return host
+
+
+def format_sockaddr(address: SockAddr) -> str:
+    """host:port of a socket address, with IPv4-mapped IPv6 addresses shown as plain IPv4."""
+    return format_address(sockaddr_host(address), address[1])

@@ -22,6 +22,7 @@ from net.protocol.limits import (
     DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     DEFAULT_PORT,
 )
 from net.room import RoomConfig
@@ -158,10 +159,9 @@ class HostConfig:
     identity: Identity | None = None
     #: Also serve unencrypted connections (`nc`, telnet) next to TLS; everyone is told.
     allow_plaintext: bool = False
-
-    @property
-    def serves_plaintext(self) -> bool:
-        return self.identity is None or self.allow_plaintext
+    #: Open connections (members and connections still saying hello) one source address
+    #: may hold; more are turned away (0: no cap).
+    max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
 
 
 @dataclass(slots=True)

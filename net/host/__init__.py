@@ -6,6 +6,7 @@
   `HostIO`, the small protocol a transport implements for it.
 - `loop`: `ServiceLoop`, the service thread's run skeleton.
 - `lifecycle`: `ThreadedHost`, start, bind errors, stop and joining threads.
+- `sources`: `AddressCounter`, the cap on connections from one address.
 
 `net.tcp` and `net.udp` supply only their I/O around these.
 """

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Generic, Protocol, TypeVar
 
+from net.addresses import sockaddr_host
 from net.host.peer import Entry, HostPeer, PlaintextRefused
 from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
@@ -126,7 +127,8 @@ class RoomDriver(Generic[P]):
 
     def _event(self, peer: P, event: ev.Event) -> None:
         if isinstance(event, ev.Hello):
-            self.apply(self.room.join(peer, event, plaintext=not peer.encrypted))
+            address = sockaddr_host(peer.address)
+            self.apply(self.room.join(peer, event, address=address, plaintext=not peer.encrypted))
         elif peer in self.room:
             self.apply(self.room.handle(peer, event))
         elif isinstance(event, ev.Ping):

@@ -25,6 +25,14 @@ DEFAULT_HISTORY_SIZE = 200
 DEFAULT_MAX_MEMBERS = 1_000
 DEFAULT_RATE_PER_SECOND = 20.0
 DEFAULT_RATE_BURST = 60
+#: The members connected from one address share a budget this many times one member's (rate
+#: and burst), on top of each one's own: a few windows on one PC or a small office behind NAT
+#: chat freely, twenty connections from one address no longer send twenty members' worth.
+DEFAULT_ADDRESS_RATE_MULTIPLE = 4.0
+#: Connections one address may hold open (members and connections still saying hello): a
+#: PC with a few windows, or a small office behind one NAT address, each connection
+#: briefly doubled while a dropped one reconnects. One address cannot fill the room.
+DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 32
 #: Messages refused by the rate limit within one window before the member is disconnected.
 FLOOD_STRIKES = 500
 FLOOD_WINDOW_SECONDS = 10.0

@@ -20,6 +20,7 @@ from typing import Any
 
 from net.protocol import events as ev
 from net.protocol.limits import (
+    DEFAULT_ADDRESS_RATE_MULTIPLE,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HISTORY_SIZE,
     DEFAULT_MAX_MEMBERS,
@@ -36,7 +37,7 @@ from net.protocol.limits import (
 from net.protocol.nicknames import InvalidNickname, nick_key, normalize_nick
 from net.room.dedupe import SeenMessages
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
-from net.room.ratelimit import TokenBucket
+from net.room.ratelimit import Buckets, Limit
 from net.secure.password import PasswordHash, secret_digest
 
 #: Standard base64 to its URL-safe alphabet (ids may end up in file names and URLs).
@@ -50,6 +51,9 @@ class RoomConfig:
     max_members: int = DEFAULT_MAX_MEMBERS
     rate_per_second: float = DEFAULT_RATE_PER_SECOND  # 0 switches the limit off
     rate_burst: int = DEFAULT_RATE_BURST
+    #: The members from one address share this many members' rate and burst besides their
+    #: own (0: no shared budget). Addresses come from `Room.join`.
+    address_rate_multiple: float = DEFAULT_ADDRESS_RATE_MULTIPLE
     heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
     owner_client_id: str | None = None  # the member with this client id is marked as host
     password: str | None = None
@@ -62,7 +66,8 @@ class _Member:
     client_id: str
     since: float
     is_host: bool
-    bucket: TokenBucket
+    limit: Limit
+    address: str | None = None  # whose shared budget it draws on
     resume: bytes | None = None  # digest of the session's resume secret (None: it sent none)
     plaintext: bool = False  # connected without encryption
     strikes: int = 0
@@ -109,10 +114,16 @@ class Room:
         self._by_peer: dict[PeerId, _Member] = {}
         self._by_nick: dict[str, _Member] = {}
         self._history: deque[ev.ChatMessage] = deque(maxlen=max(0, self.config.history_size))
-        self._seen = SeenMessages(max_clients=4 * max(1, self.config.max_members))
         # Only a salted hash of the password stays in the room (and none in its config).
         self._password = PasswordHash.of(self.config.password) if self.config.password else None
         self.config.password = None
+        remembered = 4 * max(1, self.config.max_members)  # clients whose acks and budgets are kept
+        self._seen = SeenMessages(max_clients=remembered)
+        # Budgets outlive their members: reconnecting buys no fresh burst.
+        rate, burst = self.config.rate_per_second, self.config.rate_burst
+        self._budgets = Buckets(rate, burst, remembered)
+        multiple = max(0.0, self.config.address_rate_multiple)
+        self._address_budgets = Buckets(rate * multiple, burst * multiple, remembered) if multiple else None
 
     # -- queries ------------------------------------------------------------------------
 
@@ -145,10 +156,15 @@ class Room:
 
     # -- joining and leaving ------------------------------------------------------------
 
-    def join(self, peer: PeerId, hello: ev.Hello, *, plaintext: bool = False) -> list[Output]:
+    def join(
+        self, peer: PeerId, hello: ev.Hello, *, address: str | None = None, plaintext: bool = False
+    ) -> list[Output]:
         """Admit `peer` (welcome + joined notice) or refuse it (refusal + disconnect).
 
-        `plaintext`: it connected without encryption; everyone is told (`Joined`, `members`)."""
+        `address` names the computer it connects from (any string the transport picks, the
+        same for each connection from there): members from one address share a budget.
+        `plaintext`: it connected without encryption; everyone is told (`Joined`, `members`).
+        """
         if peer in self._by_peer:
             return [Send(peer, ev.Error(code="not_allowed", text="already joined"))]
         if hello.version != PROTOCOL_VERSION:
@@ -195,7 +211,8 @@ class Room:
             plaintext=plaintext,
             since=ghost.since if ghost else now,
             is_host=hello.client_id == self.config.owner_client_id,
-            bucket=TokenBucket(self.config.rate_per_second, self.config.rate_burst, self._mono()),
+            limit=self._acquire_limit(hello.client_id, address),
+            address=address,
         )
         self._by_peer[peer] = member
         self._by_nick[nick_key(nick)] = member
@@ -216,9 +233,23 @@ class Room:
         del self._by_peer[member.peer]
         if self._by_nick.get(nick_key(member.nick)) is member:
             del self._by_nick[nick_key(member.nick)]
+        now = self._mono()
+        self._budgets.release(member.client_id, now)
+        if member.limit.shared is not None:
+            assert self._address_budgets is not None and member.address is not None
+            self._address_budgets.release(member.address, now)
         if not announce:
             return []
         return [Broadcast(ev.Left(nick=member.nick, time=self._now(), reason=reason[:300]))]
+
+    def _acquire_limit(self, client_id: str, address: str | None) -> Limit:
+        """A member's budget: the one its client id had (a reconnect keeps what it spent),
+        and its address's shared one."""
+        now = self._mono()
+        shared = None
+        if address is not None and self._address_budgets is not None:
+            shared = self._address_budgets.acquire(address, now)
+        return Limit(self._budgets.acquire(client_id, now), shared)
 
     def _refuse(self, peer: PeerId, code: str, text: str) -> list[Output]:
         return [Send(peer, ev.Refuse(code=code, text=text)), Disconnect(peer, text)]
@@ -290,8 +321,10 @@ class Room:
         acked: list[str] = []
         seen = self._seen.relayed_by(member.client_id)
         limit = self._seen.per_client
-        bucket = member.bucket
-        limited = bucket.rate > 0
+        budget = member.limit
+        limited = budget.limited
+        allowed = 0  # taken from the budget for this run and not used yet (one take per run)
+        moment = self._mono()
         remember = self._history.append
         message_id = self._message_id
         build_message = ev.build_message
@@ -303,10 +336,12 @@ class Room:
                 ack = self._seen.get(member.client_id, say.id)  # a resend: ack again
                 assert ack is not None  # it is in `seen`
                 answer = [Send(peer, ack)]
-            elif limited and (wait := bucket.take(self._mono())):
-                answer = self._rate_limited(member, say.id, wait)
-            elif say.to is not None or not (text := say.text.rstrip()):
-                answer = self._deliver(member, say, now)
+            elif limited and not allowed and not (allowed := budget.take_up_to(len(says) - index, moment)):
+                answer = self._rate_limited(member, say.id, budget.wait(moment))
+            else:
+                allowed -= limited
+                if say.to is not None or not (text := say.text.rstrip()):
+                    answer = self._deliver(member, say, now)
             if answer is not None:
                 if messages:
                     outputs.append(Relay(peer, messages, acked))
@@ -325,6 +360,8 @@ class Room:
             acked.append(say.id)
         if messages:
             outputs.append(Relay(peer, messages, acked))
+        if allowed:
+            budget.give_back(allowed)  # for resends further on, which cost nothing
         return outputs
 
     def _say(self, member: _Member, say: ev.Say) -> list[Output]:
@@ -332,8 +369,8 @@ class Room:
         earlier = self._seen.get(member.client_id, say.id)
         if earlier is not None:
             return [Send(peer, earlier)]  # a resend after a reconnect: ack again, relay nothing
-        bucket = member.bucket
-        if bucket.rate > 0 and (wait := bucket.take(self._mono())):
+        budget = member.limit
+        if budget.limited and (wait := budget.take(self._mono())):
             return self._rate_limited(member, say.id, wait)
         return self._deliver(member, say, self._now())
 
@@ -392,13 +429,13 @@ class Room:
         return binascii.b2a_base64(digest.digest(), newline=False).translate(_URL_SAFE).decode("ascii")
 
     def _over_limit(self, member: _Member, what: str) -> list[Output]:
-        """Nothing when `member`'s bucket allows one more request, else its refusal.
+        """Nothing when `member`'s budget allows one more request, else its refusal.
 
         A rename makes every member receive a notice and a `who` makes the room build its
         member list: without a limit one member could keep the host doing either as fast as
-        it can send. They take from the same bucket as messages and count strikes alike.
+        it can send. They take from the same budget as messages and count strikes alike.
         """
-        wait = member.bucket.take(self._mono())
+        wait = member.limit.take(self._mono())
         return self._rate_limited(member, None, wait, what) if wait else []
 
     def _rate_limited(
@@ -433,7 +470,7 @@ class Room:
         return [Broadcast(ev.Renamed(old=old, new=nick, time=self._now()))]
 
     def _typing(self, member: _Member, active: bool, to: str | None) -> list[Output]:
-        if active and member.bucket.take(self._mono()):
+        if active and member.limit.take(self._mono()):
             return []  # typing notices are best effort: over the limit they are just skipped
         if to is None:
             return [Broadcast(ev.TypingNotice(nick=member.nick, active=active), exclude=member.peer)]

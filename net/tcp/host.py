@@ -28,8 +28,9 @@ import socket
 import threading
 from collections.abc import Callable
 
-from net.addresses import format_sockaddr
+from net.addresses import SockAddr, format_sockaddr
 from net.host.lifecycle import ThreadedHost
+from net.host.sources import AddressCounter
 from net.room import Room
 from net.tcp.inbox import Inbox
 from net.tcp.listener import configure_client_socket, open_listener
@@ -68,6 +69,7 @@ class TcpHost(ThreadedHost):
 
     def _make_loop(self, sock: socket.socket, room: Room) -> Router:
         self._connections = 0  # accepted and not yet closed by the router
+        self._per_address = AddressCounter(self.config.max_connections_per_address)  # the same ones
         self._connections_lock = threading.Lock()
         self._accept_wake = socket.socketpair()
         self._inbox = Inbox()
@@ -79,7 +81,7 @@ class TcpHost(ThreadedHost):
             self._tuning,
             heartbeat_timeout=self.config.heartbeat_timeout,
             handshake_timeout=self.config.handshake_timeout,
-            on_closed=self._connection_closed,
+            on_closed=lambda peer: self._connection_closed(peer.address),
             security=self.security,
         )
 
@@ -138,11 +140,15 @@ class TcpHost(ThreadedHost):
         where = format_sockaddr(address)
         limit = self._connection_limit()
         with self._connections_lock:
-            crowded = self._connections >= limit
-            if not crowded:
+            refusal = None
+            if self._connections >= limit:
+                refusal = logging.WARNING, f"turning away {where}: {limit} connections are open already"
+            elif not self._per_address.add(address):
+                refusal = self._per_address.turned_away(address)
+            else:
                 self._connections += 1
-        if crowded:
-            log.warning("turning away %s: %d connections are open already", where, limit)
+        if refusal is not None:
+            log.log(refusal[0], "%s", refusal[1])
             sock.close()
             return
         try:
@@ -151,14 +157,14 @@ class TcpHost(ThreadedHost):
         except OSError as exc:
             log.warning("cannot set up the connection from %s: %s", where, exc.strerror or exc)
             sock.close()
-            self._connection_closed(None)
+            self._connection_closed(address)
             return
         log.debug("connection from %s", where)
         # From here the router owns `sock` (it closes it, also when stopping).
         assert self._inbox is not None
         if not self._inbox.put(PeerOpened(Peer(sock, address))):
             sock.close()  # the router has finished: this socket never became its own
-            self._connection_closed(None)
+            self._connection_closed(address)
 
     def _connection_limit(self) -> int:
         limit = self._tuning.max_connections or self.config.room.max_members + HANDSHAKE_MARGIN
@@ -166,7 +172,8 @@ class TcpHost(ThreadedHost):
             limit = min(limit, SELECT_CONNECTION_LIMIT)
         return limit
 
-    def _connection_closed(self, _peer: Peer | None) -> None:
+    def _connection_closed(self, address: SockAddr) -> None:
         """One accepted connection fewer (the router closed it, or it never got there)."""
         with self._connections_lock:
             self._connections -= 1
+            self._per_address.remove(address)

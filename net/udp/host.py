@@ -63,6 +63,7 @@ class UdpHost(ThreadedHost):
             handshake_timeout=self.config.handshake_timeout,
             discovery_handler=lambda: self.discovery_handler,
             security=self.security,
+            max_per_address=self.config.max_connections_per_address,
         )
 
     def _abandoned(self, sock: socket.socket) -> None:

@@ -39,6 +39,7 @@ from typing import Any
 from net.addresses import SockAddr, format_sockaddr
 from net.host.loop import ServiceLoop
 from net.host.peer import PLAINTEXT_ONLY, Security
+from net.host.sources import AddressCounter
 from net.protocol import events as ev
 from net.protocol.fastcodec import encode_event, encode_messages
 from net.room import Relay, Room
@@ -110,6 +111,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         handshake_timeout: float,
         discovery_handler: Callable[[], DiscoveryHandler | None],
         security: Security = PLAINTEXT_ONLY,
+        max_per_address: int = 0,
     ) -> None:
         super().__init__(room, heartbeat_timeout, handshake_timeout, tuning.close_grace, security)
         self._sock = sock
@@ -120,6 +122,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         self._discovery_handler = discovery_handler
         self._peers: dict[int, UdpPeer] = {}
         self._handshakes: OrderedDict[int, UdpPeer] = OrderedDict()  # not joined yet, oldest first
+        self._per_address = AddressCounter(max_per_address)  # the connections in `_peers`
         self._closed_ids: OrderedDict[int, None] = OrderedDict()
         self._dirty: set[UdpPeer] = set()
         #: The run the next broadcast joins if its receivers are the same (None: start a new one).
@@ -143,6 +146,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
             "discovery": 0,
             "discovery_too_large": 0,
             "evicted": 0,
+            "crowded": 0,
         }
 
     # -- for other threads ----------------------------------------------------------------
@@ -269,6 +273,12 @@ class HostLoop(ServiceLoop[UdpPeer]):
             # must not keep genuine clients from getting their token.
             self.counters["retries_sent"] += 1
             self._send_to(encode_retry(conn_id, self._tokens.issue(address, conn_id, now)), address)
+            return None
+        if not self._per_address.add(address):  # validated; before evicting anyone else's handshake
+            self.counters["crowded"] += 1
+            level, line = self._per_address.turned_away(address)
+            log.log(level, "%s", line)
+            self._reply_reset(conn_id, address, ResetReason.BUSY)
             return None
         if len(self._handshakes) >= self._tuning.max_handshakes:
             _, oldest = self._handshakes.popitem(last=False)
@@ -445,6 +455,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         """
         if self._peers.pop(peer.conn_id, None) is None:
             return
+        self._per_address.remove(peer.address)
         self._handshakes.pop(peer.conn_id, None)
         peer.closing = True
         self._run = None

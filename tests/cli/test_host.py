@@ -181,13 +181,19 @@ def test_options_become_the_host_configuration() -> None:
             "12.5",
             "--history",
             "7",
+            "--max-per-address",
+            "5",
+            "--per-address-rate",
+            "2.5",
         ]
     )
     config = cli_host.build_config(args)
     assert (config.port, config.bind, config.heartbeat_timeout) == (5000, "::1", 12.5)
     assert (config.room.name, config.room.rate_per_second, config.room.history_size) == ("x" * 48, 0, 7)
+    assert (config.max_connections_per_address, config.room.address_rate_multiple) == (5, 2.5)
     defaults = cli_host.build_config(main.build_parser().parse_args(["host"]))
     assert defaults.port == 47800 and defaults.bind == "" and defaults.room.rate_per_second == 20
+    assert (defaults.max_connections_per_address, defaults.room.address_rate_multiple) == (32, 4.0)
 
 
 def test_a_password_protected_encrypted_room_from_the_command_line(run_host) -> None:
@@ -230,3 +236,18 @@ def test_a_password_protected_encrypted_room_from_the_command_line(run_host) -> 
     host.proc.send_signal(signal.SIGTERM)
     _status, stderr = host.finish()
     assert secret not in "\n".join(host.stdout) + stderr
+
+
+def test_the_limits_per_address_can_be_switched_off_but_not_made_negative(capsys) -> None:
+    off = main.build_parser().parse_args(["host", "--max-per-address", "0", "--per-address-rate", "0"])
+    config = cli_host.build_config(off)
+    assert (config.max_connections_per_address, config.room.address_rate_multiple) == (0, 0.0)
+    for option, value in (
+        ("--max-per-address", "-1"),
+        ("--max-per-address", "2.5"),
+        ("--per-address-rate", "-1"),
+    ):
+        with pytest.raises(SystemExit):
+            main.build_parser().parse_args(["host", option, value])
+        err = capsys.readouterr().err
+        assert "must be 0 or more" in err or "is not a number" in err, err

@@ -25,8 +25,10 @@ HEARTBEAT, HANDSHAKE, GRACE = 30.0, 10.0, 2.0
 
 
 class FakePeer(HostPeer):
-    def __init__(self, name: str, now: float, *, verified: bool = True, text: bool = False) -> None:
-        super().__init__((name, 1), now)
+    def __init__(
+        self, name: str, now: float, *, verified: bool = True, text: bool = False, port: int = 1
+    ) -> None:
+        super().__init__((name, port), now)
         self.conn = TextConnection() if text else Connection(Role.HOST)
         self.is_text = text
         self.address_verified = verified
@@ -96,9 +98,8 @@ def io() -> RecordingIO:
     return RecordingIO()
 
 
-@pytest.fixture
-def driver(clock: FakeClock, io: RecordingIO) -> RoomDriver:
-    room: Room = make_room(clock, name="Lab", rate_per_second=0)
+def make_driver(clock: FakeClock, io: RecordingIO, **room_config: object) -> RoomDriver:
+    room: Room = make_room(clock, **{"name": "Lab", "rate_per_second": 0, **room_config})
     return RoomDriver(
         room,
         io,
@@ -107,6 +108,11 @@ def driver(clock: FakeClock, io: RecordingIO) -> RoomDriver:
         close_grace=GRACE,
         clock=clock.mono,
     )
+
+
+@pytest.fixture
+def driver(clock: FakeClock, io: RecordingIO) -> RoomDriver:
+    return make_driver(clock, io)
 
 
 def connect(io: RecordingIO, clock: FakeClock, name: str, **kwargs: object) -> FakePeer:
@@ -211,6 +217,38 @@ def test_plain_text_members_cannot_ping_and_are_never_timed_out(driver, io, cloc
     clock.advance(HEARTBEAT * 10)
     driver.check_timers(clock.mono())
     assert not typist.closing
+
+
+def test_a_plain_text_connection_that_never_sends_its_nickname_times_out(driver, io, clock) -> None:
+    silent = connect(io, clock, "silent", text=True)
+    blank = connect(io, clock, "blank", text=True)
+    partial = connect(io, clock, "partial", text=True)
+    driver.receive(blank, blank.decode(b"\n  \r\n\n"))  # empty lines are no nickname
+    driver.receive(partial, partial.decode(b"alic"))  # a nickname without its line end
+    clock.advance(HANDSHAKE - 0.1)
+    driver.receive(blank, blank.decode(b"\n"))  # input does not postpone the deadline
+    driver.check_timers(clock.mono())
+    assert not any(peer.closing for peer in (silent, blank, partial))
+    clock.advance(0.2)
+    driver.check_timers(clock.mono())
+    assert silent.closing and blank.closing and partial.closing
+    assert b"Goodbye (no hello in time (handshake timed out))\n" in io.queued[silent]
+    assert not driver.room.peers()
+
+
+def test_members_from_one_address_share_a_budget(clock, io) -> None:
+    driver = make_driver(clock, io, rate_per_second=1, rate_burst=2, address_rate_multiple=1.5)
+    peers = []
+    for number, host in enumerate(["10.0.0.9", "10.0.0.9", "::ffff:10.0.0.9", "10.0.0.7"]):
+        peer = FakePeer(host, clock.mono(), port=1000 + number)
+        io.connections.append(peer)
+        driver.receive(peer, peer.decode(encode_event(hello(f"n{number}"))))
+        peers.append(peer)
+    says = b"".join(encode_event(ev.Say(id=f"s{n}", text="hi")) for n in range(5))
+    for peer in peers:
+        driver.receive(peer, peer.decode(says))
+    relayed = {run.sender: len(run.messages) for run, _ in io.relays}
+    assert [relayed.get(peer, 0) for peer in peers] == [2, 1, 0, 2]  # 10.0.0.9 shares 3
 
 
 def test_a_closing_connection_is_finished_after_its_grace(driver, io, clock) -> None:

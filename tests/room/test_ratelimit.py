@@ -6,9 +6,9 @@ import pytest
 
 from net.protocol import events as ev
 from net.protocol.limits import FLOOD_STRIKES, FLOOD_WINDOW_SECONDS
-from net.room import Broadcast, Disconnect, Room, Send
-from net.room.ratelimit import TokenBucket
-from tests.room.fakes import FakeClock, join, make_room
+from net.room import Broadcast, Disconnect, Relay, Room, Send
+from net.room.ratelimit import Buckets, TokenBucket
+from tests.room.fakes import FakeClock, hello, join, make_room
 
 # --- the bucket on its own -----------------------------------------------------------------
 
@@ -211,3 +211,149 @@ def test_a_rate_of_zero_leaves_renames_and_member_lists_unlimited(clock: FakeClo
     for number in range(2_000):
         assert isinstance(_rename(room, f"a{number}")[0], Broadcast)
         assert isinstance(room.handle("a", ev.Who())[0].event, ev.Members)
+
+
+# --- budgets that survive reconnects ---------------------------------------------------------
+
+
+def _spend(room: Room, peer: str, count: int, first: int = 0) -> int:
+    """Messages `peer` got through out of `count` said at once."""
+    says = [ev.Say(id=f"{peer}{first + n}", text="x") for n in range(count)]
+    outputs = room.handle_says(peer, says)
+    return sum(len(o.messages) for o in outputs if isinstance(o, Relay))
+
+
+def _joins(room: Room, peer: str, nick: str, client_id: str, address: str | None = None) -> None:
+    outputs = room.join(peer, hello(nick, client_id), **({} if address is None else {"address": address}))
+    welcome = next(o.event for o in outputs if isinstance(o, Send) and o.to == peer)
+    assert isinstance(welcome, ev.Welcome), outputs
+
+
+def test_a_members_budget_survives_leaving_and_joining_again_with_its_client_id(clock: FakeClock) -> None:
+    room = make_room(clock, rate_per_second=1, rate_burst=5)
+    for attempt in range(10):
+        _joins(room, f"p{attempt}", "alice", "client-a")
+        expected = 5 if attempt == 0 else 0
+        assert _spend(room, f"p{attempt}", 20) == expected, f"attempt {attempt}"
+        room.leave(f"p{attempt}")
+    clock.advance(2)
+    _joins(room, "later", "alice", "client-a")
+    assert _spend(room, "later", 20) == 2  # what refilled meanwhile, not a fresh burst
+
+
+def test_a_connection_replacing_its_ghost_keeps_the_ghosts_budget(clock: FakeClock) -> None:
+    room = make_room(clock, rate_per_second=1, rate_burst=5)
+    _joins(room, "old", "alice", "client-a")
+    assert _spend(room, "old", 5) == 5
+    _joins(room, "new", "alice", "client-a")  # the old connection still looks alive
+    assert "old" not in room
+    assert _spend(room, "new", 5) == 0
+
+
+def test_another_client_id_has_its_own_budget(clock: FakeClock) -> None:
+    room = make_room(clock, rate_per_second=1, rate_burst=5)
+    _joins(room, "a", "alice", "client-a")
+    assert _spend(room, "a", 10) == 5
+    _joins(room, "b", "bob", "client-b")
+    assert _spend(room, "b", 10) == 5
+
+
+# --- the budget an address's members share ----------------------------------------------------
+
+
+def test_members_from_one_address_share_the_budget_of_a_few_members(clock: FakeClock) -> None:
+    room = make_room(clock, rate_per_second=1, rate_burst=5, address_rate_multiple=3)
+    for number in range(10):
+        _joins(room, f"m{number}", f"m{number}", f"id{number}", address="10.0.0.9")
+    _joins(room, "other", "other", "id-other", address="10.0.0.7")
+    got = [_spend(room, f"m{number}", 20) for number in range(10)]
+    assert got == [5, 5, 5, 0, 0, 0, 0, 0, 0, 0]  # three members' worth of burst, 15
+    assert _spend(room, "other", 20) == 5  # another address has a budget of its own
+    clock.advance(1)
+    assert sum(_spend(room, f"m{number}", 20, first=100) for number in range(10)) == 3
+
+
+def test_a_flooder_alone_cannot_use_up_its_addresss_budget(clock: FakeClock) -> None:
+    room = make_room(clock, rate_per_second=10, rate_burst=10, address_rate_multiple=4)
+    _joins(room, "flooder", "flooder", "id-f", address="10.0.0.9")
+    _joins(room, "colleague", "colleague", "id-c", address="10.0.0.9")
+    for second in range(5):
+        _spend(room, "flooder", 100, first=100 * second)
+        assert _spend(room, "colleague", 10, first=10 * second) == 10, f"second {second}"
+        clock.advance(1)
+
+
+def test_an_addresss_budget_survives_its_members_reconnecting_under_new_client_ids(
+    clock: FakeClock,
+) -> None:
+    room = make_room(clock, rate_per_second=1, rate_burst=5, address_rate_multiple=2)
+    got = []
+    for attempt in range(10):
+        _joins(room, f"p{attempt}", f"n{attempt}", f"fresh-{attempt}", address="10.0.0.9")
+        got.append(_spend(room, f"p{attempt}", 20))
+        room.leave(f"p{attempt}")
+    assert got == [5, 5] + [0] * 8
+
+
+def test_without_an_address_or_with_a_multiple_of_zero_nothing_is_shared(clock: FakeClock) -> None:
+    for address, multiple in ((None, 3.0), ("10.0.0.9", 0.0)):
+        room = make_room(clock, rate_per_second=1, rate_burst=5, address_rate_multiple=multiple)
+        for number in range(6):
+            _joins(room, f"m{number}", f"m{number}", f"id{number}", address=address)
+        assert [_spend(room, f"m{number}", 10) for number in range(6)] == [5] * 6
+
+
+def test_renames_member_lists_and_typing_draw_on_the_shared_budget_too(clock: FakeClock) -> None:
+    room = make_room(clock, rate_per_second=1, rate_burst=2, address_rate_multiple=1)
+    _joins(room, "a", "alice", "id-a", address="10.0.0.9")
+    _joins(room, "b", "bob", "id-b", address="10.0.0.9")
+    assert isinstance(room.handle("a", ev.Who())[0].event, ev.Members)
+    assert isinstance(_rename(room, "alicia")[0], Broadcast)
+    assert room.handle("b", ev.Who())[0].event.code == "rate_limited"
+    assert room.handle("b", ev.Typing(active=True)) == []
+
+
+# --- what is remembered, and for how long ------------------------------------------------------
+
+
+def test_buckets_are_shared_by_key_and_kept_until_they_have_refilled() -> None:
+    buckets = Buckets(rate=1.0, burst=4, max_idle=100)
+    first = buckets.acquire("k", now=0.0)
+    assert buckets.acquire("k", now=0.0) is first  # two holders, one bucket
+    assert first.take_up_to(3, now=0.0) == 3
+    buckets.release("k", now=0.0)
+    buckets.release("k", now=0.0)
+    assert buckets.acquire("k", now=1.0) is first  # still short of full: remembered
+    buckets.release("k", now=1.0)
+    buckets.acquire("other", now=10.0)  # anything later sweeps the refilled ones
+    assert buckets.idle == 0
+    assert buckets.acquire("k", now=10.0) is not first  # a fresh one is the same as a full one
+
+
+def test_remembered_buckets_are_bounded() -> None:
+    buckets = Buckets(rate=1.0, burst=1000, max_idle=3)
+    for number in range(10):
+        buckets.acquire(f"k{number}", now=0.0).take_up_to(10, now=0.0)
+        buckets.release(f"k{number}", now=0.0)
+    assert buckets.idle == 3
+    assert buckets.acquire("k9", now=0.0).take_up_to(1000, now=0.0) == 990  # the newest are kept
+    assert buckets.acquire("k0", now=0.0).take_up_to(1000, now=0.0) == 1000  # the oldest were not
+
+
+def test_buckets_without_a_rate_are_never_remembered() -> None:
+    buckets = Buckets(rate=0.0, burst=1, max_idle=100)
+    for number in range(50):
+        buckets.acquire(f"k{number}", now=0.0)
+        buckets.release(f"k{number}", now=0.0)
+    assert buckets.idle == 0
+
+
+def test_taking_several_tokens_at_once_is_taking_them_one_by_one() -> None:
+    together, single = TokenBucket(rate=3.0, burst=7, now=0.0), TokenBucket(rate=3.0, burst=7, now=0.0)
+    for now, count in ((0.0, 5), (0.1, 5), (0.37, 1), (0.9, 9), (5.0, 3), (5.01, 20)):
+        taken = together.take_up_to(count, now)
+        assert taken == sum(single.take(now) == 0.0 for _ in range(count)), now
+        assert together.wait(now) == single.wait(now)
+    together.give_back(2)
+    assert together.take_up_to(5, 5.01) == 2
+    assert TokenBucket(rate=0, burst=1, now=0.0).take_up_to(10**6, 0.0) == 10**6

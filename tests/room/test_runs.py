@@ -9,19 +9,28 @@ from hypothesis import strategies as st
 from net.protocol import events as ev
 from net.protocol.limits import FLOOD_STRIKES
 from net.room import Broadcast, Disconnect, Output, Relay, Room, RoomConfig, Send
-from tests.room.fakes import FakeClock, join
+from tests.room.fakes import FakeClock, hello, join
 
 
-def _room(rate: float, burst: int, id_prefix: str | None) -> tuple[Room, FakeClock]:
+def _room(rate: float, burst: int, id_prefix: str | None, shared: float = 0.0) -> tuple[Room, FakeClock]:
+    """alice ("a") and bob ("b"); with `shared`, from one address sharing that many members' budget
+    (bob has spent a token of it)."""
     clock = FakeClock()
     room = Room(
-        RoomConfig(rate_per_second=rate, rate_burst=burst),
+        RoomConfig(rate_per_second=rate, rate_burst=burst, address_rate_multiple=shared),
         wall_clock=clock.wall,
         monotonic=clock.mono,
         id_prefix=id_prefix,
     )
-    join(room, "a", "alice", "client-a")
-    join(room, "b", "bob", "client-b")
+    if not shared:
+        join(room, "a", "alice", "client-a")
+        join(room, "b", "bob", "client-b")
+        return room, clock
+    for peer, nick in (("a", "alice"), ("b", "bob")):
+        assert isinstance(
+            room.join(peer, hello(nick, f"client-{peer}"), address="10.0.0.9")[0].event, ev.Welcome
+        )
+    room.handle("b", ev.Who())
     return room, clock
 
 
@@ -52,12 +61,13 @@ _says = st.builds(
     st.sampled_from([(0.0, 1), (1.0, 3), (1.0, 1)]),
     st.sampled_from([None, "h"]),
     st.sampled_from(["a", "stranger"]),
+    st.sampled_from([0.0, 1.0, 2.5]),
 )
 def test_a_run_gives_what_handling_each_message_gives(
-    says: list[ev.Say], rate_and_burst: tuple[float, int], id_prefix: str | None, sender: str
+    says: list[ev.Say], rate_and_burst: tuple[float, int], id_prefix: str | None, sender: str, shared: float
 ) -> None:
-    in_a_run, _ = _room(*rate_and_burst, id_prefix)
-    one_at_a_time, _ = _room(*rate_and_burst, id_prefix)
+    in_a_run, _ = _room(*rate_and_burst, id_prefix, shared)
+    one_at_a_time, _ = _room(*rate_and_burst, id_prefix, shared)
     expected = [output for say in says for output in one_at_a_time.handle(sender, say)]
     assert _one_by_one(in_a_run.handle_says(sender, says)) == expected
     assert in_a_run.history() == one_at_a_time.history()

@@ -24,10 +24,15 @@ DEFAULT_WAIT = 10.0
 
 
 class _SocketClient:
-    def __init__(self, port: int, *, host: str = "127.0.0.1", rcvbuf: int | None = None) -> None:
+    def __init__(
+        self, port: int, *, host: str = "127.0.0.1", rcvbuf: int | None = None, source: str | None = None
+    ) -> None:
+        """`source`: the address to connect from (another loopback address is another computer)."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
+            if source is not None:
+                sock.bind((source, 0))
             if rcvbuf:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.settimeout(SEND_TIMEOUT)

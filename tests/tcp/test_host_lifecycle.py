@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import selectors
 import socket
 import threading
@@ -181,6 +182,29 @@ def test_connections_beyond_the_limit_are_turned_away(start_host, connect) -> No
     extra.wait_closed()
     alice.say("still fine")
     bob.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.text == "still fine")
+
+
+def test_connections_still_saying_hello_count_toward_their_addresss_cap(start_host, connect, caplog) -> None:
+    host = start_host(max_connections_per_address=3, handshake_timeout=30)
+    served = [connect(host.port, source="127.0.0.3") for _ in range(3)]
+    for client in served:  # accepted and served, though none has said hello
+        client.send(ev.Ping(token="here"))
+        client.wait_for(lambda e: isinstance(e, ev.Pong), what="pong")
+    with caplog.at_level(logging.DEBUG, logger="net.tcp.host"):
+        for _ in range(3):
+            connect(host.port, source="127.0.0.3").wait_closed(timeout=5)
+    turned_away = [r for r in caplog.records if "from that address are open already" in r.getMessage()]
+    assert [r.levelno for r in turned_away] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    assert connect(host.port, "alice", source="127.0.0.4").nick == "alice"  # another address
+    served[0].close()  # a place is free again once the host has closed that connection
+    wait_until(lambda: _served(connect(host.port, source="127.0.0.3")), message="a place again")
+
+
+def _served(client) -> bool:
+    """True when the host serves the new connection `client` (it answers a ping)."""
+    client.send(ev.Ping(token="again"))
+    client.read(0.2)
+    return any(isinstance(e, ev.Pong) for e in client.events)
 
 
 def test_where_only_select_exists_connections_stop_short_of_its_512_sockets(monkeypatch) -> None:

@@ -75,3 +75,18 @@ def test_text_client_sending_before_its_name_is_accepted_in_order(start_host, co
     person.send_raw(b"bob\r\nfirst line\r\nsecond line\r\n")  # telnet sends CRLF
     alice.wait_for(lambda e: isinstance(e, ev.ChatMessage) and e.text == "second line")
     assert [m.text for m in alice.messages("bob")] == ["first line", "second line"]
+
+
+def test_an_nc_user_that_never_types_a_nickname_is_let_go_at_the_handshake_deadline(
+    start_host, connect
+) -> None:
+    host = start_host(handshake_timeout=0.5)
+    silent = connect(host.port, text=True)  # connected, types nothing
+    blank = connect(host.port, text=True)
+    blank.send_raw(b"\n\n   \n")  # only empty lines: no nickname, no dialect yet
+    typing = connect(host.port, text=True)
+    typing.send_raw(b"alic")  # a nickname never finished with Enter
+    for person in (silent, blank, typing):
+        assert person.wait_closed(timeout=5) < 3
+    assert typing.lines == ["Goodbye (no hello in time (handshake timed out))"]
+    assert host.member_count == 0

@@ -99,22 +99,62 @@ class Chat:
 
     # -- tools that differ per transport ------------------------------------------------------
 
-    def raw_member(self, port: int, nick: str):
-        """A member driven by hand that joins and then says nothing at all (never pings)."""
+    def raw_member(self, port: int, nick: str, *, source: str = "127.0.0.1", client_id: str | None = None):
+        """A member driven by hand that joins (from `source`) and then does only what the test
+        says (it never pings)."""
         if self.transport == "tcp":
             from tests.tcp.rawclient import RawClient
 
-            member = RawClient(port)
+            member = RawClient(port, source=source)
             self.raw.append(member)
-            member.join(nick)
+            member.join(nick, client_id=client_id)
         else:
             from tests.udp.rawpeer import RawPeer
 
-            member = RawPeer(port)
+            member = RawPeer(port, source=source)
             self.raw.append(member)
-            member.join(nick)
+            member.join(nick, client_id)
             wait_until(lambda: member.channel.idle, pump=member.pump, message="welcome acknowledged")
         return member
+
+    def pump(self, member) -> None:
+        """Let a raw member take what arrived (and send what is due, over UDP)."""
+        if self.transport == "tcp":
+            member.read(0.0)
+        else:
+            member.pump()
+
+    def leave(self, raw) -> None:
+        """A raw member or someone from a crowd says bye (a UDP host would not notice a close)."""
+        if hasattr(raw, "send_line"):
+            raw.send_line("/quit")
+        elif self.transport == "tcp":
+            raw.send(ev.Bye(reason="bye"))
+        else:
+            raw.send_event(ev.Bye(reason="bye"))
+            wait_until(lambda: raw.channel.idle, pump=raw.pump, message="bye acknowledged")
+
+    def crowd(self, port: int, source: str, count: int) -> list:
+        """`count` people joining at once from `source` (plain-text `nc` users over TCP, raw
+        peers over UDP); once the host has answered every one, those it welcomed."""
+        people = [self._hopeful(port, source, f"{source.replace('.', '_')}_{n}") for n in range(count)]
+        wait_until(
+            lambda: all(p.answered() for p in people), message=f"the host answers the crowd from {source}"
+        )
+        return [person.raw for person in people if person.welcomed()]
+
+    def _hopeful(self, port: int, source: str, nick: str) -> _Hopeful:
+        if self.transport == "tcp":
+            from tests.tcp.rawclient import TextClient
+
+            person = _Hopeful(TextClient(port, source=source), nick)
+        else:
+            from tests.udp.rawpeer import RawPeer
+
+            person = _Hopeful(RawPeer(port, source=source), nick)
+        self.raw.append(person.raw)
+        person.try_joining()
+        return person
 
     def send_garbage(self, port: int, seed: int = 1) -> None:
         """Bytes no LanChat peer would send, the way this transport carries them."""
@@ -158,6 +198,40 @@ def chat(transport):
         yield chat
     finally:
         chat.close()
+
+
+class _Hopeful:
+    """Someone trying to join who may be turned away: an `nc` user (TCP) or a raw peer (UDP)."""
+
+    def __init__(self, raw, nick: str) -> None:
+        self.raw = raw
+        self.nick = nick
+        self.said_hello = False
+
+    def try_joining(self) -> None:
+        if hasattr(self.raw, "send_line"):  # an nc user types the nickname at once
+            try:
+                self.raw.send_line(self.nick)
+            except OSError:
+                self.raw.closed = True  # turned away before it could type
+            return
+        self.raw.pump()
+        if self.raw.channel.heard and not self.said_hello:  # over UDP, after the host answered
+            self.said_hello = True
+            self.raw.send_event(ev.Hello(version=1, nick=self.nick, client_id=f"id-{self.nick}"))
+
+    def welcomed(self) -> bool:
+        if hasattr(self.raw, "lines"):
+            return any(line.startswith("Welcome to") for line in self.raw.lines)
+        return any(isinstance(event, ev.Welcome) for event in self.raw.events)
+
+    def answered(self) -> bool:
+        """Welcomed, refused or turned away: the host has made up its mind."""
+        if hasattr(self.raw, "lines"):
+            self.raw.read(0.0)
+            return self.welcomed() or self.raw.closed
+        self.try_joining()
+        return self.welcomed() or self.raw.channel.failed or bool(self.raw.of_type(ev.Refuse))
 
 
 class _SilentPort:

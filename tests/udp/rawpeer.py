@@ -19,9 +19,12 @@ from tests.helpers import wait_until
 
 
 class RawPeer:
-    def __init__(self, port: int, *, host: str = "127.0.0.1", conn_id: int | None = None) -> None:
+    def __init__(
+        self, port: int, *, host: str = "127.0.0.1", conn_id: int | None = None, source: str = "127.0.0.1"
+    ) -> None:
+        """`source`: the address to send from (another loopback address is another computer)."""
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((source, 0))
         self.sock.connect((host, port))
         self.sock.setblocking(False)
         self.channel = Channel(conn_id or secrets.randbits(64) | 1, now=time.monotonic(), opener=True)

@@ -292,6 +292,29 @@ def test_a_connection_that_skips_the_hello_is_refused_and_never_relayed(chat) ->
     assert _texts(chat, "alice") == [] and host.member_count == 1
 
 
+def test_connections_from_one_address_beyond_its_cap_are_reset_as_busy(chat) -> None:
+    host = chat.host(max_connections_per_address=3)
+    other = chat.raw_peer(host.port, source="127.0.0.4")  # saying hello, from elsewhere
+    wait_until(lambda: other.channel.heard, pump=other.pump, message="the other's probe answered")
+    crowd = [chat.raw_peer(host.port, source="127.0.0.3") for _ in range(8)]
+
+    def answered() -> bool:
+        for peer in crowd:
+            peer.pump()
+        return all(peer.channel.heard or peer.channel.failed for peer in crowd)
+
+    wait_until(answered, message="every opening answered")
+    busy = [peer for peer in crowd if peer.channel.failed]  # (a RESET counts as heard, too)
+    assert len(busy) == 5 and all(peer.channel.failure.reset is ResetReason.BUSY for peer in busy)
+    other.join("other")  # its handshake was not evicted for them
+    assert host._loop.counters["crowded"] == 5
+    leaving = next(peer for peer in crowd if not peer.channel.failed)
+    leaving.send_event(ev.Bye(reason="done"))  # a place is free again once it has closed
+    wait_until(lambda: leaving.channel.failed, pump=leaving.pump, message="closed")
+    late = chat.raw_peer(host.port, source="127.0.0.3")
+    assert late.join("late").nick == "late"
+
+
 def test_reassembly_memory_stays_bounded_under_a_first_fragment_flood(chat) -> None:
     host = chat.host()
     alice = chat.client(host.port, "alice")
