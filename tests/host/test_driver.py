@@ -133,7 +133,7 @@ def test_a_hello_is_welcomed_and_the_others_are_told(driver, io, clock) -> None:
     bob = member(driver, io, clock, "bob")
     assert isinstance(io.events_to(bob)[0], ev.Welcome)
     assert bob.joined and io.welcomed_peers == [alice, bob]
-    assert (ev.Joined(nick="bob", time=clock.wall()), bob) in io.broadcasts
+    assert (ev.Joined(nick="bob", time=clock.wall(), plaintext=True), bob) in io.broadcasts  # no TLS here
 
 
 def test_a_run_of_messages_is_relayed_once_with_its_acks(driver, io, clock) -> None:
