@@ -24,6 +24,7 @@ from net.addresses import AddrInfo, format_address
 from net.api import ClientConfig, ClientState, EventSink, FailureKind
 from net.client.session import ClientSession
 from net.socket_errors import ConnectFailed, describe_connect_error
+from net.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,7 @@ class ThreadedClient:
         self._on_event = on_event
         self._session = ClientSession(config)
         self._lock = threading.Lock()
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
+        self._wakeup = Wakeup()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._where = format_address(config.host, config.port)
@@ -117,14 +116,10 @@ class ThreadedClient:
             if thread.is_alive():
                 log.warning("client thread for %s did not stop in time", self._where)
         if thread is None or not thread.is_alive():
-            self._wake_reader.close()
-            self._wake_writer.close()
+            self._wakeup.close()
 
     def _wake(self) -> None:
-        try:
-            self._wake_writer.send(b"\0")
-        except (BlockingIOError, OSError):
-            pass  # already awake (buffer full) or closed
+        self._wakeup.wake()
 
     # -- hooks for subclasses -------------------------------------------------------------
 
@@ -189,15 +184,8 @@ class ThreadedClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            select.select([self._wake_reader], [], [], remaining)
-            self._drain_wake()
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_reader.recv(4096):
-                pass
-        except (BlockingIOError, OSError):
-            pass
+            select.select([self._wakeup.reader], [], [], remaining)
+            self._wakeup.drain()
 
     def _dispatch(self) -> None:
         """Hand the session's events to the owner, outside the lock."""

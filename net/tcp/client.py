@@ -78,10 +78,10 @@ class TcpClient(ThreadedClient):
                     self._flush_before_close(sock, outgoing)
                     return FailureKind.CLOSED, "left the chat"
                 readable, writable, _ = select.select(
-                    [sock, self._wake_reader], [sock] if outgoing else [], [], wait
+                    [sock, self._wakeup.reader], [sock] if outgoing else [], [], wait
                 )
-                if self._wake_reader in readable:
-                    self._drain_wake()
+                if self._wakeup.reader in readable:
+                    self._wakeup.drain()
                 if sock in readable:
                     data = sock.recv(_RECV_BYTES)
                     with self._lock:

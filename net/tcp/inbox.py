@@ -7,9 +7,10 @@ never interrupted by a system call of ours.
 
 from __future__ import annotations
 
-import socket
 import threading
 from typing import Any
+
+from net.wakeup import Wakeup
 
 
 class Inbox:
@@ -22,9 +23,8 @@ class Inbox:
         self._wake_sent = False
         self._closed = False
         self._sealed = False  # the router has finished: it takes no more items
-        self.wake_reader, self._wake_writer = socket.socketpair()
-        self.wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
+        self._wakeup = Wakeup()
+        self.wake_reader = self._wakeup.reader
 
     # -- producers (any thread) ---------------------------------------------------------
 
@@ -59,11 +59,7 @@ class Inbox:
     def take_all(self) -> list[Any]:
         """Everything queued so far (the router is awake again after this)."""
         if self._wake_sent:
-            try:
-                while self.wake_reader.recv(4096):
-                    pass
-            except OSError:
-                pass  # drained (BlockingIOError) or closed
+            self._wakeup.drain()
         with self._lock:
             self._router_asleep = False
             self._wake_sent = False
@@ -88,12 +84,7 @@ class Inbox:
         with self._lock:
             self._closed = True
             self._items.clear()
-            self.wake_reader.close()
-            self._wake_writer.close()
+            self._wakeup.close()
 
     def _send_wake_byte(self) -> None:
-        # Under the lock, so `close` cannot close the socket in the middle of it.
-        try:
-            self._wake_writer.send(b"\0")
-        except OSError:
-            pass  # a byte is already waiting: the router will wake anyway
+        self._wakeup.wake()  # under the lock, so `close` cannot close the socket in the middle

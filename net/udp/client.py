@@ -88,9 +88,9 @@ class UdpClient(ThreadedClient):
             self._send_all(sock, channel.poll(now))
             wake = channel.next_deadline()
             timeout = deadline - now if wake is None else min(deadline, wake) - now
-            readable, _, _ = select.select([sock, self._wake_reader], [], [], max(0.0, timeout))
-            if self._wake_reader in readable:
-                self._drain_wake()
+            readable, _, _ = select.select([sock, self._wakeup.reader], [], [], max(0.0, timeout))
+            if self._wakeup.reader in readable:
+                self._wakeup.drain()
             if sock in readable:
                 self._receive(reader, channel)
         if channel.failure is not None:
@@ -151,9 +151,9 @@ class UdpClient(ThreadedClient):
                 deadline = channel.next_deadline()
                 if deadline is not None:
                     wait = min(wait, max(0.0, deadline - now))
-                readable, _, _ = select.select([sock, self._wake_reader], [], [], wait)
-                if self._wake_reader in readable:
-                    self._drain_wake()
+                readable, _, _ = select.select([sock, self._wakeup.reader], [], [], wait)
+                if self._wakeup.reader in readable:
+                    self._wakeup.drain()
                 if sock in readable:
                     messages = self._receive(reader, channel)
                     if messages and self._feed(messages) is LinkVerdict.CLOSE:

@@ -10,7 +10,7 @@ from net.secure.tls import looks_like_tls
 from net.udp.channel import Channel
 
 if TYPE_CHECKING:
-    from net.udp.service import _Run
+    from net.udp.rounds import Run
 
 
 class UdpPeer(HostPeer):
@@ -26,7 +26,7 @@ class UdpPeer(HostPeer):
         #: Frames for the channel queued this round, handed over in one call when the round's
         #: datagrams are sent (a run of broadcasts is one shared item on every receiver's
         #: list; order is kept).
-        self.pending: list[bytes | _Run] = []
+        self.pending: list[bytes | Run] = []
 
     def take_input(self) -> bytes:
         """What the channel completed, for `decode`: the frames, each with its newline, or

@@ -45,11 +45,11 @@ from net.protocol.fastcodec import encode_event, encode_messages
 from net.room import Relay, Room
 from net.room.ratelimit import TokenBucket
 from net.secure.tls import TlsError
-from net.udp.bundles import Batch, batch_messages
 from net.udp.burst import BurstSender
 from net.udp.channel import Channel
 from net.udp.peer import UdpPeer
 from net.udp.retry import RetryTokens
+from net.udp.rounds import Run, hand_over
 from net.udp.sockets import DatagramReader
 from net.udp.tuning import UdpTuning
 from net.udp.wire import (
@@ -63,6 +63,7 @@ from net.udp.wire import (
     is_lanchat_datagram,
     parse,
 )
+from net.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -72,26 +73,6 @@ log = logging.getLogger(__name__)
 AMPLIFICATION_LIMIT = 3
 
 DiscoveryHandler = Callable[[bytes, SockAddr], "bytes | None"]
-
-
-class _Run:
-    """Consecutive broadcasts with the same receivers, queued on each of them as one item.
-
-    The frames are joined once, at the end of the round, and the same `Batch` goes on every
-    receiver's channel: no work per member and message, only per member and datagram.
-    """
-
-    __slots__ = ("_chunks", "exclude", "frames")
-
-    def __init__(self, exclude: object, frames: list[bytes]) -> None:
-        self.exclude = exclude
-        self.frames = frames
-        self._chunks: list[bytes | Batch] | None = None
-
-    def chunks(self) -> list[bytes | Batch]:
-        if self._chunks is None:
-            self._chunks = batch_messages(self.frames, single=True)
-        return self._chunks
 
 
 class HostLoop(ServiceLoop[UdpPeer]):
@@ -127,16 +108,14 @@ class HostLoop(ServiceLoop[UdpPeer]):
         self._dirty: set[UdpPeer] = set()
         #: The run the next broadcast joins if its receivers are the same (None: start a new one).
         #: Ended by anything that changes who receives broadcasts, and by every flush.
-        self._run: _Run | None = None
+        self._run: Run | None = None
         self._replies = TokenBucket(tuning.reply_rate, tuning.reply_burst, time.monotonic())
         self._tokens = RetryTokens(time.monotonic(), lifetime=tuning.retry_token_lifetime)
         self._next_deadline = float("inf")
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
+        self._wakeup = Wakeup()
         self._selector = selectors.DefaultSelector()
         self._selector.register(sock, selectors.EVENT_READ, "socket")
-        self._selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
+        self._selector.register(self._wakeup.reader, selectors.EVENT_READ, "wake")
         self._stop_lock = threading.Lock()
         self.counters = {
             "garbage": 0,
@@ -155,10 +134,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         with self._stop_lock:
             if self._stop_reason is None:
                 self._stop_reason = reason
-        try:
-            self._wake_writer.send(b"\0")
-        except OSError:
-            pass
+        self._wakeup.wake()
 
     def peer_stats(self) -> dict[str, dict[str, Any]]:
         """Channel figures per connection: members by nick, others by address and connection id
@@ -176,20 +152,13 @@ class HostLoop(ServiceLoop[UdpPeer]):
         timeout = 0.0 if self._dirty else max(0.0, min(until, self._next_deadline) - time.monotonic())
         for key, _ in self._selector.select(timeout):
             if key.data == "wake":
-                self._drain_wake()
+                self._wakeup.drain()
             else:
                 self._receive_batch()
 
     def _write(self, now: float, timers_ran: bool) -> None:
         # A full pass is also a safety net: every channel's timer is looked at.
         self._flush(now, full=timers_ran or now >= self._next_deadline)
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_reader.recv(4096):
-                pass
-        except OSError:
-            pass
 
     # -- receiving --------------------------------------------------------------------------
 
@@ -335,7 +304,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         if run is not None and run.exclude is exclude:
             run.frames += frames  # the same receivers as the run's first frame
             return
-        run = self._run = _Run(exclude, frames)
+        run = self._run = Run(exclude, frames)
         receivers = [peer for peer in self.room.peers() if peer is not exclude and not peer.closing]
         for peer in receivers:
             peer.pending.append(run)  # the same run object for every receiver
@@ -378,17 +347,11 @@ class HostLoop(ServiceLoop[UdpPeer]):
             if peer.conn_id not in self._peers:
                 continue
             channel = peer.channel
-            if peer.tls is not None:
-                self._seal_pending(peer)
-            elif peer.pending:
-                chunks: list[bytes | Batch] = []
-                for item in peer.pending:
-                    if isinstance(item, _Run):
-                        chunks.extend(item.chunks())  # cut once for all its receivers
-                    else:
-                        chunks.append(item)
-                channel.send_many(chunks)
-                peer.pending = []
+            try:
+                hand_over(peer)
+            except TlsError as exc:
+                self.driver.begin_close(peer, exc.text, flush=False)
+                continue
             calls = channel.poll_burst(now)
             if calls:
                 self._burst.send_calls(calls, peer.address)  # the hot path: few system calls
@@ -401,28 +364,6 @@ class HostLoop(ServiceLoop[UdpPeer]):
             deadline = channel.next_deadline()
             if deadline is not None and deadline < self._next_deadline:
                 self._next_deadline = deadline
-
-    def _seal_pending(self, peer: UdpPeer) -> None:
-        """An encrypted peer's frames of this round as TLS records, one channel message (its
-        handshake messages too): no batch can be shared, every receiver's bytes differ."""
-        tls = peer.tls
-        assert tls is not None
-        if peer.pending:
-            frames: list[bytes] = []
-            for item in peer.pending:
-                if isinstance(item, _Run):
-                    frames.extend(item.frames)
-                else:
-                    frames.append(item)
-            frames.append(b"")
-            peer.pending = []
-            try:
-                tls.send(b"\n".join(frames))
-            except TlsError as exc:
-                self.driver.begin_close(peer, exc.text, flush=False)
-                return
-        if tls.output_pending:
-            peer.channel.send(tls.take_output())
 
     def _send_to(self, datagram: bytes, address: SockAddr) -> None:
         try:
@@ -474,7 +415,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
     def _close_everything(self, reason: str) -> None:
         """Bye to every member, a short grace for the acks, then RESET and close."""
         try:
-            self._selector.unregister(self._wake_reader)
+            self._selector.unregister(self._wakeup.reader)
             for peer in list(self._peers.values()):
                 self.driver.say_bye(peer, reason)
                 self._dirty.add(peer)
@@ -495,5 +436,4 @@ class HostLoop(ServiceLoop[UdpPeer]):
                 self._close_now(peer, ResetReason.CLOSED)
             self._selector.close()
             self._sock.close()
-            self._wake_reader.close()
-            self._wake_writer.close()
+            self._wakeup.close()
