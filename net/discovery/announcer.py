@@ -302,7 +302,7 @@ class Announcer:
 
     def _send_goodbye(self) -> None:
         info = self._info_provider()
-        data = encode_datagram(Goodbye(info.host_id, info.transport, info.port))
+        data = encode_datagram(Goodbye(info.host_id, info.transport, info.port, info.key))
         self._broadcast(data)
         with self._lock:
             probers = self._answerer.recent_probers(self._clock())

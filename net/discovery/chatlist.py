@@ -1,12 +1,14 @@
 """The list of chats found on the LAN: appear, update, expire. Pure; time is an argument.
 
-A chat is identified by its host's id, transport and port (`ChatKey`), not by the address
-its datagrams came from: one host is often heard at several addresses (IPv4 and IPv6, two
-adapters, a broadcast and a probe answer), and listing it once per address would show the
-same chat twice. The entry keeps every address it was heard at, each with its own expiry,
-and offers the best one to join. A chat is lost when its host says goodbye, when none of
-its addresses was heard for the announced ttl, or when another host id is heard at the same
-address, transport and port (the host was restarted: a port has one owner at a time).
+A chat is identified by its room key, transport and port (`ChatKey`), not by its name nor
+by the address its datagrams came from. The key is the fingerprint of the host's
+certificate: two rooms with one name are two chats, and one host is often heard at several
+addresses (IPv4 and IPv6, two adapters, a broadcast and a probe answer), which must not list
+the same chat twice. The entry keeps every address it was heard at, each with its own
+expiry, and offers the best one to join. A chat is lost when its host says goodbye, when
+none of its addresses was heard for the announced ttl, or when another key is heard at the
+same address, transport and port (another installation took the port: a port has one owner
+at a time).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ MAX_ADDRESSES_PER_CHAT = 8
 
 @dataclass(frozen=True, slots=True)
 class ChatKey:
-    host_id: str
+    key: bytes  # the room's key: its host's certificate fingerprint
     transport: Transport
     port: int
 
@@ -58,7 +60,16 @@ class FoundChat:
 
     @property
     def key(self) -> ChatKey:
-        return ChatKey(self.info.host_id, self.info.transport, self.info.port)
+        return ChatKey(self.info.key, self.info.transport, self.info.port)
+
+    @property
+    def code(self) -> str:
+        """The room's code as people read it aloud (``7F3A-91C2-4B8D-E01F-2A6C``)."""
+        # Imported here: net.secure.identity loads `cryptography` (about 90 ms), which the
+        # window does not need before it shows a found chat.
+        from net.secure.identity import room_code
+
+        return room_code(self.info.key)
 
     @property
     def port(self) -> int:
@@ -97,6 +108,7 @@ ChatEvent = ChatFound | ChatUpdated | ChatLost
 @dataclass(slots=True)
 class _Entry:
     info: RoomInfo
+    order: int  # when the chat was found, as a count: rooms of one name are listed in this order
     seen: dict[str, float] = field(default_factory=dict)  # address -> last heard
 
     def view(self) -> FoundChat:
@@ -111,25 +123,27 @@ class ChatList:
     def __init__(self, max_chats: int = MAX_CHATS) -> None:
         self._entries: dict[ChatKey, _Entry] = {}
         self._max_chats = max_chats
+        self._found = 0  # chats found so far
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def snapshot(self) -> list[FoundChat]:
-        """Every chat, sorted by room name, then address and port."""
-        chats = [entry.view() for entry in self._entries.values()]
-        return sorted(chats, key=lambda c: (c.info.room.casefold(), _address_preference(c.address), c.port))
+        """Every chat, sorted by room name; rooms of one name in the order they were found."""
+        entries = sorted(self._entries.values(), key=lambda e: (e.info.room.casefold(), e.info.room, e.order))
+        return [entry.view() for entry in entries]
 
     def observe(self, info: RoomInfo, address: str, now: float) -> list[ChatEvent]:
         """An announcement or a probe answer from `address` arrived."""
         events: list[ChatEvent] = self._evict_previous_owner(info, address)
-        key = ChatKey(info.host_id, info.transport, info.port)
+        key = ChatKey(info.key, info.transport, info.port)
         entry = self._entries.get(key)
         if entry is None:
             if len(self._entries) >= self._max_chats:
                 log.debug("chat list full (%d): ignored %s", self._max_chats, key)
                 return events
-            entry = self._entries[key] = _Entry(info, {address: now})
+            self._found += 1
+            entry = self._entries[key] = _Entry(info, self._found, {address: now})
             events.append(ChatFound(entry.view()))
             return events
         before = entry.view()
@@ -145,7 +159,7 @@ class ChatList:
     def _evict_previous_owner(self, info: RoomInfo, address: str) -> list[ChatEvent]:
         events: list[ChatEvent] = []
         for key, entry in list(self._entries.items()):
-            if key.host_id == info.host_id or key.transport != info.transport or key.port != info.port:
+            if key.key == info.key or key.transport != info.transport or key.port != info.port:
                 continue
             if address in entry.seen:
                 events.extend(self._forget_address(key, entry, address, "replaced"))
@@ -161,7 +175,7 @@ class ChatList:
 
     def goodbye(self, goodbye: Goodbye) -> list[ChatEvent]:
         """The host said goodbye: its chat is gone now, at every address."""
-        entry = self._entries.pop(ChatKey(goodbye.host_id, goodbye.transport, goodbye.port), None)
+        entry = self._entries.pop(ChatKey(goodbye.key, goodbye.transport, goodbye.port), None)
         return [ChatLost(entry.view(), "goodbye")] if entry is not None else []
 
     def expire(self, now: float) -> list[ChatEvent]:
