@@ -5,10 +5,17 @@ by the address its datagrams came from. The key is the fingerprint of the host's
 certificate: two rooms with one name are two chats, and one host is often heard at several
 addresses (IPv4 and IPv6, two adapters, a broadcast and a probe answer), which must not list
 the same chat twice. The entry keeps every address it was heard at, each with its own
-expiry, and offers the best one to join. A chat is lost when its host says goodbye, when
-none of its addresses was heard for the announced ttl, or when another key is heard at the
-same address, transport and port (another installation took the port: a port has one owner
-at a time).
+expiry and with what was announced from there, and offers one to join. A chat is lost when
+its host says goodbye, when none of its addresses was heard for the announced ttl, or when
+another key is heard at the same address, transport and port (another installation took
+the port: a port has one owner at a time).
+
+Anyone can announce a copy of a room, key included (only the TLS handshake proves the key),
+so a later address never displaces one already heard: the address to join is the one heard
+first (among addresses heard together, within `HEARD_TOGETHER`, IPv4 before IPv6 and
+link-local last), what the list shows is what was announced from that address, and a full
+list of addresses takes no newcomers. A copy therefore adds at most an address behind the
+real ones, and a room with a copied name under another key is listed as another room.
 """
 
 from __future__ import annotations
@@ -18,12 +25,16 @@ import logging
 from dataclasses import dataclass, field
 
 from net.api import Transport
-from net.discovery.wire import Goodbye, RoomInfo
+from net.discovery.wire import MAX_REPLY_DELAY, Goodbye, RoomInfo
 
 log = logging.getLogger(__name__)
 
 MAX_CHATS = 256
 MAX_ADDRESSES_PER_CHAT = 8
+#: Addresses first heard within this many seconds of a chat's first address were heard
+#: together: one announcement goes out over IPv4 and IPv6 at once, and answers to one round
+#: of probes come back within the jitter an answerer may add (at most `MAX_REPLY_DELAY`).
+HEARD_TOGETHER = MAX_REPLY_DELAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +44,15 @@ class ChatKey:
     port: int
 
 
-def _address_preference(address: str) -> tuple[int, str]:
+def _address_class(address: str) -> int:
+    """0 IPv4, 1 IPv4 link-local, 2 IPv6, 3 IPv6 link-local: the order to join in."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return (9, address)
+        return 9
     if ip.version == 4:
-        return (1 if ip.is_link_local else 0, address)
-    return (3 if ip.is_link_local else 2, address)
+        return 1 if ip.is_link_local else 0
+    return 3 if ip.is_link_local else 2
 
 
 def format_endpoint(address: str, port: int) -> str:
@@ -52,9 +64,9 @@ def format_endpoint(address: str, port: int) -> str:
 class FoundChat:
     """A chat in the list: its room info and where to join it (`address`, `info.port`)."""
 
-    info: RoomInfo
-    address: str  # the best address to join at
-    addresses: tuple[str, ...]  # every address it was heard at, best first
+    info: RoomInfo  # as announced from `address`
+    address: str  # the address to join at: the first heard (see the module docstring)
+    addresses: tuple[str, ...]  # every address it was heard at, in that order
     last_seen: float
     expires_at: float
 
@@ -106,15 +118,49 @@ ChatEvent = ChatFound | ChatUpdated | ChatLost
 
 
 @dataclass(slots=True)
+class _Sighting:
+    """The chat as heard from one address."""
+
+    info: RoomInfo  # what was announced from there, last
+    first: float  # when first heard there (kept while the address stays alive)
+    last: float  # when last heard there
+
+    @property
+    def expires_at(self) -> float:
+        return self.last + self.info.ttl
+
+
+@dataclass(slots=True)
 class _Entry:
-    info: RoomInfo
     order: int  # when the chat was found, as a count: rooms of one name are listed in this order
-    seen: dict[str, float] = field(default_factory=dict)  # address -> last heard
+    seen: dict[str, _Sighting] = field(default_factory=dict)  # address -> sighting
+
+    def addresses(self) -> list[str]:
+        """Every address, the one to join first: addresses heard with the first one, by class,
+        then every later one in the order it was first heard (never by its text)."""
+        earliest = min(sighting.first for sighting in self.seen.values())
+
+        def rank(address: str) -> tuple[float, float, float]:
+            first = self.seen[address].first
+            if first - earliest <= HEARD_TOGETHER:
+                return (0, _address_class(address), first)
+            return (1, first, _address_class(address))
+
+        return sorted(self.seen, key=rank)
+
+    @property
+    def info(self) -> RoomInfo:
+        return self.seen[self.addresses()[0]].info
 
     def view(self) -> FoundChat:
-        addresses = tuple(sorted(self.seen, key=_address_preference))
-        last_seen = max(self.seen.values())
-        return FoundChat(self.info, addresses[0], addresses, last_seen, last_seen + self.info.ttl)
+        addresses = tuple(self.addresses())
+        return FoundChat(
+            self.seen[addresses[0]].info,
+            addresses[0],
+            addresses,
+            max(sighting.last for sighting in self.seen.values()),
+            max(sighting.expires_at for sighting in self.seen.values()),
+        )
 
 
 class ChatList:
@@ -143,14 +189,19 @@ class ChatList:
                 log.debug("chat list full (%d): ignored %s", self._max_chats, key)
                 return events
             self._found += 1
-            entry = self._entries[key] = _Entry(info, self._found, {address: now})
+            entry = self._entries[key] = _Entry(self._found, {address: _Sighting(info, now, now)})
             events.append(ChatFound(entry.view()))
             return events
         before = entry.view()
-        entry.info = info
-        entry.seen[address] = now
-        if len(entry.seen) > MAX_ADDRESSES_PER_CHAT:
-            del entry.seen[min(entry.seen, key=entry.seen.__getitem__)]
+        sighting = entry.seen.get(address)
+        if sighting is not None:
+            sighting.info, sighting.last = info, now
+        elif len(entry.seen) >= MAX_ADDRESSES_PER_CHAT:
+            # The addresses already heard stay: a newcomer never pushes one of them out.
+            log.debug("%s heard at %d addresses already: ignored %s", key, len(entry.seen), address)
+            return events
+        else:
+            entry.seen[address] = _Sighting(info, now, now)
         after = entry.view()
         if after.info != before.info or after.addresses != before.addresses:
             events.append(ChatUpdated(after))
@@ -182,14 +233,14 @@ class ChatList:
         """Forget addresses not heard for the announced ttl; a chat with none left is lost."""
         events: list[ChatEvent] = []
         for key, entry in list(self._entries.items()):
-            for address, heard in list(entry.seen.items()):
-                if now >= heard + entry.info.ttl:
+            for address, sighting in list(entry.seen.items()):
+                if now >= sighting.expires_at:
                     events.extend(self._forget_address(key, entry, address, "expired"))
         return events
 
     def next_expiry(self) -> float | None:
         """When `expire` will next have something to do, or None when the list is empty."""
-        deadlines = [heard + e.info.ttl for e in self._entries.values() for heard in e.seen.values()]
+        deadlines = [sighting.expires_at for e in self._entries.values() for sighting in e.seen.values()]
         return min(deadlines, default=None)
 
     def clear(self) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from net.api import Transport
-from net.discovery.chatlist import ChatFound, ChatList, ChatLost, ChatUpdated, format_endpoint
+from net.discovery.chatlist import (
+    HEARD_TOGETHER,
+    ChatFound,
+    ChatList,
+    ChatLost,
+    ChatUpdated,
+    format_endpoint,
+)
 from net.discovery.wire import Goodbye, RoomInfo
 
 ALICE, BOB = b"\xa1" * 32, b"\xb0" * 32
@@ -143,10 +150,53 @@ def test_list_and_addresses_are_bounded() -> None:
         chats.observe(replace(TCP_ROOM, key=key(n)), f"10.0.0.{n}", now=0.0)
     assert len(chats) == 3
     for n in range(20):
-        chats.observe(replace(TCP_ROOM, key=key(0)), f"10.1.0.{n}", now=float(n))
+        chats.observe(replace(TCP_ROOM, key=key(0)), f"10.1.0.{n}", now=float(n) / 10)
     (h0,) = [c for c in chats.snapshot() if c.info.key == key(0)]
     assert len(h0.addresses) == 8
-    assert "10.1.0.19" in h0.addresses and "10.1.0.0" not in h0.addresses  # the oldest were dropped
+    # The addresses heard first stay; newcomers to a full list are ignored, never pushing one out.
+    assert h0.addresses == ("10.0.0.0", *(f"10.1.0.{n}" for n in range(7)))
+    chats.observe(replace(TCP_ROOM, key=key(0)), "10.0.0.0", now=7.0)  # only this one stays alive
+    chats.expire(8.0)
+    chats.observe(replace(TCP_ROOM, key=key(0)), "10.2.0.1", now=8.0)
+    (h0,) = [c for c in chats.snapshot() if c.info.key == key(0)]
+    assert h0.addresses == ("10.0.0.0", "10.2.0.1")
+
+
+def test_a_later_address_never_displaces_the_first_nor_changes_what_is_shown() -> None:
+    """Issue 14: a copy of a room (key included) from another address sorted first by its text."""
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "192.168.1.20", now=0.0)
+    copy = replace(TCP_ROOM, room="Lobby (moved)", nick="mallory", members=99)
+    events = chats.observe(copy, "192.168.1.100", now=5.0)
+    assert kinds(events) == ["ChatUpdated"]  # one more address; nothing else shown changed
+    (chat,) = chats.snapshot()
+    assert (chat.address, chat.addresses) == ("192.168.1.20", ("192.168.1.20", "192.168.1.100"))
+    assert chat.info == TCP_ROOM
+    assert chats.observe(replace(copy, members=98), "192.168.1.100", now=6.0) == []  # not shown
+    assert chats.observe(replace(TCP_ROOM, members=2), "192.168.1.20", now=6.0)[0].chat.info.members == 2
+    # The real address goes silent: the chat is then only where the copy is (and fails to connect).
+    chats.observe(copy, "192.168.1.100", now=10.0)
+    events = chats.expire(13.0)
+    assert kinds(events) == ["ChatUpdated"]
+    assert (events[0].chat.address, events[0].chat.info.room) == ("192.168.1.100", "Lobby (moved)")
+
+
+def test_a_later_ipv4_address_does_not_displace_an_ipv6_one_heard_first() -> None:
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "fe80::5%eth0", now=0.0)
+    chats.observe(TCP_ROOM, "192.168.1.50", now=1.0 + HEARD_TOGETHER)
+    (chat,) = chats.snapshot()
+    assert chat.addresses == ("fe80::5%eth0", "192.168.1.50")
+
+
+def test_addresses_heard_together_are_joined_ipv4_first() -> None:
+    """One announcement arrives over IPv6 and IPv4 at once, in either order."""
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "fe80::5%eth0", now=0.0)
+    chats.observe(TCP_ROOM, "2001:db8::5", now=0.1)
+    chats.observe(TCP_ROOM, "192.168.1.5", now=HEARD_TOGETHER)
+    (chat,) = chats.snapshot()
+    assert chat.addresses == ("192.168.1.5", "2001:db8::5", "fe80::5%eth0")
 
 
 def test_endpoint_formatting() -> None:

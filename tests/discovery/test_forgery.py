@@ -105,6 +105,18 @@ def announced(discovery: Discovery, stations: list[Station]):
     return browser, real, station(stations, FORGER), listener
 
 
+def test_a_copied_key_and_host_id_do_not_move_the_room_to_the_copiers_address(announced) -> None:
+    browser, _real, forger, listener = announced
+    # The forger copies everything, key and host id included, and sorts first by address text.
+    forger.send(datagram("announce", **room(members=99)), listener)
+    marked(browser, forger, listener)
+    lobby = [entry for entry in listed(browser) if entry[0] == "Lobby"]
+    assert lobby == [("Lobby", REAL, 2)]
+    (chat,) = [c for c in browser.snapshot() if c.info.room == "Lobby"]
+    assert chat.addresses == (REAL, FORGER)  # one host heard at two addresses; the first stays first
+    assert chat.info.key.hex() == REAL_KEY
+
+
 def test_the_same_name_and_host_id_under_another_key_is_another_room(announced) -> None:
     browser, _real, forger, listener = announced
     forger.send(datagram("announce", **room(key=OTHER_KEY, members=5)), listener)
