@@ -245,7 +245,7 @@ class Browser:
         if isinstance(message, Announcement):
             self._publish(self._chats.observe(message.info, sender_address(sender), now))
         elif isinstance(message, Goodbye):
-            self._publish(self._chats.goodbye(message))
+            self._publish(self._chats.goodbye(message, sender_address(sender)))
         else:
             log.debug("ignored a %s from %s at the browser", type(message).__name__, sender[:2])
 

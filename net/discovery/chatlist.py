@@ -6,16 +6,17 @@ certificate: two rooms with one name are two chats, and one host is often heard 
 addresses (IPv4 and IPv6, two adapters, a broadcast and a probe answer), which must not list
 the same chat twice. The entry keeps every address it was heard at, each with its own
 expiry and with what was announced from there, and offers one to join. A chat is lost when
-its host says goodbye, when none of its addresses was heard for the announced ttl, or when
-another key is heard at the same address, transport and port (another installation took
-the port: a port has one owner at a time).
+its host says goodbye from every address it was heard at, when none of its addresses was
+heard for the announced ttl, or when another key is heard at the same address, transport
+and port (another installation took the port: a port has one owner at a time).
 
 Anyone can announce a copy of a room, key included (only the TLS handshake proves the key),
 so a later address never displaces one already heard: the address to join is the one heard
 first (among addresses heard together, within `HEARD_TOGETHER`, IPv4 before IPv6 and
 link-local last), what the list shows is what was announced from that address, and a full
-list of addresses takes no newcomers. A copy therefore adds at most an address behind the
-real ones, and a room with a copied name under another key is listed as another room.
+list of addresses takes no newcomers. A goodbye takes away only the address it came from.
+A copy therefore adds at most an address behind the real ones and can take back only that,
+and a room with a copied name under another key is listed as another room.
 """
 
 from __future__ import annotations
@@ -224,10 +225,19 @@ class ChatList:
             return [ChatLost(before, reason)]
         return [ChatUpdated(entry.view())]
 
-    def goodbye(self, goodbye: Goodbye) -> list[ChatEvent]:
-        """The host said goodbye: its chat is gone now, at every address."""
-        entry = self._entries.pop(ChatKey(goodbye.key, goodbye.transport, goodbye.port), None)
-        return [ChatLost(entry.view(), "goodbye")] if entry is not None else []
+    def goodbye(self, goodbye: Goodbye, address: str) -> list[ChatEvent]:
+        """A goodbye came from `address`: the chat it names is gone from that address.
+
+        Only from there: anyone can send a goodbye naming any room, so one from an address
+        the chat was not heard at removes nothing. A host's goodbye comes from each of its
+        addresses (broadcast and multicast alike); an address it does not reach expires.
+        """
+        key = ChatKey(goodbye.key, goodbye.transport, goodbye.port)
+        entry = self._entries.get(key)
+        if entry is None or address not in entry.seen:
+            log.debug("ignored a goodbye from %s for a chat not heard there", address)
+            return []
+        return self._forget_address(key, entry, address, "goodbye")
 
     def expire(self, now: float) -> list[ChatEvent]:
         """Forget addresses not heard for the announced ttl; a chat with none left is lost."""

@@ -77,15 +77,35 @@ def test_one_chat_heard_at_several_addresses_is_listed_once() -> None:
     assert events[0].chat.addresses == ("192.168.1.5",)
 
 
-def test_goodbye_removes_at_once() -> None:
+def test_goodbye_removes_the_chat_at_the_address_it_came_from() -> None:
     chats = ChatList()
     chats.observe(TCP_ROOM, "192.168.1.5", now=0.0)
     chats.observe(TCP_ROOM, "::1", now=0.0)
-    events = chats.goodbye(Goodbye("h-alice", Transport.TCP, 47800, ALICE))
+    goodbye = Goodbye("h-alice", Transport.TCP, 47800, ALICE)
+    # The host's goodbye arrives from each of its addresses (broadcast and multicast).
+    events = chats.goodbye(goodbye, "192.168.1.5")
+    assert kinds(events) == ["ChatUpdated"] and events[0].chat.addresses == ("::1",)
+    events = chats.goodbye(goodbye, "::1")
     assert [(type(e), e.reason) for e in events] == [(ChatLost, "goodbye")]
     assert chats.snapshot() == []
-    assert chats.goodbye(Goodbye("h-alice", Transport.TCP, 47800, ALICE)) == []
-    assert chats.goodbye(Goodbye("unknown", Transport.UDP, 1, key(9))) == []
+    assert chats.goodbye(goodbye, "::1") == []
+    assert chats.goodbye(Goodbye("unknown", Transport.UDP, 1, key(9)), "::1") == []
+
+
+def test_a_goodbye_from_elsewhere_removes_nothing() -> None:
+    """Issue 14: a stranger's goodbye, also after it announced a copy of the room itself."""
+    chats = ChatList()
+    chats.observe(TCP_ROOM, "192.168.1.5", now=0.0)
+    goodbye = Goodbye("h-alice", Transport.TCP, 47800, ALICE)
+    assert chats.goodbye(goodbye, "192.168.1.66") == []
+    chats.observe(TCP_ROOM, "192.168.1.66", now=1.0)
+    events = chats.goodbye(goodbye, "192.168.1.66")  # takes back only its own address
+    assert kinds(events) == ["ChatUpdated"]
+    assert [c.addresses for c in chats.snapshot()] == [("192.168.1.5",)]
+    # A goodbye names the key, transport and port it ends: another room at that address stays.
+    chats.observe(UDP_ROOM, "192.168.1.5", now=1.0)
+    assert chats.goodbye(replace(goodbye, transport=Transport.UDP), "192.168.1.5") == []
+    assert len(chats) == 2
 
 
 def test_restarted_host_is_the_same_chat() -> None:

@@ -127,6 +127,19 @@ def test_the_same_name_and_host_id_under_another_key_is_another_room(announced) 
     assert codes == ["7F3A-91C2-4B8D-E01F-2A6C", "0BAD-C0DE-0BAD-C0DE-0BAD"]
 
 
+def test_a_strangers_goodbye_does_not_remove_the_room(announced) -> None:
+    browser, _real, forger, listener = announced
+    goodbye = datagram("goodbye", host_id=HOST_ID, transport="tcp", port=47800, key=REAL_KEY)
+    forger.send(goodbye, listener)
+    marked(browser, forger, listener)
+    assert ("Lobby", REAL, 2) in listed(browser)
+    # Nor after the stranger announced the room's key from its own address first.
+    forger.send(datagram("announce", **room()), listener)
+    forger.send(goodbye, listener)
+    marked(browser, forger, listener, "marker 2")
+    assert ("Lobby", REAL, 2) in listed(browser)
+
+
 def test_the_rooms_own_goodbye_removes_it(announced) -> None:
     browser, real, _forger, listener = announced
     real.send(datagram("goodbye", host_id=HOST_ID, transport="tcp", port=47800, key=REAL_KEY), listener)
