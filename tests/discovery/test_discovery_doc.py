@@ -9,6 +9,7 @@ from net.discovery.answering import ANSWER_BURST, ANSWERS_PER_SECOND
 from net.discovery.browser import BROADCAST_ANSWER_JITTER, DEFAULT_BROADCAST_PROBE_INTERVAL
 from net.discovery.chatlist import HEARD_TOGETHER, MAX_ADDRESSES_PER_CHAT, MAX_CHATS
 from net.discovery.destinations import IPV6_DISCOVERY_GROUP, MAX_SWEEP_ADDRESSES, directed_broadcast
+from net.discovery.solicited import ANSWER_WINDOW
 from net.discovery.wire import (
     DEFAULT_ANNOUNCE_INTERVAL,
     DEFAULT_TTL,
@@ -60,6 +61,7 @@ def test_numbers_match_the_code() -> None:
     assert f"at most {MAX_ADDRESSES_PER_CHAT} addresses and a newcomer" in PROSE
     assert f"within {HEARD_TOGETHER:g} s of it (`HEARD_TOGETHER`" in PROSE
     assert f"(**{DISCOVERY_FORMAT_VERSION}**, `DISCOVERY_FORMAT_VERSION`)" in PROSE
+    assert f"within the last {ANSWER_WINDOW:g} s (`ANSWER_WINDOW`" in PROSE
     assert f"at most {MAX_SWEEP_ADDRESSES:,} addresses" in PROSE
     assert (
         directed_broadcast("192.168.1.77", 24) == "192.168.1.255"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from net.discovery.wire import MAGIC
-from tests.discovery.conftest import Discovery
+from tests.discovery.conftest import Discovery, free_chat_port
 from tests.helpers import wait_until
 
 REAL_KEY = "7f3a91c24b8de01f2a6c5e9d03b17a4468c2f1e09b5d7a3c8e14f6b2d9a0c73e"
@@ -159,3 +159,64 @@ def test_announcements_without_a_valid_key_are_not_listed(announced, fields: dic
     forger.send(MAGIC + json.dumps({"v": 2, "type": "announce", **fields}).encode(), listener)
     marked(browser, forger, listener)
     assert [entry[0] for entry in listed(browser)] == ["Lobby", "marker"]
+
+
+# --- answers to probes ------------------------------------------------------------------
+
+
+@pytest.fixture
+def probed(discovery: Discovery, stations: list[Station]):
+    """A browser that probed 127.0.0.1 on ports P and P+1, a host station that got the probe on
+    P, and what it learnt: the probe id and where the browser expects answers."""
+    port = free_chat_port("udp")
+    other_port = free_chat_port("udp", port + 1)
+    host = station(stations, "127.0.0.1", port)
+    browser, _ = discovery.browser([port, other_port], probe_interval=60.0, broadcast_probe_interval=60.0)
+    while True:
+        data, prober = host.sock.recvfrom(65535)
+        probe = json.loads(data[len(MAGIC) :])
+        if prober[0] == "127.0.0.1" and probe["type"] == "probe":
+            return browser, host, probe["id"], prober, port, other_port
+
+
+def answer(probe_id: str, name: str, port: int, **changes: object) -> bytes:
+    return datagram("answer", probe=probe_id, **room(name, port=port, **changes))
+
+
+def genuine(browser, host: Station, probe_id: str, prober, port: int) -> None:
+    """The host answers the probe as it should; wait until it is listed."""
+    host.send(answer(probe_id, "Genuine", port, key=MARKER_KEY, host_id="genuine"), prober)
+    wait_until(lambda: any(entry[0] == "Genuine" for entry in listed(browser)), message="genuine answer")
+
+
+def test_a_genuine_answer_is_listed_at_the_address_probed(probed) -> None:
+    browser, host, probe_id, prober, port, _ = probed
+    genuine(browser, host, probe_id, prober, port)
+    assert listed(browser) == [("Genuine", "127.0.0.1", 2)]
+
+
+def test_an_answer_from_an_address_never_probed_is_ignored(probed, stations: list[Station]) -> None:
+    browser, host, probe_id, prober, port, _ = probed
+    # Someone who saw the probe answers it from its own address, with the right port.
+    station(stations, "127.0.0.2", port).send(answer(probe_id, "Forged", port), prober)
+    genuine(browser, host, probe_id, prober, port)
+    assert [entry[0] for entry in listed(browser)] == ["Genuine"]
+
+
+def test_an_answer_from_another_port_than_it_claims_is_ignored(probed, stations: list[Station]) -> None:
+    browser, host, probe_id, prober, port, other_port = probed
+    forged = answer(probe_id, "Forged", other_port, key=OTHER_KEY, host_id="other")
+    # From a probed address, but not from the chat port it names (another program on that PC).
+    station(stations, "127.0.0.1").send(forged, prober)
+    # From one probed port, naming another.
+    host.send(forged, prober)
+    genuine(browser, host, probe_id, prober, port)
+    assert [entry[0] for entry in listed(browser)] == ["Genuine"]
+
+
+def test_an_answer_to_a_probe_never_sent_is_ignored(probed, stations: list[Station]) -> None:
+    browser, host, probe_id, prober, port, other_port = probed
+    unasked = answer("not-our-probe", "Unasked", other_port, key=OTHER_KEY, host_id="other")
+    station(stations, "127.0.0.1", other_port).send(unasked, prober)  # probed address and port
+    genuine(browser, host, probe_id, prober, port)
+    assert [entry[0] for entry in listed(browser)] == ["Genuine"]
