@@ -181,6 +181,19 @@ class DiscoverableHost:
             self.host.stop(reason)
 
 
+class _AttemptEvents:
+    """Passes one start attempt's host events on to the caller until the attempt is given up:
+    the caller hears of the host it gets, not of one stopped to move to the next port."""
+
+    def __init__(self, sink: EventSink | None) -> None:
+        self._sink = sink
+        self.given_up = False
+
+    def __call__(self, event: object) -> None:
+        if not self.given_up and self._sink is not None:
+            self._sink(event)
+
+
 def start_discoverable_host(
     transport: Transport | str,
     config: HostConfig,
@@ -216,7 +229,8 @@ def start_discoverable_host(
             except NoFreePortError as exc:
                 raise HostStartError(str(exc)) from None
         host_config = dataclasses.replace(config, port=port)
-        host = build(transport, host_config, on_event)
+        events = _AttemptEvents(on_event)
+        host = build(transport, host_config, events if on_event is not None else None)
         try:
             host.start()
         except HostStartError:
@@ -233,10 +247,12 @@ def start_discoverable_host(
             # to that port would reach another host (or nobody): then it moves on too.
             discoverable.start(require_responder=searching and port < last_port)
         except OSError:
+            events.given_up = True
             host.stop("moving to the next free port")
             port += 1
             continue
         except Exception:
+            events.given_up = True
             host.stop("discovery failed to start")
             raise
         break

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hosting import start_discoverable_host
-from net.api import ClientConfig, HostConfig, HostStartError, Transport
+from net.api import ClientConfig, HostConfig, HostStartError, HostStopped, Transport
 from net.room import RoomConfig
 from net.secure.identity import KEY_FILE, load_or_create_identity, room_code
 from net.transports import make_client
@@ -163,13 +163,23 @@ def test_tcp_host_moves_on_when_its_udp_port_is_taken_in_a_race(discovery: Disco
         return host
 
     config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Racer"))
+    events: list = []
     try:
         host = start_discoverable_host(
-            "tcp", config, port_given=False, make_host=make_racing, announce_port=discovery.announce_port
+            "tcp",
+            config,
+            events.append,
+            port_given=False,
+            make_host=make_racing,
+            fingerprint=FINGERPRINT,
+            announce_port=discovery.announce_port,
         )
         try:
             assert host.port > port and host.announcer.responding
             assert len(hosts) == 2
+            # The host given up on stopped (its threads are joined): the caller, which treats
+            # HostStopped as the end of its host (`main.py host` exits), must not hear of it.
+            assert not [event for event in events if isinstance(event, HostStopped)]
             with socket.socket() as probe:  # the first host was stopped: its TCP port is free again
                 probe.bind(("127.0.0.1", port))
         finally:
