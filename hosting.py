@@ -15,6 +15,12 @@ and announces it until its `stop` (which says goodbye, then stops the host)::
 
 It raises HostStartError like `ChatHost.start`; `host.port` is the port actually used.
 
+Announcements carry the room's key, the fingerprint of this installation's certificate
+(`net.secure.identity`): browsers tell rooms apart by it, and clients check it when they
+connect. A caller may pass `fingerprint`; otherwise the installation's identity is read
+from the config directory (``$LANCHAT_CONFIG_DIR``, else the OS's user config directory),
+and made there on first use.
+
 A UDP host owns the UDP port with the chat's number, so it answers probes itself: its
 ``discovery_handler`` attribute is set to `Announcer.answer_now`, which it calls with
 (datagram, sender) for every datagram on the chat port that is not chat traffic, and it
@@ -33,6 +39,7 @@ from net import transports
 from net.api import ChatHost, EventSink, HostConfig, HostStartError, Transport
 from net.discovery.announcer import Announcer
 from net.discovery.wire import RoomInfo, new_host_id
+from net.paths import identity_dir
 from net.ports import PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
 from net.protocol.limits import MAX_NICK_CHARS, PROTOCOL_VERSION
 
@@ -45,8 +52,33 @@ def default_host_label() -> str:
     return "".join(c for c in name if c.isprintable())[:MAX_NICK_CHARS]
 
 
+def installation_fingerprint() -> bytes:
+    """This installation's certificate fingerprint, the key of every room it hosts.
+
+    Raises HostStartError with a sentence for the user when the identity cannot be read or made.
+    """
+    # Imported here: `cryptography` costs about 90 ms, which the window need not pay to start.
+    from net.secure.identity import IdentityError, load_or_create_identity
+
+    directory = identity_dir()
+    try:
+        return load_or_create_identity(directory).fingerprint
+    except IdentityError as exc:
+        raise HostStartError(str(exc)) from None
+    except OSError as exc:
+        raise HostStartError(
+            f"This computer's LanChat identity cannot be made in {directory}: {exc}."
+        ) from None
+
+
 def room_info_provider(
-    host: Any, transport: Transport | str, config: HostConfig, *, nick: str = "", host_id: str | None = None
+    host: Any,
+    transport: Transport | str,
+    config: HostConfig,
+    *,
+    key: bytes,
+    nick: str = "",
+    host_id: str | None = None,
 ) -> Callable[[], RoomInfo]:
     """A callable giving the host's current room info (port, member count) for the Announcer."""
     transport = Transport(transport)
@@ -59,6 +91,7 @@ def room_info_provider(
             transport=transport,
             port=host.port,
             host_id=host_id,
+            key=key,
             members=int(getattr(host, "member_count", 0)),
             password=config.room.password is not None,
             protocol=PROTOCOL_VERSION,
@@ -68,7 +101,10 @@ def room_info_provider(
 
 
 class DiscoverableHost:
-    """A started `ChatHost` plus the Announcer that makes it discoverable (a ChatHost itself)."""
+    """A started `ChatHost` plus the Announcer that makes it discoverable (a ChatHost itself).
+
+    `fingerprint` is the room's key in announcements (this installation's certificate's).
+    """
 
     def __init__(
         self,
@@ -76,6 +112,7 @@ class DiscoverableHost:
         transport: Transport | str,
         config: HostConfig,
         *,
+        fingerprint: bytes,
         nick: str = "",
         **announcer_options: Any,
     ) -> None:
@@ -83,10 +120,16 @@ class DiscoverableHost:
         self.transport = Transport(transport)
         #: This host's id in announcements: a window that also browses marks its own chat by it.
         self.host_id = new_host_id()
+        self.fingerprint = fingerprint
         respond = self.transport is Transport.TCP
         self.announcer = Announcer(
             room_info_provider(
-                host, self.transport, config, nick=nick or default_host_label(), host_id=self.host_id
+                host,
+                self.transport,
+                config,
+                key=fingerprint,
+                nick=nick or default_host_label(),
+                host_id=self.host_id,
             ),
             bind=config.bind,
             respond=respond,
@@ -101,6 +144,13 @@ class DiscoverableHost:
     @property
     def port(self) -> int:
         return self.host.port
+
+    @property
+    def code(self) -> str:
+        """The room code others see beside this chat in their lists (``7F3A-91C2-...``)."""
+        from net.secure.codes import room_code
+
+        return room_code(self.fingerprint)
 
     @property
     def member_count(self) -> int:
@@ -122,6 +172,19 @@ class DiscoverableHost:
             self.host.stop(reason)
 
 
+class _AttemptEvents:
+    """Passes one start attempt's host events on to the caller until the attempt is given up:
+    the caller hears of the host it gets, not of one stopped to move to the next port."""
+
+    def __init__(self, sink: EventSink | None) -> None:
+        self._sink = sink
+        self.given_up = False
+
+    def __call__(self, event: object) -> None:
+        if not self.given_up and self._sink is not None:
+            self._sink(event)
+
+
 def start_discoverable_host(
     transport: Transport | str,
     config: HostConfig,
@@ -130,9 +193,13 @@ def start_discoverable_host(
     port_given: bool,
     nick: str = "",
     make_host: Callable[..., ChatHost] | None = None,
+    fingerprint: bytes | None = None,
     **announcer_options: Any,
 ) -> DiscoverableHost:
     """Start a host on `config.port`, or on the next free port from it when not `port_given`.
+
+    `fingerprint` is the room's key to announce; by default this installation's
+    (`installation_fingerprint`), which is read (or made) before any port is taken.
 
     With `port_given` (the user typed --port), a taken port fails with HostStartError as the
     host words it. Otherwise ports are tried upwards, `PORT_SEARCH_SPAN` at most, so a second
@@ -141,6 +208,8 @@ def start_discoverable_host(
     """
     build = make_host or transports.make_host
     transport = Transport(transport)
+    if fingerprint is None:
+        fingerprint = config.identity.fingerprint if config.identity else installation_fingerprint()
     port = config.port
     searching = not port_given and port != 0
     last_port = port + PORT_SEARCH_SPAN - 1
@@ -151,7 +220,8 @@ def start_discoverable_host(
             except NoFreePortError as exc:
                 raise HostStartError(str(exc)) from None
         host_config = dataclasses.replace(config, port=port)
-        host = build(transport, host_config, on_event)
+        events = _AttemptEvents(on_event)
+        host = build(transport, host_config, events if on_event is not None else None)
         try:
             host.start()
         except HostStartError:
@@ -160,19 +230,24 @@ def start_discoverable_host(
                 raise
             port += 1
             continue
-        discoverable = DiscoverableHost(host, transport, host_config, nick=nick, **announcer_options)
+        discoverable = DiscoverableHost(
+            host, transport, host_config, fingerprint=fingerprint, nick=nick, **announcer_options
+        )
         try:
             # A TCP host free to choose must also own the UDP port with its number, or probes
             # to that port would reach another host (or nobody): then it moves on too.
             discoverable.start(require_responder=searching and port < last_port)
         except OSError:
+            events.given_up = True
             host.stop("moving to the next free port")
             port += 1
             continue
         except Exception:
+            events.given_up = True
             host.stop("discovery failed to start")
             raise
         break
     if port != config.port:
         log.info("port %d is taken on this PC; hosting on port %d instead", config.port, port)
+    log.info("others see this chat on the LAN with the room code %s", discoverable.code)
     return discoverable

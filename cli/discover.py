@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "discover",
         help="list the chats on the local network",
         description="Search the local network for LanChat chats and print one per line:"
-        " room, address:port, transport, members, host nickname.",
+        " room, address:port, transport, members, host nickname and room code (two rooms of one"
+        " name have different codes; compare it with the one the host sees).",
     )
     parser.add_argument(
         "--timeout", type=float, default=2.0, metavar="S", help="seconds to wait for answers (default 2)"
@@ -68,7 +69,7 @@ def resolve_probe_targets(texts: Sequence[str]) -> list[ProbeTarget]:
 
 
 def format_chat(chat: FoundChat) -> str:
-    """One line for one chat: room, where, transport, members, host, password flag."""
+    """One line for one chat: room, where, transport, members, host, room code, password flag."""
     info = chat.info
     members = f"{info.members} member" + ("" if info.members == 1 else "s")
     room = info.room or "(unnamed room)"
@@ -78,6 +79,7 @@ def format_chat(chat: FoundChat) -> str:
         info.transport.value,
         members,
         f"host {info.nick}" if info.nick else "host ?",
+        f"code {chat.code}",
     ]
     if info.password:
         parts.append("password needed")

@@ -77,7 +77,8 @@ def describe_port(port: int, hosted_here: Sequence[FoundChat] = ()) -> list[str]
         if error is None:
             return "free"
         if owners and error == IN_USE:
-            return "in use by LanChat (" + ", ".join(f"“{c.info.room}” hosted here" for c in owners) + ")"
+            hosted = "; ".join(f"“{c.info.room}”, code {c.code}, hosted here" for c in owners)
+            return f"in use by LanChat ({hosted})"
         return error
 
     lines = [f"Port {port}: TCP {state(check.tcp_error)}, UDP {state(check.udp_error)}"]

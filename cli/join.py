@@ -36,7 +36,7 @@ from net.paths import pins_file
 from net.protocol import events as ev
 from net.protocol.limits import DEFAULT_PORT
 from net.protocol.textmode import render_event
-from net.secure.identity import normalize_code, room_code
+from net.secure.codes import normalize_code, room_code
 from net.secure.pins import PinStore
 from net.transports import make_client
 

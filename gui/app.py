@@ -245,6 +245,7 @@ class App:
                 members=chat.info.members,
                 address=format_address(chat.address, chat.port),
                 transport=chat.transport,
+                code=chat.code,
             )
             for chat in self.browser.snapshot()
         ]

@@ -20,6 +20,9 @@ from net.api import Transport
 _CONTROL = 0x0004
 #: Characters kept while joining (a message or two; the rest of a pasted novel is dropped).
 _MAX_TYPED_AHEAD = 2000
+#: Characters of a room code the list of found chats shows: its first two groups ("7F3A-91C2"),
+#: which tell rooms apart; the whole code of the selected chat is shown below the list.
+CODE_SHOWN_IN_LIST = 9
 
 
 class StartView(ttk.Frame):
@@ -101,18 +104,24 @@ class StartView(ttk.Frame):
         self.found_label.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 6))
         self.found_tree = ttk.Treeview(
             join,
-            columns=("host", "members", "transport", "address"),
+            columns=("host", "members", "transport", "address", "code"),
+            # The room code beside the name: two rooms of one name differ by it. The whole code
+            # (24 characters) does not fit beside the rest, so the list shows its first two
+            # groups and `code_label` the whole code of the chat selected.
+            displaycolumns=("code", "host", "members", "transport", "address"),
             show="tree headings",
             selectmode="browse",
             height=4,
             style="Card.Treeview",
         )
-        self.found_tree.column("#0", width=120, stretch=True)
-        self.found_tree.column("host", width=80, stretch=True)
-        self.found_tree.column("members", width=76, stretch=False, anchor="center")
-        self.found_tree.column("transport", width=44, stretch=False, anchor="center")
-        self.found_tree.column("address", width=120, stretch=True)
+        self.found_tree.column("#0", width=110, stretch=True)
+        self.found_tree.column("code", width=96, stretch=False)
+        self.found_tree.column("host", width=66, stretch=True)
+        self.found_tree.column("members", width=74, stretch=False, anchor="center")
+        self.found_tree.column("transport", width=40, stretch=False, anchor="center")
+        self.found_tree.column("address", width=110, stretch=True)
         self.found_tree.grid(row=2, column=0, columnspan=2, sticky="nsew", pady=(0, 10))
+        self.code_label = ttk.Label(join, style="CardMuted.TLabel")
         self.found_empty = ttk.Label(join, style="CardMuted.TLabel")
         self.found_tree.bind("<<TreeviewSelect>>", self._on_found_selected)
         self.found_tree.bind("<Double-1>", lambda _e: self._join_selected(on_join))
@@ -120,11 +129,11 @@ class StartView(ttk.Frame):
         self.found_tree.bind("<KeyPress>", self._on_found_key, add="+")
         self._typed_ahead: list[str] = []
         self.address_label = ttk.Label(join, style="Card.TLabel")
-        self.address_label.grid(row=3, column=0, sticky="w", pady=4)
+        self.address_label.grid(row=4, column=0, sticky="w", pady=4)
         self.address_box = ttk.Combobox(join, textvariable=self.address_var, values=settings.recent_hosts)
-        self.address_box.grid(row=3, column=1, sticky="ew", padx=(10, 0), pady=4)
+        self.address_box.grid(row=4, column=1, sticky="ew", padx=(10, 0), pady=4)
         self.join_button = ttk.Button(join, style="Accent.TButton", command=on_join)
-        self.join_button.grid(row=4, column=0, columnspan=2, sticky="ew", pady=(16, 0))
+        self.join_button.grid(row=5, column=0, columnspan=2, sticky="ew", pady=(16, 0))
 
         # -- progress and errors --
         foot = ttk.Frame(self, padding=(0, 16, 0, 0))
@@ -165,6 +174,7 @@ class StartView(ttk.Frame):
         self.found_tree.heading("members", text=tr("Members"))
         self.found_tree.heading("transport", text="")
         self.found_tree.heading("address", text=tr("Address"), anchor="w")
+        self.found_tree.heading("code", text=tr("Code"), anchor="w")
         self.join_button.configure(text=tr("Join"))
         self.cancel_button.configure(text=tr("Cancel"))
         self.transport_label.configure(
@@ -252,12 +262,31 @@ class StartView(ttk.Frame):
                 "",
                 "end",
                 text=entry.room,
-                values=(entry.host_nick, entry.members, entry.transport.value.upper(), entry.address),
+                values=(
+                    entry.host_nick,
+                    entry.members,
+                    entry.transport.value.upper(),
+                    entry.address,
+                    entry.code[:CODE_SHOWN_IN_LIST],
+                ),
             )
             self.found[item] = entry
             if entry.key == keep:
                 self.found_tree.selection_set(item)
         self._show_empty_hint()
+        self._show_selected_code()
+
+    def _show_selected_code(self) -> None:
+        """The whole room code of the chat selected (to compare with the host's), or nothing."""
+        selected = self.found_tree.selection()
+        entry = self.found.get(selected[0]) if selected else None
+        if entry is None or not entry.code:
+            self.code_label.grid_remove()
+            return
+        self.code_label.configure(
+            text=tr("Room code of “{room}”: {code}").format(room=entry.room, code=entry.code)
+        )
+        self.code_label.grid(row=3, column=0, columnspan=2, sticky="w", pady=(0, 6))
 
     def _show_empty_hint(self) -> None:
         if self.found or self._discovery_state is not True:
@@ -276,6 +305,7 @@ class StartView(ttk.Frame):
         selected = self.found_tree.selection()
         if selected and selected[0] in self.found:
             self.address_var.set(self.found[selected[0]].address)
+        self._show_selected_code()
 
     def _on_found_key(self, event: tk.Event) -> str | None:
         """While joining a chat picked from the list, keep what is typed for the chat's input
@@ -313,3 +343,4 @@ class FoundEntry:
     members: int
     address: str  # what goes into the address box: host:port
     transport: Transport
+    code: str = ""  # the room code (XXXX-XXXX-XXXX-XXXX-XXXX) that tells rooms of one name apart

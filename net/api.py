@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from net.protocol.limits import (
     DEFAULT_HANDSHAKE_TIMEOUT,
@@ -26,7 +26,9 @@ from net.protocol.limits import (
     DEFAULT_PORT,
 )
 from net.room import RoomConfig
-from net.secure.identity import Identity
+
+if TYPE_CHECKING:  # the type only: `cryptography` need not load before a host starts
+    from net.secure.identity import Identity
 
 EventSink = Callable[[object], None]
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from net.addresses import AddressError, format_address, parse_address
 from net.api import Transport
-from net.secure.identity import normalize_code
+from net.secure.codes import normalize_code
 
 SCHEME = "lanchat"
 

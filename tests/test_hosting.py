@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
 from hosting import start_discoverable_host
-from net.api import ClientConfig, HostConfig, HostStartError, Transport
+from net.api import ClientConfig, HostConfig, HostStartError, HostStopped, Transport
 from net.room import RoomConfig
+from net.secure.identity import KEY_FILE, load_or_create_identity, room_code
 from net.transports import make_client
 from tests.discovery import conftest as live_discovery
 from tests.discovery.conftest import Discovery, FakeUdpChatHost, free_chat_port
@@ -17,24 +19,36 @@ from tests.identity import secure
 
 #: The live-discovery fixture of tests/discovery: loopback announcers and browsers, all stopped after.
 discovery = live_discovery.discovery
+#: A room key for hosts whose installation identity does not matter to the test.
+FINGERPRINT = bytes.fromhex("7f3a91c24b8de01f2a6c" + "00" * 22)
 
 
 def listed(browser) -> dict[str, tuple]:
     return {c.info.room: (c.transport, c.port, c.info.members) for c in browser.snapshot()}
 
 
-def test_tcp_host_is_found_and_its_member_count_follows(discovery: Discovery) -> None:
+def test_tcp_host_is_found_and_its_member_count_follows(
+    discovery: Discovery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("LANCHAT_CONFIG_DIR", str(tmp_path))
     port = free_chat_port("tcp")
     config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Real TCP"), **secure({}))
+    caplog.set_level("INFO", logger="hosting")
     host = start_discoverable_host(
         "tcp", config, port_given=True, nick="boss", interval=0.3, announce_port=discovery.announce_port
     )
     client = None
     try:
+        # Without a fingerprint given, the room's key is this installation's (made on first use).
+        identity = load_or_create_identity(tmp_path)
+        assert host.fingerprint == identity.fingerprint and host.code == identity.code
+        assert f"room code {identity.code}" in caplog.text
         browser, _ = discovery.browser([port])
         wait_until(lambda: listed(browser).get("Real TCP") == (Transport.TCP, port, 0), message="listed")
         assert browser.snapshot()[0].info.nick == "boss"
         assert browser.snapshot()[0].info.host_id == host.host_id
+        assert browser.snapshot()[0].info.key == identity.fingerprint
+        assert browser.snapshot()[0].code == identity.code
         client = make_client(
             "tcp", ClientConfig(host="127.0.0.1", port=port, nick="zed"), on_event=lambda e: None
         )
@@ -82,7 +96,13 @@ def test_udp_host_answers_probes_through_its_chat_socket(discovery: Discovery) -
         port=port, bind="127.0.0.1", room=RoomConfig(name="Real UDP", password="pw"), **secure({})
     )
     host = start_discoverable_host(
-        "udp", config, port_given=False, make_host=make, interval=30.0, announce_port=discovery.announce_port
+        "udp",
+        config,
+        port_given=False,
+        make_host=make,
+        fingerprint=FINGERPRINT,
+        interval=30.0,
+        announce_port=discovery.announce_port,
     )
     try:
         assert built[0].discovery_handler is not None
@@ -90,9 +110,22 @@ def test_udp_host_answers_probes_through_its_chat_socket(discovery: Discovery) -
         browser, _ = discovery.browser([port], listen=False)
         wait_until(lambda: listed(browser).get("Real UDP") == (Transport.UDP, port, 7), message="answered")
         assert browser.snapshot()[0].info.password is True
+        assert browser.snapshot()[0].code == room_code(FINGERPRINT) == "7F3A-91C2-4B8D-E01F-2A6C"
     finally:
         host.stop()
     assert built[0].stopped
+
+
+def test_an_unusable_identity_stops_hosting_before_any_port_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANCHAT_CONFIG_DIR", str(tmp_path))
+    (tmp_path / KEY_FILE).write_text("not a key")
+    built: list = []
+    config = HostConfig(port=free_chat_port("tcp"), bind="127.0.0.1", room=RoomConfig(name="Nope"))
+    with pytest.raises(HostStartError, match="identity"):
+        start_discoverable_host("tcp", config, port_given=True, make_host=lambda *a: built.append(a))
+    assert built == []
 
 
 def test_taken_port_moves_to_the_next_unless_given(discovery: Discovery) -> None:
@@ -133,13 +166,23 @@ def test_tcp_host_moves_on_when_its_udp_port_is_taken_in_a_race(discovery: Disco
         return host
 
     config = HostConfig(port=port, bind="127.0.0.1", room=RoomConfig(name="Racer"), **secure({}))
+    events: list = []
     try:
         host = start_discoverable_host(
-            "tcp", config, port_given=False, make_host=make_racing, announce_port=discovery.announce_port
+            "tcp",
+            config,
+            events.append,
+            port_given=False,
+            make_host=make_racing,
+            fingerprint=FINGERPRINT,
+            announce_port=discovery.announce_port,
         )
         try:
             assert host.port > port and host.announcer.responding
             assert len(hosts) == 2
+            # The host given up on stopped (its threads are joined): the caller, which treats
+            # HostStopped as the end of its host (`main.py host` exits), must not hear of it.
+            assert not [event for event in events if isinstance(event, HostStopped)]
             with socket.socket() as probe:  # the first host was stopped: its TCP port is free again
                 probe.bind(("127.0.0.1", port))
         finally:

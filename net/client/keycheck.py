@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from net.api import FailureKind
-from net.secure.identity import matches_code, room_code
+from net.secure.codes import matches_code, room_code
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 Pure parts (no sockets): `wire` (the datagram format), `chatlist` (the list of found chats
 with expiry), `destinations` (where datagrams go, and the loopback-only guard), `answering`
-(jittered, rate-limited answers), `interfaces` (the interface model, addresses to share),
-`advice` (what to tell a user when nothing is found). Threaded shells: `Announcer` (host
-side) and `Browser` (joining side). See docs/DISCOVERY.md for the design.
+(jittered, rate-limited answers), `solicited` (which answers a browser asked for),
+`interfaces` (the interface model, addresses to share), `advice` (what to tell a user when
+nothing is found). Threaded shells: `Announcer` (host side) and `Browser` (joining side).
+See the Discovery section of docs/PROTOCOL.md for the design.
 """
 
 from net.discovery.announcer import Announcer

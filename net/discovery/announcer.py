@@ -40,6 +40,7 @@ from net.discovery.destinations import (
     loopback_only,
     plan_destinations,
     send_datagram,
+    unmapped,
 )
 from net.discovery.interfaces import NetworkInterface, list_interfaces
 from net.discovery.sockets import (
@@ -302,14 +303,18 @@ class Announcer:
 
     def _send_goodbye(self) -> None:
         info = self._info_provider()
-        data = encode_datagram(Goodbye(info.host_id, info.transport, info.port))
+        data = encode_datagram(Goodbye(info.host_id, info.transport, info.port, info.key))
         self._broadcast(data)
         with self._lock:
             probers = self._answerer.recent_probers(self._clock())
         for prober in probers:
-            via = self._reply_via.get(prober) or self._socket_for(
-                socket.AF_INET6 if len(prober) == 4 else socket.AF_INET
-            )
+            # A browser drops a goodbye that does not come from where it heard the chat: send
+            # it back the way the answers went, or from this PC's own socket of its family (an
+            # IPv4 prober as a UDP host's dual-stack socket saw it is an IPv4 address).
+            via = self._reply_via.get(prober)
+            if via is None:
+                prober = unmapped(prober)
+                via = self._socket_for(socket.AF_INET6 if len(prober) == 4 else socket.AF_INET)
             if via is not None:
                 send_datagram(via, data, prober)
 

@@ -13,6 +13,11 @@ by unicast. Probes are repeated: to unicast destinations (extra addresses; loopb
 ``LANCHAT_LOOPBACK_ONLY``) every `probe_interval`, because nothing else keeps those chats
 alive, and to broadcast destinations every `broadcast_probe_interval` (announcements do
 most of that work). Probes to broadcast destinations allow answerers some jitter.
+
+An answer is taken only when it is one the browser asked for (`solicited`): it names a
+recent probe, comes from an address that probe went to, and from the chat port it names.
+Announcements and goodbyes come unasked; the list of chats (`chatlist`) keeps them from
+moving or removing a room heard elsewhere.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from net.discovery.sockets import (
     sender_address,
     socket_for,
 )
+from net.discovery.solicited import SentProbes, probe_round
 from net.discovery.wire import (
     DEFAULT_ANNOUNCE_INTERVAL,
     DISCOVERY_PORT,
@@ -95,6 +101,7 @@ class Browser:
         self._interfaces_provider = interfaces_provider
         self._clock = clock
         self._chats = ChatList()
+        self._sent = SentProbes()
         self._snapshot: tuple[FoundChat, ...] = ()
         self._lock = threading.Lock()
         self._refresh_requested = False
@@ -213,6 +220,7 @@ class Browser:
             self._probe_ports, interfaces=interfaces, extra=extra, broadcast=broadcast
         )
         probe_id = new_probe_id()
+        self._sent.add(probe_round(probe_id, destinations, interfaces, self._clock()))
         direct = encode_probe(Probe(probe_id))
         jittered = encode_probe(Probe(probe_id, BROADCAST_ANSWER_JITTER))
         # A new round replaces what is left of the previous one (a sweep still being sent).
@@ -243,9 +251,14 @@ class Browser:
             return
         now = self._clock()
         if isinstance(message, Announcement):
+            if message.answer_to is not None:
+                refusal = self._sent.refusal(message.answer_to, sender, message.info.port, now)
+                if refusal is not None:
+                    log.debug("ignored an answer from %s not asked for: %s", sender[:2], refusal)
+                    return
             self._publish(self._chats.observe(message.info, sender_address(sender), now))
         elif isinstance(message, Goodbye):
-            self._publish(self._chats.goodbye(message))
+            self._publish(self._chats.goodbye(message, sender_address(sender)))
         else:
             log.debug("ignored a %s from %s at the browser", type(message).__name__, sender[:2])
 

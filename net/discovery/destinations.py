@@ -57,6 +57,18 @@ def is_loopback_destination(host: str) -> bool:
     return str(ip) in LOOPBACK_ADDRESSES
 
 
+def unmapped(sockaddr: SockAddr) -> SockAddr:
+    """`sockaddr` with an IPv4-mapped address (``::ffff:127.0.0.1``, how a dual-stack socket such
+    as a UDP host's sees an IPv4 peer) written as the plain IPv4 address an IPv4 socket reaches."""
+    if len(sockaddr) != 4:
+        return sockaddr
+    try:
+        ip = ipaddress.IPv6Address(str(sockaddr[0]).split("%", 1)[0])
+    except ValueError:
+        return sockaddr
+    return sockaddr if ip.ipv4_mapped is None else (str(ip.ipv4_mapped), sockaddr[1])
+
+
 def destination_allowed(sockaddr: SockAddr) -> bool:
     """Whether discovery may send to `sockaddr` now (anything, or loopback only)."""
     return not loopback_only() or is_loopback_destination(str(sockaddr[0]))

@@ -5,7 +5,8 @@ object. The magic line lets a UDP chat host, which receives probes on its chat s
 discovery datagram from a chat datagram by its first bytes (`is_discovery_datagram`) and
 lets a person reading a capture see what it is. The JSON carries a format version ``v``;
 receivers read the fields they know and ignore the rest, so later versions can add fields.
-An incompatible format would change the magic line instead.
+An incompatible format would change the magic line instead. Since version 2 every room
+datagram carries the room's key (its host's certificate fingerprint); see `RoomInfo`.
 
 Decoding never trusts the sender: the size is bounded before anything is parsed, UTF-8 and
 JSON are parsed strictly, every field is checked for type, range and characters, and a
@@ -30,7 +31,8 @@ from net.protocol.limits import DEFAULT_PORT, MAX_ROOM_NAME_CHARS, PROTOCOL_VERS
 #: First bytes of every discovery datagram.
 MAGIC = b"LANCHAT/DISCOVERY\n"
 #: Version of the discovery format (not of the chat protocol, which `protocol` carries).
-DISCOVERY_FORMAT_VERSION = 1
+#: 2: announcements, answers and goodbyes carry the room's key; those without one are refused.
+DISCOVERY_FORMAT_VERSION = 2
 #: Largest discovery datagram sent or accepted: one unfragmented datagram on any LAN.
 MAX_DATAGRAM_BYTES = 1200
 #: Port that browsers listen on (shared, SO_REUSEADDR) for broadcast/multicast announcements.
@@ -54,6 +56,9 @@ PROBE_MIN_BYTES = MAX_DATAGRAM_BYTES // 3
 #: Loose bound on the host nickname (the room enforces the real rules).
 _NICK_FIELD_CHARS = 96
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+#: A room's key is the SHA-256 fingerprint of its host's certificate: 32 bytes, 64 hex digits.
+KEY_BYTES = 32
+_KEY_PATTERN = re.compile(r"[0-9a-fA-F]{64}")
 _MAX_MEMBERS = 1_000_000
 _MAX_PROTOCOL = 10_000
 
@@ -66,13 +71,19 @@ class DiscoveryDecodeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RoomInfo:
-    """What a host tells browsers about its chat. The address is where the datagram came from."""
+    """What a host tells browsers about its chat. The address is where the datagram came from.
+
+    `key` is the room's identity: the fingerprint (SHA-256 of the DER certificate) of the
+    host's installation. In a datagram it is only a claim; a client checks it against the
+    certificate the host presents when it connects.
+    """
 
     room: str
     nick: str
     transport: Transport
     port: int
     host_id: str
+    key: bytes
     members: int = 0
     password: bool = False
     protocol: int = PROTOCOL_VERSION
@@ -98,11 +109,12 @@ class Announcement:
 
 @dataclass(frozen=True, slots=True)
 class Goodbye:
-    """The host at the sender's address stopped; drop its chat from lists now."""
+    """The host at the sender's address stopped; drop its chat at that address from lists now."""
 
     host_id: str
     transport: Transport
     port: int
+    key: bytes
 
 
 Datagram = Probe | Announcement | Goodbye
@@ -135,6 +147,7 @@ def _info_fields(info: RoomInfo) -> dict[str, Any]:
         "members": info.members,
         "password": info.password,
         "host_id": info.host_id,
+        "key": info.key.hex(),
         "interval": info.interval,
         "ttl": info.ttl,
     }
@@ -156,6 +169,7 @@ def encode_datagram(message: Datagram) -> bytes:
             host_id=message.host_id,
             transport=Transport(message.transport).value,
             port=message.port,
+            key=message.key.hex(),
         )
     else:
         raise TypeError(f"{type(message).__name__} is not a discovery datagram")
@@ -196,6 +210,18 @@ def _identifier(obj: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
         raise DiscoveryDecodeError(f"field {key!r} must be 1-64 letters, digits or _.:-")
     return value
+
+
+def _key(obj: dict[str, Any]) -> bytes:
+    value = obj.get("key")
+    if value is None:
+        raise DiscoveryDecodeError(
+            "no room key (a LanChat from before discovery version 2): not listed, it cannot be told"
+            " apart from a copy"
+        )
+    if not isinstance(value, str) or not _KEY_PATTERN.fullmatch(value):
+        raise DiscoveryDecodeError(f"field 'key' must be {2 * KEY_BYTES} hex digits")
+    return bytes.fromhex(value)
 
 
 def _integer(obj: dict[str, Any], key: str, low: int, high: int) -> int:
@@ -239,6 +265,7 @@ def _room_info(obj: dict[str, Any]) -> RoomInfo:
         transport=_transport(obj),
         port=_integer(obj, "port", 1, 65535),
         host_id=_identifier(obj, "host_id"),
+        key=_key(obj),
         members=_integer(obj, "members", 0, _MAX_MEMBERS),
         password=_flag(obj, "password"),
         protocol=_integer(obj, "protocol", 1, _MAX_PROTOCOL),
@@ -285,6 +312,7 @@ def decode_datagram(data: bytes) -> Datagram:
             host_id=_identifier(obj, "host_id"),
             transport=_transport(obj),
             port=_integer(obj, "port", 1, 65535),
+            key=_key(obj),
         )
     shown = kind[:40] if isinstance(kind, str) else type(kind).__name__
     raise DiscoveryDecodeError(f"unknown discovery datagram type {shown!r}")

@@ -12,10 +12,7 @@ are still short enough to read over the phone.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
-import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,15 +21,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from net.secure.codes import fingerprint_of, room_code
 from net.secure.private_files import write_private
 
 log = logging.getLogger(__name__)
 
 KEY_FILE = "identity-key.pem"
 CERT_FILE = "identity-cert.pem"
-#: Hex digits of the fingerprint shown as the room code (80 bits), in groups of four.
-CODE_HEX_DIGITS = 20
-_CODE = re.compile(r"^[0-9A-F]{4}(?:-[0-9A-F]{4}){4}$")
 #: The certificate never needs renewing in practice: its key is the room's identity.
 _VALIDITY = datetime.timedelta(days=20 * 365)
 
@@ -52,32 +47,6 @@ class Identity:
     @property
     def code(self) -> str:
         return room_code(self.fingerprint)
-
-
-def fingerprint_of(der_certificate: bytes) -> bytes:
-    """The SHA-256 of a certificate's DER bytes: what a room is known and pinned by."""
-    return hashlib.sha256(der_certificate).digest()
-
-
-def room_code(fingerprint: bytes) -> str:
-    """The readable code of a fingerprint: ``7F3A-91C2-4B8D-E01F-2A6C``."""
-    digits = fingerprint.hex().upper()[:CODE_HEX_DIGITS]
-    return "-".join(digits[i : i + 4] for i in range(0, CODE_HEX_DIGITS, 4))
-
-
-def normalize_code(text: str) -> str | None:
-    """A code as typed (any case, spaces or dashes anywhere) in its canonical form, or None."""
-    digits = re.sub(r"[\s-]", "", text).upper()
-    if len(digits) != CODE_HEX_DIGITS:
-        return None
-    code = "-".join(digits[i : i + 4] for i in range(0, CODE_HEX_DIGITS, 4))
-    return code if _CODE.match(code) else None
-
-
-def matches_code(fingerprint: bytes, code: str) -> bool:
-    """True when `fingerprint` is the one `code` names (compared in constant time)."""
-    canonical = normalize_code(code)
-    return canonical is not None and secrets.compare_digest(room_code(fingerprint), canonical)
 
 
 def load_or_create_identity(directory: Path, *, name: str = "LanChat") -> Identity:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import ssl
 
-from net.secure.identity import Identity, fingerprint_of
+from net.secure.codes import fingerprint_of
+from net.secure.identity import Identity
 
 #: Plaintext taken from the TLS object per read call.
 _READ_SIZE = 256 * 1024

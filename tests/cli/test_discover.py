@@ -15,6 +15,7 @@ from cli import discover as discover_cli
 from net.api import Transport
 from net.discovery.wire import PROBE_PORTS
 from net.ports import next_free_port
+from net.secure.codes import room_code
 from tests.discovery.conftest import Discovery
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +39,39 @@ def test_discover_lists_a_tcp_and_a_udp_host(discovery: Discovery) -> None:
     tcp_port = next_free_port("tcp", PROBE_PORTS[0])
     udp_port = next_free_port("udp", tcp_port + 1)
     assert udp_port <= PROBE_PORTS[-1]
-    discovery.announcer(discovery.room("CLI Lobby", Transport.TCP, tcp_port, members=2))
-    discovery.announcer(discovery.room("CLI Attic", Transport.UDP, udp_port, members=1), respond=False)
+    lobby = discovery.room("CLI Lobby", Transport.TCP, tcp_port, members=2)
+    attic = discovery.room("CLI Attic", Transport.UDP, udp_port, members=1)
+    discovery.announcer(lobby)
+    discovery.announcer(attic, respond=False)
     result = run_main("discover", "--timeout", "1", "--probe", "127.0.0.1")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert f"CLI Lobby  127.0.0.1:{tcp_port}  tcp  2 members  host nick-CLI Lobby" in lines
-    assert f"CLI Attic  127.0.0.1:{udp_port}  udp  1 member  host nick-CLI Attic" in lines
+    lobby_code, attic_code = room_code(lobby["key"]), room_code(attic["key"])
+    assert f"CLI Lobby  127.0.0.1:{tcp_port}  tcp  2 members  host nick-CLI Lobby  code {lobby_code}" in lines
+    assert f"CLI Attic  127.0.0.1:{udp_port}  udp  1 member  host nick-CLI Attic  code {attic_code}" in lines
+
+
+def test_two_rooms_of_one_name_are_listed_as_two_with_their_codes(discovery: Discovery) -> None:
+    """Issue 14: same name, same host nickname, two keys (two installations) on this PC."""
+    first = next_free_port("tcp", PROBE_PORTS[0])
+    second = next_free_port("tcp", first + 1)
+    assert second <= PROBE_PORTS[-1]
+    rooms = [discovery.room("Twins", Transport.TCP, port) for port in (first, second)]
+    for fields in rooms:
+        fields["nick"] = "alice"
+        discovery.announcer(fields)
+    result = run_main("discover", "--timeout", "1", "--probe", "127.0.0.1")
+    assert result.returncode == 0, result.stderr
+    twins = [line for line in result.stdout.splitlines() if line.startswith("Twins  ")]
+    assert sorted(twins) == sorted(
+        f"Twins  127.0.0.1:{fields['port']}  tcp  0 members  host alice  code {room_code(fields['key'])}"
+        for fields in rooms
+    )
+    result = run_main("doctor", "--port", str(first), "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    for fields in rooms:
+        assert f"found: Twins  127.0.0.1:{fields['port']}  tcp" in result.stdout
+        assert f"code {room_code(fields['key'])}" in result.stdout
 
 
 def test_doctor_names_a_port_held_by_a_chat_hosted_here(discovery: Discovery) -> None:
@@ -52,10 +79,12 @@ def test_doctor_names_a_port_held_by_a_chat_hosted_here(discovery: Discovery) ->
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
         listener.bind(("", port))  # the chat's own listener, as a TCP host holds it
         listener.listen()
-        discovery.announcer(discovery.room("CLI Den", Transport.TCP, port))
+        den = discovery.room("CLI Den", Transport.TCP, port)
+        discovery.announcer(den)
         result = run_main("doctor", "--port", str(port), "--timeout", "1")
     assert result.returncode == 0, result.stderr
-    assert f"Port {port}: TCP in use by LanChat (“CLI Den” hosted here)," in result.stdout
+    code = room_code(den["key"])
+    assert f"Port {port}: TCP in use by LanChat (“CLI Den”, code {code}, hosted here)," in result.stdout
     assert "another program" not in result.stdout.split(f"Port {port}:", 1)[1].splitlines()[0]
 
 

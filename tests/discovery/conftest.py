@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -75,6 +76,7 @@ class Discovery:
             "transport": transport,
             "port": port,
             "host_id": new_host_id(),
+            "key": secrets.token_bytes(32),
             "members": members,
         }
 

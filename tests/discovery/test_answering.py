@@ -57,7 +57,7 @@ def test_same_probe_by_two_routes_is_answered_once() -> None:
 
 def test_non_probes_and_garbage_are_ignored() -> None:
     answerer = ProbeAnswerer(0.0, remember_for=10.0)
-    info = RoomInfo("r", "n", Transport.TCP, 47800, "h")
+    info = RoomInfo("r", "n", Transport.TCP, 47800, "h", b"k" * 32)
     for data in (b"", b"\x00" * 2000, b"LANCHAT/DISCOVERY\n{", encode_datagram(Announcement(info))):
         assert answerer.receive(data, PROBER, now=1.0) is None
     assert answerer.next_due() is None

@@ -18,6 +18,7 @@ from net.discovery.destinations import (
     parse_probe_target,
     plan_destinations,
     send_datagram,
+    unmapped,
 )
 from tests.discovery.fakes import ALL, DOWN, ETH, LOOPBACK, VPN, WIFI, RecordingSocket, interface
 
@@ -226,3 +227,10 @@ def test_loopback_targets_are_recognised() -> None:
     assert not parse_probe_target("127.0.0.0/30").is_loopback
     assert not parse_probe_target("192.168.1.1").is_loopback
     assert VPN.broadcast is False
+
+
+def test_ipv4_mapped_socket_addresses_are_written_as_ipv4() -> None:
+    assert unmapped(("::ffff:127.0.0.1", 5000, 0, 0)) == ("127.0.0.1", 5000)
+    assert unmapped(("::ffff:192.168.1.5", 47800, 0, 0)) == ("192.168.1.5", 47800)
+    for kept in (("::1", 5000, 0, 0), ("fe80::1%eth0", 1, 0, 2), ("127.0.0.1", 5000)):
+        assert unmapped(kept) == kept

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from net.discovery.answering import ANSWER_BURST, ANSWERS_PER_SECOND
 from net.discovery.browser import BROADCAST_ANSWER_JITTER, DEFAULT_BROADCAST_PROBE_INTERVAL
-from net.discovery.chatlist import MAX_ADDRESSES_PER_CHAT, MAX_CHATS
+from net.discovery.chatlist import HEARD_TOGETHER, MAX_ADDRESSES_PER_CHAT, MAX_CHATS
 from net.discovery.destinations import IPV6_DISCOVERY_GROUP, MAX_SWEEP_ADDRESSES, directed_broadcast
+from net.discovery.solicited import ANSWER_WINDOW
 from net.discovery.wire import (
     DEFAULT_ANNOUNCE_INTERVAL,
     DEFAULT_TTL,
+    DISCOVERY_FORMAT_VERSION,
     DISCOVERY_PORT,
     MAGIC,
     MAX_DATAGRAM_BYTES,
@@ -56,6 +58,10 @@ def test_numbers_match_the_code() -> None:
     assert f"every {DEFAULT_BROADCAST_PROBE_INTERVAL:g} s" in PROSE
     assert f"{ANSWERS_PER_SECOND:g} answers a second (bursts of {ANSWER_BURST})" in PROSE
     assert f"({MAX_CHATS} chats, {MAX_ADDRESSES_PER_CHAT} addresses per chat)" in PROSE
+    assert f"at most {MAX_ADDRESSES_PER_CHAT} addresses and a newcomer" in PROSE
+    assert f"within {HEARD_TOGETHER:g} s of it (`HEARD_TOGETHER`" in PROSE
+    assert f"(**{DISCOVERY_FORMAT_VERSION}**, `DISCOVERY_FORMAT_VERSION`)" in PROSE
+    assert f"within the last {ANSWER_WINDOW:g} s (`ANSWER_WINDOW`" in PROSE
     assert f"at most {MAX_SWEEP_ADDRESSES:,} addresses" in PROSE
     assert (
         directed_broadcast("192.168.1.77", 24) == "192.168.1.255"

@@ -23,7 +23,8 @@ from net.discovery.wire import (
     is_discovery_datagram,
 )
 
-INFO = RoomInfo("Café 咖啡", "alice", Transport.UDP, 47801, "abcd1234", members=3, password=True)
+KEY = bytes(range(32))
+INFO = RoomInfo("Café 咖啡", "alice", Transport.UDP, 47801, "abcd1234", KEY, members=3, password=True)
 
 
 def raw(obj: object) -> bytes:
@@ -42,6 +43,7 @@ def announce_obj(**changes: object) -> dict:
         "members": 0,
         "password": False,
         "host_id": "h1",
+        "key": KEY.hex(),
         "interval": 5,
         "ttl": 16,
     }
@@ -56,7 +58,7 @@ def announce_obj(**changes: object) -> dict:
         Probe("p2", max_delay=0.25),
         Announcement(INFO),
         Announcement(INFO, answer_to="p1"),
-        Goodbye("abcd1234", Transport.TCP, 47800),
+        Goodbye("abcd1234", Transport.TCP, 47800, KEY),
     ],
 )
 def test_round_trip(message: object) -> None:
@@ -67,14 +69,35 @@ def test_round_trip(message: object) -> None:
 
 
 def test_longest_room_and_nick_fit_in_one_datagram() -> None:
-    info = RoomInfo("語" * 48, "名" * 96, Transport.TCP, 65535, "x" * 64, members=1_000_000)
+    info = RoomInfo("語" * 48, "名" * 96, Transport.TCP, 65535, "x" * 64, b"\xff" * 32, members=1_000_000)
     assert len(encode_datagram(Announcement(info, answer_to="y" * 64))) <= MAX_DATAGRAM_BYTES
 
 
 def test_newer_versions_with_extra_fields_are_read() -> None:
-    message = decode_datagram(raw(announce_obj(v=2, colour="blue")))
+    message = decode_datagram(raw(announce_obj(v=3, colour="blue")))
     assert isinstance(message, Announcement)
     assert message.info.room == "R"
+
+
+def test_the_room_key_is_read_in_either_case_and_written_in_lower_case() -> None:
+    message = decode_datagram(raw(announce_obj(key=KEY.hex().upper())))
+    assert isinstance(message, Announcement) and message.info.key == KEY
+    assert f'"key":"{KEY.hex()}"'.encode() in encode_datagram(message)
+    assert decode_datagram(encode_datagram(message)) == message
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        announce_obj(key=None, v=1),
+        announce_obj(key=None, type="answer", probe="p1"),
+        {"v": 1, "type": "goodbye", "host_id": "h1", "transport": "tcp", "port": 47800},
+    ],
+)
+def test_datagrams_without_a_room_key_are_refused(obj: dict) -> None:
+    """Discovery version 1 had no key: such a room cannot be told apart from a copy of it."""
+    with pytest.raises(DiscoveryDecodeError, match="no room key"):
+        decode_datagram(raw(obj))
 
 
 @pytest.mark.parametrize(
@@ -108,6 +131,14 @@ def test_newer_versions_with_extra_fields_are_read() -> None:
         raw(announce_obj(nick="\u202e\x07")),
         raw(announce_obj(password="yes")),
         raw(announce_obj(host_id=None)),
+        raw(announce_obj(key=KEY.hex()[:-1])),  # 63 hex digits
+        raw(announce_obj(key=KEY.hex() + "0")),  # 65
+        raw(announce_obj(key="g" * 64)),
+        raw(announce_obj(key=" " + KEY.hex()[1:])),
+        raw(announce_obj(key=KEY.hex()[:-1] + "\n")),
+        raw(announce_obj(key=7)),
+        raw(announce_obj(key=list(KEY))),
+        raw({"v": 2, "type": "goodbye", "host_id": "h1", "transport": "tcp", "port": 1, "key": "ab" * 31}),
         raw(announce_obj(interval=0)),
         raw(announce_obj(ttl=1, interval=5)),
         raw(announce_obj(ttl=float("inf"))),
@@ -140,9 +171,11 @@ def test_decoding_random_objects_raises_only_decode_errors(obj: dict) -> None:
 
 def test_encoding_refuses_what_browsers_would_refuse() -> None:
     with pytest.raises(ValueError):
-        encode_datagram(Announcement(RoomInfo("x" * 49, "n", Transport.TCP, 1, "h")))
+        encode_datagram(Announcement(RoomInfo("x" * 49, "n", Transport.TCP, 1, "h", KEY)))
     with pytest.raises(ValueError):
-        encode_datagram(Announcement(RoomInfo("r", "n", Transport.TCP, 0, "h")))
+        encode_datagram(Announcement(RoomInfo("r", "n", Transport.TCP, 0, "h", KEY)))
+    with pytest.raises(ValueError):
+        encode_datagram(Announcement(RoomInfo("r", "n", Transport.TCP, 1, "h", KEY[:31])))
 
 
 def test_udp_host_helper_answers_probes_only() -> None:

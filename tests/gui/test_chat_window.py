@@ -339,6 +339,45 @@ def test_a_chat_found_on_the_lan_joins_with_a_double_click(make_app):
         found.stop()
 
 
+def test_two_rooms_of_one_name_are_listed_as_two_with_their_codes(make_app):
+    """Issue 14: two installations (two keys) host "Twins"; the list shows both, with codes."""
+    keys = [bytes([n]) * 32 for n in (0x7F, 0x2A)]
+    hosts = [
+        start_discoverable_host(
+            Transport.TCP,
+            HostConfig(port=DEFAULT_PORT, room=RoomConfig(name="Twins")),
+            port_given=False,
+            nick="alice",
+            fingerprint=key,
+        )
+        for key in keys
+    ]
+    try:
+        app = make_app(nickname="viewer")
+        view = app.start_view
+
+        def twins() -> dict[str, str]:
+            return {
+                view.found_tree.set(item, "code"): item for item, e in view.found.items() if e.room == "Twins"
+            }
+
+        make_app.wait(lambda: len(twins()) == 2, timeout=15, message="both rooms listed")
+        # The list shows the first two groups of each code, beside the room's name.
+        assert sorted(twins()) == ["2A2A-2A2A", "7F7F-7F7F"]
+        assert view.found_tree.heading("code", "text") == "Code"
+        assert view.found_tree["displaycolumns"][0] == "code"
+        # Selecting one shows its whole code (to compare with the one its host reads out).
+        assert not view.code_label.winfo_ismapped()
+        view.found_tree.selection_set(twins()["7F7F-7F7F"])
+        make_app.pump()
+        assert view.code_label.cget("text") == "Room code of “Twins”: 7F7F-7F7F-7F7F-7F7F-7F7F"
+        assert view.code_label.winfo_ismapped()
+        assert view.address_var.get().endswith(f":{hosts[0].port}")
+    finally:
+        for host in hosts:
+            host.stop()
+
+
 def test_the_found_list_shows_two_hosts_live_and_drops_a_stopped_one(make_app, headless_client):
     """Issue 5: a TCP and a UDP host on loopback, with names, transports and member counts."""
     hosts = []

@@ -77,13 +77,15 @@ def stop(process: LanProcess, timeout: float = 10.0) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """One line of `main.py discover`: ``room  address:port  transport  N members  host NICK``."""
+    """One line of `main.py discover`:
+    ``room  address:port  transport  N members  host NICK  code XXXX-XXXX-XXXX-XXXX-XXXX``."""
 
     room: str
     endpoint: str
     transport: str
     members: int
     host: str
+    code: str
 
     @property
     def address(self) -> str:
@@ -91,8 +93,15 @@ class Listing:
 
 
 def parse_listing(line: str) -> Listing:
-    room, endpoint, transport, members, host, *_ = line.split("  ")
-    return Listing(room, endpoint, transport, int(members.split()[0]), host.removeprefix("host "))
+    room, endpoint, transport, members, host, code, *_ = line.split("  ")
+    return Listing(
+        room,
+        endpoint,
+        transport,
+        int(members.split()[0]),
+        host.removeprefix("host "),
+        code.removeprefix("code "),
+    )
 
 
 def start_discover(pc: Pc, *args: str) -> LanProcess:

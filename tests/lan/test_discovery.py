@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from net.secure.identity import load_or_create_identity
 from tests.lan import cli
 from tests.lan.virtual_lan import VirtualLan
 
@@ -59,6 +60,20 @@ def test_the_addresses_to_share_are_the_host_pcs_lan_addresses(lan: VirtualLan, 
     # Another PC's doctor shares that PC's own address, and finds the chat at PC1's.
     assert cli.addresses_to_share(other_report) == [lan[2].ipv4], other_report
     assert f"found: doctor  {lan[1].ipv4}:{DEFAULT_PORT}  {transport}" in other_report, other_report
+
+
+def test_two_rooms_of_one_name_on_two_pcs_are_listed_as_two_with_their_codes(
+    lan: VirtualLan, transport: str
+) -> None:
+    room = "同名的聊天"
+    for pc in (lan[1], lan[2]):
+        cli.start_host(pc, transport, "--name", room)
+    # Each PC's installation made its own identity when it started hosting.
+    codes = {pc.ipv4: load_or_create_identity(pc.home / "config").code for pc in (lan[1], lan[2])}
+    assert len(set(codes.values())) == 2
+    [listings] = cli.discover(lan[3])
+    twins = [listing for listing in listings if listing.room == room]
+    assert sorted((listing.address, listing.code) for listing in twins) == sorted(codes.items()), listings
 
 
 def test_two_hosts_on_two_pcs_are_listed_by_every_pc(
