@@ -9,8 +9,9 @@ import pytest
 
 from hosting import start_discoverable_host
 from net.api import ClientConfig, HostConfig, HostStartError, HostStopped, Transport
+from net.paths import identity_dir
 from net.room import RoomConfig
-from net.secure.identity import KEY_FILE, load_or_create_identity, room_code
+from net.secure.identity import KEY_FILE, room_code
 from net.transports import make_client
 from tests.discovery import conftest as live_discovery
 from tests.discovery.conftest import Discovery, FakeUdpChatHost, free_chat_port
@@ -39,8 +40,9 @@ def test_tcp_host_is_found_and_its_member_count_follows(
     )
     client = None
     try:
-        # Without a fingerprint given, the room's key is this installation's (made on first use).
-        identity = load_or_create_identity(tmp_path)
+        # Without a fingerprint given, the room's key is the host's identity's.
+        identity = config.identity
+        assert identity is not None
         assert host.fingerprint == identity.fingerprint and host.code == identity.code
         assert f"room code {identity.code}" in caplog.text
         browser, _ = discovery.browser([port])
@@ -120,7 +122,8 @@ def test_an_unusable_identity_stops_hosting_before_any_port_is_taken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LANCHAT_CONFIG_DIR", str(tmp_path))
-    (tmp_path / KEY_FILE).write_text("not a key")
+    identity_dir(tmp_path).mkdir()
+    (identity_dir(tmp_path) / KEY_FILE).write_text("not a key")
     built: list = []
     config = HostConfig(port=free_chat_port("tcp"), bind="127.0.0.1", room=RoomConfig(name="Nope"))
     with pytest.raises(HostStartError, match="identity"):

@@ -129,7 +129,9 @@ def test_a_forged_open_and_hello_are_not_amplified_into_the_history(chat, acks: 
 def _answering_host(chat, room: str = "Lobby", nick: str = "alice"):
     """A UDP host that answers discovery probes on its chat port (as `hosting` sets one up)."""
     host = chat.host()
-    info = RoomInfo(room=room, nick=nick, transport=Transport.UDP, port=host.port, host_id=new_host_id())
+    info = RoomInfo(
+        room=room, nick=nick, transport=Transport.UDP, port=host.port, host_id=new_host_id(), key=b"\x7f" * 32
+    )
     host.discovery_handler = lambda data, address: handle_discovery_datagram(data, info)
     return host
 
