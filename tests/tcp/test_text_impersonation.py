@@ -1,8 +1,38 @@
-"""What nc-like text members see of a real host's chat: nothing can pass for a line of its own (issue 14)."""
+"""Impersonation over a real host, seen by nc-like text members: look-alike nicknames and
+forged lines (issue 14)."""
 
 from __future__ import annotations
 
 from net.protocol import events as ev
+
+
+def test_a_text_member_cannot_join_as_a_look_alike(start_host, connect) -> None:
+    host = start_host()
+    connect(host.port, "peace")
+    for look_alike in ("реасе", "ｐｅａｃｅ", "pеace"):  # all Cyrillic, fullwidth, one Cyrillic е
+        person = connect(host.port, text=True)
+        person.send_line(look_alike)
+        person.wait_closed()
+        assert any(line.startswith("Cannot join:") for line in person.lines), person.lines
+    assert host.member_count == 1
+
+
+def test_a_text_member_cannot_rename_to_a_look_alike(start_host, connect) -> None:
+    host = start_host()
+    bob = connect(host.port, "bob")
+    person = connect(host.port, text=True)
+    person.send_line("carol")
+    bob.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == "carol")
+    person.send_line("/nick B0B")
+    person.send_line("/nick 𝐛ob")
+    person.send_line("still carol")
+    got = bob.wait_for(lambda e: isinstance(e, ev.ChatMessage), what="carol's message")
+    assert (got.sender, got.text) == ("carol", "still carol")
+    person.wait_for_line(lambda line: "bob is already taken" in line, what="the second refusal")
+    assert [line for line in person.lines if line.startswith("Error:")] == [
+        "Error: the nickname B0B looks too much like bob, who is already here",
+        "Error: the nickname bob is already taken",
+    ]
 
 
 def test_a_forged_line_reaches_a_text_member_inside_the_message(start_host, connect) -> None:
