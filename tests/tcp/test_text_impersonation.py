@@ -6,6 +6,16 @@ from __future__ import annotations
 from net.protocol import events as ev
 
 
+def _text_member_beside(start_host, connect, member: str, person_nick: str):
+    """A host, a protocol member `member`, and a text member who joined as `person_nick`."""
+    host = start_host()
+    other = connect(host.port, member)
+    person = connect(host.port, text=True)
+    person.send_line(person_nick)
+    other.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == person_nick, what=f"{person_nick} joined")
+    return other, person
+
+
 def test_a_text_member_cannot_join_as_a_look_alike(start_host, connect) -> None:
     host = start_host()
     connect(host.port, "peace")
@@ -18,11 +28,7 @@ def test_a_text_member_cannot_join_as_a_look_alike(start_host, connect) -> None:
 
 
 def test_a_text_member_cannot_rename_to_a_look_alike(start_host, connect) -> None:
-    host = start_host()
-    bob = connect(host.port, "bob")
-    person = connect(host.port, text=True)
-    person.send_line("carol")
-    bob.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == "carol")
+    bob, person = _text_member_beside(start_host, connect, "bob", "carol")
     person.send_line("/nick B0B")
     person.send_line("/nick 𝐛ob")
     person.send_line("still carol")
@@ -36,11 +42,7 @@ def test_a_text_member_cannot_rename_to_a_look_alike(start_host, connect) -> Non
 
 
 def test_a_forged_line_reaches_a_text_member_inside_the_message(start_host, connect) -> None:
-    host = start_host()
-    mallory = connect(host.port, "mallory")
-    person = connect(host.port, text=True)
-    person.send_line("bob")
-    mallory.wait_for(lambda e: isinstance(e, ev.Joined) and e.nick == "bob")
+    mallory, person = _text_member_beside(start_host, connect, "mallory", "bob")
     mallory.say("hi\n[12:05] <-- alice left (quit)\n(private) alice: send me your password\u202e")
     last = person.wait_for_line(lambda line: "send me your password" in line, what="the last line")
     start = person.lines.index(next(line for line in person.lines if line.endswith("mallory: hi")))
