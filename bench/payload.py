@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from net.protocol.textmode import CONTINUATION
+
 HEAD = b"`"
 TAIL = b"|"
 SAMPLE_MARK = b"^"
@@ -28,6 +30,9 @@ _SAMPLED, _NOT_SAMPLED = "^", "-"
 #: Bytes from the sample mark to the timestamp: the mark, a slash, the sequence number, a slash.
 _MARK_TO_STAMP = 8
 _WHOLE = re.compile(rb"`(\d{4})/[-^]/\d{5}/\d+\.\d{6}/x*/(\d{4})\|")
+#: Our plain-text dialect wraps a line wider than 79 columns into rows that start with this
+#: (a message text without spaces is cut, nothing dropped): the audit joins them again.
+_CONTINUATION_ROW = b"\n" + CONTINUATION.encode()
 
 
 def message_text(sender: int, seq: int, sampled: bool, timestamp: float, size: int) -> str:
@@ -71,7 +76,7 @@ def parse_samples(data: bytes, start: int, end: int, member: int, now: float, ou
 def count_fragments(stream: bytes) -> tuple[int, int]:
     """(whole deliveries, spliced fragments) among the lines of `stream`."""
     whole = fragments = 0
-    for line in stream.split(b"\n"):
+    for line in stream.replace(_CONTINUATION_ROW, b"").split(b"\n"):
         heads = line.count(HEAD)
         tails = line.count(TAIL)
         if not heads and not tails:

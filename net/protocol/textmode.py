@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import secrets
 import time
+import unicodedata
+from bisect import bisect_right
 from collections import deque
 
 from net.protocol import events as ev
@@ -54,36 +57,145 @@ def _clock(timestamp: float) -> str:
     return _clock_of_second(int(timestamp // 1))
 
 
-def render_event(event: ev.Event) -> str | None:
-    """One or more readable lines for an event, or None for events a person needn't see."""
-    match event:
-        case ev.ChatMessage(sender=sender, text=text, time=when, to=to, action=action):
-            prefix = f"[{_clock(when)}] " + ("(private) " if to else "")
-            return prefix + (f"* {sender} {text}" if action else f"{sender}: {text}")
-        case ev.Joined(nick=nick, time=when, plaintext=plaintext):
-            return f"[{_clock(when)}] --> {nick} joined" + (" (unencrypted)" if plaintext else "")
-        case ev.Left(nick=nick, time=when, reason=reason):
-            return f"[{_clock(when)}] <-- {nick} left" + (f" ({reason})" if reason else "")
-        case ev.Renamed(old=old, new=new, time=when):
-            return f"[{_clock(when)}] *** {old} is now known as {new}"
-        case ev.Members(members=members):
-            return "Online: " + ", ".join(_member(m) for m in members)
-        case ev.Welcome(nick=nick, room=room, members=members, history=history):
-            lines = [f"Welcome to {room or 'LanChat'}, {nick}! {TEXT_HELP}"]
-            lines.append("Online: " + ", ".join(_member(m) for m in members))
-            lines.extend(render_event(message) or "" for message in history)
-            return "\n".join(lines)
-        case ev.Refuse(text=text):
-            return f"Cannot join: {text}"
-        case ev.Error(text=text):
-            return f"Error: {text}"
-        case ev.Bye(reason=reason):
-            return "Goodbye" + (f" ({reason})" if reason else "")
-    return None
+# --- what reaches a terminal -----------------------------------------------------------------
+#
+# Everything a member chose (texts, nicknames, reasons, the room name) is shown so that it
+# cannot pass for a line of the host's or of another member: a message's later lines, and
+# the rows a long line is wrapped into, start with CONTINUATION; rows fit an 80-column
+# terminal, so the terminal never starts a row with text the sender placed there; and what
+# a terminal would act on is shown as <U+XXXX> (the codec already refuses controls; this
+# also covers the bidirectional formatting characters, which it lets through).
+
+#: The start of every row of a message (or other line) after its first.
+CONTINUATION = "        | "
+#: The widest row sent, in terminal columns: an 80-column terminal never wraps one itself.
+ROW_COLUMNS = 79
+#: The bidirectional formatting characters: each can make a terminal show text in another
+#: order than it was written (ALM, LRM, RLM, the embeddings and overrides, the isolates).
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+#: Shown escaped in a single-line field: controls (C0, DEL, C1), the line and paragraph
+#: separators, bidi controls and lone surrogates.
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}\ud800-\udfff]")
+#: The same within a message's lines, where tab is kept (it cannot move back to column 0).
+_UNSAFE_IN_TEXT = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}\ud800-\udfff]")
+_CONTINUATION_COLUMNS = len(CONTINUATION)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"<U+{ord(match[0]):04X}>"
+
+
+def _shown(value: str) -> str:
+    """`value` (a nickname, reason, room name...) as one line a terminal shows as it is."""
+    return value if _UNSAFE.search(value) is None else _UNSAFE.sub(_escape, value)
+
+
+class _Widths(dict[str, int]):
+    """Columns a terminal may give a character, rounded up: a tab 8, wide and ambiguous
+    characters 2, others 1 (combining marks too). Counting too many only wraps a little
+    early. Looked up in C through `__getitem__`; filled on first use, bounded."""
+
+    def __missing__(self, char: str) -> int:
+        if len(self) > 4096:
+            self.clear()
+        columns = 8 if char == "\t" else 2 if unicodedata.east_asian_width(char) in "WFA" else 1
+        self[char] = columns
+        return columns
+
+
+_column_of = _Widths().__getitem__
+
+
+def _columns(text: str) -> int:
+    if text.isascii() and "\t" not in text:
+        return len(text)
+    return sum(map(_column_of, text))
+
+
+def _rows(first: str, text: str, rows: list[str]) -> None:
+    """Append `first` + `text` to `rows`, wrapped into rows of at most ROW_COLUMNS columns,
+    each after the first starting with CONTINUATION. A row breaks at its last space (which
+    is dropped), or where it is full when it has none."""
+    room = ROW_COLUMNS - _columns(first)
+    if room < ROW_COLUMNS // 2:  # a header this wide (a long escaped nickname) wraps too
+        first, text, room = "", first + text, ROW_COLUMNS
+    if 2 * len(text) <= room:  # the usual case: it fits
+        rows.append(first + text)
+        return
+    # ends[i]: the columns of text[: i + 1]; None when each character takes one column.
+    ends = None if text.isascii() and "\t" not in text else list(itertools.accumulate(map(_column_of, text)))
+    start = 0
+    while True:
+        # `over`: the first character that does not fit in the row starting at `start`.
+        if ends is None:
+            over = start + room
+        else:
+            over = bisect_right(ends, (ends[start - 1] if start else 0) + room, start)
+        if over >= len(text):
+            break
+        space = text.rfind(" ", start + 1, over + 1)
+        end, after = (space, space + 1) if space != -1 else (over, over)
+        rows.append(first + text[start:end])
+        first, room, start = CONTINUATION, ROW_COLUMNS - _CONTINUATION_COLUMNS, after
+    if start < len(text):
+        rows.append(first + text[start:])
+
+
+def _lines(first: str, text: str) -> str:
+    """`first` + `text` (a member's message, any number of lines) as rows for a terminal."""
+    rows: list[str] = []
+    if _UNSAFE_IN_TEXT.search(text) is None:
+        _rows(first, text, rows)  # the usual case: one line, nothing to escape
+    else:
+        for index, line in enumerate(text.split("\n")):
+            _rows(first if index == 0 else CONTINUATION, _UNSAFE_IN_TEXT.sub(_escape, line), rows)
+    return "\n".join(rows)
+
+
+def _line(text: str) -> str:
+    """One line of the host's, holding fields already made safe, wrapped to fit."""
+    return _lines("", text)
+
+
+def _members(members: tuple[ev.MemberInfo, ...]) -> str:
+    return _line("Online: " + ", ".join(_member(m) for m in members))
 
 
 def _member(member: ev.MemberInfo) -> str:
-    return member.nick + (" (host)" if member.host else "") + (" (unencrypted)" if member.plaintext else "")
+    marks = (" (host)" if member.host else "") + (" (unencrypted)" if member.plaintext else "")
+    return _shown(member.nick) + marks
+
+
+def render_event(event: ev.Event) -> str | None:
+    """Readable rows for an event (see above), or None for events a person needn't see."""
+    match event:
+        case ev.ChatMessage(sender=sender, text=text, time=when, to=to, action=action):
+            prefix = f"[{_clock(when)}] " + ("(private) " if to else "")
+            sender = _shown(sender)
+            return _lines(prefix + (f"* {sender} " if action else f"{sender}: "), text)
+        case ev.Joined(nick=nick, time=when, plaintext=plaintext):
+            mark = " (unencrypted)" if plaintext else ""
+            return _line(f"[{_clock(when)}] --> {_shown(nick)} joined{mark}")
+        case ev.Left(nick=nick, time=when, reason=reason):
+            return _line(
+                f"[{_clock(when)}] <-- {_shown(nick)} left" + (f" ({_shown(reason)})" if reason else "")
+            )
+        case ev.Renamed(old=old, new=new, time=when):
+            return _line(f"[{_clock(when)}] *** {_shown(old)} is now known as {_shown(new)}")
+        case ev.Members(members=members):
+            return _members(members)
+        case ev.Welcome(nick=nick, room=room, members=members, history=history):
+            lines = [_line(f"Welcome to {_shown(room or 'LanChat')}, {_shown(nick)}!"), _line(TEXT_HELP)]
+            lines.append(_members(members))
+            lines.extend(render_event(message) or "" for message in history)
+            return "\n".join(lines)
+        case ev.Refuse(text=text):
+            return _line(f"Cannot join: {_shown(text)}")
+        case ev.Error(text=text):
+            return _line(f"Error: {_shown(text)}")
+        case ev.Bye(reason=reason):
+            return _line("Goodbye" + (f" ({_shown(reason)})" if reason else ""))
+    return None
 
 
 class TextConnection:

@@ -34,7 +34,7 @@ from net.protocol.limits import (
     PROTOCOL_VERSION,
     WELCOME_HISTORY_BUDGET,
 )
-from net.protocol.nicknames import InvalidNickname, nick_key, normalize_nick
+from net.protocol.nicknames import InvalidNickname, look_keys, nick_key, normalize_nick
 from net.room.dedupe import SeenMessages
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import Buckets, Limit
@@ -113,6 +113,9 @@ class Room:
         self._numbers = itertools.count(1)
         self._by_peer: dict[PeerId, _Member] = {}
         self._by_nick: dict[str, _Member] = {}
+        #: Each member under each of its nickname's look-alike keys: a nickname is taken
+        #: when it shares one with another member (`nicknames.look_alike`).
+        self._by_look: dict[str, _Member] = {}
         self._history: deque[ev.ChatMessage] = deque(maxlen=max(0, self.config.history_size))
         # Only a salted hash of the password stays in the room (and none in its config).
         self._password = PasswordHash.of(self.config.password) if self.config.password else None
@@ -181,7 +184,6 @@ class Room:
             return self._refuse(peer, "nick_invalid", f"invalid nickname: {exc}")
 
         outputs: list[Output] = []
-        holder = self._by_nick.get(nick_key(nick))
         ghost = next((m for m in self._by_peer.values() if m.client_id == hello.client_id), None)
         resume = secret_digest(hello.resume)
         if ghost is not None and not _same_secret(ghost.resume, resume):
@@ -189,8 +191,9 @@ class Room:
             return self._refuse(
                 peer, "session_in_use", "another connection holds this session; try again later"
             )
-        if holder is not None and holder is not ghost:
-            return self._refuse(peer, "nick_taken", f"the nickname {nick} is already taken")
+        taken = self._taken(nick, ghost)
+        if taken:
+            return self._refuse(peer, "nick_taken", taken)
         if ghost is not None:
             # The same client reconnected while its old connection still looks alive.
             outputs.append(Disconnect(ghost.peer, "replaced by a new connection"))
@@ -215,7 +218,7 @@ class Room:
             address=address,
         )
         self._by_peer[peer] = member
-        self._by_nick[nick_key(nick)] = member
+        self._name(member, nick)
         outputs.append(Send(peer, self._welcome(member, now)))
         if ghost is None:
             joined = ev.Joined(nick=nick, time=now, host=member.is_host, plaintext=plaintext)
@@ -231,8 +234,7 @@ class Room:
 
     def _remove(self, member: _Member, *, announce: bool, reason: str = "") -> list[Output]:
         del self._by_peer[member.peer]
-        if self._by_nick.get(nick_key(member.nick)) is member:
-            del self._by_nick[nick_key(member.nick)]
+        self._unname(member)
         now = self._mono()
         self._budgets.release(member.client_id, now)
         if member.limit.shared is not None:
@@ -456,18 +458,38 @@ class Room:
             nick = normalize_nick(raw)
         except InvalidNickname as exc:
             return [Send(member.peer, ev.Error(code="nick_invalid", text=f"invalid nickname: {exc}"))]
-        holder = self._by_nick.get(nick_key(nick))
-        if holder is not None and holder is not member:
-            return [
-                Send(member.peer, ev.Error(code="nick_taken", text=f"the nickname {nick} is already taken"))
-            ]
+        taken = self._taken(nick, member)
+        if taken:
+            return [Send(member.peer, ev.Error(code="nick_taken", text=taken))]
         if nick == member.nick:
             return []
         old = member.nick
-        del self._by_nick[nick_key(old)]
+        self._unname(member)
+        self._name(member, nick)
+        return [Broadcast(ev.Renamed(old=old, new=nick, time=self._now()))]
+
+    def _taken(self, nick: str, allowed: _Member | None) -> str:
+        """Why `nick` is not free (another member than `allowed` has it or one like it), or ""."""
+        holder = self._by_nick.get(nick_key(nick))
+        if holder is not None and holder is not allowed:
+            return f"the nickname {nick} is already taken"
+        for key in sorted(look_keys(nick)):
+            holder = self._by_look.get(key)
+            if holder is not None and holder is not allowed:
+                return f"the nickname {nick} looks too much like {holder.nick}, who is already here"
+        return ""
+
+    def _name(self, member: _Member, nick: str) -> None:
         member.nick = nick
         self._by_nick[nick_key(nick)] = member
-        return [Broadcast(ev.Renamed(old=old, new=nick, time=self._now()))]
+        self._by_look.update(dict.fromkeys(look_keys(nick), member))
+
+    def _unname(self, member: _Member) -> None:
+        if self._by_nick.get(nick_key(member.nick)) is member:
+            del self._by_nick[nick_key(member.nick)]
+        for key in look_keys(member.nick):
+            if self._by_look.get(key) is member:
+                del self._by_look[key]
 
     def _typing(self, member: _Member, active: bool, to: str | None) -> list[Output]:
         if active and member.limit.take(self._mono()):

@@ -102,6 +102,7 @@ def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Bui
     }
     assert expected_assets <= files
     assert "assets/icons/lanchat-64.png" in files
+    assert {"confusable_homoglyphs/confusables.json", "confusable_homoglyphs/categories.json"} <= files
     assert any(name.startswith("_tcl_data/") for name in files) and any(
         name.startswith("_tk_data/") for name in files
     )
@@ -145,6 +146,8 @@ def test_host_serves_protocol_and_plain_text_clients(
             lambda e: isinstance(e, ev.ChatMessage) and e.sender == "dave", "dave's line"
         )
         assert message.text == "hi alice from nc"  # type: ignore[attr-defined]
+        dave.send_line("/nick a1ice")  # a look-alike: the bundled confusables data is read
+        dave.wait_for_line(r"^Error: the nickname a1ice looks too much like alice, who is already here$")
     finally:
         alice.close()
         dave.close()

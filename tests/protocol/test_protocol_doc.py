@@ -107,6 +107,12 @@ def test_the_plain_text_example_is_what_the_host_renders() -> None:
             history=(ROOM_MESSAGE, ACTION_MESSAGE),
         ),
         ev.ChatMessage(id="x", sender="alice", text="psst", time=T0 + 2, to="bob"),
+        ev.ChatMessage(
+            id="y",
+            sender="mallory",
+            text="two lines:\n[05:45] <-- alice left (quit)\u202e",
+            time=T0 + 3,
+        ),
         ev.Joined(nick="carol", time=T0 + 60),
         ev.Left(nick="carol", time=T0 + 61, reason="quit"),
         ev.Renamed(old="小明", new="Xiǎo_Míng", time=T0 + 120),

@@ -133,6 +133,36 @@ def test_strasse_and_strasse_with_sharp_s_clash(clock: FakeClock) -> None:
     )
 
 
+@pytest.mark.parametrize("look_alike", ["ａｌｉｃｅ", "𝐚lice", "ALICE", "Alice"])
+def test_a_folded_form_of_a_present_nickname_is_taken(clock: FakeClock, look_alike: str) -> None:
+    room = make_room(clock)
+    join(room, 1, "alice")
+    assert room.join(9, hello(look_alike))[0].event.code == "nick_taken"
+    assert len(room) == 1
+
+
+@pytest.mark.parametrize(
+    ("present", "look_alike"),
+    [("peace", "реасе"), ("TOM", "ТОМ"), ("ABE", "ΑΒΕ"), ("Ian", "lan"), ("mary", "rnary"), ("BOB", "B0B")],
+)
+def test_a_look_alike_of_a_present_member_is_taken(clock: FakeClock, present: str, look_alike: str) -> None:
+    room = make_room(clock)
+    join(room, 1, present)
+    assert room.join(9, hello(look_alike)) == _refusal(
+        "nick_taken", f"the nickname {look_alike} looks too much like {present}, who is already here"
+    )
+    assert len(room) == 1
+    room.leave(1)
+    assert join(room, 9, look_alike).nick == look_alike  # free once the original has gone
+
+
+@pytest.mark.parametrize("nick", ["аlice", "αlice", "\u3164", "al\u200bice", "ali\u3164ce"])
+def test_mixed_script_and_invisible_nicknames_are_refused(clock: FakeClock, nick: str) -> None:
+    room = make_room(clock)
+    assert room.join(9, hello(nick))[0].event.code == "nick_invalid"
+    assert len(room) == 0
+
+
 def test_a_full_room_refuses_and_makes_room_again_after_a_leave(clock: FakeClock) -> None:
     room = make_room(clock, max_members=2)
     join(room, 1, "a")

@@ -68,6 +68,35 @@ def test_a_case_only_change_is_a_rename(room: Room) -> None:
     assert room.peer_of("ALICE") == "a"
 
 
+@pytest.mark.parametrize("look_alike", ["B0B", "ｂｏｂ", "𝐛ob"])
+def test_renaming_to_a_look_alike_of_a_present_member_is_refused(room: Room, look_alike: str) -> None:
+    outputs = room.handle("a", ev.Rename(nick=look_alike))
+    assert [o.event.code for o in outputs if isinstance(o, Send)] == ["nick_taken"]
+    assert room.nick_of("a") == "alice"
+    assert room.peer_of("bob") == "b"
+
+
+def test_renaming_to_a_look_alike_of_oneself_is_fine(room: Room) -> None:
+    assert room.handle("a", ev.Rename(nick="a1ice")) == [
+        Broadcast(ev.Renamed(old="alice", new="a1ice", time=T0))
+    ]
+    assert room.handle("a", ev.Rename(nick="ALICE")) == [
+        Broadcast(ev.Renamed(old="a1ice", new="ALICE", time=T0))
+    ]
+    assert room.nick_of("a") == "ALICE"
+    assert room.peer_of("alice") == "a"
+
+
+def test_the_old_look_is_free_after_a_rename(room: Room) -> None:
+    room.handle("a", ev.Rename(nick="robin"))
+    assert join(room, "c", "a1ice").nick == "a1ice"
+
+
+def test_a_look_alike_is_free_once_its_original_renamed_away(room: Room) -> None:
+    room.handle("b", ev.Rename(nick="robert"))
+    assert room.handle("a", ev.Rename(nick="B0B")) == [Broadcast(ev.Renamed(old="alice", new="B0B", time=T0))]
+
+
 def test_renaming_to_the_same_nickname_does_nothing(room: Room) -> None:
     assert room.handle("a", ev.Rename(nick="alice")) == []
     assert room.handle("a", ev.Rename(nick=" alice ")) == []
