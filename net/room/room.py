@@ -10,13 +10,11 @@ from __future__ import annotations
 import binascii
 import dataclasses
 import hashlib
-import hmac
 import itertools
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from net.protocol import events as ev
 from net.protocol.limits import (
@@ -28,16 +26,16 @@ from net.protocol.limits import (
     DEFAULT_RATE_PER_SECOND,
     FLOOD_STRIKES,
     FLOOD_WINDOW_SECONDS,
-    MAX_FRAME_BYTES,
-    MAX_HISTORY_IN_WELCOME,
     MAX_ROOM_NAME_CHARS,
     PROTOCOL_VERSION,
-    WELCOME_HISTORY_BUDGET,
 )
-from net.protocol.nicknames import InvalidNickname, look_keys, nick_key, normalize_nick
+from net.protocol.nicknames import InvalidNickname, normalize_nick
 from net.room.dedupe import SeenMessages
+from net.room.member import Member, same_session
+from net.room.names import Names
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import Buckets, Limit
+from net.room.replay import history_that_fits
 from net.secure.password import PasswordHash, secret_digest
 
 #: Standard base64 to its URL-safe alphabet (ids may end up in file names and URLs).
@@ -59,40 +57,6 @@ class RoomConfig:
     password: str | None = None
 
 
-@dataclass(slots=True)
-class _Member:
-    peer: PeerId
-    nick: str
-    client_id: str
-    since: float
-    is_host: bool
-    limit: Limit
-    address: str | None = None  # whose shared budget it draws on
-    resume: bytes | None = None  # digest of the session's resume secret (None: it sent none)
-    plaintext: bool = False  # connected without encryption
-    strikes: int = 0
-    strike_window_start: float = 0.0
-    #: The message-id hash with this member's client id already absorbed (made on first use).
-    id_hash: Any = dataclasses.field(default=None, compare=False, repr=False)
-
-    def info(self) -> ev.MemberInfo:
-        return ev.MemberInfo(nick=self.nick, host=self.is_host, since=self.since, plaintext=self.plaintext)
-
-
-def _size_bound(message: ev.ChatMessage) -> int:
-    """An upper bound of the encoded size (4 bytes a character, JSON envelope included)."""
-    return 4 * (len(message.text) + len(message.sender) + len(message.to or "")) + 160
-
-
-#: Upper bound of a welcome's encoded size without its members and history (the envelope,
-#: nickname and room name at 4 bytes a character, numbers).
-_WELCOME_ENVELOPE_BOUND = 2048
-
-
-def _member_size_bound(member: ev.MemberInfo) -> int:
-    return 4 * len(member.nick) + 80
-
-
 class Room:
     """One chat room. Not thread-safe: its owner serialises calls."""
 
@@ -111,11 +75,10 @@ class Room:
         self._mono = monotonic
         self._prefix = id_prefix
         self._numbers = itertools.count(1)
-        self._by_peer: dict[PeerId, _Member] = {}
-        self._by_nick: dict[str, _Member] = {}
+        self._by_peer: dict[PeerId, Member] = {}
+        self._names = Names()
         #: Each member under each of its nickname's look-alike keys: a nickname is taken
         #: when it shares one with another member (`nicknames.look_alike`).
-        self._by_look: dict[str, _Member] = {}
         self._history: deque[ev.ChatMessage] = deque(maxlen=max(0, self.config.history_size))
         # Only a salted hash of the password stays in the room (and none in its config).
         self._password = PasswordHash.of(self.config.password) if self.config.password else None
@@ -148,7 +111,7 @@ class Room:
         return member.nick if member else None
 
     def peer_of(self, nick: str) -> PeerId | None:
-        member = self._by_nick.get(nick_key(nick))
+        member = self._names.holder(nick)
         return member.peer if member else None
 
     def members(self) -> tuple[ev.MemberInfo, ...]:
@@ -186,12 +149,12 @@ class Room:
         outputs: list[Output] = []
         ghost = next((m for m in self._by_peer.values() if m.client_id == hello.client_id), None)
         resume = secret_digest(hello.resume)
-        if ghost is not None and not _same_secret(ghost.resume, resume):
+        if ghost is not None and not same_session(ghost.resume, resume):
             # Someone else presenting this client's id: only its secret proves the session.
             return self._refuse(
                 peer, "session_in_use", "another connection holds this session; try again later"
             )
-        taken = self._taken(nick, ghost)
+        taken = self._names.taken(nick, ghost)
         if taken:
             return self._refuse(peer, "nick_taken", taken)
         if ghost is not None:
@@ -206,7 +169,7 @@ class Room:
             return self._refuse(peer, "room_full", f"the room is full ({self.config.max_members} members)")
 
         now = self._now()
-        member = _Member(
+        member = Member(
             peer=peer,
             nick=nick,
             client_id=hello.client_id,
@@ -218,7 +181,7 @@ class Room:
             address=address,
         )
         self._by_peer[peer] = member
-        self._name(member, nick)
+        self._names.name(member, nick)
         outputs.append(Send(peer, self._welcome(member, now)))
         if ghost is None:
             joined = ev.Joined(nick=nick, time=now, host=member.is_host, plaintext=plaintext)
@@ -232,9 +195,9 @@ class Room:
             return []
         return self._remove(member, announce=True, reason=reason)
 
-    def _remove(self, member: _Member, *, announce: bool, reason: str = "") -> list[Output]:
+    def _remove(self, member: Member, *, announce: bool, reason: str = "") -> list[Output]:
         del self._by_peer[member.peer]
-        self._unname(member)
+        self._names.unname(member)
         now = self._mono()
         self._budgets.release(member.client_id, now)
         if member.limit.shared is not None:
@@ -256,24 +219,15 @@ class Room:
     def _refuse(self, peer: PeerId, code: str, text: str) -> list[Output]:
         return [Send(peer, ev.Refuse(code=code, text=text)), Disconnect(peer, text)]
 
-    def _welcome(self, member: _Member, now: float) -> ev.Welcome:
-        replay: list[ev.ChatMessage] = []
+    def _welcome(self, member: Member, now: float) -> ev.Welcome:
         members = self.members()
-        # A long member list leaves less room: the welcome must always fit in one frame.
-        room_left = MAX_FRAME_BYTES - _WELCOME_ENVELOPE_BOUND - sum(map(_member_size_bound, members))
-        budget = min(WELCOME_HISTORY_BUDGET, room_left)
-        for message in reversed(self._history):
-            budget -= _size_bound(message)
-            if budget < 0 or len(replay) >= MAX_HISTORY_IN_WELCOME:
-                break
-            replay.append(message)
-        replay.reverse()
+        replay = history_that_fits(self._history, members)
         return ev.Welcome(
             version=PROTOCOL_VERSION,
             nick=member.nick,
             room=self.config.name,
             members=members,
-            history=tuple(replay),
+            history=replay,
             time=now,
             heartbeat=self.config.heartbeat_interval,
             rate=self.config.rate_per_second or None,
@@ -366,7 +320,7 @@ class Room:
             budget.give_back(allowed)  # for resends further on, which cost nothing
         return outputs
 
-    def _say(self, member: _Member, say: ev.Say) -> list[Output]:
+    def _say(self, member: Member, say: ev.Say) -> list[Output]:
         peer = member.peer
         earlier = self._seen.get(member.client_id, say.id)
         if earlier is not None:
@@ -376,7 +330,7 @@ class Room:
             return self._rate_limited(member, say.id, wait)
         return self._deliver(member, say, self._now())
 
-    def _deliver(self, member: _Member, say: ev.Say, now: float) -> list[Output]:
+    def _deliver(self, member: Member, say: ev.Say, now: float) -> list[Output]:
         """Relay `say` (new, within the rate) at time `now`, or tell the sender why not."""
         peer = member.peer
         text = say.text.rstrip()
@@ -384,7 +338,7 @@ class Room:
             return [Send(peer, ev.Error(code="empty", text="empty messages are not sent", ref=say.id))]
         recipient = None
         if say.to is not None:
-            recipient = self._by_nick.get(nick_key(say.to))
+            recipient = self._names.holder(say.to)
             if recipient is None:
                 return [Send(peer, ev.Error(code="no_such_member", text=f"{say.to} is not here", ref=say.id))]
         message = ev.build_message(
@@ -409,7 +363,7 @@ class Room:
         gets the time of every message, and microseconds nobody reads cost 4 bytes each."""
         return round(self._wall(), 3)
 
-    def _message_id(self, member: _Member, local_id: str) -> str:
+    def _message_id(self, member: Member, local_id: str) -> str:
         """The delivered message's id: derived from who sent it and the sender's own id.
 
         Derived, not counted, so that it survives a host restart: a message relayed by the
@@ -430,7 +384,7 @@ class Room:
         # id of every message, so its length is paid once per delivery.
         return binascii.b2a_base64(digest.digest(), newline=False).translate(_URL_SAFE).decode("ascii")
 
-    def _over_limit(self, member: _Member, what: str) -> list[Output]:
+    def _over_limit(self, member: Member, what: str) -> list[Output]:
         """Nothing when `member`'s budget allows one more request, else its refusal.
 
         A rename makes every member receive a notice and a `who` makes the room build its
@@ -441,7 +395,7 @@ class Room:
         return self._rate_limited(member, None, wait, what) if wait else []
 
     def _rate_limited(
-        self, member: _Member, ref: str | None, wait: float, what: str = "messages"
+        self, member: Member, ref: str | None, wait: float, what: str = "messages"
     ) -> list[Output]:
         now = self._mono()
         if now - member.strike_window_start > FLOOD_WINDOW_SECONDS:
@@ -453,57 +407,27 @@ class Room:
         text = f"too many {what}; wait {wait:.2f} s"
         return [Send(member.peer, ev.Error(code="rate_limited", text=text, ref=ref, retry_after=wait))]
 
-    def _rename(self, member: _Member, raw: str) -> list[Output]:
+    def _rename(self, member: Member, raw: str) -> list[Output]:
         try:
             nick = normalize_nick(raw)
         except InvalidNickname as exc:
             return [Send(member.peer, ev.Error(code="nick_invalid", text=f"invalid nickname: {exc}"))]
-        taken = self._taken(nick, member)
+        taken = self._names.taken(nick, member)
         if taken:
             return [Send(member.peer, ev.Error(code="nick_taken", text=taken))]
         if nick == member.nick:
             return []
         old = member.nick
-        self._unname(member)
-        self._name(member, nick)
+        self._names.unname(member)
+        self._names.name(member, nick)
         return [Broadcast(ev.Renamed(old=old, new=nick, time=self._now()))]
 
-    def _taken(self, nick: str, allowed: _Member | None) -> str:
-        """Why `nick` is not free (another member than `allowed` has it or one like it), or ""."""
-        holder = self._by_nick.get(nick_key(nick))
-        if holder is not None and holder is not allowed:
-            return f"the nickname {nick} is already taken"
-        for key in sorted(look_keys(nick)):
-            holder = self._by_look.get(key)
-            if holder is not None and holder is not allowed:
-                return f"the nickname {nick} looks too much like {holder.nick}, who is already here"
-        return ""
-
-    def _name(self, member: _Member, nick: str) -> None:
-        member.nick = nick
-        self._by_nick[nick_key(nick)] = member
-        self._by_look.update(dict.fromkeys(look_keys(nick), member))
-
-    def _unname(self, member: _Member) -> None:
-        if self._by_nick.get(nick_key(member.nick)) is member:
-            del self._by_nick[nick_key(member.nick)]
-        for key in look_keys(member.nick):
-            if self._by_look.get(key) is member:
-                del self._by_look[key]
-
-    def _typing(self, member: _Member, active: bool, to: str | None) -> list[Output]:
+    def _typing(self, member: Member, active: bool, to: str | None) -> list[Output]:
         if active and member.limit.take(self._mono()):
             return []  # typing notices are best effort: over the limit they are just skipped
         if to is None:
             return [Broadcast(ev.TypingNotice(nick=member.nick, active=active), exclude=member.peer)]
-        recipient = self._by_nick.get(nick_key(to))
+        recipient = self._names.holder(to)
         if recipient is None or recipient is member:
             return []
         return [Send(recipient.peer, ev.TypingNotice(nick=member.nick, active=active, to=recipient.nick))]
-
-
-def _same_secret(kept: bytes | None, given: bytes | None) -> bool:
-    """True when a reconnect proves the session: the same secret (or neither has one)."""
-    if kept is None or given is None:
-        return kept is given
-    return hmac.compare_digest(kept, given)
