@@ -10,6 +10,7 @@ from typing import Any
 from bench import loadgen, procs
 from bench.dialects import DIALECTS, nickname
 from bench.fanout import DEFAULT_WINDOW_BUDGET
+from net.protocol.limits import PROTOCOL_VERSION
 
 MIB = 1024 * 1024
 #: RSS growth after churn still counted as flat (allocator slack, caches filled once).
@@ -80,7 +81,12 @@ def run_churn(cycles: int = 1000, concurrency: int = 10, warmup: int = 50) -> di
 async def _cycle(port: int, number: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        hello = {"type": "hello", "version": 1, "nick": nickname(number), "client_id": f"churn-{number}"}
+        hello = {
+            "type": "hello",
+            "version": PROTOCOL_VERSION,
+            "nick": nickname(number),
+            "client_id": f"churn-{number}",
+        }
         writer.write(json.dumps(hello).encode() + b"\n")
         while True:
             line = await asyncio.wait_for(reader.readline(), 10)

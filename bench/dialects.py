@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 
+from net.protocol.limits import PROTOCOL_VERSION
+
 CHANNEL = b"room"
 
 
@@ -60,7 +62,12 @@ class NativeDialect(Dialect):
     answers_pings = True
 
     def greeting(self, member: int) -> bytes:
-        hello = {"type": "hello", "version": 1, "nick": nickname(member), "client_id": f"bench-{member:06d}"}
+        hello = {
+            "type": "hello",
+            "version": PROTOCOL_VERSION,
+            "nick": nickname(member),
+            "client_id": f"bench-{member:06d}",
+        }
         return json.dumps(hello, separators=(",", ":")).encode() + b"\n"
 
     def is_joined(self, received: bytes) -> bool:

@@ -144,6 +144,9 @@ class HostPeer:
             except TlsError as exc:
                 self.discarding = True
                 return [RemoteProtocolError("tls_failed", exc.text, fatal=True)]
+            if self.tls.closed and self.conn is not None:
+                # The peer's close_notify ends the stream as its FIN would (after what came first).
+                return self._events(data) + self._events(b"") if data else self._events(b"")
             if not data and not ended:
                 return []  # handshake records, or records with no application data
         if self.conn is None:

@@ -4,7 +4,7 @@ The host enforces these against remote input; clients use them to refuse what th
 would refuse anyway. `docs/PROTOCOL.md` quotes the same numbers.
 """
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 DEFAULT_PORT = 47800
 
 #: Largest encoded frame (one JSON line, newline excluded). 16 Ki characters of 4-byte

@@ -58,6 +58,11 @@ PROBE_MAX_INTERVAL = 1.0
 _SEQ_MASK = SEQ_MODULO - 1
 
 
+#: A byte stream carried over a channel (TLS) goes in messages of at most this many bytes:
+#: what a host accepts from a connection before its hello (`net.udp.tuning.HELLO_MAX_BYTES`).
+STREAM_PIECE_BYTES = 4096
+
+
 @dataclass(slots=True)
 class ChannelConfig:
     receive_window: int = MAX_WINDOW  # fragments buffered beyond the next expected one
@@ -163,6 +168,12 @@ class Channel:
         """Queue one message; `tag` comes back in `failure.undelivered` if it is never acked."""
         if self.failure is None:
             self.sender.queue(message, tag)
+
+    def send_stream(self, data: bytes) -> None:
+        """Queue pieces of a byte stream (TLS records) as messages no larger than a peer still
+        saying hello accepts (`STREAM_PIECE_BYTES`), so any of them is always deliverable."""
+        for start in range(0, len(data), STREAM_PIECE_BYTES):
+            self.send(data[start : start + STREAM_PIECE_BYTES])
 
     def send_many(self, messages: list[bytes] | list[bytes | Batch]) -> None:
         """Queue several untagged messages at once, in order (`Batch` items: see `batch_messages`)."""

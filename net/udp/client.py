@@ -138,7 +138,7 @@ class UdpClient(ThreadedClient):
                 self._dispatch()
                 if self.config.encrypted:
                     if output:
-                        channel.send(output)  # TLS records: one message, whatever it holds
+                        channel.send_stream(output)  # TLS records, in pieces any host accepts
                 else:
                     self._queue_frames(channel, output)
                 if self._stopping.is_set():

@@ -62,4 +62,4 @@ def hand_over(peer: UdpPeer) -> None:
         frames.append(b"")
         tls.send(b"\n".join(frames))
     if tls.output_pending:  # this round's records, and handshake messages
-        peer.channel.send(tls.take_output())
+        peer.channel.send_stream(tls.take_output())

@@ -9,14 +9,15 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from net.protocol.limits import MAX_FRAME_BYTES
-from net.udp.channel import ChannelConfig
+from net.udp.channel import STREAM_PIECE_BYTES, ChannelConfig
 from net.udp.receiver import MAX_WINDOW
 from net.udp.retry import TOKEN_LIFETIME
 from net.udp.rtt import RttConfig
 from net.udp.sender import SenderConfig
 
-#: A hello frame is well under this (nickname, client id and password are short).
-HELLO_MAX_BYTES = 4096
+#: A hello frame is well under this (nickname, client id and password are short); so are the
+#: pieces of a TLS stream (`net.udp.channel.STREAM_PIECE_BYTES`).
+HELLO_MAX_BYTES = STREAM_PIECE_BYTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from net.api import (
     StateChanged,
 )
 from net.protocol import events as ev
+from net.protocol.limits import PROTOCOL_VERSION
 from tests.gui.conftest import HandClock
 
 
@@ -35,7 +36,7 @@ def make_model(clock: HandClock, *, hosting: bool = False) -> ChatModel:
 
 def welcome(nick: str = "me", history: tuple[ev.ChatMessage, ...] = ()) -> ev.Welcome:
     members = (ev.MemberInfo("me"), ev.MemberInfo("bob", host=True))
-    return ev.Welcome(version=1, nick=nick, room="Room", members=members, history=history)
+    return ev.Welcome(version=PROTOCOL_VERSION, nick=nick, room="Room", members=members, history=history)
 
 
 def joined_model(clock: HandClock, **options: bool) -> ChatModel:

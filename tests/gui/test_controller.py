@@ -24,6 +24,7 @@ from net.api import (
 )
 from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused
 from net.protocol import events as ev
+from net.protocol.limits import PROTOCOL_VERSION
 from tests.gui.conftest import HandClock
 
 
@@ -145,7 +146,7 @@ def rig():
 
 def welcome(nick="me", members=("me", "bob")):
     return ev.Welcome(
-        version=1,
+        version=PROTOCOL_VERSION,
         nick=nick,
         room="Room",
         members=tuple(ev.MemberInfo(m, host=(m == "bob")) for m in members),

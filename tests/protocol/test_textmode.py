@@ -14,6 +14,7 @@ from net.protocol import codec, fastcodec
 from net.protocol import events as ev
 from net.protocol.connection import NEED_DATA, ConnectionClosed, ConnectionState, RemoteProtocolError
 from net.protocol.errors import DecodeError
+from net.protocol.limits import PROTOCOL_VERSION
 from net.protocol.textmode import TEXT_HELP, TextConnection, looks_like_protocol, render_event
 
 NOON = 1_700_000_000 - 1_700_000_000 % 86_400 + 12 * 3600 + 4 * 60  # 12:04 UTC on some day
@@ -67,7 +68,7 @@ def test_the_first_line_is_the_nickname() -> None:
     conn = TextConnection()
     conn.receive_data("\r\n  小明  \r\n".encode())
     hello = conn.next_event()
-    assert hello == ev.Hello(version=1, nick="小明", client_id=conn.client_id)
+    assert hello == ev.Hello(version=PROTOCOL_VERSION, nick="小明", client_id=conn.client_id)
     assert conn.client_id.startswith("text-")
     assert len(conn.client_id) == len("text-") + 16
     assert conn.next_event() is NEED_DATA
@@ -154,7 +155,7 @@ def test_an_invalid_first_line_does_not_use_up_the_nickname() -> None:
     conn.receive_data(b"\xff\nbob\n")
     with pytest.raises(RemoteProtocolError):
         conn.next_event()
-    assert conn.next_event() == ev.Hello(version=1, nick="bob", client_id=conn.client_id)
+    assert conn.next_event() == ev.Hello(version=PROTOCOL_VERSION, nick="bob", client_id=conn.client_id)
 
 
 def test_a_line_over_the_cap_is_fatal() -> None:
@@ -184,7 +185,9 @@ def test_end_of_input_closes() -> None:
 
 def test_sending_welcome_opens_and_refuse_or_bye_closes() -> None:
     conn = _named()
-    assert conn.send(ev.Welcome(version=1, nick="bob", room="Lab")).startswith(b"Welcome to Lab, bob!")
+    assert conn.send(ev.Welcome(version=PROTOCOL_VERSION, nick="bob", room="Lab")).startswith(
+        b"Welcome to Lab, bob!"
+    )
     assert conn.state is ConnectionState.OPEN
     assert conn.send(ev.Bye(reason="host stopped")) == b"Goodbye (host stopped)\n"
     assert conn.state is ConnectionState.CLOSED
@@ -247,7 +250,7 @@ def test_rendering_each_event_kind(event: ev.Event, line: str) -> None:
 
 def test_rendering_a_welcome_with_members_and_history() -> None:
     welcome = ev.Welcome(
-        version=1,
+        version=PROTOCOL_VERSION,
         nick="bob",
         room="",
         members=(ALICE, BOB),
@@ -390,7 +393,7 @@ def test_every_bidi_control_is_shown_escaped_in_every_field(control: str) -> Non
         ev.Left(nick=nasty, time=NOON, reason=nasty),
         ev.Renamed(old=nasty, new=nasty, time=NOON),
         ev.Members(members=(ev.MemberInfo(nick=nasty),)),
-        ev.Welcome(version=1, nick=nasty, room=nasty, members=(ev.MemberInfo(nick=nasty),)),
+        ev.Welcome(version=PROTOCOL_VERSION, nick=nasty, room=nasty, members=(ev.MemberInfo(nick=nasty),)),
         ev.Refuse(code="x", text=nasty),
         ev.Error(code="x", text=nasty),
         ev.Bye(reason=nasty),

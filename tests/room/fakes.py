@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from net.protocol import events as ev
+from net.protocol.limits import PROTOCOL_VERSION
 from net.room import Room, RoomConfig, Send
 
 T0 = 1_700_000_000.0
@@ -31,7 +32,7 @@ def make_room(clock: FakeClock, **config: object) -> Room:
 
 
 def hello(nick: str, client_id: str | None = None, **fields: object) -> ev.Hello:
-    return ev.Hello(version=1, nick=nick, client_id=client_id or f"id-{nick}", **fields)
+    return ev.Hello(version=PROTOCOL_VERSION, nick=nick, client_id=client_id or f"id-{nick}", **fields)
 
 
 def join(room: Room, peer: object, nick: str, client_id: str | None = None) -> ev.Welcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from net.protocol import events as ev
+from net.protocol.limits import PROTOCOL_VERSION
 from net.room import Broadcast, Disconnect, Room, RoomConfig, Send
 from tests.room.fakes import T0, FakeClock, hello, join, make_room
 
@@ -18,7 +19,7 @@ def test_the_first_member_gets_a_welcome_and_nobody_to_tell(clock: FakeClock) ->
     room = make_room(clock, name="Lab")
     outputs = room.join("p1", hello("小明"))
     welcome = ev.Welcome(
-        version=1,
+        version=PROTOCOL_VERSION,
         nick="小明",
         room="Lab",
         members=(ev.MemberInfo(nick="小明", host=False, since=T0),),
@@ -44,7 +45,7 @@ def test_a_second_member_sees_both_and_the_first_is_told(clock: FakeClock) -> No
     assert outputs[0] == Send(
         2,
         ev.Welcome(
-            version=1,
+            version=PROTOCOL_VERSION,
             nick="bob",
             room="LanChat",
             members=(ev.MemberInfo("alice", since=T0), ev.MemberInfo("bob", since=T0 + 5)),
@@ -91,11 +92,11 @@ def _refusal(code: str, text: str, peer: object = 9) -> list:
     return [Send(peer, ev.Refuse(code=code, text=text)), Disconnect(peer, text)]
 
 
-@pytest.mark.parametrize("version", [0, 2, -1, 2**53])
+@pytest.mark.parametrize("version", [0, 1, 3, -1, 2**53])
 def test_a_different_protocol_version_is_refused(clock: FakeClock, version: int) -> None:
     room = make_room(clock)
     outputs = room.join(9, ev.Hello(version=version, nick="a", client_id="c"))
-    text = f"this host speaks protocol version 1, you speak {version}"
+    text = f"this host speaks protocol version 2, you speak {version}"
     assert outputs == _refusal("version_mismatch", text)
     assert len(room) == 0
 
@@ -262,7 +263,7 @@ def test_a_reconnect_with_the_same_client_id_replaces_the_ghost_quietly(clock: F
         Send(
             "new",
             ev.Welcome(
-                version=1,
+                version=PROTOCOL_VERSION,
                 nick="alice",
                 room="LanChat",
                 members=(ev.MemberInfo("bob", since=T0), ev.MemberInfo("alice", since=T0)),

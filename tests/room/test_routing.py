@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from net.protocol import events as ev
+from net.protocol.limits import PROTOCOL_VERSION
 from net.room import Broadcast, Room, Send
 from tests.room.fakes import T0, FakeClock, join, make_room
 
@@ -115,7 +116,7 @@ def test_events_from_someone_who_has_not_joined_are_answered_with_an_error(room:
     [
         ev.ChatMessage(id="1", sender="alice", text="forged", time=0),
         ev.Joined(nick="ghost", time=0),
-        ev.Hello(version=1, nick="x", client_id="y"),
+        ev.Hello(version=PROTOCOL_VERSION, nick="x", client_id="y"),
         ev.Error(code="x", text="y"),
     ],
 )

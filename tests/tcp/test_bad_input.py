@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from net.protocol import events as ev
-from net.protocol.limits import FLOOD_STRIKES, MAX_FRAME_BYTES
+from net.protocol.limits import FLOOD_STRIKES, MAX_FRAME_BYTES, PROTOCOL_VERSION
 from net.room import RoomConfig
 from tests.helpers import wait_until
 
@@ -107,7 +107,7 @@ def test_bad_frame_before_hello_gets_an_error_and_a_disconnect(room, name: str) 
 @pytest.mark.parametrize("nick", ["bad nick!", "/msg", "x" * 25, " "])
 def test_invalid_nickname_is_refused_with_a_reason(room, nick: str) -> None:
     mallory = room.connect()
-    mallory.send(ev.Hello(version=1, nick=nick, client_id="m"))
+    mallory.send(ev.Hello(version=PROTOCOL_VERSION, nick=nick, client_id="m"))
     mallory.wait_closed()
     assert any(isinstance(e, ev.Refuse | ev.Error) for e in mallory.events), mallory.events
     assert_still_chatting(room)
@@ -115,7 +115,7 @@ def test_invalid_nickname_is_refused_with_a_reason(room, nick: str) -> None:
 
 def test_taken_nickname_is_refused(room) -> None:
     mallory = room.connect()
-    mallory.send(ev.Hello(version=1, nick="ALICE", client_id="m"))
+    mallory.send(ev.Hello(version=PROTOCOL_VERSION, nick="ALICE", client_id="m"))
     mallory.wait_closed()
     assert [e.code for e in mallory.events if isinstance(e, ev.Refuse)] == ["nick_taken"]
     assert_still_chatting(room)

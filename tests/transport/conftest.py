@@ -16,6 +16,7 @@ import pytest
 
 from net.api import ChatClient, ChatHost, ClientConfig, ClientState, HostConfig, StateChanged
 from net.protocol import events as ev
+from net.protocol.limits import PROTOCOL_VERSION
 from net.room import RoomConfig
 from net.transports import make_client, make_host
 from tests.helpers import wait_until
@@ -218,7 +219,9 @@ class _Hopeful:
         self.raw.pump()
         if self.raw.channel.heard and not self.said_hello:  # over UDP, after the host answered
             self.said_hello = True
-            self.raw.send_event(ev.Hello(version=1, nick=self.nick, client_id=f"id-{self.nick}"))
+            self.raw.send_event(
+                ev.Hello(version=PROTOCOL_VERSION, nick=self.nick, client_id=f"id-{self.nick}")
+            )
 
     def welcomed(self) -> bool:
         if hasattr(self.raw, "lines"):

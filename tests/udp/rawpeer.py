@@ -13,6 +13,7 @@ import time
 
 from net.protocol import Connection, NeedData, Role
 from net.protocol import events as ev
+from net.protocol.limits import PROTOCOL_VERSION
 from net.udp.channel import Channel
 from net.udp.wire import WireError, parse
 from tests.helpers import wait_until
@@ -72,7 +73,9 @@ class RawPeer:
         wait_until(
             lambda: self.channel.heard, timeout=5, pump=self.pump, message="the host answers the probe"
         )
-        self.send_event(ev.Hello(version=1, nick=nick, client_id=client_id or secrets.token_hex(8)))
+        self.send_event(
+            ev.Hello(version=PROTOCOL_VERSION, nick=nick, client_id=client_id or secrets.token_hex(8))
+        )
         return wait_until(
             lambda: next((e for e in self.events if isinstance(e, ev.Welcome)), None),
             timeout=5,

@@ -29,7 +29,7 @@ from net.discovery.wire import (
 )
 from net.protocol import Connection, Role
 from net.protocol import events as ev
-from net.protocol.limits import MAX_ROOM_NAME_CHARS
+from net.protocol.limits import MAX_ROOM_NAME_CHARS, PROTOCOL_VERSION
 from net.room import RoomConfig
 from net.udp.channel import Channel
 from net.udp.tuning import UdpTuning
@@ -85,7 +85,9 @@ def _opening_probe(conn_id: int) -> bytes:
 
 def _hello(conn_id: int, nick: str) -> bytes:
     """A complete hello as the first DATA datagram of `conn_id`, with a wide-open window."""
-    frame = Connection(Role.CLIENT).send(ev.Hello(version=1, nick=nick, client_id=secrets.token_hex(8)))
+    frame = Connection(Role.CLIENT).send(
+        ev.Hello(version=PROTOCOL_VERSION, nick=nick, client_id=secrets.token_hex(8))
+    )
     return encode(Datagram(Kind.DATA, conn_id, 0, 0xFFFF, seq=0, index=0, count=1, payload=frame[:-1]))
 
 
