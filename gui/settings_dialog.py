@@ -11,22 +11,18 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from gui import settings as st
+from gui.dialogs import Dialog
 from gui.i18n import LANGUAGES, SYSTEM, tr
 from gui.lifetime import destroy_now
 
 
-class SettingsDialog(tk.Toplevel):
+class SettingsDialog(Dialog):
     """Edits a copy of the settings; `on_apply(new)` receives the result of OK."""
 
     def __init__(
         self, master: tk.Misc, current: st.Settings, on_apply: Callable[[st.Settings], None]
     ) -> None:
-        super().__init__(master)
-        self.withdraw()
-        self.title(tr("Settings"))
-        self.transient(master.winfo_toplevel())
-        self.resizable(False, False)
-        self.configure(background=ttk.Style(self).lookup("TFrame", "background"))
+        super().__init__(master, tr("Settings"))
         self.current = current
         self._on_apply = on_apply
         self.result: st.Settings | None = None
@@ -61,6 +57,13 @@ class SettingsDialog(tk.Toplevel):
             )
             row += 1
 
+        def hint(text: str) -> ttk.Label:
+            nonlocal row
+            shown = ttk.Label(body, text=text, style="Muted.TLabel", wraplength=330, justify="left")
+            shown.grid(row=row, column=1, sticky="w")
+            row += 1
+            return shown
+
         section(tr("You"))
         label(tr("Nickname"))
         self.nick_entry = ttk.Entry(body, textvariable=self.nick_var, width=26)
@@ -89,16 +92,7 @@ class SettingsDialog(tk.Toplevel):
         self.targets_entry = ttk.Entry(body, textvariable=self.targets_var, width=30)
         self.targets_entry.grid(row=row, column=1, sticky="ew")
         row += 1
-        ttk.Label(
-            body,
-            text=tr(
-                "Addresses or subnets where chats are not found by themselves, e.g. 10.0.5.7, 10.0.6.0/24"
-            ),
-            style="Muted.TLabel",
-            wraplength=330,
-            justify="left",
-        ).grid(row=row, column=1, sticky="w")
-        row += 1
+        hint(tr("Addresses or subnets where chats are not found by themselves, e.g. 10.0.5.7, 10.0.6.0/24"))
 
         section(tr("Appearance"))
         label(tr("Theme"))
@@ -157,22 +151,7 @@ class SettingsDialog(tk.Toplevel):
         self.ok_button.pack(side="left")
 
         self.bind("<Return>", lambda _e: self.ok())
-        self.bind("<Escape>", lambda _e: self.cancel())
-        self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self._place_over(master)
-        self.deiconify()
-        self.nick_entry.focus_set()
-        try:
-            self.grab_set()
-        except tk.TclError:
-            pass  # not viewable yet (no window manager): the dialog still works, just not modal
-
-    def _place_over(self, master: tk.Misc) -> None:
-        self.update_idletasks()
-        top = master.winfo_toplevel()
-        x = top.winfo_rootx() + max(0, (top.winfo_width() - self.winfo_reqwidth()) // 2)
-        y = top.winfo_rooty() + max(0, (top.winfo_height() - self.winfo_reqheight()) // 3)
-        self.geometry(f"+{x}+{y}")
+        self.present(self.nick_entry)
 
     def validate(self) -> st.Settings | None:
         """The edited settings, or None (with the reason shown) when a value cannot be used."""
@@ -210,6 +189,3 @@ class SettingsDialog(tk.Toplevel):
         self.result = result
         destroy_now(self)
         self._on_apply(result)
-
-    def cancel(self) -> None:
-        destroy_now(self)
