@@ -24,11 +24,12 @@ from types import TracebackType
 from gui.attention import Attention
 from gui.bridge import BridgePump, EventBridge
 from gui.chat_view import ChatView
-from gui.controller import ClientFactory, Controller, HostFactory
+from gui.controller import Controller
 from gui.crash import install_tk_hooks
 from gui.i18n import current_language, set_language, tr
 from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line
+from gui.ports import ClientFactory, HostFactory
 from gui.settings import Settings, SettingsStore, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
 from gui.start_view import FoundEntry, StartView

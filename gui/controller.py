@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from gui import chat_wording as words
 from gui import commands as cmd
-from gui.model import changes as out
 from gui.model.changes import Changes
 from gui.model.chat import ChatModel
-from gui.model.values import ROOM, Line, Status
-from gui.ports import ChatViewPort, Shell
+from gui.model.values import Line, Status
+from gui.ports import ChatViewPort, ClientFactory, HostFactory, Shell
+from gui.presenter import show_changes
 from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
 from gui.wording import host_error_sentence, not_connected_sentence, port_in_use, send_refused_sentence
 from hosting import start_discoverable_host
@@ -54,10 +54,6 @@ class _Session:
     client: ChatClient
     host: ChatHost | None
     model: ChatModel
-
-
-ClientFactory = Callable[[Transport, ClientConfig, EventSink], ChatClient]
-HostFactory = Callable[[Transport, HostConfig, EventSink], ChatHost]
 
 
 class Controller:
@@ -286,33 +282,9 @@ class Controller:
                 self.settings.nickname = session.model.nick
         if self.view is None:
             return
-        self._show_changes(self.view, session.model, changes)
+        show_changes(self.view, session.model, changes)
         if changes.attention:
             self.shell.attention(changes.attention, changes.mention)
-
-    def _show_changes(self, view: ChatViewPort, model: ChatModel, changes: Changes) -> None:
-        for op in changes.ops:
-            match op:
-                case out.SetRoom(name=name, own_nick=own_nick):
-                    view.set_room(name, own_nick)
-                case out.OpenPrivate(key=key, nick=nick, focus=focus):
-                    view.open_private(key, nick, focus)
-                case out.RenamePrivate(old_key=old_key, new_key=new_key, nick=nick):
-                    view.rename_private(old_key, new_key, nick)
-                case out.MarkDelivered(local_id=local_id):
-                    view.mark_delivered(local_id)
-                case out.MarkFailed(local_id=local_id, note=note):
-                    view.mark_failed(local_id, note)
-        for conversation, lines in changes.lines.items():
-            view.add_lines(conversation, lines)
-        if changes.members or changes.typing:
-            view.set_members(model.sorted_members(), model.typing_nicks())
-            view.set_typing(ROOM, model.room_typists())
-        if changes.typing:
-            for key, names in model.private_typists().items():
-                view.set_typing(key, names)
-        if changes.status:
-            view.set_status(model.status())
 
     def tick(self) -> None:
         """The app calls this twice a second: forget stale typing notices, count a reconnect down."""
@@ -322,7 +294,7 @@ class Controller:
         expired = session.model.expire_typing()
         counting = session.model.status().state is ClientState.RECONNECTING
         if self.view is not None and (expired or counting):
-            self._show_changes(self.view, session.model, Changes(typing=expired, status=counting))
+            show_changes(self.view, session.model, Changes(typing=expired, status=counting))
 
     def members(self) -> list[ev.MemberInfo]:
         """The member list: the host first, then by name."""

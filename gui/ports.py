@@ -2,15 +2,21 @@
 
 `gui.chat_view.ChatView` implements `ChatViewPort` and `gui.app.App` implements `Shell`; the
 controller calls them only through these methods (typed, so a renamed method is caught by a
-type checker instead of failing at run time).
+type checker instead of failing at run time). The factories are how it makes clients and
+hosts (`net.transports`, or fakes in tests).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from gui.model.values import Line, Status
+from net.api import ChatClient, ChatHost, ClientConfig, EventSink, HostConfig, Transport
 from net.protocol import events as ev
+
+ClientFactory = Callable[[Transport, ClientConfig, EventSink], ChatClient]
+HostFactory = Callable[[Transport, HostConfig, EventSink], ChatHost]
 
 
 class ChatViewPort(Protocol):
