@@ -23,6 +23,7 @@ from gui.model.chat import ChatModel
 from gui.model.values import Line, Status
 from gui.ports import ChatViewPort, ClientFactory, HostFactory, Shell
 from gui.presenter import show_changes
+from gui.session_gate import SessionGate
 from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
 from gui.wording import host_error_sentence, not_connected_sentence, port_in_use, send_refused_sentence
 from hosting import start_discoverable_host
@@ -71,7 +72,7 @@ class Controller:
     ) -> None:
         self.settings = settings
         self.shell = shell
-        self._post = post
+        self._gate = SessionGate(post)  # each session's events, none of an ended one
         self._make_client = client_factory
         self._make_host = host_factory
         self._clock = clock  # the model's one clock: dates lines, typing notices, the countdown
@@ -113,7 +114,12 @@ class Controller:
         config = HostConfig(port=port, room=RoomConfig(name=room, owner_client_id=self.client_id))
         try:
             host = start_discoverable_host(
-                transport, config, self._post, port_given=port_given, nick=nick, make_host=self._make_host
+                transport,
+                config,
+                self._gate.sink(),
+                port_given=port_given,
+                nick=nick,
+                make_host=self._make_host,
             )
         except HostStartError as exc:
             log.info("could not host on port %s: %s", port, exc)
@@ -153,7 +159,7 @@ class Controller:
         self, transport: Transport, host: str, port: int, nick: str, own_host: ChatHost | None
     ) -> ChatModel:
         config = ClientConfig(host=host, port=port, nick=nick, client_id=self.client_id)
-        client = self._make_client(transport, config, self._post)
+        client = self._make_client(transport, config, self._gate.sink())
         status = Status(
             state=ClientState.CONNECTING,
             transport=transport.value.upper(),
@@ -170,6 +176,7 @@ class Controller:
         """Leave the chat (and stop hosting): bye to the host, threads joined. Safe to repeat."""
         session, self.session = self.session, None
         self.view = None
+        self._gate.close()
         if session is None:
             return
         try:
@@ -268,8 +275,9 @@ class Controller:
 
     def handle(self, batch: list[object]) -> None:
         """Apply a batch of network events: the model reduces them, then each panel is refreshed once."""
+        batch = self._gate.fresh(batch)
         session = self.session
-        if session is None:
+        if session is None or not batch:
             return
         changes = session.model.apply(batch)
         if changes.failed is not None:
