@@ -8,6 +8,7 @@ mean `cancel`.
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
 
 from gui.lifetime import destroy_now
@@ -25,6 +26,20 @@ class Dialog(tk.Toplevel):
         self.configure(background=ttk.Style(self).lookup("TFrame", "background"))
         self.protocol("WM_DELETE_WINDOW", self.cancel)
         self.bind("<Escape>", lambda _e: self.cancel())
+
+    def add_buttons(self, *buttons: tuple[str, Callable[[], object]], top: int = 0) -> list[ttk.Button]:
+        """A row of (text, command) buttons at the bottom right; the last one is accented."""
+        row = ttk.Frame(self, padding=(22, top, 22, 18))
+        row.grid(row=1, column=0, sticky="e")
+        made = []
+        for index, (text, command) in enumerate(buttons):
+            last = index == len(buttons) - 1
+            button = ttk.Button(
+                row, text=text, command=command, style="Accent.TButton" if last else "TButton"
+            )
+            button.pack(side="left", padx=(0, 0 if last else 8))
+            made.append(button)
+        return made
 
     def present(self, focus: tk.Misc) -> None:
         """Show the dialog over its master, give `focus` the keyboard and make it modal."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from gui.model.values import Line, Status
+from gui.trust import KeyWarning
 from net.api import ChatClient, ChatHost, ClientConfig, EventSink, HostConfig, Transport
 from net.protocol import events as ev
 
@@ -42,3 +43,8 @@ class Shell(Protocol):
     def quit(self) -> None: ...
     def attention(self, count: int, mention: bool) -> None: ...
     def save_settings(self) -> None: ...
+    def warn_key(self, warning: KeyWarning) -> None:
+        """The room showed another key: warn; join again (`Controller.rejoin`) only if told to."""
+
+    def ask_password(self, address: str, wrong: bool) -> None:
+        """The room at `address` needs a password: ask, and join again with it if given."""

@@ -41,6 +41,7 @@ class SettingsDialog(Dialog):
         self.mention_var = tk.BooleanVar(self, current.highlight_mentions)
         self.scrollback_var = tk.StringVar(self, str(current.scrollback_lines))
         self.targets_var = tk.StringVar(self, ", ".join(current.discovery_targets))
+        self.plaintext_var = tk.BooleanVar(self, current.allow_plaintext)
 
         body = ttk.Frame(self, padding=(22, 18, 22, 12))
         body.grid(row=0, column=0, sticky="nsew")
@@ -59,7 +60,7 @@ class SettingsDialog(Dialog):
 
         def hint(text: str) -> ttk.Label:
             nonlocal row
-            shown = ttk.Label(body, text=text, style="Muted.TLabel", wraplength=330, justify="left")
+            shown = ttk.Label(body, text=text, style="Muted.TLabel", wraplength=490, justify="left")
             shown.grid(row=row, column=1, sticky="w")
             row += 1
             return shown
@@ -93,6 +94,17 @@ class SettingsDialog(Dialog):
         self.targets_entry.grid(row=row, column=1, sticky="ew")
         row += 1
         hint(tr("Addresses or subnets where chats are not found by themselves, e.g. 10.0.5.7, 10.0.6.0/24"))
+        self.plaintext_button = ttk.Checkbutton(
+            body, text=tr("Let members join unencrypted in chats I host"), variable=self.plaintext_var
+        )
+        self.plaintext_button.grid(row=row, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        row += 1
+        self.plaintext_hint = hint(
+            tr(
+                "Then nc or telnet users and older LanChat versions can join unencrypted, marked "
+                "“unencrypted” for everyone. Applies from the next chat you host."
+            )
+        )
 
         section(tr("Appearance"))
         label(tr("Theme"))
@@ -143,12 +155,9 @@ class SettingsDialog(Dialog):
         self.error_label = ttk.Label(body, style="Error.TLabel", wraplength=420, justify="left")
         self.error_label.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
 
-        buttons = ttk.Frame(self, padding=(22, 0, 22, 18))
-        buttons.grid(row=1, column=0, sticky="e")
-        self.cancel_button = ttk.Button(buttons, text=tr("Cancel"), command=self.cancel)
-        self.ok_button = ttk.Button(buttons, text=tr("OK"), style="Accent.TButton", command=self.ok)
-        self.cancel_button.pack(side="left", padx=(0, 8))
-        self.ok_button.pack(side="left")
+        self.cancel_button, self.ok_button = self.add_buttons(
+            (tr("Cancel"), self.cancel), (tr("OK"), self.ok)
+        )
 
         self.bind("<Return>", lambda _e: self.ok())
         self.present(self.nick_entry)
@@ -172,6 +181,7 @@ class SettingsDialog(Dialog):
                 highlight_mentions=bool(self.mention_var.get()),
                 scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
                 discovery_targets=st.check_discovery_targets(self.targets_var.get()),
+                allow_plaintext=bool(self.plaintext_var.get()),
             )
         except st.SettingError as exc:
             self.error_label.configure(text=str(exc))

@@ -111,6 +111,8 @@ class FakeShell:
         self.quits = 0
         self.attention_calls: list[tuple[int, bool]] = []
         self.saves = 0
+        self.warnings: list = []  # KeyWarning per warning shown
+        self.password_asks: list[tuple[str, bool]] = []
 
     def show_chat(self):
         return self.view
@@ -126,6 +128,12 @@ class FakeShell:
 
     def save_settings(self) -> None:
         self.saves += 1
+
+    def warn_key(self, warning) -> None:
+        self.warnings.append(warning)
+
+    def ask_password(self, address, wrong) -> None:
+        self.password_asks.append((address, wrong))
 
 
 @pytest.fixture
