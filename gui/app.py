@@ -24,17 +24,23 @@ from types import TracebackType
 from gui.attention import Attention
 from gui.bridge import BridgePump, EventBridge
 from gui.chat_view import ChatView
-from gui.controller import ClientFactory, Controller, HostFactory
+from gui.controller import Controller
 from gui.crash import install_tk_hooks
 from gui.i18n import current_language, set_language, tr
+from gui.invite_panel import Invitation
 from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line
+from gui.ports import ClientFactory, HostFactory
 from gui.settings import Settings, SettingsStore, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
 from gui.start_view import FoundEntry, StartView
 from gui.theme import apply_theme
+from gui.trust import KeyChoice, KeyWarning, Trust, code_to_rejoin
+from gui.trust_dialogs import KeyWarningDialog, PasswordDialog
 from net.addresses import format_address
+from net.api import Transport
 from net.discovery import Browser, ChatFound, ChatLost, ChatUpdated, addresses_to_share, list_interfaces
+from net.invite import Invite
 from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)
@@ -56,9 +62,10 @@ def this_pc_addresses() -> list[str]:
     return found or [platform.node() or "localhost"]
 
 
-def share_addresses(port: int) -> list[str]:
-    """What others type to join a chat hosted here on `port`: ``address:port`` each."""
-    return [format_address(address, port) for address in this_pc_addresses()]
+def invitation(port: int, transport: Transport, code: str, plaintext_allowed: bool) -> Invitation:
+    """What "Invite others" shows for a chat hosted here: the code, an invite per address."""
+    links = tuple(str(Invite(address, port, transport, code)) for address in this_pc_addresses())
+    return Invitation(code, links, plaintext_allowed)
 
 
 class App:
@@ -103,7 +110,12 @@ class App:
 
         self.bridge = EventBridge()
         self.controller = Controller(
-            self.settings, self, self.bridge.post, client_factory=client_factory, host_factory=host_factory
+            self.settings,
+            self,
+            self.bridge.post,
+            client_factory=client_factory,
+            host_factory=host_factory,
+            trust=Trust(self.store.directory),
         )
         self.pump = BridgePump(root, self.bridge, self.handle_events)
         self.browser: Browser | None = None
@@ -113,6 +125,8 @@ class App:
         self.start_view: StartView | None = None
         self.chat_view: ChatView | None = None
         self.dialog: SettingsDialog | None = None
+        self.trust_dialog: KeyWarningDialog | PasswordDialog | None = None
+        self._hosting_plaintext = False  # the chat hosted here lets unencrypted members in
         self.notice = loaded.notice()
         self.show_start()
         if self.notice and self.start_view is not None:
@@ -128,14 +142,20 @@ class App:
         self._stop_browser()
         typed_ahead = self.start_view.take_typed_ahead() if self.start_view is not None else ""
         self._clear_views()
-        addresses = share_addresses(self.controller.status().port) if self.controller.hosting else []
+        status = self.controller.status()
+        invite = None
+        if self.controller.hosting:
+            code = self.controller.trust.identity().code
+            invite = invitation(
+                status.port, Transport(status.transport.lower()), code, self._hosting_plaintext
+            )
         self.chat_view = ChatView(
             self.frame,
             self.controller,
             self.settings,
             self.palette,
             open_settings=self.open_settings,
-            share_addresses=addresses,
+            invitation=invite,
             open_link=self.open_link,
         )
         self.chat_view.pack(fill="both", expand=True)
@@ -172,6 +192,37 @@ class App:
         if error:
             self._show_problem(error)
 
+    def warn_key(self, warning: KeyWarning) -> None:
+        self._close_trust_dialog()
+        self.trust_dialog = KeyWarningDialog(self.root, warning, self._key_choice)
+
+    def ask_password(self, address: str, wrong: bool) -> None:
+        self._close_trust_dialog()
+        self.trust_dialog = PasswordDialog(self.root, address, wrong, self._password_given)
+
+    def _key_choice(self, warning: KeyWarning, choice: KeyChoice) -> None:
+        self.trust_dialog = None
+        code = code_to_rejoin(choice, warning)
+        if code is not None:
+            self._rejoin(code=code)
+
+    def _password_given(self, password: str | None) -> None:
+        self.trust_dialog = None
+        if password is not None:  # else the start view keeps saying why the join failed
+            self._rejoin(password=password)
+
+    def _rejoin(self, *, code: str | None = None, password: str | None = None) -> None:
+        view, request = self.start_view, self.controller.request
+        if view is None or request is None or view.connecting:
+            return
+        self.controller.rejoin(code=code, password=password)
+        view.show_connecting(tr("Connecting to {address}…").format(address=request.address))
+
+    def _close_trust_dialog(self) -> None:
+        dialog, self.trust_dialog = self.trust_dialog, None
+        if dialog is not None and dialog.winfo_exists():
+            destroy_now(dialog)
+
     # -- start view actions ------------------------------------------------------------------
 
     def host_clicked(self) -> None:
@@ -180,8 +231,13 @@ class App:
             return
         port_text = view.port_var.get().strip()
         port_given = port_text != str(self.settings.default_port)
+        self._hosting_plaintext = self.settings.allow_plaintext
         error = self.controller.host(
-            view.nick_var.get(), view.room_var.get(), port_text, port_given=port_given
+            view.nick_var.get(),
+            view.room_var.get(),
+            port_text,
+            port_given=port_given,
+            password=view.password_var.get(),
         )
         if error:
             view.show_error(error)
@@ -302,6 +358,7 @@ class App:
         self.closed = True
         try:
             self._stop_browser()
+            self._close_trust_dialog()
             self.controller.end_session()
         finally:
             self.pump.stop()

@@ -13,11 +13,13 @@ import webbrowser
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.chat_header import ChatHeader
 from gui.controller import Controller
 from gui.conversation import ConversationPane, typing_sentence
 from gui.emoji_picker import EmojiPicker
-from gui.i18n import ntr, tr
+from gui.i18n import tr
 from gui.input_history import InputHistory
+from gui.invite_panel import Invitation
 from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line, Status
 from gui.palette import Palette
@@ -41,15 +43,14 @@ class ChatView(ttk.Frame):
         palette: Palette,
         *,
         open_settings: Callable[[], object],
-        share_addresses: list[str],
+        invitation: Invitation | None,
         open_link: Callable[[str], object] = webbrowser.open,
     ) -> None:
         super().__init__(master)
         self.controller = controller
         self.settings = settings
         self.palette = palette
-        self._open_settings = open_settings
-        self.share_addresses = share_addresses
+        self.invitation = invitation
         self._open_link = open_link
         self.history = InputHistory()
         self.panes: dict[str | None, ConversationPane] = {}
@@ -64,7 +65,9 @@ class ChatView(ttk.Frame):
 
         self.columnconfigure(0, weight=1)
         self.rowconfigure(2, weight=1)
-        self._build_header()
+        self.header = ChatHeader(self, open_settings=open_settings, leave=controller.leave)
+        self.header.grid(row=0, column=0, sticky="ew")
+        self.leave_button = self.header.leave_button
         ttk.Separator(self).grid(row=1, column=0, sticky="ew")
         self.paned = ttk.Panedwindow(self, orient="horizontal")
         self.paned.grid(row=2, column=0, sticky="nsew")
@@ -77,19 +80,6 @@ class ChatView(ttk.Frame):
         self.apply_texts()
 
     # -- building ------------------------------------------------------------------------
-
-    def _build_header(self) -> None:
-        header = ttk.Frame(self, style="Header.TFrame", padding=(18, 10, 12, 10))
-        header.grid(row=0, column=0, sticky="ew")
-        header.columnconfigure(0, weight=1)
-        self.title_label = ttk.Label(header, style="HeaderTitle.TLabel")
-        self.title_label.grid(row=0, column=0, sticky="w")
-        self.subtitle_label = ttk.Label(header, style="HeaderMuted.TLabel")
-        self.subtitle_label.grid(row=1, column=0, sticky="w")
-        self.settings_button = ttk.Button(header, style="Tool.TButton", command=self._open_settings)
-        self.settings_button.grid(row=0, column=1, rowspan=2, padx=4)
-        self.leave_button = ttk.Button(header, style="Tool.TButton", command=self.controller.leave)
-        self.leave_button.grid(row=0, column=2, rowspan=2)
 
     def _build_main(self) -> None:
         main = ttk.Frame(self.paned, padding=(12, 8, 6, 10))
@@ -142,7 +132,7 @@ class ChatView(ttk.Frame):
             widget.bind("<Control-f>", self._on_find)
 
     def _build_sidebar(self) -> None:
-        self.sidebar = Sidebar(self.paned, self.share_addresses, self.controller.open_private)
+        self.sidebar = Sidebar(self.paned, self.invitation, self.controller.open_private)
         self.paned.add(self.sidebar, weight=0)
         self.members_tree = self.sidebar.members_tree
 
@@ -191,8 +181,7 @@ class ChatView(ttk.Frame):
             pane.highlight_mentions = settings.highlight_mentions
 
     def apply_texts(self) -> None:
-        self.settings_button.configure(text=tr("Settings"))
-        self.leave_button.configure(text=tr("Leave"))
+        self.header.apply_texts()
         self.send_button.configure(text=tr("Send"))
         self.sidebar.apply_texts()
         for pane in self.panes.values():
@@ -203,11 +192,7 @@ class ChatView(ttk.Frame):
             self._update_tab(key)
 
     def _refresh_header(self) -> None:
-        self.title_label.configure(text=self.room_name)
-        count = self.sidebar.count()
-        members = ntr("{count} member", "{count} members", count).format(count=count)
-        you = tr("you are {nick}").format(nick=self.own_nick) if self.own_nick else ""
-        self.subtitle_label.configure(text=" · ".join(part for part in (members, you) if part))
+        self.header.show(self.room_name, self.sidebar.count(), self.own_nick, self.status.code)
 
     # -- ChatViewPort (called by the controller) ----------------------------------------------
 
@@ -242,8 +227,11 @@ class ChatView(ttk.Frame):
             pane.typing_label.configure(text=typing_sentence(names))
 
     def set_status(self, status: Status) -> None:
+        code_changed = status.code != self.status.code
         self.status = status
         self.status_bar.show(status)
+        if code_changed:
+            self._refresh_header()
 
     def set_room(self, name: str, own_nick: str) -> None:
         self.room_name = name

@@ -13,7 +13,9 @@ from gui.i18n import tr
 # -- lines in the room ------------------------------------------------------------------------
 
 
-def joined(nick: str, host: bool) -> str:
+def joined(nick: str, host: bool, plaintext: bool = False) -> str:
+    if plaintext:  # told to everyone: what they write reaches this member unencrypted
+        return tr("{nick} joined the chat (unencrypted).").format(nick=nick)
     if host:
         return tr("{nick} (the host) joined the chat.").format(nick=nick)
     return tr("{nick} joined the chat.").format(nick=nick)
@@ -33,6 +35,14 @@ def renamed_self(new: str) -> str:
 
 def welcomed(room: str, nick: str) -> str:
     return tr("You joined “{room}” as {nick}.").format(room=room, nick=nick)
+
+
+def first_meeting(code: str) -> str:
+    """Shown in the room the first time this PC joins it (its key is remembered from now on)."""
+    return tr(
+        "This is the first time you join this chat from this PC. Its room code is {code}: "
+        "the host sees the same code under “Invite others”."
+    ).format(code=code)
 
 
 def reconnected(room: str) -> str:

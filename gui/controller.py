@@ -18,30 +18,25 @@ from dataclasses import dataclass
 
 from gui import chat_wording as words
 from gui import commands as cmd
-from gui.model import changes as out
+from gui.host_start import host_config, host_failure
+from gui.joining import AskPassword, JoinRequest, WarnKey, follow_up, join_request
 from gui.model.changes import Changes
 from gui.model.chat import ChatModel
-from gui.model.values import ROOM, Line, Status
-from gui.ports import ChatViewPort, Shell
-from gui.settings import SettingError, Settings, check_nickname, check_port, check_room_name
-from gui.wording import host_error_sentence, not_connected_sentence, port_in_use, send_refused_sentence
+from gui.model.values import Line, Status
+from gui.ports import ChatViewPort, ClientFactory, HostFactory, Shell
+from gui.presenter import show_changes
+from gui.session_gate import SessionGate
+from gui.settings import SettingError, Settings, check_nickname, check_password, check_port, check_room_name
+from gui.trust import Trust
+from gui.wording import not_connected_sentence, not_started_sentence, send_refused_sentence
 from hosting import start_discoverable_host
-from net.addresses import AddressError, format_address, parse_address
-from net.api import (
-    ChatClient,
-    ChatHost,
-    ClientConfig,
-    ClientState,
-    EventSink,
-    HostConfig,
-    HostStartError,
-    Transport,
-)
+from net.addresses import AddressError
+from net.api import ChatClient, ChatHost, ClientState, EventSink, HostStartError, Transport
 from net.client.errors import MessageTooLong, SendRefused
-from net.ports import next_free_port
+from net.paths import config_dir
 from net.protocol import events as ev
 from net.protocol.limits import MAX_TEXT_CHARS
-from net.room import RoomConfig
+from net.secure.identity import IdentityError
 from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)
@@ -56,10 +51,6 @@ class _Session:
     model: ChatModel
 
 
-ClientFactory = Callable[[Transport, ClientConfig, EventSink], ChatClient]
-HostFactory = Callable[[Transport, HostConfig, EventSink], ChatHost]
-
-
 class Controller:
     """The window's chat session. Main thread only (events arrive through the bridge)."""
 
@@ -72,14 +63,18 @@ class Controller:
         client_factory: ClientFactory = make_client,
         host_factory: HostFactory = make_host,
         clock: Callable[[], float] = time.time,
+        trust: Trust | None = None,
     ) -> None:
         self.settings = settings
         self.shell = shell
-        self._post = post
+        self._gate = SessionGate(post)  # each session's events, none of an ended one
         self._make_client = client_factory
         self._make_host = host_factory
         self._clock = clock  # the model's one clock: dates lines, typing notices, the countdown
+        self.trust = trust or Trust(config_dir())  # this PC's identity, the rooms' pinned keys
         self.client_id = secrets.token_hex(8)  # one per program run: the host marks us by it
+        self.resume_secret = secrets.token_urlsafe(24)  # proves it when we rejoin (sent inside TLS)
+        self.request: JoinRequest | None = None  # the last join, to try again after a failure
         self.session: _Session | None = None
         self.view: ChatViewPort | None = None
         self.suggested_port: int | None = None  # offered after the chosen port was taken
@@ -98,74 +93,99 @@ class Controller:
         """What the status bar shows now."""
         return self.session.model.status() if self.session else Status()
 
-    def host(self, nickname: str, room_name: str, port: int | str, *, port_given: bool = True) -> str | None:
+    def host(
+        self, nickname: str, room_name: str, port: int | str, *, port_given: bool = True, password: str = ""
+    ) -> str | None:
         """Host a discoverable chat on this PC and join it; returns a sentence when that cannot be done.
 
         Without `port_given` (the user kept the default port) a port taken by another host on
         this PC is skipped for the next free one. With it, a taken port is refused and the
-        next free port is offered in `suggested_port`.
+        next free port is offered in `suggested_port`. A `password` keeps out whoever lacks it.
         """
         self.suggested_port = None
         try:
             nick = check_nickname(nickname)
             room = check_room_name(room_name)
             port = check_port(port)
+            password = check_password(password, required=False)
+            identity = self.trust.identity()
         except SettingError as exc:
             return str(exc)
+        except IdentityError as exc:
+            return not_started_sentence(exc)
         self.end_session()
         transport = Transport(self.settings.transport)
-        config = HostConfig(port=port, room=RoomConfig(name=room, owner_client_id=self.client_id))
+        config = host_config(
+            self.settings, port, room, owner=self.client_id, identity=identity, password=password
+        )
         try:
             host = start_discoverable_host(
-                transport, config, self._post, port_given=port_given, nick=nick, make_host=self._make_host
+                transport,
+                config,
+                self._gate.sink(),
+                port_given=port_given,
+                nick=nick,
+                make_host=self._make_host,
             )
         except HostStartError as exc:
             log.info("could not host on port %s: %s", port, exc)
-            self.suggested_port = _next_free_port(transport, port + 1) if port_given else None
-            sentence = host_error_sentence(exc, port)
-            if self.suggested_port is not None and port_in_use(exc):
-                sentence += " " + words.port_is_free(self.suggested_port)
+            sentence, self.suggested_port = host_failure(exc, transport, port, port_given)
             return sentence
         self.settings.nickname, self.settings.room_name = nick, room
         self.shell.save_settings()
-        model = self._start_client(transport, "127.0.0.1", host.port, nick, host)
+        own = JoinRequest(nick, "127.0.0.1", host.port, transport, identity.code, password or None)
+        model = self._start_client(own, host)
         if host.port != port:
             model.notes.append(words.port_moved(port, host.port))
         return None
 
     def join(self, nickname: str, address: str, transport: Transport | None = None) -> str | None:
-        """Join the chat at `address` (``host[:port]``); returns a sentence when that cannot be done.
+        """Join the chat at `address` (``host[:port]`` or an invite link); returns a sentence
+        when that cannot be done.
 
-        `transport` is the one a chat found on the LAN announced; else the setting decides.
+        An invite's transport counts first, then `transport` (announced by a chat found on the
+        LAN), then the setting. The host must show the key the invite's code names, or else
+        the key pinned for that address (the first time, the key shown is pinned).
         """
         try:
             nick = check_nickname(nickname)
+            request = join_request(
+                nick, address, self.settings.default_port, transport or Transport(self.settings.transport)
+            )
         except SettingError as exc:
             return str(exc)
-        try:
-            host_name, port = parse_address(address, self.settings.default_port)
         except AddressError:
             return words.address_problem(address)
         self.end_session()
         self.settings.nickname = nick
         self.settings.remember_host(address.strip())
         self.shell.save_settings()
-        self._start_client(transport or Transport(self.settings.transport), host_name, port, nick, None)
+        self._start_client(request, None)
         return None
 
-    def _start_client(
-        self, transport: Transport, host: str, port: int, nick: str, own_host: ChatHost | None
-    ) -> ChatModel:
-        config = ClientConfig(host=host, port=port, nick=nick, client_id=self.client_id)
-        client = self._make_client(transport, config, self._post)
+    def rejoin(self, *, code: str | None = None, password: str | None = None) -> None:
+        """Join the last chat again, expecting the code the user accepted after a key
+        warning, or with the password they typed."""
+        if self.request is not None:
+            self.end_session()
+            self._start_client(self.request.again(code=code, password=password), None)
+
+    def _start_client(self, request: JoinRequest, own_host: ChatHost | None) -> ChatModel:
+        self.request = request
+        config = request.client_config(
+            client_id=self.client_id,
+            resume_secret=self.resume_secret,
+            pinned=self.trust.pinned(request.where, request.code),
+        )
+        client = self._make_client(request.transport, config, self._gate.sink())
         status = Status(
             state=ClientState.CONNECTING,
-            transport=transport.value.upper(),
-            address=format_address(host, port),
-            port=port,
+            transport=request.transport.value.upper(),
+            address=request.address,
+            port=request.port,
             hosting=own_host is not None,
         )
-        model = ChatModel(nick, status, clock=self._clock)
+        model = ChatModel(request.nick, status, clock=self._clock)
         self.session = _Session(client=client, host=own_host, model=model)
         client.start()
         return model
@@ -174,6 +194,7 @@ class Controller:
         """Leave the chat (and stop hosting): bye to the host, threads joined. Safe to repeat."""
         session, self.session = self.session, None
         self.view = None
+        self._gate.close()
         if session is None:
             return
         try:
@@ -272,13 +293,17 @@ class Controller:
 
     def handle(self, batch: list[object]) -> None:
         """Apply a batch of network events: the model reduces them, then each panel is refreshed once."""
+        batch = self._gate.fresh(batch)
         session = self.session
-        if session is None:
+        if session is None or not batch:
             return
         changes = session.model.apply(batch)
+        if changes.verified is not None and session.host is None and self.request is not None:
+            self.trust.verified(self.request.where, changes.verified)
         if changes.failed is not None:
             self.end_session()
             self.shell.show_start(changes.failed)
+            self._follow_up(changes)
             return
         if changes.opened:
             self.view = self.shell.show_chat()
@@ -286,33 +311,17 @@ class Controller:
                 self.settings.nickname = session.model.nick
         if self.view is None:
             return
-        self._show_changes(self.view, session.model, changes)
+        show_changes(self.view, session.model, changes)
         if changes.attention:
             self.shell.attention(changes.attention, changes.mention)
 
-    def _show_changes(self, view: ChatViewPort, model: ChatModel, changes: Changes) -> None:
-        for op in changes.ops:
-            match op:
-                case out.SetRoom(name=name, own_nick=own_nick):
-                    view.set_room(name, own_nick)
-                case out.OpenPrivate(key=key, nick=nick, focus=focus):
-                    view.open_private(key, nick, focus)
-                case out.RenamePrivate(old_key=old_key, new_key=new_key, nick=nick):
-                    view.rename_private(old_key, new_key, nick)
-                case out.MarkDelivered(local_id=local_id):
-                    view.mark_delivered(local_id)
-                case out.MarkFailed(local_id=local_id, note=note):
-                    view.mark_failed(local_id, note)
-        for conversation, lines in changes.lines.items():
-            view.add_lines(conversation, lines)
-        if changes.members or changes.typing:
-            view.set_members(model.sorted_members(), model.typing_nicks())
-            view.set_typing(ROOM, model.room_typists())
-        if changes.typing:
-            for key, names in model.private_typists().items():
-                view.set_typing(key, names)
-        if changes.status:
-            view.set_status(model.status())
+    def _follow_up(self, changes: Changes) -> None:
+        """A first join failed: ask for the room's password, or warn of a changed key."""
+        match follow_up(changes.failure, changes.rejected, self.request):
+            case WarnKey(warning=warning):
+                self.shell.warn_key(warning)
+            case AskPassword(address=address, wrong=wrong):
+                self.shell.ask_password(address, wrong)
 
     def tick(self) -> None:
         """The app calls this twice a second: forget stale typing notices, count a reconnect down."""
@@ -322,7 +331,7 @@ class Controller:
         expired = session.model.expire_typing()
         counting = session.model.status().state is ClientState.RECONNECTING
         if self.view is not None and (expired or counting):
-            self._show_changes(self.view, session.model, Changes(typing=expired, status=counting))
+            show_changes(self.view, session.model, Changes(typing=expired, status=counting))
 
     def members(self) -> list[ev.MemberInfo]:
         """The member list: the host first, then by name."""
@@ -338,10 +347,3 @@ class Controller:
         """Show `text` as an error line; False (the input is kept, for fixing)."""
         self._show(conversation, Line("error", text, self._clock()))
         return False
-
-
-def _next_free_port(transport: Transport, start: int) -> int | None:
-    try:
-        return next_free_port(transport, start)
-    except OSError:
-        return None

@@ -2,15 +2,22 @@
 
 `gui.chat_view.ChatView` implements `ChatViewPort` and `gui.app.App` implements `Shell`; the
 controller calls them only through these methods (typed, so a renamed method is caught by a
-type checker instead of failing at run time).
+type checker instead of failing at run time). The factories are how it makes clients and
+hosts (`net.transports`, or fakes in tests).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from gui.model.values import Line, Status
+from gui.trust import KeyWarning
+from net.api import ChatClient, ChatHost, ClientConfig, EventSink, HostConfig, Transport
 from net.protocol import events as ev
+
+ClientFactory = Callable[[Transport, ClientConfig, EventSink], ChatClient]
+HostFactory = Callable[[Transport, HostConfig, EventSink], ChatHost]
 
 
 class ChatViewPort(Protocol):
@@ -36,3 +43,8 @@ class Shell(Protocol):
     def quit(self) -> None: ...
     def attention(self, count: int, mention: bool) -> None: ...
     def save_settings(self) -> None: ...
+    def warn_key(self, warning: KeyWarning) -> None:
+        """The room showed another key: warn; join again (`Controller.rejoin`) only if told to."""
+
+    def ask_password(self, address: str, wrong: bool) -> None:
+        """The room at `address` needs a password: ask, and join again with it if given."""

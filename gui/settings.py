@@ -24,7 +24,7 @@ from typing import Any
 from gui.i18n import LANGUAGES, tr
 from net.discovery import ProbeTarget, parse_probe_target
 from net.paths import config_dir
-from net.protocol.limits import DEFAULT_PORT, MAX_NICK_CHARS, MAX_ROOM_NAME_CHARS
+from net.protocol.limits import DEFAULT_PORT, MAX_NICK_CHARS, MAX_PASSWORD_CHARS, MAX_ROOM_NAME_CHARS
 from net.protocol.nicknames import InvalidNickname, normalize_nick
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ class Settings:
     recent_hosts: list[str] = field(default_factory=list)
     #: Extra addresses or small subnets to search for chats (where broadcast does not pass).
     discovery_targets: list[str] = field(default_factory=list)
+    #: A chat hosted here also lets in members without encryption (nc, telnet, older LanChat).
+    allow_plaintext: bool = False
 
     def remember_host(self, address: str) -> None:
         """Put `address` first in the recent hosts, keeping a few distinct ones."""
@@ -77,6 +79,7 @@ FILE_KEYS: dict[str, str] = {
     "room_name": "network.room_name",
     "recent_hosts": "network.recent_hosts",
     "discovery_targets": "network.discovery_targets",
+    "allow_plaintext": "network.allow_plaintext",
     "theme": "appearance.theme",
     "font_size": "appearance.font_size",
     "language": "appearance.language",
@@ -125,6 +128,17 @@ def check_room_name(text: str) -> str:
             tr("A chat name can have at most {count} characters.").format(count=MAX_ROOM_NAME_CHARS)
         )
     return name
+
+
+def check_password(text: str, *, required: bool) -> str:
+    """A room password as typed (spaces count); "" for none, unless one is `required`."""
+    if required and not text:
+        raise SettingError(tr("Please type the chat’s password."))
+    if len(text) > MAX_PASSWORD_CHARS:
+        raise SettingError(
+            tr("A password can have at most {count} characters.").format(count=MAX_PASSWORD_CHARS)
+        )
+    return text
 
 
 def check_font_size(text: str | int) -> int:
@@ -210,7 +224,7 @@ def _check_stored(name: str, value: Any) -> Any:
             return check_font_size(value) if name == "font_size" else check_scrollback(value)
         case "language":
             return check_choice(value, ["", *LANGUAGES])
-        case "notifications" | "sounds" | "highlight_mentions":
+        case "notifications" | "sounds" | "highlight_mentions" | "allow_plaintext":
             if not isinstance(value, bool):
                 raise SettingError(name)
             return value

@@ -11,22 +11,18 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from gui import settings as st
+from gui.dialogs import Dialog
 from gui.i18n import LANGUAGES, SYSTEM, tr
 from gui.lifetime import destroy_now
 
 
-class SettingsDialog(tk.Toplevel):
+class SettingsDialog(Dialog):
     """Edits a copy of the settings; `on_apply(new)` receives the result of OK."""
 
     def __init__(
         self, master: tk.Misc, current: st.Settings, on_apply: Callable[[st.Settings], None]
     ) -> None:
-        super().__init__(master)
-        self.withdraw()
-        self.title(tr("Settings"))
-        self.transient(master.winfo_toplevel())
-        self.resizable(False, False)
-        self.configure(background=ttk.Style(self).lookup("TFrame", "background"))
+        super().__init__(master, tr("Settings"))
         self.current = current
         self._on_apply = on_apply
         self.result: st.Settings | None = None
@@ -45,6 +41,7 @@ class SettingsDialog(tk.Toplevel):
         self.mention_var = tk.BooleanVar(self, current.highlight_mentions)
         self.scrollback_var = tk.StringVar(self, str(current.scrollback_lines))
         self.targets_var = tk.StringVar(self, ", ".join(current.discovery_targets))
+        self.plaintext_var = tk.BooleanVar(self, current.allow_plaintext)
 
         body = ttk.Frame(self, padding=(22, 18, 22, 12))
         body.grid(row=0, column=0, sticky="nsew")
@@ -60,6 +57,13 @@ class SettingsDialog(tk.Toplevel):
                 row=row, column=0, columnspan=2, sticky="w", pady=(12 if row else 0, 4)
             )
             row += 1
+
+        def hint(text: str) -> ttk.Label:
+            nonlocal row
+            shown = ttk.Label(body, text=text, style="Muted.TLabel", wraplength=490, justify="left")
+            shown.grid(row=row, column=1, sticky="w")
+            row += 1
+            return shown
 
         section(tr("You"))
         label(tr("Nickname"))
@@ -89,16 +93,18 @@ class SettingsDialog(tk.Toplevel):
         self.targets_entry = ttk.Entry(body, textvariable=self.targets_var, width=30)
         self.targets_entry.grid(row=row, column=1, sticky="ew")
         row += 1
-        ttk.Label(
-            body,
-            text=tr(
-                "Addresses or subnets where chats are not found by themselves, e.g. 10.0.5.7, 10.0.6.0/24"
-            ),
-            style="Muted.TLabel",
-            wraplength=330,
-            justify="left",
-        ).grid(row=row, column=1, sticky="w")
+        hint(tr("Addresses or subnets where chats are not found by themselves, e.g. 10.0.5.7, 10.0.6.0/24"))
+        self.plaintext_button = ttk.Checkbutton(
+            body, text=tr("Let members join unencrypted in chats I host"), variable=self.plaintext_var
+        )
+        self.plaintext_button.grid(row=row, column=0, columnspan=2, sticky="w", pady=(6, 0))
         row += 1
+        self.plaintext_hint = hint(
+            tr(
+                "Then nc or telnet users and older LanChat versions can join unencrypted, marked "
+                "“unencrypted” for everyone. Applies from the next chat you host."
+            )
+        )
 
         section(tr("Appearance"))
         label(tr("Theme"))
@@ -149,30 +155,12 @@ class SettingsDialog(tk.Toplevel):
         self.error_label = ttk.Label(body, style="Error.TLabel", wraplength=420, justify="left")
         self.error_label.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
 
-        buttons = ttk.Frame(self, padding=(22, 0, 22, 18))
-        buttons.grid(row=1, column=0, sticky="e")
-        self.cancel_button = ttk.Button(buttons, text=tr("Cancel"), command=self.cancel)
-        self.ok_button = ttk.Button(buttons, text=tr("OK"), style="Accent.TButton", command=self.ok)
-        self.cancel_button.pack(side="left", padx=(0, 8))
-        self.ok_button.pack(side="left")
+        self.cancel_button, self.ok_button = self.add_buttons(
+            (tr("Cancel"), self.cancel), (tr("OK"), self.ok)
+        )
 
         self.bind("<Return>", lambda _e: self.ok())
-        self.bind("<Escape>", lambda _e: self.cancel())
-        self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self._place_over(master)
-        self.deiconify()
-        self.nick_entry.focus_set()
-        try:
-            self.grab_set()
-        except tk.TclError:
-            pass  # not viewable yet (no window manager): the dialog still works, just not modal
-
-    def _place_over(self, master: tk.Misc) -> None:
-        self.update_idletasks()
-        top = master.winfo_toplevel()
-        x = top.winfo_rootx() + max(0, (top.winfo_width() - self.winfo_reqwidth()) // 2)
-        y = top.winfo_rooty() + max(0, (top.winfo_height() - self.winfo_reqheight()) // 3)
-        self.geometry(f"+{x}+{y}")
+        self.present(self.nick_entry)
 
     def validate(self) -> st.Settings | None:
         """The edited settings, or None (with the reason shown) when a value cannot be used."""
@@ -193,6 +181,7 @@ class SettingsDialog(tk.Toplevel):
                 highlight_mentions=bool(self.mention_var.get()),
                 scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
                 discovery_targets=st.check_discovery_targets(self.targets_var.get()),
+                allow_plaintext=bool(self.plaintext_var.get()),
             )
         except st.SettingError as exc:
             self.error_label.configure(text=str(exc))
@@ -210,6 +199,3 @@ class SettingsDialog(tk.Toplevel):
         self.result = result
         destroy_now(self)
         self._on_apply(result)
-
-    def cancel(self) -> None:
-        destroy_now(self)

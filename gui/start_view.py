@@ -43,6 +43,7 @@ class StartView(ttk.Frame):
         self.nick_var = tk.StringVar(self, settings.nickname)
         self.room_var = tk.StringVar(self, settings.room_name or self._default_room_name())
         self.port_var = tk.StringVar(self, str(settings.default_port))
+        self.password_var = tk.StringVar(self, "")  # never saved
         self.address_var = tk.StringVar(self, settings.recent_hosts[0] if settings.recent_hosts else "")
         self._on_cancel = on_cancel
         self.found: dict[str, FoundEntry] = {}  # tree item -> the chat it shows
@@ -87,10 +88,14 @@ class StartView(ttk.Frame):
         self.port_label.grid(row=3, column=0, sticky="w", pady=4)
         self.port_entry = ttk.Entry(host, textvariable=self.port_var, width=8)
         self.port_entry.grid(row=3, column=1, sticky="w", padx=(10, 0), pady=4)
+        self.password_label = ttk.Label(host, style="Card.TLabel")
+        self.password_label.grid(row=4, column=0, sticky="w", pady=4)
+        self.password_entry = ttk.Entry(host, textvariable=self.password_var, show="•")
+        self.password_entry.grid(row=4, column=1, sticky="ew", padx=(10, 0), pady=4)
         self.host_button = ttk.Button(host, style="Accent.TButton", command=on_host)
-        self.host_button.grid(row=4, column=0, columnspan=2, sticky="ew", pady=(16, 0))
+        self.host_button.grid(row=5, column=0, columnspan=2, sticky="ew", pady=(16, 0))
         self.this_pc_label = ttk.Label(host, style="CardMuted.TLabel", wraplength=330, justify="left")
-        self.this_pc_label.grid(row=5, column=0, columnspan=2, sticky="w", pady=(12, 0))
+        self.this_pc_label.grid(row=6, column=0, columnspan=2, sticky="w", pady=(12, 0))
         self._this_pc = ""
 
         # -- join card --
@@ -150,6 +155,7 @@ class StartView(ttk.Frame):
         self.nick_entry.bind("<Return>", lambda _e: self.room_entry.focus_set())
         self.room_entry.bind("<Return>", lambda _e: on_host())
         self.port_entry.bind("<Return>", lambda _e: on_host())
+        self.password_entry.bind("<Return>", lambda _e: on_host())
         self.address_box.bind("<Return>", lambda _e: on_join())
         self.apply_texts()
         (self.nick_entry if not settings.nickname else self.address_box).focus_set()
@@ -166,9 +172,10 @@ class StartView(ttk.Frame):
         self.host_hint.configure(text=tr("Start a chat on this PC. Others on the network can then join it."))
         self.room_label.configure(text=tr("Chat name"))
         self.port_label.configure(text=tr("Port"))
+        self.password_label.configure(text=tr("Password (optional)"))
         self.host_button.configure(text=tr("Host a chat"))
         self.join_title.configure(text=tr("Join a chat"))
-        self.address_label.configure(text=tr("Host address"))
+        self.address_label.configure(text=tr("Address or invite"))
         self.found_tree.heading("#0", text=tr("Chat"), anchor="w")
         self.found_tree.heading("host", text=tr("Host"), anchor="w")
         self.found_tree.heading("members", text=tr("Members"))

@@ -1,4 +1,5 @@
-"""The chat view's status bar: the connection's state, the transport, where, and the latency.
+"""The chat view's status bar: the connection's state, whether it is encrypted, the transport,
+where, and the latency.
 
 It shows the `Status` snapshots the controller hands the chat view; it keeps no clock of
 its own (the reconnect countdown arrives counted down).
@@ -15,10 +16,17 @@ from gui.wording import state_text
 from net.api import ClientState
 
 _DOT_STYLES = {ClientState.CONNECTED: "Ok.Status.TLabel", ClientState.DISCONNECTED: "Bad.Status.TLabel"}
+#: A padlock, 10 x 12 pixels (an XBM bitmap: Tk draws colour emoji badly or not at all).
+_LOCK_XBM = """#define lock_width 10
+#define lock_height 12
+static unsigned char lock_bits[] = {
+ 0xfc, 0x00, 0x86, 0x01, 0x02, 0x01, 0x02, 0x01, 0xff, 0x03, 0xff, 0x03,
+ 0xcf, 0x03, 0xcf, 0x03, 0xdf, 0x03, 0xff, 0x03, 0xff, 0x03, 0xff, 0x03};"""
 
 
 class StatusBar(ttk.Frame):
-    """A coloured dot, the state (with the reason it failed) and the details on the right."""
+    """A coloured dot, the state (with the reason it failed), the padlock while the link is
+    encrypted, and the details on the right."""
 
     def __init__(self, master: tk.Misc) -> None:
         super().__init__(master, style="Status.TFrame", padding=(14, 4))
@@ -27,8 +35,13 @@ class StatusBar(ttk.Frame):
         self.status_dot.grid(row=0, column=0, padx=(0, 6))
         self.status_label = ttk.Label(self, style="Status.TLabel")
         self.status_label.grid(row=0, column=1, sticky="w")
+        self.lock_image = tk.BitmapImage(master=self, data=_LOCK_XBM)
+        self.security_label = ttk.Label(
+            self, style="Ok.Status.TLabel", image=self.lock_image, compound="left"
+        )
+        self.security_label.grid(row=0, column=2, sticky="e", padx=(0, 12))
         self.status_details = ttk.Label(self, style="Status.TLabel")
-        self.status_details.grid(row=0, column=2, sticky="e")
+        self.status_details.grid(row=0, column=3, sticky="e")
 
     def show(self, status: Status) -> None:
         self.status_dot.configure(style=_DOT_STYLES.get(status.state, "Warn.Status.TLabel"))
@@ -36,6 +49,13 @@ class StatusBar(ttk.Frame):
         if status.reason:
             text += " — " + status.reason
         self.status_label.configure(text=text)
+        if status.encrypted and status.state is ClientState.CONNECTED:
+            colour = ttk.Style(self).lookup("Ok.Status.TLabel", "foreground")
+            self.lock_image.configure(foreground=colour)
+            self.security_label.configure(text=" " + tr("Encrypted"))
+            self.security_label.grid()
+        else:
+            self.security_label.grid_remove()
         where = (
             tr("hosting on this PC, port {port}").format(port=status.port)
             if status.hosting

@@ -70,6 +70,7 @@ def configure_fonts(root: tk.Misc, language: str, size: int) -> str:
     default = tkfont.nametofont("TkDefaultFont", root=root).actual("family")
     family = pick_family(available, language, default)
     emoji = pick_family([f for f in available if f in EMOJI_FAMILIES], "en", family)
+    fixed = tkfont.nametofont("TkFixedFont", root=root).actual("family")  # room codes: 0 vs O
     for name in (
         "TkDefaultFont",
         "TkTextFont",
@@ -88,6 +89,7 @@ def configure_fonts(root: tk.Misc, language: str, size: int) -> str:
         "LanChatTitle": {"family": family, "size": size + 11, "weight": "bold"},
         "LanChatHeading": {"family": family, "size": size + 3, "weight": "bold"},
         "LanChatEmoji": {"family": emoji, "size": size + 5},
+        "LanChatCode": {"family": fixed, "size": size + 3, "weight": "bold"},
     }
     # A named font lives as long as its Python object: keep them on the root.
     fonts: dict[str, tkfont.Font] = root.__dict__.setdefault("_lanchat_fonts", {})
@@ -150,6 +152,11 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
     style.configure("Error.TLabel", foreground=p.error)
     style.configure("CardError.TLabel", background=p.surface, foreground=p.error)
     style.configure("Notice.TLabel", background=p.mention_bg, foreground=p.text, padding=(10, 6))
+    style.configure("Code.TLabel", font="LanChatCode")
+    style.configure("BadCode.TLabel", font="LanChatCode", foreground=p.error)
+    style.configure("SidebarCode.TLabel", font="LanChatCode", background=p.sidebar)
+    style.configure("SidebarWarn.TLabel", background=p.sidebar, foreground=p.warn, font="LanChatSmall")
+    style.configure("WarnHeading.TLabel", font="LanChatHeading", foreground=p.error)
     for state_name, colour in (("Ok", p.ok), ("Warn", p.warn), ("Bad", p.error)):
         style.configure(
             f"{state_name}.Status.TLabel", background=p.sidebar, foreground=colour, font="LanChatSmall"

@@ -10,8 +10,13 @@ from __future__ import annotations
 import errno
 
 from gui.i18n import N_, tr
+from gui.trust import KeyWarning
 from net.api import ClientState, FailureKind
 from net.client.errors import MessageEmpty, MessageTooLong, SendRefused
+
+#: The host's refusal `session_in_use` reaches the client as a PROTOCOL failure with this
+#: text (net/room/room.py): another connection of ours still holds the session.
+_SESSION_IN_USE = "another connection holds this session"
 
 _FAILURES: dict[FailureKind, str] = {
     FailureKind.REFUSED: N_(
@@ -33,9 +38,21 @@ _FAILURES: dict[FailureKind, str] = {
     FailureKind.NICK_TAKEN: N_("Someone in this chat already uses that nickname. Please choose another one."),
     FailureKind.NICK_INVALID: N_("The host did not accept that nickname. Please choose another one."),
     FailureKind.ROOM_FULL: N_("The chat is full: it has as many members as the host allows."),
-    FailureKind.PASSWORD: N_("The chat needs a password, and the one given was wrong."),
+    FailureKind.PASSWORD: N_("The chat needs a password: none was given, or it was wrong."),
     FailureKind.PROTOCOL: N_(
         "The host sent something LanChat does not understand; it may be another program or version."
+    ),
+    FailureKind.ENCRYPTION: N_(
+        "The connection to {address} could not be encrypted. The host may run an older LanChat "
+        "(please use the same version on every PC), or it is not a LanChat chat."
+    ),
+    FailureKind.KEY_CHANGED: N_(
+        "The chat at {address} shows another room code than when you joined it before. "
+        "Someone may be posing as the host, so nothing was sent."
+    ),
+    FailureKind.KEY_MISMATCH: N_(
+        "The chat at {address} does not have the room code the invite names. "
+        "Someone may be posing as the host, so nothing was sent."
     ),
     FailureKind.HOST_LEFT: N_("The host closed the chat."),
     FailureKind.KICKED: N_("The host disconnected you (for example for sending too much too fast)."),
@@ -48,6 +65,10 @@ def failure_sentence(failure: FailureKind | None, address: str = "", reason: str
     """The sentence for a failure; `reason` (English, from the net layer) only when no kind is known."""
     if failure is None:
         return reason or tr("The connection ended.")
+    if failure is FailureKind.PROTOCOL and _SESSION_IN_USE in reason:
+        return tr(
+            "The host still holds your previous connection to this chat. Wait a few seconds and try again."
+        )
     return tr(_FAILURES[failure]).format(address=address or tr("the host"))
 
 
@@ -86,6 +107,12 @@ def host_error_sentence(exc: BaseException, port: int) -> str:
         return tr("This PC does not allow LanChat to use port {port}. Choose a port above 1024.").format(
             port=port
         )
+    return not_started_sentence(exc)
+
+
+def not_started_sentence(exc: BaseException) -> str:
+    """A host that would not start for a reason of its own (`HostStartError`), or this PC's
+    key and certificate that exist but cannot be used (`IdentityError`)."""
     return tr("The chat could not be started: {reason}").format(reason=str(exc) or type(exc).__name__)
 
 
@@ -126,3 +153,30 @@ def not_delivered_note(absent: str | None, connected: bool) -> str:
     if not connected:
         return tr("not delivered: not connected")
     return tr("not delivered")
+
+
+def key_warning_title(warning: KeyWarning) -> str:
+    if warning.invited:
+        return tr("This is not the chat the invite names")
+    return tr("The chat’s room code has changed")
+
+
+def key_warning_text(warning: KeyWarning) -> str:
+    """The warning dialog's message: what differs, what it may mean, what was (not) done."""
+    if warning.invited:
+        what = tr("The invite says the chat at {address} has the room code {expected}, but it shows {shown}.")
+    else:
+        what = tr(
+            "When you joined the chat at {address} before, its room code was {expected}; "
+            "now it shows {shown}."
+        )
+    return "\n\n".join(
+        (
+            what.format(address=warning.address, expected=warning.expected, shown=warning.shown),
+            tr("Someone on the network may be posing as the host. Nothing was sent to it."),
+            tr(
+                "If the host really has a new key (LanChat was reinstalled, or another PC hosts now), "
+                "ask the host which code their “Invite others” panel shows before you connect anyway."
+            ),
+        )
+    )

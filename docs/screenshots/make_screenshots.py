@@ -1,9 +1,12 @@
-"""Take the README's screenshots: start and chat view, English and Chinese, light and dark.
+"""Take the README's screenshots: start and chat view, English and Chinese, light and dark;
+and, in the light theme, the trust views: the invite panel with the room code next to a
+member connected without encryption, the password prompt, the changed-key warning.
 
 Needs an X display (e.g. ``Xvfb :99 -screen 0 1280x800x24 &`` then ``DISPLAY=:99``) and
 ImageMagick's ``import``. Run from the project root:
 
     LANCHAT_LOOPBACK_ONLY=1 DISPLAY=:99 .venv/bin/python docs/screenshots/make_screenshots.py
+    ... make_screenshots.py --trust-only   # only the invite panel and the two join dialogs
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -12,6 +15,7 @@ what you see is the real window talking to a real host.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,11 +28,13 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from gui.app import App  # noqa: E402
 from gui.settings import Settings, SettingsStore  # noqa: E402
+from gui.trust_dialogs import KeyWarningDialog, PasswordDialog  # noqa: E402
 from hosting import start_discoverable_host  # noqa: E402
 from net.api import ClientConfig, HostConfig, Transport  # noqa: E402
 from net.protocol.limits import DEFAULT_PORT  # noqa: E402
 from net.room import RoomConfig  # noqa: E402
-from net.transports import make_client  # noqa: E402
+from net.secure.identity import load_or_create_identity  # noqa: E402
+from net.transports import make_client, make_host  # noqa: E402
 from tests.helpers import wait_until  # noqa: E402
 
 SIZE = "1000x660"
@@ -46,6 +52,8 @@ CONVERSATIONS = {
         ],
         "private": ("bob", "Lunch at 12:30? 😀"),
         "found": [("Lunch plans", "bob"), ("Build status", "build-pc")],
+        "terminal": ("build-pc", "nightly build finished: 0 failures"),
+        "locked": "Payroll",
     },
     "zh_CN": {
         "room": "设计小组",
@@ -60,13 +68,13 @@ CONVERSATIONS = {
         ],
         "private": ("老李", "中午十二点半一起吃饭？😀"),
         "found": [("午饭去哪儿", "老李"), ("Build status", "build-pc")],
+        "terminal": ("build-pc", "nightly build finished: 0 failures"),
+        "locked": "财务",
     },
 }
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -82,6 +90,18 @@ def capture(root: tk.Tk, name: str) -> None:
     print("wrote", target.relative_to(HERE.parent.parent))
 
 
+def capture_with_dialog(root: tk.Tk, name: str) -> None:
+    """The window with the dialog over it: the screen, cut to the window's place."""
+    root.update()
+    time.sleep(0.3)
+    root.update()
+    x, y, width, height = root.winfo_rootx(), root.winfo_rooty(), root.winfo_width(), root.winfo_height()
+    target = HERE / f"{name}.png"
+    crop = f"{width}x{height}+{x}+{y}"
+    subprocess.run(["import", "-window", "root", "-crop", crop, "+repage", str(target)], check=True)
+    print("wrote", target.relative_to(HERE.parent.parent))
+
+
 def pump_until(root: tk.Tk, condition, timeout: float = 10.0) -> None:
     wait_until(condition, timeout=timeout, pump=root.update)
 
@@ -93,10 +113,11 @@ def shoot(language: str, theme: str) -> None:
         settings = Settings(nickname=script["me"], language=language, theme=theme, room_name=script["room"])
         settings.recent_hosts = ["192.168.1.20", "192.168.1.31:47801"]
         SettingsStore().save(settings)
+        other_pcs = load_or_create_identity(Path(directory) / "other-pcs")
         others = [
             start_discoverable_host(
                 Transport.TCP,
-                HostConfig(port=DEFAULT_PORT + 1, room=RoomConfig(name=name)),
+                HostConfig(port=DEFAULT_PORT + 1, room=RoomConfig(name=name), identity=other_pcs),
                 port_given=False,
                 nick=nick,
             )
@@ -141,14 +162,75 @@ def shoot(language: str, theme: str) -> None:
         root.destroy()
 
 
+def shoot_trust(language: str) -> None:
+    """The invite panel (room code, invites, unencrypted members allowed) with a member who
+    joined from a terminal; then a room's password prompt and a changed key's warning."""
+    script = CONVERSATIONS[language]
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["LANCHAT_CONFIG_DIR"] = directory
+        settings = Settings(nickname=script["me"], language=language, room_name=script["room"])
+        settings.allow_plaintext = True
+        SettingsStore().save(settings)
+        root = tk.Tk(className="LanChat")
+        root.geometry(SIZE + "+0+0")
+        app = App(root, SettingsStore(), on_exit=lambda: None)
+        port = free_port()
+        app.start_view.port_var.set(str(port))
+        app.host_clicked()
+        pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
+        other = script["others"][0]
+        member = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=other), lambda _e: None)
+        member.start()
+        terminal_nick, terminal_line = script["terminal"]
+        with socket.create_connection(("127.0.0.1", port)) as terminal:  # as nc or telnet would
+            terminal.sendall(f"{terminal_nick}\n".encode())
+            pump_until(root, lambda: len(app.controller.members()) == 3)
+            terminal.sendall(f"{terminal_line}\n".encode())
+            pump_until(root, lambda: terminal_line in app.chat_view.panes[None].content())
+            member.send_message(script["lines"][0][1])
+            pump_until(root, lambda: script["lines"][0][1] in app.chat_view.panes[None].content())
+            capture(root, f"invite-{language}")
+        member.close()
+        app.chat_view.leave_button.invoke()
+
+        # A room with a password, hosted by another PC (another key).
+        other_pc = load_or_create_identity(Path(directory) / "other-pc")
+        locked = make_host(
+            Transport.TCP,
+            HostConfig(port=0, room=RoomConfig(name=script["locked"], password="s3cret"), identity=other_pc),
+        )
+        locked.start()
+        try:
+            address = f"127.0.0.1:{locked.port}"
+            app.start_view.address_var.set(address)
+            app.join_clicked()
+            pump_until(root, lambda: isinstance(app.trust_dialog, PasswordDialog))
+            app.trust_dialog.password_var.set("s3cr")
+            capture_with_dialog(root, f"password-{language}")
+            app.trust_dialog.cancel()
+
+            # The same address showing another key than the one met before.
+            app.controller.trust.verified(address, app.controller.trust.identity().fingerprint)
+            app.join_clicked()
+            pump_until(root, lambda: isinstance(app.trust_dialog, KeyWarningDialog))
+            capture_with_dialog(root, f"key-warning-{language}")
+            app.trust_dialog.cancel()
+        finally:
+            locked.stop()
+        app.close()
+        root.destroy()
+
+
 def main() -> int:
     if "DISPLAY" not in os.environ:
         print("set DISPLAY (e.g. start Xvfb :99 and use DISPLAY=:99)", file=sys.stderr)
         return 1
     os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
     for language in ("en", "zh_CN"):
-        for theme in ("light", "dark"):
-            shoot(language, theme)
+        if "--trust-only" not in sys.argv:
+            for theme in ("light", "dark"):
+                shoot(language, theme)
+        shoot_trust(language)
     return 0
 
 

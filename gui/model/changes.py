@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from gui.model.values import Line
+from net.api import FailureKind, KeyRejected
 
 
 class SetRoom(NamedTuple):
@@ -65,6 +66,9 @@ class Changes:
     mention: bool = False  # one of them names us or is private
     opened: bool = False  # the first welcome: the chat view must be shown
     failed: str | None = None  # the first connection failed: back to the start with this sentence
+    failure: FailureKind | None = None  # why it failed (a password to ask for, a key to warn of)
+    rejected: KeyRejected | None = None  # why: the host showed another key than expected
+    verified: bytes | None = None  # the host proved this key (to be pinned)
 
     def add(self, conversation: str | None, line: Line) -> None:
         self.lines.setdefault(conversation, []).append(line)

@@ -26,10 +26,13 @@ from net.api import (
     DeliveryFailed,
     FailureKind,
     HostStopped,
+    HostVerified,
+    KeyRejected,
     LatencyMeasured,
     StateChanged,
 )
 from net.protocol import events as ev
+from net.secure.identity import room_code
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class ChatModel:
         self._status = status
         self._retry_at: float | None = None
         self._lost = False  # "connection lost" shown since the last welcome
+        self._rejected: KeyRejected | None = None  # the host showed another key than expected
         self._pending: dict[str, str | None] = {}  # local id -> to whom (None: the room)
         self._room_typing: dict[str, float] = {}  # nick -> when last heard
         self._private_typing: dict[str, float] = {}  # key of the sender -> when last heard
@@ -152,9 +156,9 @@ class ChatModel:
                 absent = to if to is not None and key_of(to) not in self.members else None
                 connected = self._status.state is ClientState.CONNECTED
                 changes.ops.append(out.MarkFailed(local_id, not_delivered_note(absent, connected)))
-            case ev.Joined(nick=nick, time=when, host=is_host):
-                self.members[key_of(nick)] = ev.MemberInfo(nick, is_host, when)
-                changes.add(ROOM, Line("system", words.joined(nick, is_host), when))
+            case ev.Joined(nick=nick, time=when, host=is_host, plaintext=plaintext):
+                self.members[key_of(nick)] = ev.MemberInfo(nick, is_host, when, plaintext)
+                changes.add(ROOM, Line("system", words.joined(nick, is_host, plaintext), when))
                 changes.members = True
             case ev.Left(nick=nick, time=when):
                 key = key_of(nick)
@@ -187,6 +191,14 @@ class ChatModel:
                 changes.add(ROOM, self._line("error", words.host_stopped(reason)))
             case Overflowed(count=count):
                 changes.add(ROOM, self._line("error", words.skipped(count)))
+            case HostVerified(fingerprint=fingerprint, first_use=first_use):
+                code = room_code(fingerprint)
+                self._status = dataclasses.replace(self._status, encrypted=True, code=code)
+                changes.verified, changes.status = fingerprint, True
+                if first_use:
+                    self.notes.append(words.first_meeting(code))
+            case KeyRejected():
+                self._rejected = event  # the failure itself follows, maybe in a later batch
 
     def _chat_message(self, message: ev.ChatMessage, changes: Changes) -> None:
         own = key_of(message.sender) == key_of(self.nick)
@@ -249,6 +261,7 @@ class ChatModel:
         if change.state is ClientState.DISCONNECTED and not self.welcomed:
             log.info("could not join %s: %s (%s)", address, change.reason, change.failure)
             changes.failed = failure_sentence(change.failure, address, change.reason)
+            changes.failure, changes.rejected = change.failure, self._rejected
         elif change.state is ClientState.RECONNECTING and not self._lost:
             self._lost = True
             self._room_typing.clear()
@@ -261,8 +274,8 @@ class ChatModel:
     def _renamed(self, old: str, new: str, when: float, changes: Changes) -> None:
         old_key, new_key = key_of(old), key_of(new)
         member = self.members.pop(old_key, None)
-        self.members[new_key] = ev.MemberInfo(
-            new, member.host if member else False, member.since if member else when
+        self.members[new_key] = (
+            dataclasses.replace(member, nick=new) if member else ev.MemberInfo(new, since=when)
         )
         if key_of(self.nick) == old_key:
             self.nick = new

@@ -39,6 +39,8 @@ class Status:
     hosting: bool = False
     rtt: float | None = None  # seconds
     retry_in: float | None = None  # seconds until the next reconnect attempt, when reconnecting
+    encrypted: bool = False  # the host proved its key over TLS (every connection of ours is TLS)
+    code: str = ""  # the room code of the key the host proved
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,14 +15,15 @@ import sys
 from net.api import HostConfig, Transport
 from net.room import RoomConfig
 from net.transports import make_host
+from tests.identity import secure
 
 TEXT = "x" * 60
 
 
 def main() -> int:
-    host = make_host(
-        Transport.TCP, HostConfig(port=0, bind="127.0.0.1", room=RoomConfig(name="Burst", rate_per_second=0))
-    )
+    room = RoomConfig(name="Burst", rate_per_second=0)
+    # TLS for the window, plain text for the flooding member (the text dialect needs no acks).
+    host = make_host(Transport.TCP, HostConfig(port=0, bind="127.0.0.1", room=room, **secure({})))
     host.start()
     try:
         print(host.port, flush=True)

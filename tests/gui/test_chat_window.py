@@ -25,6 +25,7 @@ from tests.gui.driving import (
     room_text,
     say,
 )
+from tests.identity import secure
 
 
 def test_host_from_the_window_and_chat_both_ways(make_app, headless_client):
@@ -304,7 +305,7 @@ def test_a_chat_found_on_the_lan_joins_with_a_double_click(make_app):
     """Discovery on loopback (LANCHAT_LOOPBACK_ONLY): the list shows it; its transport wins."""
     found = start_discoverable_host(
         Transport.UDP,
-        HostConfig(port=DEFAULT_PORT, room=RoomConfig(name="Found on the LAN")),
+        HostConfig(port=DEFAULT_PORT, room=RoomConfig(name="Found on the LAN"), **secure({})),
         port_given=False,
         nick="wendy",
     )
@@ -389,7 +390,7 @@ def test_the_found_list_shows_two_hosts_live_and_drops_a_stopped_one(make_app, h
             hosts.append(
                 start_discoverable_host(
                     transport,
-                    HostConfig(port=DEFAULT_PORT, room=RoomConfig(name=room)),
+                    HostConfig(port=DEFAULT_PORT, room=RoomConfig(name=room), **secure({})),
                     port_given=False,
                     nick=nick,
                 )

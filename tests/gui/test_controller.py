@@ -112,6 +112,8 @@ class FakeShell:
         self.quits = 0
         self.attention_calls: list[tuple[int, bool]] = []
         self.saves = 0
+        self.warnings: list = []  # KeyWarning per warning shown
+        self.password_asks: list[tuple[str, bool]] = []
 
     def show_chat(self):
         return self.view
@@ -127,6 +129,12 @@ class FakeShell:
 
     def save_settings(self) -> None:
         self.saves += 1
+
+    def warn_key(self, warning) -> None:
+        self.warnings.append(warning)
+
+    def ask_password(self, address, wrong) -> None:
+        self.password_asks.append((address, wrong))
 
 
 @pytest.fixture
@@ -346,3 +354,36 @@ def test_host_start_error_is_a_sentence_with_a_free_port(rig):
     assert sentence.startswith("Port 47800 is already in use on this PC.")
     assert controller.suggested_port is not None and controller.suggested_port > 47800
     assert not clients
+
+
+def test_a_left_sessions_last_events_never_reach_the_next_one():
+    """Leave and join again before the main loop drained the queue: the old client's last
+    events (its "disconnected" above all) must not read as the new join failing."""
+    queue: list[object] = []
+    shell = FakeShell()
+    clients: list[FakeClient] = []
+
+    def make_client(transport, config, on_event):
+        clients.append(FakeClient(transport, config, on_event))
+        return clients[-1]
+
+    controller = Controller(Settings(), shell, queue.append, client_factory=make_client, clock=HandClock())
+    controller.join("me", "10.0.0.5:4000")
+    old = clients[-1]
+    old.on_event(welcome())
+    controller.handle(queue[:])
+    queue.clear()
+    old.on_event(ev.Joined("late", 9.0))  # queued, not yet shown
+    controller.leave()
+    old.on_event(StateChanged(ClientState.DISCONNECTED, "left", FailureKind.CLOSED))  # while closing
+    controller.join("me", "10.0.0.5:4000")
+    new = clients[-1]
+    new.on_event(StateChanged(ClientState.CONNECTING))
+    controller.handle(queue[:2])  # the old Joined and the marker: nothing for the new session
+    controller.handle(queue[2:])
+    assert controller.session is not None and controller.session.client is new
+    assert controller.session.model.status().state is ClientState.CONNECTING
+    assert shell.start_errors == [None]  # only the leave: no failure shown
+    new.on_event(welcome())
+    controller.handle(queue[3:])
+    assert "late" not in {m.nick for m in controller.members()}

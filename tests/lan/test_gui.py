@@ -196,13 +196,17 @@ def test_the_window_hosts_and_another_pc_joins_at_the_address_it_shows(
     window.click(host_button)
     window.wait_message_field()
 
-    # "Invite others" shows PC2's LAN address: the one the other PCs really reach it at.
-    address_pattern = re.compile(r"^(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:%.\w]+\]):\d+$")
-    shown = [
-        text
+    # "Invite others" shows an invite at PC2's LAN address (the one the other PCs really reach
+    # it at), the room code on a line of its own.
+    invite_pattern = re.compile(
+        r"^lanchat://((?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:%.\w]+\]):\d+)(?:/udp)?\n#[0-9A-F]{4}(?:-[0-9A-F]{4}){4}$"
+    )
+    invites = [
+        found
         for label in window.app.widgets("TLabel")
-        if address_pattern.match(text := window.app.ask(label, "cget", "-text"))
+        if (found := invite_pattern.match(window.app.ask(label, "cget", "-text")))
     ]
+    shown = [found[1] for found in invites]
     assert shown == [f"{lan[2].ipv4}:{DEFAULT_PORT}"], shown
 
     [listed] = [found for found in cli.discover(lan[3])[0] if found.room == room]
@@ -212,7 +216,8 @@ def test_the_window_hosts_and_another_pc_joins_at_the_address_it_shows(
         "alice",
         1,
     )
-    bob = cli.join(lan[3], listed.endpoint, "bob", transport)
+    invite = invites[0][0].replace("\n", "")  # as its Copy button copies it
+    bob = cli.join(lan[3], invite, "bob", transport)  # the host's key checked against the code
     wait_until(lambda: window.shows_text("bob"), timeout=10, interval=0.1, message="bob's arrival shown")
     bob.send("主持人你好，我是三号机")
     wait_until(
