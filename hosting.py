@@ -58,7 +58,8 @@ def installation_fingerprint() -> bytes:
     Raises HostStartError with a sentence for the user when the identity cannot be read or made.
     """
     # Imported here: `cryptography` costs about 90 ms, which the window need not pay to start.
-    from net.secure.identity import IdentityError, load_or_create_identity
+    from net.secure import IdentityError
+    from net.secure.identity import load_or_create_identity
 
     directory = identity_dir()
     try:

@@ -30,7 +30,8 @@ from net.protocol.limits import (
     MAX_ROOM_NAME_CHARS,
 )
 from net.room import RoomConfig
-from net.secure.identity import Identity, IdentityError, load_or_create_identity
+from net.secure import IdentityError
+from net.secure.identity import Identity, load_or_create_identity
 from net.transports import make_host
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from net.client.errors import MessageTooLong, SendRefused
 from net.paths import config_dir
 from net.protocol import events as ev
 from net.protocol.limits import MAX_TEXT_CHARS
-from net.secure.identity import IdentityError
+from net.secure import IdentityError
 from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)

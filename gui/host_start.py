@@ -7,13 +7,17 @@ says so, and keeps a room password as a salted hash (`RoomConfig.password`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gui import chat_wording as words
 from gui.settings import Settings
 from gui.wording import host_error_sentence, port_in_use
 from net.api import HostConfig, Transport
 from net.ports import next_free_port
 from net.room import RoomConfig
-from net.secure.identity import Identity
+
+if TYPE_CHECKING:
+    from net.secure.identity import Identity
 
 
 def host_config(

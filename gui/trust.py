@@ -13,11 +13,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from net.api import FailureKind, KeyRejected
 from net.paths import identity_dir, pins_file
-from net.secure.identity import Identity, load_or_create_identity, room_code
+from net.secure.codes import room_code
 from net.secure.pins import PinStore
+
+if TYPE_CHECKING:
+    from net.secure.identity import Identity
 
 
 def pin_key(host: str, port: int) -> str:
@@ -36,6 +40,8 @@ class Trust:
     def identity(self) -> Identity:
         """This installation's key and certificate (made the first time); IdentityError if unusable."""
         if self._identity is None:
+            from net.secure.identity import load_or_create_identity  # `cryptography`: only to host
+
             self._identity = load_or_create_identity(identity_dir(self.directory))
         return self._identity
 

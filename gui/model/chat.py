@@ -32,7 +32,7 @@ from net.api import (
     StateChanged,
 )
 from net.protocol import events as ev
-from net.secure.identity import room_code
+from net.secure.codes import room_code
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from net.secure import IdentityError
 from net.secure.codes import fingerprint_of, room_code
 from net.secure.private_files import write_private
 
@@ -30,10 +31,6 @@ KEY_FILE = "identity-key.pem"
 CERT_FILE = "identity-cert.pem"
 #: The certificate never needs renewing in practice: its key is the room's identity.
 _VALIDITY = datetime.timedelta(days=20 * 365)
-
-
-class IdentityError(Exception):
-    """The identity files exist but cannot be used; the message is a sentence for the user."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,12 @@ callback, so that comparison happens right after the handshake, before the hello
 from __future__ import annotations
 
 import ssl
+from typing import TYPE_CHECKING
 
 from net.secure.codes import fingerprint_of
-from net.secure.identity import Identity
+
+if TYPE_CHECKING:  # the type only: making a key needs `cryptography`, TLS does not
+    from net.secure.identity import Identity
 
 #: Plaintext taken from the TLS object per read call.
 _READ_SIZE = 256 * 1024

@@ -7,8 +7,9 @@ import stat
 
 import pytest
 
+from net.secure import IdentityError
 from net.secure.codes import matches_code, normalize_code, room_code
-from net.secure.identity import IdentityError, load_or_create_identity
+from net.secure.identity import load_or_create_identity
 
 
 def test_an_identity_is_made_once_with_owner_only_files_and_stays_the_same(tmp_path) -> None:
