@@ -61,7 +61,7 @@ def test_the_warning_reads_in_chinese():
     warning = KeyWarning.of(changed(), "10.0.0.5:47800")
     text = key_warning_text(warning)
     assert "冒充" in text and room_code(OLD) in text and room_code(NEW) in text
-    assert key_warning_title(warning) == "聊天的房间代码已改变"
+    assert key_warning_title(warning) == "聊天的房间码已改变"
 
 
 # -- pins and identity ------------------------------------------------------------------------
