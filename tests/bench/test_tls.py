@@ -155,10 +155,13 @@ def test_members_connect_with_tls_13_and_check_no_certificate() -> None:
     assert context.verify_mode is ssl.CERT_NONE and not context.check_hostname
 
 
-def test_join_sizes_have_quick_and_full_defaults() -> None:
+def test_join_sizes_and_repeats_have_quick_and_full_defaults() -> None:
     full, quick = bench_main.parse_args([]), bench_main.parse_args(["--quick"])
     assert (full.join_lone, full.join_crowd) == (20, 100)
     assert (quick.join_lone, quick.join_crowd) == (5, 20)
+    # Steady runs last 10 s each whatever the machine: two per relay keep `make bench` short.
+    assert (full.repeat, full.steady_repeat) == (3, 2) and (quick.repeat, quick.steady_repeat) == (1, 1)
+    assert bench_main.parse_args(["--steady-repeat", "3"]).steady_repeat == 3
 
 
 def test_the_benchmark_runs_with_a_throw_away_config_dir_and_restores_the_environment(
