@@ -4,9 +4,10 @@ The exit status is 1 when a target measured in the run fails (FAIL), 0 otherwise
 `--no-fail` it is 0 whatever the verdicts.
 
 Every relay runs as its own process on 127.0.0.1, one after the other, each against the
-same asyncio load generator; our host runs with rate limiting off (`--rate-limit 0`).
-Targets are ratios to the peers measured in the same run (the machine is shared and noisy),
-so they are printed first.
+same asyncio load generator; our host runs with rate limiting off (`--rate-limit 0`), over
+TLS 1.3 as everybody runs it (`native-tls`) and with `--allow-plaintext` for the plain
+relays, always with a throw-away identity. Targets are ratios to the peers measured in the
+same run (the machine is shared and noisy), so they are printed first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import platform
 import resource
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -25,10 +27,14 @@ from pathlib import Path
 
 import psutil
 
-from bench import capacity, fanout, procs, report
+from bench import capacity, fanout, join, procs, report
 from bench.relays import RELAYS
+from net.paths import CONFIG_DIR_ENV
 
-WORKLOADS = ("fanout", "steady", "scale", "churn", "gui", "startup", "udp-loss")
+WORKLOADS = ("fanout", "steady", "join", "scale", "churn", "gui", "startup", "udp-loss")
+DEFAULT_RELAYS = "native,native-tls,text,udp,redis,redis-tls,tutorial"
+#: The relays whose join time is measured (a relay that says nothing on joining has none).
+JOIN_RELAYS = ("native", "native-tls", "redis", "redis-tls")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -38,7 +44,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}"
     )
-    parser.add_argument("--relays", default="native,text,udp,redis,tutorial", help="fan-out/steady relays")
+    parser.add_argument(
+        "--relays",
+        default=DEFAULT_RELAYS,
+        help="fan-out, steady and join relays (default %(default)s; native-tls also adds the "
+        "encrypted scale run)",
+    )
     parser.add_argument("--sizes", help="fan-out member counts (default 10,50,200; quick 10,50)")
     parser.add_argument(
         "--udp-sizes",
@@ -56,12 +67,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--audit", type=int, default=20, help="members whose every line is checked for splicing"
     )
     parser.add_argument("--steady-seconds", type=float, help="steady-latency duration (default 10; quick 2)")
+    parser.add_argument("--join-lone", type=int, help="joins one at a time, each alone (default 20; quick 5)")
+    parser.add_argument("--join-crowd", type=int, help="members joining at once (default 100; quick 20)")
     parser.add_argument("--scale-members", type=int, help="scale workload members (default 500; quick 100)")
     parser.add_argument("--scale-idle", type=float, help="scale idle seconds (default 10; quick 1)")
     parser.add_argument("--churn-cycles", type=int, help="churn cycles (default 1000; quick 100)")
     parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
     parser.add_argument(
-        "--repeat", type=int, help="fan-out and steady runs per relay, best kept (default 3; quick 1)"
+        "--repeat", type=int, help="fan-out and join runs per relay, best kept (default 3; quick 1)"
+    )
+    parser.add_argument(
+        "--steady-repeat",
+        type=int,
+        help="steady-latency runs per relay, best p99 kept (default 2; quick 1): each lasts "
+        "--steady-seconds whatever the machine, so they are most of `make bench`'s time",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results (default %(default)s)")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown (for the README)")
@@ -79,9 +98,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.relays = [r for r in args.relays.split(",") if r]
     args.sizes = [int(s) for s in (args.sizes or ("10,50" if quick else "10,50,200")).split(",")]
     args.repeat = args.repeat or (1 if quick else 3)
+    args.steady_repeat = args.steady_repeat or (1 if quick else 2)
     args.udp_sizes = [int(s) for s in args.udp_sizes.split(",") if s]
     args.messages = args.messages or (50 if quick else 200)
     args.steady_seconds = args.steady_seconds or (2.0 if quick else 10.0)
+    args.join_lone = args.join_lone or (5 if quick else 20)
+    args.join_crowd = args.join_crowd or (20 if quick else 100)
     args.scale_members = args.scale_members or (100 if quick else 500)
     args.scale_idle = args.scale_idle if args.scale_idle is not None else (1.0 if quick else 10.0)
     args.churn_cycles = args.churn_cycles or (100 if quick else 1000)
@@ -122,7 +144,7 @@ def _summary(run: dict) -> str:
         return f"{run['deliveries_per_s'] or 0:,.0f} deliveries/s, p99 {run['p99_ms']} ms" + (
             "" if run["complete"] else f", INCOMPLETE {run['deliveries']:,}/{run['expected']:,}"
         )
-    if run["workload"] == "steady":
+    if run["workload"] in ("steady", "join"):
         return f"p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, max {run['max_ms']} ms"
     return report.key_values(run)
 
@@ -135,6 +157,10 @@ def _machine() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+#: What `latest.json` keeps of every attempt besides the best one.
+ATTEMPT_KEYS = ("deliveries_per_s", "p50_ms", "p99_ms", "complete", "host_cpu_us_per_delivery")
 
 
 def best_of(attempts: list[dict], faster: Callable[[dict], float]) -> list[dict]:
@@ -153,9 +179,7 @@ def best_of(attempts: list[dict], faster: Callable[[dict], float]) -> list[dict]
         )
         chosen[key] = {**best, "attempts": len(group)}
         if len(usable) > 1:
-            chosen[key]["all_attempts"] = [
-                {k: a.get(k) for k in ("deliveries_per_s", "p50_ms", "p99_ms", "complete")} for a in usable
-            ]
+            chosen[key]["all_attempts"] = [{k: a.get(k) for k in ATTEMPT_KEYS} for a in usable]
     return list(chosen.values())
 
 
@@ -202,11 +226,11 @@ def run(args: argparse.Namespace) -> dict:
         members = 50 if not args.quick else 20
         print(
             f"Steady latency: C = {members}, 20 messages/s each for {args.steady_seconds:g} s, "
-            f"best p99 of {args.repeat}"
+            f"best p99 of {args.steady_repeat}"
         )
         attempts = []
-        for _ in range(args.repeat):
-            for relay in relays:
+        for repeat in range(args.steady_repeat):
+            for relay in _rotated(relays, repeat):
                 _attempt(
                     f"{relay.name:8} C={members:<4}",
                     {"workload": "steady", "relay": relay.name, "members": members},
@@ -214,10 +238,30 @@ def run(args: argparse.Namespace) -> dict:
                     attempts,
                 )
         runs.extend(best_of(attempts, faster=lambda r: -(r.get("p99_ms") or float("inf"))))
+    if "join" in args.workloads:
+        joining = [relay for relay in relays if relay.name in JOIN_RELAYS]
+        print(
+            f"Join time: TCP connect to welcome (subscribed, for Redis), {args.join_lone} members one "
+            f"at a time and {args.join_crowd} at once, best p99 of {args.repeat}"
+        )
+        attempts = []
+        for repeat in range(args.repeat):
+            for members in (1, args.join_crowd):
+                for relay in _rotated(joining, repeat):
+                    _attempt(
+                        f"{relay.name:10} {'1 alone' if members == 1 else f'{members} at once':10}",
+                        {"workload": "join", "relay": relay.name, "members": members},
+                        lambda relay=relay, members=members: join.run_join(relay, members, args.join_lone),
+                        attempts,
+                    )
+        runs.extend(best_of(attempts, faster=lambda r: -(r.get("p99_ms") or float("inf"))))
     if "scale" in args.workloads:
         print(f"Scale: {args.scale_members} members idle for {args.scale_idle:g} s, then 10 messages each")
-        _attempt("native", {"workload": "scale"},
-                 lambda: capacity.run_scale(args.scale_members, args.scale_idle, 10), runs)  # fmt: skip
+        for tls in (False, True) if "native-tls" in args.relays else (False,):
+            name = "native-tls" if tls else "native"
+            _attempt(name, {"workload": "scale", "relay": name},
+                     lambda tls=tls: capacity.run_scale(args.scale_members, args.scale_idle, 10, tls=tls),
+                     runs)  # fmt: skip
     if "churn" in args.workloads:
         print(f"Churn: {args.churn_cycles} connect/join/leave cycles")
         _attempt("native", {"workload": "churn"}, lambda: capacity.run_churn(args.churn_cycles), runs)
@@ -257,6 +301,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _raise_descriptor_limit()
     os.environ["LANCHAT_LOOPBACK_ONLY"] = "1"
+    # Whatever a workload starts reads and writes LanChat's files here, never the user's own.
+    with tempfile.TemporaryDirectory(prefix="lanchat-bench-config-") as config:
+        previous = os.environ.get(CONFIG_DIR_ENV)
+        os.environ[CONFIG_DIR_ENV] = config
+        try:
+            return _main(args)
+        finally:
+            if previous is None:
+                os.environ.pop(CONFIG_DIR_ENV, None)
+            else:
+                os.environ[CONFIG_DIR_ENV] = previous
+
+
+def _main(args: argparse.Namespace) -> int:
     print(
         "LanChat benchmarks on 127.0.0.1. Our host runs with rate limiting OFF "
         "(main.py host --rate-limit 0 --max-per-address 0)."
@@ -285,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Steady latency")
     print(report.steady_table(runs))
+    if any(run_["workload"] == "join" for run_ in runs):
+        print()
+        print("Join time (TCP connect to welcome; Redis: to its SUBSCRIBE confirmed)")
+        print(report.join_table(runs))
     for run_ in runs:
         if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss"):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")

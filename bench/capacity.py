@@ -25,22 +25,23 @@ def _host_figures(stats: procs.Stats, prefix: str) -> dict[str, Any]:
     }
 
 
-def run_scale(members: int = 500, idle: float = 10.0, messages: int = 10) -> dict:
-    """`members` join and stay idle for `idle` s (answering pings), then each sends `messages`."""
-    result: dict[str, Any] = {"workload": "scale", "relay": "native", "members": members, "idle_s": idle,
-                              "messages": messages}  # fmt: skip
-    proc = procs.our_host("tcp")
+def run_scale(members: int = 500, idle: float = 10.0, messages: int = 10, *, tls: bool = False) -> dict:
+    """`members` join and stay idle for `idle` s (answering pings), then each sends `messages`.
+    With `tls`, the host serves TLS only and every member joins over TLS ("native-tls")."""
+    result: dict[str, Any] = {"workload": "scale", "relay": "native-tls" if tls else "native",
+                              "members": members, "idle_s": idle, "messages": messages}  # fmt: skip
+    proc = procs.our_host("tcp", tls=tls)
     with procs.running(proc):
-        result.update(asyncio.run(_scale(proc, members, idle, messages)))
+        result.update(asyncio.run(_scale(proc, members, idle, messages, tls)))
     return result
 
 
-async def _scale(proc: procs.ManagedProcess, count: int, idle: float, messages: int) -> dict:
+async def _scale(proc: procs.ManagedProcess, count: int, idle: float, messages: int, tls: bool) -> dict:
     empty = proc.stats()
     members = [loadgen.Member(index, DIALECTS["native"], sampling=False) for index in range(count)]
     expected_each = (count - 1) * messages
     try:
-        await loadgen.join_all(members, proc.port)
+        await loadgen.join_all(members, proc.port, loadgen.tls_client() if tls else None)
         await loadgen.settle(idle)
         idle_stats = proc.stats()
         window = loadgen.make_window(members, DEFAULT_WINDOW_BUDGET)

@@ -89,7 +89,7 @@ async def _fanout(
     ]
     window = loadgen.make_window(members, window_budget)
     try:
-        await loadgen.join_all(members, proc.port)
+        await loadgen.join_all(members, proc.port, relay.client_tls())
         figures = await timed_fanout(proc, members, messages, size, window, min_rate=100_000)
     finally:
         loadgen.close_all(members)
@@ -116,6 +116,7 @@ async def timed_fanout(
     cpu_before = time.process_time()
     for member in members:
         member.expect(expected_each, own=messages)
+    bytes_before = sum(m.received_bytes for m in members)
     started = time.perf_counter()
     send = [m.send(messages, size, sample_every, window, members=count) for m in members]
     senders = [asyncio.ensure_future(sending) for sending in send]
@@ -123,8 +124,9 @@ async def timed_fanout(
     finished = max(m.last_at for m in members) or time.perf_counter()
     generator_cpu = time.process_time() - cpu_before
     after = proc.stats()
+    received_bytes = sum(m.received_bytes for m in members) - bytes_before
     await asyncio.gather(*senders)
-    return fanout_figures(
+    figures = fanout_figures(
         members,
         expected_each,
         window.size,
@@ -133,6 +135,11 @@ async def timed_fanout(
         after.cpu - before.cpu,
         generator_cpu,
     )
+    if figures["deliveries"]:
+        # What a receiver reads per message from another member (a relay that echoes a
+        # member's own messages back sends those too), before TLS if any.
+        figures["bytes_per_delivery"] = round(received_bytes / figures["deliveries"], 1)
+    return figures
 
 
 def fanout_figures(
@@ -158,6 +165,7 @@ def fanout_figures(
         **_latency_ms(samples),
         "host_cpu_s": round(host_cpu, 3),
         "generator_cpu_s": round(generator_cpu, 3),
+        "host_cpu_us_per_delivery": round(1e6 * host_cpu / delivered, 4) if delivered else None,
         "errors": sum(m.errors for m in members),
     }
 
@@ -179,7 +187,7 @@ async def _steady(
     per_member = max(1, round(rate * duration))
     expected_each = (count - 1) * per_member
     try:
-        await loadgen.join_all(members, proc.port)
+        await loadgen.join_all(members, proc.port, relay.client_tls())
         before = proc.stats()
         cpu_before = time.process_time()
         for member in members:

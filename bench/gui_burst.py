@@ -1,6 +1,6 @@
 """Workload 5: a burst of chat messages arriving through the GUI's bridge into the chat view.
 
-The real window (`gui.app.App`) joins a real in-process TCP host, so the chat view is the
+The real window (`gui.app.App`) joins a real in-process TCP host over TLS, so the chat view is the
 one a user sees. Then a thread, standing in for the network thread, posts N chat messages
 to `app.bridge` as fast as it can while the Tk main loop runs for real. Figures: seconds
 from the first post until the chat view has added every line (and Tk has drawn), and the
@@ -57,14 +57,22 @@ def _burst(messages: int) -> dict:
     from net.api import ClientState, HostConfig
     from net.protocol import events as ev
     from net.room import RoomConfig
+    from net.secure.identity import load_or_create_identity
     from net.transports import make_host
 
     root = tk.Tk()
+    # A TLS host, as every host is now (the window's client speaks TLS to it), with a
+    # throw-away key and certificate.
+    identity_dir = tempfile.TemporaryDirectory()
+    identity = load_or_create_identity(Path(identity_dir.name), name="bench")
     host = make_host(
-        "tcp", HostConfig(port=0, bind="127.0.0.1", room=RoomConfig(name="bench", rate_per_second=0))
+        "tcp",
+        HostConfig(
+            port=0, bind="127.0.0.1", room=RoomConfig(name="bench", rate_per_second=0), identity=identity
+        ),
     )
     host.start()
-    with tempfile.TemporaryDirectory() as settings_dir:
+    with identity_dir, tempfile.TemporaryDirectory() as settings_dir:
         app = App(root, SettingsStore(Path(settings_dir)), on_exit=lambda: None)
         try:
             start = app.start_view

@@ -12,12 +12,20 @@ join), and writes as many as the window allows in one write. W = ceil(budget / (
 so each member has about `budget` deliveries outstanding whatever the room size, as a TCP
 window bounds bytes in flight. Latency is measured from the moment a message is written to
 the moment a receiver reads it, queueing inside the relay included.
+
+Over TLS (`tls_client()`) members use asyncio's SSL transport: it decrypts into 256 KiB
+reads, so a member still sees a few large `data_received` calls, and the cost that grows
+with the traffic is OpenSSL's (AES-GCM), not Python's. The client checks nothing about the
+relay's certificate (LanChat's clients compare its fingerprint with a pin, which is no cost
+the relay pays); the same context is used for our host and for Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,6 +83,17 @@ class Window:
         self._waiters.clear()
 
 
+@functools.cache
+def tls_client() -> ssl.SSLContext:
+    """The members' TLS context: TLS 1.3 only, no client certificate, the relay's certificate
+    not checked (see the module's docstring)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class RelayError(RuntimeError):
     """The relay refused a member, reported an error, or dropped a connection."""
 
@@ -124,6 +143,7 @@ class Member:
     sampling: bool = True
     audit: list[bytes] | None = None
     received: int = 0  # message heads counted (with its own messages when the relay echoes them)
+    received_bytes: int = 0  # (decrypted) bytes read on its receiving connection, since the start
     echoes: int = 0  # of those, its own messages the relay sends back (Redis pub/sub)
     errors: int = 0
     samples: list[float] = field(default_factory=list)
@@ -133,6 +153,7 @@ class Member:
     lost: bool = False
     closing: bool = False
     joined: asyncio.Future | None = None
+    connect_started: float = 0.0  # perf_counter when its first connection was opened
     done: asyncio.Future | None = None
     inbound: _Endpoint | None = None
     outbound: _Endpoint | None = None
@@ -152,6 +173,7 @@ class Member:
 
     def on_data(self, data: bytes) -> None:
         now = time.perf_counter()
+        self.received_bytes += len(data)
         assert self.joined is not None
         if not self.joined.done():
             self._pre_join += data
@@ -299,19 +321,39 @@ class Member:
         self.closing = True
         for endpoint in (self.inbound, self.outbound):
             if endpoint is not None and endpoint.transport is not None:
-                endpoint.transport.close()
+                close(endpoint.transport)
 
 
-async def connect_member(member: Member, port: int, limiter: asyncio.Semaphore) -> None:
-    """Open the member's connection(s), greet the relay and wait until it has joined."""
+def close(transport: asyncio.BaseTransport) -> None:
+    """Close a member's connection now. A TLS connection is aborted rather than shut down:
+    asyncio's TLS shutdown waits up to 30 s for the relay's close_notify, and our host
+    answers a close_notify only when the TCP stream ends. (The UDP generator's links are
+    closed the same way as a plain transport.)"""
+    if isinstance(transport, asyncio.Transport) and transport.get_extra_info("ssl_object") is not None:
+        transport.abort()
+    else:
+        transport.close()
+
+
+async def connect_member(
+    member: Member,
+    port: int,
+    limiter: asyncio.Semaphore,
+    tls: ssl.SSLContext | None = None,
+    *,
+    publisher: bool = True,
+) -> None:
+    """Open the member's connection(s) (over TLS with `tls`), greet the relay and wait until
+    it has joined. `publisher=False`: not the second connection a Redis member publishes on."""
     loop = asyncio.get_running_loop()
     async with limiter:
+        member.connect_started = time.perf_counter()
         _, member.inbound = await loop.create_connection(
-            lambda: _Endpoint(member.on_data, member.on_lost), "127.0.0.1", port
+            lambda: _Endpoint(member.on_data, member.on_lost), "127.0.0.1", port, ssl=tls
         )
-        if member.dialect.separate_publisher:
+        if member.dialect.separate_publisher and publisher:
             _, member.outbound = await loop.create_connection(
-                lambda: _Endpoint(_discard, member.on_lost), "127.0.0.1", port
+                lambda: _Endpoint(_discard, member.on_lost), "127.0.0.1", port, ssl=tls
             )
         greeting = member.dialect.greeting(member.index)
         if greeting:
@@ -335,10 +377,11 @@ def make_window(members: list[Member], budget: int) -> Window:
     return window
 
 
-async def join_all(members: list[Member], port: int) -> None:
-    """Connect every member, then make sure the relay will deliver to all of them."""
+async def join_all(members: list[Member], port: int, tls: ssl.SSLContext | None = None) -> None:
+    """Connect every member (over TLS with `tls`), then make sure the relay will deliver to
+    all of them."""
     limiter = asyncio.Semaphore(_CONNECT_CONCURRENCY)
-    await asyncio.gather(*(connect_member(member, port, limiter) for member in members))
+    await asyncio.gather(*(connect_member(member, port, limiter, tls) for member in members))
     if members and members[0].dialect.needs_sync_probe:
         await _sync_probe(members)
 

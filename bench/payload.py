@@ -73,8 +73,20 @@ def parse_samples(data: bytes, start: int, end: int, member: int, now: float, ou
         pos = find(SAMPLE_MARK, pos + 1, end)
 
 
+#: A line holding one whole message text and no other head or tail (the sender named twice).
+_WHOLE_LINE = re.compile(rb"(?m)^[^`|\n]*`(\d{4})/[-^]/\d{5}/\d+\.\d{6}/x*/\1\|[^`|\n]*$")
+
+
 def count_fragments(stream: bytes) -> tuple[int, int]:
-    """(whole deliveries, spliced fragments) among the lines of `stream`."""
+    """(whole deliveries, spliced fragments) among the lines of `stream`.
+
+    When every head and every tail in the stream belongs to a whole line (the usual case:
+    as many whole lines as heads and as tails), one regular-expression pass over the
+    stream says so; otherwise each line is examined.
+    """
+    whole = len(_WHOLE_LINE.findall(stream))
+    if whole == stream.count(HEAD) == stream.count(TAIL):
+        return whole, 0
     whole = fragments = 0
     for line in stream.replace(_CONTINUATION_ROW, b"").split(b"\n"):
         heads = line.count(HEAD)

@@ -3,6 +3,11 @@
 Every relay listens on 127.0.0.1 only, on a free port picked here. `ManagedProcess.stats`
 reads CPU seconds, RSS, threads and descriptors with psutil, so the host's cost is
 measured from outside, the same way for ours, Redis and the tutorial relay.
+
+Our host and Redis over TLS use a throw-away key and certificate: each such process gets a
+scratch directory of its own (for our host, its `LANCHAT_CONFIG_DIR`, where it makes its
+identity on first start), removed when the process is stopped. The user's own LanChat
+configuration is never read or written.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from net.paths import CONFIG_DIR_ENV
+from net.secure.identity import load_or_create_identity
 
 REPO = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(tempfile.gettempdir()) / "lanchat-bench-logs"
@@ -48,10 +56,18 @@ class Stats:
 class ManagedProcess:
     """A relay process: started with a log file, probed with psutil, always stopped."""
 
-    def __init__(self, name: str, argv: list[str], port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        env: dict[str, str] | None = None,
+        scratch: Path | None = None,
+    ) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.port = port
+        self.scratch = scratch  # removed with the process (a throw-away config or key)
         self.log_path = LOG_DIR / f"{name}-{port}.log"
         full_env = {**os.environ, "LANCHAT_LOOPBACK_ONLY": "1", **(env or {})}
         with open(self.log_path, "wb") as log:
@@ -84,9 +100,8 @@ class ManagedProcess:
 
     def stats(self) -> Stats:
         with self.process.oneshot():
-            cpu = self.process.cpu_times()
             return Stats(
-                cpu=cpu.user + cpu.system,
+                cpu=process_cpu_seconds(self.process),
                 rss=self.process.memory_info().rss,
                 threads=self.process.num_threads(),
                 fds=self.process.num_fds(),
@@ -107,6 +122,22 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(5)
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def process_cpu_seconds(process: psutil.Process) -> float:
+    """User + system seconds of every thread of `process` so far.
+
+    On Linux from the process's CPU-time clock (nanoseconds: a fan-out at C = 50 lasts a
+    few tenths of a second, and psutil's figures come in 10 ms ticks); elsewhere psutil's.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            # CPUCLOCK_SCHED of the whole process: ((~pid) << 3) | 2 (what clock_getcpuclockid gives)
+            return time.clock_gettime(((~process.pid) << 3) | 2)
+    cpu = process.cpu_times()
+    return cpu.user + cpu.system
 
 
 @contextlib.contextmanager
@@ -136,30 +167,35 @@ def our_host_problem(transport: str = "tcp") -> str | None:
     return None
 
 
-def our_host(transport: str = "tcp") -> ManagedProcess:
-    """Our host with rate limiting off, on a free loopback port (every load client connects
-    from 127.0.0.1: no cap on connections per address either)."""
+def scratch_dir(purpose: str) -> Path:
+    """A new private temporary directory (the caller removes it)."""
+    return Path(tempfile.mkdtemp(prefix=f"lanchat-bench-{purpose}-"))
+
+
+def our_host_argv(port: int, transport: str = "tcp", *, tls: bool = False) -> list[str]:
+    """`main.py host` on 127.0.0.1:`port` with rate limiting off. With `tls` it is the host
+    as everybody runs it (TLS only); without, `--allow-plaintext` lets the plain load
+    generators in (it serves TLS too, but they do not use it)."""
+    argv = [sys.executable, "main.py", "host", "--port", str(port), "--bind", "127.0.0.1"]
+    argv += ["--rate-limit", "0", "--max-per-address", "0"]  # every load client is on 127.0.0.1
+    if not tls:
+        argv.append("--allow-plaintext")
+    if transport != "tcp":
+        argv += ["--transport", transport]
+    return argv
+
+
+def our_host(transport: str = "tcp", *, tls: bool = False) -> ManagedProcess:
+    """Our host with rate limiting off, on a free loopback port, with a throw-away identity
+    (its own `LANCHAT_CONFIG_DIR`)."""
     problem = our_host_problem(transport)
     if problem:
         raise Unavailable(problem)
     port = free_port(socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM)
-    argv = [
-        sys.executable,
-        "main.py",
-        "host",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--rate-limit",
-        "0",
-        "--allow-plaintext",  # the load generators speak the plain protocol
-        "--max-per-address",
-        "0",
-    ]
-    if transport != "tcp":
-        argv += ["--transport", transport]
-    return ManagedProcess(f"lanchat-{transport}", argv, port)
+    config = scratch_dir("config")
+    name = f"lanchat-{transport}" + ("-tls" if tls else "")
+    env = {CONFIG_DIR_ENV: str(config)}
+    return ManagedProcess(name, our_host_argv(port, transport, tls=tls), port, env=env, scratch=config)
 
 
 def tutorial_relay() -> ManagedProcess:
@@ -189,12 +225,25 @@ def redis_version() -> str:
     return result.stdout.split()[2].removeprefix("v=") if result.returncode == 0 else "?"
 
 
-def redis() -> ManagedProcess:
-    """Redis on 127.0.0.1 with persistence off and no pub/sub output-buffer cap (kinder to it)."""
-    port = free_port()
-    argv = [
-        redis_server_path(),
-        "--port", str(port),
+def redis_argv(server: str, port: int, *, key: Path | None = None, cert: Path | None = None) -> list[str]:
+    """Redis on 127.0.0.1 with persistence off and no pub/sub output-buffer cap (kinder to it).
+
+    With `key` and `cert` it serves TLS only on `port` (`--port 0` closes the plain port),
+    with that certificate as its own CA too, and asks clients for no certificate (as our
+    host does not)."""
+    argv = [server]
+    if key is not None and cert is not None:
+        argv += [
+            "--port", "0",
+            "--tls-port", str(port),
+            "--tls-cert-file", str(cert),
+            "--tls-key-file", str(key),
+            "--tls-ca-cert-file", str(cert),
+            "--tls-auth-clients", "no",
+        ]  # fmt: skip
+    else:
+        argv += ["--port", str(port)]
+    argv += [
         "--bind", "127.0.0.1",
         "--save", "",
         "--appendonly", "no",
@@ -202,4 +251,24 @@ def redis() -> ManagedProcess:
         "--client-output-buffer-limit", "pubsub 0 0 0",
         "--loglevel", "warning",
     ]  # fmt: skip
-    return ManagedProcess("redis", argv, port)
+    return argv
+
+
+def redis() -> ManagedProcess:
+    port = free_port()
+    return ManagedProcess("redis", redis_argv(redis_server_path(), port), port)
+
+
+def redis_tls() -> ManagedProcess:
+    """Redis serving TLS only, with a throw-away EC P-256 key and self-signed certificate made
+    the way our host makes its own (`load_or_create_identity`)."""
+    server = redis_server_path()
+    scratch = scratch_dir("redis-tls")
+    try:
+        identity = load_or_create_identity(scratch / "identity", name="bench-redis")
+    except Exception:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    port = free_port()
+    argv = redis_argv(server, port, key=identity.key_path, cert=identity.cert_path)
+    return ManagedProcess("redis-tls", argv, port, scratch=scratch)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import procs
+from bench import loadgen, procs
 from bench.dialects import DIALECTS, Dialect
 
 
@@ -16,6 +17,12 @@ class Relay:
     dialect: Dialect
     start: Callable[[], procs.ManagedProcess]
     ours: bool
+    #: Members reach it over TLS 1.3 (and nothing else: it serves no plain text).
+    tls: bool = False
+
+    def client_tls(self) -> ssl.SSLContext | None:
+        """The context the load generator's members connect with (None: plain TCP)."""
+        return loadgen.tls_client() if self.tls else None
 
 
 RELAYS: dict[str, Relay] = {
@@ -24,8 +31,24 @@ RELAYS: dict[str, Relay] = {
         Relay(
             "native", "LanChat TCP, JSON protocol", DIALECTS["native"], lambda: procs.our_host("tcp"), True
         ),
+        Relay(
+            "native-tls",
+            "LanChat TCP, JSON protocol over TLS 1.3 (the default)",
+            DIALECTS["native"],
+            lambda: procs.our_host("tcp", tls=True),
+            True,
+            tls=True,
+        ),
         Relay("text", "LanChat TCP, plain-text mode", DIALECTS["text"], lambda: procs.our_host("tcp"), True),
         Relay("redis", "Redis pub/sub", DIALECTS["redis"], procs.redis, False),
+        Relay(
+            "redis-tls",
+            "Redis pub/sub over TLS 1.3",
+            DIALECTS["redis"],
+            procs.redis_tls,
+            False,
+            tls=True,
+        ),
         Relay("tutorial", "tutorial relay (recv/sendall)", DIALECTS["plain"], procs.tutorial_relay, False),
     )
 }

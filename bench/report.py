@@ -79,11 +79,56 @@ def _check(
     return Target(name, goal, value(run), bool(ok(run)))
 
 
+def _cpu_per_delivery(run: Run) -> float | None:
+    """The host's CPU microseconds per delivery: the least of the run's complete attempts (the
+    machine is shared: other work only ever adds to it), else the run's own figure."""
+    figures = [
+        a["host_cpu_us_per_delivery"]
+        for a in run.get("all_attempts", [])
+        if a.get("complete") and a.get("host_cpu_us_per_delivery")
+    ]
+    if figures:
+        return min(figures)
+    if run.get("host_cpu_us_per_delivery"):
+        return float(run["host_cpu_us_per_delivery"])
+    if run.get("host_cpu_s") is not None and run.get("deliveries"):
+        return 1e6 * run["host_cpu_s"] / run["deliveries"]
+    return None
+
+
+def _cpu_target(runs: list[Run], name: str, ours: str, peer: str, members: int, peer_label: str) -> Target:
+    """Our host's CPU time per delivery against a peer's at the same size: the target where
+    the load generator, not the relay, ends the run (C = 50: README, "What limits")."""
+    mine = find(runs, "fanout", relay=ours, members=members)
+    theirs = find(runs, "fanout", relay=peer, members=members)
+    goal = f"≤ 1 × {peer_label}"
+    mine_cpu = _cpu_per_delivery(mine) if mine else None
+    theirs_cpu = _cpu_per_delivery(theirs) if theirs else None
+    if not mine or not theirs or not mine_cpu or not theirs_cpu:
+        return Target(name, goal, "not measured", None)
+    ratio = mine_cpu / theirs_cpu
+    value = f"{ratio:.2f} × ({mine_cpu:.3f} vs {theirs_cpu:.3f} µs; {_rate(mine)} vs {_rate(theirs)})"
+    if not mine.get("complete"):
+        value += ", ours incomplete"
+    return Target(name, goal, value, ratio <= 1.0 and bool(mine.get("complete")))
+
+
 def evaluate(runs: list[Run]) -> list[Target]:
-    """Every target of issue 7 that this run measured (the others say "not measured")."""
+    """Every target of issues 7 and 14 that this run measured (the others say "not measured")."""
     targets = [
         _ratio_target(runs, "fan-out C=50, native TCP", ("native", 50), ("redis", 50), 1.0, "Redis"),
         _ratio_target(runs, "fan-out C=50, plain-text TCP", ("text", 50), ("redis", 50), 1.0, "Redis"),
+        _cpu_target(
+            runs, "fan-out C=50, native TCP: host CPU per delivery ≤ Redis's", "native", "redis", 50, "Redis"
+        ),
+        _cpu_target(
+            runs,
+            "fan-out C=50, native TLS: host CPU per delivery ≤ Redis TLS's",
+            "native-tls",
+            "redis-tls",
+            50,
+            "Redis TLS",
+        ),
         _ratio_target(runs, "fan-out C=200, native TCP", ("native", 200), ("redis", 200), 1.5, "Redis"),
         _check(
             "fan-out C=200, native TCP: p99 at max rate",
@@ -102,6 +147,26 @@ def evaluate(runs: list[Run]) -> list[Target]:
             ),
             lambda r: r.get("p99_ms") is not None and r["p99_ms"] <= 3 and r.get("complete"),
         ),
+        _check(
+            "steady 50 × 20 msg/s, native TLS: p99",
+            "≤ 3 ms",
+            find(runs, "steady", relay="native-tls", members=50),
+            lambda r: (
+                f"{_fmt(r.get('p99_ms'))} ms (Redis TLS {_steady_p99(runs, 'redis-tls')}, "
+                f"plain {_steady_p99(runs, 'native')})"
+            ),
+            lambda r: r.get("p99_ms") is not None and r["p99_ms"] <= 3 and r.get("complete"),
+        ),
+        _check(
+            "join, one member alone, native TLS: p99",
+            "≤ 50 ms",
+            find(runs, "join", relay="native-tls", members=1),
+            lambda r: (
+                f"{_fmt(r.get('p99_ms'))} ms, p50 {_fmt(r.get('p50_ms'))} ms "
+                f"(plain {_join_ms(runs, 'native')}, Redis TLS {_join_ms(runs, 'redis-tls')}; p50/p99)"
+            ),
+            lambda r: r.get("p99_ms") is not None and r["p99_ms"] <= 50,
+        ),
     ]
     for members in (50, 200):
         for mode in ("native", "text"):
@@ -116,25 +181,26 @@ def evaluate(runs: list[Run]) -> list[Target]:
                 )
             )
     targets.append(_fragments_target(runs))
-    scale = find(runs, "scale")
-    targets.append(
-        _check(
-            f"scale: {scale['members'] if scale else 500} idle members, host RSS",
-            "< 300 MB",
-            scale,
-            lambda r: f"{r['idle_rss_mib']} MiB, {r['idle_threads']} threads, {r['idle_fds']} fds",
-            lambda r: r["idle_rss_mib"] * 1.048576 < 300,
+    for relay, label in (("native", ""), ("native-tls", ", native TLS")):
+        scale = find(runs, "scale", relay=relay)
+        targets.append(
+            _check(
+                f"scale: {scale['members'] if scale else 500} idle members{label}, host RSS",
+                "< 300 MB",
+                scale,
+                lambda r: f"{r['idle_rss_mib']} MiB, {r['idle_threads']} threads, {r['idle_fds']} fds",
+                lambda r: r["idle_rss_mib"] * 1.048576 < 300,
+            )
         )
-    )
-    targets.append(
-        _check(
-            "scale: every message delivered",
-            "all",
-            scale,
-            lambda r: f"{r['deliveries']:,} of {r['expected']:,}",
-            lambda r: r["complete"] and r["deliveries"] == r["expected"],
+        targets.append(
+            _check(
+                f"scale: every message delivered{label}",
+                "all",
+                scale,
+                lambda r: f"{r['deliveries']:,} of {r['expected']:,}",
+                lambda r: r["complete"] and r["deliveries"] == r["expected"],
+            )
         )
-    )
     targets.append(
         _check(
             "churn: threads, fds, RSS flat",
@@ -158,8 +224,17 @@ def _steady_p99(runs: list[Run], relay: str) -> str:
     return f"{_fmt(run.get('p99_ms'))} ms" if run else "—"
 
 
+def _join_ms(runs: list[Run], relay: str, members: int = 1) -> str:
+    run = find(runs, "join", relay=relay, members=members)
+    return f"{_fmt(run.get('p50_ms'))}/{_fmt(run.get('p99_ms'))} ms" if run else "—"
+
+
 def _fragments_target(runs: list[Run]) -> Target:
-    ours = [r for r in runs if r.get("workload") == "fanout" and r.get("relay") in ("native", "text", "udp")]
+    ours = [
+        r
+        for r in runs
+        if r.get("workload") == "fanout" and r.get("relay") in ("native", "native-tls", "text", "udp")
+    ]
     ours = [r for r in ours if "error" not in r]
     tutorial = [
         r for r in runs if r.get("workload") == "fanout" and r.get("relay") == "tutorial" and "error" not in r
@@ -252,42 +327,82 @@ def targets_table(targets: list[Target]) -> str:
     )
 
 
+def redis_peer(relay: str) -> str:
+    """The Redis a relay is compared with: Redis over TLS for a relay reached over TLS."""
+    return "redis-tls" if relay.endswith("-tls") else "redis"
+
+
+def _redis_ratio(runs: list[Run], run: Run) -> str:
+    redis = find(runs, "fanout", relay=redis_peer(run["relay"]), members=run["members"])
+    if redis and redis.get("deliveries_per_s") and run.get("deliveries_per_s"):
+        return f"{run['deliveries_per_s'] / redis['deliveries_per_s']:.2f}"
+    return "—"
+
+
+def _us(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def fanout_table(runs: list[Run]) -> str:
     rows = []
     for run in runs:
         if run.get("workload") != "fanout":
             continue
         if "error" in run:
-            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 8)
+            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 9)
             continue
-        redis = find(runs, "fanout", relay="redis", members=run["members"])
-        ratio = (
-            f"{run['deliveries_per_s'] / redis['deliveries_per_s']:.2f}"
-            if redis and redis.get("deliveries_per_s") and run.get("deliveries_per_s")
-            else "—"
-        )
         rows.append(
             [
                 run["relay"],
                 str(run["members"]),
                 f"{run['deliveries_per_s']:,}" if run.get("deliveries_per_s") else "—",
-                ratio,
+                _redis_ratio(runs, run),
                 _fmt(run.get("p50_ms")),
                 _fmt(run.get("p99_ms")),
                 _fmt(run.get("host_cpu_s")),
                 _fmt(run.get("generator_cpu_s")),
+                _us(run.get("host_cpu_us_per_delivery")),
                 "yes" if run.get("complete") else f"NO ({run['deliveries']:,}/{run['expected']:,})",
                 f"{run.get('fragments', 0)}/{run.get('audited_deliveries', 0):,}",
                 str(run.get("errors", 0)),
             ]
         )
     headers = ["relay", "C", "deliveries/s", "×Redis", "p50 ms", "p99 ms", "host CPU s", "gen CPU s",
-               "complete", "fragments/audited", "errors"]  # fmt: skip
+               "host µs/delivery", "complete", "fragments/audited", "errors"]  # fmt: skip
+    notes = ""
+    if any(run.get("relay", "").endswith("-tls") for run in runs if run.get("workload") == "fanout"):
+        notes += "\n×Redis: a -tls relay against redis-tls (Redis over TLS), the others against redis"
     # Runs not driven by the TCP load generator say what drove them (the UDP runs).
     generators = {run["relay"]: run["generator"] for run in runs if run.get("workload") == "fanout"
                   and run.get("generator")}  # fmt: skip
-    notes = "".join(f"\n{relay}: load generator {generator}" for relay, generator in generators.items())
+    notes += "".join(f"\n{relay}: load generator {generator}" for relay, generator in generators.items())
     return table(headers, rows) + notes
+
+
+def join_table(runs: list[Run]) -> str:
+    rows = []
+    for run in runs:
+        if run.get("workload") != "join":
+            continue
+        if "error" in run:
+            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 6)
+            continue
+        rows.append(
+            [
+                run["relay"],
+                "1 alone" if run["members"] == 1 else f"{run['members']} at once",
+                str(run["joins"]),
+                _fmt(run.get("p50_ms")),
+                _fmt(run.get("p99_ms")),
+                _fmt(run.get("max_ms")),
+                _fmt(run.get("first_ms")),
+                _fmt(run.get("host_cpu_ms_per_join")),
+                _fmt(run.get("generator_cpu_s")),
+            ]
+        )
+    headers = ["relay", "joining", "joins", "p50 ms", "p99 ms", "max ms", "first ms", "host CPU ms/join",
+               "gen CPU s"]  # fmt: skip
+    return table(headers, rows)
 
 
 def steady_table(runs: list[Run]) -> str:
@@ -296,7 +411,7 @@ def steady_table(runs: list[Run]) -> str:
         if run.get("workload") != "steady":
             continue
         if "error" in run:
-            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 5)
+            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 6)
             continue
         rows.append(
             [
@@ -307,10 +422,12 @@ def steady_table(runs: list[Run]) -> str:
                 _fmt(run.get("p99_ms")),
                 _fmt(run.get("max_ms")),
                 _fmt(run.get("host_cpu_cores")),
+                _fmt(run.get("generator_cpu_cores")),
                 "yes" if run.get("complete") else f"NO ({run['deliveries']:,}/{run['expected']:,})",
             ]
         )
-    return table(["relay", "C", "rate", "p50 ms", "p99 ms", "max ms", "host cores", "complete"], rows)
+    headers = ["relay", "C", "rate", "p50 ms", "p99 ms", "max ms", "host cores", "gen cores", "complete"]
+    return table(headers, rows)
 
 
 def key_values(run: Run, skip: tuple[str, ...] = ("workload",)) -> str:
@@ -318,40 +435,51 @@ def key_values(run: Run, skip: tuple[str, ...] = ("workload",)) -> str:
 
 
 def markdown(results: dict) -> str:
-    """The README's tables: targets first, then every fan-out and steady run."""
+    """The README's tables: targets first, then every fan-out, steady and join run."""
     runs = results["runs"]
     out = ["| target | goal | measured | verdict |", "|---|---|---|---|"]
     out += [f"| {t['name']} | {t['goal']} | {t['value']} | {t['verdict']} |" for t in results["targets"]]
     out += [
         "",
-        "| relay | C | deliveries/s | × Redis | p50 ms | p99 ms | host CPU s | gen CPU s | complete | load |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| relay | C | deliveries/s | × Redis | p50 ms | p99 ms | host CPU s | gen CPU s | host µs/delivery "
+        "| complete | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         if run.get("workload") != "fanout" or "error" in run:
             continue
-        redis = find(runs, "fanout", relay="redis", members=run["members"])
-        ratio = (
-            f"{run['deliveries_per_s'] / redis['deliveries_per_s']:.2f}"
-            if redis and redis.get("deliveries_per_s") and run.get("deliveries_per_s")
-            else "—"
-        )
         done = "yes" if run["complete"] else f"no ({run['deliveries']:,} of {run['expected']:,})"
         out.append(
-            f"| {run['relay']} | {run['members']} | {run['deliveries_per_s'] or 0:,} | {ratio} | "
-            f"{_fmt(run.get('p50_ms'), 1)} | {_fmt(run.get('p99_ms'), 1)} | {_fmt(run.get('host_cpu_s'))} | "
-            f"{_fmt(run.get('generator_cpu_s'))} | {done} | {run.get('load_1min', '—')} |"
+            f"| {run['relay']} | {run['members']} | {run['deliveries_per_s'] or 0:,} | "
+            f"{_redis_ratio(runs, run)} | {_fmt(run.get('p50_ms'), 1)} | {_fmt(run.get('p99_ms'), 1)} | "
+            f"{_fmt(run.get('host_cpu_s'))} | {_fmt(run.get('generator_cpu_s'))} | "
+            f"{_us(run.get('host_cpu_us_per_delivery'))} | {done} | {run.get('load_1min', '—')} |"
         )
     out += [
         "",
-        "| steady, 50 × 20 msg/s | p50 ms | p99 ms | max ms | host cores | load |",
-        "|---|---|---|---|---|---|",
+        "| steady, 50 × 20 msg/s | p50 ms | p99 ms | max ms | host cores | gen cores | load |",
+        "|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         if run.get("workload") == "steady" and "error" not in run:
             out.append(
                 f"| {run['relay']} | {_fmt(run.get('p50_ms'))} | {_fmt(run.get('p99_ms'))} | "
                 f"{_fmt(run.get('max_ms'))} | {_fmt(run.get('host_cpu_cores'))} | "
+                f"{_fmt(run.get('generator_cpu_cores'))} | {run.get('load_1min', '—')} |"
+            )
+    joins = [run for run in runs if run.get("workload") == "join" and "error" not in run]
+    if joins:
+        out += [
+            "",
+            "| join | joining | p50 ms | p99 ms | max ms | first ms | host CPU ms/join | gen CPU s | load |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for run in joins:
+            joining = "1 alone" if run["members"] == 1 else f"{run['members']} at once"
+            out.append(
+                f"| {run['relay']} | {joining} ({run['joins']}) | {_fmt(run.get('p50_ms'))} | "
+                f"{_fmt(run.get('p99_ms'))} | {_fmt(run.get('max_ms'))} | {_fmt(run.get('first_ms'))} | "
+                f"{_fmt(run.get('host_cpu_ms_per_join'))} | {_fmt(run.get('generator_cpu_s'))} | "
                 f"{run.get('load_1min', '—')} |"
             )
     return "\n".join(out)

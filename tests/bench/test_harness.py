@@ -103,6 +103,18 @@ def test_command_line_writes_the_report(tmp_path, capsys) -> None:
     assert "| native | 3 |" in markdown.read_text()
 
 
+def test_the_splice_audit_counts_the_same_in_one_pass_as_line_by_line() -> None:
+    texts = [payload.message_text(sender, 1, False, 1.0, 90).encode() for sender in (1, 2, 3)]
+    framed = b"".join(b'{"text":"%s"}\n' % text for text in texts)
+    resp = b"".join(b"*3\r\n$7\r\nmessage\r\n$90\r\n%s\r\n" % text for text in texts)
+    assert payload.count_fragments(framed) == payload.count_fragments(resp) == (3, 0)
+    # Two whole texts on one line (a relay that lost a newline) are not two deliveries.
+    assert payload.count_fragments(texts[0] + texts[1] + b"\n" + texts[2] + b"\n") == (1, 1)
+    # A tail of another sender, or a lone head, is a fragment wherever it is.
+    assert payload.count_fragments(texts[0][:40] + texts[1][40:] + b"\n" + texts[2] + b"\n") == (1, 1)
+    assert payload.count_fragments(b"`\n" + texts[2] + b"\n") == (1, 1)
+
+
 def test_a_message_text_reads_back_whole_or_not_at_all() -> None:
     sampled = payload.message_text(12, 34, True, 56.25, 90)
     assert payload.read_text(sampled) == (12, 34, 56.25)
