@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import time
 import uuid
 from collections.abc import Callable
@@ -15,13 +16,15 @@ from collections.abc import Callable
 from net.protocol import events as ev
 from net.protocol.connection import NEED_DATA, Connection, ConnectionClosed, Role
 from net.protocol.limits import PROTOCOL_VERSION
+from net.secure.tls import client_context
 
 
 class ProtocolClient:
-    """A LanChat protocol client over a raw socket (net.protocol.Connection, no transport)."""
+    """A LanChat protocol client over a TLS socket (net.protocol.Connection, no transport):
+    the packaged host's TLS is what every member meets."""
 
     def __init__(self, port: int, nick: str, host: str = "127.0.0.1") -> None:
-        self.sock = socket.create_connection((host, port), timeout=5)
+        self.sock = client_context().wrap_socket(socket.create_connection((host, port), timeout=5))
         self.connection = Connection(Role.CLIENT)
         self.seen: list[ev.Event] = []
         self._sent = 0
@@ -47,7 +50,7 @@ class ProtocolClient:
                 self.sock.settimeout(max(0.05, deadline - time.monotonic()))
                 try:
                     data = self.sock.recv(65536)
-                except TimeoutError:
+                except (TimeoutError, ssl.SSLWantReadError):
                     continue
                 self.connection.receive_data(data)
                 continue

@@ -35,9 +35,20 @@ CLOSE_WITHIN = 2.0
 
 
 def start_host(build: Build, processes: Processes, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    """`LanChat host` on a port the system picks; returns the process and the port."""
+    """`LanChat host` on a port the system picks; returns the process and the port. Plain text
+    is allowed too, so `nc` users can join beside the TLS members."""
     host = processes.start(
-        [str(build.executable), "host", "--bind", "127.0.0.1", "--port", "0", "--name", ROOM],
+        [
+            str(build.executable),
+            "host",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--name",
+            ROOM,
+            "--allow-plaintext",
+        ],
         env,
         capture=True,
     )
