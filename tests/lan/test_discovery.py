@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from net.paths import identity_dir
 from net.secure.identity import load_or_create_identity
 from tests.lan import cli
 from tests.lan.virtual_lan import VirtualLan
@@ -69,7 +70,9 @@ def test_two_rooms_of_one_name_on_two_pcs_are_listed_as_two_with_their_codes(
     for pc in (lan[1], lan[2]):
         cli.start_host(pc, transport, "--name", room)
     # Each PC's installation made its own identity when it started hosting.
-    codes = {pc.ipv4: load_or_create_identity(pc.home / "config").code for pc in (lan[1], lan[2])}
+    codes = {
+        pc.ipv4: load_or_create_identity(identity_dir(pc.home / "config")).code for pc in (lan[1], lan[2])
+    }
     assert len(set(codes.values())) == 2
     [listings] = cli.discover(lan[3])
     twins = [listing for listing in listings if listing.room == room]
