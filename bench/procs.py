@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from net.paths import CONFIG_DIR_ENV
+from net.paths import CONFIG_DIR_ENV, identity_dir
 from net.secure.identity import load_or_create_identity
 
 REPO = Path(__file__).resolve().parent.parent
@@ -193,6 +193,9 @@ def our_host(transport: str = "tcp", *, tls: bool = False) -> ManagedProcess:
         raise Unavailable(problem)
     port = free_port(socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM)
     config = scratch_dir("config")
+    # Made here, as an installation has it after its first start: the host measured then
+    # only loads its key (making one is a one-off that imports `cryptography`).
+    load_or_create_identity(identity_dir(config))
     name = f"lanchat-{transport}" + ("-tls" if tls else "")
     env = {CONFIG_DIR_ENV: str(config)}
     return ManagedProcess(name, our_host_argv(port, transport, tls=tls), port, env=env, scratch=config)
