@@ -15,6 +15,7 @@ from typing import Generic
 
 from net.host.driver import HostIO, P, RoomDriver
 from net.host.peer import PLAINTEXT_ONLY, Security
+from net.protocol.nicknames import load_tables
 from net.room import Room
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class ServiceLoop(Generic[P]):
         """Serve until asked to stop; returns the reason the loop ended."""
         reason = "host stopped"
         try:
+            load_tables()  # on the service thread: nobody's join waits for them
             self._start()
             while self._stop_reason is None:
                 self._serve(self._next_check)

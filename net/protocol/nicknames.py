@@ -120,6 +120,13 @@ def look_alike(a: str, b: str) -> bool:
 # -- the rules ----------------------------------------------------------------------------
 
 
+def load_tables() -> None:
+    """Read the script and confusables tables now (about 40 ms, once per process), so the
+    first join of a host's life is not the one that pays for it."""
+    _script_ranges()
+    _prototypes()
+
+
 def _check_visible(nick: str) -> None:
     for found in _INVISIBLE.finditer(nick):
         char, at = found[0], found.start()
