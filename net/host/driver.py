@@ -30,7 +30,6 @@ from net.room import Broadcast, Disconnect, Output, Relay, Room, SayRun, Send, i
 log = logging.getLogger(__name__)
 
 P = TypeVar("P", bound=HostPeer)
-P_contra = TypeVar("P_contra", bound=HostPeer, contravariant=True)
 
 #: What a peer that spoke unencrypted to an encrypted-only host is told, in its dialect.
 PLAINTEXT_REFUSAL = (

@@ -146,7 +146,7 @@ class HostPeer:
                 return [RemoteProtocolError("tls_failed", exc.text, fatal=True)]
             if self.tls.closed and self.conn is not None:
                 # The peer's close_notify ends the stream as its FIN would (after what came first).
-                return self._events(data) + self._events(b"") if data else self._events(b"")
+                return (self._events(data) if data else []) + self._events(b"")
             if not data and not ended:
                 return []  # handshake records, or records with no application data
         if self.conn is None:
@@ -201,11 +201,3 @@ class HostPeer:
                 self.discarding = True
                 break
         return entries
-
-    def seal(self, plaintext: bytes | bytearray) -> bytes:
-        """What goes on the wire for `plaintext`: TLS records when encrypted."""
-        tls = self.tls
-        if tls is None:
-            return bytes(plaintext)
-        tls.send(plaintext)
-        return tls.take_output()

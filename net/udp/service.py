@@ -99,7 +99,6 @@ class HostLoop(ServiceLoop[UdpPeer]):
         self._reader = DatagramReader(sock)
         self._burst = BurstSender(sock)
         self._tuning = tuning
-        self._heartbeat_timeout = heartbeat_timeout
         self._discovery_handler = discovery_handler
         self._peers: dict[int, UdpPeer] = {}
         self._handshakes: OrderedDict[int, UdpPeer] = OrderedDict()  # not joined yet, oldest first
@@ -254,7 +253,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
             self.counters["evicted"] += 1
             log.debug("too many connections saying hello at once; dropping %s", oldest.where)
             self._close_now(oldest, ResetReason.BUSY, budgeted=True)
-        config = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=False)
+        config = self._tuning.channel_config(give_up_after=self.driver.heartbeat_timeout, joined=False)
         channel = Channel(conn_id, now=now, opener=False, config=config)
         peer = UdpPeer(address, channel, now, self.security)
         self._peers[conn_id] = peer
@@ -272,7 +271,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         """The peer is a member now: it receives broadcasts and may send full-size messages."""
         self._run = None  # the receivers of broadcasts changed
         self._handshakes.pop(peer.conn_id, None)
-        joined = self._tuning.channel_config(give_up_after=self._heartbeat_timeout, joined=True)
+        joined = self._tuning.channel_config(give_up_after=self.driver.heartbeat_timeout, joined=True)
         peer.channel.set_receive_limits(
             window=joined.receive_window, max_message_bytes=joined.max_message_bytes
         )
