@@ -15,7 +15,7 @@ from tkinter import ttk
 
 from gui.chat_header import ChatHeader
 from gui.controller import Controller
-from gui.conversation import ConversationPane, typing_sentence
+from gui.conversation import ConversationPane
 from gui.emoji_picker import EmojiPicker
 from gui.i18n import tr
 from gui.input_history import InputHistory
@@ -224,7 +224,7 @@ class ChatView(ttk.Frame):
     def set_typing(self, conversation: str | None, names: list[str]) -> None:
         pane = self.panes.get(conversation)
         if pane is not None:
-            pane.typing_label.configure(text=typing_sentence(names))
+            pane.show_typing(names)
 
     def set_status(self, status: Status) -> None:
         code_changed = status.code != self.status.code

@@ -157,6 +157,7 @@ class ConversationPane(ttk.Frame):
         self.scrollbar.grid(row=1, column=1, sticky="ns")
         self.typing_label = ttk.Label(self, style="Typing.TLabel", text="", padding=(14, 0, 0, 0))
         self.typing_label.grid(row=2, column=0, columnspan=2, sticky="w")
+        self._typists: list[str] = []
 
         self.text.bind("<Button-1>", lambda _e: self.text.focus_set(), add="+")
         self.text.bind("<Button-3>", self._context_menu)
@@ -210,6 +211,14 @@ class ConversationPane(ttk.Frame):
         self.find_label.configure(text=tr("Find:"))
         self.find_next_button.configure(text=tr("Next"))
         self.find_close_button.configure(text=tr("Close"))
+        if self.find_status.cget("text"):  # it says nothing or "Not found"
+            self.find_status.configure(text=tr("Not found"))
+        self.show_typing(self._typists)
+
+    def show_typing(self, names: list[str]) -> None:
+        """Say below the transcript who is typing (nobody: nothing)."""
+        self._typists = names
+        self.typing_label.configure(text=typing_sentence(names))
 
     # -- adding lines -------------------------------------------------------------------
 

@@ -5,6 +5,10 @@ Catalogs live in ``assets/locale/<lang>/LC_MESSAGES/lanchat.mo`` (compiled from 
 source language and needs no catalog. Strings defined at import time (tables, enums) are
 marked with `N_()` and translated where they are shown, so switching the language takes
 effect without restarting.
+
+A text that a view keeps (an error under a form, the reason in the status bar) was
+translated when it was made; `tr()` and `ntr()` therefore return a `Phrase`, a `str` that
+remembers how it was said, and `retranslated()` says it again in the language now in use.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from gui.resources import asset_path
 
@@ -30,6 +34,40 @@ _translation: gettext.NullTranslations = gettext.NullTranslations()
 _current = "en"
 
 
+class Phrase(str):
+    """A translated text that can say itself again in the language now in use.
+
+    Views keep texts made elsewhere (the controller's error sentences, a status reason) without
+    knowing how they were made; after the user switches language they show
+    `retranslated(text)` instead. `format()` keeps the recipe (with its arguments, themselves
+    retranslated); anything else done to a phrase (``+``, ``join``, f-strings, ``strip``) gives
+    a plain `str`, which stays as it is.
+    """
+
+    _say: Callable[[], str]
+
+    def __new__(cls, text: str, say: Callable[[], str]) -> Phrase:
+        phrase = super().__new__(cls, text)
+        phrase._say = say
+        return phrase
+
+    def __str__(self) -> str:
+        return self  # so str(exc) of an exception made from a phrase keeps the recipe
+
+    def format(self, *args: object, **kwargs: object) -> Phrase:
+        def say() -> str:
+            again = [retranslated(arg) if isinstance(arg, str) else arg for arg in args]
+            named = {key: retranslated(v) if isinstance(v, str) else v for key, v in kwargs.items()}
+            return self._say().format(*again, **named)
+
+        return Phrase(str.format(self, *args, **kwargs), say)
+
+
+def retranslated(text: str) -> str:
+    """`text` in the language now in use when it is a `Phrase`; any other text unchanged."""
+    return text._say() if isinstance(text, Phrase) else text
+
+
 def N_(message: str) -> str:
     """Mark `message` for translation without translating it yet (tables built at import)."""
     return message
@@ -37,12 +75,12 @@ def N_(message: str) -> str:
 
 def tr(message: str) -> str:
     """`message` in the current language, or unchanged when there is no translation."""
-    return _translation.gettext(message) or message
+    return Phrase(_translation.gettext(message) or message, lambda: tr(message))
 
 
 def ntr(singular: str, plural: str, count: int) -> str:
     """The singular or plural form of a message for `count`, in the current language."""
-    return _translation.ngettext(singular, plural, count)
+    return Phrase(_translation.ngettext(singular, plural, count), lambda: ntr(singular, plural, count))
 
 
 def current_language() -> str:

@@ -36,6 +36,7 @@ class InvitePanel(ttk.Frame):
         super().__init__(master, style="Sidebar.TFrame", padding=(0, 14, 0, 0))
         self.invitation = invitation
         self._copied_after: str | None = None
+        self._copied = ""  # what was copied last, while "Copied …" is shown
         self.columnconfigure(0, weight=1)
         self.title = ttk.Label(self, style="SidebarTitle.TLabel")
         self.title.grid(row=0, column=0, columnspan=2, sticky="w")
@@ -80,14 +81,20 @@ class InvitePanel(ttk.Frame):
                 "such members are marked “unencrypted”."
             )
         )
+        self._say_copied(self._copied)
 
     def copy(self, text: str) -> None:
         self.clipboard_clear()
         self.clipboard_append(text)
-        self.copied_label.configure(text=tr("Copied {address} to the clipboard.").format(address=text))
+        self._say_copied(text)
         if self._copied_after is not None:
             self.after_cancel(self._copied_after)
-        self._copied_after = self.after(COPIED_SHOWN_MS, lambda: self.copied_label.configure(text=""))
+        self._copied_after = self.after(COPIED_SHOWN_MS, lambda: self._say_copied(""))
+
+    def _say_copied(self, text: str) -> None:
+        self._copied = text
+        shown = tr("Copied {address} to the clipboard.").format(address=text) if text else ""
+        self.copied_label.configure(text=shown)
 
     def destroy(self) -> None:
         if self._copied_after is not None:

@@ -30,6 +30,7 @@ class Sidebar(ttk.Frame):
         self.own_nick = ""
         self._on_member = on_member
         self._colours = 1
+        self._shown: tuple[list[ev.MemberInfo], set[str]] = ([], set())  # listed again in a new language
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
         self.members_label = ttk.Label(self, style="SidebarTitle.TLabel")
@@ -57,13 +58,14 @@ class Sidebar(ttk.Frame):
         if self.invite is not None:
             self.invite.apply_texts()
         self.members_hint.configure(text=tr("Double-click someone to talk privately."))
-        self.members_label.configure(text=tr("MEMBERS") + f" · {self.count()}")
+        self.set_members(*self._shown)  # the marks ("host", "unencrypted") are words too
 
     def count(self) -> int:
         """Members listed."""
         return len(self.members_tree.get_children())
 
     def set_members(self, members: list[ev.MemberInfo], typing: set[str]) -> None:
+        self._shown = (members, typing)
         tree = self.members_tree
         tree.delete(*tree.get_children())
         own_key = key_of(self.own_nick)

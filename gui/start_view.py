@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import ttk
 
-from gui.i18n import tr
+from gui.i18n import retranslated, tr
 from gui.settings import Settings
 from net.api import Transport
 
@@ -40,8 +40,10 @@ class StartView(ttk.Frame):
     ) -> None:
         super().__init__(master, padding=(32, 24))
         self.settings = settings
+        self._given: dict[ttk.Label, str] = {}  # texts given to show: said again in a new language
         self.nick_var = tk.StringVar(self, settings.nickname)
-        self.room_var = tk.StringVar(self, settings.room_name or self._default_room_name())
+        self._room_offered = "" if settings.room_name else self._default_room_name()
+        self.room_var = tk.StringVar(self, settings.room_name or self._room_offered)
         self.port_var = tk.StringVar(self, str(settings.default_port))
         self.password_var = tk.StringVar(self, "")  # never saved
         self.address_var = tk.StringVar(self, settings.recent_hosts[0] if settings.recent_hosts else "")
@@ -192,12 +194,18 @@ class StartView(ttk.Frame):
         self.set_discovery_state(self._discovery_state)
         if getattr(self, "_this_pc", ""):
             self.set_this_pc(self._this_pc)
+        for label, text in self._given.items():
+            label.configure(text=retranslated(text))
+        if self._room_offered and self.room_var.get() == self._room_offered:  # offered, not typed
+            self._room_offered = self._default_room_name()
+            self.room_var.set(self._room_offered)
+        self._show_selected_code()
 
     def set_discovery_state(self, state: bool | str | None) -> None:
         """None: no discovery available; True: searching; a string: an explanation to show."""
         self._discovery_state = state
         if isinstance(state, str):
-            text = state
+            text = retranslated(state)
         elif state:
             text = tr("Chats found on your network — double-click one to join:")
         else:
@@ -221,19 +229,23 @@ class StartView(ttk.Frame):
 
     def show_notice(self, text: str | None) -> None:
         if text:
-            self.notice.configure(text=text)
+            self._show_given(self.notice, text)
             self.notice.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(12, 0))
         else:
             self.notice.grid_remove()
 
     def show_error(self, text: str | None) -> None:
-        self.error_label.configure(text=text or "")
+        self._show_given(self.error_label, text or "")
+
+    def _show_given(self, label: ttk.Label, text: str) -> None:
+        self._given[label] = text
+        label.configure(text=text)
 
     def show_connecting(self, text: str) -> None:
         """Connecting in the background: a spinner, the address and Cancel; the buttons wait."""
         self.show_error(None)
         self.progress.grid(row=0, column=0, sticky="w")
-        self.progress_label.configure(text=text)
+        self._show_given(self.progress_label, text)
         self.progress_label.grid(row=0, column=1, sticky="w", padx=10)
         self.cancel_button.grid(row=0, column=2, sticky="e")
         self.progress.start(12)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import ttk
 
-from gui.i18n import tr
+from gui.i18n import retranslated, tr
 from gui.model.values import Status
 from gui.wording import state_text
 from net.api import ClientState
@@ -46,8 +46,8 @@ class StatusBar(ttk.Frame):
     def show(self, status: Status) -> None:
         self.status_dot.configure(style=_DOT_STYLES.get(status.state, "Warn.Status.TLabel"))
         text = state_text(status.state, status.address, status.retry_in)
-        if status.reason:
-            text += " — " + status.reason
+        if status.reason:  # made when it happened: said again in the language now in use
+            text += " — " + retranslated(status.reason)
         self.status_label.configure(text=text)
         if status.encrypted and status.state is ClientState.CONNECTED:
             colour = ttk.Style(self).lookup("Ok.Status.TLabel", "foreground")
