@@ -102,6 +102,11 @@ def help_lines() -> list[str]:
     return lines
 
 
+def nobody_called(nick: str) -> str:
+    """`/msg` named someone who is not in the chat."""
+    return tr("Nobody called “{nick}” is in the chat.").format(nick=nick)
+
+
 def usage(name: str) -> str:
     return tr("Usage: {usage}").format(usage=cmd.usage(name))
 

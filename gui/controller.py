@@ -225,7 +225,8 @@ class Controller:
             case cmd.SendText(text=body, action=action):
                 return self._send(body, conversation, session.model.peer(conversation), action)
             case cmd.PrivateMessage(nick=nick, text=body):
-                key = self.open_private(nick)
+                if (key := self.open_private(nick)) is None:  # refused before a tab opens
+                    return self._error(conversation, words.nobody_called(nick))
                 return self._send(body, key, session.model.peer(key)) if body else True
             case cmd.Rename(nick=new):
                 return self.rename(new, conversation)
@@ -257,13 +258,13 @@ class Controller:
         self.shell.save_settings()
         return True
 
-    def open_private(self, nick: str, focus: bool = True) -> str:
-        """Open (or show) the private conversation with `nick`; returns its key."""
+    def open_private(self, nick: str, focus: bool = True) -> str | None:
+        """Open (or show) the private conversation with `nick`; its key (None: nobody has that name)."""
         assert self.session is not None
         opened = self.session.model.open_private(nick, focus)
-        if self.view is not None:
+        if opened is not None and self.view is not None:
             self.view.open_private(*opened)
-        return opened.key
+        return opened.key if opened else None
 
     def close_private(self, key: str) -> None:
         if self.session is not None:
@@ -307,8 +308,7 @@ class Controller:
             return
         if changes.opened:
             self.view = self.shell.show_chat()
-            if session.model.nick != self.settings.nickname:
-                self.settings.nickname = session.model.nick
+            self.settings.nickname = session.model.nick  # the host may have changed it
         if self.view is None:
             return
         show_changes(self.view, session.model, changes)

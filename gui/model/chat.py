@@ -17,7 +17,7 @@ from collections.abc import Callable
 from gui import chat_wording as words
 from gui.model import changes as out
 from gui.model.changes import Changes
-from gui.model.nicks import key_of, mentions
+from gui.model.nicks import key_of, member_named, mentions
 from gui.model.values import ROOM, Line, Overflowed, Status
 from gui.wording import failure_sentence, host_refusal_sentence, not_delivered_note
 from net.api import (
@@ -91,8 +91,13 @@ class ChatModel:
 
     # -- the user's side ------------------------------------------------------------------------
 
-    def open_private(self, nick: str, focus: bool = True) -> out.OpenPrivate:
-        """Open (or find) the private conversation with `nick`: what the view should show."""
+    def open_private(self, nick: str, focus: bool = True) -> out.OpenPrivate | None:
+        """Open (or find) the private conversation with the member `nick` names (as the room
+        compares names): what the view should show; None when nobody of that name is here."""
+        member = member_named(nick, self.members)
+        return None if member is None else self._open_private(member.nick, focus)
+
+    def _open_private(self, nick: str, focus: bool) -> out.OpenPrivate:
         key = key_of(nick)
         member = self.members.get(key)
         shown = member.nick if member else self.privates.get(key, nick)
@@ -207,7 +212,7 @@ class ChatModel:
             other = message.to if own else message.sender
             conversation = key_of(other)
             if conversation not in self.privates:
-                changes.ops.append(self.open_private(other, focus=False))
+                changes.ops.append(self._open_private(other, focus=False))
             self._private_typing.pop(conversation, None)
             changes.typing = True
         elif message.sender in self._room_typing:

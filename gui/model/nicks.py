@@ -1,7 +1,8 @@
-"""Nicknames in text: the key a member is known by, and whether a message names someone.
+"""Nicknames in text: the key a member is known by, who a typed name means, and whether a
+message names someone.
 
-The model needs them to file messages and flag mentions; the transcript view needs them to
-highlight the mentions it shows.
+The model needs them to file messages, find the member `/msg` names and flag mentions; the
+transcript view needs them to highlight the mentions it shows.
 """
 
 from __future__ import annotations
@@ -9,11 +10,28 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 
-from net.protocol.nicknames import nick_key
+from net.protocol import events as ev
+from net.protocol.nicknames import InvalidNickname, look_keys, nick_key, normalize_nick
 
 #: `nick_key` with a memory: the model compares the sender of every message.
 key_of = functools.lru_cache(maxsize=4096)(nick_key)
+
+
+def member_named(typed: str, members: Mapping[str, ev.MemberInfo]) -> ev.MemberInfo | None:
+    """The member a typed name means among `members` (by the `key_of` their name), compared as
+    the room compares names (`net.room.names`): the same name ignoring case and compatibility
+    forms (``Alice``, ``ａｌｉｃｅ`` for alice), else the member whose name looks like it (``B0B``
+    for bob: the room lets no two members look alike). None when nobody here has that name."""
+    found = members.get(key_of(typed))
+    if found is not None or not members:
+        return found
+    try:
+        looks = sorted(look_keys(normalize_nick(typed)))
+    except InvalidNickname:
+        return None  # no member can have a name the rules refuse
+    return next((m for look in looks for m in members.values() if look in look_keys(m.nick)), None)
 
 
 @functools.lru_cache(maxsize=64)
