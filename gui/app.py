@@ -31,6 +31,7 @@ from gui.invite_panel import Invitation
 from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line
 from gui.ports import ClientFactory, HostFactory
+from gui.select_all import install_select_all
 from gui.settings import Settings, SettingsStore, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
 from gui.start_view import FoundEntry, StartView
@@ -133,6 +134,7 @@ class App:
             self.start_view.show_notice(self.notice)
         root.protocol("WM_DELETE_WINDOW", self.close)
         root.bind_all("<Control-q>", self._on_ctrl_q)
+        install_select_all(root)  # Ctrl+A (Cmd+A) in every text field, Tk's Linux default notwithstanding
         self.pump.start()
         self._tick_after: str | None = root.after(TICK_MS, self._on_tick)
 
