@@ -32,7 +32,7 @@ from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line
 from gui.ports import ClientFactory, HostFactory
 from gui.select_all import install_select_all
-from gui.settings import Settings, SettingsStore, parse_discovery_targets
+from gui.settings import Settings, SettingsStore, nickname_refused, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
 from gui.start_view import FoundEntry, StartView
 from gui.theme import apply_theme
@@ -167,7 +167,7 @@ class App:
         self.notifier.refresh_title()
         return self.chat_view
 
-    def show_start(self, error: str | None = None) -> None:
+    def show_start(self, error: str | None = None, *, nickname_wrong: bool = False) -> None:
         self._clear_views()
         self.start_view = StartView(
             self.frame,
@@ -178,7 +178,7 @@ class App:
             on_settings=self.open_settings,
         )
         self.start_view.pack(fill="both", expand=True)
-        self.start_view.show_error(error)
+        self.start_view.show_error(error, nickname_wrong=nickname_wrong)
         self.start_view.set_this_pc(this_pc_addresses()[0])
         self.notifier.refresh_title()
         self._start_browser()
@@ -242,7 +242,7 @@ class App:
             password=view.password_var.get(),
         )
         if error:
-            view.show_error(error)
+            view.show_error(error, nickname_wrong=nickname_refused(view.nick_var.get()))
             if self.controller.suggested_port is not None:
                 view.port_var.set(str(self.controller.suggested_port))
         else:
@@ -255,7 +255,7 @@ class App:
         address = view.address_var.get()
         error = self.controller.join(view.nick_var.get(), address, view.transport_for(address))
         if error:
-            view.show_error(error)
+            view.show_error(error, nickname_wrong=nickname_refused(view.nick_var.get()))
         else:
             view.show_connecting(tr("Connecting to {address}…").format(address=address.strip()))
 

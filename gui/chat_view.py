@@ -127,6 +127,8 @@ class ChatView(ttk.Frame):
         self.input.bind("<Down>", self._on_down)
         self.input.bind("<KeyPress>", self._on_key, add="+")
         self.input.bind("<Tab>", self._on_tab_key)
+        # A tab clicked: type on (Tk hands the keyboard to the transcript or the tab row).
+        self.notebook.bind("<ButtonRelease-1>", lambda _e: self.input.focus_set())
         for widget in (self, self.input, self.notebook):
             widget.bind("<Control-w>", self._on_close_tab)
             widget.bind("<Control-f>", self._on_find)

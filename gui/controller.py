@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from gui import chat_wording as words
 from gui import commands as cmd
 from gui.host_start import host_config, host_failure
-from gui.joining import AskPassword, JoinRequest, WarnKey, follow_up, join_request
+from gui.joining import NICKNAME_FAILURES, AskPassword, JoinRequest, WarnKey, follow_up, join_request
 from gui.model.changes import Changes
 from gui.model.chat import ChatModel
 from gui.model.values import Line, Status
@@ -303,7 +303,7 @@ class Controller:
             self.trust.verified(self.request.where, changes.verified)
         if changes.failed is not None:
             self.end_session()
-            self.shell.show_start(changes.failed)
+            self.shell.show_start(changes.failed, nickname_wrong=changes.failure in NICKNAME_FAILURES)
             self._follow_up(changes)
             return
         if changes.opened:

@@ -80,6 +80,9 @@ class WarnKey(NamedTuple):
 
 FollowUp = AskPassword | WarnKey | None
 
+#: First joins refused for the nickname: the start view then puts the cursor in its field.
+NICKNAME_FAILURES = frozenset({FailureKind.NICK_TAKEN, FailureKind.NICK_INVALID})
+
 
 def follow_up(
     failure: FailureKind | None, rejected: KeyRejected | None, request: JoinRequest | None

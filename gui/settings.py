@@ -108,6 +108,16 @@ def check_nickname(text: str) -> str:
         ) from None
 
 
+def nickname_refused(text: str) -> bool:
+    """Whether `text` is no nickname `check_nickname` takes (hosting and joining check the
+    nickname first, so their refusal is then about it)."""
+    try:
+        check_nickname(text)
+    except SettingError:
+        return True
+    return False
+
+
 def check_port(text: str | int) -> int:
     """A TCP/UDP port number from 1 to 65535."""
     try:

@@ -185,12 +185,31 @@ class SettingsDialog(Dialog):
             )
         except st.SettingError as exc:
             self.error_label.configure(text=str(exc))
+            self._point_at_fault()
             return None
         except StopIteration:
             self.error_label.configure(text=tr("Please choose one of the offered values."))
             return None
         self.error_label.configure(text="")
         return result
+
+    def _point_at_fault(self) -> None:
+        """Put the cursor in the first typed field refused (the one `validate` names, as it
+        checks them in this order), its text selected for typing over."""
+        fields: tuple[tuple[ttk.Entry, Callable[[str], object]], ...] = (
+            (self.nick_entry, st.check_nickname),
+            (self.port_entry, st.check_port),
+            (self.font_box, st.check_font_size),
+            (self.scrollback_entry, st.check_scrollback),
+            (self.targets_entry, st.check_discovery_targets),
+        )
+        for entry, check in fields:
+            try:
+                check(entry.get())
+            except st.SettingError:
+                entry.focus_set()
+                entry.select_range(0, "end")
+                return
 
     def ok(self) -> None:
         result = self.validate()

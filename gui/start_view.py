@@ -234,8 +234,12 @@ class StartView(ttk.Frame):
         else:
             self.notice.grid_remove()
 
-    def show_error(self, text: str | None) -> None:
+    def show_error(self, text: str | None, *, nickname_wrong: bool = False) -> None:
         self._show_given(self.error_label, text or "")
+        if nickname_wrong:  # the cursor where the fix is typed, the refused name selected
+            self.nick_entry.focus_set()
+            self.nick_entry.select_range(0, "end")
+            self.nick_entry.icursor("end")
 
     def _show_given(self, label: ttk.Label, text: str) -> None:
         self._given[label] = text

@@ -109,6 +109,7 @@ class FakeShell:
     def __init__(self) -> None:
         self.view = FakeView()
         self.start_errors: list[str | None] = []
+        self.nickname_wrong: list[bool] = []  # per show_start: the cursor to the nickname
         self.quits = 0
         self.attention_calls: list[tuple[int, bool]] = []
         self.saves = 0
@@ -118,8 +119,9 @@ class FakeShell:
     def show_chat(self):
         return self.view
 
-    def show_start(self, error=None) -> None:
+    def show_start(self, error=None, *, nickname_wrong=False) -> None:
         self.start_errors.append(error)
+        self.nickname_wrong.append(nickname_wrong)
 
     def quit(self) -> None:
         self.quits += 1
