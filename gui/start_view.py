@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tkinter import ttk
 
 from gui.i18n import tr
+from gui.room_name import default_room_name, follows_nick, offered_room_name
 from gui.settings import Settings
 from net.api import Transport
 
@@ -41,7 +42,8 @@ class StartView(ttk.Frame):
         super().__init__(master, padding=(32, 24))
         self.settings = settings
         self.nick_var = tk.StringVar(self, settings.nickname)
-        self.room_var = tk.StringVar(self, settings.room_name or self._default_room_name())
+        self.room_var = tk.StringVar(self, offered_room_name(settings.room_name, settings.nickname))
+        self._offered_room = default_room_name(settings.nickname)  # while shown, it follows the nickname
         self.port_var = tk.StringVar(self, str(settings.default_port))
         self.password_var = tk.StringVar(self, "")  # never saved
         self.address_var = tk.StringVar(self, settings.recent_hosts[0] if settings.recent_hosts else "")
@@ -157,12 +159,15 @@ class StartView(ttk.Frame):
         self.port_entry.bind("<Return>", lambda _e: on_host())
         self.password_entry.bind("<Return>", lambda _e: on_host())
         self.address_box.bind("<Return>", lambda _e: on_join())
+        self.nick_var.trace_add("write", self._offer_room_name)
         self.apply_texts()
         (self.nick_entry if not settings.nickname else self.address_box).focus_set()
 
-    @staticmethod
-    def _default_room_name() -> str:
-        return tr("Our chat")
+    def _offer_room_name(self, *_trace: object) -> None:
+        """Keep the offered "<nickname>'s chat" in step with the nickname and the language."""
+        if follows_nick(self.room_var.get(), self._offered_room):
+            self._offered_room = default_room_name(self.nick_var.get())
+            self.room_var.set(self._offered_room)
 
     def apply_texts(self) -> None:
         self.tagline.configure(text=tr("Chat with people on your local network — no server, no account."))
@@ -189,6 +194,7 @@ class StartView(ttk.Frame):
                 transport=self.settings.transport.upper()
             )
         )
+        self._offer_room_name()
         self.set_discovery_state(self._discovery_state)
         if getattr(self, "_this_pc", ""):
             self.set_this_pc(self._this_pc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+import re
 import socket
 from collections.abc import Iterator
 
@@ -75,3 +77,14 @@ def test_join_refuses_a_taken_nickname_with_its_reason(processes) -> None:
     second = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
     assert second.wait() == 1
     assert second.stderr and "already taken" in second.stderr[-1]
+
+
+def test_a_host_given_no_name_is_named_after_this_computer(processes) -> None:
+    """Issue 15.14: every window-less host's room used to be called "LanChat"."""
+    computer = platform.node().split(".", 1)[0]
+    host = start(processes, "host", "--port", "0", "--bind", "127.0.0.1")
+    port = host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    member = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
+    member.wait_for_line(rf"Welcome to {re.escape(computer)}'s chat, alice!")
+    member.send_line("/quit")
+    assert member.wait() == 0

@@ -3,6 +3,7 @@ the room name offered for hosting, and the list's columns at the default size an
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -80,3 +81,40 @@ def test_the_found_list_stays_after_joining_a_wrong_port(make_app, found_host):
     make_app.wait(lambda: listed(view, "Tea corner"), timeout=10, message="the chat listed again")
     assert list_shown(view)
     assert not view.found_empty.winfo_ismapped()
+
+
+def test_the_room_offered_for_hosting_is_named_after_the_nickname(make_app):
+    """Issue 15.14: every host's room used to be "Our chat"."""
+    app = make_app(nickname="alice")
+    view = app.start_view
+    assert view.room_var.get() == "alice's chat"
+    view.nick_entry.delete(0, "end")
+    view.nick_entry.insert(0, "bob")  # typed: the offered name follows
+    assert view.room_var.get() == "bob's chat"
+    view.nick_var.set("")
+    assert view.room_var.get() == ""
+    view.nick_var.set("bob")
+    assert view.room_var.get() == "bob's chat"
+
+    view.room_var.set("Design team")  # a name of the user's own stays
+    view.nick_var.set("carol")
+    assert view.room_var.get() == "Design team"
+
+    view.room_var.set("carol's chat")
+    view.port_var.set(str(free_port()))
+    view.host_button.invoke()
+    make_app.wait(lambda: app.chat_view is not None and app.chat_view.room_name, message="the chat hosted")
+    assert app.chat_view.room_name == "carol's chat"
+
+
+def test_the_room_offered_follows_the_language_and_forgets_the_old_default(make_app):
+    app = make_app(nickname="小王", language="zh_CN", room_name="我们的聊天")  # kept by an older version
+    view = app.start_view
+    assert view.room_var.get() == "小王的聊天室"
+    app.apply_settings(dataclasses.replace(app.settings, language="en"))
+    assert view.room_var.get() == "小王's chat"
+
+    again = make_app(nickname="dora", room_name="Our chat")
+    assert again.start_view.room_var.get() == "dora's chat"
+    remembered = make_app(nickname="dora", room_name="Book club")
+    assert remembered.start_view.room_var.get() == "Book club"
