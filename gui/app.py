@@ -98,7 +98,7 @@ class App:
         set_language(self.settings.language)
         self.palette = apply_theme(root, self.settings.theme, current_language(), self.settings.font_size)
         root.title(APP_NAME)
-        root.minsize(760, 520)
+        root.minsize(640, 480)  # both views fit there (the start view lays itself out compactly)
         if not root.winfo_ismapped():
             root.geometry("1000x680")
         if "report_callback_exception" not in vars(root):
