@@ -50,4 +50,3 @@ def lay_out(view: StartView, *, compact: bool) -> None:
     view.host_button.grid_configure(pady=button_gap)
     view.join_button.grid_configure(pady=button_gap)
     view.this_pc_label.grid_configure(pady=(8 if compact else 12, 0))
-
