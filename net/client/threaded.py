@@ -213,15 +213,15 @@ class ThreadedClient:
         if not self.config.follow_room or key is None:
             return False
         # Imported here: discovery is loaded only by a client that lost its host.
-        from net.discovery.lookup import find_room
+        from net.discovery.lookup import find_room, heard_at, probe_targets
 
         current = self._io.config
         chat = find_room(key, current.host, current.port, timeout=seconds, stop=self._stopping)
         if chat is None or self._stopping.is_set():
             return False
         same_place = (chat.transport, chat.port) == (self._io.transport, current.port)
-        if same_place and current.host in chat.addresses:
-            return False  # it is where we knock: only not answering yet
+        if same_place and heard_at(chat, probe_targets(current.host, (current.port,))):
+            return False  # it is where we knock (by name or address): only not answering yet
         self._move_to(chat.transport, chat.address, chat.port)
         return True
 

@@ -108,13 +108,13 @@ def find_room(
     found = look(
         lambda chat: chat.info.key == key, targets=targets, broadcast=True, timeout=timeout, stop=stop
     )
+    return min(found, key=lambda chat: (not heard_at(chat, targets), chat.port != port), default=None)
+
+
+def heard_at(chat: FoundChat, targets: Sequence[ProbeTarget]) -> bool:
+    """Whether `chat` was heard at one of the addresses of `targets` (see `probe_targets`)."""
     near = {target.addresses()[0].split("%", 1)[0] for target in targets}
-
-    def rank(chat: FoundChat) -> tuple[bool, bool]:
-        at_host = any(address.split("%", 1)[0] in near for address in chat.addresses)
-        return (not at_host, chat.port != port)
-
-    return min(found, key=rank, default=None)
+    return any(address.split("%", 1)[0] in near for address in chat.addresses)
 
 
 def transports_at(host: str, port: int, *, timeout: float = 1.0) -> set[Transport]:
