@@ -41,7 +41,7 @@ from net.discovery.announcer import Announcer
 from net.discovery.wire import RoomInfo, new_host_id
 from net.paths import identity_dir
 from net.ports import PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
-from net.protocol.limits import MAX_NICK_CHARS, PROTOCOL_VERSION
+from net.protocol.limits import MAX_NICK_CHARS, MAX_ROOM_NAME_CHARS, PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,16 @@ def default_host_label() -> str:
     """Shown as the host's nickname when the host is not also a member (a window-less host)."""
     name = platform.node().split(".", 1)[0]
     return "".join(c for c in name if c.isprintable())[:MAX_NICK_CHARS]
+
+
+def default_room_name() -> str:
+    """The room name of a window-less host given none: "<this computer's name>'s chat".
+
+    Every host used to be called alike ("LanChat", "Our chat"), so the chats found on a LAN
+    could not be told apart by name. (The window offers "<nickname>'s chat", translated.)
+    """
+    label = default_host_label()
+    return f"{label}'s chat"[:MAX_ROOM_NAME_CHARS] if label else "LanChat"
 
 
 def installation_fingerprint() -> bytes:

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from hosting import start_discoverable_host
+from hosting import default_room_name, start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
 from net.invite import Invite
 from net.paths import identity_dir
@@ -77,9 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--name",
-        default=RoomConfig().name,
+        default=default_room_name(),
         metavar="ROOM",
-        help=f"the room's name shown to members (at most {MAX_ROOM_NAME_CHARS} characters)",
+        help=f"the room's name shown to members (at most {MAX_ROOM_NAME_CHARS} characters;"
+        " default: this computer's name + 's chat')",
     )
     parser.add_argument(
         "--rate-limit",

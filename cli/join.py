@@ -20,17 +20,21 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 
-from net.addresses import AddressError
+from net.addresses import AddressError, format_address
 from net.api import (
     ClientConfig,
     ClientState,
     DeliveryFailed,
+    FailureKind,
     HostVerified,
     KeyRejected,
+    RoomMoved,
     StateChanged,
     Transport,
 )
+from net.discovery.lookup import transports_at
 from net.invite import parse_invite
 from net.paths import pins_file
 from net.protocol import events as ev
@@ -94,6 +98,9 @@ def _show(event: object) -> None:
             pass
         case DeliveryFailed(reason=reason):
             _print(f"*** not delivered: {reason}")
+        case RoomMoved(transport=transport, host=host, port=port):
+            where = format_address(host, port)
+            _print(f"*** the chat moved to {transport.value.upper()} at {where}; reconnecting there")
         case ev.Welcome():
             _print(render_event(event) or "")
         case ev.Event():
@@ -155,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         connect_timeout=args.timeout,
         expected_code=code,
         pinned=None if code else pins.pinned(where),
+        follow_room=True,  # the host back on the other transport, or elsewhere, is found again
     )
 
     def on_event(event: object) -> None:
@@ -169,14 +177,26 @@ def run(args: argparse.Namespace) -> int:
         return 2
     client.start()
     try:
-        return _chat(client, inbox)
+        return _chat(client, inbox, lambda failed: _not_joined(failed, config, Transport(transport)))
     except KeyboardInterrupt:
         return 0
     finally:
         client.close("quit")
 
 
-def _chat(client, inbox: queue.Queue) -> int:
+def _not_joined(failed: StateChanged, config: ClientConfig, transport: Transport) -> str:
+    """Why the first connection failed, in one line. Refused (or unanswered, over UDP) where a
+    LanChat host of the other transport answers probes: then how to reach it."""
+    if failed.failure in (FailureKind.REFUSED, FailureKind.TIMEOUT):
+        others = transports_at(config.host, config.port) - {transport}
+        if others:
+            other = others.pop().value
+            where = format_address(config.host, config.port)
+            return f"{where} is hosting over {other.upper()}: add --transport {other}"
+    return failed.reason
+
+
+def _chat(client, inbox: queue.Queue, not_joined: Callable[[StateChanged], str]) -> int:
     # Wait for the first verdict: connected, or a reason to give up.
     while True:
         event = inbox.get()
@@ -184,7 +204,7 @@ def _chat(client, inbox: queue.Queue) -> int:
         if isinstance(event, StateChanged) and event.state is ClientState.CONNECTED:
             break
         if isinstance(event, StateChanged) and event.state is ClientState.DISCONNECTED:
-            print(f"lanchat: {event.reason}", file=sys.stderr)
+            print(f"lanchat: {not_joined(event)}", file=sys.stderr)
             return 1
     threading.Thread(target=_read_stdin, args=(inbox,), name="stdin", daemon=True).start()
     drain_deadline = None

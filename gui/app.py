@@ -99,7 +99,7 @@ class App:
         set_language(self.settings.language)
         self.palette = apply_theme(root, self.settings.theme, current_language(), self.settings.font_size)
         root.title(APP_NAME)
-        root.minsize(760, 520)
+        root.minsize(640, 480)  # both views fit there (the start view lays itself out compactly)
         if not root.winfo_ismapped():
             root.geometry("1000x680")
         if "report_callback_exception" not in vars(root):
@@ -271,7 +271,11 @@ class App:
 
     def _start_browser(self) -> None:
         """Look for chats on the LAN while the start view is shown (loopback only in tests)."""
-        if self.browser is not None or self.start_view is None:
+        if self.start_view is None:
+            return
+        if self.browser is not None:  # a failed join rebuilt the start view: the search goes on
+            self.start_view.set_discovery_state(True)
+            self._refresh_found_chats()
             return
         targets, _problems = parse_discovery_targets(self.settings.discovery_targets)
         browser = Browser(on_event=self.bridge.post, extra_targets=targets)

@@ -49,6 +49,13 @@ def reconnected(room: str) -> str:
     return tr("Reconnected to “{room}”.").format(room=room)
 
 
+def moved(transport: str, address: str) -> str:
+    """The host came back elsewhere (another transport, address or port) with the room's key."""
+    return tr("The chat moved to {transport} at {address}; reconnecting there.").format(
+        transport=transport, address=address
+    )
+
+
 def connection_lost() -> str:
     """When the connection drops and the net layer gave no kind of failure."""
     return tr("The connection to the host was lost.")

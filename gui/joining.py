@@ -54,6 +54,7 @@ class JoinRequest:
             password=self.password,
             expected_code=self.code,
             pinned=pinned,
+            follow_room=True,  # a host back on the other transport (or elsewhere) is found again
         )
 
 

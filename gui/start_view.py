@@ -7,12 +7,18 @@ Connecting happens in the background (the client's own thread); this view only s
 from __future__ import annotations
 
 import tkinter as tk
+import tkinter.font as tkfont
 from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import ttk
+from typing import Literal
 
+from gui.found_columns import COLUMNS, fit_columns
 from gui.i18n import retranslated, tr
+from gui.room_name import default_room_name, follows_nick, offered_room_name
 from gui.settings import Settings
+from gui.start_layout import is_compact, lay_out
+from gui.wrapping import wrap_to_width
 from net.api import Transport
 
 #: The Control key's bit in a key event's state: a shortcut, not text (the other modifier
@@ -23,6 +29,12 @@ _MAX_TYPED_AHEAD = 2000
 #: Characters of a room code the list of found chats shows: its first two groups ("7F3A-91C2"),
 #: which tell rooms apart; the whole code of the selected chat is shown below the list.
 CODE_SHOWN_IN_LIST = 9
+#: Where the found list's short columns put their text (the rest: at the left).
+_ANCHORS: dict[str, Literal["w", "center"]] = {"members": "center", "transport": "center"}
+#: Pixels a column needs beside its widest text (the cell's and the heading's padding).
+_CELL_PADDING = 10
+#: The list's border and padding (the Card.Treeview field), on each side.
+_TREE_BORDER = 2
 
 
 class StartView(ttk.Frame):
@@ -38,12 +50,12 @@ class StartView(ttk.Frame):
         on_cancel: Callable[[], None],
         on_settings: Callable[[], object],
     ) -> None:
-        super().__init__(master, padding=(32, 24))
+        super().__init__(master, padding=(24, 18))
         self.settings = settings
         self._given: dict[ttk.Label, str] = {}  # texts given to show: said again in a new language
         self.nick_var = tk.StringVar(self, settings.nickname)
-        self._room_offered = "" if settings.room_name else self._default_room_name()
-        self.room_var = tk.StringVar(self, settings.room_name or self._room_offered)
+        self.room_var = tk.StringVar(self, offered_room_name(settings.room_name, settings.nickname))
+        self._offered_room = default_room_name(settings.nickname)  # while shown, it follows the nickname
         self.port_var = tk.StringVar(self, str(settings.default_port))
         self.password_var = tk.StringVar(self, "")  # never saved
         self.address_var = tk.StringVar(self, settings.recent_hosts[0] if settings.recent_hosts else "")
@@ -51,8 +63,6 @@ class StartView(ttk.Frame):
         self.found: dict[str, FoundEntry] = {}  # tree item -> the chat it shows
         self._discovery_state: bool | str | None = None
 
-        self.columnconfigure(0, weight=1)
-        self.columnconfigure(1, weight=1)
         self.rowconfigure(4, weight=1)
 
         head = ttk.Frame(self)
@@ -65,9 +75,9 @@ class StartView(ttk.Frame):
         self.settings_button = ttk.Button(head, command=on_settings)
         self.settings_button.grid(row=0, column=1, rowspan=2, sticky="ne")
 
-        self.notice = ttk.Label(self, style="Notice.TLabel", wraplength=760, justify="left")
+        self.notice = ttk.Label(self, style="Notice.TLabel", justify="left")
 
-        nick_row = ttk.Frame(self, padding=(0, 14, 0, 14))
+        self.nick_row = nick_row = ttk.Frame(self, padding=(0, 14, 0, 14))
         nick_row.grid(row=2, column=0, columnspan=2, sticky="ew")
         self.nick_label = ttk.Label(nick_row)
         self.nick_label.pack(side="left")
@@ -75,59 +85,52 @@ class StartView(ttk.Frame):
         self.nick_entry.pack(side="left", padx=(10, 0))
 
         # -- host card --
-        host = ttk.Frame(self, style="Card.TFrame", padding=20)
+        self.host_card = host = ttk.Frame(self, style="Card.TFrame", padding=16)
         host.grid(row=3, column=0, sticky="nsew", padx=(0, 10))
-        host.columnconfigure(1, weight=1)
+        host.columnconfigure(0, weight=1)
         self.host_title = ttk.Label(host, style="Heading.TLabel")
-        self.host_title.grid(row=0, column=0, columnspan=2, sticky="w")
-        self.host_hint = ttk.Label(host, style="CardMuted.TLabel", wraplength=330, justify="left")
-        self.host_hint.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 14))
+        self.host_title.grid(row=0, column=0, sticky="w")
+        self.host_hint = ttk.Label(host, style="CardMuted.TLabel", justify="left")
+        self.host_hint.grid(row=1, column=0, sticky="ew", pady=(4, 10))
+        # Each field under its label: the card stays narrow, leaving the room to the list.
         self.room_label = ttk.Label(host, style="Card.TLabel")
-        self.room_label.grid(row=2, column=0, sticky="w", pady=4)
-        self.room_entry = ttk.Entry(host, textvariable=self.room_var)
-        self.room_entry.grid(row=2, column=1, sticky="ew", padx=(10, 0), pady=4)
+        self.room_label.grid(row=2, column=0, sticky="ew", pady=(4, 0))
+        self.room_entry = ttk.Entry(host, textvariable=self.room_var, width=16)
+        self.room_entry.grid(row=3, column=0, sticky="ew", pady=(2, 0))
         self.port_label = ttk.Label(host, style="Card.TLabel")
-        self.port_label.grid(row=3, column=0, sticky="w", pady=4)
+        self.port_label.grid(row=4, column=0, sticky="ew", pady=(4, 0))
         self.port_entry = ttk.Entry(host, textvariable=self.port_var, width=8)
-        self.port_entry.grid(row=3, column=1, sticky="w", padx=(10, 0), pady=4)
+        self.port_entry.grid(row=5, column=0, sticky="w", pady=(2, 0))
         self.password_label = ttk.Label(host, style="Card.TLabel")
-        self.password_label.grid(row=4, column=0, sticky="w", pady=4)
-        self.password_entry = ttk.Entry(host, textvariable=self.password_var, show="•")
-        self.password_entry.grid(row=4, column=1, sticky="ew", padx=(10, 0), pady=4)
+        self.password_label.grid(row=6, column=0, sticky="ew", pady=(4, 0))
+        self.password_entry = ttk.Entry(host, textvariable=self.password_var, show="•", width=16)
+        self.password_entry.grid(row=7, column=0, sticky="ew", pady=(2, 0))
         self.host_button = ttk.Button(host, style="Accent.TButton", command=on_host)
-        self.host_button.grid(row=5, column=0, columnspan=2, sticky="ew", pady=(16, 0))
-        self.this_pc_label = ttk.Label(host, style="CardMuted.TLabel", wraplength=330, justify="left")
-        self.this_pc_label.grid(row=6, column=0, columnspan=2, sticky="w", pady=(12, 0))
+        self.host_button.grid(row=8, column=0, sticky="ew", pady=(16, 0))
+        self.this_pc_label = ttk.Label(host, style="CardMuted.TLabel", justify="left")
+        self.this_pc_label.grid(row=9, column=0, sticky="ew", pady=(12, 0))
         self._this_pc = ""
 
         # -- join card --
-        join = ttk.Frame(self, style="Card.TFrame", padding=20)
+        self.join_card = join = ttk.Frame(self, style="Card.TFrame", padding=16)
         join.grid(row=3, column=1, sticky="nsew", padx=(10, 0))
         join.columnconfigure(1, weight=1)
         join.rowconfigure(2, weight=1)
         self.join_title = ttk.Label(join, style="Heading.TLabel")
         self.join_title.grid(row=0, column=0, columnspan=2, sticky="w")
-        self.found_label = ttk.Label(join, style="CardMuted.TLabel", wraplength=330, justify="left")
-        self.found_label.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 6))
+        self.found_label = ttk.Label(join, style="CardMuted.TLabel", justify="left")
+        self.found_label.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(4, 6))
+        # The room code beside the name: two rooms of one name differ by it. The whole code
+        # (24 characters) does not fit beside the rest, so the list shows its first two groups
+        # and `code_label` the whole code of the chat selected. Only headings, no tree column
+        # (whose indent put the names off their heading); `_fit_columns` sizes them.
         self.found_tree = ttk.Treeview(
-            join,
-            columns=("host", "members", "transport", "address", "code"),
-            # The room code beside the name: two rooms of one name differ by it. The whole code
-            # (24 characters) does not fit beside the rest, so the list shows its first two
-            # groups and `code_label` the whole code of the chat selected.
-            displaycolumns=("code", "host", "members", "transport", "address"),
-            show="tree headings",
-            selectmode="browse",
-            height=4,
-            style="Card.Treeview",
+            join, columns=COLUMNS, show="headings", selectmode="browse", height=4, style="Card.Treeview"
         )
-        self.found_tree.column("#0", width=110, stretch=True)
-        self.found_tree.column("code", width=96, stretch=False)
-        self.found_tree.column("host", width=66, stretch=True)
-        self.found_tree.column("members", width=74, stretch=False, anchor="center")
-        self.found_tree.column("transport", width=40, stretch=False, anchor="center")
-        self.found_tree.column("address", width=110, stretch=True)
+        for name in COLUMNS:
+            self.found_tree.column(name, anchor=_ANCHORS.get(name, "w"), stretch=False, minwidth=20, width=60)
         self.found_tree.grid(row=2, column=0, columnspan=2, sticky="nsew", pady=(0, 10))
+        self.found_tree.bind("<Configure>", lambda _e: self._fit_columns(), add="+")
         self.code_label = ttk.Label(join, style="CardMuted.TLabel")
         self.found_empty = ttk.Label(join, style="CardMuted.TLabel")
         self.found_tree.bind("<<TreeviewSelect>>", self._on_found_selected)
@@ -143,14 +146,14 @@ class StartView(ttk.Frame):
         self.join_button.grid(row=5, column=0, columnspan=2, sticky="ew", pady=(16, 0))
 
         # -- progress and errors --
-        foot = ttk.Frame(self, padding=(0, 16, 0, 0))
+        self.foot = foot = ttk.Frame(self, padding=(0, 16, 0, 0))
         foot.grid(row=4, column=0, columnspan=2, sticky="new")
         foot.columnconfigure(1, weight=1)
         self.progress = ttk.Progressbar(foot, mode="indeterminate", length=120)
         self.progress_label = ttk.Label(foot, style="Muted.TLabel")
         self.cancel_button = ttk.Button(foot, command=self.cancel)
-        self.error_label = ttk.Label(foot, style="Error.TLabel", wraplength=760, justify="left")
-        self.error_label.grid(row=1, column=0, columnspan=3, sticky="w", pady=(8, 0))
+        self.error_label = ttk.Label(foot, style="Error.TLabel", justify="left")
+        self.error_label.grid(row=1, column=0, columnspan=3, sticky="ew", pady=(8, 0))
         self.transport_label = ttk.Label(self, style="Muted.TLabel")
         self.transport_label.grid(row=5, column=0, columnspan=2, sticky="w")
 
@@ -159,12 +162,33 @@ class StartView(ttk.Frame):
         self.port_entry.bind("<Return>", lambda _e: on_host())
         self.password_entry.bind("<Return>", lambda _e: on_host())
         self.address_box.bind("<Return>", lambda _e: on_join())
+        self.nick_var.trace_add("write", self._offer_room_name)
+        for label in (
+            self.notice,
+            self.host_hint,
+            self.room_label,
+            self.port_label,
+            self.password_label,
+            self.this_pc_label,
+            self.found_label,
+            self.error_label,
+        ):
+            wrap_to_width(label)
+        self.compact: bool | None = None
+        lay_out(self, compact=False)
+        self.bind("<Configure>", self._on_resize, add="+")
         self.apply_texts()
         (self.nick_entry if not settings.nickname else self.address_box).focus_set()
 
-    @staticmethod
-    def _default_room_name() -> str:
-        return tr("Our chat")
+    def _on_resize(self, event: tk.Event) -> None:
+        if event.widget is self:
+            lay_out(self, compact=is_compact(event.width, event.height))
+
+    def _offer_room_name(self, *_trace: object) -> None:
+        """Keep the offered "<nickname>'s chat" in step with the nickname and the language."""
+        if follows_nick(self.room_var.get(), self._offered_room):
+            self._offered_room = default_room_name(self.nick_var.get())
+            self.room_var.set(self._offered_room)
 
     def apply_texts(self) -> None:
         self.tagline.configure(text=tr("Chat with people on your local network — no server, no account."))
@@ -178,12 +202,8 @@ class StartView(ttk.Frame):
         self.host_button.configure(text=tr("Host a chat"))
         self.join_title.configure(text=tr("Join a chat"))
         self.address_label.configure(text=tr("Address or invite"))
-        self.found_tree.heading("#0", text=tr("Chat"), anchor="w")
-        self.found_tree.heading("host", text=tr("Host"), anchor="w")
-        self.found_tree.heading("members", text=tr("Members"))
-        self.found_tree.heading("transport", text="")
-        self.found_tree.heading("address", text=tr("Address"), anchor="w")
-        self.found_tree.heading("code", text=tr("Code"), anchor="w")
+        for name, heading in _headings().items():  # each over its data: same anchor
+            self.found_tree.heading(name, text=heading, anchor=_ANCHORS.get(name, "w"))
         self.join_button.configure(text=tr("Join"))
         self.cancel_button.configure(text=tr("Cancel"))
         self.transport_label.configure(
@@ -191,14 +211,13 @@ class StartView(ttk.Frame):
                 transport=self.settings.transport.upper()
             )
         )
+        self._offer_room_name()
         self.set_discovery_state(self._discovery_state)
+        self._fit_columns()
         if getattr(self, "_this_pc", ""):
             self.set_this_pc(self._this_pc)
         for label, text in self._given.items():
             label.configure(text=retranslated(text))
-        if self._room_offered and self.room_var.get() == self._room_offered:  # offered, not typed
-            self._room_offered = self._default_room_name()
-            self.room_var.set(self._room_offered)
         self._show_selected_code()
 
     def set_discovery_state(self, state: bool | str | None) -> None:
@@ -281,23 +300,37 @@ class StartView(ttk.Frame):
         self.found_tree.delete(*self.found_tree.get_children())
         self.found.clear()
         for entry in chats:
-            item = self.found_tree.insert(
-                "",
-                "end",
-                text=entry.room,
-                values=(
-                    entry.host_nick,
-                    entry.members,
-                    entry.transport.value.upper(),
-                    entry.address,
-                    entry.code[:CODE_SHOWN_IN_LIST],
-                ),
-            )
+            item = self.found_tree.insert("", "end", values=entry.row())
             self.found[item] = entry
             if entry.key == keep:
                 self.found_tree.selection_set(item)
+        self._fit_columns()
         self._show_empty_hint()
         self._show_selected_code()
+
+    def _fit_columns(self) -> None:
+        """Show the columns that fit, each as wide as its widest text (see `gui.found_columns`)."""
+        tree = self.found_tree
+        available = tree.winfo_width() - 2 * _TREE_BORDER
+        if available <= 1:  # not laid out yet: the <Configure> that follows fits them
+            return
+        style = ttk.Style(self)
+        cells = tkfont.nametofont(style.lookup("Card.Treeview", "font") or "TkDefaultFont")
+        headings = tkfont.nametofont(style.lookup("Treeview.Heading", "font") or "TkHeadingFont")
+        rows = [entry.row() for entry in self.found.values()]
+        needed = {
+            name: _CELL_PADDING
+            + max(
+                [headings.measure(tree.heading(name, "text"))]
+                + [cells.measure(str(row[index])) for row in rows]
+            )
+            for index, name in enumerate(COLUMNS)
+        }
+        widths = fit_columns(needed, available)
+        for name, width in widths.items():
+            tree.column(name, width=width)
+        if tuple(tree["displaycolumns"]) != tuple(widths):
+            tree.configure(displaycolumns=tuple(widths))
 
     def _show_selected_code(self) -> None:
         """The whole room code of the chat selected (to compare with the host's), or nothing."""
@@ -367,3 +400,20 @@ class FoundEntry:
     address: str  # what goes into the address box: host:port
     transport: Transport
     code: str = ""  # the room code (XXXX-XXXX-XXXX-XXXX-XXXX) that tells rooms of one name apart
+
+    def row(self) -> tuple[str, str, str, int, str, str]:
+        """What the list shows of it, in the order of `gui.found_columns.COLUMNS`."""
+        code = self.code[:CODE_SHOWN_IN_LIST]
+        return (self.room, code, self.host_nick, self.members, self.transport.value.upper(), self.address)
+
+
+def _headings() -> dict[str, str]:
+    """Every column's heading, in the current language."""
+    return {
+        "room": tr("Chat"),
+        "code": tr("Code"),
+        "host": tr("Host"),
+        "members": tr("Members"),
+        "transport": tr("Transport"),
+        "address": tr("Address"),
+    }

@@ -13,6 +13,7 @@ from tkinter import ttk
 from gui.i18n import retranslated, tr
 from gui.model.values import Status
 from gui.wording import state_text
+from gui.wrapping import wrap_to_width
 from net.api import ClientState
 
 _DOT_STYLES = {ClientState.CONNECTED: "Ok.Status.TLabel", ClientState.DISCONNECTED: "Bad.Status.TLabel"}
@@ -33,8 +34,11 @@ class StatusBar(ttk.Frame):
         self.columnconfigure(1, weight=1)
         self.status_dot = ttk.Label(self, text="●", style="Warn.Status.TLabel")
         self.status_dot.grid(row=0, column=0, padx=(0, 6))
-        self.status_label = ttk.Label(self, style="Status.TLabel")
-        self.status_label.grid(row=0, column=1, sticky="w")
+        # A reconnect's reason is a sentence or two: it wraps onto more lines where it does not
+        # fit beside the details, instead of being cut off under them.
+        self.status_label = ttk.Label(self, style="Status.TLabel", justify="left")
+        self.status_label.grid(row=0, column=1, sticky="ew", padx=(0, 12))
+        wrap_to_width(self.status_label)
         self.lock_image = tk.BitmapImage(master=self, data=_LOCK_XBM)
         self.security_label = ttk.Label(
             self, style="Ok.Status.TLabel", image=self.lock_image, compound="left"

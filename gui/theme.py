@@ -327,6 +327,8 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
     )
     style.map("Treeview.Heading", background=[("active", p.sidebar)])
     style.configure("Card.Treeview", background=p.surface, fieldbackground=p.surface, bordercolor=p.border)
+    # The found chats' headings start where their column's text does (a cell's is inset 2 px).
+    style.configure("Card.Treeview.Heading", padding=(2, 3))
     # typeshed's ttk `_Layout` lacks the -border and -expand options that Tk accepts
     # ("must be -side, -sticky, -expand, -border, -unit, or -children"): hence the ignores.
     style.layout(

@@ -131,6 +131,17 @@ class KeyRejected:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomMoved:
+    """The room, known by its key, is now hosted elsewhere (its host came back on the other
+    transport, or at another address or port): the client connects there from now on. Only
+    with `ClientConfig.follow_room`; the host must still prove the key pinned before."""
+
+    transport: Transport
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyMeasured:
     """Round-trip time measured by the heartbeat."""
 
@@ -187,6 +198,9 @@ class ClientConfig:
     pinned: bytes | None = None
     #: Proves this client's session when it reconnects (sent only inside TLS); made when empty.
     resume_secret: str = ""
+    #: When a reconnect fails, look on the LAN for the room (by the key the host proved) and
+    #: follow it to where it is hosted now, on either transport (reported as `RoomMoved`).
+    follow_room: bool = False
 
 
 class ChatHost(Protocol):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from net.api import ChatClient, ChatHost, ClientConfig, EventSink, HostConfig, Transport
+
+if TYPE_CHECKING:
+    from net.client.threaded import ThreadedClient
 
 
 def make_host(transport: Transport | str, config: HostConfig, on_event: EventSink | None = None) -> ChatHost:
@@ -17,13 +22,17 @@ def make_host(transport: Transport | str, config: HostConfig, on_event: EventSin
     return UdpHost(config, on_event=on_event)
 
 
-def make_client(transport: Transport | str, config: ClientConfig, on_event: EventSink) -> ChatClient:
-    """A client (not started yet) for `config` over `transport`."""
-    transport = Transport(transport)
-    if transport is Transport.TCP:
+def client_class(transport: Transport | str) -> type[ThreadedClient]:
+    """The client class of `transport` (a client that follows its room uses both)."""
+    if Transport(transport) is Transport.TCP:
         from net.tcp.client import TcpClient
 
-        return TcpClient(config, on_event=on_event)
+        return TcpClient
     from net.udp.client import UdpClient
 
-    return UdpClient(config, on_event=on_event)
+    return UdpClient
+
+
+def make_client(transport: Transport | str, config: ClientConfig, on_event: EventSink) -> ChatClient:
+    """A client (not started yet) for `config` over `transport`."""
+    return client_class(transport)(config, on_event=on_event)

@@ -1,12 +1,14 @@
 """Take the README's screenshots: start and chat view, English and Chinese, light and dark;
 and, in the light theme, the trust views: the invite panel with the room code next to a
-member connected without encryption, the password prompt, the changed-key warning.
+member connected without encryption, the password prompt, the changed-key warning; and the
+list of found chats still there after a join refused because the nickname is taken.
 
 Needs an X display (e.g. ``Xvfb :99 -screen 0 1280x800x24 &`` then ``DISPLAY=:99``) and
 ImageMagick's ``import``. Run from the project root:
 
     LANCHAT_LOOPBACK_ONLY=1 DISPLAY=:99 .venv/bin/python docs/screenshots/make_screenshots.py
     ... make_screenshots.py --trust-only   # only the invite panel and the two join dialogs
+    ... make_screenshots.py --found-only   # only the found chats after a failed join
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -221,15 +223,66 @@ def shoot_trust(language: str) -> None:
         root.destroy()
 
 
+def shoot_failed_join(language: str) -> None:
+    """The start view after a double-click on a found chat where our nickname is taken: the
+    reason below, and the list of found chats still shown (issue 15)."""
+    script = CONVERSATIONS[language]
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["LANCHAT_CONFIG_DIR"] = directory
+        SettingsStore().save(Settings(nickname=script["me"], language=language))
+        other_pcs = load_or_create_identity(Path(directory) / "other-pcs")
+        others = [
+            start_discoverable_host(
+                Transport.TCP,
+                HostConfig(port=DEFAULT_PORT + 1, room=RoomConfig(name=name), identity=other_pcs),
+                port_given=False,
+                nick=nick,
+            )
+            for name, nick in script["found"]
+        ]
+        # Someone already has our nickname in the first chat.
+        namesake = make_client(
+            Transport.TCP, ClientConfig("127.0.0.1", others[0].port, nick=script["me"]), lambda _e: None
+        )
+        namesake.start()
+        root = tk.Tk(className="LanChat")
+        root.geometry(SIZE + "+0+0")
+        app = App(root, SettingsStore(), on_exit=lambda: None)
+        rooms = {name for name, _nick in script["found"]}
+
+        def listed() -> dict[str, str]:
+            return {entry.room: item for item, entry in app.start_view.found.items() if entry.room in rooms}
+
+        pump_until(root, lambda: len(listed()) == len(rooms) and namesake.state.value == "connected")
+        view = app.start_view
+        item = listed()[script["found"][0][0]]
+        x, y, _width, height = view.found_tree.bbox(item)
+        for _ in range(2):  # a double-click on the chat
+            view.found_tree.event_generate("<ButtonPress-1>", x=x + 10, y=y + height // 2)
+            view.found_tree.event_generate("<ButtonRelease-1>", x=x + 10, y=y + height // 2)
+        pump_until(root, lambda: app.start_view is not view and app.start_view.error_label.cget("text"))
+        pump_until(root, lambda: len(listed()) == len(rooms))
+        capture(root, f"found-after-failed-join-{language}")
+        namesake.close()
+        for host in others:
+            host.stop()
+        app.close()
+        root.destroy()
+
+
 def main() -> int:
     if "DISPLAY" not in os.environ:
         print("set DISPLAY (e.g. start Xvfb :99 and use DISPLAY=:99)", file=sys.stderr)
         return 1
     os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
     for language in ("en", "zh_CN"):
+        if "--found-only" in sys.argv:
+            shoot_failed_join(language)
+            continue
         if "--trust-only" not in sys.argv:
             for theme in ("light", "dark"):
                 shoot(language, theme)
+            shoot_failed_join(language)
         shoot_trust(language)
     return 0
 

@@ -20,6 +20,7 @@ from gui.model.changes import Changes
 from gui.model.nicks import key_of, member_named, mentions
 from gui.model.values import ROOM, Line, Overflowed, Status
 from gui.wording import failure_sentence, host_refusal_sentence, not_delivered_note
+from net.addresses import format_address
 from net.api import (
     ClientState,
     Delivered,
@@ -29,6 +30,7 @@ from net.api import (
     HostVerified,
     KeyRejected,
     LatencyMeasured,
+    RoomMoved,
     StateChanged,
 )
 from net.protocol import events as ev
@@ -204,6 +206,11 @@ class ChatModel:
                     self.notes.append(words.first_meeting(code))
             case KeyRejected():
                 self._rejected = event  # the failure itself follows, maybe in a later batch
+            case RoomMoved(transport=transport, host=host, port=port):
+                address, name = format_address(host, port), transport.value.upper()
+                self._status = dataclasses.replace(self._status, transport=name, address=address, port=port)
+                changes.add(ROOM, self._line("system", words.moved(name, address)))
+                changes.status = True
 
     def _chat_message(self, message: ev.ChatMessage, changes: Changes) -> None:
         own = key_of(message.sender) == key_of(self.nick)

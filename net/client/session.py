@@ -133,6 +133,12 @@ class ClientSession:
         return self._outbox.ids()
 
     @property
+    def room_key(self) -> bytes | None:
+        """The key of the room this session was welcomed in, as its host proved it over TLS
+        (None before the first welcome, and without encryption: then nothing proves it)."""
+        return self._pinned if self._ever_connected and self._tls_context is not None else None
+
+    @property
     def finished(self) -> bool:
         """True once the session will not connect again (closed, or a final failure)."""
         return self._state is ClientState.DISCONNECTED and (self._closing or self._attempt < 0)

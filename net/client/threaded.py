@@ -8,20 +8,30 @@ Hooks for subclasses (run on the I/O thread): `_connect()` opens one link to the
 raises `ConnectFailed`; `_serve(link)` runs that link until it ends, closes it, and
 returns why it ended. The reconnect loop, the backoff waits that `close()` cuts short and
 the delivery of events to the owner live here once.
+
+Following the room (`ClientConfig.follow_room`): when a reconnect fails, the wait before the
+next attempt is spent looking on the LAN for the room by the key its host proved
+(`net.discovery.lookup.find_room`). Found elsewhere (another transport, address or port),
+the client goes there at once and says so (`RoomMoved`). Its links then run on the I/O of
+that transport: `_io` is this client, or one of the other transport's class built
+`sharing` this one's session, lock, wake-up and stop flag, whose thread never starts. So the
+outbox, the resume secret and the pinned key carry over, and the new host must prove the
+same key before anything is sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import select
 import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from net.addresses import AddrInfo, format_address
-from net.api import ClientConfig, ClientState, EventSink, FailureKind
+from net.api import ClientConfig, ClientState, EventSink, FailureKind, RoomMoved, Transport
 from net.client.session import ClientSession
 from net.socket_errors import ConnectFailed, describe_connect_error
 from net.wakeup import Wakeup
@@ -30,22 +40,36 @@ log = logging.getLogger(__name__)
 
 Link = TypeVar("Link")
 
+#: Shortest and longest look for a room that moved (the backoff wait, within these bounds).
+LOOK_SECONDS = (1.0, 3.0)
+
 
 class ThreadedClient:
     """Base of the transport clients (see the module docstring for callers vs hooks)."""
 
     #: Names the I/O thread, e.g. "tcp-client 10.0.0.5:47800".
     thread_label = "client"
+    #: The transport whose I/O the subclass does.
+    transport: ClassVar[Transport]
 
-    def __init__(self, config: ClientConfig, on_event: EventSink) -> None:
+    def __init__(
+        self, config: ClientConfig, on_event: EventSink, *, sharing: ThreadedClient | None = None
+    ) -> None:
+        """`sharing`: build only the I/O of this transport for that client's session (see
+        the module docstring); such an instance is never started."""
         self.config = config
         self._on_event = on_event
-        self._session = ClientSession(config)
-        self._lock = threading.Lock()
-        self._wakeup = Wakeup()
-        self._stopping = threading.Event()
+        if sharing is None:
+            self._session = ClientSession(config)
+            self._lock = threading.Lock()
+            self._wakeup = Wakeup()
+            self._stopping = threading.Event()
+        else:
+            self._session, self._lock = sharing._session, sharing._lock
+            self._wakeup, self._stopping = sharing._wakeup, sharing._stopping
         self._thread: threading.Thread | None = None
         self._where = format_address(config.host, config.port)
+        self._io: ThreadedClient = self  # whose `_connect` and `_serve` run the links
 
     # -- for callers (any thread) -----------------------------------------------------------
 
@@ -154,16 +178,21 @@ class ThreadedClient:
     def _run(self) -> None:
         try:
             while not self._stopping.is_set():
+                connect_failed = False
                 try:
-                    link = self._connect()
+                    link = self._io._connect()
                 except ConnectFailed as failed:
+                    connect_failed = True
                     delay = self._link_down(failed.failure, failed.text)
                 else:
-                    failure, reason = self._serve(link)
+                    failure, reason = self._io._serve(link)
                     delay = self._link_down(failure, reason)
                 if delay is None:
                     return
-                self._sleep(delay)
+                started = time.monotonic()
+                if connect_failed and self._follow_room(min(max(delay, LOOK_SECONDS[0]), LOOK_SECONDS[1])):
+                    continue  # the room is elsewhere now: connect there at once
+                self._sleep(delay - (time.monotonic() - started))
             self._link_down(FailureKind.CLOSED, "left the chat")
         except Exception:
             log.exception("client thread for %s failed", self._where)
@@ -176,6 +205,38 @@ class ThreadedClient:
             delay = self._session.link_down(failure, reason)
         self._dispatch()
         return delay
+
+    def _follow_room(self, seconds: float) -> bool:
+        """Look for the room (by its key) for up to `seconds`; True when it was found somewhere
+        else and the links now go there."""
+        key = self._session.room_key
+        if not self.config.follow_room or key is None:
+            return False
+        # Imported here: discovery is loaded only by a client that lost its host.
+        from net.discovery.lookup import find_room, heard_at, probe_targets
+
+        current = self._io.config
+        chat = find_room(key, current.host, current.port, timeout=seconds, stop=self._stopping)
+        if chat is None or self._stopping.is_set():
+            return False
+        same_place = (chat.transport, chat.port) == (self._io.transport, current.port)
+        if same_place and heard_at(chat, probe_targets(current.host, (current.port,))):
+            return False  # it is where we knock (by name or address): only not answering yet
+        self._move_to(chat.transport, chat.address, chat.port)
+        return True
+
+    def _move_to(self, transport: Transport, host: str, port: int) -> None:
+        """Run the next links over `transport` to `host`:`port` and tell the owner."""
+        config = dataclasses.replace(self.config, host=host, port=port)
+        if transport is self.transport:
+            self.config, self._io = config, self
+        else:
+            from net.transports import client_class  # the one place that knows the transports
+
+            self._io = client_class(transport)(config, self._on_event, sharing=self)
+        self._where = format_address(host, port)
+        log.info("the room moved: following it to %s over %s", self._where, transport.value.upper())
+        self._deliver([RoomMoved(transport, host, port)])
 
     def _sleep(self, seconds: float) -> None:
         """Wait before reconnecting; close() cuts the wait short."""
@@ -191,6 +252,9 @@ class ThreadedClient:
         """Hand the session's events to the owner, outside the lock."""
         with self._lock:
             events = self._session.take_events()
+        self._deliver(events)
+
+    def _deliver(self, events: list[object]) -> None:
         for event in events:
             try:
                 self._on_event(event)

@@ -16,7 +16,7 @@ import socket
 import time
 
 from net.addresses import AddrInfo
-from net.api import FailureKind
+from net.api import FailureKind, Transport
 from net.client.session import LinkVerdict
 from net.client.threaded import ThreadedClient
 
@@ -31,6 +31,7 @@ class TcpClient(ThreadedClient):
     """A member's TCP connection to a host (implements `net.api.ChatClient`)."""
 
     thread_label = "tcp-client"
+    transport = Transport.TCP
 
     def _connect(self) -> socket.socket:
         return self._try_addresses(socket.SOCK_STREAM, self._open_stream)

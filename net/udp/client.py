@@ -25,7 +25,7 @@ import time
 from collections import deque
 
 from net.addresses import AddrInfo
-from net.api import ClientConfig, EventSink, FailureKind
+from net.api import ClientConfig, EventSink, FailureKind, Transport
 from net.client.session import LinkVerdict
 from net.client.threaded import ThreadedClient
 from net.socket_errors import ConnectFailed
@@ -44,9 +44,17 @@ class UdpClient(ThreadedClient):
     """A member's UDP connection to a host (implements `net.api.ChatClient`)."""
 
     thread_label = "udp-client"
+    transport = Transport.UDP
 
-    def __init__(self, config: ClientConfig, on_event: EventSink, *, tuning: UdpTuning | None = None) -> None:
-        super().__init__(config, on_event)
+    def __init__(
+        self,
+        config: ClientConfig,
+        on_event: EventSink,
+        *,
+        tuning: UdpTuning | None = None,
+        sharing: ThreadedClient | None = None,
+    ) -> None:
+        super().__init__(config, on_event, sharing=sharing)
         self._tuning = tuning or UdpTuning()
         #: Figures of the latest links (the last one may be live); bounded across reconnects.
         self._stats: deque[ChannelStats] = deque(maxlen=16)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+import re
 import socket
 from collections.abc import Iterator
 
@@ -75,3 +77,30 @@ def test_join_refuses_a_taken_nickname_with_its_reason(processes) -> None:
     second = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
     assert second.wait() == 1
     assert second.stderr and "already taken" in second.stderr[-1]
+
+
+def test_a_host_given_no_name_is_named_after_this_computer(processes) -> None:
+    """Issue 15.14: every window-less host's room used to be called "LanChat"."""
+    computer = platform.node().split(".", 1)[0]
+    host = start(processes, "host", "--port", "0", "--bind", "127.0.0.1")
+    port = host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    member = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
+    member.wait_for_line(rf"Welcome to {re.escape(computer)}'s chat, alice!")
+    member.send_line("/quit")
+    assert member.wait() == 0
+
+
+@pytest.mark.parametrize(
+    ("hosted", "joined", "advice"),
+    [
+        ("udp", [], "over UDP: add --transport udp"),
+        ("tcp", ["--transport", "udp"], "over TCP: add --transport tcp"),
+    ],
+)
+def test_join_over_the_wrong_transport_says_which_to_use(processes, hosted, joined, advice) -> None:
+    """Issue 15.6: it used to say only that nobody was hosting there."""
+    host = start(processes, "host", "--transport", hosted, "--port", "0", "--bind", "127.0.0.1")
+    port = host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    member = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice", "--timeout", "1", *joined)
+    assert member.wait() == 1
+    assert member.stderr == [f"lanchat: 127.0.0.1:{port} is hosting {advice}"]

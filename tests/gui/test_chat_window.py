@@ -318,8 +318,8 @@ def test_a_chat_found_on_the_lan_joins_with_a_double_click(make_app):
             message="the chat to be found",
         )
         item = next(item for item, entry in view.found.items() if entry.room == "Found on the LAN")
-        values = view.found_tree.item(item, "values")
-        assert values[0] == "wendy" and values[2] == "UDP"
+        assert view.found_tree.set(item, "host") == "wendy"
+        assert view.found_tree.set(item, "transport") == "UDP"
         view.found_tree.see(item)
         make_app.pump()
         x, y, _w, h = view.found_tree.bbox(item)
@@ -366,7 +366,7 @@ def test_two_rooms_of_one_name_are_listed_as_two_with_their_codes(make_app):
         # The list shows the first two groups of each code, beside the room's name.
         assert sorted(twins()) == ["2A2A-2A2A", "7F7F-7F7F"]
         assert view.found_tree.heading("code", "text") == "Code"
-        assert view.found_tree["displaycolumns"][0] == "code"
+        assert tuple(view.found_tree["displaycolumns"])[:2] == ("room", "code")  # the code beside the name
         # Selecting one shows its whole code (to compare with the one its host reads out).
         assert not view.code_label.winfo_ismapped()
         view.found_tree.selection_set(twins()["7F7F-7F7F"])
@@ -399,8 +399,11 @@ def test_the_found_list_shows_two_hosts_live_and_drops_a_stopped_one(make_app, h
         view = app.start_view
 
         def rows() -> dict[str, tuple]:
+            """Each room's host, members, transport and address, as the list shows them."""
+            shown = ("host", "members", "transport", "address")
             return {
-                entry.room: tuple(view.found_tree.item(item, "values")) for item, entry in view.found.items()
+                entry.room: tuple(view.found_tree.set(item, column) for column in shown)
+                for item, entry in view.found.items()
             }
 
         make_app.wait(lambda: {"Teahouse", "Courtyard"} <= set(rows()), timeout=15, message="both chats")

@@ -100,12 +100,14 @@ def test_the_status_bars_reason_and_the_find_bar_follow_the_language(make_app, h
 def test_the_start_views_error_and_progress_follow_the_language(make_app):
     app = make_app(nickname="lin")
     view = app.start_view
-    assert view.room_var.get() == "Our chat"  # offered, not typed: it follows too
+    assert view.room_var.get() == "lin's chat"  # offered, not typed: it follows too
+    switch_language(app, "简体中文")
+    assert view.room_var.get() == "lin的聊天室"
+    switch_language(app, "English")
     join_from_window(app, "", "127.0.0.1")
     assert view.error_label.cget("text") == "Please enter a nickname."
     switch_language(app, "简体中文")
     assert view.error_label.cget("text") == "请输入昵称。"
-    assert view.room_var.get() == "我们的聊天"
 
     # Something that accepts the connection and then says nothing: the join stays "connecting".
     with socket.socket() as silent:
@@ -117,5 +119,5 @@ def test_the_start_views_error_and_progress_follow_the_language(make_app):
         assert view.progress_label.cget("text") == f"正在连接 {address}…"
         switch_language(app, "English")
         assert view.progress_label.cget("text") == f"Connecting to {address}…"
-        assert view.room_var.get() == "Our chat"
+        assert view.room_var.get() == "lin's chat"
         view.cancel_button.invoke()
