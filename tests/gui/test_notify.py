@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from gui import i18n
@@ -172,3 +175,34 @@ def test_notices_make_no_backend_when_nothing_deserves_one():
     assert notices.offer([room_message("mine", ME)], ME, "Lobby", False, ROOM) == []
     assert notices.offer([room_message()], ME, "Lobby", True, ROOM) == []  # it is in front
     assert notices.backend is None
+
+
+# -- what loads when --------------------------------------------------------------------------------
+
+STARTS_WINDOW = """
+import sys, tkinter as tk
+from pathlib import Path
+from gui.app import App
+from gui.settings import SettingsStore
+root = tk.Tk()
+app = App(root, SettingsStore(Path(sys.argv[1])))
+root.update()
+print(sorted(m for m in ("desktop_notifier", "dbus_fast", "asyncio") if m in sys.modules))
+app.close()
+"""
+
+
+def test_the_window_starts_without_the_notification_library(tk_root, tmp_path):
+    """desktop-notifier (and asyncio under it) is imported in the backend's own thread when the
+    first notification is due, never while the window starts."""
+    result = subprocess.run(
+        [sys.executable, "-c", STARTS_WINDOW, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_notify_package_needs_no_tk():
+    code = "import sys, gui.notify.center; print('tkinter' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

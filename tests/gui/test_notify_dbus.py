@@ -65,6 +65,8 @@ def test_a_notification_reaches_the_desktop_and_its_click_comes_back(notificatio
     assert (shown.app_name, shown.summary, shown.body) == ("LanChat", "zoe in Lobby", "lunch at noon?")
     assert "default" in shown.actions  # clicking its body is an action the desktop reports
     assert desktop.available
+    # The service records it before its reply reaches the backend; a user clicks only after.
+    wait_until(lambda: desktop.sent == 1, message="the service's reply")
     notification_server.click(shown.id)
     wait_until(clicks.snapshot, message="the click")
     assert clicks.snapshot() == [pile]
@@ -93,6 +95,7 @@ def test_a_busy_conversation_keeps_one_notification(notification_server, backend
     assert (first.summary, first.body) == ("zoe in Lobby", "line 1")
     assert (second.summary, second.body) == ("3 new messages in Lobby", "zoe: line 4")
     wait_until(lambda: notification_server.closed() == [first.id], message="the first taken back")
+    wait_until(lambda: desktop.sent == 2, message="the service's reply")
     notification_server.click(first.id)  # a stale one: nothing happens
     notification_server.click(second.id)
     wait_until(clicks.snapshot, message="the click")

@@ -131,6 +131,7 @@ def test_a_click_brings_the_window_and_the_conversation_forward(chat, make_app):
     make_app.wait(lambda: len(server.shown()) == 2, message="two notifications")
     private, room = sorted(server.shown(), key=lambda note: note.summary != "zoe (private message)")
     assert (private.body, room.body) == ("psst, yann", "room news")
+    make_app.wait(lambda: app.notices.backend.sent == 2, message="the service's replies (before any click)")
 
     app.controller.open_private("zoe")  # the private tab in front, the window hidden
     root.withdraw()
