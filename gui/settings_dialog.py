@@ -155,16 +155,18 @@ class SettingsDialog(Dialog):
         )
         self.desktop_button.grid(row=row, column=0, columnspan=2, sticky="w")
         row += 1
+        notify_for = ttk.Frame(body)  # one line: the dialog is tall already
+        notify_for.grid(row=row, column=0, columnspan=2, sticky="w", padx=(24, 0))
+        row += 1
         self.notify_for_buttons = [
-            ttk.Radiobutton(body, text=text, value=value, variable=self.notify_for_var)
+            ttk.Radiobutton(notify_for, text=text, value=value, variable=self.notify_for_var)
             for text, value in (
                 (tr("For every message"), "all"),
-                (tr("Only when my nickname is mentioned, and for private messages"), "mentions"),
+                (tr("Only mentions of my nickname, and private messages"), "mentions"),
             )
         ]
         for button in self.notify_for_buttons:
-            button.grid(row=row, column=0, columnspan=2, sticky="w", padx=(24, 0))
-            row += 1
+            button.pack(side="left", padx=(0, 14))
         self._desktop_toggled()
 
         section(tr("Chat"))

@@ -30,6 +30,7 @@ from gui.notify.wording import toast_text
 from gui.resources import asset_path
 
 log = logging.getLogger(__name__)
+library_log = logging.getLogger("desktop_notifier")
 
 APP_NAME = "LanChat"
 ICON = "icons/lanchat-64.png"
@@ -153,8 +154,10 @@ class DesktopBackend:
         try:
             from desktop_notifier import DesktopNotifier, Icon
 
-            # Its debug lines quote the notification (message text): not in our logs.
-            logging.getLogger("desktop_notifier").setLevel(logging.WARNING)
+            # Its debug lines quote the notification (message text): never in our logs. While
+            # it looks for a service, not even its warnings (a macOS program outside an app
+            # bundle gets one): finding none is worth our one debug line, no more.
+            library_log.setLevel(logging.ERROR)
             notifier = DesktopNotifier(app_name=APP_NAME, app_icon=Icon(path=asset_path(ICON)))
             notifier.on_clicked = self._clicked
             if not await asyncio.wait_for(notifier.get_capabilities(), OPEN_TIMEOUT):
@@ -165,6 +168,7 @@ class DesktopBackend:
             with self._lock:
                 self._pacer = Pacer()  # what waited is dropped
             return None
+        library_log.setLevel(logging.WARNING)  # a notification that fails from now on is logged
         self.available = True
         return notifier
 
