@@ -64,13 +64,14 @@ class Notices:
         """
         if not self.settings.desktop_notifications or not incoming:
             return []
-        piles: dict[str | None, Pile] = {}
+        latest: dict[str | None, Incoming] = {}  # a burst: only the last line and the count matter
+        counts: dict[str | None, int] = {}
         for message in incoming:
             front = message.conversation == in_front
             if should_notify(message, window_focused, front, self.settings, own_nick):
-                pile = Pile.of(message, room)
-                older = piles.get(message.conversation)
-                piles[message.conversation] = older.then(pile) if older else pile
+                latest[message.conversation] = message
+                counts[message.conversation] = counts.get(message.conversation, 0) + 1
+        piles = {key: Pile.of(message, room, counts[key]) for key, message in latest.items()}
         if window_focused and self.backend is not None:
             self.backend.forget(in_front)  # what waited for it is being read now
         if piles:

@@ -35,8 +35,11 @@ class Pile:
     count: int = 1
 
     @classmethod
-    def of(cls, message: Incoming, room: str) -> Pile:
-        return cls(message.conversation, message.sender, message.text, message.action, message.private, room)
+    def of(cls, message: Incoming, room: str, count: int = 1) -> Pile:
+        """The pile of `count` messages of one conversation, `message` the latest."""
+        return cls(
+            message.conversation, message.sender, message.text, message.action, message.private, room, count
+        )
 
     def then(self, later: Pile) -> Pile:
         """This pile with `later` on top: its message shown, the two counts added."""
