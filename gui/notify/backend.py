@@ -17,7 +17,6 @@ the backend quietly drops everything after it: no dialog, no error.
 
 from __future__ import annotations
 
-import html
 import logging
 import sys
 import threading
@@ -174,6 +173,7 @@ class DesktopBackend:
 
     async def _send(self, notifier: Any, pile: Pile) -> None:
         import asyncio
+        import html  # here, not at start-up: its entity table costs a few ms to load
 
         title, body = toast_text(pile)
         if sys.platform.startswith("linux"):
