@@ -23,6 +23,7 @@ from types import TracebackType
 
 from gui.attention import Attention
 from gui.bridge import BridgePump, EventBridge
+from gui.bring_forward import bring_forward
 from gui.chat_view import ChatView
 from gui.controller import Controller
 from gui.crash import install_tk_hooks
@@ -273,7 +274,7 @@ class App:
         if len(chat_events) != len(batch):
             self._refresh_found_chats()
             for clicked in [event for event in batch if isinstance(event, NotificationClicked)]:
-                self._bring_forward(clicked)
+                bring_forward(self.root, self.chat_view, self.controller, clicked)
         if chat_events:
             self.controller.handle(chat_events)
 
@@ -294,19 +295,6 @@ class App:
             return
         self.browser = browser
         self.start_view.set_discovery_state(True)
-
-    def _bring_forward(self, clicked: NotificationClicked) -> None:
-        """Show the window (restored, raised, focused) with the clicked notification's conversation."""
-        self.root.deiconify()
-        self.root.lift()
-        self.root.focus_force()
-        view = self.chat_view
-        if view is None or self.controller.session is None:
-            return
-        if clicked.conversation is ROOM:
-            view.notebook.select(view.panes[ROOM])
-        elif clicked.nick:
-            self.controller.open_private(clicked.nick)  # reopened if its tab was closed
 
     def _stop_browser(self) -> None:
         browser, self.browser = self.browser, None

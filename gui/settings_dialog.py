@@ -185,6 +185,11 @@ class SettingsDialog(Dialog):
         self.bind("<Return>", lambda _e: self.ok())
         self.present(self.nick_entry)
 
+    def _desktop_toggled(self) -> None:
+        """Which messages notify only matters while desktop notifications are on."""
+        for button in self.notify_for_buttons:
+            button.state(["!disabled"] if self.desktop_var.get() else ["disabled"])
+
     def validate(self) -> st.Settings | None:
         """The edited settings, or None (with the reason shown) when a value cannot be used."""
         try:
@@ -216,11 +221,6 @@ class SettingsDialog(Dialog):
             return None
         self.error_label.configure(text="")
         return result
-
-    def _desktop_toggled(self) -> None:
-        """Which messages notify only matters while desktop notifications are on."""
-        for button in self.notify_for_buttons:
-            button.state(["!disabled"] if self.desktop_var.get() else ["disabled"])
 
     def ok(self) -> None:
         result = self.validate()
