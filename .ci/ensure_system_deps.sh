@@ -6,12 +6,14 @@
 #   xdotool            drives the built program's window in its tests
 #   fonts-wqy-microhei a CJK font, so Chinese renders in screenshots
 #   redis-server       the peer of the fan-out tests and the benchmark's targets
+#   dbus-daemon        a private session bus for the desktop notification tests
 set -e
 missing=""
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
 command -v xauth >/dev/null 2>&1 || missing="$missing xauth"
 command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus-daemon"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list :lang=zh | grep -q . || missing="$missing fonts-wqy-microhei"
 fi
@@ -30,6 +32,10 @@ esac
 case "$missing" in
     *redis-server*)
         echo "Note: redis-server is missing: the Redis test is skipped and \`make bench\` cannot measure its targets (sudo apt-get install redis-server)." >&2 ;;
+esac
+case "$missing" in
+    *dbus-daemon*)
+        echo "Note: dbus-daemon is missing: the desktop notification tests are skipped (sudo apt-get install dbus-daemon)." >&2 ;;
 esac
 case "$missing" in
     *fonts-wqy-microhei*)

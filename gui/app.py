@@ -23,13 +23,16 @@ from types import TracebackType
 
 from gui.attention import Attention
 from gui.bridge import BridgePump, EventBridge
+from gui.bring_forward import bring_forward
 from gui.chat_view import ChatView
 from gui.controller import Controller
 from gui.crash import install_tk_hooks
 from gui.i18n import current_language, set_language, tr
 from gui.invite_panel import Invitation
 from gui.lifetime import destroy_now
+from gui.model.changes import Incoming
 from gui.model.values import ROOM, Line
+from gui.notify.center import Notices, NotificationClicked
 from gui.ports import ClientFactory, HostFactory
 from gui.select_all import install_select_all
 from gui.settings import Settings, SettingsStore, nickname_refused, parse_discovery_targets
@@ -51,6 +54,7 @@ GIL_SWITCH_INTERVAL = 0.0005
 #: How often the controller's `tick` runs: the reconnect countdown is shown to the second.
 TICK_MS = 500
 DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
+NOT_FOR_THE_CONTROLLER = (*DISCOVERY_EVENTS, NotificationClicked)
 
 
 def this_pc_addresses() -> list[str]:
@@ -121,6 +125,7 @@ class App:
         self.pump = BridgePump(root, self.bridge, self.handle_events)
         self.browser: Browser | None = None
         self.notifier = Attention(root, self.settings, self._base_title)
+        self.notices = Notices(self.settings, self.bridge.post)  # desktop notifications
         self.frame = ttk.Frame(root)
         self.frame.pack(fill="both", expand=True)
         self.start_view: StartView | None = None
@@ -186,8 +191,11 @@ class App:
     def quit(self) -> None:
         self.close()
 
-    def attention(self, count: int, mention: bool) -> None:
+    def attention(self, count: int, mention: bool, incoming: list[Incoming]) -> None:
         self.notifier.notify(count, mention)
+        view = self.chat_view
+        front, room = (view.current_key(), view.room_name) if view is not None else (ROOM, "")
+        self.notices.offer(incoming, self.controller.nick, room, self.notifier.focused, front)
 
     def save_settings(self) -> None:
         error = self.store.save(self.settings)
@@ -262,10 +270,13 @@ class App:
     # -- events and discovery ----------------------------------------------------------------
 
     def handle_events(self, batch: list[object]) -> None:
-        """The pump's handler: discovery news refreshes the list; the rest goes to the controller."""
-        chat_events = [event for event in batch if not isinstance(event, DISCOVERY_EVENTS)]
+        """The pump's handler: discovery news refreshes the list, a clicked notification
+        brings its conversation forward; the rest goes to the controller."""
+        chat_events = [event for event in batch if not isinstance(event, NOT_FOR_THE_CONTROLLER)]
         if len(chat_events) != len(batch):
             self._refresh_found_chats()
+            for clicked in [event for event in batch if isinstance(event, NotificationClicked)]:
+                bring_forward(self.root, self.chat_view, self.controller, clicked)
         if chat_events:
             self.controller.handle(chat_events)
 
@@ -373,6 +384,7 @@ class App:
                 self._tick_after = None
             self.root.unbind_all("<Control-q>")
             self.notifier.close()
+            self.notices.close()
             self.store.save(self.settings)
             self._clear_views()
             destroy_now(self.frame)

@@ -313,7 +313,7 @@ class Controller:
             return
         show_changes(self.view, session.model, changes)
         if changes.attention:
-            self.shell.attention(changes.attention, changes.mention)
+            self.shell.attention(changes.attention, changes.mention, changes.incoming)
 
     def _follow_up(self, changes: Changes) -> None:
         """A first join failed: ask for the room's password, or warn of a changed key."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from gui.model.changes import Incoming
 from gui.model.values import Line, Status
 from gui.trust import KeyWarning
 from net.api import ChatClient, ChatHost, ClientConfig, EventSink, HostConfig, Transport
@@ -43,7 +44,10 @@ class Shell(Protocol):
         """Back to the start view, saying `error`; the cursor in the nickname when it is at fault."""
 
     def quit(self) -> None: ...
-    def attention(self, count: int, mention: bool) -> None: ...
+    def attention(self, count: int, mention: bool, incoming: list[Incoming]) -> None:
+        """`count` messages from others arrived (`mention`: one names us or is private);
+        `incoming` lists the batch's live messages, ours too (for desktop notifications)."""
+
     def save_settings(self) -> None: ...
     def warn_key(self, warning: KeyWarning) -> None:
         """The room showed another key: warn; join again (`Controller.rejoin`) only if told to."""

@@ -35,6 +35,9 @@ TRANSPORTS = ("tcp", "udp")
 THEMES = ("light", "dark")
 FONT_SIZES = range(8, 29)
 SCROLLBACK_RANGE = range(200, 100_001)
+#: Which messages make a desktop notification: every one, or only those naming us (private
+#: messages count as naming us: they are written to us alone).
+NOTIFY_FOR = ("all", "mentions")
 DEFAULT_SCROLLBACK = 5_000
 RECENT_HOSTS_KEPT = 6
 MAX_ADDRESS_CHARS = 300
@@ -54,6 +57,8 @@ class Settings:
     language: str = ""  # "" follows the system locale
     notifications: bool = True  # unread count in the title and taskbar flash while unfocused
     sounds: bool = True
+    desktop_notifications: bool = True  # a desktop notification for a message not in front
+    notify_for: str = "all"  # "all" or "mentions" (and private messages)
     highlight_mentions: bool = True
     scrollback_lines: int = DEFAULT_SCROLLBACK
     room_name: str = ""  # the room name last hosted
@@ -85,6 +90,8 @@ FILE_KEYS: dict[str, str] = {
     "language": "appearance.language",
     "notifications": "attention.notifications",
     "sounds": "attention.sounds",
+    "desktop_notifications": "attention.desktop_notifications",
+    "notify_for": "attention.notify_for",
     "highlight_mentions": "attention.highlight_mentions",
     "scrollback_lines": "chat.scrollback_lines",
 }
@@ -234,7 +241,9 @@ def _check_stored(name: str, value: Any) -> Any:
             return check_font_size(value) if name == "font_size" else check_scrollback(value)
         case "language":
             return check_choice(value, ["", *LANGUAGES])
-        case "notifications" | "sounds" | "highlight_mentions" | "allow_plaintext":
+        case "notify_for":
+            return check_choice(value, NOTIFY_FOR)
+        case "notifications" | "sounds" | "desktop_notifications" | "highlight_mentions" | "allow_plaintext":
             if not isinstance(value, bool):
                 raise SettingError(name)
             return value

@@ -39,6 +39,8 @@ class SettingsDialog(Dialog):
         self.notify_var = tk.BooleanVar(self, current.notifications)
         self.sound_var = tk.BooleanVar(self, current.sounds)
         self.mention_var = tk.BooleanVar(self, current.highlight_mentions)
+        self.desktop_var = tk.BooleanVar(self, current.desktop_notifications)
+        self.notify_for_var = tk.StringVar(self, current.notify_for)
         self.scrollback_var = tk.StringVar(self, str(current.scrollback_lines))
         self.targets_var = tk.StringVar(self, ", ".join(current.discovery_targets))
         self.plaintext_var = tk.BooleanVar(self, current.allow_plaintext)
@@ -145,6 +147,27 @@ class SettingsDialog(Dialog):
                 row=row, column=0, columnspan=2, sticky="w"
             )
             row += 1
+        self.desktop_button = ttk.Checkbutton(
+            body,
+            text=tr("Show a desktop notification for messages in conversations I am not looking at"),
+            variable=self.desktop_var,
+            command=self._desktop_toggled,
+        )
+        self.desktop_button.grid(row=row, column=0, columnspan=2, sticky="w")
+        row += 1
+        notify_for = ttk.Frame(body)  # one line: the dialog is tall already
+        notify_for.grid(row=row, column=0, columnspan=2, sticky="w", padx=(24, 0))
+        row += 1
+        self.notify_for_buttons = [
+            ttk.Radiobutton(notify_for, text=text, value=value, variable=self.notify_for_var)
+            for text, value in (
+                (tr("For every message"), "all"),
+                (tr("Only mentions of my nickname, and private messages"), "mentions"),
+            )
+        ]
+        for button in self.notify_for_buttons:
+            button.pack(side="left", padx=(0, 14))
+        self._desktop_toggled()
 
         section(tr("Chat"))
         label(tr("Scrollback (lines)"))
@@ -161,6 +184,11 @@ class SettingsDialog(Dialog):
 
         self.bind("<Return>", lambda _e: self.ok())
         self.present(self.nick_entry)
+
+    def _desktop_toggled(self) -> None:
+        """Which messages notify only matters while desktop notifications are on."""
+        for button in self.notify_for_buttons:
+            button.state(["!disabled"] if self.desktop_var.get() else ["disabled"])
 
     def validate(self) -> st.Settings | None:
         """The edited settings, or None (with the reason shown) when a value cannot be used."""
@@ -179,6 +207,8 @@ class SettingsDialog(Dialog):
                 notifications=bool(self.notify_var.get()),
                 sounds=bool(self.sound_var.get()),
                 highlight_mentions=bool(self.mention_var.get()),
+                desktop_notifications=bool(self.desktop_var.get()),
+                notify_for=st.check_choice(self.notify_for_var.get(), st.NOTIFY_FOR),
                 scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
                 discovery_targets=st.check_discovery_targets(self.targets_var.get()),
                 allow_plaintext=bool(self.plaintext_var.get()),

@@ -50,6 +50,17 @@ class MarkFailed(NamedTuple):
     note: str
 
 
+class Incoming(NamedTuple):
+    """A message that arrived live (history replayed on joining is not): what a desktop
+    notification is made of. `conversation` is `ROOM` or the private conversation's key."""
+
+    conversation: str | None
+    sender: str
+    text: str
+    action: bool = False
+    private: bool = False
+
+
 ViewOp = SetRoom | OpenPrivate | RenamePrivate | MarkDelivered | MarkFailed
 
 
@@ -64,6 +75,7 @@ class Changes:
     status: bool = False  # the status bar changed
     attention: int = 0  # messages from others
     mention: bool = False  # one of them names us or is private
+    incoming: list[Incoming] = field(default_factory=list)  # live messages, ours too, in order
     opened: bool = False  # the first welcome: the chat view must be shown
     failed: str | None = None  # the first connection failed: back to the start with this sentence
     failure: FailureKind | None = None  # why it failed (a password to ask for, a key to warn of)

@@ -227,6 +227,10 @@ class ChatModel:
             changes.typing = True
         kind = "action" if message.action else "message"
         changes.add(conversation, Line(kind, message.text, message.time, message.sender, own))
+        private = message.to is not None
+        changes.incoming.append(
+            out.Incoming(conversation, message.sender, message.text, message.action, private)
+        )
         if not own:
             changes.attention += 1
             if message.to is not None or mentions(message.text, self.nick):

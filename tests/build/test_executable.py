@@ -9,7 +9,9 @@ thread and start-up with no console at all.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from net.protocol import events as ev
 from tests.build.clients import ProtocolClient, TextClient
 from tests.build.conftest import REPO, Build, Processes
 from tests.build.x11 import Screen
+from tests.gui.notification_server import NotificationServer
 from tests.helpers import wait_until
 
 # The first test using the build waits for it (tens of seconds on two busy cores).
@@ -114,6 +117,7 @@ def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Bui
     assert expected_assets <= files
     assert "assets/icons/lanchat-64.png" in files
     assert {"confusable_homoglyphs/confusables.json", "confusable_homoglyphs/categories.json"} <= files
+    assert "desktop_notifier/resources/python.png" in files  # opened when desktop-notifier is imported
     assert any(name.startswith("_tcl_data/") for name in files) and any(
         name.startswith("_tk_data/") for name in files
     )
@@ -127,6 +131,9 @@ def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Bui
         "gui.app",
         "gui.crash",
         "assets",
+        "desktop_notifier",  # imported in a function only (gui/notify/backend.py)
+        "desktop_notifier.backends.dbus",
+        "dbus_fast.aio",
     } <= modules
     assert not tops & {
         "tests",
@@ -173,6 +180,10 @@ def test_window_joins_a_host_chats_and_closes(
     observer = ProtocolClient(port, "observer")
     # A returning user: the nickname is known, so the window opens with the address field focused.
     assert SettingsStore(tmp_path / "config").save(Settings(nickname="carol")) is None
+    # A desktop session bus with a notification service on it (a real dbus-daemon).
+    bus_folder = Path(tempfile.mkdtemp(prefix="lanchat-dbus-"))
+    notifications = NotificationServer(bus_folder)
+    app_env = {**app_env, "DBUS_SESSION_BUS_ADDRESS": notifications.address}
     app = processes.start([str(onefile_build.executable)], screen.env(app_env))
     try:
         window = screen.wait_for_window(MAIN_WINDOW, timeout=30)
@@ -207,6 +218,15 @@ def test_window_joins_a_host_chats_and_closes(
             return False
 
         wait_until(unread_count_shown, timeout=15, interval=0.05, message="an unread count in the title")
+        # ... and a desktop notification, through the bundled desktop-notifier and D-Bus.
+        wait_until(
+            lambda: any(
+                (note.app_name, note.summary, note.body) == ("LanChat", f"observer in {ROOM}", "hi carol")
+                for note in notifications.shown()
+            ),
+            timeout=15,
+            message="a desktop notification",
+        )
 
         screen.request_close(window)
         status, seconds = wait_for_exit(app, timeout=10)
@@ -215,6 +235,8 @@ def test_window_joins_a_host_chats_and_closes(
         observer.wait_for(lambda e: isinstance(e, ev.Left) and e.nick == "carol", "carol leaving")
     finally:
         observer.close()
+        notifications.stop()
+        shutil.rmtree(bus_folder, ignore_errors=True)
     stop_host(host)
 
 

@@ -5,18 +5,23 @@
 - `make_app`: builds an `App` in the root with settings in a temporary directory, and closes
   it (leaving the chat, stopping a window-hosted host) at the end of the test.
 - `headless_host` / `headless_client`: real TCP hosts and clients on 127.0.0.1, always stopped.
+- `notification_server`: a real D-Bus session bus with a notification service (Linux); every
+  other test gets a session bus where nothing listens, so none shows on the desktop.
 - `HandClock`, `EventLog`, `free_port`: helpers the test modules import.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import tkinter as tk
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -28,6 +33,9 @@ from net.room import RoomConfig
 from net.transports import make_client, make_host
 from tests.helpers import wait_until
 from tests.identity import secure
+
+if TYPE_CHECKING:
+    from tests.gui.notification_server import NotificationServer
 
 
 @pytest.fixture(scope="session")
@@ -203,6 +211,31 @@ def headless_client() -> Iterator[Callable[..., tuple[ChatClient, EventLog]]]:
     finally:
         for client in clients:
             client.close()
+
+
+@pytest.fixture(autouse=True)
+def no_desktop_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test shows a notification on the developer's desktop: the session bus is one where
+    nothing listens (the tests of notifications start their own, `notification_server`)."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/lanchat-tests/bus")
+
+
+@pytest.fixture
+def notification_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[NotificationServer]:
+    """A real dbus-daemon with a notification service on it, as this process's session bus."""
+    from tests.gui.notification_server import NotificationServer
+
+    folder = tempfile.mkdtemp(prefix="lanchat-dbus-")  # short: a socket path has at most 107 bytes
+    try:
+        try:
+            server = NotificationServer(Path(folder))
+        except FileNotFoundError as exc:
+            pytest.skip(f"needs {exc}")
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", server.address)
+        yield server
+        server.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True, scope="session")

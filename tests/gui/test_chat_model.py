@@ -76,7 +76,14 @@ def test_messages_count_for_attention_and_mentions(clock):
     assert texts(changes) == ["hello all", "mine"]
     assert [line.own for line in changes.lines[ROOM]] == [False, True]
     assert (changes.attention, changes.mention) == (1, False)
+    assert changes.incoming == [out.Incoming(ROOM, "bob", "hello all"), out.Incoming(ROOM, "me", "mine")]
     assert model.apply([ev.ChatMessage("m3", "bob", "hey ME, look", 7.0)]).mention
+
+
+def test_history_replayed_on_joining_is_not_incoming(clock):
+    changes = make_model(clock).apply([welcome(history=(ev.ChatMessage("h1", "bob", "earlier", 1.0),))])
+    assert "earlier" in texts(changes)
+    assert changes.incoming == []  # old news: no desktop notification for it
 
 
 def test_a_private_message_opens_its_conversation_without_focus(clock):
@@ -85,6 +92,7 @@ def test_a_private_message_opens_its_conversation_without_focus(clock):
     assert changes.ops == [out.OpenPrivate("bob", "bob", False)]  # shown as the member list spells it
     assert texts(changes, "bob") == ["psst"] and not texts(changes)
     assert (changes.attention, changes.mention) == (1, True)
+    assert changes.incoming == [out.Incoming("bob", "Bob", "psst", private=True)]
     assert model.peer("bob") == "bob" and model.peer(ROOM) is None
 
 

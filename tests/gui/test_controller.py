@@ -8,6 +8,7 @@ import pytest
 
 from gui import i18n
 from gui.controller import Controller
+from gui.model.changes import Incoming
 from gui.model.values import ROOM
 from gui.settings import Settings
 from gui.wording import failure_sentence, send_refused_sentence
@@ -112,6 +113,7 @@ class FakeShell:
         self.nickname_wrong: list[bool] = []  # per show_start: the cursor to the nickname
         self.quits = 0
         self.attention_calls: list[tuple[int, bool]] = []
+        self.incoming: list = []  # the live messages handed over with each attention call
         self.saves = 0
         self.warnings: list = []  # KeyWarning per warning shown
         self.password_asks: list[tuple[str, bool]] = []
@@ -126,8 +128,9 @@ class FakeShell:
     def quit(self) -> None:
         self.quits += 1
 
-    def attention(self, count, mention) -> None:
+    def attention(self, count, mention, incoming) -> None:
         self.attention_calls.append((count, mention))
+        self.incoming.append(incoming)
 
     def save_settings(self) -> None:
         self.saves += 1
@@ -282,6 +285,7 @@ def test_private_messages_open_a_conversation(rig):
     assert ("open", "bob", "bob", False) in view.calls
     assert view.texts("bob") == ["psst"]
     assert shell.attention_calls[-1] == (1, True)  # a private message counts as a mention
+    assert shell.incoming[-1] == [Incoming("bob", "bob", "psst", private=True)]  # for a notification
     assert controller.submit("hi back", "bob")
     assert client.sent[-1] == ("hi back", "bob", False)
     assert controller.submit("/msg bob again", ROOM)

@@ -93,6 +93,22 @@ def test_round_trip_is_readable_json(tmp_path):
     assert loaded.settings == original
 
 
+def test_desktop_notification_options_round_trip_and_fall_back(tmp_path):
+    store = SettingsStore(tmp_path)
+    assert Settings().desktop_notifications and Settings().notify_for == "all"
+    assert store.save(Settings(desktop_notifications=False, notify_for="mentions")) is None
+    data = json.loads(store.path.read_text(encoding="utf-8"))
+    assert data["attention"]["desktop_notifications"] is False
+    assert data["attention"]["notify_for"] == "mentions"
+    loaded = store.load().settings
+    assert (loaded.desktop_notifications, loaded.notify_for) == (False, "mentions")
+    data["attention"] = {"desktop_notifications": "no", "notify_for": "everything"}
+    store.path.write_text(json.dumps(data), encoding="utf-8")
+    loaded_bad = store.load()
+    assert (loaded_bad.settings.desktop_notifications, loaded_bad.settings.notify_for) == (True, "all")
+    assert "attention.notify_for" in loaded_bad.notice()
+
+
 def test_corrupt_file_is_kept_aside(tmp_path):
     store = SettingsStore(tmp_path)
     store.path.write_text("{ not json", encoding="utf-8")
