@@ -5,6 +5,7 @@ interleaved, so no index arithmetic — see `gui.textparts`), followed by one tr
 oldest lines past the scrollback cap and at most one ``see("end")``. Tags are few and
 shared (time, system, nick0..nick11, own, pending, link, mention, ...); the only per-item
 tags are ``pend:<id>`` on own messages not yet acknowledged, and the outbox bounds those.
+The Tcl side is in `gui.transcript_tcl`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ from gui.i18n import tr
 from gui.model.values import Line
 from gui.palette import Palette
 from gui.textparts import colour_index, link_target, split_parts
+from gui.transcript_tcl import (
+    APPEND_PROC,
+    AT_END_PROC,
+    FOLLOW_PROC,
+    KEEP_END_PROC,
+    READ_ONLY_PROC,
+    SCROLLED_PROC,
+    tcl_source,
+)
 
 
 def typing_sentence(names: list[str]) -> str:
@@ -31,80 +41,6 @@ def typing_sentence(names: list[str]) -> str:
     if len(names) == 2:
         return tr("{first} and {second} are typing…").format(first=names[0], second=names[1])
     return tr("Several people are typing…")
-
-
-#: Batches of at least this many insert arguments (text and tags: 6 per plain line) first
-#: drop Tk's layout of the lines on screen (see `_TCL_HELPERS`).
-RELAYOUT_FROM = 24
-_APPEND_PROC = "::lanchat::append_lines"
-_SCROLLED_PROC = "::lanchat::scrolled"
-_READ_ONLY_PROC = "::lanchat::make_read_only"
-#: Tcl helpers for the transcript. Speed matters here, for two reasons found by measuring:
-#: every call from Python into Tcl releases the GIL (and waits to get it back from busy
-#: network threads), so a whole batch is one call; and reconfiguring a Text (the usual
-#: ``-state normal``/``disabled`` toggle around an insert) re-lays-out every line it holds
-#: — 20 times the cost of the insert itself at 5,000 lines. So the widget stays "normal"
-#: and is made read-only by a proxy command that refuses insert/delete from bindings (the
-#: user's typing, paste), while our own code writes through the real command.
-_TCL_HELPERS = """
-namespace eval ::lanchat {
-    variable relayout_from RELAYOUT_FROM
-}
-proc ::lanchat::make_read_only {w} {
-    rename $w ::lanchat::real$w
-    proc ::$w {command args} [string map [list REAL ::lanchat::real$w] {
-        switch -- $command {
-            insert - delete - replace { return }
-        }
-        tailcall REAL $command {*}$args
-    }]
-    bind $w <Destroy> [list ::lanchat::forget $w]
-    return ::lanchat::real$w
-}
-proc ::lanchat::forget {w} {
-    catch {rename ::$w {}}
-}
-# Appends text+tags pairs, trims to `cap` lines, and scrolls to the end if the view was at
-# the end before; returns whether it was (if not, Python shows the marker).
-#
-# Two more savings, both measured (CPU time, 400 lines into a full 5,000-line transcript):
-# - While Tk holds the layout of the lines on screen (it does after every redraw and every
-#   `see`), every insert operation (one per text+tags pair) walks it and lays out the last
-#   line on screen again: 7.6 ms for the 400 lines, against 2.3 ms without it. Tagging the
-#   lines on screen with a tag that affects geometry (and untagging them) drops that layout
-#   in 0.05 ms; it is redone at the next redraw anyway (when following, the view moves to
-#   the new end). Skipped for a line or two, where it would save less than it costs.
-# - The "line" tag (margins, spacing) goes on the whole batch at once: one tag application
-#   instead of one per segment.
-proc ::lanchat::append_lines {w cap args} {
-    set real ::lanchat::real$w
-    set follow [expr {[lindex [$real yview] 1] >= 0.999}]
-    if {[llength $args] >= $::lanchat::relayout_from && [winfo ismapped $w]} {
-        set shown [list [$real index @0,0] [$real index "@0,[winfo height $w] +1 lines"]]
-        $real tag add relayout {*}$shown
-        $real tag remove relayout {*}$shown
-    }
-    set first [$real index end-1c]
-    $real insert end-1c {*}$args
-    $real tag add line $first end-1c
-    # Every line ends with a newline, so end-1c sits on an empty line after the last one.
-    set lines [expr {[lindex [split [$real index end-1c] .] 0] - 1}]
-    if {$lines > $cap} {
-        $real delete 1.0 [expr {$lines - $cap + 1}].0
-    }
-    if {$follow} {
-        $real see end
-    }
-    return $follow
-}
-# The text's -yscrollcommand: move the scrollbar; at the end, hide the "new messages" marker.
-proc ::lanchat::scrolled {scrollbar marker first last} {
-    $scrollbar set $first $last
-    if {$last >= 0.999 && [winfo manager $marker] eq "place"} {
-        place forget $marker
-    }
-}
-"""
 
 
 class ConversationPane(ttk.Frame):
@@ -127,8 +63,8 @@ class ConversationPane(ttk.Frame):
         self._last_day = ""
         self._palette = palette
 
-        if not self.tk.call("info", "procs", _APPEND_PROC):
-            self.tk.eval(_TCL_HELPERS.replace("RELAYOUT_FROM", str(RELAYOUT_FROM)))
+        if not self.tk.call("info", "procs", APPEND_PROC):
+            self.tk.eval(tcl_source())
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
         self._build_find_bar()
@@ -147,16 +83,21 @@ class ConversationPane(ttk.Frame):
             cursor="xterm",
             takefocus=True,
         )
-        self._writer = str(self.tk.call(_READ_ONLY_PROC, self.text))  # the real widget command
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
-        self.marker = ttk.Button(self, style="Marker.TButton", command=self.scroll_to_end)
-        self.marker_name = str(self.marker)
-        # Pure Tcl, so redraws never wait for Python (see _TCL_HELPERS).
-        self.text.configure(yscrollcommand=f"{_SCROLLED_PROC} {self.scrollbar} {self.marker_name}")
         self.text.grid(row=1, column=0, sticky="nsew")
         self.scrollbar.grid(row=1, column=1, sticky="ns")
+        # Below the text, never over it: a widget placed over a Text is smeared across it
+        # when the Text scrolls by copying its pixels (as on Windows). The typing notice and
+        # the marker share a row that keeps the marker's height, so showing it moves nothing.
         self.typing_label = ttk.Label(self, style="Typing.TLabel", text="", padding=(14, 0, 0, 0))
-        self.typing_label.grid(row=2, column=0, columnspan=2, sticky="w")
+        self.typing_label.grid(row=2, column=0, sticky="w")
+        self.marker = ttk.Button(self, style="Marker.TButton", command=self.scroll_to_end)
+        self.marker.grid(row=2, column=0, columnspan=2, sticky="e", pady=(2, 0))
+        self.marker.grid_remove()
+        self._writer = str(self.tk.call(READ_ONLY_PROC, self.text, self.marker))  # the real command
+        # Pure Tcl, so redraws never wait for Python (see gui.transcript_tcl).
+        self.text.configure(yscrollcommand=f"{SCROLLED_PROC} {self.text} {self.scrollbar}")
+        self.bind("<Map>", lambda _e: self.tk.call(KEEP_END_PROC, self.text), add="+")
 
         self.text.bind("<Button-1>", lambda _e: self.text.focus_set(), add="+")
         self.text.bind("<Button-3>", self._context_menu)
@@ -198,18 +139,24 @@ class ConversationPane(ttk.Frame):
         text.tag_configure("link", foreground=p.link, underline=True)
         text.tag_configure("mention", background=p.mention_bg)
         text.tag_configure("found", background=p.found_bg)
-        # Only ever on for an instant, inside one Tcl call (see _TCL_HELPERS): it exists for
-        # its side effect, a geometry change that makes Tk drop its layout of the visible lines.
+        # Only ever on for an instant, inside one Tcl call (see gui.transcript_tcl): it exists
+        # for its side effect, a geometry change that makes Tk drop its layout of the lines shown.
         text.tag_configure("relayout", spacing1=0)
         text.tag_lower("relayout")
         text.tag_raise("sel")
         text.tag_raise("found")
+        self._reserve_marker_row()
 
     def apply_texts(self) -> None:
         self.marker.configure(text=tr("New messages below ↓"))
         self.find_label.configure(text=tr("Find:"))
         self.find_next_button.configure(text=tr("Next"))
         self.find_close_button.configure(text=tr("Close"))
+        self._reserve_marker_row()
+
+    def _reserve_marker_row(self) -> None:
+        """The row below the text keeps the marker's height whether it shows or not."""
+        self.rowconfigure(2, minsize=self.marker.winfo_reqheight() + 2)
 
     # -- adding lines -------------------------------------------------------------------
 
@@ -224,7 +171,7 @@ class ConversationPane(ttk.Frame):
         segments: list[object] = []
         for line in lines:
             self._segments(line, segments)
-        followed = self.tk.call(_APPEND_PROC, str(self.text), self.scrollback, *segments)
+        followed = self.tk.call(APPEND_PROC, str(self.text), self.scrollback, *segments)
         self.lines_added += len(lines)
         if not self.tk.getboolean(followed):
             self._show_marker()
@@ -274,7 +221,7 @@ class ConversationPane(ttk.Frame):
     def clear(self) -> None:
         self.tk.call(self._writer, "delete", "1.0", "end")
         self._last_day = ""
-        self._hide_marker()
+        self.tk.call(FOLLOW_PROC, self.text, 1)
 
     # -- delivery marks -----------------------------------------------------------------
 
@@ -308,22 +255,23 @@ class ConversationPane(ttk.Frame):
     # -- scrolling ------------------------------------------------------------------------
 
     def at_bottom(self) -> bool:
-        return self.text.yview()[1] >= 0.999
+        """Whether the last line is wholly on screen."""
+        return self.tk.getboolean(self.tk.call(AT_END_PROC, self.text))
+
+    def following(self) -> bool:
+        """Whether new lines scroll into view (until the user scrolls away from the end)."""
+        return self.tk.getboolean(self.tk.getvar(f"::lanchat::following({self.text})"))
 
     def scroll_to_end(self) -> None:
-        self.text.see("end")
-        self._hide_marker()
+        self.tk.call(self._writer, "see", "end")
+        self.tk.call(FOLLOW_PROC, self.text, 1)
 
     def marker_visible(self) -> bool:
-        return self.marker.winfo_manager() == "place"
+        return self.marker.winfo_manager() != ""
 
     def _show_marker(self) -> None:
         if not self.marker_visible():
-            self.marker.place(relx=0.5, rely=1.0, y=-30, anchor="s")
-            self.marker.lift()
-
-    def _hide_marker(self) -> None:
-        self.marker.place_forget()
+            self.marker.grid()
 
     # -- links, copying, finding ------------------------------------------------------------
 

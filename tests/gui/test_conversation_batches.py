@@ -12,9 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from gui.conversation import RELAYOUT_FROM, ConversationPane
+from gui.conversation import ConversationPane
 from gui.model.values import Line
 from gui.theme import apply_theme
+from gui.transcript_tcl import RELAYOUT_FROM
 
 WHEN = time.time()
 
