@@ -207,14 +207,14 @@ class ChatView(ttk.Frame):
                 self.unread[conversation] += fresh
                 self._update_tab(conversation)
 
-    def mark_delivered(self, local_id: str) -> None:
+    def mark_delivered(self, local_id: str, when: float, mark: str) -> None:
         for pane in self.panes.values():
-            if pane.mark_delivered(local_id):
+            if pane.mark_delivered(local_id, when, mark):
                 return
 
-    def mark_failed(self, local_id: str, note: str) -> None:
+    def mark_failed(self, local_id: str, mark: str) -> None:
         for pane in self.panes.values():
-            if pane.mark_failed(local_id, note):
+            if pane.mark_failed(local_id, mark):
                 return
 
     def set_members(self, members: list[ev.MemberInfo], typing: set[str]) -> None:

@@ -3,9 +3,10 @@
 Built for bursts: a whole batch of lines goes in with *one* ``insert`` call (text and tags
 interleaved, so no index arithmetic — see `gui.textparts`), followed by one trim of the
 oldest lines past the scrollback cap and at most one ``see("end")``. Tags are few and
-shared (time, system, nick0..nick11, own, pending, link, mention, ...); the only per-item
-tags are ``pend:<id>`` on own messages not yet acknowledged, and the outbox bounds those.
-The Tcl side is in `gui.transcript_tcl`.
+shared (time, system, nick0..nick11, own, pending, mark, link, mention, ...); the only
+per-item tags are ``pend:<id>`` on own messages not yet acknowledged, and the outbox bounds
+those. Such a message ends with a mark of how its delivery stands ("sending…"), which
+`mark_delivered` or `mark_failed` replaces; the Tcl side is in `gui.transcript_tcl`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gui.transcript_tcl import (
     KEEP_END_PROC,
     READ_ONLY_PROC,
     SCROLLED_PROC,
+    SETTLE_PROC,
     tcl_source,
 )
 
@@ -129,6 +131,7 @@ class ConversationPane(ttk.Frame):
         text.tag_configure("own", background=p.own_bg)
         text.tag_configure("pending", foreground=p.muted)
         text.tag_configure("failed", foreground=p.error, overstrike=True)
+        text.tag_configure("mark", foreground=p.muted, font="LanChatSmall")
         text.tag_configure("failnote", foreground=p.error, font="LanChatSmall")
         text.tag_configure("action", font="LanChatItalic")
         text.tag_configure("system", foreground=p.muted, font="LanChatSmallItalic")
@@ -203,12 +206,14 @@ class ConversationPane(ttk.Frame):
             out += [line.sender, (*base, nick_tag)]
             lead = "  "
         parts = split_parts(line.text, mention)
-        if len(parts) == 1:
+        if len(parts) == 1 and not line.mark:
             out += [lead + line.text + "\n", body_tags]
             return
         out += [lead, body_tags]
         for chunk, kind in parts:
             out += [chunk, (*body_tags, kind) if kind else body_tags]
+        if line.mark:  # how our message's delivery stands, replaced when it is settled
+            out += ["  " + line.mark, (*base, "mark")]
         out += ["\n", body_tags]
 
     def line_count(self) -> int:
@@ -225,25 +230,19 @@ class ConversationPane(ttk.Frame):
 
     # -- delivery marks -----------------------------------------------------------------
 
-    def mark_delivered(self, local_id: str) -> bool:
-        tag = f"pend:{local_id}"
-        ranges = self.text.tag_ranges(tag)
-        if ranges:
-            self.text.tag_remove("pending", ranges[0], ranges[-1])
-        self.text.tag_delete(tag)
-        return bool(ranges)
+    def mark_delivered(self, local_id: str, when: float, mark: str) -> bool:
+        """The host took our message `local_id` at `when`: its mark becomes `mark` and its time
+        the host's (the time everyone else sees; it was the time it was typed)."""
+        stamp = _day_and_time(when)[1] + "  "
+        return self._settle(local_id, mark, ("mark",), stamp, "")
 
-    def mark_failed(self, local_id: str, note: str) -> bool:
-        tag = f"pend:{local_id}"
-        ranges = self.text.tag_ranges(tag)
-        if ranges:
-            text = self.text
-            text.tag_remove("pending", ranges[0], ranges[-1])
-            stamp = len("00:00  ")  # the time stays readable; the message is struck through
-            text.tag_add("failed", f"{ranges[0]}+{stamp}c", f"{ranges[-1]}-1c")
-            self.tk.call(self._writer, "insert", f"{ranges[-1]}-1c", "  ⚠ " + note, ("line", "failnote"))
-        self.text.tag_delete(tag)
-        return bool(ranges)
+    def mark_failed(self, local_id: str, mark: str) -> bool:
+        """Our message `local_id` will not be delivered: its mark becomes `mark` (why)."""
+        return self._settle(local_id, mark, ("mark", "failnote"), "", "failed")
+
+    def _settle(self, local_id: str, mark: str, mark_tags: tuple[str, ...], stamp: str, body: str) -> bool:
+        settled = self.tk.call(SETTLE_PROC, self.text, local_id, "  " + mark, mark_tags, stamp, body)
+        return self.tk.getboolean(settled)
 
     def pending_ids(self) -> list[str]:
         return [

@@ -1,4 +1,4 @@
-"""The transcript's Tcl side: appending batches and following the end.
+"""The transcript's Tcl side: appending batches, following the end, settling own messages.
 
 `gui.conversation.ConversationPane` drives a Text widget through these procs. They are Tcl
 for speed (see `TCL_HELPERS`), and because following the end has to watch calls that never
@@ -24,6 +24,7 @@ from __future__ import annotations
 RELAYOUT_FROM = 24
 APPEND_PROC = "::lanchat::append_lines"
 READ_ONLY_PROC = "::lanchat::make_read_only"
+SETTLE_PROC = "::lanchat::settle"
 FOLLOW_PROC = "::lanchat::follow"
 KEEP_END_PROC = "::lanchat::keep_end"
 SCROLLED_PROC = "::lanchat::scrolled"
@@ -140,6 +141,39 @@ proc ::lanchat::scrolled {w scrollbar first last} {
     if {!$::lanchat::following($w) && [winfo viewable $w] && [at_end $w]} {
         follow $w 1
     }
+}
+# Settles our own message `id` (tagged pend:<id>): its "sending" mark becomes `mark`
+# (tagged `marktags`), `stamp` (if not empty) replaces its time of day, and `bodytag` (if
+# not empty) goes on its text. One call per acknowledgement. Returns whether it is here.
+proc ::lanchat::settle {w id mark marktags stamp bodytag} {
+    set real ::lanchat::real$w
+    set tag pend:$id
+    set range [$real tag ranges $tag]
+    if {$range eq ""} {
+        $real tag delete $tag
+        return 0
+    }
+    set first [lindex $range 0]
+    set last [lindex $range end]
+    $real tag remove pending $first $last
+    set shown [$real tag nextrange mark $first $last]
+    if {$shown ne ""} {
+        lassign $shown from to
+        set tags [$real tag names $from]
+        $real insert $to $mark [concat [lsearch -all -inline -not -exact $tags mark] $marktags]
+        $real delete $from $to
+        set last $from
+    }
+    set time [$real tag nextrange time $first $last]
+    if {$bodytag ne "" && $time ne ""} {
+        $real tag add $bodytag [lindex $time 1] $last
+    }
+    if {$stamp ne "" && $time ne "" && [$real get {*}$time] ne $stamp} {
+        $real insert [lindex $time 1] $stamp [$real tag names $first]
+        $real delete {*}$time
+    }
+    $real tag delete $tag
+    return 1
 }
 """
 
