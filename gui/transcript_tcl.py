@@ -79,10 +79,12 @@ proc ::lanchat::scrolled_by_user {w command arguments} {
     }
     return $result
 }
-# Whether the last line is wholly on screen, in pixels.
+# Whether the last line is wholly on screen, in pixels (above the bottom padding).
 proc ::lanchat::at_end {w} {
-    set info [::lanchat::real$w dlineinfo end-1c]
-    expr {$info ne "" && [lindex $info 1] + [lindex $info 3] <= [winfo height $w]}
+    set real ::lanchat::real$w
+    set info [$real dlineinfo end-1c]
+    set inside [expr {[$real cget -pady] + [$real cget -borderwidth] + [$real cget -highlightthickness]}]
+    expr {$info ne "" && [lindex $info 1] + [lindex $info 3] <= [winfo height $w] - $inside}
 }
 proc ::lanchat::follow {w on} {
     set ::lanchat::following($w) $on
@@ -138,7 +140,8 @@ proc ::lanchat::append_lines {w cap args} {
 # grew, say), follow again.
 proc ::lanchat::scrolled {w scrollbar first last} {
     $scrollbar set $first $last
-    if {!$::lanchat::following($w) && [winfo viewable $w] && [at_end $w]} {
+    if {[info exists ::lanchat::following($w)] && !$::lanchat::following($w)
+            && [winfo viewable $w] && [at_end $w]} {
         follow $w 1
     }
 }
