@@ -49,10 +49,6 @@ APP_NAME = "LanChat"
 GIL_SWITCH_INTERVAL = 0.0005
 #: How often the controller's `tick` runs: the reconnect countdown is shown to the second.
 TICK_MS = 500
-#: The smallest window each view holds its layout in (width, height). The chat view holds
-#: down to a 640 x 480 screen less a taskbar; the start view does not yet.
-START_MIN_SIZE = (760, 520)
-CHAT_MIN_SIZE = (640, 460)
 DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
 
 
@@ -102,6 +98,7 @@ class App:
         set_language(self.settings.language)
         self.palette = apply_theme(root, self.settings.theme, current_language(), self.settings.font_size)
         root.title(APP_NAME)
+        root.minsize(640, 480)  # both views fit there (the start view lays itself out compactly)
         if not root.winfo_ismapped():
             root.geometry("1000x680")
         if "report_callback_exception" not in vars(root):
@@ -162,7 +159,6 @@ class App:
             open_link=self.open_link,
         )
         self.chat_view.pack(fill="both", expand=True)
-        self.root.minsize(*CHAT_MIN_SIZE)
         self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
         if typed_ahead:
             self.chat_view.input.insert("end", typed_ahead)  # typed while joining: not lost
@@ -180,7 +176,6 @@ class App:
             on_settings=self.open_settings,
         )
         self.start_view.pack(fill="both", expand=True)
-        self.root.minsize(*START_MIN_SIZE)
         self.start_view.show_error(error)
         self.start_view.set_this_pc(this_pc_addresses()[0])
         self.notifier.refresh_title()
