@@ -3,10 +3,11 @@
 Built for bursts: a whole batch of lines goes in with *one* ``insert`` call (text and tags
 interleaved, so no index arithmetic — see `gui.textparts`), followed by one trim of the
 oldest lines past the scrollback cap and at most one ``see("end")``. Tags are few and
-shared (time, system, nick0..nick11, own, pending, mark, link, mention, ...); the only
-per-item tags are ``pend:<id>`` on own messages not yet acknowledged, and the outbox bounds
-those. Such a message ends with a mark of how its delivery stands ("sending…"), which
-`mark_delivered` or `mark_failed` replaces; the Tcl side is in `gui.transcript_tcl`.
+shared (time, system, nick0..nick11, own, pending, mark, link, mention, ...), and none is
+per item: an own message not yet acknowledged is found again by a Tk mark, ``pend:<id>``
+(the outbox bounds those). Such a message ends with a mark of how its delivery stands
+("sending…"), which `mark_delivered` or `mark_failed` replaces; the Tcl side is in
+`gui.transcript_tcl`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gui.transcript_tcl import (
     APPEND_PROC,
     AT_END_PROC,
     FOLLOW_PROC,
+    FORGET_MARKS_PROC,
     KEEP_END_PROC,
     READ_ONLY_PROC,
     SCROLLED_PROC,
@@ -174,7 +176,8 @@ class ConversationPane(ttk.Frame):
         segments: list[object] = []
         for line in lines:
             self._segments(line, segments)
-        followed = self.tk.call(APPEND_PROC, str(self.text), self.scrollback, *segments)
+        pending = tuple(line.local_id for line in lines if line.local_id is not None)
+        followed = self.tk.call(APPEND_PROC, str(self.text), self.scrollback, pending, *segments)
         self.lines_added += len(lines)
         if not self.tk.getboolean(followed):
             self._show_marker()
@@ -188,9 +191,11 @@ class ConversationPane(ttk.Frame):
         # "line" is added to the whole batch by the Tcl helper; plain lines carry few tags,
         # because every tag on every segment costs Tk a B-tree update.
         base: tuple[str, ...] = ("own",) if line.own else ()
-        if line.local_id is not None:
-            base = (*base, "pending", f"pend:{line.local_id}")
-        out += [stamp + "  ", (*base, "time")]
+        if line.local_id is None:
+            out += [stamp + "  ", (*base, "time")]
+        else:  # the Tcl side marks the message where "newpend" starts (see gui.transcript_tcl)
+            base = (*base, "pending")
+            out += [stamp + "  ", (*base, "time", "newpend")]
         if line.kind in ("system", "error"):
             out += [line.text + "\n", (*base, line.kind)]
             return
@@ -225,6 +230,7 @@ class ConversationPane(ttk.Frame):
 
     def clear(self) -> None:
         self.tk.call(self._writer, "delete", "1.0", "end")
+        self.tk.call(FORGET_MARKS_PROC, self.text)
         self._last_day = ""
         self.tk.call(FOLLOW_PROC, self.text, 1)
 
@@ -245,11 +251,7 @@ class ConversationPane(ttk.Frame):
         return self.tk.getboolean(settled)
 
     def pending_ids(self) -> list[str]:
-        return [
-            name[5:]
-            for name in self.text.tag_names()
-            if name.startswith("pend:") and self.text.tag_ranges(name)
-        ]
+        return [name[5:] for name in self.text.mark_names() if name.startswith("pend:")]
 
     # -- scrolling ------------------------------------------------------------------------
 

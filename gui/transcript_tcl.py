@@ -25,6 +25,7 @@ RELAYOUT_FROM = 24
 APPEND_PROC = "::lanchat::append_lines"
 READ_ONLY_PROC = "::lanchat::make_read_only"
 SETTLE_PROC = "::lanchat::settle"
+FORGET_MARKS_PROC = "::lanchat::forget_all_marks"
 FOLLOW_PROC = "::lanchat::follow"
 KEEP_END_PROC = "::lanchat::keep_end"
 SCROLLED_PROC = "::lanchat::scrolled"
@@ -115,7 +116,12 @@ bind BINDTAG <Configure> {::lanchat::keep_end %W}
 #   the new end). Skipped for a line or two, where it would save less than it costs.
 # - The "line" tag (margins, spacing) goes on the whole batch at once: one tag application
 #   instead of one per segment.
-proc ::lanchat::append_lines {w cap args} {
+#
+# Our own messages still sending are found again by a mark, pend:<id>, at their start (the
+# `pending` ids, in the order of the batch, name the time stamps tagged "newpend"). A mark
+# rather than a tag per message: Tk's delete walks every tag there is, so with a pasted
+# thousand messages each under its own tag, every later delete cost milliseconds.
+proc ::lanchat::append_lines {w cap pending args} {
     set real ::lanchat::real$w
     set follow $::lanchat::following($w)
     if {[llength $args] >= $::lanchat::relayout_from && [winfo ismapped $w]} {
@@ -126,15 +132,35 @@ proc ::lanchat::append_lines {w cap args} {
     set first [$real index end-1c]
     $real insert end-1c {*}$args
     $real tag add line $first end-1c
+    if {[llength $pending]} {
+        foreach id $pending {start end} [$real tag ranges newpend] {
+            $real mark set pend:$id $start
+            $real mark gravity pend:$id left
+        }
+        $real tag remove newpend $first end
+    }
     # Every line ends with a newline, so end-1c sits on an empty line after the last one.
     set lines [expr {[lindex [split [$real index end-1c] .] 0] - 1}]
     if {$lines > $cap} {
-        $real delete 1.0 [expr {$lines - $cap + 1}].0
+        set cut [expr {$lines - $cap + 1}].0
+        forget_marks $real 1.0 $cut
+        $real delete 1.0 $cut
     }
     if {$follow} {
         $real see end
     }
     return $follow
+}
+# Unsets the pend:<id> marks from `from` up to `to` (text about to be deleted).
+proc ::lanchat::forget_marks {real from to} {
+    set mark [$real mark next $from]
+    while {$mark ne "" && [$real compare $mark < $to]} {
+        set next [$real mark next $mark]
+        if {[string match pend:* $mark]} {
+            $real mark unset $mark
+        }
+        set mark $next
+    }
 }
 # The text's -yscrollcommand: move the scrollbar; once the end is on screen (the window
 # grew, say), follow again.
@@ -145,21 +171,21 @@ proc ::lanchat::scrolled {w scrollbar first last} {
         follow $w 1
     }
 }
-# Settles our own message `id` (tagged pend:<id>): its "sending" mark becomes `mark`
+# Settles our own message `id` (marked pend:<id>): its "sending" mark becomes `mark`
 # (tagged `marktags`), `stamp` (if not empty) replaces its time of day, and `bodytag` (if
 # not empty) goes on its text. One call per acknowledgement. Returns whether it is here.
 proc ::lanchat::settle {w id mark marktags stamp bodytag} {
     set real ::lanchat::real$w
-    set tag pend:$id
-    set range [$real tag ranges $tag]
-    if {$range eq ""} {
-        $real tag delete $tag
+    if {[catch {$real index pend:$id} first]} {
         return 0
     }
-    set first [lindex $range 0]
-    set last [lindex $range end]
+    $real mark unset pend:$id
+    # The message runs to the next line's time stamp (a message may hold newlines).
+    set time [$real tag nextrange time $first]
+    set next [$real tag nextrange time [lindex $time 1]]
+    set last [expr {$next eq "" ? [$real index end-1c] : [lindex $next 0]}]
     $real tag remove pending $first $last
-    set shown [$real tag nextrange mark $first $last]
+    set shown [$real tag nextrange mark [lindex $time 1] $last]
     if {$shown ne ""} {
         lassign $shown from to
         set tags [$real tag names $from]
@@ -167,16 +193,23 @@ proc ::lanchat::settle {w id mark marktags stamp bodytag} {
         $real delete $from $to
         set last $from
     }
-    set time [$real tag nextrange time $first $last]
-    if {$bodytag ne "" && $time ne ""} {
+    if {$bodytag ne ""} {
         $real tag add $bodytag [lindex $time 1] $last
     }
-    if {$stamp ne "" && $time ne "" && [$real get {*}$time] ne $stamp} {
+    if {$stamp ne "" && [$real get {*}$time] ne $stamp} {
         $real insert [lindex $time 1] $stamp [$real tag names $first]
         $real delete {*}$time
     }
-    $real tag delete $tag
     return 1
+}
+# Forgets every pend:<id> mark (the transcript was cleared).
+proc ::lanchat::forget_all_marks {w} {
+    set real ::lanchat::real$w
+    foreach mark [$real mark names] {
+        if {[string match pend:* $mark]} {
+            $real mark unset $mark
+        }
+    }
 }
 """
 
