@@ -1,5 +1,6 @@
 """The chat view: conversation tabs and the input box, with the member list (`gui.sidebar`)
-beside them and the status bar (`gui.status_bar`) below.
+beside them (or in their place in a narrow window: `gui.side_panel`) and the status bar
+(`gui.status_bar`) below.
 
 It implements `gui.ports.ChatViewPort`: the controller tells it what to show and it
 forwards what the user does back to the controller. It never sees the network.
@@ -24,6 +25,7 @@ from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line, Status
 from gui.palette import Palette
 from gui.settings import Settings
+from gui.side_panel import SidePanel
 from gui.sidebar import Sidebar
 from gui.status_bar import StatusBar
 from net.protocol import events as ev
@@ -73,6 +75,7 @@ class ChatView(ttk.Frame):
         self.paned.grid(row=2, column=0, sticky="nsew")
         self._build_main()
         self._build_sidebar()
+        self.side = SidePanel(self, self.paned, self.main, self.sidebar, self.header)
         self._build_status_bar()
         self.emoji_picker = EmojiPicker(self, self.insert_emoji)
         self._add_pane(ROOM, "")
@@ -82,10 +85,9 @@ class ChatView(ttk.Frame):
     # -- building ------------------------------------------------------------------------
 
     def _build_main(self) -> None:
-        main = ttk.Frame(self.paned, padding=(12, 8, 6, 10))
+        main = self.main = ttk.Frame(self.paned, padding=(12, 8, 6, 10))
         main.columnconfigure(0, weight=1)
         main.rowconfigure(0, weight=1)
-        self.paned.add(main, weight=1)
         self.notebook = ttk.Notebook(main)
         self.notebook.grid(row=0, column=0, sticky="nsew")
         self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
@@ -134,9 +136,12 @@ class ChatView(ttk.Frame):
             widget.bind("<Control-f>", self._on_find)
 
     def _build_sidebar(self) -> None:
-        self.sidebar = Sidebar(self.paned, self.invitation, self.controller.open_private)
-        self.paned.add(self.sidebar, weight=0)
+        self.sidebar = Sidebar(self.paned, self.invitation, self._talk_to)
         self.members_tree = self.sidebar.members_tree
+
+    def _talk_to(self, nick: str) -> None:
+        self.controller.open_private(nick)
+        self.side.show_chat()  # in a narrow window the member list was in the chat's place
 
     def _build_status_bar(self) -> None:
         self.status_bar = StatusBar(self)
@@ -209,14 +214,14 @@ class ChatView(ttk.Frame):
                 self.unread[conversation] += fresh
                 self._update_tab(conversation)
 
-    def mark_delivered(self, local_id: str) -> None:
+    def mark_delivered(self, local_id: str, when: float, mark: str) -> None:
         for pane in self.panes.values():
-            if pane.mark_delivered(local_id):
+            if pane.mark_delivered(local_id, when, mark):
                 return
 
-    def mark_failed(self, local_id: str, note: str) -> None:
+    def mark_failed(self, local_id: str, mark: str) -> None:
         for pane in self.panes.values():
-            if pane.mark_failed(local_id, note):
+            if pane.mark_failed(local_id, mark):
                 return
 
     def set_members(self, members: list[ev.MemberInfo], typing: set[str]) -> None:

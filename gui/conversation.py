@@ -3,8 +3,11 @@
 Built for bursts: a whole batch of lines goes in with *one* ``insert`` call (text and tags
 interleaved, so no index arithmetic — see `gui.textparts`), followed by one trim of the
 oldest lines past the scrollback cap and at most one ``see("end")``. Tags are few and
-shared (time, system, nick0..nick11, own, pending, link, mention, ...); the only per-item
-tags are ``pend:<id>`` on own messages not yet acknowledged, and the outbox bounds those.
+shared (time, system, nick0..nick11, own, pending, mark, link, mention, ...), and none is
+per item: an own message not yet acknowledged is found again by a Tk mark, ``pend:<id>``
+(the outbox bounds those). Such a message ends with a mark of how its delivery stands
+("sending…"), which `mark_delivered` or `mark_failed` replaces; the Tcl side is in
+`gui.transcript_tcl`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,17 @@ from gui.i18n import tr
 from gui.model.values import Line
 from gui.palette import Palette
 from gui.textparts import colour_index, link_target, split_parts
+from gui.transcript_tcl import (
+    APPEND_PROC,
+    AT_END_PROC,
+    FOLLOW_PROC,
+    FORGET_MARKS_PROC,
+    KEEP_END_PROC,
+    READ_ONLY_PROC,
+    SCROLLED_PROC,
+    SETTLE_PROC,
+    tcl_source,
+)
 
 
 def typing_sentence(names: list[str]) -> str:
@@ -31,80 +45,6 @@ def typing_sentence(names: list[str]) -> str:
     if len(names) == 2:
         return tr("{first} and {second} are typing…").format(first=names[0], second=names[1])
     return tr("Several people are typing…")
-
-
-#: Batches of at least this many insert arguments (text and tags: 6 per plain line) first
-#: drop Tk's layout of the lines on screen (see `_TCL_HELPERS`).
-RELAYOUT_FROM = 24
-_APPEND_PROC = "::lanchat::append_lines"
-_SCROLLED_PROC = "::lanchat::scrolled"
-_READ_ONLY_PROC = "::lanchat::make_read_only"
-#: Tcl helpers for the transcript. Speed matters here, for two reasons found by measuring:
-#: every call from Python into Tcl releases the GIL (and waits to get it back from busy
-#: network threads), so a whole batch is one call; and reconfiguring a Text (the usual
-#: ``-state normal``/``disabled`` toggle around an insert) re-lays-out every line it holds
-#: — 20 times the cost of the insert itself at 5,000 lines. So the widget stays "normal"
-#: and is made read-only by a proxy command that refuses insert/delete from bindings (the
-#: user's typing, paste), while our own code writes through the real command.
-_TCL_HELPERS = """
-namespace eval ::lanchat {
-    variable relayout_from RELAYOUT_FROM
-}
-proc ::lanchat::make_read_only {w} {
-    rename $w ::lanchat::real$w
-    proc ::$w {command args} [string map [list REAL ::lanchat::real$w] {
-        switch -- $command {
-            insert - delete - replace { return }
-        }
-        tailcall REAL $command {*}$args
-    }]
-    bind $w <Destroy> [list ::lanchat::forget $w]
-    return ::lanchat::real$w
-}
-proc ::lanchat::forget {w} {
-    catch {rename ::$w {}}
-}
-# Appends text+tags pairs, trims to `cap` lines, and scrolls to the end if the view was at
-# the end before; returns whether it was (if not, Python shows the marker).
-#
-# Two more savings, both measured (CPU time, 400 lines into a full 5,000-line transcript):
-# - While Tk holds the layout of the lines on screen (it does after every redraw and every
-#   `see`), every insert operation (one per text+tags pair) walks it and lays out the last
-#   line on screen again: 7.6 ms for the 400 lines, against 2.3 ms without it. Tagging the
-#   lines on screen with a tag that affects geometry (and untagging them) drops that layout
-#   in 0.05 ms; it is redone at the next redraw anyway (when following, the view moves to
-#   the new end). Skipped for a line or two, where it would save less than it costs.
-# - The "line" tag (margins, spacing) goes on the whole batch at once: one tag application
-#   instead of one per segment.
-proc ::lanchat::append_lines {w cap args} {
-    set real ::lanchat::real$w
-    set follow [expr {[lindex [$real yview] 1] >= 0.999}]
-    if {[llength $args] >= $::lanchat::relayout_from && [winfo ismapped $w]} {
-        set shown [list [$real index @0,0] [$real index "@0,[winfo height $w] +1 lines"]]
-        $real tag add relayout {*}$shown
-        $real tag remove relayout {*}$shown
-    }
-    set first [$real index end-1c]
-    $real insert end-1c {*}$args
-    $real tag add line $first end-1c
-    # Every line ends with a newline, so end-1c sits on an empty line after the last one.
-    set lines [expr {[lindex [split [$real index end-1c] .] 0] - 1}]
-    if {$lines > $cap} {
-        $real delete 1.0 [expr {$lines - $cap + 1}].0
-    }
-    if {$follow} {
-        $real see end
-    }
-    return $follow
-}
-# The text's -yscrollcommand: move the scrollbar; at the end, hide the "new messages" marker.
-proc ::lanchat::scrolled {scrollbar marker first last} {
-    $scrollbar set $first $last
-    if {$last >= 0.999 && [winfo manager $marker] eq "place"} {
-        place forget $marker
-    }
-}
-"""
 
 
 class ConversationPane(ttk.Frame):
@@ -127,8 +67,8 @@ class ConversationPane(ttk.Frame):
         self._last_day = ""
         self._palette = palette
 
-        if not self.tk.call("info", "procs", _APPEND_PROC):
-            self.tk.eval(_TCL_HELPERS.replace("RELAYOUT_FROM", str(RELAYOUT_FROM)))
+        if not self.tk.call("info", "procs", APPEND_PROC):
+            self.tk.eval(tcl_source())
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
         self._build_find_bar()
@@ -147,16 +87,21 @@ class ConversationPane(ttk.Frame):
             cursor="xterm",
             takefocus=True,
         )
-        self._writer = str(self.tk.call(_READ_ONLY_PROC, self.text))  # the real widget command
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
-        self.marker = ttk.Button(self, style="Marker.TButton", command=self.scroll_to_end)
-        self.marker_name = str(self.marker)
-        # Pure Tcl, so redraws never wait for Python (see _TCL_HELPERS).
-        self.text.configure(yscrollcommand=f"{_SCROLLED_PROC} {self.scrollbar} {self.marker_name}")
         self.text.grid(row=1, column=0, sticky="nsew")
         self.scrollbar.grid(row=1, column=1, sticky="ns")
+        # Below the text, never over it: a widget placed over a Text is smeared across it
+        # when the Text scrolls by copying its pixels (as on Windows). The typing notice and
+        # the marker share a row that keeps the marker's height, so showing it moves nothing.
         self.typing_label = ttk.Label(self, style="Typing.TLabel", text="", padding=(14, 0, 0, 0))
-        self.typing_label.grid(row=2, column=0, columnspan=2, sticky="w")
+        self.typing_label.grid(row=2, column=0, sticky="w")
+        self.marker = ttk.Button(self, style="Marker.TButton", command=self.scroll_to_end)
+        self.marker.grid(row=2, column=0, columnspan=2, sticky="e", pady=(2, 0))
+        self.marker.grid_remove()
+        self._writer = str(self.tk.call(READ_ONLY_PROC, self.text, self.marker))  # the real command
+        # Pure Tcl, so redraws never wait for Python (see gui.transcript_tcl).
+        self.text.configure(yscrollcommand=f"{SCROLLED_PROC} {self.text} {self.scrollbar}")
+        self.bind("<Map>", lambda _e: self.tk.call(KEEP_END_PROC, self.text), add="+")
         self._typists: list[str] = []
 
         self.text.bind("<Button-1>", lambda _e: self.text.focus_set(), add="+")
@@ -189,6 +134,7 @@ class ConversationPane(ttk.Frame):
         text.tag_configure("own", background=p.own_bg)
         text.tag_configure("pending", foreground=p.muted)
         text.tag_configure("failed", foreground=p.error, overstrike=True)
+        text.tag_configure("mark", foreground=p.muted, font="LanChatSmall")
         text.tag_configure("failnote", foreground=p.error, font="LanChatSmall")
         text.tag_configure("action", font="LanChatItalic")
         text.tag_configure("system", foreground=p.muted, font="LanChatSmallItalic")
@@ -199,12 +145,13 @@ class ConversationPane(ttk.Frame):
         text.tag_configure("link", foreground=p.link, underline=True)
         text.tag_configure("mention", background=p.mention_bg)
         text.tag_configure("found", background=p.found_bg)
-        # Only ever on for an instant, inside one Tcl call (see _TCL_HELPERS): it exists for
-        # its side effect, a geometry change that makes Tk drop its layout of the visible lines.
+        # Only ever on for an instant, inside one Tcl call (see gui.transcript_tcl): it exists
+        # for its side effect, a geometry change that makes Tk drop its layout of the lines shown.
         text.tag_configure("relayout", spacing1=0)
         text.tag_lower("relayout")
         text.tag_raise("sel")
         text.tag_raise("found")
+        self._reserve_marker_row()
 
     def apply_texts(self) -> None:
         self.marker.configure(text=tr("New messages below ↓"))
@@ -214,11 +161,16 @@ class ConversationPane(ttk.Frame):
         if self.find_status.cget("text"):  # it says nothing or "Not found"
             self.find_status.configure(text=tr("Not found"))
         self.show_typing(self._typists)
+        self._reserve_marker_row()
 
     def show_typing(self, names: list[str]) -> None:
         """Say below the transcript who is typing (nobody: nothing)."""
         self._typists = names
         self.typing_label.configure(text=typing_sentence(names))
+
+    def _reserve_marker_row(self) -> None:
+        """The row below the text keeps the marker's height whether it shows or not."""
+        self.rowconfigure(2, minsize=self.marker.winfo_reqheight() + 2)
 
     # -- adding lines -------------------------------------------------------------------
 
@@ -233,7 +185,8 @@ class ConversationPane(ttk.Frame):
         segments: list[object] = []
         for line in lines:
             self._segments(line, segments)
-        followed = self.tk.call(_APPEND_PROC, str(self.text), self.scrollback, *segments)
+        pending = tuple(line.local_id for line in lines if line.local_id is not None)
+        followed = self.tk.call(APPEND_PROC, str(self.text), self.scrollback, pending, *segments)
         self.lines_added += len(lines)
         if not self.tk.getboolean(followed):
             self._show_marker()
@@ -247,9 +200,11 @@ class ConversationPane(ttk.Frame):
         # "line" is added to the whole batch by the Tcl helper; plain lines carry few tags,
         # because every tag on every segment costs Tk a B-tree update.
         base: tuple[str, ...] = ("own",) if line.own else ()
-        if line.local_id is not None:
-            base = (*base, "pending", f"pend:{line.local_id}")
-        out += [stamp + "  ", (*base, "time")]
+        if line.local_id is None:
+            out += [stamp + "  ", (*base, "time")]
+        else:  # the Tcl side marks the message where "newpend" starts (see gui.transcript_tcl)
+            base = (*base, "pending")
+            out += [stamp + "  ", (*base, "time", "newpend")]
         if line.kind in ("system", "error"):
             out += [line.text + "\n", (*base, line.kind)]
             return
@@ -265,12 +220,14 @@ class ConversationPane(ttk.Frame):
             out += [line.sender, (*base, nick_tag)]
             lead = "  "
         parts = split_parts(line.text, mention)
-        if len(parts) == 1:
+        if len(parts) == 1 and not line.mark:
             out += [lead + line.text + "\n", body_tags]
             return
         out += [lead, body_tags]
         for chunk, kind in parts:
             out += [chunk, (*body_tags, kind) if kind else body_tags]
+        if line.mark:  # how our message's delivery stands, replaced when it is settled
+            out += ["  " + line.mark, (*base, "mark")]
         out += ["\n", body_tags]
 
     def line_count(self) -> int:
@@ -282,57 +239,49 @@ class ConversationPane(ttk.Frame):
 
     def clear(self) -> None:
         self.tk.call(self._writer, "delete", "1.0", "end")
+        self.tk.call(FORGET_MARKS_PROC, self.text)
         self._last_day = ""
-        self._hide_marker()
+        self.tk.call(FOLLOW_PROC, self.text, 1)
 
     # -- delivery marks -----------------------------------------------------------------
 
-    def mark_delivered(self, local_id: str) -> bool:
-        tag = f"pend:{local_id}"
-        ranges = self.text.tag_ranges(tag)
-        if ranges:
-            self.text.tag_remove("pending", ranges[0], ranges[-1])
-        self.text.tag_delete(tag)
-        return bool(ranges)
+    def mark_delivered(self, local_id: str, when: float, mark: str) -> bool:
+        """The host took our message `local_id` at `when`: its mark becomes `mark` and its time
+        the host's (the time everyone else sees; it was the time it was typed)."""
+        stamp = _day_and_time(when)[1] + "  "
+        return self._settle(local_id, mark, ("mark",), stamp, "")
 
-    def mark_failed(self, local_id: str, note: str) -> bool:
-        tag = f"pend:{local_id}"
-        ranges = self.text.tag_ranges(tag)
-        if ranges:
-            text = self.text
-            text.tag_remove("pending", ranges[0], ranges[-1])
-            stamp = len("00:00  ")  # the time stays readable; the message is struck through
-            text.tag_add("failed", f"{ranges[0]}+{stamp}c", f"{ranges[-1]}-1c")
-            self.tk.call(self._writer, "insert", f"{ranges[-1]}-1c", "  ⚠ " + note, ("line", "failnote"))
-        self.text.tag_delete(tag)
-        return bool(ranges)
+    def mark_failed(self, local_id: str, mark: str) -> bool:
+        """Our message `local_id` will not be delivered: its mark becomes `mark` (why)."""
+        return self._settle(local_id, mark, ("mark", "failnote"), "", "failed")
+
+    def _settle(self, local_id: str, mark: str, mark_tags: tuple[str, ...], stamp: str, body: str) -> bool:
+        settled = self.tk.call(SETTLE_PROC, self.text, local_id, "  " + mark, mark_tags, stamp, body)
+        return self.tk.getboolean(settled)
 
     def pending_ids(self) -> list[str]:
-        return [
-            name[5:]
-            for name in self.text.tag_names()
-            if name.startswith("pend:") and self.text.tag_ranges(name)
-        ]
+        return [name[5:] for name in self.text.mark_names() if name.startswith("pend:")]
 
     # -- scrolling ------------------------------------------------------------------------
 
     def at_bottom(self) -> bool:
-        return self.text.yview()[1] >= 0.999
+        """Whether the last line is wholly on screen."""
+        return self.tk.getboolean(self.tk.call(AT_END_PROC, self.text))
+
+    def following(self) -> bool:
+        """Whether new lines scroll into view (until the user scrolls away from the end)."""
+        return self.tk.getboolean(self.tk.getvar(f"::lanchat::following({self.text})"))
 
     def scroll_to_end(self) -> None:
-        self.text.see("end")
-        self._hide_marker()
+        self.tk.call(self._writer, "see", "end")
+        self.tk.call(FOLLOW_PROC, self.text, 1)
 
     def marker_visible(self) -> bool:
-        return self.marker.winfo_manager() == "place"
+        return self.marker.winfo_manager() != ""
 
     def _show_marker(self) -> None:
         if not self.marker_visible():
-            self.marker.place(relx=0.5, rely=1.0, y=-30, anchor="s")
-            self.marker.lift()
-
-    def _hide_marker(self) -> None:
-        self.marker.place_forget()
+            self.marker.grid()
 
     # -- links, copying, finding ------------------------------------------------------------
 

@@ -22,10 +22,10 @@ def show_changes(view: ChatViewPort, model: ChatModel, changes: Changes) -> None
                 view.open_private(key, nick, focus)
             case out.RenamePrivate(old_key=old_key, new_key=new_key, nick=nick):
                 view.rename_private(old_key, new_key, nick)
-            case out.MarkDelivered(local_id=local_id):
-                view.mark_delivered(local_id)
-            case out.MarkFailed(local_id=local_id, note=note):
-                view.mark_failed(local_id, note)
+            case out.MarkDelivered(local_id=local_id, time=when, mark=mark):
+                view.mark_delivered(local_id, when, mark)
+            case out.MarkFailed(local_id=local_id, mark=mark):
+                view.mark_failed(local_id, mark)
     for conversation, lines in changes.lines.items():
         view.add_lines(conversation, lines)
     if changes.members or changes.typing:

@@ -1,4 +1,5 @@
 """Take the README's screenshots: start and chat view, English and Chinese, light and dark;
+the chat view in a 640 x 480 window (the conversation, then the member list in its place);
 and, in the light theme, the trust views: the invite panel with the room code next to a
 member connected without encryption, the password prompt, the changed-key warning; and the
 list of found chats still there after a join refused because the nickname is taken.
@@ -9,6 +10,7 @@ ImageMagick's ``import``. Run from the project root:
     LANCHAT_LOOPBACK_ONLY=1 DISPLAY=:99 .venv/bin/python docs/screenshots/make_screenshots.py
     ... make_screenshots.py --trust-only   # only the invite panel and the two join dialogs
     ... make_screenshots.py --found-only   # only the found chats after a failed join
+    ... make_screenshots.py --small-only   # only the 640 x 480 window
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -40,6 +42,7 @@ from net.transports import make_client, make_host  # noqa: E402
 from tests.helpers import wait_until  # noqa: E402
 
 SIZE = "1000x660"
+SMALL_SIZE = "640x480"  # the smallest the chat view holds its layout in
 CONVERSATIONS = {
     "en": {
         "room": "Design team",
@@ -266,6 +269,40 @@ def shoot_failed_join(language: str) -> None:
         namesake.close()
         for host in others:
             host.stop()
+def shoot_small(language: str) -> None:
+    """The smallest window the chat view holds its layout in, hosting: the conversation
+    with the member list a click away ("Members"), then the member list in its place."""
+    script = CONVERSATIONS[language]
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["LANCHAT_CONFIG_DIR"] = directory
+        SettingsStore().save(Settings(nickname=script["me"], language=language, room_name=script["room"]))
+        root = tk.Tk(className="LanChat")
+        app = App(root, SettingsStore(), on_exit=lambda: None)
+        port = free_port()
+        app.start_view.port_var.set(str(port))
+        app.host_clicked()
+        pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
+        root.geometry(SMALL_SIZE + "+0+0")
+        members = []
+        for nick in script["others"]:
+            client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
+            client.start()
+            members.append(client)
+        pump_until(root, lambda: len(app.controller.members()) == 3)
+        by_nick = dict(zip(script["others"], members, strict=True))
+        for sender, text, action in script["lines"]:
+            if sender == script["me"]:
+                app.chat_view.input.insert("1.0", text)
+                app.chat_view.send_input()
+                pump_until(root, lambda: not app.chat_view.panes[None].pending_ids())
+            else:
+                by_nick[sender].send_message(text, action=action)
+            pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+        capture(root, f"small-{language}")
+        app.chat_view.header.members_button.invoke()
+        capture(root, f"small-members-{language}")
+        for client in members:
+            client.close()
         app.close()
         root.destroy()
 
@@ -278,11 +315,14 @@ def main() -> int:
     for language in ("en", "zh_CN"):
         if "--found-only" in sys.argv:
             shoot_failed_join(language)
+        if "--small-only" in sys.argv:
+            shoot_small(language)
             continue
         if "--trust-only" not in sys.argv:
             for theme in ("light", "dark"):
                 shoot(language, theme)
             shoot_failed_join(language)
+            shoot_small(language)
         shoot_trust(language)
     return 0
 

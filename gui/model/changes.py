@@ -38,16 +38,19 @@ class RenamePrivate(NamedTuple):
 
 
 class MarkDelivered(NamedTuple):
-    """The host acknowledged our message `local_id`."""
+    """The host acknowledged our message `local_id`, taken at `time` (the host's clock: the
+    time the others see); `mark` replaces its "sending" mark."""
 
     local_id: str
+    time: float
+    mark: str
 
 
 class MarkFailed(NamedTuple):
-    """Our message `local_id` will not be delivered; `note` says why."""
+    """Our message `local_id` will not be delivered; `mark` says so and why."""
 
     local_id: str
-    note: str
+    mark: str
 
 
 class Incoming(NamedTuple):

@@ -1,7 +1,8 @@
 """One chat session's state, and the reducer that applies network events to it.
 
 `ChatModel` knows who is in the chat, who is typing, which private conversations are open,
-which of our messages still wait for the host's ack, and what the status bar says. The
+which of our messages still wait for the host's ack (how they stand: `gui.model.delivery`),
+and what the status bar says. The
 controller feeds it the user's side (`open_private`, `queued`, ...) and batches of network
 events (`apply`), and shows the `Changes` each batch returns. No Tk, no sockets, no threads:
 one injected clock dates everything (lines, typing notices, the reconnect countdown), so
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from gui import chat_wording as words
 from gui.model import changes as out
 from gui.model.changes import Changes
+from gui.model.delivery import Delivery, delivery_mark
 from gui.model.nicks import key_of, member_named, mentions
 from gui.model.values import ROOM, Line, Overflowed, Status
 from gui.wording import failure_sentence, host_refusal_sentence, not_delivered_note
@@ -111,10 +113,12 @@ class ChatModel:
         self._private_typing.pop(key, None)
 
     def queued(self, local_id: str, text: str, to: str | None, action: bool) -> Line:
-        """Our message went into the outbox: remember it until its ack, and show it as pending."""
+        """Our message went into the outbox: remember it until its ack, and show it as sending
+        (dated now until the ack brings the host's time; see `gui.model.delivery`)."""
         self._pending[local_id] = to
         kind = "action" if action else "message"
-        return Line(kind, text.rstrip(), self._clock(), self.nick, True, local_id)
+        mark = delivery_mark(Delivery.SENDING)
+        return Line(kind, text.rstrip(), self._clock(), self.nick, True, local_id, mark)
 
     def expire_typing(self) -> bool:
         """Forget typing notices not refreshed within `TYPING_EXPIRES`; True if any went."""
@@ -154,15 +158,16 @@ class ChatModel:
                 self._welcomed(event, changes)
             case StateChanged():
                 self._state_changed(event, changes)
-            case Delivered(local_id=local_id):
+            case Delivered(local_id=local_id, time=when):
                 self._pending.pop(local_id, None)
-                changes.ops.append(out.MarkDelivered(local_id))
+                changes.ops.append(out.MarkDelivered(local_id, when, delivery_mark(Delivery.SENT)))
             case DeliveryFailed(local_id=local_id, reason=reason):
                 to = self._pending.pop(local_id, None)
                 log.info("message %s not delivered: %s", local_id, reason)
                 absent = to if to is not None and key_of(to) not in self.members else None
                 connected = self._status.state is ClientState.CONNECTED
-                changes.ops.append(out.MarkFailed(local_id, not_delivered_note(absent, connected)))
+                note = not_delivered_note(absent, connected)
+                changes.ops.append(out.MarkFailed(local_id, delivery_mark(Delivery.FAILED, note)))
             case ev.Joined(nick=nick, time=when, host=is_host, plaintext=plaintext):
                 self.members[key_of(nick)] = ev.MemberInfo(nick, is_host, when, plaintext)
                 changes.add(ROOM, Line("system", words.joined(nick, is_host, plaintext), when))

@@ -25,6 +25,7 @@ class Line:
     sender: str = ""
     own: bool = False
     local_id: str | None = None  # an own message still waiting for the host's ack
+    mark: str = ""  # after an own message: how its delivery stands (`gui.model.delivery`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
+from gui import i18n
 from gui.model import changes as out
 from gui.model.chat import TYPING_EXPIRES, ChatModel
+from gui.model.delivery import Delivery, delivery_mark
 from gui.model.values import ROOM, Overflowed, Status
 from net.api import (
     ClientState,
@@ -105,28 +107,56 @@ def test_lines_for_a_conversation_closed_meanwhile_are_dropped(clock):
     assert "bob" not in changes.lines
 
 
-def test_own_messages_are_pending_until_delivered_or_failed(clock):
+def test_own_messages_are_sending_until_delivered_or_failed(clock):
     model = joined_model(clock)
     line = model.queued("l1", "hello  ", None, action=False)
-    assert (line.text, line.own, line.local_id, line.time, line.sender) == (
+    assert (line.text, line.own, line.local_id, line.time, line.sender, line.mark) == (
         "hello",
         True,
         "l1",
         clock.now,
         "me",
+        "sending…",
     )
-    assert model.apply([Delivered("l1", "m1", 5.0)]).ops == [out.MarkDelivered("l1")]
+    assert model.apply([Delivered("l1", "m1", 5.0)]).ops == [out.MarkDelivered("l1", 5.0, "✓")]
     model.queued("l2", "psst", "carol", action=False)
     model.queued("l3", "anyone?", None, action=False)
     model.queued("l4", "still?", None, action=False)
     assert model.apply([DeliveryFailed("l2", "gone")]).ops == [
-        out.MarkFailed("l2", "not delivered: carol is not in the chat")
+        out.MarkFailed("l2", "! not delivered: carol is not in the chat")
     ]
-    assert model.apply([DeliveryFailed("l3", "?")]).ops == [out.MarkFailed("l3", "not delivered")]
+    assert model.apply([DeliveryFailed("l3", "?")]).ops == [out.MarkFailed("l3", "! not delivered")]
     model.apply([StateChanged(ClientState.RECONNECTING, "eof", FailureKind.LOST, retry_in=1.0)])
     assert model.apply([DeliveryFailed("l4", "?")]).ops == [
-        out.MarkFailed("l4", "not delivered: not connected")
+        out.MarkFailed("l4", "! not delivered: not connected")
     ]
+
+
+def test_a_message_typed_while_reconnecting_stays_sending_and_takes_the_hosts_time(clock):
+    """Typed during an outage, sent on the next link five minutes later: the mark says
+    "sending" meanwhile (not failed), and the ack brings the host's time, the time the other
+    members see, to replace the time it was typed."""
+    model = joined_model(clock)
+    lost = model.apply([StateChanged(ClientState.RECONNECTING, "eof", FailureKind.LOST, retry_in=1.0)])
+    assert not lost.ops
+    line = model.queued("l1", "are you there?", None, action=False)
+    assert (line.time, line.mark) == (1_000.0, "sending…")
+    clock.now += 300
+    back = model.apply([welcome(), StateChanged(ClientState.CONNECTED)])
+    assert not [op for op in back.ops if isinstance(op, out.MarkDelivered | out.MarkFailed)]
+    assert model.apply([Delivered("l1", "m9", 1_300.5)]).ops == [out.MarkDelivered("l1", 1_300.5, "✓")]
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_three_delivery_marks_differ_in_more_than_colour(language):
+    i18n.set_language(language)
+    try:
+        marks = [delivery_mark(state, "why") for state in Delivery]
+    finally:
+        i18n.set_language("en")
+    assert len(set(marks)) == 3 and all(mark.strip() for mark in marks)
+    emoji = {"\u2705", "\u2714", "\u274c", "\u26a0"}  # the emoji look-alikes of ✓, !, ✗, ⚠
+    assert all(ord(char) <= 0xFFFF and char not in emoji for mark in marks for char in mark)
 
 
 def test_typing_notices_expire_on_the_models_clock(clock):

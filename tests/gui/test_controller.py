@@ -78,11 +78,11 @@ class FakeView:
     def texts(self, conversation=ROOM) -> list[str]:
         return [line.text for line in self.lines.get(conversation, [])]
 
-    def mark_delivered(self, local_id) -> None:
-        self.calls.append(("delivered", local_id))
+    def mark_delivered(self, local_id, when, mark) -> None:
+        self.calls.append(("delivered", local_id, when, mark))
 
-    def mark_failed(self, local_id, note) -> None:
-        self.calls.append(("failed", local_id, note))
+    def mark_failed(self, local_id, mark) -> None:
+        self.calls.append(("failed", local_id, mark))
 
     def set_members(self, members, typing) -> None:
         self.members = members
@@ -237,9 +237,9 @@ def test_messages_commands_and_delivery(rig):
     assert controller.submit("hello", ROOM)
     assert client.sent[-1] == ("hello", None, False)
     line = view.lines[ROOM][-1]
-    assert line.own and line.local_id == "local-1"
+    assert line.own and line.local_id == "local-1" and line.mark == "sending…"
     controller.handle([Delivered("local-1", "m1", 5.0)])
-    assert ("delivered", "local-1") in view.calls
+    assert ("delivered", "local-1", 5.0, "✓") in view.calls  # the host's time, to be shown
 
     assert controller.submit("/me waves", ROOM)
     assert client.sent[-1] == ("waves", None, True)

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from gui.conversation import RELAYOUT_FROM, ConversationPane
+from gui.conversation import ConversationPane
 from gui.model.values import Line
 from gui.theme import apply_theme
+from gui.transcript_tcl import RELAYOUT_FROM
 
 WHEN = time.time()
 
@@ -93,5 +94,46 @@ def test_tags_of_a_big_batch(pane, tk_root):
     nick_tags = [tag for tag in text.tag_names("50.8") if tag.startswith("nick")]
     assert len(nick_tags) == 1 and text.tag_cget(nick_tags[0], "font") == "LanChatBold"
     assert set(text.tag_names("50.20")) == {"line"}  # a plain body carries no other tag
-    assert {"own", "pending", "pend:L1"} <= set(text.tag_names("101.20"))
-    assert pane.pending_ids() == ["L1"]
+    assert {"own", "pending"} <= set(text.tag_names("101.20"))
+    assert pane.pending_ids() == ["L1"] and text.index("pend:L1") == "101.0"  # a mark at its start
+    # No tag per message: Tk's delete walks every tag, and a paste makes thousands of messages.
+    assert not [tag for tag in text.tag_names() if tag.startswith("pend:")]
+    assert text.tag_ranges("newpend") == ()
+
+
+def own(count: int, start: int = 0) -> list[Line]:
+    """Our own messages, still sending."""
+    return [
+        Line("message", f"mine {start + n}", WHEN, "reader", True, f"L{start + n}", "sending…")
+        for n in range(count)
+    ]
+
+
+def test_own_messages_are_settled_where_they_are_even_among_many(pane, tk_root):
+    pane.add_lines([*burst(10), *own(400), *burst(10, start=10)])
+    assert len(pane.pending_ids()) == 400
+    later = WHEN + 3_600
+    assert pane.mark_delivered("L200", later, "✓")
+    assert pane.mark_failed("L201", "! not delivered")
+    start = pane.text.search("mine 200", "1.0")
+    line = pane.text.get(f"{start} linestart", f"{start} lineend")
+    assert line == time.strftime("%H:%M", time.localtime(later)) + "  reader  mine 200  ✓"
+    assert "pending" not in pane.text.tag_names(start)
+    failed = pane.text.search("mine 201", "1.0")
+    assert pane.text.get(failed, f"{failed} lineend") == "mine 201  ! not delivered"
+    assert "failed" in pane.text.tag_names(failed)
+    pending = pane.text.search("mine 202", "1.0")
+    assert pane.text.get(pending, f"{pending} lineend") == "mine 202  sending…"
+    assert len(pane.pending_ids()) == 398
+    assert not pane.mark_delivered("L200", later, "✓")  # once only
+
+
+def test_own_messages_trimmed_or_cleared_are_forgotten(pane, tk_root):
+    pane.add_lines(own(3))
+    pane.add_lines(burst(600))  # the cap is 500: the three are trimmed away
+    assert pane.pending_ids() == []
+    assert not pane.mark_delivered("L0", WHEN, "✓")
+    assert "✓" not in pane.content()
+    pane.add_lines(own(2, start=10))
+    pane.clear()
+    assert pane.pending_ids() == [] and not pane.mark_delivered("L10", WHEN, "✓")

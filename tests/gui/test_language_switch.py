@@ -69,7 +69,7 @@ def test_the_member_list_marks_typing_and_invites_follow_the_language(make_app, 
         assert tree.item(nick_key("hal"), "text") == "★ hal  (主持人)"
         assert tree.item(nick_key("netcat"), "text").endswith("· 未加密")
         assert pane.typing_label.cget("text") == "bob 正在输入…"
-        assert view.sidebar.invite.copied_label.cget("text").startswith("已将 ")
+        assert view.sidebar.invite.copy_code_button.cget("text") == "✓ 已复制"
 
         switch_language(app, "English")
         assert tree.item(nick_key("hal"), "text") == "★ hal  (host)"
