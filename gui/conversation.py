@@ -17,6 +17,7 @@ from collections.abc import Callable
 from tkinter import font as tkfont
 from tkinter import ttk
 
+from gui.emoji.tktext import find_text, install_insert_helper, show_emoji_as_pictures, with_pictures
 from gui.i18n import tr
 from gui.model.values import Line
 from gui.palette import Palette
@@ -85,7 +86,7 @@ proc ::lanchat::append_lines {w cap args} {
         $real tag remove relayout {*}$shown
     }
     set first [$real index end-1c]
-    $real insert end-1c {*}$args
+    ::lanchat::emoji::insert $real end-1c {*}$args
     $real tag add line $first end-1c
     # Every line ends with a newline, so end-1c sits on an empty line after the last one.
     set lines [expr {[lindex [split [$real index end-1c] .] 0] - 1}]
@@ -127,6 +128,7 @@ class ConversationPane(ttk.Frame):
         self._last_day = ""
         self._palette = palette
 
+        install_insert_helper(self)  # emoji pictures: `::lanchat::emoji::insert`
         if not self.tk.call("info", "procs", _APPEND_PROC):
             self.tk.eval(_TCL_HELPERS.replace("RELAYOUT_FROM", str(RELAYOUT_FROM)))
         self.columnconfigure(0, weight=1)
@@ -148,6 +150,7 @@ class ConversationPane(ttk.Frame):
             takefocus=True,
         )
         self._writer = str(self.tk.call(_READ_ONLY_PROC, self.text))  # the real widget command
+        show_emoji_as_pictures(self.text)  # `get` (copy, links) gives the pictures' characters
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
         self.marker = ttk.Button(self, style="Marker.TButton", command=self.scroll_to_end)
         self.marker_name = str(self.marker)
@@ -224,6 +227,7 @@ class ConversationPane(ttk.Frame):
         segments: list[object] = []
         for line in lines:
             self._segments(line, segments)
+        segments = with_pictures(self.text, segments) or segments  # emoji as pictures
         followed = self.tk.call(_APPEND_PROC, str(self.text), self.scrollback, *segments)
         self.lines_added += len(lines)
         if not self.tk.getboolean(followed):
@@ -395,13 +399,12 @@ class ConversationPane(ttk.Frame):
         self.text.tag_remove("found", "1.0", "end")
         if not pattern:
             return None
-        count = tk.IntVar(self)
         start = self._find_from if not backwards else f"{self._find_from}-1c"
-        index = self.text.search(pattern, start, nocase=True, backwards=backwards, count=count)
-        if not index:
+        found = find_text(self.text, pattern, start, backwards=backwards)  # emoji too
+        if not found:
             self.find_status.configure(text=tr("Not found"))
             return None
-        end = f"{index}+{count.get()}c"
+        index, end = found
         self.text.tag_add("found", index, end)
         self.text.see(index)
         self._find_from = end if not backwards else index

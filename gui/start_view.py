@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import ttk
 
+from gui.emoji import label_text
 from gui.i18n import tr
 from gui.settings import Settings
 from net.api import Transport
@@ -268,9 +269,9 @@ class StartView(ttk.Frame):
             item = self.found_tree.insert(
                 "",
                 "end",
-                text=entry.room,
+                text=label_text(entry.room),  # names from the network, drawn with a font only
                 values=(
-                    entry.host_nick,
+                    label_text(entry.host_nick),
                     entry.members,
                     entry.transport.value.upper(),
                     entry.address,
@@ -291,7 +292,7 @@ class StartView(ttk.Frame):
             self.code_label.grid_remove()
             return
         self.code_label.configure(
-            text=tr("Room code of “{room}”: {code}").format(room=entry.room, code=entry.code)
+            text=tr("Room code of “{room}”: {code}").format(room=label_text(entry.room), code=entry.code)
         )
         self.code_label.grid(row=3, column=0, columnspan=2, sticky="w", pady=(0, 6))
 
