@@ -150,7 +150,7 @@ class ConversationPane(ttk.Frame):
             takefocus=True,
         )
         self._writer = str(self.tk.call(_READ_ONLY_PROC, self.text))  # the real widget command
-        show_emoji_as_pictures(self.text)  # `get` (copy, links) gives the pictures' characters
+        show_emoji_as_pictures(self.text, writer=self._writer)  # get, copy: the emoji's characters
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
         self.marker = ttk.Button(self, style="Marker.TButton", command=self.scroll_to_end)
         self.marker_name = str(self.marker)

@@ -163,19 +163,22 @@ def label_text(text: str, emoji: EmojiSet | None = None) -> str:
     return "".join(shown)
 
 
-def picture_name(chars: str) -> str:
+def picture_name(chars: str, serial: int = 0) -> str:
     """The name a text widget gives one picture of `chars`: it spells the characters, so the
-    widget's text can be read back with the emoji in place (`chars_of_picture`)."""
-    return "emoji:" + "-".join(f"{ord(char):x}" for char in chars)
+    widget's text can be read back with the emoji in place (`chars_of_picture`). `serial`
+    makes it unique: Tk compares a new name with every picture's (the ones sharing its
+    beginning twice as slowly), so names that differ early are cheaper."""
+    return f"e{serial}:" + "-".join(f"{ord(char):x}" for char in chars)
 
 
 def chars_of_picture(name: str) -> str | None:
-    """The characters a picture named by `picture_name` stands for (Tk may have added
-    ``#N`` to the name to keep it unique); None for a name not ours."""
-    if not name.startswith("emoji:"):
+    """The characters a picture named by `picture_name` stands for (Tk adds ``#N`` to a
+    name already taken); None for a name not ours."""
+    serial, colon, codes = name.partition(":")
+    if not colon or serial[:1] != "e" or not serial[1:].isdigit():
         return None
     try:
-        return "".join(chr(int(code, 16)) for code in name[6:].split("#")[0].split("-"))
+        return "".join(chr(int(code, 16)) for code in codes.split("#")[0].split("-"))
     except ValueError:
         return None
 
