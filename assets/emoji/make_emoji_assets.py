@@ -9,9 +9,10 @@ LanChat nor building it needs Pillow or npm; only regenerating the set does:
 
 Why this layout (see README.md here): Tk 8.6 reads PNG itself, so no imaging library is
 needed at run time; one sheet per 256 emoji (in Unicode's order, so the everyday smileys
-share the first sheet) lets the window decode only the sheets it needs, in a few
-milliseconds, instead of one 2,000-pixel sheet; each sheet is quantised to 256 colours,
-which keeps the three sizes together under 3 MB and looks the same at these sizes.
+share the first sheet) lets the window read only the sheets it needs; each sheet is
+quantised to 256 colours, which keeps the three sizes together under 3 MB and looks the
+same at these sizes, and is stored with unfiltered rows, so that the window can cut one
+emoji out of it without an imaging library (`gui/emoji/sheets.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+from gui.emoji.sheets import Sheet  # noqa: E402  (checks what the window will read)
+
 #: Pixel sizes drawn; the window picks the one nearest to its text's line height.
 SIZES = (18, 24, 36)
 COLUMNS = 16
@@ -83,6 +87,7 @@ def sheet(pictures: list[Image.Image], size: int) -> bytes:
     quantised = page.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
     quantised.save(out, "PNG", optimize=True)
+    Sheet(out.getvalue())  # 8-bit palette, rows unfiltered: or it raises
     return out.getvalue()
 
 

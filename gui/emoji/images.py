@@ -1,9 +1,10 @@
 """The emoji pictures as Tk images: cut once from the bundled sheets, shared, kept while shown.
 
 Tk 8.6 reads PNG itself, so no imaging library is needed. A sheet (256 emoji of one size,
-`assets/emoji/README.md`) is decoded only when one of its emoji is first shown, and only a
-few sheets are kept; each emoji is cut from it once into its own small image, which every
-widget showing that emoji then shares by name.
+`assets/emoji/README.md`) is read only when one of its emoji is first shown, and only a
+few sheets are kept; each emoji is taken from it once (`gui.emoji.sheets`: Tk would take
+0.14 s to decode a whole sheet, under a millisecond for one emoji) into its own small
+image, which every widget showing that emoji then shares by name.
 
 Two roles, each with its own images and size: "text" (the transcript and the message
 box: about the height of a line of text, so that a line with an emoji is no taller) and
@@ -18,17 +19,19 @@ beyond `KEPT_UNUSED` are deleted oldest first. An image still shown somewhere (T
 
 from __future__ import annotations
 
+import base64
 import tkinter as tk
 from collections import OrderedDict
 from pathlib import Path
 from tkinter import font as tkfont
 
 from gui.emoji.segments import PLACEHOLDER, EmojiSet, emoji_folder, emoji_set
+from gui.emoji.sheets import Sheet
 
 ROLES = ("text", "picker")
 #: Images not shown anywhere that are kept for reuse (about 2 KB each at 24 px).
 KEPT_UNUSED = 400
-#: Decoded sheets kept (each 256 emoji: 0.3 MB at 18 px, 1.3 MB at 36 px).
+#: Sheets kept read (each 256 emoji, one byte a pixel: 83 KB at 18 px, 332 KB at 36 px).
 KEPT_SHEETS = 3
 
 
@@ -41,7 +44,7 @@ class EmojiImages:
         self._folder = folder
         self.sizes = {"text": emoji.sizes[0], "picker": emoji.sizes[min(1, len(emoji.sizes) - 1)]}
         self._images: OrderedDict[tuple[str, int], tk.PhotoImage] = OrderedDict()
-        self._sheets: OrderedDict[tuple[int, int], tk.PhotoImage] = OrderedDict()
+        self._sheets: OrderedDict[tuple[int, int], Sheet] = OrderedDict()
 
     def image(self, slot: int, role: str = "text") -> str:
         """The name of the image of `slot` (or `PLACEHOLDER`) for `role`, made on first use."""
@@ -52,9 +55,8 @@ class EmojiImages:
         if image is not None:
             self._images.move_to_end(key)
             return image.name
-        size = self.sizes[role]
-        image = tk.PhotoImage(master=self._root, name=f"lanchat_emoji_{role}_{slot}", width=size, height=size)
-        self._cut(image, slot, size)
+        image = tk.PhotoImage(master=self._root, name=f"lanchat_emoji_{role}_{slot}")
+        self._cut(image, slot, self.sizes[role])
         self._images[key] = image
         if len(self._images) > len(ROLES) * KEPT_UNUSED:
             self._forget_unused()
@@ -77,29 +79,23 @@ class EmojiImages:
             return
         self.sizes = wanted
         for (role, slot), image in self._images.items():
-            size = wanted[role]
-            image.blank()
-            image.configure(width=size, height=size)
-            self._cut(image, slot, size)
+            self._cut(image, slot, wanted[role])
 
     def _cut(self, image: tk.PhotoImage, slot: int, size: int) -> None:
+        """(Re)draw `image` as the emoji of `slot` at `size` pixels."""
         page, cell = divmod(slot, self._set.per_page)
         row, column = divmod(cell, self._set.columns)
-        x, y = column * size, row * size
-        sheet = self._sheet(size, page)
-        self._root.tk.call(
-            image, "copy", sheet, "-from", x, y, x + size, y + size, "-to", 0, 0, "-compositingrule", "set"
-        )
+        png = self._sheet(size, page).cell_png(column * size, row * size, size)
+        image.blank()
+        image.configure(width=size, height=size, data=base64.b64encode(png), format="png")
 
-    def _sheet(self, size: int, page: int) -> tk.PhotoImage:
+    def _sheet(self, size: int, page: int) -> Sheet:
         key = (size, page)
         sheet = self._sheets.get(key)
         if sheet is None:
-            path = self._folder / f"twemoji-{size}-{page:02d}.png"
-            sheet = tk.PhotoImage(master=self._root, file=str(path), format="png")
-            self._sheets[key] = sheet
+            sheet = self._sheets[key] = Sheet.read(self._folder / f"twemoji-{size}-{page:02d}.png")
             while len(self._sheets) > KEPT_SHEETS:
-                self._sheets.popitem(last=False)  # the PhotoImage deletes its Tk image
+                self._sheets.popitem(last=False)
         else:
             self._sheets.move_to_end(key)
         return sheet

@@ -81,10 +81,12 @@ proc ::lanchat::emoji::insert {widget index args} {
                 $widget insert $at {*}$run
                 set run {}
             }
-            set here [$widget index $at]
-            $widget image create $here -image [lindex $tags 0] -name [lindex $tags 1] -align center -padx 1
-            foreach tag [lrange $tags 2 end] {
-                $widget tag add $tag $here
+            $widget image create $at -image [lindex $tags 0] -name [lindex $tags 1] -align center -padx 1
+            if {[llength $tags] > 2} {
+                set here [$widget index "$at -1 indices"]
+                foreach tag [lrange $tags 2 end] {
+                    $widget tag add $tag $here
+                }
             }
         } else {
             lappend run $chars $tags
