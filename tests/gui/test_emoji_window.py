@@ -15,6 +15,8 @@ from gui.emoji import emoji_images, has_pictures
 from gui.emoji.images import KEPT_UNUSED
 from gui.emoji_picker import EMOJI
 from gui.model.values import ROOM
+from gui.start_view import FoundEntry
+from net.api import Transport
 from net.protocol import events as ev
 from net.protocol.nicknames import nick_key
 from tests.gui.conftest import EventLog
@@ -221,3 +223,17 @@ def test_closing_a_chat_leaves_no_wrapped_commands(make_app, headless_host):
     app.chat_view.leave_button.invoke()
     make_app.wait(lambda: app.chat_view is None)
     assert app.root.tk.call("info", "procs", "::lanchat::emoji::inner*") == ""
+
+
+def test_chats_found_on_the_lan_are_listed_without_emoji(make_app):
+    """Room names and nicknames come from other PCs' announcements: they reach no font."""
+    app = make_app(nickname="yann")
+    view = app.start_view
+    entry = FoundEntry("k", "Lunch 🍕 and 𠮷", "𠮷田", 2, "192.0.2.7:47800", Transport.TCP, "A" * 24)
+    view.set_found_chats([entry])
+    (item,) = view.found_tree.get_children()
+    view.found_tree.selection_set(item)
+    make_app.pump()
+    assert view.found_tree.item(item, "text") == "Lunch :pizza: and \ufffd"
+    assert view.found_tree.item(item, "values")[0] == "\ufffd田"
+    assert [text for text in drawn_texts(app.root) if not font_safe(text)] == []
