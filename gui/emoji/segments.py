@@ -52,6 +52,7 @@ class EmojiSet:
     names: tuple[str, ...]  # short names by slot ("+1", "pizza")
     text_default: frozenset[str]  # single characters that are emoji only with U+FE0F
     trigger: re.Pattern[str]  # where a piece other than plain text may start
+    hint: re.Pattern[str]  # a character without which there is none (one class: fast)
     placeholder: int  # the box's slot in the sheets
     sizes: tuple[int, ...]  # pixel sizes of the sheets
     columns: int
@@ -80,11 +81,17 @@ class EmojiSet:
             names=tuple(names),
             text_default=frozenset(text_default),
             trigger=trigger,
+            hint=re.compile(f"[\u20e3{bmp_starts}\U00010000-\U0010ffff]"),
             placeholder=sheets.get("placeholder", len(sequences)),
             sizes=tuple(sheets.get("sizes", (18,))),
             columns=sheets.get("columns", 16),
             per_page=sheets.get("per_page", 256),
         )
+
+    def may_hold(self, text: str) -> bool:
+        """False when `text` has no emoji and nothing outside the BMP: the common case,
+        answered without the trie (plain ASCII at once: a keycap needs U+20E3)."""
+        return not text.isascii() and self.hint.search(text) is not None
 
     def match(self, text: str, start: int) -> tuple[int, int | None]:
         """(end, slot) of the piece starting at `start`; slot None when it is plain text."""
@@ -115,10 +122,10 @@ class EmojiSet:
 def split_emoji(text: str, emoji: EmojiSet | None = None) -> list[Piece]:
     """`text` as plain and picture pieces, in order; their characters join back to `text`."""
     emoji = emoji or emoji_set()
+    if not emoji.may_hold(text):
+        return [(text, None)] if text else []  # the common case, kept cheap for bursts
     search = emoji.trigger.search
     found = search(text)
-    if found is None:
-        return [(text, None)] if text else []  # the common case, kept cheap for bursts
     pieces: list[Piece] = []
     plain_from = 0
     while found is not None:
@@ -140,7 +147,7 @@ def split_emoji(text: str, emoji: EmojiSet | None = None) -> list[Piece]:
 def has_pictures(text: str, emoji: EmojiSet | None = None) -> bool:
     """Whether some of `text` would be shown as a picture (cheap when there is none)."""
     emoji = emoji or emoji_set()
-    if emoji.trigger.search(text) is None:
+    if not emoji.may_hold(text):
         return False
     return any(slot is not None for _chars, slot in split_emoji(text, emoji))
 
@@ -150,7 +157,7 @@ def label_text(text: str, emoji: EmojiSet | None = None) -> str:
     as its short name between colons (``:pizza:``), any other character outside the BMP as
     U+FFFD, so no font ever meets them."""
     emoji = emoji or emoji_set()
-    if emoji.trigger.search(text) is None:
+    if not emoji.may_hold(text):
         return text
     shown = []
     for chars, slot in split_emoji(text, emoji):

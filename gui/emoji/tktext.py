@@ -163,14 +163,14 @@ def with_pictures(widget: tk.Misc, flat: Sequence[object]) -> list[object] | Non
     """`flat` (``text, tags, text, tags...``) with each emoji as a picture marker, for
     ``::lanchat::emoji::insert``; None when there is no emoji in it (insert it as it is)."""
     emoji = emoji_set()
-    if emoji.trigger.search("".join(text for text in flat[::2] if isinstance(text, str))) is None:
-        return None  # the common case: one search over the whole batch
+    if not emoji.may_hold("".join(text for text in flat[::2] if isinstance(text, str))):
+        return None  # the common case: one look at the whole batch
     images = emoji_images(widget)
     out: list[object] = []
     for position in range(0, len(flat), 2):
         text = flat[position]
         tags = flat[position + 1] if position + 1 < len(flat) else ()
-        if not isinstance(text, str) or emoji.trigger.search(text) is None:
+        if not isinstance(text, str) or not emoji.may_hold(text):
             out += [text, tags]
             continue
         tag_list = widget.tk.splitlist(tags) if isinstance(tags, str) else tuple(tags)  # type: ignore[arg-type]
