@@ -222,13 +222,13 @@ class StartView(ttk.Frame):
 
     def show_notice(self, text: str | None) -> None:
         if text:
-            self.notice.configure(text=text)
+            self.notice.configure(text=label_text(text))  # may quote a host's reason
             self.notice.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(12, 0))
         else:
             self.notice.grid_remove()
 
     def show_error(self, text: str | None) -> None:
-        self.error_label.configure(text=text or "")
+        self.error_label.configure(text=label_text(text or ""))
 
     def show_connecting(self, text: str) -> None:
         """Connecting in the background: a spinner, the address and Cancel; the buttons wait."""

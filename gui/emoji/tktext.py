@@ -8,7 +8,7 @@ emoji and no character outside the BMP for a font to meet.
 
 - The transcript inserts whole batches in one Tcl call (`gui.conversation`): `with_pictures`
   turns its flat ``text, tags, text, tags...`` list into one where each emoji is a marker
-  pair (``""``, ``[image, name, tags...]``), and ``::lanchat::emoji::insert`` places the
+  pair (U+FDD0, ``[image, name, tags...]``), and ``::lanchat::emoji::insert`` places the
   markers as pictures carrying the same tags (own, pending, link...).
 - The message box is edited by the user: its ``insert`` is wrapped too, so typing, pasting
   and the emoji palette all go through `with_pictures` (only when the text inserted has a
@@ -33,6 +33,7 @@ _INSERT_PROC = "::lanchat::emoji::insert"
 #: 0.1 ms to place a new one (against 2.7 ms with 100,000, the largest scrollback).
 MOST_PICTURES = 4000
 _SERIALS = itertools.count()
+_MARK = "\ufdd0"  # the text of a picture's pair (a noncharacter): see ``::lanchat::emoji::insert``
 _TCL_HELPERS = r"""
 namespace eval ::lanchat::emoji {}
 # The characters a picture stands for, from its name in the widget ("e12:1f44d-1f3fd").
@@ -66,9 +67,11 @@ proc ::lanchat::emoji::get {widget from to} {
     }
     return $out
 }
-# `insert index text tags text tags...` where a pair ("", [image name tags...]) is a picture.
+# `insert index text tags text tags...` where a pair (U+FDD0, [image name tags...]) is a
+# picture. U+FDD0 is a Unicode noncharacter: text holding just that is still inserted as
+# text, unless its tags also name one of our images.
 proc ::lanchat::emoji::insert {widget index args} {
-    if {[string first lanchat_emoji_ $args] < 0} {
+    if {[lsearch -exact $args \ufdd0] < 0} {
         return [$widget insert $index {*}$args]
     }
     set at ::lanchat::emoji::at
@@ -76,7 +79,7 @@ proc ::lanchat::emoji::insert {widget index args} {
     $widget mark gravity $at right
     set run {}
     foreach {chars tags} $args {
-        if {$chars eq "" && [string match lanchat_emoji_* [lindex $tags 0]]} {
+        if {$chars eq "\ufdd0" && [string match lanchat_emoji_* [lindex $tags 0]]} {
             if {[llength $run]} {
                 $widget insert $at {*}$run
                 set run {}
@@ -178,7 +181,7 @@ def with_pictures(widget: tk.Misc, flat: Sequence[object]) -> list[object] | Non
             if slot is None:
                 out += [chars, tags]
             else:
-                out += ["", (images.image(slot), picture_name(chars, next(_SERIALS)), *tag_list)]
+                out += [_MARK, (images.image(slot), picture_name(chars, next(_SERIALS)), *tag_list)]
     return out
 
 
