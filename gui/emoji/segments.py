@@ -121,9 +121,11 @@ class EmojiSet:
 
 def split_emoji(text: str, emoji: EmojiSet | None = None) -> list[Piece]:
     """`text` as plain and picture pieces, in order; their characters join back to `text`."""
+    if text.isascii():  # the common case, kept cheap for bursts (and the set unread)
+        return [(text, None)] if text else []
     emoji = emoji or emoji_set()
     if not emoji.may_hold(text):
-        return [(text, None)] if text else []  # the common case, kept cheap for bursts
+        return [(text, None)]
     search = emoji.trigger.search
     found = search(text)
     pieces: list[Piece] = []
@@ -146,6 +148,8 @@ def split_emoji(text: str, emoji: EmojiSet | None = None) -> list[Piece]:
 
 def has_pictures(text: str, emoji: EmojiSet | None = None) -> bool:
     """Whether some of `text` would be shown as a picture (cheap when there is none)."""
+    if text.isascii():
+        return False
     emoji = emoji or emoji_set()
     if not emoji.may_hold(text):
         return False
@@ -156,6 +160,8 @@ def label_text(text: str, emoji: EmojiSet | None = None) -> str:
     """`text` for a widget that draws only with a font (a label, a list, a tab): each emoji
     as its short name between colons (``:pizza:``), any other character outside the BMP as
     U+FFFD, so no font ever meets them."""
+    if text.isascii():  # a window's labels, mostly: no need to read the set for them
+        return text
     emoji = emoji or emoji_set()
     if not emoji.may_hold(text):
         return text

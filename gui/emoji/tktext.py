@@ -165,9 +165,12 @@ def _load_helpers(widget: tk.Misc) -> None:
 def with_pictures(widget: tk.Misc, flat: Sequence[object]) -> list[object] | None:
     """`flat` (``text, tags, text, tags...``) with each emoji as a picture marker, for
     ``::lanchat::emoji::insert``; None when there is no emoji in it (insert it as it is)."""
-    emoji = emoji_set()
-    if not emoji.may_hold("".join(text for text in flat[::2] if isinstance(text, str))):
+    joined = "".join(text for text in flat[::2] if isinstance(text, str))
+    if joined.isascii():
         return None  # the common case: one look at the whole batch
+    emoji = emoji_set()
+    if not emoji.may_hold(joined):
+        return None
     images = emoji_images(widget)
     out: list[object] = []
     for position in range(0, len(flat), 2):
