@@ -7,6 +7,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.emoji import label_text
 from gui.i18n import ntr, tr
 
 
@@ -60,10 +61,10 @@ class ChatHeader(ttk.Frame):
     def show(self, room: str, count: int, own_nick: str, code: str) -> None:
         """The room's name; below it the member count, our nickname and the room's code (the
         key the host proved: compare it with the host's "Invite others" panel)."""
-        self.title_label.configure(text=room)
+        self.title_label.configure(text=label_text(room))  # labels draw with a font only
         parts = [ntr("{count} member", "{count} members", count).format(count=count)]
         if own_nick:
-            parts.append(tr("you are {nick}").format(nick=own_nick))
+            parts.append(tr("you are {nick}").format(nick=label_text(own_nick)))
         if code:
             parts.append(tr("room code {code}").format(code=code))
         self.subtitle_label.configure(text=" · ".join(parts))

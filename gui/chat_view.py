@@ -17,7 +17,9 @@ from tkinter import ttk
 from gui.chat_header import ChatHeader
 from gui.controller import Controller
 from gui.conversation import ConversationPane
-from gui.emoji_picker import EmojiPicker
+from gui.emoji import emoji_images, label_text
+from gui.emoji.tktext import show_emoji_as_pictures
+from gui.emoji_picker import EmojiPicker, picture_of
 from gui.i18n import tr
 from gui.input_history import InputHistory
 from gui.invite_panel import Invitation
@@ -112,11 +114,11 @@ class ChatView(ttk.Frame):
             pady=8,
         )
         self.input.grid(row=0, column=0, sticky="nsew")
+        show_emoji_as_pictures(self.input, editable=True)  # what is typed or picked: pictures
         self.emoji_button = ttk.Button(
             bar,
-            text="😊",
+            image=picture_of(self, "😊"),
             style="EmojiTool.TButton",
-            width=2,
             command=lambda: self.emoji_picker.toggle(self.emoji_button),
         )
         self.emoji_button.grid(row=0, column=1, sticky="ns", padx=(8, 0))
@@ -167,6 +169,7 @@ class ChatView(ttk.Frame):
 
     def apply_palette(self, palette: Palette) -> None:
         self.palette = palette
+        emoji_images(self).fit_to_font()  # the font size may have changed
         p = palette
         self.input.configure(
             background=p.surface,
@@ -303,7 +306,7 @@ class ChatView(ttk.Frame):
         return self.panes[self.current_key()]
 
     def _tab_text(self, key: str | None) -> str:
-        title = self.titles.get(key, "")
+        title = label_text(self.titles.get(key, ""))  # a tab draws with a font only
         text = f"#  {title}" if key is ROOM else f"@  {title}"
         if self.unread.get(key):
             text += f"  ({self.unread[key]})"

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from tkinter import font as tkfont
 from tkinter import ttk
 
+from gui.emoji import label_text
+from gui.emoji.tktext import find_text, install_insert_helper, show_emoji_as_pictures, with_pictures
 from gui.i18n import tr
 from gui.model.values import Line
 from gui.palette import Palette
@@ -67,6 +69,7 @@ class ConversationPane(ttk.Frame):
         self._last_day = ""
         self._palette = palette
 
+        install_insert_helper(self)  # emoji pictures: `::lanchat::emoji::insert`
         if not self.tk.call("info", "procs", APPEND_PROC):
             self.tk.eval(tcl_source())
         self.columnconfigure(0, weight=1)
@@ -99,6 +102,7 @@ class ConversationPane(ttk.Frame):
         self.marker.grid(row=2, column=0, columnspan=2, sticky="e", pady=(2, 0))
         self.marker.grid_remove()
         self._writer = str(self.tk.call(READ_ONLY_PROC, self.text, self.marker))  # the real command
+        show_emoji_as_pictures(self.text, writer=self._writer)  # get, copy: the emoji's characters
         # Pure Tcl, so redraws never wait for Python (see gui.transcript_tcl).
         self.text.configure(yscrollcommand=f"{SCROLLED_PROC} {self.text} {self.scrollbar}")
         self.bind("<Map>", lambda _e: self.tk.call(KEEP_END_PROC, self.text), add="+")
@@ -166,7 +170,7 @@ class ConversationPane(ttk.Frame):
     def show_typing(self, names: list[str]) -> None:
         """Say below the transcript who is typing (nobody: nothing)."""
         self._typists = names
-        self.typing_label.configure(text=typing_sentence(names))
+        self.typing_label.configure(text=typing_sentence([label_text(name) for name in names]))
 
     def _reserve_marker_row(self) -> None:
         """The row below the text keeps the marker's height whether it shows or not."""
@@ -185,6 +189,7 @@ class ConversationPane(ttk.Frame):
         segments: list[object] = []
         for line in lines:
             self._segments(line, segments)
+        segments = with_pictures(self.text, segments) or segments  # emoji as pictures
         pending = tuple(line.local_id for line in lines if line.local_id is not None)
         followed = self.tk.call(APPEND_PROC, str(self.text), self.scrollback, pending, *segments)
         self.lines_added += len(lines)
@@ -353,13 +358,12 @@ class ConversationPane(ttk.Frame):
         self.text.tag_remove("found", "1.0", "end")
         if not pattern:
             return None
-        count = tk.IntVar(self)
         start = self._find_from if not backwards else f"{self._find_from}-1c"
-        index = self.text.search(pattern, start, nocase=True, backwards=backwards, count=count)
-        if not index:
+        found = find_text(self.text, pattern, start, backwards=backwards)  # emoji too
+        if not found:
             self.find_status.configure(text=tr("Not found"))
             return None
-        end = f"{index}+{count.get()}c"
+        index, end = found
         self.text.tag_add("found", index, end)
         self.text.see(index)
         self._find_from = end if not backwards else index

@@ -1,8 +1,10 @@
 """A small emoji palette that pops up over the chat, inside the window (no extra toplevel).
 
-Most of these lie outside the Basic Multilingual Plane (U+1F600...): Tk 8.6 stores them as
-surrogate pairs internally, which is why the chat view never computes text indices from
-Python string lengths.
+Each button shows its emoji as a picture (`gui.emoji`: Tk 8.6 draws colour emoji as empty
+boxes, or crashes on X11 with a colour emoji font); clicking one inserts the real
+characters into the message box, whose own pictures then show them. Emoji that Unicode
+draws as text unless asked otherwise carry U+FE0F here ("❤️", not "❤"), so that what is
+sent shows as an emoji everywhere.
 """
 
 from __future__ import annotations
@@ -12,32 +14,45 @@ from collections.abc import Callable
 from functools import partial
 from tkinter import ttk
 
+from gui.emoji import emoji_images, split_emoji
+
 EMOJI = (
     "😀", "😃", "😄", "😁", "😆", "😅", "😂", "😊",
     "😇", "😉", "😍", "😘", "😋", "😜", "😎", "😏",
     "😐", "😕", "😞", "😢", "😭", "😱", "😡", "😴",
     "😷", "😳", "😮", "😈", "🐱", "🐭", "🐮", "🐵",
     "👍", "👏", "🙏", "🎉", "🔥", "🚀", "💡", "🍕",
-    "☺", "☕", "❤", "★", "☀", "⚡", "✔", "✌",
+    "☺️", "☕", "❤️", "⭐", "☀️", "⚡", "✅", "✌️",
 )  # fmt: skip
 COLUMNS = 8
 
 
+def picture_of(widget: tk.Misc, emoji: str, role: str = "picker") -> str:
+    """The name of the Tk image showing `emoji` (one emoji of the bundled set)."""
+    ((_chars, slot),) = split_emoji(emoji)
+    if slot is None:
+        raise ValueError(f"not an emoji of the bundled set: {emoji!r}")
+    return emoji_images(widget).image(slot, role)
+
+
 class EmojiPicker(ttk.Frame):
-    """A grid of emoji buttons; `on_pick` receives the chosen one and the picker hides."""
+    """A grid of emoji buttons; `on_pick` receives the chosen one and the picker hides.
+    The buttons are made when it is first shown (48 pictures: about 50 ms)."""
 
     def __init__(self, master: tk.Misc, on_pick: Callable[[str], None]) -> None:
         super().__init__(master, style="Card.TFrame", padding=6)
         self._on_pick = on_pick
         self.buttons: dict[str, ttk.Button] = {}
+        self.shown = False
+
+    def _build(self) -> None:
         for index, emoji in enumerate(EMOJI):
             button = ttk.Button(
-                self, text=emoji, style="Emoji.TButton", width=2, command=partial(self.pick, emoji)
+                self, image=picture_of(self, emoji), style="Emoji.TButton", command=partial(self.pick, emoji)
             )
             button.grid(row=index // COLUMNS, column=index % COLUMNS, padx=1, pady=1)
             button.bind("<Escape>", lambda _e: self.hide())
             self.buttons[emoji] = button
-        self.shown = False
 
     def pick(self, emoji: str) -> None:
         self.hide()
@@ -51,6 +66,8 @@ class EmojiPicker(ttk.Frame):
 
     def show(self, anchor: tk.Misc) -> None:
         """Pop up just above `anchor` (the emoji button), right-aligned with it."""
+        if not self.buttons:
+            self._build()
         parent = self.master
         parent.update_idletasks()
         x = anchor.winfo_rootx() - parent.winfo_rootx() + anchor.winfo_width()

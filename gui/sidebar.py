@@ -12,6 +12,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from gui.emoji import label_text
 from gui.i18n import tr
 from gui.invite_panel import Invitation, InvitePanel
 from gui.model.nicks import key_of
@@ -85,7 +86,7 @@ class Sidebar(ttk.Frame):
         own_key = key_of(self.own_nick)
         host_word = tr("host")
         for member in members:
-            text = member.nick
+            text = label_text(member.nick)  # a list draws with a font only: no emoji, no astral
             if member.host:
                 text = f"★ {text}  ({host_word})"
             tags = [f"nick{colour_index(member.nick, self._colours)}"]

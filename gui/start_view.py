@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from tkinter import ttk
 from typing import Literal
 
+from gui.emoji import label_text
 from gui.found_columns import COLUMNS, fit_columns
 from gui.i18n import retranslated, tr
 from gui.room_name import default_room_name, follows_nick, offered_room_name
@@ -262,7 +263,7 @@ class StartView(ttk.Frame):
 
     def _show_given(self, label: ttk.Label, text: str) -> None:
         self._given[label] = text
-        label.configure(text=text)
+        label.configure(text=label_text(text))  # may quote a host's reason
 
     def show_connecting(self, text: str) -> None:
         """Connecting in the background: a spinner, the address and Cancel; the buttons wait."""
@@ -340,7 +341,7 @@ class StartView(ttk.Frame):
             self.code_label.grid_remove()
             return
         self.code_label.configure(
-            text=tr("Room code of “{room}”: {code}").format(room=entry.room, code=entry.code)
+            text=tr("Room code of “{room}”: {code}").format(room=label_text(entry.room), code=entry.code)
         )
         self.code_label.grid(row=3, column=0, columnspan=2, sticky="w", pady=(0, 6))
 
@@ -404,7 +405,8 @@ class FoundEntry:
     def row(self) -> tuple[str, str, str, int, str, str]:
         """What the list shows of it, in the order of `gui.found_columns.COLUMNS`."""
         code = self.code[:CODE_SHOWN_IN_LIST]
-        return (self.room, code, self.host_nick, self.members, self.transport.value.upper(), self.address)
+        room, host = label_text(self.room), label_text(self.host_nick)  # from the network: a font draws them
+        return (room, code, host, self.members, self.transport.value.upper(), self.address)
 
 
 def _headings() -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import ttk
 
+from gui.emoji import label_text
 from gui.i18n import retranslated, tr
 from gui.model.values import Status
 from gui.wording import state_text
@@ -52,7 +53,7 @@ class StatusBar(ttk.Frame):
         text = state_text(status.state, status.address, status.retry_in)
         if status.reason:  # made when it happened: said again in the language now in use
             text += " — " + retranslated(status.reason)
-        self.status_label.configure(text=text)
+        self.status_label.configure(text=label_text(text))  # the reason may quote the host
         if status.encrypted and status.state is ClientState.CONNECTED:
             colour = ttk.Style(self).lookup("Ok.Status.TLabel", "foreground")
             self.lock_image.configure(foreground=colour)

@@ -51,7 +51,6 @@ LATIN_FAMILIES = (
     "Liberation Sans",
     "Arial",
 )
-EMOJI_FAMILIES = ("Segoe UI Emoji", "Apple Color Emoji", "Noto Color Emoji", "Noto Emoji", "DejaVu Sans")
 
 
 def pick_family(available: Iterable[str], language: str, default: str) -> str:
@@ -69,7 +68,6 @@ def configure_fonts(root: tk.Misc, language: str, size: int) -> str:
     available = tkfont.families(root)
     default = tkfont.nametofont("TkDefaultFont", root=root).actual("family")
     family = pick_family(available, language, default)
-    emoji = pick_family([f for f in available if f in EMOJI_FAMILIES], "en", family)
     fixed = tkfont.nametofont("TkFixedFont", root=root).actual("family")  # room codes: 0 vs O
     for name in (
         "TkDefaultFont",
@@ -88,7 +86,6 @@ def configure_fonts(root: tk.Misc, language: str, size: int) -> str:
         "LanChatSmallItalic": {"family": family, "size": max(7, size - 2), "slant": "italic"},
         "LanChatTitle": {"family": family, "size": size + 11, "weight": "bold"},
         "LanChatHeading": {"family": family, "size": size + 3, "weight": "bold"},
-        "LanChatEmoji": {"family": emoji, "size": size + 5},
         "LanChatCode": {"family": fixed, "size": size + 3, "weight": "bold"},
     }
     # A named font lives as long as its Python object: keep them on the root.
@@ -213,9 +210,7 @@ def apply_theme(root: tk.Tk, theme: str, language: str, font_size: int) -> Palet
         darkcolor=[("active", p.sidebar)],
         bordercolor=[("focus", p.accent)],
     )
-    style.configure(
-        "Emoji.TButton", padding=(2, 0), font="LanChatEmoji", background=p.surface, bordercolor=p.surface
-    )
+    style.configure("Emoji.TButton", padding=(3, 3), background=p.surface, bordercolor=p.surface)
     style.map("Emoji.TButton", background=[("active", p.sidebar)], bordercolor=[("active", p.border)])
     style.configure(
         "Link.TButton", padding=(2, 0), background=p.sidebar, bordercolor=p.sidebar, foreground=p.link

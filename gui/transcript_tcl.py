@@ -130,7 +130,7 @@ proc ::lanchat::append_lines {w cap pending args} {
         $real tag remove relayout {*}$shown
     }
     set first [$real index end-1c]
-    $real insert end-1c {*}$args
+    ::lanchat::emoji::insert $real end-1c {*}$args
     $real tag add line $first end-1c
     if {[llength $pending]} {
         foreach id $pending {start end} [$real tag ranges newpend] {

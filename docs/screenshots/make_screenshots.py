@@ -2,7 +2,8 @@
 the chat view in a 640 x 480 window (the conversation, then the member list in its place);
 and, in the light theme, the trust views: the invite panel with the room code next to a
 member connected without encryption, the password prompt, the changed-key warning; and the
-list of found chats still there after a join refused because the nickname is taken.
+list of found chats still there after a join refused because the nickname is taken; and
+emoji (shown as Twemoji pictures): messages full of them, and the emoji picker open.
 
 Needs an X display (e.g. ``Xvfb :99 -screen 0 1280x800x24 &`` then ``DISPLAY=:99``) and
 ImageMagick's ``import``. Run from the project root:
@@ -11,6 +12,7 @@ ImageMagick's ``import``. Run from the project root:
     ... make_screenshots.py --trust-only   # only the invite panel and the two join dialogs
     ... make_screenshots.py --found-only   # only the found chats after a failed join
     ... make_screenshots.py --small-only   # only the 640 x 480 window
+    ... make_screenshots.py --emoji-only   # only the emoji views
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -307,11 +309,84 @@ def shoot_small(language: str) -> None:
         root.destroy()
 
 
+EMOJI_TALK = {
+    "en": {
+        "room": "Friday lunch 🍕",
+        "me": "alice",
+        "others": ("bob", "𠮷田"),
+        "lines": [
+            ("bob", "Pizza or sushi? 🍕🍣 Vote with 👍 or 👎", False),
+            ("𠮷田", "🍣 of course! 👍🏽👍🏽", False),
+            ("alice", "Sushi wins 🎉 Table for 3️⃣ at 12:30 ✅", False),
+            ("bob", "dances 💃🕺", True),
+            ("𠮷田", "My family is coming too 👨‍👩‍👧 see you there 🇯🇵❤️", False),
+        ],
+        "draft": "On my way 🚀🔥",
+    },
+    "zh_CN": {
+        "room": "周五午饭 🍕",
+        "me": "小王",
+        "others": ("老李", "𠮷田"),
+        "lines": [
+            ("老李", "披萨还是寿司？🍕🍣 用 👍 或 👎 投票", False),
+            ("𠮷田", "当然是 🍣！👍🏽👍🏽", False),
+            ("小王", "寿司胜出 🎉 十二点半，3️⃣ 个人 ✅", False),
+            ("老李", "跳起舞来 💃🕺", True),
+            ("𠮷田", "我家人也来 👨‍👩‍👧 到时见 🇯🇵❤️", False),
+        ],
+        "draft": "马上到 🚀🔥",
+    },
+}
+
+
+def shoot_emoji(language: str, theme: str) -> None:
+    """A chat full of emoji (sequences, skin tones, flags, a keycap, a name with a rare CJK
+    character), then the same with the emoji picker open over a draft."""
+    script = EMOJI_TALK[language]
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["LANCHAT_CONFIG_DIR"] = directory
+        settings = Settings(nickname=script["me"], language=language, theme=theme, room_name=script["room"])
+        SettingsStore().save(settings)
+        root = tk.Tk(className="LanChat")
+        root.geometry(SIZE + "+0+0")
+        app = App(root, SettingsStore(), on_exit=lambda: None)
+        port = free_port()
+        app.start_view.port_var.set(str(port))
+        app.host_clicked()
+        pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
+        members = []
+        for nick in script["others"]:
+            client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
+            client.start()
+            members.append(client)
+        pump_until(root, lambda: len(app.controller.members()) == 3)
+        by_nick = dict(zip(script["others"], members, strict=True))
+        for sender, text, action in script["lines"]:
+            if sender == script["me"]:
+                app.chat_view.input.insert("1.0", text)
+                app.chat_view.send_input()
+            else:
+                by_nick[sender].send_message(text, action=action)
+            pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+        capture(root, f"emoji-messages-{language}-{theme}")
+        app.chat_view.input.insert("1.0", script["draft"])
+        app.chat_view.emoji_button.invoke()
+        capture(root, f"emoji-picker-{language}-{theme}")
+        for client in members:
+            client.close()
+        app.close()
+        root.destroy()
+
+
 def main() -> int:
     if "DISPLAY" not in os.environ:
         print("set DISPLAY (e.g. start Xvfb :99 and use DISPLAY=:99)", file=sys.stderr)
         return 1
     os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
+    if "--emoji-only" in sys.argv:
+        shoot_emoji("en", "light")
+        shoot_emoji("zh_CN", "dark")
+        return 0
     for language in ("en", "zh_CN"):
         if "--found-only" in sys.argv:
             shoot_failed_join(language)
@@ -324,6 +399,9 @@ def main() -> int:
             shoot_failed_join(language)
             shoot_small(language)
         shoot_trust(language)
+    if "--trust-only" not in sys.argv:
+        shoot_emoji("en", "light")
+        shoot_emoji("zh_CN", "dark")
     return 0
 
 

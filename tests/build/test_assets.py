@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import struct
 import sys
 from pathlib import Path
@@ -59,3 +61,30 @@ def test_the_windows_icon_holds_every_size_up_to_256() -> None:
 def test_the_macos_icon_is_an_icns_file() -> None:
     data = asset_path("icons/lanchat.icns").read_bytes()
     assert data[:4] == b"icns" and struct.unpack(">I", data[4:8])[0] == len(data)
+
+
+def test_the_emoji_sheets_match_their_index() -> None:
+    index = json.loads(asset_path("emoji/index.json").read_text(encoding="utf-8"))
+    columns, per_page = index["columns"], index["per_page"]
+    cells = len(index["emoji"]) + 1  # and the placeholder box, last
+    assert index["placeholder"] == len(index["emoji"])
+    assert index["pages"] == math.ceil(cells / per_page)
+    for size in index["sizes"]:
+        for page in range(index["pages"]):
+            on_page = min(per_page, cells - page * per_page)
+            sheet = asset_path(f"emoji/twemoji-{size}-{page:02d}.png")
+            assert png_size(sheet) == (columns * size, math.ceil(on_page / columns) * size), sheet.name
+
+
+def test_the_emoji_pictures_come_with_their_licences() -> None:
+    readme = asset_path("emoji/README.md").read_text(encoding="utf-8")
+    assert "Twemoji" in readme and "CC-BY 4.0" in readme
+    graphics = asset_path("emoji/LICENSE-GRAPHICS-CC-BY-4.0.txt").read_text(encoding="utf-8")
+    assert graphics.startswith("Attribution 4.0 International")
+    assert "MIT License" in asset_path("emoji/LICENSE-DATA-MIT.txt").read_text(encoding="utf-8")
+
+
+def test_the_emoji_set_stays_small() -> None:
+    """The one-file build unpacks everything at every start and must stay <= 30 MB."""
+    total = sum(path.stat().st_size for path in asset_path("emoji").iterdir() if path.suffix != ".py")
+    assert total < 3_000_000

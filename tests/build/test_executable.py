@@ -116,6 +116,7 @@ def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Bui
     }
     assert expected_assets <= files
     assert "assets/icons/lanchat-64.png" in files
+    assert {"assets/emoji/README.md", "assets/emoji/LICENSE-GRAPHICS-CC-BY-4.0.txt"} <= files  # CC-BY 4.0
     assert {"confusable_homoglyphs/confusables.json", "confusable_homoglyphs/categories.json"} <= files
     assert "desktop_notifier/resources/python.png" in files  # opened when desktop-notifier is imported
     assert any(name.startswith("_tcl_data/") for name in files) and any(
@@ -213,7 +214,7 @@ def test_window_joins_a_host_chats_and_closes(
             if screen.windows(r"^\([0-9]+\) .*LanChat$"):
                 return True
             if time.monotonic() - said_at > 2:
-                observer.say("hi carol")
+                observer.say("hi carol 🎉")  # the emoji picture comes from the bundled sheets
                 said_at = time.monotonic()
             return False
 
@@ -238,6 +239,8 @@ def test_window_joins_a_host_chats_and_closes(
         notifications.stop()
         shutil.rmtree(bus_folder, ignore_errors=True)
     stop_host(host)
+    log = (tmp_path / "log" / "lanchat.log").read_text(encoding="utf-8")
+    assert [line for line in log.splitlines() if " ERROR " in line] == []
 
 
 def test_a_chinese_start_and_close_is_quick_and_logs_no_problem(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from gui.conversation import ConversationPane
+from gui.emoji import tktext
 from gui.model.values import Line
 from gui.theme import apply_theme
 from gui.transcript_tcl import RELAYOUT_FROM
@@ -137,3 +138,36 @@ def test_own_messages_trimmed_or_cleared_are_forgotten(pane, tk_root):
     pane.add_lines(own(2, start=10))
     pane.clear()
     assert pane.pending_ids() == [] and not pane.mark_delivered("L10", WHEN, "✓")
+
+
+def test_a_transcript_keeps_a_bounded_number_of_emoji_pictures(tk_root, monkeypatch):
+    """Tk looks at every picture a Text holds to place a new one: past the bound, the oldest
+    lines go (as past the scrollback cap), so a burst of emoji stays as fast as the first."""
+    monkeypatch.setattr(tktext, "MOST_PICTURES", 100)
+    palette = apply_theme(tk_root, "light", "en", 11)
+    window = tk.Toplevel(tk_root)
+    window.geometry("700x400+0+0")
+    try:
+        pane = ConversationPane(window, palette, 5000)
+        pane.pack(fill="both", expand=True)
+        window.update()
+        pane.add_lines([Line("message", f"emoji {n:04d} 🎉 and 👍", WHEN, "sender") for n in range(300)])
+        tk_root.update()
+        pictures = len(pane.text.image_names())
+        assert 90 <= pictures <= 100
+        assert pane.line_count() == pictures // 2  # two a line: whole lines went
+        assert last_line(pane).endswith("emoji 0299 🎉 and 👍")
+        assert pane.at_bottom()
+    finally:
+        window.destroy()
+
+
+@pytest.mark.parametrize("size", [1, 300])
+def test_a_batch_with_emoji_at_the_end_is_followed(pane, tk_root, size):
+    """Pictures are taller than text: the view still ends on the newest line."""
+    pane.add_lines(burst(50))
+    tk_root.update()
+    pane.add_lines([Line("message", f"party {n} 🎉🎉 👨‍👩‍👧", WHEN, "sender") for n in range(size)])
+    tk_root.update()
+    assert pane.at_bottom() and not pane.marker_visible()
+    assert pane.text.bbox("end-2c") is not None
