@@ -65,6 +65,13 @@ SEND_WINDOW = 32
 SEEN_IDS_LIMIT = 8_192
 
 _REFUSALS = {kind.value: kind for kind in FailureKind}
+#: What the host's bye says happened to us, by its cause; none or unknown: the host stopped.
+_BYE_FAILURES: dict[str | None, FailureKind] = {
+    ev.LeaveCause.STOPPED: FailureKind.HOST_LEFT,
+    ev.LeaveCause.TIMED_OUT: FailureKind.TIMED_OUT_BY_HOST,
+    ev.LeaveCause.REMOVED: FailureKind.KICKED,
+    ev.LeaveCause.REPLACED: FailureKind.KICKED,
+}
 
 
 class LinkVerdict(enum.Enum):
@@ -393,8 +400,9 @@ class ClientSession:
                 sent = self._pings.pop(token, None)
                 if sent is not None:
                     self._events.append(LatencyMeasured(now - sent))
-            case ev.Bye(reason=reason):
-                self._verdict = (FailureKind.HOST_LEFT, reason or "the host closed the chat")
+            case ev.Bye(reason=reason, cause=cause):
+                failure = _BYE_FAILURES.get(cause, FailureKind.HOST_LEFT)
+                self._verdict = (failure, reason or "the host closed the chat")
                 return LinkVerdict.CLOSE
             case ConnectionClosed():
                 if self._verdict is None:

@@ -115,7 +115,7 @@ def test_host_serves_clients_and_stops_cleanly_on_a_signal(run_host, stop_signal
         host.proc.send_signal(stop_signal)
         status, stderr = host.finish()
         alice.wait_closed()
-        assert ev.Bye(reason="the host was shut down") in alice.events
+        assert ev.Bye(reason="the host was shut down", cause="stopped") in alice.events
     finally:
         alice.close()
         bob.close()

@@ -75,3 +75,32 @@ def test_join_refuses_a_taken_nickname_with_its_reason(processes) -> None:
     second = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
     assert second.wait() == 1
     assert second.stderr and "already taken" in second.stderr[-1]
+
+
+def test_join_shows_how_each_member_left(processes) -> None:
+    """Issue 15, 5: the terminal said "bob left" whether bob quit, crashed or timed out."""
+    import struct
+
+    from tests.tcp.rawclient import RawClient
+
+    host = start(processes, "host", "--port", "0", "--bind", "127.0.0.1", "--heartbeat-timeout", "1",
+                 "--allow-plaintext")  # fmt: skip
+    port = int(host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    alice = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
+    alice.wait_for_line("Welcome to")
+    silent, crashed = RawClient(port), RawClient(port)  # protocol clients that never ping
+    try:
+        silent.join("silent")
+        crashed.join("crashed")
+        bob = start(processes, "join", f"127.0.0.1:{port}", "--nick", "bob")
+        alice.wait_for_line(r"--> bob joined")
+        crashed.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        crashed.close()  # a reset, no goodbye
+        alice.wait_for_line(r"<-- crashed lost connection$")
+        bob.send_line("/quit")
+        assert bob.wait() == 0
+        alice.wait_for_line(r"<-- bob left \(quit\)$")
+        alice.wait_for_line(r"<-- silent timed out$")
+    finally:
+        silent.close()
+        crashed.close()
