@@ -45,6 +45,7 @@ from net.api import (
     StateChanged,
 )
 from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull
+from net.client.greeting import GreetingSkipper
 from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
 from net.client.seen import SeenIds
@@ -67,10 +68,8 @@ SEEN_IDS_LIMIT = 8_192
 _REFUSALS = {kind.value: kind for kind in FailureKind}
 #: What the host's bye says happened to us, by its cause; none or unknown: the host stopped.
 _BYE_FAILURES: dict[str | None, FailureKind] = {
-    ev.LeaveCause.STOPPED: FailureKind.HOST_LEFT,
-    ev.LeaveCause.TIMED_OUT: FailureKind.TIMED_OUT_BY_HOST,
-    ev.LeaveCause.REMOVED: FailureKind.KICKED,
-    ev.LeaveCause.REPLACED: FailureKind.KICKED,
+    "stopped": FailureKind.HOST_LEFT, "timed_out": FailureKind.TIMED_OUT_BY_HOST,
+    "removed": FailureKind.KICKED, "replaced": FailureKind.KICKED,
 }
 
 
@@ -120,6 +119,7 @@ class ClientSession:
         self.resume_secret = config.resume_secret or secrets.token_urlsafe(24)
         self._tls_context = client_context() if config.encrypted else None
         self._tls: TlsSession | None = None
+        self._greeting = GreetingSkipper()
         #: The host's key as far as this session knows it: pinned before, or met first now.
         self._pinned = config.pinned
         self._verified = False
@@ -204,6 +204,7 @@ class ClientSession:
             self._send_hello()
         else:
             self._tls = TlsSession(self._tls_context, server=False)  # the ClientHello is output now
+            self._greeting = GreetingSkipper()
             self._verified = False
 
     def _send_hello(self) -> None:
@@ -218,6 +219,9 @@ class ClientSession:
         self._last_received = now
         if self._tls is not None:
             ended = not data
+            data = self._greeting.feed(data)  # text a host wrote for a person at `nc`
+            if not data and not ended:
+                return LinkVerdict.KEEP
             try:
                 data = self._tls.receive(data)
             except TlsError as exc:

@@ -25,6 +25,7 @@ from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
 from net.protocol.fastcodec import encode_acks, encode_event
+from net.protocol.textmode import NICKNAME_PROMPT, PROMPT_AFTER_SILENCE
 from net.room import Broadcast, Disconnect, Output, Relay, Room, SayRun, Send, in_runs
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,21 @@ class RoomDriver(Generic[P]):
         except LocalProtocolError:
             pass  # the connection is already closed on the protocol level (after a refusal)
 
+    @staticmethod
+    def _silent_since_opening(peer: P, now: float) -> bool:
+        return now - peer.last_heard >= PROMPT_AFTER_SILENCE and peer.awaits_greeting()
+
+    def _greet(self, peer: P) -> None:
+        """A silent new connection is a person at `nc` (LanChat clients speak first): ask for
+        a nickname, or say at once that this host serves encrypted connections only."""
+        peer.greeted = True
+        if peer.tls is None and not peer.security.serves_plaintext:
+            peer.refuse_in_text()
+            self.send(peer, ev.Refuse(code="version_mismatch", text=PLAINTEXT_REFUSAL))
+            self.begin_close(peer, "unencrypted connection refused", cause=REMOVED, flush=True)
+        else:
+            self.io.queue(peer, NICKNAME_PROMPT)
+
     def check_timers(self, now: float) -> None:
         """Close what is overdue: a handshake, a silent member, a close past its grace."""
         room = self.room
@@ -257,6 +273,11 @@ class RoomDriver(Generic[P]):
                 continue
             joined = peer in room
             if joined and (peer.is_text or now - peer.last_heard <= self.heartbeat_timeout):
+                continue
+            if not joined and self._silent_since_opening(peer, now):
+                self.io.read_waiting(peer)  # first bytes may wait unread while the host was busy
+                if self._silent_since_opening(peer, now):
+                    self._greet(peer)
                 continue
             if not joined and now - peer.opened <= self.handshake_timeout:
                 continue

@@ -35,6 +35,13 @@ from net.protocol.limits import MAX_FRAME_BYTES, MAX_TEXT_CHARS, PROTOCOL_VERSIO
 TEXT_HELP = (
     "Commands: /me ACTION, /msg NICK TEXT, /nick NEWNICK, /who, /quit. Anything else is sent to the room."
 )
+#: What a person who connected and has typed nothing for PROMPT_AFTER_SILENCE seconds is
+#: shown: one line (the nickname is typed on the next), never sent to anyone who spoke.
+NICKNAME_PROMPT = b"LanChat: type your nickname and press Enter to join.\n"
+#: LanChat clients speak first, at once (a TLS ClientHello, or an old one's hello), so only
+#: a person is silent this long after connecting. (A client that stalls as long anyway skips
+#: the line: `net.client.greeting`.)
+PROMPT_AFTER_SILENCE = 1.0
 
 
 def looks_like_protocol(first_bytes: bytes) -> bool | None:
