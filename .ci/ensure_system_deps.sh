@@ -6,12 +6,14 @@
 #   xdotool            drives the built program's window in its tests
 #   fonts-wqy-microhei a CJK font, so Chinese renders in screenshots
 #   redis-server       the peer of the fan-out tests and the benchmark's targets
+#   netcat-openbsd     `nc`, so the README's `nc HOST PORT` is run as written (tests/test_readme.py)
 set -e
 missing=""
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
 command -v xauth >/dev/null 2>&1 || missing="$missing xauth"
 command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v nc >/dev/null 2>&1 || missing="$missing netcat-openbsd"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list :lang=zh | grep -q . || missing="$missing fonts-wqy-microhei"
 fi
@@ -30,6 +32,10 @@ esac
 case "$missing" in
     *redis-server*)
         echo "Note: redis-server is missing: the Redis test is skipped and \`make bench\` cannot measure its targets (sudo apt-get install redis-server)." >&2 ;;
+esac
+case "$missing" in
+    *netcat-openbsd*)
+        echo "Note: nc is missing: the README test skips its \`nc\` command (sudo apt-get install netcat-openbsd)." >&2 ;;
 esac
 case "$missing" in
     *fonts-wqy-microhei*)
