@@ -38,12 +38,20 @@ from typing import Any
 from net import transports
 from net.api import ChatHost, EventSink, HostConfig, HostStartError, Transport
 from net.discovery.announcer import Announcer
+from net.discovery.interfaces import addresses_to_share, list_interfaces
 from net.discovery.wire import RoomInfo, new_host_id
+from net.invite import Invite
 from net.paths import identity_dir
 from net.ports import PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
 from net.protocol.limits import MAX_NICK_CHARS, MAX_ROOM_NAME_CHARS, PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
+
+#: Invites offered for a chat hosted here (best address first): the window's "Invite others"
+#: panel and `main.py host` show the same ones.
+MAX_INVITES = 4
+#: Bind addresses that mean "every interface": the chat is then reachable at this PC's addresses.
+_EVERY_INTERFACE = ("", "0.0.0.0", "::")
 
 
 def default_host_label() -> str:
@@ -60,6 +68,23 @@ def default_room_name() -> str:
     """
     label = default_host_label()
     return f"{label}'s chat"[:MAX_ROOM_NAME_CHARS] if label else "LanChat"
+
+
+def this_pc_addresses() -> list[str]:
+    """The addresses other PCs can most likely reach this one at (LAN IPv4 first)."""
+    try:
+        found = addresses_to_share(list_interfaces())
+    except Exception as exc:  # the list is a convenience; hosting works without it
+        log.warning("could not list this PC's addresses: %s", exc)
+        found = []
+    return found or [platform.node() or "localhost"]
+
+
+def invite_links(port: int, transport: Transport | str, code: str, bind: str = "") -> list[str]:
+    """The invites to share for a chat hosted here, best first: one per address of this PC
+    (or the one address the host is bound to), each ``lanchat://ADDRESS:PORT#CODE``."""
+    addresses = this_pc_addresses() if bind in _EVERY_INTERFACE else [bind]
+    return [str(Invite(address, port, Transport(transport), code)) for address in addresses[:MAX_INVITES]]
 
 
 def installation_fingerprint() -> bytes:
@@ -230,6 +255,8 @@ def start_discoverable_host(
                 port = next_free_port(transport, port, config.bind, span=last_port - port + 1)
             except NoFreePortError as exc:
                 raise HostStartError(str(exc)) from None
+        if port != config.port:  # said before the host logs where it listens
+            log.info("port %d is taken on this PC; hosting on port %d instead", config.port, port)
         host_config = dataclasses.replace(config, port=port)
         events = _AttemptEvents(on_event)
         host = build(transport, host_config, events if on_event is not None else None)
@@ -258,7 +285,5 @@ def start_discoverable_host(
             host.stop("discovery failed to start")
             raise
         break
-    if port != config.port:
-        log.info("port %d is taken on this PC; hosting on port %d instead", config.port, port)
     log.info("others see this chat on the LAN with the room code %s", discoverable.code)
     return discoverable

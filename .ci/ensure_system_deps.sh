@@ -7,6 +7,7 @@
 #   fonts-wqy-microhei a CJK font, so Chinese renders in screenshots
 #   redis-server       the peer of the fan-out tests and the benchmark's targets
 #   dbus-daemon        a private session bus for the desktop notification tests
+#   netcat-openbsd     `nc`, so the README's `nc HOST PORT` is run as written (tests/test_readme.py)
 set -e
 missing=""
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
@@ -14,6 +15,7 @@ command -v xauth >/dev/null 2>&1 || missing="$missing xauth"
 command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus-daemon"
+command -v nc >/dev/null 2>&1 || missing="$missing netcat-openbsd"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list :lang=zh | grep -q . || missing="$missing fonts-wqy-microhei"
 fi
@@ -36,6 +38,8 @@ esac
 case "$missing" in
     *dbus-daemon*)
         echo "Note: dbus-daemon is missing: the desktop notification tests are skipped (sudo apt-get install dbus-daemon)." >&2 ;;
+    *netcat-openbsd*)
+        echo "Note: nc is missing: the README test skips its \`nc\` command (sudo apt-get install netcat-openbsd)." >&2 ;;
 esac
 case "$missing" in
     *fonts-wqy-microhei*)

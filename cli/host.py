@@ -16,9 +16,8 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from hosting import default_room_name, start_discoverable_host
+from hosting import default_room_name, invite_links, start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
-from net.invite import Invite
 from net.paths import identity_dir
 from net.protocol.limits import (
     DEFAULT_ADDRESS_RATE_MULTIPLE,
@@ -261,9 +260,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _announce(port: int, transport: str, identity: Identity, config: HostConfig) -> None:
-    """Say how to join: the room code, an invite, and what is and is not encrypted."""
-    invite = Invite("HOST", port, Transport(transport), identity.code)
-    log.info("Room code %s: members check it when they join (invite: %s)", identity.code, invite)
+    """Say how to join: the room code and the invites to share (the ones the window's
+    "Invite others" panel shows), and what is and is not encrypted."""
+    log.info("Room code %s: members check it when they join", identity.code)
+    log.info("Others join with one of these invites (or: main.py join INVITE):")
+    for link in invite_links(port, transport, identity.code, config.bind):
+        log.info("  %s", link)
     if config.room.password:
         log.info("The room needs a password.")
     if config.allow_plaintext:

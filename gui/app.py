@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import platform
 import sys
 import time
 import tkinter as tk
@@ -41,10 +40,10 @@ from gui.start_view import FoundEntry, StartView
 from gui.theme import apply_theme
 from gui.trust import KeyChoice, KeyWarning, Trust, code_to_rejoin
 from gui.trust_dialogs import KeyWarningDialog, PasswordDialog
+from hosting import invite_links, this_pc_addresses
 from net.addresses import format_address
 from net.api import Transport
-from net.discovery import Browser, ChatFound, ChatLost, ChatUpdated, addresses_to_share, list_interfaces
-from net.invite import Invite
+from net.discovery import Browser, ChatFound, ChatLost, ChatUpdated
 from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)
@@ -57,20 +56,10 @@ DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
 NOT_FOR_THE_CONTROLLER = (*DISCOVERY_EVENTS, NotificationClicked)
 
 
-def this_pc_addresses() -> list[str]:
-    """The addresses other PCs can most likely reach this one at (LAN IPv4 first)."""
-    try:
-        found = addresses_to_share(list_interfaces())
-    except Exception as exc:  # the list is a convenience; hosting works without it
-        log.warning("could not list this PC's addresses: %s", exc)
-        found = []
-    return found or [platform.node() or "localhost"]
-
-
 def invitation(port: int, transport: Transport, code: str, plaintext_allowed: bool) -> Invitation:
-    """What "Invite others" shows for a chat hosted here: the code, an invite per address."""
-    links = tuple(str(Invite(address, port, transport, code)) for address in this_pc_addresses())
-    return Invitation(code, links, plaintext_allowed)
+    """What "Invite others" shows for a chat hosted here: the code, an invite per address
+    (the same ones `main.py host` prints: `hosting.invite_links`)."""
+    return Invitation(code, tuple(invite_links(port, transport, code)), plaintext_allowed)
 
 
 class App:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gui import commands as cmd
 from gui.i18n import tr
+from net.protocol.events import LeaveCause
 
 # -- lines in the room ------------------------------------------------------------------------
 
@@ -21,7 +22,16 @@ def joined(nick: str, host: bool, plaintext: bool = False) -> str:
     return tr("{nick} joined the chat.").format(nick=nick)
 
 
-def left(nick: str) -> str:
+def left(nick: str, cause: str | None = None) -> str:
+    """What happened to someone who left, by the cause the host gave (`LeaveCause`): a
+    goodbye, or none from an older host, is "left"."""
+    match cause:
+        case LeaveCause.LOST:
+            return tr("{nick} lost the connection.").format(nick=nick)
+        case LeaveCause.TIMED_OUT:
+            return tr("{nick} timed out: nothing was heard from them for a while.").format(nick=nick)
+        case LeaveCause.REMOVED:
+            return tr("{nick} was removed from the chat by the host.").format(nick=nick)
     return tr("{nick} left the chat.").format(nick=nick)
 
 

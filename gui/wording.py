@@ -56,6 +56,9 @@ _FAILURES: dict[FailureKind, str] = {
     ),
     FailureKind.HOST_LEFT: N_("The host closed the chat."),
     FailureKind.KICKED: N_("The host disconnected you (for example for sending too much too fast)."),
+    FailureKind.TIMED_OUT_BY_HOST: N_(
+        "The host heard nothing from this PC for too long and dropped the connection (timed out)."
+    ),
     FailureKind.LOST: N_("The connection to the host was lost."),
     FailureKind.CLOSED: N_("You left the chat."),
 }

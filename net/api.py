@@ -63,6 +63,7 @@ class FailureKind(enum.Enum):
     KEY_MISMATCH = "key_mismatch"  # the room's key is not the one the invite's code names
     HOST_LEFT = "host_left"  # the host said bye (stopped)
     KICKED = "kicked"  # the host closed this member (e.g. flooding, replaced)
+    TIMED_OUT_BY_HOST = "timed_out_by_host"  # the host heard nothing from this member for too long
     LOST = "lost"  # the connection dropped (reset, heartbeat timeout)
     CLOSED = "closed"  # this side closed it
 

@@ -172,14 +172,14 @@ class ChatModel:
                 self.members[key_of(nick)] = ev.MemberInfo(nick, is_host, when, plaintext)
                 changes.add(ROOM, Line("system", words.joined(nick, is_host, plaintext), when))
                 changes.members = True
-            case ev.Left(nick=nick, time=when):
+            case ev.Left(nick=nick, time=when, cause=cause):
                 key = key_of(nick)
                 self.members.pop(key, None)
                 self._room_typing.pop(nick, None)
                 self._private_typing.pop(key, None)
-                changes.add(ROOM, Line("system", words.left(nick), when))
+                changes.add(ROOM, Line("system", words.left(nick, cause), when))
                 if key in self.privates:
-                    changes.add(key, Line("system", words.left(nick), when))
+                    changes.add(key, Line("system", words.left(nick, cause), when))
                 changes.members = changes.typing = True
             case ev.Renamed(old=old, new=new, time=when):
                 self._renamed(old, new, when, changes)

@@ -45,6 +45,7 @@ from net.api import (
     StateChanged,
 )
 from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull
+from net.client.greeting import GreetingSkipper
 from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
 from net.client.seen import SeenIds
@@ -65,6 +66,11 @@ SEND_WINDOW = 32
 SEEN_IDS_LIMIT = 8_192
 
 _REFUSALS = {kind.value: kind for kind in FailureKind}
+#: What the host's bye says happened to us, by its cause; none or unknown: the host stopped.
+_BYE_FAILURES: dict[str | None, FailureKind] = {
+    "stopped": FailureKind.HOST_LEFT, "timed_out": FailureKind.TIMED_OUT_BY_HOST,
+    "removed": FailureKind.KICKED, "replaced": FailureKind.KICKED,
+}
 
 
 class LinkVerdict(enum.Enum):
@@ -113,6 +119,7 @@ class ClientSession:
         self.resume_secret = config.resume_secret or secrets.token_urlsafe(24)
         self._tls_context = client_context() if config.encrypted else None
         self._tls: TlsSession | None = None
+        self._greeting = GreetingSkipper()
         #: The host's key as far as this session knows it: pinned before, or met first now.
         self._pinned = config.pinned
         self._verified = False
@@ -203,6 +210,7 @@ class ClientSession:
             self._send_hello()
         else:
             self._tls = TlsSession(self._tls_context, server=False)  # the ClientHello is output now
+            self._greeting = GreetingSkipper()
             self._verified = False
 
     def _send_hello(self) -> None:
@@ -217,6 +225,9 @@ class ClientSession:
         self._last_received = now
         if self._tls is not None:
             ended = not data
+            data = self._greeting.feed(data)  # text a host wrote for a person at `nc`
+            if not data and not ended:
+                return LinkVerdict.KEEP
             try:
                 data = self._tls.receive(data)
             except TlsError as exc:
@@ -399,8 +410,9 @@ class ClientSession:
                 sent = self._pings.pop(token, None)
                 if sent is not None:
                     self._events.append(LatencyMeasured(now - sent))
-            case ev.Bye(reason=reason):
-                self._verdict = (FailureKind.HOST_LEFT, reason or "the host closed the chat")
+            case ev.Bye(reason=reason, cause=cause):
+                failure = _BYE_FAILURES.get(cause, FailureKind.HOST_LEFT)
+                self._verdict = (failure, reason or "the host closed the chat")
                 return LinkVerdict.CLOSE
             case ConnectionClosed():
                 if self._verdict is None:

@@ -25,6 +25,7 @@ from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
 from net.protocol.fastcodec import encode_acks, encode_event
+from net.protocol.textmode import NICKNAME_PROMPT, PROMPT_AFTER_SILENCE
 from net.room import Broadcast, Disconnect, Output, Relay, Room, SayRun, Send, in_runs
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ PLAINTEXT_REFUSAL = (
 
 #: How much of a bye's reason goes on the wire.
 MAX_BYE_REASON = 300
+
+LOST, TIMED_OUT, REMOVED = ev.LeaveCause.LOST, ev.LeaveCause.TIMED_OUT, ev.LeaveCause.REMOVED
 
 
 class HostIO(Protocol[P]):
@@ -112,17 +115,17 @@ class RoomDriver(Generic[P]):
                     self.apply(room.handle_says(peer, entry.says))
                 elif isinstance(entry, RemoteProtocolError):
                     self._bad_input(peer, entry)
-                elif isinstance(entry, ConnectionClosed):
-                    self.begin_close(peer, "connection closed", bye=False, flush=True)
+                elif isinstance(entry, ConnectionClosed):  # its end of stream, without a bye
+                    self.begin_close(peer, "connection closed", cause=LOST, bye=False, flush=True)
                 elif isinstance(entry, PlaintextRefused):
                     self.send(peer, ev.Refuse(code="version_mismatch", text=PLAINTEXT_REFUSAL))
-                    self.begin_close(peer, "unencrypted connection refused", bye=False, flush=True)
+                    self.begin_close(peer, "unencrypted connection refused", cause=REMOVED, flush=True)
                 else:
                     self._event(peer, entry)
             except Exception:
                 # A bug must cost this one connection, never the host.
                 log.exception("internal error while serving %s", peer.where)
-                self.begin_close(peer, "internal error", bye=True, flush=True)
+                self.begin_close(peer, "internal error", cause=REMOVED, bye=True, flush=True)
 
     def _event(self, peer: P, event: ev.Event) -> None:
         if isinstance(event, ev.Hello):
@@ -133,7 +136,7 @@ class RoomDriver(Generic[P]):
         elif isinstance(event, ev.Ping):
             self.send(peer, event.reply())
         elif isinstance(event, ev.Bye):
-            self.begin_close(peer, event.reason or "left", bye=False, flush=True)
+            self.begin_close(peer, event.reason or "left", cause=ev.LeaveCause.QUIT, flush=True)
         elif not isinstance(event, ev.Pong):
             self.apply(self.room.handle(peer, event))  # answers "say hello first"
 
@@ -145,9 +148,9 @@ class RoomDriver(Generic[P]):
         log.log(level, "bad input from %s: %s", peer.where, error)
         self.io.queue(peer, peer.encode_error(error))
         if error.fatal:
-            self.begin_close(peer, f"protocol error: {error.text}", bye=False, flush=True)
+            self.begin_close(peer, f"protocol error: {error.text}", cause=REMOVED, flush=True)
         elif peer.errors > MAX_REMOTE_ERRORS:
-            self.begin_close(peer, "too many protocol errors", bye=True, flush=True)
+            self.begin_close(peer, "too many protocol errors", cause=REMOVED, bye=True, flush=True)
 
     # -- output ---------------------------------------------------------------------------
 
@@ -170,7 +173,7 @@ class RoomDriver(Generic[P]):
                     log.info("%s left (%s)", output.event.nick, output.event.reason or "no reason given")
                 self.io.broadcast(output.event, output.exclude)
             elif isinstance(output, Disconnect):
-                self.begin_close(output.peer, output.reason, bye=True, flush=True)
+                self.begin_close(output.peer, output.reason, cause=output.cause, bye=True, flush=True)
 
     def _relay(self, run: Relay) -> None:
         sender = run.sender
@@ -199,14 +202,27 @@ class RoomDriver(Generic[P]):
 
     # -- closing and timers -----------------------------------------------------------------
 
-    def begin_close(self, peer: P, reason: str, *, bye: bool = False, flush: bool = True) -> None:
-        """Take `peer` out of the room and close it, after its last bytes when `flush`."""
+    def link_lost(self, peer: P, reason: str) -> None:
+        """The transport found `peer`'s link gone without a goodbye (its end of stream, a
+        reset, a failed read or write, a failed channel): for the others it lost its
+        connection. Nothing more can be sent to it."""
+        self.begin_close(peer, reason, cause=LOST, flush=False)
+
+    def begin_close(
+        self, peer: P, reason: str, *, cause: ev.LeaveCause, bye: bool = False, flush: bool = True
+    ) -> None:
+        """Take `peer` out of the room and close it, after its last bytes when `flush`.
+
+        `reason` is the words (logs, the bye, older clients), `cause` what happened for the
+        others' `left` and the peer's own bye (`ev.LeaveCause`): each caller decides it here,
+        once for both transports.
+        """
         if peer.closing:
             return
         peer.closing = True
         self.io.detach(peer, deliver=flush)
         if peer in self.room:
-            self.apply(self.room.leave(peer, reason))  # logged with the Left broadcast
+            self.apply(self.room.leave(peer, reason, cause))  # logged with the Left broadcast
         elif not peer.joined and peer.address_verified:
             log.info("closing %s: %s", peer.where, reason)
         else:  # the room announced it already, or a stranger at an address that may be forged
@@ -215,7 +231,7 @@ class RoomDriver(Generic[P]):
             self.io.finish(peer)
             return
         if bye:
-            self._queue_bye(peer, reason)
+            self._queue_bye(peer, reason, cause)
         peer.close_deadline = self.clock() + self.close_grace
 
     def say_bye(self, peer: P, reason: str) -> None:
@@ -224,13 +240,28 @@ class RoomDriver(Generic[P]):
             return
         peer.closing = True
         self.io.detach(peer, deliver=True)
-        self._queue_bye(peer, reason)
+        self._queue_bye(peer, reason, ev.LeaveCause.STOPPED)
 
-    def _queue_bye(self, peer: P, reason: str) -> None:
+    def _queue_bye(self, peer: P, reason: str, cause: ev.LeaveCause) -> None:
         try:
-            self.io.queue(peer, peer.encode(ev.Bye(reason=reason[:MAX_BYE_REASON])))
+            self.io.queue(peer, peer.encode(ev.Bye(reason=reason[:MAX_BYE_REASON], cause=cause)))
         except LocalProtocolError:
             pass  # the connection is already closed on the protocol level (after a refusal)
+
+    @staticmethod
+    def _silent_since_opening(peer: P, now: float) -> bool:
+        return now - peer.last_heard >= PROMPT_AFTER_SILENCE and peer.awaits_greeting()
+
+    def _greet(self, peer: P) -> None:
+        """A silent new connection is a person at `nc` (LanChat clients speak first): ask for
+        a nickname, or say at once that this host serves encrypted connections only."""
+        peer.greeted = True
+        if peer.tls is None and not peer.security.serves_plaintext:
+            peer.refuse_in_text()
+            self.send(peer, ev.Refuse(code="version_mismatch", text=PLAINTEXT_REFUSAL))
+            self.begin_close(peer, "unencrypted connection refused", cause=REMOVED, flush=True)
+        else:
+            self.io.queue(peer, NICKNAME_PROMPT)
 
     def check_timers(self, now: float) -> None:
         """Close what is overdue: a handshake, a silent member, a close past its grace."""
@@ -243,6 +274,11 @@ class RoomDriver(Generic[P]):
             joined = peer in room
             if joined and (peer.is_text or now - peer.last_heard <= self.heartbeat_timeout):
                 continue
+            if not joined and self._silent_since_opening(peer, now):
+                self.io.read_waiting(peer)  # first bytes may wait unread while the host was busy
+                if self._silent_since_opening(peer, now):
+                    self._greet(peer)
+                continue
             if not joined and now - peer.opened <= self.handshake_timeout:
                 continue
             # Read what waits first: the host being behind (a long round) must never cost a
@@ -251,6 +287,6 @@ class RoomDriver(Generic[P]):
             if peer.closing:
                 continue
             if peer not in room:
-                self.begin_close(peer, "no hello in time (handshake timed out)", bye=True)
+                self.begin_close(peer, "no hello in time (handshake timed out)", cause=TIMED_OUT, bye=True)
             elif now - peer.last_heard > self.heartbeat_timeout:
-                self.begin_close(peer, "timed out", bye=True)
+                self.begin_close(peer, "timed out", cause=TIMED_OUT, bye=True)

@@ -85,6 +85,7 @@ class HostPeer:
         self.close_deadline = 0.0
         self.errors = 0
         self.joined = False  # was welcomed into the room at some point
+        self.greeted = False  # a silent connection was shown the nickname prompt (or refused)
         self.discarding = False  # input after a fatal error or the end is read and dropped
         self._raw_decided = False
         self._undecided = bytearray()
@@ -100,6 +101,20 @@ class HostPeer:
     def link_failed(self) -> bool:
         """True when nothing can be delivered any more (a close cannot wait for a flush)."""
         return False
+
+    def awaits_greeting(self) -> bool:
+        """True while this may be a person at `nc` who waits to be asked for a nickname: text
+        is served on this transport, nothing but whitespace came yet, and it was not greeted
+        yet. The driver greets it after a silence. Never inside TLS: a program that does TLS
+        may take a while between its handshake and its first frame (asyncio's does), and
+        `ncat --ssl` or `openssl s_client` users know what they connected to."""
+        return not (self.greeted or self.closing or self._raw_decided) and self.allows_text
+
+    def refuse_in_text(self) -> None:
+        """Serve this undecided connection as a person typing, refused: what it sends from
+        now on is dropped (it is told why and closed)."""
+        self.conn = TextConnection()
+        self.is_text = self._raw_decided = self.discarding = True
 
     def protocol_open(self) -> bool:
         """True when this is a protocol (JSON) connection past its handshake and not closed."""

@@ -197,7 +197,12 @@ HOST_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
         _Field("host", _boolean, required=False),
         _Field("plaintext", _boolean, required=False),
     ),
-    ev.Left: (_Field("nick", _nick), _Field("time", _number), _Field("reason", _short, required=False)),
+    ev.Left: (
+        _Field("nick", _nick),
+        _Field("time", _number),
+        _Field("reason", _short, required=False),
+        _Field("cause", _code, required=False),
+    ),
     ev.Renamed: (_Field("old", _nick), _Field("new", _nick), _Field("time", _number)),
     ev.Members: (_Field("members", _members),),
     ev.TypingNotice: (
@@ -213,7 +218,7 @@ HOST_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
     ),
     ev.Ping: (_Field("token", _short, required=False),),
     ev.Pong: (_Field("token", _short, required=False),),
-    ev.Bye: (_Field("reason", _short, required=False),),
+    ev.Bye: (_Field("reason", _short, required=False), _Field("cause", _code, required=False)),
 }
 
 _CLIENT_BY_TYPE: dict[str, type[ev.Event]] = {cls.TYPE: cls for cls in CLIENT_SCHEMA}

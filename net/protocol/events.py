@@ -6,6 +6,7 @@ codec can stay table-driven. Which side may send which event is decided in `code
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -17,6 +18,7 @@ __all__ = [
     "Event",
     "Hello",
     "Joined",
+    "LeaveCause",
     "Left",
     "MemberInfo",
     "Members",
@@ -31,6 +33,23 @@ __all__ = [
     "Welcome",
     "Who",
 ]
+
+
+class LeaveCause(enum.StrEnum):
+    """What ended a member's stay or a connection, as the host saw it: the `cause` of `left`
+    (told to the others) and of the host's `bye` (told to the member it closes).
+
+    The host decides it (`net.host.driver`, `net.room`), once for both transports, so a
+    member cannot pass a crash off as a goodbye nor the reverse. Receivers take a cause they
+    do not know (a later host's) as none: the `reason` text still says what happened.
+    """
+
+    QUIT = "quit"  # the member said goodbye (`bye`, `/quit`)
+    LOST = "lost"  # its connection ended without a goodbye (closed, reset, broken)
+    TIMED_OUT = "timed_out"  # the host heard nothing from it for the heartbeat timeout
+    REMOVED = "removed"  # the host closed it (flooding, broken input, not reading)
+    STOPPED = "stopped"  # (bye only) the host is stopping
+    REPLACED = "replaced"  # (bye only) a newer connection of the same member took its place
 
 
 class Event:
@@ -175,6 +194,7 @@ class Left(Event):
     nick: str
     time: float
     reason: str = ""
+    cause: str | None = None  # a `LeaveCause` value; None from hosts before causes
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +257,7 @@ class Bye(Event):
 
     TYPE: ClassVar[str] = "bye"
     reason: str = ""
+    cause: str | None = None  # from the host: a `LeaveCause` value (clients send none)
 
 
 # --- fast construction of the kinds a busy host builds per message ------------------------

@@ -35,6 +35,13 @@ from net.protocol.limits import MAX_FRAME_BYTES, MAX_TEXT_CHARS, PROTOCOL_VERSIO
 TEXT_HELP = (
     "Commands: /me ACTION, /msg NICK TEXT, /nick NEWNICK, /who, /quit. Anything else is sent to the room."
 )
+#: What a person who connected and has typed nothing for PROMPT_AFTER_SILENCE seconds is
+#: shown: one line (the nickname is typed on the next), never sent to anyone who spoke.
+NICKNAME_PROMPT = b"LanChat: type your nickname and press Enter to join.\n"
+#: LanChat clients speak first, at once (a TLS ClientHello, or an old one's hello), so only
+#: a person is silent this long after connecting. (A client that stalls as long anyway skips
+#: the line: `net.client.greeting`.)
+PROMPT_AFTER_SILENCE = 1.0
 
 
 def looks_like_protocol(first_bytes: bytes) -> bool | None:
@@ -166,6 +173,24 @@ def _member(member: ev.MemberInfo) -> str:
     return _shown(member.nick) + marks
 
 
+#: What happened to someone who left, by the `left`'s cause (`ev.LeaveCause`).
+_LEFT_WORDS: dict[str, str] = {
+    ev.LeaveCause.LOST: "lost connection",
+    ev.LeaveCause.TIMED_OUT: "timed out",
+    ev.LeaveCause.REMOVED: "was removed by the host",
+}
+
+
+def _why_left(cause: str | None, reason: str) -> str:
+    """"left (their words)" after a goodbye (or from a host before causes), else what
+    happened; the host's reason is added only to a removal (it says what for)."""
+    words = _LEFT_WORDS.get(cause or "")
+    if words is None or cause == ev.LeaveCause.REMOVED:
+        words = words or "left"
+        return words + (f" ({_shown(reason)})" if reason else "")
+    return words
+
+
 def render_event(event: ev.Event) -> str | None:
     """Readable rows for an event (see above), or None for events a person needn't see."""
     match event:
@@ -176,10 +201,8 @@ def render_event(event: ev.Event) -> str | None:
         case ev.Joined(nick=nick, time=when, plaintext=plaintext):
             mark = " (unencrypted)" if plaintext else ""
             return _line(f"[{_clock(when)}] --> {_shown(nick)} joined{mark}")
-        case ev.Left(nick=nick, time=when, reason=reason):
-            return _line(
-                f"[{_clock(when)}] <-- {_shown(nick)} left" + (f" ({_shown(reason)})" if reason else "")
-            )
+        case ev.Left(nick=nick, time=when, reason=reason, cause=cause):
+            return _line(f"[{_clock(when)}] <-- {_shown(nick)} {_why_left(cause, reason)}")
         case ev.Renamed(old=old, new=new, time=when):
             return _line(f"[{_clock(when)}] *** {_shown(old)} is now known as {_shown(new)}")
         case ev.Members(members=members):

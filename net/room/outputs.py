@@ -36,10 +36,12 @@ class Broadcast(NamedTuple):
 
 
 class Disconnect(NamedTuple):
-    """Close `peer` once what was sent to it before has been written."""
+    """Close `peer` once what was sent to it before has been written; its bye (if it still
+    gets one) carries `reason` and `cause` (an `ev.LeaveCause`)."""
 
     peer: PeerId
     reason: str
+    cause: ev.LeaveCause = ev.LeaveCause.REMOVED
 
 
 class Relay(NamedTuple):

@@ -159,7 +159,7 @@ class Room:
             return self._refuse(peer, "nick_taken", taken)
         if ghost is not None:
             # The same client reconnected while its old connection still looks alive.
-            outputs.append(Disconnect(ghost.peer, "replaced by a new connection"))
+            outputs.append(Disconnect(ghost.peer, "replaced by a new connection", ev.LeaveCause.REPLACED))
             outputs.extend(self._remove(ghost, announce=False))
             if ghost.nick != nick:
                 # Not to the new connection itself: its welcome (sent next) must come first.
@@ -188,14 +188,20 @@ class Room:
             outputs.append(Broadcast(joined, exclude=peer))
         return outputs
 
-    def leave(self, peer: PeerId, reason: str = "") -> list[Output]:
-        """Forget `peer` and tell the others; harmless for a peer that never joined."""
+    def leave(
+        self, peer: PeerId, reason: str = "", cause: ev.LeaveCause = ev.LeaveCause.LOST
+    ) -> list[Output]:
+        """Forget `peer` and tell the others why (`reason` in words, `cause` for receivers
+        to word in their language: by default its connection was lost); harmless for a
+        peer that never joined."""
         member = self._by_peer.get(peer)
         if member is None:
             return []
-        return self._remove(member, announce=True, reason=reason)
+        return self._remove(member, announce=True, reason=reason, cause=cause)
 
-    def _remove(self, member: Member, *, announce: bool, reason: str = "") -> list[Output]:
+    def _remove(
+        self, member: Member, *, announce: bool, reason: str = "", cause: ev.LeaveCause | None = None
+    ) -> list[Output]:
         del self._by_peer[member.peer]
         self._names.unname(member)
         now = self._mono()
@@ -205,7 +211,7 @@ class Room:
             self._address_budgets.release(member.address, now)
         if not announce:
             return []
-        return [Broadcast(ev.Left(nick=member.nick, time=self._now(), reason=reason[:300]))]
+        return [Broadcast(ev.Left(nick=member.nick, time=self._now(), reason=reason[:300], cause=cause))]
 
     def _acquire_limit(self, client_id: str, address: str | None) -> Limit:
         """A member's budget: the one its client id had (a reconnect keeps what it spent),
@@ -256,7 +262,9 @@ class Room:
             case ev.Pong():
                 return []
             case ev.Bye(reason=reason):
-                return [*self.leave(peer, reason or "left"), Disconnect(peer, reason or "left")]
+                reason = reason or "left"
+                quit = ev.LeaveCause.QUIT
+                return [*self.leave(peer, reason, quit), Disconnect(peer, reason, quit)]
         return [Send(peer, ev.Error(code="not_allowed", text=f"{event.TYPE!r} is not allowed here"))]
 
     def handle_says(self, peer: PeerId, says: list[ev.Say]) -> list[Output]:
@@ -403,7 +411,8 @@ class Room:
         member.strikes += 1
         if member.strikes > FLOOD_STRIKES:
             reason = "flooding: too many messages too fast"
-            return [*self.leave(member.peer, reason), Disconnect(member.peer, reason)]
+            removed = ev.LeaveCause.REMOVED
+            return [*self.leave(member.peer, reason, removed), Disconnect(member.peer, reason, removed)]
         text = f"too many {what}; wait {wait:.2f} s"
         return [Send(member.peer, ev.Error(code="rate_limited", text=text, ref=ref, retry_after=wait))]
 

@@ -71,11 +71,12 @@ class TcpClient(ThreadedClient):
             self._session.link_up(time.monotonic())
         try:
             while True:
+                stopping = self._stopping.is_set()  # before the take: `close` queues the bye, then sets it
                 with self._lock:
                     outgoing += self._session.take_output()
                     wait = self._session.next_wakeup(time.monotonic())
                 self._dispatch()
-                if self._stopping.is_set():
+                if stopping:
                     self._flush_before_close(sock, outgoing)
                     return FailureKind.CLOSED, "left the chat"
                 readable, writable, _ = select.select(

@@ -168,7 +168,7 @@ class Router(ServiceLoop[Peer]):
             return
         peer.read_done = True
         if not peer.closing:
-            self.driver.begin_close(peer, reason, bye=False, flush=False)
+            self.driver.link_lost(peer, reason)
         elif peer.write_shut:
             self.finish(peer)  # the peer closed its end after our bye: nothing left to wait for
         if not peer.closed:
@@ -322,15 +322,15 @@ class Router(ServiceLoop[Peer]):
         if peer.closing:
             self.finish(peer)
         else:
-            reason = f"connection lost ({exc.strerror or type(exc).__name__})"
-            self.driver.begin_close(peer, reason, flush=False)
+            self.driver.link_lost(peer, f"connection lost ({exc.strerror or type(exc).__name__})")
 
     def _after_write(self, peer: Peer) -> None:
         """Watch for the socket taking more, drop a receiver too far behind, or end a close."""
         if peer.outbound or peer.sealed:
             if peer.backlog > self._tuning.outbound_limit and not peer.closing:
                 log.warning("%s is not reading its messages; dropping it", peer.where)
-                self.driver.begin_close(peer, "too slow: stopped reading its messages", flush=False)
+                reason, removed = "too slow: stopped reading its messages", ev.LeaveCause.REMOVED
+                self.driver.begin_close(peer, reason, cause=removed, flush=False)
             elif not peer.watching_writes:
                 peer.watching_writes = True
                 self._set_interest(peer)

@@ -140,16 +140,13 @@ class UdpClient(ThreadedClient):
             self._session.link_up(time.monotonic())
         try:
             while True:
+                stopping = self._stopping.is_set()  # before the take: `close` queues the bye, then sets it
                 with self._lock:
                     output = self._session.take_output()
                     wait = self._session.next_wakeup(time.monotonic())
                 self._dispatch()
-                if self.config.encrypted:
-                    if output:
-                        channel.send_stream(output)  # TLS records, in pieces any host accepts
-                else:
-                    self._queue_frames(channel, output)
-                if self._stopping.is_set():
+                self._hand_over(channel, output)
+                if stopping:
                     self._say_goodbye(sock, reader, channel)
                     return FailureKind.CLOSED, "left the chat"
                 now = time.monotonic()
@@ -165,7 +162,9 @@ class UdpClient(ThreadedClient):
                 if sock in readable:
                     messages = self._receive(reader, channel)
                     if messages and self._feed(messages) is LinkVerdict.CLOSE:
-                        self._hang_up(sock, channel)
+                        with self._lock:  # a bye queued by `close` while this batch was read
+                            self._hand_over(channel, self._session.take_output())
+                        self._say_goodbye(sock, reader, channel)
                         return FailureKind.LOST, "the connection was closed"
                 with self._lock:
                     verdict = self._session.tick(time.monotonic())
@@ -184,6 +183,14 @@ class UdpClient(ThreadedClient):
         """Hand the session every message of a batch at once (each followed by a newline: one frame)."""
         with self._lock:
             return self._session.receive_data(data, time.monotonic())
+
+    def _hand_over(self, channel: Channel, output: bytes) -> None:
+        """What the session wrote, as channel messages."""
+        if self.config.encrypted:
+            if output:
+                channel.send_stream(output)  # TLS records, in pieces any host accepts
+        else:
+            self._queue_frames(channel, output)
 
     @staticmethod
     def _queue_frames(channel: Channel, output: bytes) -> None:

@@ -349,7 +349,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
             try:
                 hand_over(peer)
             except TlsError as exc:
-                self.driver.begin_close(peer, exc.text, flush=False)
+                self.driver.link_lost(peer, exc.text)
                 continue
             calls = channel.poll_burst(now)
             if calls:
@@ -383,7 +383,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
             reason = f"connection lost: {failure.reason}"
             if failure.undelivered:
                 log.info("%s: %d messages not delivered", peer.where, len(failure.undelivered))
-        self.driver.begin_close(peer, reason, bye=False, flush=False)  # finishes it (the channel failed)
+        self.driver.link_lost(peer, reason)  # finishes it (the channel failed)
 
     # -- closing ------------------------------------------------------------------------------
 

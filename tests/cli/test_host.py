@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -114,7 +115,7 @@ def test_host_serves_clients_and_stops_cleanly_on_a_signal(run_host, stop_signal
         host.proc.send_signal(stop_signal)
         status, stderr = host.finish()
         alice.wait_closed()
-        assert ev.Bye(reason="the host was shut down") in alice.events
+        assert ev.Bye(reason="the host was shut down", cause="stopped") in alice.events
     finally:
         alice.close()
         bob.close()
@@ -251,3 +252,66 @@ def test_the_limits_per_address_can_be_switched_off_but_not_made_negative(capsys
             main.build_parser().parse_args(["host", option, value])
         err = capsys.readouterr().err
         assert "must be 0 or more" in err or "is not a number" in err, err
+
+
+def _invites(host: HostProcess) -> tuple[str, list[str]]:
+    """The room code and the invites `main.py host` printed on start (all before its Ctrl+C line)."""
+    code = host.wait_for_line(r"Room code ([0-9A-F-]{24})").group(1)
+    host.wait_for_line(r"Press Ctrl\+C")
+    return code, [found[1] for line in host.stdout if (found := re.search(r"\s(lanchat://\S+)$", line))]
+
+
+def test_the_host_prints_the_invites_the_window_shows(run_host) -> None:
+    """Issue 15, 16: the addresses to share, as the window's "Invite others" panel lists them."""
+    from gui.app import invitation
+    from net.api import Transport
+
+    host = run_host("--port", "0")  # every interface, as people run it; nothing is sent anywhere
+    port = int(host.wait_for_line(r"listening on \S+:(\d+)").group(1))
+    code, printed = _invites(host)
+    assert printed, host.stdout
+    assert printed == list(invitation(port, Transport.TCP, code, plaintext_allowed=False).links)
+
+
+def test_a_host_bound_to_one_address_shares_that_address(run_host) -> None:
+    host = run_host("--port", "0", "--bind", "127.0.0.1", "--transport", "udp")
+    port = int(host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    code, printed = _invites(host)
+    assert printed == [f"lanchat://127.0.0.1:{port}/udp#{code}"]
+
+
+def test_a_taken_default_port_is_said_before_the_host_listens_on_the_next(run_host) -> None:
+    """Issue 15, 16: "listening on 47801" came before "port 47800 is taken ... 47801"."""
+    holder = socket.socket()
+    try:
+        _hold_the_default_port(holder)
+        host = run_host("--bind", "127.0.0.1")
+        listening = host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)")
+        moved = host.wait_for_line(r"port 47800 is taken on this PC; hosting on port (\d+) instead")
+        assert moved[1] == listening[1] != "47800"
+        lines = host.stdout
+        first_moved = next(i for i, line in enumerate(lines) if "port 47800 is taken" in line)
+        first_listening = next(i for i, line in enumerate(lines) if "listening on" in line)
+        assert first_moved < first_listening, lines
+        host.proc.send_signal(signal.SIGTERM)
+        assert host.finish()[0] == 0
+    finally:
+        holder.close()
+
+
+def _hold_the_default_port(holder: socket.socket) -> None:
+    """Listen on 127.0.0.1:47800, so that it is taken for sure. Another program (a test run
+    beside this one) may hold it for a moment: try again for a while; one that holds it all
+    that time is a lasting host, and the port is taken anyway."""
+    from tests.helpers import wait_until
+
+    def bound() -> bool:
+        try:
+            holder.bind(("127.0.0.1", 47800))
+        except OSError:
+            return False
+        holder.listen()
+        return True
+
+    with contextlib.suppress(AssertionError):
+        wait_until(bound, timeout=5, interval=0.05, message="port 47800 held here")

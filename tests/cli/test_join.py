@@ -104,3 +104,32 @@ def test_join_over_the_wrong_transport_says_which_to_use(processes, hosted, join
     member = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice", "--timeout", "1", *joined)
     assert member.wait() == 1
     assert member.stderr == [f"lanchat: 127.0.0.1:{port} is hosting {advice}"]
+
+
+def test_join_shows_how_each_member_left(processes) -> None:
+    """Issue 15, 5: the terminal said "bob left" whether bob quit, crashed or timed out."""
+    import struct
+
+    from tests.tcp.rawclient import RawClient
+
+    host = start(processes, "host", "--port", "0", "--bind", "127.0.0.1", "--heartbeat-timeout", "1",
+                 "--allow-plaintext")  # fmt: skip
+    port = int(host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    alice = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
+    alice.wait_for_line("Welcome to")
+    silent, crashed = RawClient(port), RawClient(port)  # protocol clients that never ping
+    try:
+        silent.join("silent")
+        crashed.join("crashed")
+        bob = start(processes, "join", f"127.0.0.1:{port}", "--nick", "bob")
+        alice.wait_for_line(r"--> bob joined")
+        crashed.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        crashed.close()  # a reset, no goodbye
+        alice.wait_for_line(r"<-- crashed lost connection$")
+        bob.send_line("/quit")
+        assert bob.wait() == 0
+        alice.wait_for_line(r"<-- bob left \(quit\)$")
+        alice.wait_for_line(r"<-- silent timed out$")
+    finally:
+        silent.close()
+        crashed.close()

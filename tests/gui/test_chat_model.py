@@ -260,3 +260,43 @@ def test_imports_run_from_the_views_to_the_model_only():
         code = f"import sys, {module}; print(sorted(m for m in {forbidden!r} if m in sys.modules))"
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         assert result.stdout.strip() == "[]", (module, result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("cause", "english", "chinese"),
+    [
+        ("quit", "bob left the chat.", "bob 离开了聊天。"),
+        ("lost", "bob lost the connection.", "bob 的连接已中断。"),
+        (
+            "timed_out",
+            "bob timed out: nothing was heard from them for a while.",
+            "bob 已超时：有一段时间没有收到其任何消息。",
+        ),
+        ("removed", "bob was removed from the chat by the host.", "bob 被主持人移出了聊天。"),
+        (None, "bob left the chat.", "bob 离开了聊天。"),  # a host from before causes
+        ("a later cause", "bob left the chat.", "bob 离开了聊天。"),
+    ],
+)
+def test_the_line_for_someone_leaving_says_what_happened(clock, cause, english, chinese):
+    """Issue 15, 5: "bob left" was shown whether bob quit, was cut off or timed out."""
+    from gui import i18n
+
+    for language, expected in (("en", english), ("zh_CN", chinese)):
+        i18n.set_language(language)
+        try:
+            model = joined_model(clock)
+            model.open_private("bob")
+            changes = model.apply([ev.Left("bob", 4.0, reason="whatever the host said", cause=cause)])
+        finally:
+            i18n.set_language("en")
+        assert texts(changes) == texts(changes, "bob") == [expected]
+
+
+def test_a_member_the_host_timed_out_is_told_so(clock):
+    """Issue 15, 5: the host's bye said "timed out"; the window said "The host closed the chat"."""
+    model = joined_model(clock)
+    failure = FailureKind.TIMED_OUT_BY_HOST
+    changes = model.apply([StateChanged(ClientState.RECONNECTING, "timed out", failure, retry_in=1.0)])
+    expected = "The host heard nothing from this PC for too long and dropped the connection (timed out)."
+    assert model.status().reason == expected
+    assert texts(changes) == [expected]

@@ -205,7 +205,7 @@ def test_a_silent_member_times_out_but_waiting_input_saves_it(driver, io, clock)
     io.on_read_waiting = lambda peer: setattr(peer, "last_heard", clock.mono()) if peer is alice else None
     driver.check_timers(clock.mono())
     assert not alice.closing, "its input was waiting unread: the host was behind, not the member"
-    assert bob.closing and ev.Left(nick="bob", reason="timed out", time=clock.wall()) in [
+    assert bob.closing and ev.Left(nick="bob", reason="timed out", time=clock.wall(), cause="timed_out") in [
         e for e, _ in io.broadcasts
     ]
 
@@ -263,7 +263,7 @@ def test_a_closing_connection_is_finished_after_its_grace(driver, io, clock) -> 
 def test_a_failed_link_is_finished_at_once(driver, io, clock) -> None:
     alice = member(driver, io, clock, "alice")
     alice.failed = True
-    driver.begin_close(alice, "connection lost", flush=True)
+    driver.begin_close(alice, "connection lost", cause=ev.LeaveCause.LOST, flush=True)
     assert io.finished == [alice]
 
 
@@ -285,7 +285,8 @@ def test_stopping_says_bye_once_without_telling_the_room(driver, io, clock) -> N
     broadcasts = len(io.broadcasts)
     driver.say_bye(alice, "host stopped")
     driver.say_bye(alice, "host stopped")
-    assert [e for e in io.events_to(alice) if isinstance(e, ev.Bye)] == [ev.Bye(reason="host stopped")]
+    byes = [e for e in io.events_to(alice) if isinstance(e, ev.Bye)]
+    assert byes == [ev.Bye(reason="host stopped", cause="stopped")]
     assert len(io.broadcasts) == broadcasts and alice.closing
 
 

@@ -46,8 +46,9 @@ def joined_line(nick: str) -> re.Pattern[str]:
     return re.compile(rf"^\[\d\d:\d\d\] --> {re.escape(nick)} joined$")
 
 
-def left_line(nick: str) -> re.Pattern[str]:
-    return re.compile(rf"^\[\d\d:\d\d\] <-- {re.escape(nick)} left")
+def left_line(nick: str, how: str = "left") -> re.Pattern[str]:
+    """`how`: "left" (a goodbye), "lost connection" or "timed out" (see PROTOCOL.md, `left`)."""
+    return re.compile(rf"^\[\d\d:\d\d\] <-- {re.escape(nick)} {re.escape(how)}")
 
 
 def welcome_line(nick: str) -> re.Pattern[str]:

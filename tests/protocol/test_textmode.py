@@ -230,6 +230,15 @@ BOB = ev.MemberInfo(nick="小明", since=NOON)
         (ev.Joined(nick="小明", time=NOON), "[12:04] --> 小明 joined"),
         (ev.Left(nick="小明", time=NOON), "[12:04] <-- 小明 left"),
         (ev.Left(nick="小明", time=NOON, reason="quit"), "[12:04] <-- 小明 left (quit)"),
+        # Issue 15, 5: what really happened, by the cause the host decided.
+        (ev.Left("bob", NOON, reason="gone home", cause="quit"), "[12:04] <-- bob left (gone home)"),
+        (ev.Left("bob", NOON, reason="connection closed", cause="lost"), "[12:04] <-- bob lost connection"),
+        (ev.Left("bob", NOON, reason="timed out", cause="timed_out"), "[12:04] <-- bob timed out"),
+        (
+            ev.Left(nick="bob", time=NOON, reason="flooding: too many messages too fast", cause="removed"),
+            "[12:04] <-- bob was removed by the host (flooding: too many messages too fast)",
+        ),
+        (ev.Left(nick="bob", time=NOON, reason="?", cause="a later cause"), "[12:04] <-- bob left (?)"),
         (ev.Renamed(old="bob", new="robert", time=NOON), "[12:04] *** bob is now known as robert"),
         (ev.Members(members=(ALICE, BOB)), "Online: alice (host), 小明"),
         (

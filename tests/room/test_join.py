@@ -212,7 +212,7 @@ def test_leaving_tells_the_others_and_frees_the_nickname(clock: FakeClock) -> No
     join(room, 2, "bob")
     clock.advance(3)
     assert room.leave(1, "connection lost") == [
-        Broadcast(ev.Left(nick="alice", time=T0 + 3, reason="connection lost"))
+        Broadcast(ev.Left(nick="alice", time=T0 + 3, reason="connection lost", cause="lost"))
     ]
     assert room.peers() == [2]
     assert room.peer_of("alice") is None
@@ -222,9 +222,19 @@ def test_leaving_tells_the_others_and_frees_the_nickname(clock: FakeClock) -> No
 def test_leaving_twice_or_without_joining_is_harmless(clock: FakeClock) -> None:
     room = make_room(clock)
     join(room, 1, "a")
-    assert room.leave(1) == [Broadcast(ev.Left(nick="a", time=T0, reason=""))]
+    assert room.leave(1) == [Broadcast(ev.Left(nick="a", time=T0, reason="", cause="lost"))]
     assert room.leave(1) == []
     assert room.leave("never") == []
+
+
+def test_the_cause_of_a_leave_goes_to_the_others(clock: FakeClock) -> None:
+    """Issue 15, 5: the others are told what happened, not only "left"."""
+    room = make_room(clock)
+    for peer, nick in enumerate(("a", "b", "c")):
+        join(room, peer, nick)
+    [timed_out] = room.leave(0, "timed out", ev.LeaveCause.TIMED_OUT)
+    [lost] = room.leave(1, "connection lost (Connection reset by peer)")  # the transport's default
+    assert (timed_out.event.cause, lost.event.cause) == ("timed_out", "lost")
 
 
 def test_a_long_leave_reason_is_cut(clock: FakeClock) -> None:
@@ -238,13 +248,13 @@ def test_bye_leaves_and_disconnects(clock: FakeClock) -> None:
     room = make_room(clock)
     join(room, 1, "a")
     assert room.handle(1, ev.Bye(reason="see you")) == [
-        Broadcast(ev.Left(nick="a", time=T0, reason="see you")),
-        Disconnect(1, "see you"),
+        Broadcast(ev.Left(nick="a", time=T0, reason="see you", cause="quit")),
+        Disconnect(1, "see you", "quit"),
     ]
     join(room, 2, "b")
     assert room.handle(2, ev.Bye()) == [
-        Broadcast(ev.Left(nick="b", time=T0, reason="left")),
-        Disconnect(2, "left"),
+        Broadcast(ev.Left(nick="b", time=T0, reason="left", cause="quit")),
+        Disconnect(2, "left", "quit"),
     ]
     assert len(room) == 0
 
@@ -259,7 +269,7 @@ def test_a_reconnect_with_the_same_client_id_replaces_the_ghost_quietly(clock: F
     clock.advance(60)
     outputs = room.join("new", hello("alice", "c-alice"))
     assert outputs == [
-        Disconnect("old", "replaced by a new connection"),
+        Disconnect("old", "replaced by a new connection", "replaced"),
         Send(
             "new",
             ev.Welcome(

@@ -123,8 +123,8 @@ def test_a_flood_beyond_the_strike_limit_disconnects_the_member(clock: FakeClock
     reason = "flooding: too many messages too fast"
     clock.advance(0.001)
     assert _say(room, 9999) == [
-        Broadcast(ev.Left(nick="alice", time=clock.now_wall, reason=reason)),
-        Disconnect("a", reason),
+        Broadcast(ev.Left(nick="alice", time=clock.now_wall, reason=reason, cause="removed")),
+        Disconnect("a", reason, "removed"),
     ]
     assert "a" not in room
 
@@ -200,8 +200,8 @@ def test_a_rename_flood_disconnects_like_a_message_flood(clock: FakeClock) -> No
         assert outputs[0].event.code == "rate_limited"
     reason = "flooding: too many messages too fast"
     assert _rename(room, "last") == [
-        Broadcast(ev.Left(nick="first", time=clock.now_wall, reason=reason)),
-        Disconnect("a", reason),
+        Broadcast(ev.Left(nick="first", time=clock.now_wall, reason=reason, cause="removed")),
+        Disconnect("a", reason, "removed"),
     ]
     assert "a" not in room
 

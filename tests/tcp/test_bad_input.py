@@ -18,6 +18,7 @@ import pytest
 
 from net.protocol import events as ev
 from net.protocol.limits import FLOOD_STRIKES, MAX_FRAME_BYTES, PROTOCOL_VERSION
+from net.protocol.textmode import NICKNAME_PROMPT
 from net.room import RoomConfig
 from tests.helpers import wait_until
 
@@ -218,9 +219,10 @@ def test_garbage_without_newlines_is_dropped(room) -> None:
 
 def test_a_client_that_sends_nothing_is_dropped_after_the_handshake_timeout(room) -> None:
     start = time.monotonic()
-    silent = room.connect()
+    silent = room.connect(text=True)  # silence is a person at `nc`: asked for a nickname, then dropped
     silent.wait_closed(timeout=HANDSHAKE_TIMEOUT + 10)
     assert time.monotonic() - start >= HANDSHAKE_TIMEOUT * 0.9
+    assert silent.lines == [NICKNAME_PROMPT.decode().rstrip("\n")]
     assert_still_chatting(room)
 
 

@@ -92,7 +92,7 @@ def test_stop_ends_with_bye_and_fin_not_a_reset_while_a_member_keeps_sending(sta
         _keep_pinging_until_closed(alice)
     finally:
         stopper.join(5)
-    assert alice.events[-1] == ev.Bye(reason="closing time")
+    assert alice.events[-1] == ev.Bye(reason="closing time", cause="stopped")
 
 
 def test_a_refused_peer_that_keeps_sending_gets_the_refusal_and_a_clean_end(start_host, connect) -> None:
@@ -112,7 +112,7 @@ def test_stop_waits_for_members_to_close_their_end_but_not_past_the_grace(start_
     took = time.monotonic() - started
     assert took < 2.0
     quiet.wait_closed()
-    assert ev.Bye(reason="bye now") in quiet.events
+    assert ev.Bye(reason="bye now", cause="stopped") in quiet.events
     assert not quiet.reset
 
 
@@ -233,7 +233,7 @@ def test_a_failing_router_leaves_no_thread_and_no_descriptor_behind(monkeypatch)
 
         monkeypatch.setattr(Router, "_check_timers", broken)
         member.wait_closed()
-        assert ev.Bye(reason="host failed: boom") in member.events
+        assert ev.Bye(reason="host failed: boom", cause="stopped") in member.events
         wait_until(lambda: events, message="HostStopped")
     finally:
         host.stop()

@@ -109,7 +109,7 @@ def test_stop_says_bye_joins_threads_and_frees_the_port(connect) -> None:
     assert stopped == [HostStopped("maintenance")]
     for member in members:
         member.wait_closed()
-        assert ev.Bye(reason="maintenance") in member.events
+        assert ev.Bye(reason="maintenance", cause="stopped") in member.events
     silent.wait_closed()
     with socket.create_server(("127.0.0.1", port)):
         pass  # the port is free again
@@ -150,7 +150,7 @@ def test_a_failing_router_stops_the_host_and_reports_it(connect, monkeypatch) ->
         wait_until(lambda: events, message="HostStopped")
         assert events == [HostStopped("host failed: boom")]
         member.wait_closed()
-        assert ev.Bye(reason="host failed: boom") in member.events
+        assert ev.Bye(reason="host failed: boom", cause="stopped") in member.events
         wait_until(lambda: _refused(host.port), message="the port closed")
     finally:
         host.stop()

@@ -61,7 +61,7 @@ def test_half_open_member_is_dropped_after_the_heartbeat_timeout(watched) -> Non
     assert left.reason == "timed out"
     assert elapsed >= HEARTBEAT_TIMEOUT * 0.9
     victim.wait_closed()
-    assert ev.Bye(reason="timed out") in victim.events
+    assert ev.Bye(reason="timed out", cause="timed_out") in victim.events
     assert host.member_count == 1
 
 

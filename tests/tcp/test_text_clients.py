@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+import socket
+import ssl
+import time
+
+import pytest
 
 from net.protocol import events as ev
+from net.protocol.textmode import NICKNAME_PROMPT, PROMPT_AFTER_SILENCE
 from tests.helpers import wait_until
 
 
@@ -91,3 +97,78 @@ def test_an_nc_user_that_never_types_a_nickname_is_let_go_at_the_handshake_deadl
         assert person.wait_closed(timeout=5) < 3
     assert typing.lines == ["Goodbye (no hello in time (handshake timed out))"]
     assert host.member_count == 0
+
+
+# -- the nickname prompt (issue 15, 13: `nc` showed a blank screen) ----------------------------
+
+
+def test_a_person_who_connects_and_waits_is_asked_for_a_nickname_in_one_line(start_host, connect) -> None:
+    host = start_host()
+    person = connect(host.port, text=True)
+    opened = time.monotonic()
+    prompt = person.wait_for_line(lambda line: bool(line), timeout=3, what="the prompt")
+    assert prompt == NICKNAME_PROMPT.decode().rstrip("\n")
+    assert time.monotonic() - opened >= PROMPT_AFTER_SILENCE
+    person.send_line("bob")
+    person.wait_for_line(lambda line: line.startswith("Welcome to"), what="the welcome")
+    assert person.lines[0] == prompt and person.lines[1].startswith("Welcome to")
+    assert sum(line == prompt for line in person.lines) == 1  # asked once, and nothing else extra
+
+
+def test_a_script_that_types_at_once_gets_no_prompt(start_host, connect) -> None:
+    host = start_host()
+    alice = connect(host.port, "alice")
+    script = connect(host.port, text=True)
+    script.send_raw(b"robot\nhello from a script\n")
+    alice.wait_for(lambda e: isinstance(e, ev.ChatMessage), what="the script's line")
+    script.read(2 * PROMPT_AFTER_SILENCE)  # longer than any greeting would take
+    assert script.lines[0].startswith("Welcome to"), script.lines
+    assert NICKNAME_PROMPT.decode().rstrip("\n") not in script.lines
+
+
+def test_a_silent_peer_at_a_host_without_plain_text_is_told_why_at_once(start_host, connect) -> None:
+    host = start_host(allow_plaintext=False)
+    person = connect(host.port, text=True)
+    started = time.monotonic()
+    person.wait_closed(timeout=5)
+    assert time.monotonic() - started < 3  # not the 10 s handshake deadline
+    assert person.lines[0].startswith("Cannot join: this chat is encrypted"), person.lines
+
+
+def test_nothing_is_written_inside_tls_before_the_peer_speaks(start_host) -> None:
+    """Inside TLS the peer is a program (LanChat, `ncat --ssl`, asyncio's TLS, which may write
+    its first frame a while after its handshake): it is never greeted with text."""
+    host = start_host()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", host.port), timeout=5)
+    with raw, context.wrap_socket(raw) as tls:
+        tls.settimeout(3 * PROMPT_AFTER_SILENCE)
+        with pytest.raises(TimeoutError):
+            tls.recv(4096)
+        tls.sendall(b"carol\n")  # a person at `ncat --ssl` types a nickname unasked
+        tls.settimeout(5)
+        assert tls.recv(4096).startswith(b"Welcome to")
+
+
+def test_lanchat_clients_are_never_greeted_and_skip_a_greeting_met_after_a_stall(start_host) -> None:
+    """A LanChat client speaks first, at once; one that stalled past the silence (a busy PC)
+    and met the prompt before the host's TLS records still joins, instead of failing for good."""
+    from net.api import ClientConfig, ClientState
+    from net.client.session import ClientSession, LinkVerdict
+
+    host = start_host()
+    with socket.create_connection(("127.0.0.1", host.port), timeout=5) as sock:
+        greeting = sock.recv(4096)  # a client stalled before its ClientHello
+        assert greeting == NICKNAME_PROMPT
+        session = ClientSession(ClientConfig(host="127.0.0.1", port=host.port, nick="stalled"))
+        session.link_up(time.monotonic())
+        assert session.receive_data(greeting, time.monotonic()) is LinkVerdict.KEEP  # not a TLS failure
+        sock.sendall(session.take_output())
+
+        def welcomed() -> bool:
+            session.receive_data(sock.recv(65536), time.monotonic())
+            sock.sendall(session.take_output())
+            return session.state is ClientState.CONNECTED
+
+        wait_until(welcomed, message="the stalled client joins")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import select
 import socket
+import struct
 
 import pytest
 
@@ -134,6 +135,19 @@ class Chat:
         else:
             raw.send_event(ev.Bye(reason="bye"))
             wait_until(lambda: raw.channel.idle, pump=raw.pump, message="bye acknowledged")
+
+    def vanish(self, raw) -> None:
+        """A raw member's connection ends without a goodbye, as a crash or a pulled cable
+        ends it where the host can notice: TCP resets the connection (RST), UDP sends the
+        channel's RESET (what a client whose link broke sends)."""
+        if self.transport == "tcp":
+            raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            raw.close()
+        else:
+            from net.udp.wire import ResetReason
+
+            raw.sock.send(raw.channel.reset_datagram(ResetReason.CLOSED))
+            raw.close()
 
     def crowd(self, port: int, source: str, count: int) -> list:
         """`count` people joining at once from `source` (plain-text `nc` users over TCP, raw

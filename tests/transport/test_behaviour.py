@@ -90,7 +90,7 @@ def test_leave_and_join_notices(chat) -> None:
     _, bob = chat.joined(host.port, "alice", "bob")
     bob.close("see you")
     left = chat.wait_event("alice", ev.Left)
-    assert (left.nick, left.reason) == ("bob", "see you")
+    assert (left.nick, left.reason, left.cause) == ("bob", "see you", "quit")
     assert chat.states("bob") == [*CONNECTED, (ClientState.DISCONNECTED, FailureKind.CLOSED)]
     wait_until(lambda: host.member_count == 1, message="bob gone")
     chat.client(host.port, "bob", key="bob2")
@@ -198,7 +198,57 @@ def test_a_member_that_vanishes_is_seen_leaving_within_the_heartbeat_timeout(cha
     vanished = time.monotonic()
     left = chat.wait_event("alice", ev.Left, lambda e: e.nick == "ghost", timeout=4)
     assert time.monotonic() - vanished <= 1.5 + 0.75
-    assert left.reason == "timed out"
+    assert (left.reason, left.cause) == ("timed out", "timed_out")
+
+
+def test_the_others_are_told_how_each_member_left(chat) -> None:
+    """Issue 15, 5: "timed out", "lost connection" and "left" are told apart, by the host,
+    the same way over both transports; the GUI and plain-text members word the cause."""
+    from gui.chat_wording import left as left_line
+    from net.protocol.textmode import render_event
+
+    host = chat.host(heartbeat_timeout=1.0)
+    chat.joined(host.port, "alice")
+    chat.raw_member(host.port, "silent")  # stops sending: it never pings
+    crashed = chat.raw_member(host.port, "crashed")
+    [leaving] = chat.joined(host.port, "leaving")
+    wait_until(lambda: host.member_count == 4, message="all four in")
+    chat.vanish(crashed)  # reset, no goodbye
+    leaving.close("/quit")
+
+    def everyone_gone() -> dict[str, ev.Left] | None:
+        lefts = {left.nick: left for left in chat.of_type("alice", ev.Left)}
+        return lefts if len(lefts) == 3 else None
+
+    lefts = wait_until(everyone_gone, timeout=5, message="three members leave")
+    assert {nick: left.cause for nick, left in lefts.items()} == {
+        "silent": "timed_out",
+        "crashed": "lost",
+        "leaving": "quit",
+    }
+    shown = {nick: (left_line(nick, left.cause), render_event(left)[8:]) for nick, left in lefts.items()}
+    assert shown == {
+        "silent": ("silent timed out: nothing was heard from them for a while.", "<-- silent timed out"),
+        "crashed": ("crashed lost the connection.", "<-- crashed lost connection"),
+        "leaving": ("leaving left the chat.", "<-- leaving left (/quit)"),
+    }
+
+
+def test_a_member_the_host_timed_out_is_told_so_not_that_the_host_closed_the_chat(chat) -> None:
+    """Issue 15, 5: a member that stopped sending (its pings stopped) and was timed out hears
+    why from the host's bye, and shows it, instead of "The host closed the chat"."""
+    from gui.wording import failure_sentence
+
+    host = chat.host(heartbeat_timeout=1.0)
+    [mute] = chat.joined(host.port, "mute")
+    mute._session._heartbeat = float("inf")  # a client that stops sending (its link still reads)
+    change = chat.wait_event(
+        "mute", StateChanged, lambda c: c.state is ClientState.RECONNECTING, timeout=5, message="timed out"
+    )
+    assert (change.failure, change.reason) == (FailureKind.TIMED_OUT_BY_HOST, "timed out")
+    assert failure_sentence(change.failure) == (
+        "The host heard nothing from this PC for too long and dropped the connection (timed out)."
+    )
 
 
 def test_the_outbox_is_resent_after_the_host_restarts_on_the_same_port(chat) -> None:
