@@ -222,7 +222,7 @@ def test_window_joins_a_host_chats_and_closes(
         # ... and a desktop notification, through the bundled desktop-notifier and D-Bus.
         wait_until(
             lambda: any(
-                (note.app_name, note.summary, note.body) == ("LanChat", f"observer in {ROOM}", "hi carol")
+                (note.app_name, note.summary, note.body) == ("LanChat", f"observer in {ROOM}", "hi carol 🎉")
                 for note in notifications.shown()
             ),
             timeout=15,
