@@ -235,7 +235,7 @@ class Joins:
     def run(self, command: str, shell) -> None:
         port = start_host(shell)
         member = shell(fill(command, port=port))
-        member.wait_for(r"Welcome to LanChat, newcomer!")
+        member.wait_for(r"Welcome to .+, newcomer!")
         member.type("hello from the README\n")
         member.end_input()
         assert member.finish() == 0, member.lines
@@ -257,7 +257,7 @@ class TypesInto:
         if self.plaintext:
             person.wait_for(r"^LanChat: type your nickname and press Enter to join\.$")
         person.type("newcomer\n")
-        person.wait_for(r"^Welcome to LanChat, newcomer!")
+        person.wait_for(r"^Welcome to .+, newcomer!")
         person.type("/quit\n")
         person.wait_for(r"^Goodbye")
         person.end_input()

@@ -144,7 +144,9 @@ def test_the_window_joins_a_chat_on_another_pc_from_the_found_list(
 
     def row_for_room() -> str | None:
         rows = app.ask_list(found_list, "children", "")
-        return next((row for row in rows if app.ask(found_list, "item", row, "-text") == room), None)
+        # The room is the first column (gui.found_columns.COLUMNS).
+        first_columns = {row: app.ask_list(found_list, "item", row, "-values")[:1] for row in rows}
+        return next((row for row, first in first_columns.items() if first == [room]), None)
 
     def listed_at_lan_address() -> list[str] | None:
         row = row_for_room()
