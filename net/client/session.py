@@ -37,23 +37,21 @@ from net.api import (
     ClientConfig,
     ClientState,
     Delivered,
-    DeliveryFailed,
     FailureKind,
     HostVerified,
     KeyRejected,
     LatencyMeasured,
     StateChanged,
 )
-from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull
+from net.client.errors import OutboxFull, sendable_text
 from net.client.greeting import GreetingSkipper
 from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
 from net.client.seen import SeenIds
 from net.protocol import events as ev
-from net.protocol.codec import has_bad_chars
 from net.protocol.connection import Connection, ConnectionClosed, ConnectionState, NeedData, Role
 from net.protocol.errors import RemoteProtocolError
-from net.protocol.limits import MAX_TEXT_CHARS, PROTOCOL_VERSION
+from net.protocol.limits import PROTOCOL_VERSION
 from net.protocol.nicknames import normalize_nick
 from net.room.ratelimit import TokenBucket
 from net.secure.tls import TlsError, TlsSession, client_context
@@ -76,12 +74,6 @@ _BYE_FAILURES: dict[str | None, FailureKind] = {
 class LinkVerdict(enum.Enum):
     KEEP = "keep"
     CLOSE = "close"
-
-
-def clean_text(text: str) -> str:
-    """Normalise line ends and drop characters the protocol refuses (other control codes)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(char for char in text if char in "\n\t" or not has_bad_chars(char))
 
 
 class ClientSession:
@@ -158,11 +150,7 @@ class ClientSession:
         Raises `MessageEmpty`, `MessageTooLong` or `OutboxFull` (all `SendRefused`, see
         `net.client.errors`) when it cannot be queued.
         """
-        text = clean_text(text).rstrip()
-        if not text.strip():
-            raise MessageEmpty()
-        if len(text) > MAX_TEXT_CHARS:
-            raise MessageTooLong(MAX_TEXT_CHARS)
+        text = sendable_text(text)
         if self._outbox.full:
             raise OutboxFull(self._outbox.limit)
         local_id = f"{self._id_prefix}-{next(self._local_numbers)}"
@@ -346,9 +334,7 @@ class ClientSession:
         if final:
             self._attempt = -1
             self._set_state(ClientState.DISCONNECTED, reason, failure)
-            for local_id in self._outbox.ids():
-                self._outbox.pop(local_id)
-                self._events.append(DeliveryFailed(local_id, "not connected"))
+            self._events += self._outbox.give_up("not connected")
             return None
         backoff = self.config.backoff
         delay = backoff[min(self._attempt, len(backoff) - 1)] * self._rng.uniform(0.8, 1.2)
@@ -396,7 +382,10 @@ class ClientSession:
                     self._events.append(Delivered(local_id, msg_id, when))
                     self._flush_outbox(now)
             case ev.Error(ref=ref) if ref is not None and ref in self._outbox:
-                self._refused_message(event, now)
+                failed = self._outbox.refuse(event, now)
+                if failed is not None:  # else: it goes again once the rate limit allows
+                    self._events.append(failed)
+                    self._flush_outbox(now)
             case ev.ChatMessage(id=message_id):
                 if self._seen.add(message_id):
                     self._events.append(event)
@@ -441,16 +430,4 @@ class ClientSession:
         fresh = tuple(message for message in welcome.history if self._seen.add(message.id))
         self._events.append(dataclasses.replace(welcome, history=fresh))
         self._set_state(ClientState.CONNECTED)
-        self._flush_outbox(now)
-
-    def _refused_message(self, error: ev.Error, now: float) -> None:
-        assert error.ref is not None
-        entry = self._outbox.get(error.ref)
-        if entry is None:
-            return
-        if error.code == "rate_limited":
-            self._outbox.retry_later(entry, now + (error.retry_after or 1.0))
-            return
-        self._outbox.pop(error.ref)
-        self._events.append(DeliveryFailed(error.ref, error.text))
         self._flush_outbox(now)

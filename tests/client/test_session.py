@@ -15,8 +15,8 @@ from net.api import (
     LatencyMeasured,
     StateChanged,
 )
-from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused
-from net.client.session import OUTBOX_LIMIT, ClientSession, LinkVerdict, clean_text
+from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused, clean_text
+from net.client.session import OUTBOX_LIMIT, ClientSession, LinkVerdict
 from net.protocol import events as ev
 from net.room import RoomConfig
 from tests.client.purehost import PureHost
