@@ -10,7 +10,8 @@
     session.link_down(failure, ...)   the link ended; returns the reconnect delay or None
 
 It owns the hello, the outbox (messages stay until the host acks them, and are sent again
-after a reconnect; the host drops repeats by id), duplicate suppression of delivered
+after a reconnect; the host drops repeats by id, and one the host took whose ack was lost
+is acked by its place in the welcome's history), duplicate suppression of delivered
 messages, client-side pacing under the host's announced rate limit, the heartbeat and
 latency measurement, and the reconnect backoff. Not thread-safe: the shell serialises calls.
 
@@ -48,6 +49,7 @@ from net.client.greeting import GreetingSkipper
 from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
 from net.client.seen import SeenIds
+from net.client.welcome import pacing_for, read_history
 from net.protocol import events as ev
 from net.protocol.connection import Connection, ConnectionClosed, ConnectionState, NeedData, Role
 from net.protocol.errors import RemoteProtocolError
@@ -376,10 +378,8 @@ class ClientSession:
             case ev.Refuse(code=code, text=text):
                 self._verdict = (_REFUSALS.get(code, FailureKind.PROTOCOL), text)
                 return LinkVerdict.CLOSE
-            case ev.Ack(id=local_id, msg_id=msg_id, time=when):
-                if self._outbox.pop(local_id) is not None:
-                    self._seen.add(msg_id)
-                    self._events.append(Delivered(local_id, msg_id, when))
+            case ev.Ack():
+                if self._acknowledged(event):
                     self._flush_outbox(now)
             case ev.Error(ref=ref) if ref is not None and ref in self._outbox:
                 failed = self._outbox.refuse(event, now)
@@ -422,12 +422,18 @@ class ClientSession:
         self._attempt = 0
         if welcome.heartbeat > 0:
             self._heartbeat = min(self.config.heartbeat_interval, welcome.heartbeat)
-        if welcome.rate:
-            # Stay a little under the host's limit so that our own messages are never refused.
-            self._pacing = TokenBucket(welcome.rate * 0.9, max(1, (welcome.burst or 1) - 2), now)
-        else:
-            self._pacing = None
-        fresh = tuple(message for message in welcome.history if self._seen.add(message.id))
+        self._pacing = pacing_for(welcome, now)
+        fresh, acks = read_history(welcome.history, self.client_id, self._outbox.ids(), self._seen)
         self._events.append(dataclasses.replace(welcome, history=fresh))
         self._set_state(ClientState.CONNECTED)
+        for ack in acks:  # ours, taken by the host, their acks lost with the link: not resent
+            self._acknowledged(ack)
         self._flush_outbox(now)
+
+    def _acknowledged(self, ack: ev.Ack) -> bool:
+        """The host took pending message `ack.id` (False: not pending, e.g. a repeated ack)."""
+        if self._outbox.pop(ack.id) is None:
+            return False
+        self._seen.add(ack.msg_id)
+        self._events.append(Delivered(ack.id, ack.msg_id, ack.time))
+        return True
