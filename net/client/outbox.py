@@ -1,11 +1,13 @@
-"""The outbox: messages typed by the user that the host has not acknowledged yet."""
+"""The outbox: messages typed by the user that the host has not acknowledged yet, and
+what the host's refusals and the session's end do to them."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from net.protocol.events import Say
+from net.api import DeliveryFailed
+from net.protocol.events import Error, Say
 
 
 @dataclass(slots=True)
@@ -104,6 +106,26 @@ class Outbox:
         for entry in self._entries.values():
             entry.in_flight = False
         self._in_flight = 0
+
+    def refuse(self, error: Error, now: float) -> DeliveryFailed | None:
+        """The host refused message `error.ref`. Over the rate limit it goes again once
+        `retry_after` has passed (None); any other refusal is final: the message leaves the
+        outbox and the event returned says why."""
+        entry = None if error.ref is None else self._entries.get(error.ref)
+        if entry is None:
+            return None
+        if error.code == "rate_limited":
+            self.retry_later(entry, now + (error.retry_after or 1.0))
+            return None
+        self.pop(entry.say.id)
+        return DeliveryFailed(entry.say.id, error.text)
+
+    def give_up(self, reason: str) -> list[DeliveryFailed]:
+        """Empty the outbox for good (the session ends): each message failed for `reason`."""
+        failed = [DeliveryFailed(local_id, reason) for local_id in self._entries]
+        self._entries.clear()
+        self._in_flight = 0
+        return failed
 
     def ids(self) -> list[str]:
         return list(self._entries)

@@ -10,7 +10,8 @@
     session.link_down(failure, ...)   the link ended; returns the reconnect delay or None
 
 It owns the hello, the outbox (messages stay until the host acks them, and are sent again
-after a reconnect; the host drops repeats by id), duplicate suppression of delivered
+after a reconnect; the host drops repeats by id, and one the host took whose ack was lost
+is acked by its place in the welcome's history), duplicate suppression of delivered
 messages, client-side pacing under the host's announced rate limit, the heartbeat and
 latency measurement, and the reconnect backoff. Not thread-safe: the shell serialises calls.
 
@@ -37,23 +38,22 @@ from net.api import (
     ClientConfig,
     ClientState,
     Delivered,
-    DeliveryFailed,
     FailureKind,
     HostVerified,
     KeyRejected,
     LatencyMeasured,
     StateChanged,
 )
-from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull
+from net.client.errors import OutboxFull, sendable_text
 from net.client.greeting import GreetingSkipper
 from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
 from net.client.seen import SeenIds
+from net.client.welcome import pacing_for, read_history
 from net.protocol import events as ev
-from net.protocol.codec import has_bad_chars
 from net.protocol.connection import Connection, ConnectionClosed, ConnectionState, NeedData, Role
 from net.protocol.errors import RemoteProtocolError
-from net.protocol.limits import MAX_TEXT_CHARS, PROTOCOL_VERSION
+from net.protocol.limits import PROTOCOL_VERSION
 from net.protocol.nicknames import normalize_nick
 from net.room.ratelimit import TokenBucket
 from net.secure.tls import TlsError, TlsSession, client_context
@@ -76,12 +76,6 @@ _BYE_FAILURES: dict[str | None, FailureKind] = {
 class LinkVerdict(enum.Enum):
     KEEP = "keep"
     CLOSE = "close"
-
-
-def clean_text(text: str) -> str:
-    """Normalise line ends and drop characters the protocol refuses (other control codes)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(char for char in text if char in "\n\t" or not has_bad_chars(char))
 
 
 class ClientSession:
@@ -158,11 +152,7 @@ class ClientSession:
         Raises `MessageEmpty`, `MessageTooLong` or `OutboxFull` (all `SendRefused`, see
         `net.client.errors`) when it cannot be queued.
         """
-        text = clean_text(text).rstrip()
-        if not text.strip():
-            raise MessageEmpty()
-        if len(text) > MAX_TEXT_CHARS:
-            raise MessageTooLong(MAX_TEXT_CHARS)
+        text = sendable_text(text)
         if self._outbox.full:
             raise OutboxFull(self._outbox.limit)
         local_id = f"{self._id_prefix}-{next(self._local_numbers)}"
@@ -346,9 +336,7 @@ class ClientSession:
         if final:
             self._attempt = -1
             self._set_state(ClientState.DISCONNECTED, reason, failure)
-            for local_id in self._outbox.ids():
-                self._outbox.pop(local_id)
-                self._events.append(DeliveryFailed(local_id, "not connected"))
+            self._events += self._outbox.give_up("not connected")
             return None
         backoff = self.config.backoff
         delay = backoff[min(self._attempt, len(backoff) - 1)] * self._rng.uniform(0.8, 1.2)
@@ -390,13 +378,14 @@ class ClientSession:
             case ev.Refuse(code=code, text=text):
                 self._verdict = (_REFUSALS.get(code, FailureKind.PROTOCOL), text)
                 return LinkVerdict.CLOSE
-            case ev.Ack(id=local_id, msg_id=msg_id, time=when):
-                if self._outbox.pop(local_id) is not None:
-                    self._seen.add(msg_id)
-                    self._events.append(Delivered(local_id, msg_id, when))
+            case ev.Ack():
+                if self._acknowledged(event):
                     self._flush_outbox(now)
             case ev.Error(ref=ref) if ref is not None and ref in self._outbox:
-                self._refused_message(event, now)
+                failed = self._outbox.refuse(event, now)
+                if failed is not None:  # else: it goes again once the rate limit allows
+                    self._events.append(failed)
+                    self._flush_outbox(now)
             case ev.ChatMessage(id=message_id):
                 if self._seen.add(message_id):
                     self._events.append(event)
@@ -433,24 +422,18 @@ class ClientSession:
         self._attempt = 0
         if welcome.heartbeat > 0:
             self._heartbeat = min(self.config.heartbeat_interval, welcome.heartbeat)
-        if welcome.rate:
-            # Stay a little under the host's limit so that our own messages are never refused.
-            self._pacing = TokenBucket(welcome.rate * 0.9, max(1, (welcome.burst or 1) - 2), now)
-        else:
-            self._pacing = None
-        fresh = tuple(message for message in welcome.history if self._seen.add(message.id))
+        self._pacing = pacing_for(welcome, now)
+        fresh, acks = read_history(welcome.history, self.client_id, self._outbox.ids(), self._seen)
         self._events.append(dataclasses.replace(welcome, history=fresh))
         self._set_state(ClientState.CONNECTED)
+        for ack in acks:  # ours, taken by the host, their acks lost with the link: not resent
+            self._acknowledged(ack)
         self._flush_outbox(now)
 
-    def _refused_message(self, error: ev.Error, now: float) -> None:
-        assert error.ref is not None
-        entry = self._outbox.get(error.ref)
-        if entry is None:
-            return
-        if error.code == "rate_limited":
-            self._outbox.retry_later(entry, now + (error.retry_after or 1.0))
-            return
-        self._outbox.pop(error.ref)
-        self._events.append(DeliveryFailed(error.ref, error.text))
-        self._flush_outbox(now)
+    def _acknowledged(self, ack: ev.Ack) -> bool:
+        """The host took pending message `ack.id` (False: not pending, e.g. a repeated ack)."""
+        if self._outbox.pop(ack.id) is None:
+            return False
+        self._seen.add(ack.msg_id)
+        self._events.append(Delivered(ack.id, ack.msg_id, ack.time))
+        return True

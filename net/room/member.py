@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any
 
 from net.protocol import events as ev
 from net.room.outputs import PeerId
@@ -26,7 +26,7 @@ class Member:
     strikes: int = 0
     strike_window_start: float = 0.0
     #: The message-id hash with this member's client id already absorbed (made on first use).
-    id_hash: Any = dataclasses.field(default=None, compare=False, repr=False)
+    id_hash: hashlib.blake2b | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def info(self) -> ev.MemberInfo:
         return ev.MemberInfo(nick=self.nick, host=self.is_host, since=self.since, plaintext=self.plaintext)

@@ -7,9 +7,7 @@ order. The same room therefore serves the TCP host, the UDP host and the tests.
 
 from __future__ import annotations
 
-import binascii
 import dataclasses
-import hashlib
 import itertools
 import time
 from collections import deque
@@ -29,6 +27,7 @@ from net.protocol.limits import (
     MAX_ROOM_NAME_CHARS,
     PROTOCOL_VERSION,
 )
+from net.protocol.message_ids import message_id, sender_hash
 from net.protocol.nicknames import InvalidNickname, normalize_nick
 from net.room.dedupe import SeenMessages
 from net.room.member import Member, same_session
@@ -37,9 +36,6 @@ from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import Buckets, Limit
 from net.room.replay import history_that_fits
 from net.secure.password import PasswordHash, secret_digest
-
-#: Standard base64 to its URL-safe alphabet (ids may end up in file names and URLs).
-_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @dataclass(slots=True)
@@ -290,7 +286,7 @@ class Room:
         allowed = 0  # taken from the budget for this run and not used yet (one take per run)
         moment = self._mono()
         remember = self._history.append
-        message_id = self._message_id
+        id_for = self._message_id
         build_message = ev.build_message
         nick = member.nick
         now = self._now()
@@ -315,7 +311,7 @@ class Room:
                     outputs += [output for later in says[index + 1 :] for output in self.handle(peer, later)]
                     return outputs
                 continue
-            message = build_message(message_id(member, say.id), nick, text, now, None, say.action)
+            message = build_message(id_for(member, say.id), nick, text, now, None, say.action)
             seen[say.id] = (message.id, now)
             if len(seen) > limit:
                 seen.popitem(last=False)
@@ -372,25 +368,16 @@ class Room:
         return round(self._wall(), 3)
 
     def _message_id(self, member: Member, local_id: str) -> str:
-        """The delivered message's id: derived from who sent it and the sender's own id.
-
-        Derived, not counted, so that it survives a host restart: a message relayed by the
-        old host whose ack was lost is resent to the new host, which relays it again under
-        the same id, and receivers drop it as already shown. The sender's client id stays
-        private (it is hashed). A room given an `id_prefix` counts instead (readable ids
-        for tests and logs).
+        """The delivered message's id: derived from who sent it and the sender's own id
+        (`net.protocol.message_ids`), so that a resend relayed again after a host restart
+        keeps its id and the sender recognises it in a welcome's history. A room given an
+        `id_prefix` counts instead (readable ids for tests and logs).
         """
         if self._prefix is not None:
             return f"{self._prefix}-{next(self._numbers)}"
-        # The hash of f"{client_id}\0{local_id}": the client id's part is hashed once per member.
         if member.id_hash is None:
-            origin = f"{member.client_id}\0".encode()
-            member.id_hash = hashlib.blake2b(origin, digest_size=9, person=b"lanchat-msg")
-        digest = member.id_hash.copy()
-        digest.update(local_id.encode())
-        # 72 bits as 12 URL-safe base64 characters (hex would be 18): every receiver gets the
-        # id of every message, so its length is paid once per delivery.
-        return binascii.b2a_base64(digest.digest(), newline=False).translate(_URL_SAFE).decode("ascii")
+            member.id_hash = sender_hash(member.client_id)
+        return message_id(member.id_hash, local_id)
 
     def _over_limit(self, member: Member, what: str) -> list[Output]:
         """Nothing when `member`'s budget allows one more request, else its refusal.

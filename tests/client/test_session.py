@@ -15,8 +15,8 @@ from net.api import (
     LatencyMeasured,
     StateChanged,
 )
-from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused
-from net.client.session import OUTBOX_LIMIT, ClientSession, LinkVerdict, clean_text
+from net.client.errors import MessageEmpty, MessageTooLong, OutboxFull, SendRefused, clean_text
+from net.client.session import OUTBOX_LIMIT, ClientSession, LinkVerdict
 from net.protocol import events as ev
 from net.room import RoomConfig
 from tests.client.purehost import PureHost
@@ -267,3 +267,40 @@ def test_a_long_paste_is_delivered_in_order_with_a_bounded_window() -> None:
         if not alice.pending:
             break
     assert received == [f"line {n}" for n in range(500)]
+
+
+def test_an_own_message_in_the_welcomes_history_is_its_lost_ack_not_a_new_message() -> None:
+    """The host relayed Alice's message but its ack was lost with the link: on the reconnect
+    the welcome's history holds it under the id derived from Alice's client id and its local
+    id. It is that message's ack (delivered once, at the host's time), never a new message
+    of someone's, and it is not sent again; a message the host never got still is."""
+    host, alice, bob = PureHost(), make_session("alice"), make_session("bob")
+    connect(host, 1, alice)
+    connect(host, 2, bob)
+    taken = alice.send_message("taken, ack lost", now=0.0)
+    host.feed(1, alice.take_output())
+    host.take(1)  # the ack, lost with the link
+    never = alice.send_message("never arrived", now=0.0)
+    alice.take_output()
+    host.drop(1)
+    alice.link_down(FailureKind.LOST, "reset")
+    alice.take_events()
+    [relayed] = host.room.history()
+    host.connect(3)
+    alice.link_up(1.0)
+    host.feed(3, alice.take_output())  # the hello
+    alice.receive_data(host.take(3), 1.0)  # the welcome, with the message in its history
+    resent = alice.take_output()
+    host.feed(3, resent)
+    events = alice.take_events() + pump(host, 3, alice, 1.0)
+    welcome = next(e for e in events if isinstance(e, ev.Welcome))
+    assert welcome.history == ()
+    assert not [e for e in events if isinstance(e, ev.ChatMessage)]
+    assert b"never arrived" in resent and b"taken, ack lost" not in resent
+    delivered = [(e.local_id, e.msg_id, e.time) for e in events if isinstance(e, Delivered)]
+    assert delivered[0] == (taken, relayed.id, relayed.time)
+    assert [local_id for local_id, _, _ in delivered] == [taken, never] and alice.pending == []
+    assert [e.text for e in pump(host, 2, bob, 1.0) if isinstance(e, ev.ChatMessage)] == [
+        "taken, ack lost",
+        "never arrived",
+    ]
