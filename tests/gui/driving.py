@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import tkinter as tk
+from dataclasses import dataclass
 
 from gui.app import App
 from gui.chat_view import ChatView
 from net.api import ClientState
+from tests.gui.conftest import EventLog
+
+
+@dataclass
+class Chat:
+    """The window in a chat, and one other member (a headless client) with its events."""
+
+    app: App
+    peer: object
+    peer_events: EventLog
 
 
 def type_into(widget: tk.Text | tk.Entry, text: str) -> None:

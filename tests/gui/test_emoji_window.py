@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import tkinter as tk
-from dataclasses import dataclass
 from tkinter import ttk
 
 import pytest
@@ -19,15 +18,7 @@ from gui.start_view import FoundEntry
 from net.api import Transport
 from net.protocol import events as ev
 from net.protocol.nicknames import nick_key
-from tests.gui.conftest import EventLog
-from tests.gui.driving import connected, join_from_window, press, room_text, type_into
-
-
-@dataclass
-class Chat:
-    app: object
-    peer: object
-    peer_events: EventLog
+from tests.gui.driving import Chat, connected, join_from_window, press, room_text, type_into
 
 
 @pytest.fixture

@@ -12,22 +12,12 @@ over it, where a scrolling Text smears it) and is gone once clicked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from gui.model.values import ROOM
-from tests.gui.conftest import EventLog
-from tests.gui.driving import connected, join_from_window, room_text, say
+from tests.gui.driving import Chat, connected, join_from_window, room_text, say
 
 LONG = " ".join(f"word{n:03d}" for n in range(375))  # 2,999 characters
-
-
-@dataclass
-class Chat:
-    app: object
-    peer: object
-    peer_events: EventLog
 
 
 @pytest.fixture
