@@ -113,6 +113,34 @@ def pump_until(root: tk.Tk, condition, timeout: float = 10.0) -> None:
     wait_until(condition, timeout=timeout, pump=root.update)
 
 
+def host_and_talk(root: tk.Tk, app: App, script: dict, geometry: str = "") -> tuple[list, dict]:
+    """Host from the window, let the script's other members join over TCP and say the
+    script's lines (ours typed into the window, each acknowledged before the next). Returns
+    the members and a map from nickname to member, for the caller to close."""
+    port = free_port()
+    app.start_view.port_var.set(str(port))
+    app.host_clicked()
+    pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
+    if geometry:
+        root.geometry(geometry)
+    members = []
+    for nick in script["others"]:
+        client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
+        client.start()
+        members.append(client)
+    pump_until(root, lambda: len(app.controller.members()) == 3)
+    by_nick = dict(zip(script["others"], members, strict=True))
+    for sender, text, action in script["lines"]:
+        if sender == script["me"]:
+            app.chat_view.input.insert("1.0", text)
+            app.chat_view.send_input()
+            pump_until(root, lambda: not app.chat_view.panes[None].pending_ids())
+        else:
+            by_nick[sender].send_message(text, action=action)
+        pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+    return members, by_nick
+
+
 def shoot(language: str, theme: str) -> None:
     script = CONVERSATIONS[language]
     with tempfile.TemporaryDirectory() as directory:
@@ -139,24 +167,7 @@ def shoot(language: str, theme: str) -> None:
         for host in others:
             host.stop()
 
-        port = free_port()
-        app.start_view.port_var.set(str(port))
-        app.host_clicked()
-        pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
-        members = []
-        for nick in script["others"]:
-            client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
-            client.start()
-            members.append(client)
-        pump_until(root, lambda: len(app.controller.members()) == 3)
-        by_nick = dict(zip(script["others"], members, strict=True))
-        for sender, text, action in script["lines"]:
-            if sender == script["me"]:
-                app.chat_view.input.insert("1.0", text)
-                app.chat_view.send_input()
-            else:
-                by_nick[sender].send_message(text, action=action)
-            pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+        members, by_nick = host_and_talk(root, app, script)
         other, text = script["private"]
         by_nick[other].send_message(text, to=script["me"])
         pump_until(root, lambda: other.casefold() in app.chat_view.panes)
@@ -280,26 +291,7 @@ def shoot_small(language: str) -> None:
         SettingsStore().save(Settings(nickname=script["me"], language=language, room_name=script["room"]))
         root = tk.Tk(className="LanChat")
         app = App(root, SettingsStore(), on_exit=lambda: None)
-        port = free_port()
-        app.start_view.port_var.set(str(port))
-        app.host_clicked()
-        pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
-        root.geometry(SMALL_SIZE + "+0+0")
-        members = []
-        for nick in script["others"]:
-            client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
-            client.start()
-            members.append(client)
-        pump_until(root, lambda: len(app.controller.members()) == 3)
-        by_nick = dict(zip(script["others"], members, strict=True))
-        for sender, text, action in script["lines"]:
-            if sender == script["me"]:
-                app.chat_view.input.insert("1.0", text)
-                app.chat_view.send_input()
-                pump_until(root, lambda: not app.chat_view.panes[None].pending_ids())
-            else:
-                by_nick[sender].send_message(text, action=action)
-            pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+        members, _by_nick = host_and_talk(root, app, script, SMALL_SIZE + "+0+0")
         capture(root, f"small-{language}")
         app.chat_view.header.members_button.invoke()
         capture(root, f"small-members-{language}")
@@ -350,24 +342,7 @@ def shoot_emoji(language: str, theme: str) -> None:
         root = tk.Tk(className="LanChat")
         root.geometry(SIZE + "+0+0")
         app = App(root, SettingsStore(), on_exit=lambda: None)
-        port = free_port()
-        app.start_view.port_var.set(str(port))
-        app.host_clicked()
-        pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
-        members = []
-        for nick in script["others"]:
-            client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
-            client.start()
-            members.append(client)
-        pump_until(root, lambda: len(app.controller.members()) == 3)
-        by_nick = dict(zip(script["others"], members, strict=True))
-        for sender, text, action in script["lines"]:
-            if sender == script["me"]:
-                app.chat_view.input.insert("1.0", text)
-                app.chat_view.send_input()
-            else:
-                by_nick[sender].send_message(text, action=action)
-            pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+        members, _by_nick = host_and_talk(root, app, script)
         capture(root, f"emoji-messages-{language}-{theme}")
         app.chat_view.input.insert("1.0", script["draft"])
         app.chat_view.emoji_button.invoke()
