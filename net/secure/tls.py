@@ -16,6 +16,7 @@ callback, so that comparison happens right after the handshake, before the hello
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from net.secure.codes import fingerprint_of
@@ -123,6 +124,27 @@ class TlsSession:
             self._tls.write(plaintext)
         except ssl.SSLError as exc:
             raise TlsError(_describe(exc)) from None
+
+    def seal(self, pieces: Iterable[bytes | bytearray | memoryview]) -> bytes:
+        """Encrypt `pieces` in order; returns every byte to put on the channel now: `send` of
+        each, then `take_output`, in one call (a host seals each receiver's share of a round,
+        a few slices of one buffer, so this runs per receiver and round).
+
+        Each piece goes to OpenSSL as it is, without joining them first: a copy of the round
+        per receiver costs more than the extra record or two. Raises TlsError as `send`
+        does (what was sealed before the failure is still in `take_output`)."""
+        if self.handshake_done and not self.closed:
+            write = self._tls.write
+            try:
+                for piece in pieces:
+                    if piece:
+                        write(piece)
+            except ssl.SSLError as exc:
+                raise TlsError(_describe(exc)) from None
+        else:
+            for piece in pieces:
+                self.send(piece)
+        return self._outgoing.read() if self._outgoing.pending else b""
 
     def take_output(self) -> bytes:
         """The bytes to put on the channel now (handshake messages and records)."""

@@ -30,7 +30,7 @@ import logging
 import selectors
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from net.host.loop import ServiceLoop
 from net.host.peer import PLAINTEXT_ONLY, Security
@@ -261,18 +261,27 @@ class Router(ServiceLoop[Peer]):
         dirty, self._dirty = self._dirty, set()
         self._round_bytes = 0
         for peer, segments in self._fanout.take_round():
-            if peer.outbound or peer.tls is not None:
-                for segment in segments:  # behind a backlog: keep the order, write it later
+            if peer.outbound:
+                for segment in segments:  # behind queued plaintext: keep the order, write it later
                     peer.outbound += segment
                 dirty.add(peer)
-            else:
-                dirty.discard(peer)
-                self._write_share(peer, segments)
+                continue
+            dirty.discard(peer)
+            if peer.tls is not None:
+                segments = [self._seal(peer, segments)]  # this receiver's records, from the slices
+            self._write_share(peer, segments)
         for peer in dirty:
             self._flush(peer)
 
     def _write_share(self, peer: Peer, segments: list[bytes | memoryview]) -> None:
-        """Write `segments` to `peer`, whose outbound buffer is empty; keep what is refused."""
+        """Write `segments` (plaintext, or an encrypted peer's records) to `peer`, whose
+        plaintext buffer is empty; keep what the socket refuses."""
+        backlog = peer.outbound if peer.tls is None else peer.sealed
+        if backlog:  # earlier records the socket has not taken yet: these go after them
+            for segment in segments:
+                backlog += segment
+            self._flush(peer)
+            return
         try:
             sent = _send_segments(peer.sock, segments)
         except (BlockingIOError, InterruptedError):
@@ -284,7 +293,7 @@ class Router(ServiceLoop[Peer]):
             if sent >= len(segment):
                 sent -= len(segment)
                 continue
-            peer.outbound += segment[sent:] if sent else segment
+            backlog += segment[sent:] if sent else segment
             sent = 0
         self._after_write(peer)
 
@@ -292,7 +301,12 @@ class Router(ServiceLoop[Peer]):
         """Write what `peer` can take now; drop it if its own socket refuses too much."""
         if peer.closed:
             return
-        wire = peer.outbound if peer.tls is None else self._seal(peer)
+        wire = peer.outbound
+        if peer.tls is not None:
+            if peer.outbound or peer.tls.output_pending:
+                peer.sealed += self._seal(peer, (peer.outbound,))
+                peer.outbound.clear()
+            wire = peer.sealed
         if wire:
             try:
                 sent = peer.sock.send(wire)
@@ -304,19 +318,15 @@ class Router(ServiceLoop[Peer]):
             del wire[:sent]
         self._after_write(peer)
 
-    def _seal(self, peer: Peer) -> bytearray:
-        """An encrypted peer's queued plaintext as TLS records, after those not yet written."""
+    def _seal(self, peer: Peer, plaintext: Iterable[bytes | bytearray | memoryview]) -> bytes:
+        """An encrypted peer's `plaintext` as TLS records, after any handshake messages waiting."""
         tls = peer.tls
         assert tls is not None
-        if peer.outbound:
-            try:
-                tls.send(peer.outbound)
-            except TlsError as exc:
-                log.warning("cannot encrypt for %s: %s", peer.where, exc.text)
-            peer.outbound.clear()
-        if tls.output_pending:
-            peer.sealed += tls.take_output()
-        return peer.sealed
+        try:
+            return tls.seal(plaintext)
+        except TlsError as exc:
+            log.warning("cannot encrypt for %s: %s", peer.where, exc.text)
+            return tls.take_output()
 
     def _write_failed(self, peer: Peer, exc: OSError) -> None:
         if peer.closing:

@@ -46,6 +46,24 @@ def test_a_handshake_and_data_both_ways_over_any_slicing(byte_at_a_time: bool) -
     assert to_client == big
 
 
+
+def test_seal_encrypts_pieces_in_order_with_the_output_waiting_before_them() -> None:
+    """`seal` is `send` of each piece then `take_output`: before the handshake it keeps the
+    plaintext and gives the handshake bytes; after it, the records of every piece in order."""
+    server = TlsSession(server_context(session_identity()), server=True)
+    client = TlsSession(client_context(), server=False)
+    hello = client.seal([b"early ", bytearray(b"bird")])  # the ClientHello; the text waits
+    assert hello and not client.output_pending
+    server.receive(hello)
+    client.receive(server.seal([]))  # the server's handshake messages
+    assert server.receive(client.seal([])) == b"early bird"  # the client's Finished, then the text
+    round_bytes = random.Random(5).randbytes(70_000)
+    view = memoryview(round_bytes)
+    records = server.seal([view[:30_000], b"", b"ack\n", view[30_000:]])
+    assert not server.output_pending
+    assert client.receive(records) == round_bytes[:30_000] + b"ack\n" + round_bytes[30_000:]
+
+
 def test_a_tampered_record_is_a_tls_error_not_plaintext() -> None:
     server = TlsSession(server_context(session_identity()), server=True)
     client = TlsSession(client_context(), server=False)
