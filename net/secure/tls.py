@@ -95,9 +95,17 @@ class TlsSession:
         if not self.handshake_done and not self._advance_handshake():
             return b""
         chunks: list[bytes] = []
+        tls, incoming = self._tls, self._incoming
         while True:
+            # At most what is waiting can come out (plaintext is never longer than its
+            # records): read no more than that, and stop when nothing waits instead of
+            # asking OpenSSL and catching its SSLWantReadError (an exception per read
+            # costs more than decrypting a small record).
+            waiting = incoming.pending + tls.pending()
+            if not waiting and not incoming.eof:
+                break
             try:
-                chunk = self._tls.read(_READ_SIZE)
+                chunk = tls.read(min(max(waiting, 1), _READ_SIZE))
             except ssl.SSLWantReadError:
                 break
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
