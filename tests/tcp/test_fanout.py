@@ -233,3 +233,35 @@ def test_an_encrypted_receiver_gets_its_rounds_and_private_bytes_in_order_throug
         inbox.close()
         ours.close()
         theirs.close()
+
+
+def test_input_that_arrived_meanwhile_joins_the_round_before_it_is_written() -> None:
+    """Before a round is written, sockets that became readable meanwhile are read into it
+    (without waiting, a bounded number of passes): fewer, larger shares to write."""
+    inbox = Inbox()
+    router = Router(
+        Room(RoomConfig()), inbox, HostTuning(extra_read_passes=3), heartbeat_timeout=30, handshake_timeout=10
+    )
+    calls: list[object] = []
+    ready = [True, True, False]
+
+    def serve_ready(timeout: float) -> bool:
+        calls.append(timeout)
+        return ready.pop(0) if ready else True
+
+    router._serve_ready = serve_ready  # type: ignore[method-assign]
+    router._flush_dirty = lambda: calls.append("flush")  # type: ignore[method-assign]
+    try:
+        router._write(0.0, False)
+        assert calls == ["flush"], "an empty round waits for nothing"
+        router._fanout.add(make_peer("receiver"))
+        router._fanout.broadcast(b"message\n", None, None)
+        calls.clear()
+        router._write(0.0, False)
+        assert calls == [0.0, 0.0, 0.0, "flush"], "read until nothing is ready, then write"
+        ready[:] = [True] * 10
+        calls.clear()
+        router._write(0.0, False)
+        assert calls == [0.0, 0.0, 0.0, "flush"], "at most extra_read_passes passes"
+    finally:
+        inbox.close()
