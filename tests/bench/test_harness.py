@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from bench import __main__ as bench_main
-from bench import loadgen, payload, report, udp_loadgen
+from bench import interleaved, loadgen, payload, report, udp_loadgen
 from bench.fanout import run_fanout, run_steady
 from bench.relays import RELAYS
 from bench.udp import run_udp_fanout, run_udp_loss
@@ -78,6 +78,15 @@ def test_latency_is_taken_at_arrival_and_again_at_reading(relay: str) -> None:
 def test_fanout_against_redis() -> None:
     result = run_fanout(RELAYS["redis"], members=3, messages=5, audit_members=3)
     assert result["complete"] and result["deliveries"] == 30 and result["fragments"] == 0
+
+
+def test_interleaved_rounds_count_every_relays_deliveries() -> None:
+    relays = ["native", "native-tls", "text"] + (["redis-tls"] if shutil.which("redis-server") else [])
+    results = interleaved.run(relays, members=3, messages=2, rounds=2)
+    assert [r["relay"] for r in results] == relays
+    for result in results:
+        assert result["deliveries"] == 2 * 3 * 2 * 2  # rounds x members x others x messages
+        assert result["host_cpu_s"] >= 0 and result["host_cpu_us_per_delivery"] >= 0
 
 
 def test_targets_compare_ratios_within_one_run() -> None:
