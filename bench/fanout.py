@@ -27,16 +27,23 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def _latency_ms(samples: list[float]) -> dict[str, float | None]:
+def _latency_ms(samples: list[float], read_samples: list[float] | None = None) -> dict[str, float | None]:
+    """Percentiles of `samples`; with `read_samples` (TCP members: `samples` are to the relay's
+    bytes arriving, see `bench.stream`) also those of the same messages to their reading."""
+
     def ms(value: float | None) -> float | None:
         return None if value is None else round(value * 1000, 3)
 
-    return {
+    figures = {
         "p50_ms": ms(percentile(samples, 0.50)),
         "p99_ms": ms(percentile(samples, 0.99)),
         "max_ms": ms(max(samples) if samples else None),
         "samples": len(samples),
     }
+    if read_samples is not None:
+        figures["read_p50_ms"] = ms(percentile(read_samples, 0.50))
+        figures["read_p99_ms"] = ms(percentile(read_samples, 0.99))
+    return figures
 
 
 def _audit(members: list[loadgen.Member]) -> dict[str, int]:
@@ -154,6 +161,7 @@ def fanout_figures(
     """The figures of a fan-out run, whichever generator drove it (TCP dialects or UDP)."""
     delivered = sum(min(m.from_others, expected_each) for m in members)
     samples = [s for m in members for s in m.samples]
+    read_samples = [s for m in members for s in m.read_samples]
     return {
         "deliveries": delivered,
         "expected": expected_each * len(members),
@@ -162,7 +170,7 @@ def fanout_figures(
         "extra": sum(max(0, m.from_others - expected_each) for m in members),
         "seconds": round(seconds, 4),
         "deliveries_per_s": round(delivered / seconds) if seconds > 0 else None,
-        **_latency_ms(samples),
+        **_latency_ms(samples, read_samples),
         "host_cpu_s": round(host_cpu, 3),
         "generator_cpu_s": round(generator_cpu, 3),
         "host_cpu_us_per_delivery": round(1e6 * host_cpu / delivered, 4) if delivered else None,
@@ -201,11 +209,12 @@ async def _steady(
     finally:
         loadgen.close_all(members)
     samples = [s for m in members for s in m.samples]
+    read_samples = [s for m in members for s in m.read_samples]
     return {
         "deliveries": sum(min(m.from_others, expected_each) for m in members),
         "expected": expected_each * count,
         "complete": complete,
-        **_latency_ms(samples),
+        **_latency_ms(samples, read_samples),
         "mean_ms": round(statistics.fmean(samples) * 1000, 3) if samples else None,
         "host_cpu_cores": round((after.cpu - before.cpu) / elapsed, 3),
         "generator_cpu_cores": round(generator_cpu / elapsed, 3),

@@ -83,7 +83,7 @@ async def join_once(
 
 async def _leave(joiner: _Joiner) -> None:
     if joiner.transport is not None:
-        joiner.transport.abort()  # see loadgen.close: no TLS shutdown handshake
+        joiner.transport.abort()  # no TLS shutdown: asyncio waits up to 30 s for a close_notify
     await asyncio.wait_for(asyncio.shield(joiner.closed), _CLOSE_TIMEOUT)
 
 

@@ -11,13 +11,14 @@ messages on their way (written but not yet received by the probe member, the las
 join), and writes as many as the window allows in one write. W = ceil(budget / (C - 1)),
 so each member has about `budget` deliveries outstanding whatever the room size, as a TCP
 window bounds bytes in flight. Latency is measured from the moment a message is written to
-the moment a receiver reads it, queueing inside the relay included.
+the moment the relay's bytes carrying it arrive in a receiver's socket (the kernel's time,
+see `bench.stream`), queueing inside the relay included; the time the generator then took
+to read them (all members share one event loop) is kept beside it as "at read".
 
-Over TLS (`tls_client()`) members use asyncio's SSL transport: it decrypts into 256 KiB
-reads, so a member still sees a few large `data_received` calls, and the cost that grows
-with the traffic is OpenSSL's (AES-GCM), not Python's. The client checks nothing about the
-relay's certificate (LanChat's clients compare its fingerprint with a pin, which is no cost
-the relay pays); the same context is used for our host and for Redis.
+Over TLS (`tls_client()`) members run OpenSSL over memory BIOs on plain sockets
+(`bench.stream`), one `recvmsg` and one decryption per read. The client checks nothing
+about the relay's certificate (LanChat's clients compare its fingerprint with a pin, which
+is no cost the relay pays); the same context is used for our host and for Redis.
 """
 
 from __future__ import annotations
@@ -27,13 +28,12 @@ import contextlib
 import functools
 import ssl
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench import payload
 from bench.dialects import Dialect
+from bench.stream import StreamEndpoint
 
-_WRITE_HIGH_WATER = 16 * 1024
 _CONNECT_CONCURRENCY = 32
 _JOIN_TIMEOUT = 30.0
 _SYNC_LINE = b"~sync~\n"
@@ -98,42 +98,6 @@ class RelayError(RuntimeError):
     """The relay refused a member, reported an error, or dropped a connection."""
 
 
-class _Endpoint(asyncio.Protocol):
-    """One TCP connection of a member; flow control for writing, callbacks for reading."""
-
-    def __init__(self, on_data: Callable[[bytes], None], on_lost: Callable[[Exception | None], None]):
-        self.transport: asyncio.Transport | None = None
-        self._on_data = on_data
-        self._on_lost = on_lost
-        self._writable = asyncio.Event()
-        self._writable.set()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
-
-    def data_received(self, data: bytes) -> None:
-        self._on_data(data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._writable.set()
-        self._on_lost(exc)
-
-    def pause_writing(self) -> None:
-        self._writable.clear()
-
-    def resume_writing(self) -> None:
-        self._writable.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._writable.is_set()
-
-    async def writable(self) -> None:
-        await self._writable.wait()
-
-
 @dataclass
 class Member:
     """One simulated chat member and what it has received."""
@@ -146,7 +110,8 @@ class Member:
     received_bytes: int = 0  # (decrypted) bytes read on its receiving connection, since the start
     echoes: int = 0  # of those, its own messages the relay sends back (Redis pub/sub)
     errors: int = 0
-    samples: list[float] = field(default_factory=list)
+    samples: list[float] = field(default_factory=list)  # latency to the relay's bytes arriving
+    read_samples: list[float] = field(default_factory=list)  # the same messages, to their reading
     expected: int = 0
     done_at: float | None = None
     last_at: float = 0.0  # when a message from another member last arrived
@@ -155,8 +120,8 @@ class Member:
     joined: asyncio.Future | None = None
     connect_started: float = 0.0  # perf_counter when its first connection was opened
     done: asyncio.Future | None = None
-    inbound: _Endpoint | None = None
-    outbound: _Endpoint | None = None
+    inbound: StreamEndpoint | None = None
+    outbound: StreamEndpoint | None = None
     _pre_join: bytearray = field(default_factory=bytearray)
     _tail: bytes = b""
     sync_seen: bool = False
@@ -171,8 +136,13 @@ class Member:
 
     # -- receiving ----------------------------------------------------------------------
 
-    def on_data(self, data: bytes) -> None:
-        now = time.perf_counter()
+    def on_data(self, data: bytes, now: float | None = None, arrived: float | None = None) -> None:
+        """Account for bytes from the relay, read at `now` after arriving at `arrived` (both
+        `perf_counter` times; by default the time of the call)."""
+        if now is None:
+            now = time.perf_counter()
+        if arrived is None:
+            arrived = now
         self.received_bytes += len(data)
         assert self.joined is not None
         if not self.joined.done():
@@ -193,27 +163,31 @@ class Member:
             if not first_end:
                 self._tail += data
                 return
-            self._scan(self._tail + data[:first_end], 0, first_end + len(self._tail), now)
+            self._scan(self._tail + data[:first_end], 0, first_end + len(self._tail), now, arrived)
             self._tail = b""
             start = first_end
         end = data.rfind(b"\n") + 1
         if end < len(data):
             self._tail = data[max(end, start) :]
         if end > start:
-            self._scan(data, start, end, now)
+            self._scan(data, start, end, now, arrived)
         assert self.done is not None
         if self.expected and self.received >= self.expected and not self.done.done():
             self.done_at = now
             self.done.set_result(now)
 
-    def _scan(self, data: bytes, start: int, end: int, now: float) -> None:
+    def _scan(self, data: bytes, start: int, end: int, now: float, arrived: float) -> None:
         """Account for the complete lines in `data[start:end]`."""
         count = data.count(payload.HEAD, start, end)
         if count:
             self.received += count
             self.last_at = now
             if self.sampling:
-                payload.parse_samples(data, start, end, self.index, now, self.samples)
+                first = len(self.samples)
+                payload.parse_samples(data, start, end, self.index, arrived, self.samples)
+                if len(self.samples) > first:
+                    waited = now - arrived  # in the member's socket, until the generator read it
+                    self.read_samples += [sample + waited for sample in self.samples[first:]]
             if self.confirms is not None:
                 window, skip, only = self.confirms
                 window.observe(data, start, end, skip=skip, only=only)
@@ -231,8 +205,8 @@ class Member:
             self.errors += data.count(marker, start, end)
         if self.dialect.answers_pings and data.find(b'"type":"ping"', start, end) >= 0:
             reply = self.dialect.replies_to(data[start:end])
-            if reply and self.inbound and self.inbound.transport:
-                self.inbound.transport.write(reply)
+            if reply and self.inbound is not None:
+                self.inbound.write(reply)
 
     def on_lost(self, exc: Exception | None) -> None:
         if self.closing:
@@ -268,9 +242,9 @@ class Member:
     # -- sending ------------------------------------------------------------------------
 
     @property
-    def writer(self) -> _Endpoint:
+    def writer(self) -> StreamEndpoint:
         endpoint = self.outbound or self.inbound
-        assert endpoint is not None and endpoint.transport is not None
+        assert endpoint is not None
         return endpoint
 
     async def send(
@@ -290,7 +264,7 @@ class Member:
         messages once `sample_every` exceeded the messages per member).
         """
         endpoint = self.writer
-        write = endpoint.transport.write  # type: ignore[union-attr]
+        write = endpoint.write
         frame = self.dialect.frame
         text = payload.message_text
         me = self.index
@@ -320,19 +294,8 @@ class Member:
     def close(self) -> None:
         self.closing = True
         for endpoint in (self.inbound, self.outbound):
-            if endpoint is not None and endpoint.transport is not None:
-                close(endpoint.transport)
-
-
-def close(transport: asyncio.BaseTransport) -> None:
-    """Close a member's connection now. A TLS connection is aborted rather than shut down:
-    asyncio's TLS shutdown waits up to 30 s for the relay's close_notify, and our host
-    answers a close_notify only when the TCP stream ends. (The UDP generator's links are
-    closed the same way as a plain transport.)"""
-    if isinstance(transport, asyncio.Transport) and transport.get_extra_info("ssl_object") is not None:
-        transport.abort()
-    else:
-        transport.close()
+            if endpoint is not None:
+                endpoint.close()
 
 
 async def connect_member(
@@ -345,26 +308,21 @@ async def connect_member(
 ) -> None:
     """Open the member's connection(s) (over TLS with `tls`), greet the relay and wait until
     it has joined. `publisher=False`: not the second connection a Redis member publishes on."""
-    loop = asyncio.get_running_loop()
     async with limiter:
         member.connect_started = time.perf_counter()
-        _, member.inbound = await loop.create_connection(
-            lambda: _Endpoint(member.on_data, member.on_lost), "127.0.0.1", port, ssl=tls
-        )
+        member.inbound = await StreamEndpoint.open(port, member.on_data, member.on_lost, tls)
         if member.dialect.separate_publisher and publisher:
-            _, member.outbound = await loop.create_connection(
-                lambda: _Endpoint(_discard, member.on_lost), "127.0.0.1", port, ssl=tls
-            )
+            member.outbound = await StreamEndpoint.open(port, _discard, member.on_lost, tls)
         greeting = member.dialect.greeting(member.index)
         if greeting:
-            member.inbound.transport.write(greeting)  # type: ignore[union-attr]
+            member.inbound.write(greeting)
         assert member.joined is not None
         if member.dialect.is_joined(b"") and not member.joined.done():
             member.joined.set_result(time.perf_counter())
         await asyncio.wait_for(member.joined, _JOIN_TIMEOUT)
 
 
-def _discard(data: bytes) -> None:
+def _discard(data: bytes, now: float, arrived: float) -> None:
     """Publisher replies (Redis' subscriber counts) carry nothing the benchmark needs."""
 
 
@@ -398,7 +356,7 @@ async def _sync_probe(members: list[Member]) -> None:
         if now > deadline:
             raise RelayError("the relay did not pass the sync probe to every member")
         if now >= next_probe:
-            prober.writer.transport.write(_SYNC_LINE)  # type: ignore[union-attr]
+            prober.writer.write(_SYNC_LINE)
             next_probe = now + 0.25
         await asyncio.sleep(0.005)
     await asyncio.sleep(0.3)  # probes still on their way arrive before the first message

@@ -379,7 +379,7 @@ def join_table(runs: list[Run]) -> str:
         if run.get("workload") != "join":
             continue
         if "error" in run:
-            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 6)
+            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 7)
             continue
         rows.append(
             [
@@ -405,7 +405,7 @@ def steady_table(runs: list[Run]) -> str:
         if run.get("workload") != "steady":
             continue
         if "error" in run:
-            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 6)
+            rows.append([run["relay"], str(run["members"]), "skipped: " + run["error"]] + [""] * 7)
             continue
         rows.append(
             [
@@ -414,13 +414,15 @@ def steady_table(runs: list[Run]) -> str:
                 f"{run['rate']:g}/s × {run['duration']:g} s",
                 _fmt(run.get("p50_ms")),
                 _fmt(run.get("p99_ms")),
+                _fmt(run.get("read_p99_ms")),
                 _fmt(run.get("max_ms")),
                 _fmt(run.get("host_cpu_cores")),
                 _fmt(run.get("generator_cpu_cores")),
                 "yes" if run.get("complete") else f"NO ({run['deliveries']:,}/{run['expected']:,})",
             ]
         )
-    headers = ["relay", "C", "rate", "p50 ms", "p99 ms", "max ms", "host cores", "gen cores", "complete"]
+    headers = ["relay", "C", "rate", "p50 ms", "p99 ms", "read p99", "max ms", "host cores", "gen cores",
+               "complete"]  # fmt: skip
     return table(headers, rows)
 
 
@@ -451,15 +453,17 @@ def markdown(results: dict) -> str:
         )
     out += [
         "",
-        "| steady, 50 × 20 msg/s | p50 ms | p99 ms | max ms | host cores | gen cores | load |",
-        "|---|---|---|---|---|---|---|",
+        "| steady, 50 × 20 msg/s | p50 ms | p99 ms | p99 at read ms | max ms | host cores | gen cores "
+        "| load |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         if run.get("workload") == "steady" and "error" not in run:
             out.append(
                 f"| {run['relay']} | {_fmt(run.get('p50_ms'))} | {_fmt(run.get('p99_ms'))} | "
-                f"{_fmt(run.get('max_ms'))} | {_fmt(run.get('host_cpu_cores'))} | "
-                f"{_fmt(run.get('generator_cpu_cores'))} | {run.get('load_1min', '—')} |"
+                f"{_fmt(run.get('read_p99_ms'))} | {_fmt(run.get('max_ms'))} | "
+                f"{_fmt(run.get('host_cpu_cores'))} | {_fmt(run.get('generator_cpu_cores'))} | "
+                f"{run.get('load_1min', '—')} |"
             )
     joins = [run for run in runs if run.get("workload") == "join" and "error" not in run]
     if joins:

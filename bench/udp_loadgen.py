@@ -88,7 +88,6 @@ class UdpLink:
         self.channel = Channel(secrets.randbits(64) | 1, now=time.monotonic(), opener=True, config=config)
         self._writable = asyncio.Event()
         self._writable.set()
-        self.transport = self  # `Member` writes through `endpoint.transport.write`
         self.broken: str | None = None
         self.datagrams_in = 0  # from the host, of any kind
         self.reads = 0  # system calls that read them (fewer when bursts arrive coalesced)

@@ -303,7 +303,7 @@ class ClientSession:
         if self._tls is None:
             return data
         try:
-            self._tls.send(data)
+            return self._tls.seal((data,))
         except TlsError as exc:
             log.warning("cannot encrypt: %s", exc.text)
         return self._tls.take_output()

@@ -30,6 +30,8 @@ class HostTuning:
     recv_size: int = 64 * 1024
     #: Bytes of output a round may queue per receiver before the router writes it out.
     round_bytes: int = 64 * 1024
+    #: Passes over the sockets ready by then that a round may take before it is written.
+    extra_read_passes: int = 4
 
     def __post_init__(self) -> None:
         if self.outbound_limit < MAX_FRAME_BYTES:

@@ -52,14 +52,14 @@ def hand_over(peer: UdpPeer) -> None:
                     chunks.append(item)
             peer.channel.send_many(chunks)
         return
-    if pending:
-        frames: list[bytes] = []
-        for item in pending:
-            if isinstance(item, Run):
-                frames.extend(item.frames)
-            else:
-                frames.append(item)
+    frames: list[bytes] = []
+    for item in pending:
+        if isinstance(item, Run):
+            frames.extend(item.frames)
+        else:
+            frames.append(item)
+    if frames:
         frames.append(b"")
-        tls.send(b"\n".join(frames))
-    if tls.output_pending:  # this round's records, and handshake messages
-        peer.channel.send_stream(tls.take_output())
+    records = tls.seal((b"\n".join(frames),))  # this round's records, and handshake messages
+    if records:
+        peer.channel.send_stream(records)

@@ -14,8 +14,8 @@ import sys
 import pytest
 
 from bench import __main__ as bench_main
-from bench import payload, report, udp_loadgen
-from bench.fanout import run_fanout
+from bench import interleaved, loadgen, payload, report, udp_loadgen
+from bench.fanout import run_fanout, run_steady
 from bench.relays import RELAYS
 from bench.udp import run_udp_fanout, run_udp_loss
 from net.udp.burst import BurstSender
@@ -49,12 +49,44 @@ def test_fanout_delivers_everything_and_counts_it(relay: str) -> None:
         assert result["fragments"] == 0
 
 
+@pytest.mark.parametrize("relay", ["native", "native-tls"])
+def test_latency_is_taken_at_arrival_and_again_at_reading(relay: str) -> None:
+    """Every sampled message is timed to the kernel's arrival stamp of the bytes carrying it
+    (the relay's doing) and again to the generator reading them (its own delay on top)."""
+    result = run_steady(RELAYS[relay], members=3, rate=20, duration=0.5)
+    assert result["complete"] and result["errors"] == 0
+    assert result["samples"] == 3 * 2 * 10
+    assert 0 < result["p50_ms"] <= result["read_p50_ms"]
+    assert result["p99_ms"] <= result["read_p99_ms"]
+    if sys.platform.startswith("linux"):  # the kernel stamps arrivals: reading comes later
+        members = []
+        original = loadgen.Member.on_data
+
+        def spy(member, data, now=None, arrived=None):
+            members.append((now, arrived))
+            return original(member, data, now, arrived)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(loadgen.Member, "on_data", spy)
+            run_steady(RELAYS[relay], members=2, rate=20, duration=0.2)
+        assert members and all(arrived is not None and arrived < now for now, arrived in members)
+
+
 @pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="redis-server is installed by `make test` (when root)"
 )
 def test_fanout_against_redis() -> None:
     result = run_fanout(RELAYS["redis"], members=3, messages=5, audit_members=3)
     assert result["complete"] and result["deliveries"] == 30 and result["fragments"] == 0
+
+
+def test_interleaved_rounds_count_every_relays_deliveries() -> None:
+    relays = ["native", "native-tls", "text"] + (["redis-tls"] if shutil.which("redis-server") else [])
+    results = interleaved.run(relays, members=3, messages=2, rounds=2)
+    assert [r["relay"] for r in results] == relays
+    for result in results:
+        assert result["deliveries"] == 2 * 3 * 2 * 2  # rounds x members x others x messages
+        assert result["host_cpu_s"] >= 0 and result["host_cpu_us_per_delivery"] >= 0
 
 
 def test_targets_compare_ratios_within_one_run() -> None:

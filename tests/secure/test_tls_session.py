@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import ssl
 
 import pytest
 
@@ -44,6 +45,61 @@ def test_a_handshake_and_data_both_ways_over_any_slicing(byte_at_a_time: bool) -
     server.send(big)
     to_client, _ = _pump(client, server, byte_at_a_time=False)
     assert to_client == big
+
+
+
+def test_seal_encrypts_pieces_in_order_with_the_output_waiting_before_them() -> None:
+    """`seal` is `send` of each piece then `take_output`: before the handshake it keeps the
+    plaintext and gives the handshake bytes; after it, the records of every piece in order."""
+    server = TlsSession(server_context(session_identity()), server=True)
+    client = TlsSession(client_context(), server=False)
+    hello = client.seal([b"early ", bytearray(b"bird")])  # the ClientHello; the text waits
+    assert hello and not client.output_pending
+    server.receive(hello)
+    client.receive(server.seal([]))  # the server's handshake messages
+    assert server.receive(client.seal([])) == b"early bird"  # the client's Finished, then the text
+    round_bytes = random.Random(5).randbytes(70_000)
+    view = memoryview(round_bytes)
+    records = server.seal([view[:30_000], b"", b"ack\n", view[30_000:]])
+    assert not server.output_pending
+    assert client.receive(records) == round_bytes[:30_000] + b"ack\n" + round_bytes[30_000:]
+
+
+
+class _CountingReads:
+    """Stands in for a session's SSLObject and counts the reads that came back empty-handed."""
+
+    def __init__(self, tls: ssl.SSLObject) -> None:
+        self._tls = tls
+        self.reads = self.wanting = 0
+
+    def read(self, size: int) -> bytes:
+        self.reads += 1
+        try:
+            return self._tls.read(size)
+        except ssl.SSLWantReadError:
+            self.wanting += 1
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._tls, name)
+
+
+def test_whole_records_are_read_without_asking_openssl_for_more() -> None:
+    """A busy host reads dozens of small records a round: each costs one read, not a second
+    that raises SSLWantReadError (an exception costs more than decrypting a small record).
+    A record cut in two still waits for its end."""
+    server = TlsSession(server_context(session_identity()), server=True)
+    client = TlsSession(client_context(), server=False)
+    _pump(client, server)
+    counting = _CountingReads(server._tls)
+    server._tls = counting  # type: ignore[assignment]
+    records = client.seal([b"one\n"]) + client.seal([b"two\n"])
+    assert server.receive(records) == b"one\ntwo\n"
+    assert (counting.reads, counting.wanting) == (2, 0)
+    third = client.seal([b"three\n"])
+    assert server.receive(third[:7]) == b""  # half a record: OpenSSL says it wants the rest
+    assert server.receive(third[7:]) == b"three\n"
 
 
 def test_a_tampered_record_is_a_tls_error_not_plaintext() -> None:

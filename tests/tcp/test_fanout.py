@@ -7,11 +7,13 @@ import socket
 
 from net.protocol import events as ev
 from net.room import Room, RoomConfig
+from net.secure.tls import TlsSession, client_context, server_context
 from net.tcp.fanout import Fanout
 from net.tcp.inbox import Inbox
 from net.tcp.peer import Peer
 from net.tcp.router import Router
 from net.tcp.tuning import HostTuning
+from tests.identity import session_identity
 
 
 def make_peer(name: str, *, text: bool = False) -> Peer:
@@ -183,3 +185,83 @@ def test_a_share_the_socket_takes_only_in_part_keeps_the_rest_in_order() -> None
         inbox.close()
         ours.close()
         theirs.close()
+
+
+def test_an_encrypted_receiver_gets_its_rounds_and_private_bytes_in_order_through_a_full_socket() -> None:
+    """An encrypted receiver's share is sealed straight from the round's slices; what its
+    socket refuses waits as records, and later rounds and private bytes (sealed on the way
+    out) follow them in order."""
+    ours, theirs = socket.socketpair()
+    inbox = Inbox()
+    router = Router(Room(RoomConfig()), inbox, HostTuning(), heartbeat_timeout=30, handshake_timeout=10)
+    router._selector = selectors.DefaultSelector()
+    try:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        ours.setblocking(False)
+        peer = Peer(ours, ("receiver", 0))
+        peer.tls = TlsSession(server_context(session_identity()), server=True)
+        member = TlsSession(client_context(), server=False)
+        for _ in range(3):  # the handshake, in memory
+            if member.output_pending:
+                peer.tls.receive(member.take_output())
+            if peer.tls.output_pending:
+                member.receive(peer.tls.take_output())
+        assert peer.tls.handshake_done and member.handshake_done
+        other = make_peer("sender")
+        router._fanout.add(peer)
+        router._fanout.add(other)
+        rounds = [bytes([65 + n]) * 150_000 + b"\n" for n in range(3)]
+        router._fanout.broadcast(rounds[0], None, other)
+        router._flush_dirty()
+        assert peer.sealed and not peer.outbound and peer.watching_writes, "the socket took part"
+        router._fanout.broadcast(rounds[1], None, other)
+        router._flush_dirty()  # sealed after the records still waiting
+        router.queue(peer, b"private\n")
+        router._fanout.broadcast(rounds[2], None, other)
+        router._flush_dirty()
+        expected = rounds[0] + rounds[1] + b"private\n" + rounds[2]
+        received = bytearray()
+        theirs.settimeout(5)
+        while len(received) < len(expected):
+            if peer.backlog:
+                router._flush(peer)
+            received += member.receive(theirs.recv(1 << 20))
+        assert bytes(received) == expected
+        assert not peer.backlog
+    finally:
+        router._selector.close()
+        inbox.close()
+        ours.close()
+        theirs.close()
+
+
+def test_input_that_arrived_meanwhile_joins_the_round_before_it_is_written() -> None:
+    """Before a round is written, sockets that became readable meanwhile are read into it
+    (without waiting, a bounded number of passes): fewer, larger shares to write."""
+    inbox = Inbox()
+    router = Router(
+        Room(RoomConfig()), inbox, HostTuning(extra_read_passes=3), heartbeat_timeout=30, handshake_timeout=10
+    )
+    calls: list[object] = []
+    ready = [True, True, False]
+
+    def serve_ready(timeout: float) -> bool:
+        calls.append(timeout)
+        return ready.pop(0) if ready else True
+
+    router._serve_ready = serve_ready  # type: ignore[method-assign]
+    router._flush_dirty = lambda: calls.append("flush")  # type: ignore[method-assign]
+    try:
+        router._write(0.0, False)
+        assert calls == ["flush"], "an empty round waits for nothing"
+        router._fanout.add(make_peer("receiver"))
+        router._fanout.broadcast(b"message\n", None, None)
+        calls.clear()
+        router._write(0.0, False)
+        assert calls == [0.0, 0.0, 0.0, "flush"], "read until nothing is ready, then write"
+        ready[:] = [True] * 10
+        calls.clear()
+        router._write(0.0, False)
+        assert calls == [0.0, 0.0, 0.0, "flush"], "at most extra_read_passes passes"
+    finally:
+        inbox.close()
