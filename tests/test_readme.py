@@ -307,6 +307,9 @@ HOW = {
     'make bench ARGS="--no-fail"': DryRun(),
     'make bench ARGS="--help"': DryRun(),
     "make build && make bench": DryRun(),
+    'make bench ARGS="--workloads steady --relays native-tls,redis-tls,native,redis --steady-repeat 1"': (
+        DryRun()
+    ),
     "make lint": DryRun(),
     # main.py
     "python3 main.py": Prints(r"^usage: LanChat", add="--help"),  # the window: tests/gui, tests/build
@@ -328,6 +331,8 @@ HOW = {
     ".venv/bin/python -m bench.startup dist/LanChat dist/LanChat-onedir/LanChat": Prints(
         r"usage:", add="--help"
     ),
+    ".venv/bin/python -m bench.interleaved --relays native-tls,redis-tls": Prints(r"usage:", add="--help"),
+    ".venv/bin/python -m bench.interleaved": Prints(r"usage:", add="--help"),
     ".venv/bin/python -m bench.emoji_insert": Prints(r"^1000 lines, 0 emoji each"),  # about 15 s, on Xvfb
     ".venv/bin/python -m pytest tests/protocol -q": Prints(r"^tests/protocol/\S+: \d+", add="--collect-only"),
     ".venv/bin/python -m pytest -m build": Prints(r"^tests/build/\S+: \d+", add="--collect-only -q"),
