@@ -256,3 +256,28 @@ def _set_aside(path: Path) -> Path:
         if sidecar.exists():
             os.replace(sidecar, target.with_name(target.name + suffix))
     return target
+
+
+def open_reader(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection to the database at `path`, and whether its full-text index can
+    be used: for the command line, which may read while a window writes (WAL readers never
+    block the writer), so it takes no lock.
+
+    Raises HistoryUnavailable (UNWRITABLE) when there is no readable LanChat database there.
+    """
+    if not path.exists():
+        raise HistoryUnavailable(Unavailable.UNWRITABLE, f"no history at {path}")
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            if connection.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                raise sqlite3.DatabaseError("not a LanChat history database")
+            indexed = connection.execute("SELECT 1 FROM sqlite_master WHERE name='messages_fts'").fetchone()
+            stale = connection.execute("SELECT 1 FROM meta WHERE name='fts_stale'").fetchone()
+        except sqlite3.Error:
+            connection.close()
+            raise
+    except sqlite3.Error as error:
+        raise HistoryUnavailable(Unavailable.UNWRITABLE, str(error)) from error
+    return connection, bool(indexed) and not stale and fts5_trigram_available()
