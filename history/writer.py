@@ -14,10 +14,10 @@ When the disk is full or the file cannot be written, the writer says so once thr
 from __future__ import annotations
 
 import logging
-import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from history import store
@@ -43,7 +43,6 @@ class _Forget:
 
 
 _Job = store.NewMessage | _Delete | _Forget
-_STOP = object()
 
 
 class HistoryWriter:
@@ -61,12 +60,15 @@ class HistoryWriter:
         self._database = database
         self._on_failure = on_failure
         self._on_durable = on_durable
-        self._queue: queue.Queue[tuple[int, _Job] | object] = queue.Queue(maxsize=capacity)
+        self._pending: deque[tuple[int, _Job]] = deque()
+        self._capacity = capacity
         self._batch = batch
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # the writer waits for work on it
+        self._committed = threading.Condition(self._lock)  # `wait_durable` waits on it
+        self._stopping = False
         self._next_seq = 0
         self._durable = 0
-        self._committed = threading.Condition(self._lock)
         self.failed: Unavailable | None = None
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
@@ -81,29 +83,35 @@ class HistoryWriter:
 
     def append(self, message: store.NewMessage) -> int | None:
         """Keep `message`; returns its sequence number, or None when it was dropped."""
-        return self._submit(message)
+        return self._submit([message])
+
+    def append_many(self, messages: list[store.NewMessage]) -> int | None:
+        """Keep `messages` (one lock for all: a burst arrives in batches); returns the last
+        one's sequence number, or None when they were dropped."""
+        return self._submit(messages)
 
     def delete_conversation(self, key: str) -> int | None:
-        return self._submit(_Delete(key))
+        return self._submit([_Delete(key)])
 
     def forget_older_than(self, cutoff: float) -> int | None:
-        return self._submit(_Forget(cutoff))
+        return self._submit([_Forget(cutoff)])
 
-    def _submit(self, job: _Job) -> int | None:
-        if self.failed is not None:
+    def _submit(self, jobs: Sequence[_Job]) -> int | None:
+        if self.failed is not None or not jobs:
             return None
         with self._lock:
-            self._next_seq += 1
-            seq = self._next_seq
-            try:
-                self._queue.put_nowait((seq, job))
-            except queue.Full:
-                self._next_seq -= 1
-                self.dropped += 1
-                if self.dropped == 1:
+            if self._stopping or len(self._pending) + len(jobs) > self._capacity:
+                self.dropped += len(jobs)
+                if self.dropped == len(jobs):
                     log.warning("history: the writer is behind; messages are not being kept")
                 return None
-        return seq
+            was_idle = not self._pending
+            for job in jobs:
+                self._next_seq += 1
+                self._pending.append((self._next_seq, job))
+            if was_idle:
+                self._arrived.notify()
+            return self._next_seq
 
     def wait_durable(self, seq: int, timeout: float) -> bool:
         """Wait until submission `seq` is committed (tests, the command line; never the Tk thread)."""
@@ -112,10 +120,20 @@ class HistoryWriter:
 
     def stop(self) -> None:
         """Write what is queued, then end the thread and close its connection."""
-        if not self._thread.is_alive():
-            return
-        self._queue.put(_STOP)  # blocks at worst until the writer makes room
-        self._thread.join(STOP_TIMEOUT)
+        with self._lock:
+            self._stopping = True
+            self._arrived.notify()
+        if self._thread.is_alive():
+            self._thread.join(STOP_TIMEOUT)
+
+    def _take(self) -> list[tuple[int, _Job]] | None:
+        """The next jobs to write (up to `batch`), waiting for some; None once stopped and empty."""
+        with self._lock:
+            self._arrived.wait_for(lambda: self._pending or self._stopping)
+            if not self._pending:
+                return None
+            count = min(len(self._pending), self._batch)
+            return [self._pending.popleft() for _ in range(count)]
 
     def _run(self) -> None:
         try:
@@ -124,22 +142,8 @@ class HistoryWriter:
             self._fail(error)
             return
         try:
-            stopping = False
-            while not stopping:
-                jobs: list[tuple[int, _Job]] = []
-                item = self._queue.get()
-                while True:
-                    if item is _STOP:
-                        stopping = True
-                        break
-                    jobs.append(item)  # type: ignore[arg-type]
-                    if len(jobs) >= self._batch:
-                        break
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                if jobs and self.failed is None:
+            while (jobs := self._take()) is not None:
+                if self.failed is None:
                     self._write(connection, jobs)
         finally:
             connection.close()
