@@ -204,16 +204,23 @@ def search(connection: sqlite3.Connection, text: str, fts: bool, limit: int = 50
     long_words = [w for w in words if len(w) >= TRIGRAM] if fts else []
     short_words = [w for w in words if w not in long_words]
     likes = "".join(" AND m.body LIKE ? ESCAPE '\\'" for _ in short_words)
-    select = f"SELECT {_COLUMNS}, c.title FROM messages m JOIN conversations c ON c.id = m.conversation"
+    columns = f"SELECT {_COLUMNS}, c.title"
     if long_words:
         query = " ".join('"' + w.replace('"', '""') + '"' for w in long_words)
+        # The index drives, newest first, so the first `limit` hits end the query: joined the
+        # other way round (or through a subquery), SQLite collects every hit first (0.3 s
+        # for a common word in a million messages, against 1 ms).
         sql = (
-            f"{select} JOIN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC) f"
-            f" ON f.rowid = m.id WHERE 1{likes} ORDER BY m.id DESC LIMIT ?"
+            f"{columns} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid"
+            " JOIN conversations c ON c.id = m.conversation"
+            f" WHERE messages_fts MATCH ?{likes} ORDER BY f.rowid DESC LIMIT ?"
         )
         args: list[object] = [query, *map(_like, short_words), limit]
     else:
-        sql = f"{select} WHERE 1{likes} ORDER BY m.id DESC LIMIT ?"
+        sql = (
+            f"{columns} FROM messages m JOIN conversations c ON c.id = m.conversation"
+            f" WHERE 1{likes} ORDER BY m.id DESC LIMIT ?"
+        )
         args = [*map(_like, short_words), limit]
     return [Hit(title=str(row[8]), message=_stored(row)) for row in connection.execute(sql, args)]
 
