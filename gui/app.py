@@ -26,6 +26,7 @@ from gui.bring_forward import bring_forward
 from gui.chat_view import ChatView
 from gui.controller import Controller
 from gui.crash import install_tk_hooks
+from gui.history_keeper import HistoryKeeper
 from gui.i18n import current_language, set_language, tr
 from gui.invite_panel import Invitation
 from gui.lifetime import destroy_now
@@ -44,6 +45,7 @@ from hosting import invite_links, this_pc_addresses
 from net.addresses import format_address
 from net.api import Transport
 from net.discovery import Browser, ChatFound, ChatLost, ChatUpdated
+from net.paths import history_file
 from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)
@@ -103,14 +105,16 @@ class App:
         self.closed = False
 
         self.bridge = EventBridge()
+        self.history = HistoryKeeper(history_file(), self._show_problem, keep=self.settings.keep_history)
         self.controller = Controller(
             self.settings,
             self,
             self.bridge.post,
-            client_factory=client_factory,
+            client_factory=self.history.clients(client_factory),
             host_factory=host_factory,
             trust=Trust(self.store.directory),
         )
+        self.controller.tap = self.history.tap
         self.pump = BridgePump(root, self.bridge, self.handle_events)
         self.browser: Browser | None = None
         self.notifier = Attention(root, self.settings, self._base_title)
@@ -122,7 +126,7 @@ class App:
         self.dialog: SettingsDialog | None = None
         self.trust_dialog: KeyWarningDialog | PasswordDialog | None = None
         self._hosting_plaintext = False  # the chat hosted here lets unencrypted members in
-        self.notice = loaded.notice()
+        self.notice = " ".join(filter(None, (loaded.notice(), self.history.problem)))
         self.show_start()
         if self.notice and self.start_view is not None:
             self.start_view.show_notice(self.notice)
@@ -367,6 +371,7 @@ class App:
             self._close_trust_dialog()
             self.controller.end_session()
         finally:
+            self.history.close()
             self.pump.stop()
             if self._tick_after is not None:
                 self.root.after_cancel(self._tick_after)

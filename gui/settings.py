@@ -67,6 +67,8 @@ class Settings:
     discovery_targets: list[str] = field(default_factory=list)
     #: A chat hosted here also lets in members without encryption (nc, telnet, older LanChat).
     allow_plaintext: bool = False
+    #: Keep the conversations shown in this window on this computer (`gui.history_keeper`).
+    keep_history: bool = True
 
     def remember_host(self, address: str) -> None:
         """Put `address` first in the recent hosts, keeping a few distinct ones."""
@@ -85,6 +87,7 @@ FILE_KEYS: dict[str, str] = {
     "recent_hosts": "network.recent_hosts",
     "discovery_targets": "network.discovery_targets",
     "allow_plaintext": "network.allow_plaintext",
+    "keep_history": "history.keep",
     "theme": "appearance.theme",
     "font_size": "appearance.font_size",
     "language": "appearance.language",
@@ -243,7 +246,14 @@ def _check_stored(name: str, value: Any) -> Any:
             return check_choice(value, ["", *LANGUAGES])
         case "notify_for":
             return check_choice(value, NOTIFY_FOR)
-        case "notifications" | "sounds" | "desktop_notifications" | "highlight_mentions" | "allow_plaintext":
+        case (
+            "notifications"
+            | "sounds"
+            | "desktop_notifications"
+            | "highlight_mentions"
+            | "allow_plaintext"
+            | "keep_history"
+        ):
             if not isinstance(value, bool):
                 raise SettingError(name)
             return value
