@@ -25,6 +25,7 @@ from gui.bridge import BridgePump, EventBridge
 from gui.bring_forward import bring_forward
 from gui.chat_view import ChatView
 from gui.controller import Controller
+from gui.conversation import ConversationPane
 from gui.crash import install_tk_hooks
 from gui.history_keeper import HistoryKeeper
 from gui.i18n import current_language, set_language, tr
@@ -33,6 +34,7 @@ from gui.lifetime import destroy_now
 from gui.model.changes import Incoming
 from gui.model.values import ROOM, Line
 from gui.notify.center import Notices, NotificationClicked
+from gui.older_pages import OlderPages
 from gui.ports import ClientFactory, HostFactory
 from gui.select_all import install_select_all
 from gui.settings import Settings, SettingsStore, nickname_refused, parse_discovery_targets
@@ -115,6 +117,9 @@ class App:
             trust=Trust(self.store.directory),
         )
         self.controller.tap = self.history.tap
+        self.older_pages = OlderPages(
+            root, self.history, lambda: self.chat_view.panes if self.chat_view else {}
+        )
         self.pump = BridgePump(root, self.bridge, self.handle_events)
         self.browser: Browser | None = None
         self.notifier = Attention(root, self.settings, self._base_title)
@@ -135,6 +140,9 @@ class App:
         install_select_all(root)  # Ctrl+A (Cmd+A) in every text field, Tk's Linux default notwithstanding
         self.pump.start()
         self._tick_after: str | None = root.after(TICK_MS, self._on_tick)
+
+    def _panes(self) -> dict[str | None, ConversationPane]:
+        return self.chat_view.panes if self.chat_view else {}
 
     # -- Shell (called by the controller) ----------------------------------------------------
 

@@ -63,6 +63,9 @@ class _Session:
     nick: str = ""
     room: str = ""
     welcomed: bool = False
+    # Where paging up the room starts (the oldest message the welcome showed), or None when
+    # the welcome showed all there is.
+    room_start: store.StoredMessage | None = None
 
 
 class HistoryKeeper:
@@ -77,6 +80,8 @@ class HistoryKeeper:
         self._session_token: object = None
         self._session = _Session()
         self._sent: dict[str, tuple[str, str | None, bool]] = {}  # local id -> text, to, action
+        self._latest: dict[str, float] = {}  # conversation -> its oldest message in the last batch
+        self.generation = 0  # counts sessions: what a pane paged up in an earlier one is stale
         self.problem: str | None = None  # said at start: no history, or a file set aside
         if keep:
             self._open(path)
@@ -142,6 +147,8 @@ class HistoryKeeper:
         """Keep what `batch` (of the session `session`) shows; returns the batch to show."""
         if session is not self._session_token:
             self._session_token, self._session = session, _Session()
+            self.generation += 1
+        self._latest = {}
         self._check_writer()
         if not self.keeping or not batch:
             return batch
@@ -162,6 +169,10 @@ class HistoryKeeper:
                 case ev.Renamed(old=old, new=new) if key_of(old) == key_of(self._session.nick):
                     self._session.nick = new
             shown.append(event)
+        for message in kept:
+            self._latest[message.conversation] = min(
+                message.time, self._latest.get(message.conversation, message.time)
+            )
         if kept and self._writer is not None:
             self._writer.append_many(kept)
         return shown
@@ -174,22 +185,51 @@ class HistoryKeeper:
             self._keep(message, kept)
         if not first:
             return welcome
-        earlier = self._earlier(store.room_key(self._session.code or ""))
+        key = store.room_key(self._session.code or "")
+        page = self.older(key, None)
+        earlier = [ev.ChatMessage(m.message_id, m.sender, m.body, m.time, None, m.action) for m in page]
         known = {m.id for m in replayed}
         merged = [m for m in earlier if m.id not in known] + replayed
         merged.sort(key=lambda m: m.time)
-        return dataclasses.replace(welcome, history=tuple(merged[-store.PAGE :]))
+        shown = merged[-store.PAGE :]
+        if len(page) == store.PAGE or len(merged) > len(shown):  # there may be more: paging up starts here
+            stored = {m.message_id: m for m in page}
+            oldest = shown[0]
+            self._session.room_start = stored.get(oldest.id) or _bound(key, oldest.time)
+        return dataclasses.replace(welcome, history=tuple(shown))
 
-    def _earlier(self, key: str) -> list[ev.ChatMessage]:
-        """The newest page of conversation `key` kept here, as the host would replay it."""
-        if self._reader is None:
+    # -- reading: what scrolling up shows ----------------------------------------------------------
+
+    def conversation_key(self, conversation: str | None) -> str | None:
+        """The kept conversation shown as `conversation` (the model's key: None for the room,
+        else the peer's nick key) in this session; None before the host proved its key."""
+        code = self._session.code
+        if code is None or not self._session.welcomed:
+            return None
+        return store.room_key(code) if conversation is None else store.private_key(code, conversation)
+
+    def start_of(self, conversation: str | None) -> tuple[store.StoredMessage | None, bool]:
+        """Where a pane of `conversation` opened now pages up from, and whether the welcome
+        already showed that page (the room's does; a private pane shows its first page above
+        a divider, older than what the last batch brought, which the pane shows already)."""
+        key = self.conversation_key(conversation)
+        if conversation is None:
+            return self._session.room_start, True
+        latest = self._latest.get(key or "")
+        return (None if latest is None else _bound(key or "", latest)), False
+
+    def older(
+        self, key: str, before: store.StoredMessage | None, limit: int = store.PAGE
+    ) -> list[store.StoredMessage]:
+        """Up to `limit` kept messages of conversation `key` older than `before`, oldest first
+        (a page costs under 3 ms at a million messages: fine on the main thread)."""
+        if self._reader is None or limit <= 0:
             return []
         try:
-            page = store.page(self._reader, key)
+            return store.page(self._reader, key, before, limit)
         except sqlite3.Error as error:
             log.warning("history: cannot be read (%s)", error)
             return []
-        return [ev.ChatMessage(m.message_id, m.sender, m.body, m.time, None, m.action) for m in page]
 
     def _keep(self, message: ev.ChatMessage, kept: list[store.NewMessage]) -> None:
         session = self._session
@@ -212,6 +252,11 @@ class HistoryKeeper:
         if writer is not None and writer.failed is not None and not self._told_failure:
             self._told_failure = True
             self._on_problem(unavailable_sentence(writer.failed))
+
+
+def _bound(key: str, time: float) -> store.StoredMessage:
+    """A bound for `store.page`: what was said before `time` (a message shown whose row is unknown)."""
+    return store.StoredMessage(0, key, "", time, "", "", False, False)
 
 
 class _RememberingClient:
