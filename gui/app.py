@@ -167,6 +167,7 @@ class App:
             open_link=self.open_link,
         )
         self.chat_view.pack(fill="both", expand=True)
+        self.chat_view.pane_added = self.older_pages.added
         self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
         if typed_ahead:
             self.chat_view.input.insert("end", typed_ahead)  # typed while joining: not lost

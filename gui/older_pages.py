@@ -4,8 +4,9 @@ A transcript's scroll callback (Tcl, `gui.transcript_tcl`) asks for older lines 
 reaches the top, once until they came; `OlderPages.wanted` reads the page before the oldest
 one shown (`HistoryKeeper.older`: under 3 ms at a million messages, so on the main thread)
 and inserts it above, keeping the line that was at the top where it was: the view does not
-jump. A private conversation's pane asks as soon as it opens (it shows little, so its view
-is at the top): its first page goes above a divider, as the room's earlier conversation does.
+jump. A private conversation's pane shows its first page as soon as it opens (`added`, from
+the chat view), above a divider as the room's earlier conversation is: older than the
+message that opened it, if one did, so that message shows once, below.
 
 A pane pages up until nothing older is kept, or as far as its scrollback allows (a transcript
 holds at most that many lines: a page that would pass it is not read). Once new lines have
@@ -70,6 +71,14 @@ class OlderPages:
         if not root.tk.call("info", "procs", PREPEND_PROC):
             root.tk.eval(PREPEND_TCL)
 
+    def added(self, conversation: str | None, pane: ConversationPane) -> None:
+        """A private pane just opened: note where it pages up from (older than what the batch
+        that opened it brought, which it shows), before later batches move that on."""
+        if conversation is not None:  # shown at once: its tab may stay in the background
+            path = str(pane.text)
+            self._start(path, conversation, pane)
+            self._show_older(path, conversation, pane)
+
     def wanted(self, path: str) -> None:
         """The transcript `path` shows its top: put the page before it above, if there is one."""
         found = next(((k, p) for k, p in self._panes().items() if str(p.text) == path), None)
@@ -84,15 +93,9 @@ class OlderPages:
     def _show_older(self, path: str, conversation: str | None, pane: ConversationPane) -> None:
         paging = self._paging.get(path)
         if paging is None or paging.generation != self._keeper.generation:
-            key = self._keeper.conversation_key(conversation)
-            if key is None:
-                return  # nothing kept here (yet): ask again when it has been welcomed
-            before, first_shown = self._keeper.start_of(conversation)
-            paging = self._paging[path] = _Paging(self._keeper.generation, key, before, first_shown)
-            paging.done = first_shown and before is None
-            pane.text.bind("<Destroy>", lambda _e: self._paging.pop(path, None), add="+")
-        if paging.done:
-            return
+            paging = self._start(path, conversation, pane)
+        if paging is None or paging.done:
+            return  # nothing kept here (yet: ask again when welcomed), or nothing more
         if pane.tk.getboolean(pane.tk.call("info", "exists", f"::lanchat::trimmed({path})")):
             paging.done = True  # the oldest lines were pushed out: the top is not where we were
             return
@@ -108,6 +111,17 @@ class OlderPages:
             paging.first_shown = True
             lines.append(Line("system", earlier_above(), page[-1].time))
         pane.tk.call(PREPEND_PROC, path, *pane.older_segments(lines))
+
+    def _start(self, path: str, conversation: str | None, pane: ConversationPane) -> _Paging | None:
+        key = self._keeper.conversation_key(conversation)
+        if key is None:
+            return None
+        before, first_shown = self._keeper.start_of(conversation)
+        if path not in self._paging:
+            pane.text.bind("<Destroy>", lambda _e: self._paging.pop(path, None), add="+")
+        paging = self._paging[path] = _Paging(self._keeper.generation, key, before, first_shown)
+        paging.done = first_shown and before is None
+        return paging
 
 
 def _line(message: store.StoredMessage) -> Line:

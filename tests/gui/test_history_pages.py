@@ -91,3 +91,42 @@ def test_scrolling_to_the_top_shows_older_kept_messages(make_app, headless_host)
     scroll_to_top(app)  # nothing older: nothing changes
     make_app.pump()
     assert room_text(app) == shown
+
+
+def private_text(app: App, key: str) -> str:
+    assert app.chat_view is not None
+    pane = app.chat_view.panes.get(key)
+    return "" if pane is None else pane.content()
+
+
+def test_a_private_tab_opened_again_shows_the_kept_private_conversation(
+    make_app, headless_host, headless_client
+):
+    port = free_port()
+    headless_host(port=port, room="Kept")
+    code = room_code_of_host(make_app, port)
+    seed(store.private_key(code, "bob"), "bob", 3)
+    seed(store.private_key(code, "carol"), "carol", 2, sender="carol")
+
+    app = make_app()
+    join_from_window(app, "ann", f"127.0.0.1:{port}")
+    make_app.wait(lambda: connected(app), message="the window in the chat")
+    bob, _bob_events = headless_client(port, "bob")
+    make_app.wait(lambda: "bob" in room_text(app), message="bob to join")
+    assert app.controller.open_private("bob") == "bob"  # as a double-click on bob in the list does
+    make_app.wait(lambda: DIVIDER in private_text(app, "bob"), message="the kept private conversation")
+    text = private_text(app, "bob")
+    assert text.index("old message 0000") < text.index("old message 0002") < text.index(DIVIDER)
+    assert text.index(DIVIDER) < text.index("Private conversation with bob")
+    assert "old message" not in room_text(app)  # the private conversation stays private
+
+    # carol writes first: her message opens the tab, below the kept conversation, shown once.
+    carol, _carol_events = headless_client(port, "carol")
+    make_app.wait(lambda: "carol" in room_text(app), message="carol to join")
+    carol.send_message("new from carol", to="ann")
+    make_app.wait(lambda: DIVIDER in private_text(app, "carol"), message="carol's kept conversation")
+    text = private_text(app, "carol")
+    assert text.index("old message 0001") < text.index(DIVIDER) < text.index("new from carol")
+    assert text.count("new from carol") == 1
+    bob.close()
+    carol.close()
