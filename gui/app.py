@@ -28,6 +28,7 @@ from gui.controller import Controller
 from gui.conversation import ConversationPane
 from gui.crash import install_tk_hooks
 from gui.history_keeper import HistoryKeeper
+from gui.history_search import SearchResults
 from gui.i18n import current_language, set_language, tr
 from gui.invite_panel import Invitation
 from gui.lifetime import destroy_now
@@ -36,6 +37,7 @@ from gui.model.values import ROOM, Line
 from gui.notify.center import Notices, NotificationClicked
 from gui.older_pages import OlderPages
 from gui.ports import ClientFactory, HostFactory
+from gui.search_dialog import HistorySearch
 from gui.select_all import install_select_all
 from gui.settings import Settings, SettingsStore, nickname_refused, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
@@ -57,7 +59,7 @@ GIL_SWITCH_INTERVAL = 0.0005
 #: How often the controller's `tick` runs: the reconnect countdown is shown to the second.
 TICK_MS = 500
 DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
-NOT_FOR_THE_CONTROLLER = (*DISCOVERY_EVENTS, NotificationClicked)
+NOT_FOR_THE_CONTROLLER = (*DISCOVERY_EVENTS, NotificationClicked, SearchResults)
 
 
 def invitation(port: int, transport: Transport, code: str, plaintext_allowed: bool) -> Invitation:
@@ -117,8 +119,9 @@ class App:
             trust=Trust(self.store.directory),
         )
         self.controller.tap = self.history.tap
-        self.older_pages = OlderPages(
-            root, self.history, lambda: self.chat_view.panes if self.chat_view else {}
+        self.older_pages = OlderPages(root, self.history, self._panes)
+        self.search = HistorySearch(
+            root, self.history, self.bridge.post, self.older_pages, self._panes, self._show
         )
         self.pump = BridgePump(root, self.bridge, self.handle_events)
         self.browser: Browser | None = None
@@ -143,6 +146,10 @@ class App:
 
     def _panes(self) -> dict[str | None, ConversationPane]:
         return self.chat_view.panes if self.chat_view else {}
+
+    def _show(self, pane: ConversationPane) -> None:
+        if self.chat_view is not None:
+            self.chat_view.notebook.select(pane)
 
     # -- Shell (called by the controller) ----------------------------------------------------
 
@@ -277,6 +284,7 @@ class App:
         chat_events = [event for event in batch if not isinstance(event, NOT_FOR_THE_CONTROLLER)]
         if len(chat_events) != len(batch):
             self._refresh_found_chats()
+            self.search.handle(batch)
             for clicked in [event for event in batch if isinstance(event, NotificationClicked)]:
                 bring_forward(self.root, self.chat_view, self.controller, clicked)
         if chat_events:
@@ -380,6 +388,7 @@ class App:
             self._close_trust_dialog()
             self.controller.end_session()
         finally:
+            self.search.close()
             self.history.close()
             self.pump.stop()
             if self._tick_after is not None:

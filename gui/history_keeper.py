@@ -111,6 +111,11 @@ class HistoryKeeper:
         return self._writer is not None and self._writer.failed is None
 
     @property
+    def path(self) -> Path | None:
+        """The database file, while this window keeps history (searches read it)."""
+        return self._database.path if self._database is not None else None
+
+    @property
     def writer(self) -> HistoryWriter | None:
         return self._writer
 
@@ -217,6 +222,16 @@ class HistoryKeeper:
             return self._session.room_start, True
         latest = self._latest.get(key or "")
         return (None if latest is None else _bound(key or "", latest)), False
+
+    def around(self, row: int) -> list[store.StoredMessage]:
+        """The messages around the kept message `row` (a search result's preview)."""
+        if self._reader is None:
+            return []
+        try:
+            return store.around(self._reader, row, limit=21)
+        except sqlite3.Error as error:
+            log.warning("history: cannot be read (%s)", error)
+            return []
 
     def older(
         self, key: str, before: store.StoredMessage | None, limit: int = store.PAGE

@@ -79,6 +79,15 @@ class OlderPages:
             self._start(path, conversation, pane)
             self._show_older(path, conversation, pane)
 
+    def load_until(self, conversation: str | None, pane: ConversationPane, when: float) -> None:
+        """Page up the transcript until it shows what was said at `when` (or can show no more)."""
+        path = str(pane.text)
+        paging = self._paging.get(path)
+        if paging is None or paging.generation != self._keeper.generation:
+            paging = self._start(path, conversation, pane)
+        while paging is not None and not paging.done and (paging.before is None or paging.before.time > when):
+            self._show_older(path, conversation, pane)
+
     def wanted(self, path: str) -> None:
         """The transcript `path` shows its top: put the page before it above, if there is one."""
         found = next(((k, p) for k, p in self._panes().items() if str(p.text) == path), None)
