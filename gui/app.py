@@ -109,7 +109,8 @@ class App:
         self.closed = False
 
         self.bridge = EventBridge()
-        self.history = HistoryKeeper(history_file(), self._show_problem, keep=self.settings.keep_history)
+        keep, days = self.settings.keep_history, self.settings.history_days
+        self.history = HistoryKeeper(history_file(), self._show_problem, keep=keep, days=days)
         self.controller = Controller(
             self.settings,
             self,

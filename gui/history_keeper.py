@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from net.protocol import events as ev
 from net.secure.codes import room_code
 
 log = logging.getLogger(__name__)
+
+DAY = 24 * 60 * 60
 
 #: Sent messages remembered until acknowledged (beyond that the oldest is forgotten, unkept).
 MAX_UNACKNOWLEDGED = 1000
@@ -71,7 +74,9 @@ class _Session:
 class HistoryKeeper:
     """Opens the database, owns the writer (`close` stops and joins it), taps the events."""
 
-    def __init__(self, path: Path, on_problem: Callable[[str], None], *, keep: bool = True) -> None:
+    def __init__(
+        self, path: Path, on_problem: Callable[[str], None], *, keep: bool = True, days: int = 0
+    ) -> None:
         self._on_problem = on_problem  # main thread only
         self._database: HistoryDatabase | None = None
         self._writer: HistoryWriter | None = None
@@ -85,6 +90,8 @@ class HistoryKeeper:
         self.problem: str | None = None  # said at start: no history, or a file set aside
         if keep:
             self._open(path)
+        if days and self._writer is not None:  # the retention setting: on the writer's thread
+            self._writer.forget_older_than(time.time() - days * DAY)
 
     def _open(self, path: Path) -> None:
         try:
