@@ -17,6 +17,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from gui.conversation import ConversationPane
+from gui.emoji.tktext import find_text
 from gui.history_keeper import HistoryKeeper
 from gui.history_search import HistorySearcher, SearchResults
 from gui.i18n import tr
@@ -24,6 +25,8 @@ from gui.lifetime import destroy_now
 from gui.older_pages import OlderPages
 from history import store
 
+#: Matches of a result's text looked at in a transcript before giving up (then: the preview).
+MAX_LOOKS = 200
 #: How much of a message a result's row shows.
 ROW_TEXT = 160
 
@@ -46,7 +49,8 @@ class SearchDialog(tk.Toplevel):
         self.title(tr("Search conversations"))
         self.transient(master.winfo_toplevel())
         self.configure(background=ttk.Style(self).lookup("TFrame", "background"))
-        self.geometry("760x480")
+        top = master.winfo_toplevel()  # over the window, a little down from its top
+        self.geometry(f"760x480+{top.winfo_rootx() + 40}+{top.winfo_rooty() + 60}")
         self.minsize(480, 320)
         self._on_search = on_search
         self._on_go = on_go
@@ -70,7 +74,7 @@ class SearchDialog(tk.Toplevel):
         for column, heading, width, stretch in (
             ("conversation", tr("Conversation"), 140, False),
             ("sender", tr("From"), 100, False),
-            ("time", tr("Time"), 130, False),
+            ("time", tr("Time"), 150, False),
             ("text", tr("Message"), 300, True),
         ):
             self.results.heading(column, text=heading, anchor="w")
@@ -211,19 +215,21 @@ class HistorySearch:
 
 
 def _select_message(pane: ConversationPane, message: store.StoredMessage) -> bool:
-    """Find `message` in the transcript (newest first), select it and scroll it into view."""
+    """Find `message` in the transcript (newest first; emoji shown as pictures match their
+    characters), select it and scroll it into view."""
     text = pane.text
     needle = message.body.split("\n", 1)[0]
-    index = "end"
-    while needle:
-        found = text.search(needle, index, backwards=True, stopindex="1.0")
-        if not found:
+    start, first = "end", None
+    for _ in range(MAX_LOOKS):
+        found = find_text(text, needle, start, backwards=True) if needle else None
+        if found is None or found[0] == first:  # none, or round again (it wraps)
             return False
-        line_start = text.index(f"{found} linestart")
-        if message.sender in text.get(line_start, found):
+        first = first or found[0]
+        line_start = text.index(f"{found[0]} linestart")
+        if message.sender in text.get(line_start, found[0]):
             text.tag_remove("found", "1.0", "end")
-            text.tag_add("found", line_start, f"{found} lineend")
-            text.see(found)
+            text.tag_add("found", line_start, f"{found[0]} lineend")
+            text.see(found[0])
             return True
-        index = found
+        start = found[0]
     return False
