@@ -455,6 +455,8 @@ def main() -> int:
         print("set DISPLAY (e.g. start Xvfb :99 and use DISPLAY=:99)", file=sys.stderr)
         return 1
     os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
+    kept = tempfile.TemporaryDirectory()  # the windows' history: never the user's own
+    os.environ["LANCHAT_DATA_DIR"] = kept.name
     if "--history-only" in sys.argv:
         shoot_history("en")
         shoot_history("zh_CN")
