@@ -22,7 +22,7 @@ from pathlib import Path
 from net import __version__  # the standard library only: safe before the packages are found
 
 #: Modules that register a subcommand (see cli/__init__.py).
-COMMAND_MODULES: tuple[str, ...] = ("cli.host", "cli.join", "cli.discover", "cli.doctor")
+COMMAND_MODULES: tuple[str, ...] = ("cli.host", "cli.join", "cli.discover", "cli.doctor", "cli.history")
 #: Where `make run` installs the pinned packages (requirements.txt).
 VENV = Path(__file__).resolve().parent / ".venv"
 #: Set while running again under `.venv`'s Python, so that it can never loop.

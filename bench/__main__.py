@@ -31,7 +31,7 @@ from bench import capacity, fanout, join, procs, report
 from bench.relays import RELAYS
 from net.paths import CONFIG_DIR_ENV
 
-WORKLOADS = ("fanout", "steady", "join", "scale", "churn", "gui", "startup", "udp-loss")
+WORKLOADS = ("fanout", "steady", "join", "scale", "churn", "gui", "startup", "udp-loss", "history")
 DEFAULT_RELAYS = "native,native-tls,text,udp,redis,redis-tls,tutorial"
 #: The relays whose join time is measured (a relay that says nothing on joining has none).
 JOIN_RELAYS = ("native", "native-tls", "redis", "redis-tls")
@@ -72,6 +72,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale-members", type=int, help="scale workload members (default 500; quick 100)")
     parser.add_argument("--scale-idle", type=float, help="scale idle seconds (default 10; quick 1)")
     parser.add_argument("--churn-cycles", type=int, help="churn cycles (default 1000; quick 100)")
+    parser.add_argument(
+        "--history-messages", type=int, help="history database size (default 1000000; quick 20000)"
+    )
     parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
     parser.add_argument(
         "--repeat", type=int, help="fan-out and join runs per relay, best kept (default 3; quick 1)"
@@ -108,6 +111,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.scale_idle = args.scale_idle if args.scale_idle is not None else (1.0 if quick else 10.0)
     args.churn_cycles = args.churn_cycles or (100 if quick else 1000)
     args.gui_messages = args.gui_messages or (2000 if quick else 20000)
+    args.history_messages = args.history_messages or (20_000 if quick else 1_000_000)
     return args
 
 
@@ -276,7 +280,19 @@ def run(args: argparse.Namespace) -> dict:
         for build in ("onedir", "onefile"):
             _attempt(build, {"workload": "startup", "build": build},
                      lambda build=build: _startup().run_startup(build), runs)  # fmt: skip
+    if "history" in args.workloads:
+        conversations = max(1, min(1000, args.history_messages // 1000))
+        print(f"History: a database of {args.history_messages:,} messages in {conversations:,} conversations")
+        _attempt("history", {"workload": "history"},
+                 lambda: _history().run_history(args.history_messages, conversations,
+                                                5_000 if args.quick else 50_000), runs)  # fmt: skip
     return runs
+
+
+def _history():
+    from bench import history_bench
+
+    return history_bench
 
 
 def _udp():
@@ -348,7 +364,7 @@ def _main(args: argparse.Namespace) -> int:
         print("Join time (TCP connect to welcome; Redis: to its SUBSCRIBE confirmed)")
         print(report.join_table(runs))
     for run_ in runs:
-        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss"):
+        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history"):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
     if args.markdown:
         args.markdown.write_text(report.markdown(results) + "\n", encoding="utf-8")

@@ -210,6 +210,9 @@ def evaluate(runs: list[Run]) -> list[Target]:
     targets.extend(_udp_targets(runs))
     targets.extend(_gui_targets(runs))
     targets.extend(_startup_targets(runs))
+    from bench.history_bench import history_targets  # its own module: this one is long enough
+
+    targets.extend(history_targets(runs))
     return targets
 
 

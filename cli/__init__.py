@@ -1,4 +1,4 @@
-"""Window-less commands of `main.py` (host, join, discover, doctor).
+"""Window-less commands of `main.py` (host, join, discover, doctor, history).
 
 They live beside `main.py`, not in `net/`, because they compose the network library (a
 transport, discovery, the host and its announcer from `hosting.py`) for a terminal user,

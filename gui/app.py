@@ -25,14 +25,19 @@ from gui.bridge import BridgePump, EventBridge
 from gui.bring_forward import bring_forward
 from gui.chat_view import ChatView
 from gui.controller import Controller
+from gui.conversation import ConversationPane
 from gui.crash import install_tk_hooks
+from gui.history_keeper import HistoryKeeper
+from gui.history_search import SearchResults
 from gui.i18n import current_language, set_language, tr
 from gui.invite_panel import Invitation
 from gui.lifetime import destroy_now
 from gui.model.changes import Incoming
 from gui.model.values import ROOM, Line
 from gui.notify.center import Notices, NotificationClicked
+from gui.older_pages import OlderPages
 from gui.ports import ClientFactory, HostFactory
+from gui.search_dialog import HistorySearch
 from gui.select_all import install_select_all
 from gui.settings import Settings, SettingsStore, nickname_refused, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
@@ -44,6 +49,7 @@ from hosting import invite_links, this_pc_addresses
 from net.addresses import format_address
 from net.api import Transport
 from net.discovery import Browser, ChatFound, ChatLost, ChatUpdated
+from net.paths import history_file
 from net.transports import make_client, make_host
 
 log = logging.getLogger(__name__)
@@ -53,7 +59,7 @@ GIL_SWITCH_INTERVAL = 0.0005
 #: How often the controller's `tick` runs: the reconnect countdown is shown to the second.
 TICK_MS = 500
 DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
-NOT_FOR_THE_CONTROLLER = (*DISCOVERY_EVENTS, NotificationClicked)
+NOT_FOR_THE_CONTROLLER = (*DISCOVERY_EVENTS, NotificationClicked, SearchResults)
 
 
 def invitation(port: int, transport: Transport, code: str, plaintext_allowed: bool) -> Invitation:
@@ -103,13 +109,20 @@ class App:
         self.closed = False
 
         self.bridge = EventBridge()
+        keep, days = self.settings.keep_history, self.settings.history_days
+        self.history = HistoryKeeper(history_file(), self._show_problem, keep=keep, days=days)
         self.controller = Controller(
             self.settings,
             self,
             self.bridge.post,
-            client_factory=client_factory,
+            client_factory=self.history.clients(client_factory),
             host_factory=host_factory,
             trust=Trust(self.store.directory),
+        )
+        self.controller.tap = self.history.tap
+        self.older_pages = OlderPages(root, self.history, self._panes)
+        self.search = HistorySearch(
+            root, self.history, self.bridge.post, self.older_pages, self._panes, self._show
         )
         self.pump = BridgePump(root, self.bridge, self.handle_events)
         self.browser: Browser | None = None
@@ -122,7 +135,7 @@ class App:
         self.dialog: SettingsDialog | None = None
         self.trust_dialog: KeyWarningDialog | PasswordDialog | None = None
         self._hosting_plaintext = False  # the chat hosted here lets unencrypted members in
-        self.notice = loaded.notice()
+        self.notice = " ".join(filter(None, (loaded.notice(), self.history.problem)))
         self.show_start()
         if self.notice and self.start_view is not None:
             self.start_view.show_notice(self.notice)
@@ -131,6 +144,13 @@ class App:
         install_select_all(root)  # Ctrl+A (Cmd+A) in every text field, Tk's Linux default notwithstanding
         self.pump.start()
         self._tick_after: str | None = root.after(TICK_MS, self._on_tick)
+
+    def _panes(self) -> dict[str | None, ConversationPane]:
+        return self.chat_view.panes if self.chat_view else {}
+
+    def _show(self, pane: ConversationPane) -> None:
+        if self.chat_view is not None:
+            self.chat_view.notebook.select(pane)
 
     # -- Shell (called by the controller) ----------------------------------------------------
 
@@ -155,6 +175,7 @@ class App:
             open_link=self.open_link,
         )
         self.chat_view.pack(fill="both", expand=True)
+        self.chat_view.pane_added = self.older_pages.added
         self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
         if typed_ahead:
             self.chat_view.input.insert("end", typed_ahead)  # typed while joining: not lost
@@ -264,6 +285,7 @@ class App:
         chat_events = [event for event in batch if not isinstance(event, NOT_FOR_THE_CONTROLLER)]
         if len(chat_events) != len(batch):
             self._refresh_found_chats()
+            self.search.handle(batch)
             for clicked in [event for event in batch if isinstance(event, NotificationClicked)]:
                 bring_forward(self.root, self.chat_view, self.controller, clicked)
         if chat_events:
@@ -367,6 +389,8 @@ class App:
             self._close_trust_dialog()
             self.controller.end_session()
         finally:
+            self.search.close()
+            self.history.close()
             self.pump.stop()
             if self._tick_after is not None:
                 self.root.after_cancel(self._tick_after)

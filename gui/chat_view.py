@@ -58,6 +58,7 @@ class ChatView(ttk.Frame):
         self._open_link = open_link
         self.history = InputHistory()
         self.panes: dict[str | None, ConversationPane] = {}
+        self.pane_added: Callable[[str | None, ConversationPane], object] = lambda _key, _pane: None
         self.titles: dict[str | None, str] = {}
         self.unread: dict[str | None, int] = {}
         self.room_name = ""
@@ -163,6 +164,7 @@ class ChatView(ttk.Frame):
         self.titles[key] = title
         self.unread[key] = 0
         self.notebook.add(pane, text=self._tab_text(key))
+        self.pane_added(key, pane)  # where it pages up from is known now (gui.older_pages)
         return pane
 
     # -- appearance and language ------------------------------------------------------------

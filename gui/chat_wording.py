@@ -55,6 +55,11 @@ def first_meeting(code: str) -> str:
     ).format(code=code)
 
 
+def earlier_above() -> str:
+    """Where this session starts, below the earlier conversation (replayed or kept here)."""
+    return tr("— earlier conversation above —")
+
+
 def reconnected(room: str) -> str:
     return tr("Reconnected to “{room}”.").format(room=room)
 

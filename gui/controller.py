@@ -1,10 +1,10 @@
 """Between the window and the network: what the user does comes in, what to show goes out. No Tk.
 
-The controller owns the window's chat session: the `ChatClient` (and the `ChatHost` when
-this PC hosts) with its `ChatModel`. Views call its methods for what the user does (`host`,
-`join`, `submit`, `open_private`, `leave`); the `BridgePump` feeds it batches of network
-events (`handle`), which the model reduces into `Changes` that are shown here through the
-typed `ChatViewPort` and on the `Shell` (`gui.ports`). Both are small protocols, so the
+The controller owns the window's chat session: the `ChatClient` (and the `ChatHost` when this
+PC hosts) with its `ChatModel`. Views call its methods for what the user does (`host`, `join`,
+`submit`, `open_private`, `leave`); the `BridgePump` feeds it batches of network events
+(`handle`; `tap` sees them first: the history), which the model reduces into `Changes` shown
+through the typed `ChatViewPort` and on the `Shell` (`gui.ports`): small protocols, so the
 controller is tested with plain fakes, without a window or a network (the model on its own).
 """
 
@@ -78,6 +78,7 @@ class Controller:
         self.session: _Session | None = None
         self.view: ChatViewPort | None = None
         self.suggested_port: int | None = None  # offered after the chosen port was taken
+        self.tap: Callable[[object, list[object]], list[object]] = lambda _session, batch: batch
 
     # -- starting and ending ----------------------------------------------------------------
 
@@ -294,8 +295,7 @@ class Controller:
 
     def handle(self, batch: list[object]) -> None:
         """Apply a batch of network events: the model reduces them, then each panel is refreshed once."""
-        batch = self._gate.fresh(batch)
-        session = self.session
+        session, batch = self.session, self.tap(self.session, self._gate.fresh(batch))
         if session is None or not batch:
             return
         changes = session.model.apply(batch)

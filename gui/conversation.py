@@ -196,6 +196,15 @@ class ConversationPane(ttk.Frame):
         if not self.tk.getboolean(followed):
             self._show_marker()
 
+    def older_segments(self, lines: list[Line]) -> list[object]:
+        """Text and tags of `lines` to go above the first line (`gui.older_pages` inserts them)."""
+        last_day, self._last_day = self._last_day, ""
+        segments: list[object] = []
+        for line in lines:
+            self._segments(line, segments)
+        self._last_day = last_day  # the day of the newest line, which later lines follow
+        return with_pictures(self.text, segments) or segments
+
     def _segments(self, line: Line, out: list[object]) -> None:
         day, stamp = _day_and_time(line.time)
         if day != self._last_day:

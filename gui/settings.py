@@ -38,6 +38,8 @@ SCROLLBACK_RANGE = range(200, 100_001)
 #: Which messages make a desktop notification: every one, or only those naming us (private
 #: messages count as naming us: they are written to us alone).
 NOTIFY_FOR = ("all", "mentions")
+#: How many days the history keeps a message (0: forever).
+HISTORY_DAYS = (0, 30, 90, 365)
 DEFAULT_SCROLLBACK = 5_000
 RECENT_HOSTS_KEPT = 6
 MAX_ADDRESS_CHARS = 300
@@ -67,6 +69,10 @@ class Settings:
     discovery_targets: list[str] = field(default_factory=list)
     #: A chat hosted here also lets in members without encryption (nc, telnet, older LanChat).
     allow_plaintext: bool = False
+    #: Keep the conversations shown in this window on this computer (`gui.history_keeper`).
+    keep_history: bool = True
+    #: Forget kept messages older than this many days at start (0: keep them forever).
+    history_days: int = 0
 
     def remember_host(self, address: str) -> None:
         """Put `address` first in the recent hosts, keeping a few distinct ones."""
@@ -85,6 +91,8 @@ FILE_KEYS: dict[str, str] = {
     "recent_hosts": "network.recent_hosts",
     "discovery_targets": "network.discovery_targets",
     "allow_plaintext": "network.allow_plaintext",
+    "keep_history": "history.keep",
+    "history_days": "history.keep_days",
     "theme": "appearance.theme",
     "font_size": "appearance.font_size",
     "language": "appearance.language",
@@ -243,8 +251,19 @@ def _check_stored(name: str, value: Any) -> Any:
             return check_choice(value, ["", *LANGUAGES])
         case "notify_for":
             return check_choice(value, NOTIFY_FOR)
-        case "notifications" | "sounds" | "desktop_notifications" | "highlight_mentions" | "allow_plaintext":
+        case (
+            "notifications"
+            | "sounds"
+            | "desktop_notifications"
+            | "highlight_mentions"
+            | "allow_plaintext"
+            | "keep_history"
+        ):
             if not isinstance(value, bool):
+                raise SettingError(name)
+            return value
+        case "history_days":
+            if value not in HISTORY_DAYS or isinstance(value, bool):
                 raise SettingError(name)
             return value
         case "room_name":

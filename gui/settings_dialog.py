@@ -44,6 +44,16 @@ class SettingsDialog(Dialog):
         self.scrollback_var = tk.StringVar(self, str(current.scrollback_lines))
         self.targets_var = tk.StringVar(self, ", ".join(current.discovery_targets))
         self.plaintext_var = tk.BooleanVar(self, current.allow_plaintext)
+        self.keep_var = tk.BooleanVar(self, current.keep_history)
+        self.history_names = {
+            0: tr("forever"),
+            30: tr("for 30 days"),
+            90: tr("for 90 days"),
+            365: tr("for 1 year"),
+        }
+        self.days_var = tk.StringVar(
+            self, self.history_names.get(current.history_days, self.history_names[0])
+        )
 
         body = ttk.Frame(self, padding=(22, 18, 22, 12))
         body.grid(row=0, column=0, sticky="nsew")
@@ -175,6 +185,27 @@ class SettingsDialog(Dialog):
         self.scrollback_entry.grid(row=row, column=1, sticky="w")
         row += 1
 
+        label(tr("History"))
+        history = ttk.Frame(body)  # one row: the dialog is tall already
+        history.grid(row=row, column=1, sticky="w")
+        self.keep_button = ttk.Checkbutton(
+            history,
+            text=tr("Keep conversations on this computer"),
+            variable=self.keep_var,
+            command=self._keep_toggled,
+        )
+        self.keep_button.pack(side="left")
+        self.days_box = ttk.Combobox(
+            history,
+            textvariable=self.days_var,
+            values=list(self.history_names.values()),
+            state="readonly",
+            width=12,
+        )
+        self.days_box.pack(side="left", padx=(8, 0))
+        self._keep_toggled()
+        row += 1
+
         self.error_label = ttk.Label(body, style="Error.TLabel", wraplength=420, justify="left")
         self.error_label.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
 
@@ -184,6 +215,10 @@ class SettingsDialog(Dialog):
 
         self.bind("<Return>", lambda _e: self.ok())
         self.present(self.nick_entry)
+
+    def _keep_toggled(self) -> None:
+        """How long only matters while history is kept."""
+        self.days_box.configure(state="readonly" if self.keep_var.get() else "disabled")
 
     def _desktop_toggled(self) -> None:
         """Which messages notify only matters while desktop notifications are on."""
@@ -212,6 +247,8 @@ class SettingsDialog(Dialog):
                 scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
                 discovery_targets=st.check_discovery_targets(self.targets_var.get()),
                 allow_plaintext=bool(self.plaintext_var.get()),
+                keep_history=bool(self.keep_var.get()),
+                history_days=next(d for d, name in self.history_names.items() if name == self.days_var.get()),
             )
         except st.SettingError as exc:
             self.error_label.configure(text=str(exc))

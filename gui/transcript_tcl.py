@@ -68,7 +68,8 @@ proc ::lanchat::make_read_only {w marker} {
 }
 proc ::lanchat::forget {w} {
     catch {rename ::$w {}}
-    unset -nocomplain ::lanchat::following($w) ::lanchat::marker($w)
+    unset -nocomplain ::lanchat::following($w) ::lanchat::marker($w) ::lanchat::older_asked($w) \
+        ::lanchat::trimmed($w)
 }
 # Someone other than these procs moved the view (scrollbar, wheel, keys, find): it follows
 # from now on exactly when the end is on screen. Skipped while hidden (another tab), where
@@ -145,6 +146,7 @@ proc ::lanchat::append_lines {w cap pending args} {
         set cut [expr {$lines - $cap + 1}].0
         forget_marks $real 1.0 $cut
         $real delete 1.0 $cut
+        set ::lanchat::trimmed($w) 1
     }
     if {$follow} {
         $real see end
@@ -164,8 +166,16 @@ proc ::lanchat::forget_marks {real from to} {
 }
 # The text's -yscrollcommand: move the scrollbar; once the end is on screen (the window
 # grew, say), follow again.
+#
+# At the top, it asks for older lines (`gui.older_pages`), once until they came: an idle
+# call of ::lanchat::older_wanted, when that command exists.
 proc ::lanchat::scrolled {w scrollbar first last} {
     $scrollbar set $first $last
+    if {$first == 0 && ![info exists ::lanchat::older_asked($w)]
+            && [llength [info commands ::lanchat::older_wanted]]} {
+        set ::lanchat::older_asked($w) 1
+        after idle [list ::lanchat::older_wanted $w]
+    }
     if {[info exists ::lanchat::following($w)] && !$::lanchat::following($w)
             && [winfo viewable $w] && [at_end $w]} {
         follow $w 1
@@ -205,6 +215,7 @@ proc ::lanchat::settle {w id mark marktags stamp bodytag} {
 # Forgets every pend:<id> mark (the transcript was cleared).
 proc ::lanchat::forget_all_marks {w} {
     set real ::lanchat::real$w
+    unset -nocomplain ::lanchat::trimmed($w)
     foreach mark [$real mark names] {
         if {[string match pend:* $mark]} {
             $real mark unset $mark

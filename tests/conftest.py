@@ -40,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "allow_error_logs: the test expects ERROR log records")
     # Settings and log files of everything the tests start (also subprocesses) go to a
     # throw-away folder, never to the real user's config and log directories.
-    for variable in ("LANCHAT_CONFIG_DIR", "LANCHAT_LOG_DIR"):
+    for variable in ("LANCHAT_CONFIG_DIR", "LANCHAT_LOG_DIR", "LANCHAT_DATA_DIR"):
         if variable not in os.environ:
             folder = tempfile.mkdtemp(prefix=f"lanchat-test-{variable.split('_')[1].lower()}-")
             _session_dirs.append(folder)

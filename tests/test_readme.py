@@ -47,6 +47,8 @@ PLACEHOLDERS = {
     "[--timeout S]": "--timeout 1",
     "[--probe ADDR ...]": "--probe 127.0.0.1",
     "[--port P]": "--port 47800",  # doctor only tries to open it
+    "WORDS": "你好",
+    "CONVERSATION": "Lunch",
 }
 LOOPBACK_HOST = "--port 0 --bind 127.0.0.1"
 TIMEOUT = 60.0
@@ -276,6 +278,35 @@ class Discovers:
 
 
 @dataclass(frozen=True)
+class ReadsHistory:
+    """`history ...` on a history database this test made (LANCHAT_DATA_DIR): one message in
+    the room "Lunch"; it prints a line matching `pattern` (FILE: a file in a temporary folder)."""
+
+    pattern: str
+
+    def run(self, command: str, shell) -> None:
+        import tempfile
+
+        from history import store
+        from history.database import HistoryDatabase
+        from history.writer import HistoryWriter
+
+        with tempfile.TemporaryDirectory() as folder:
+            database = HistoryDatabase.open(Path(folder) / "history.sqlite3")
+            writer = HistoryWriter(database)
+            writer.start()
+            said = store.NewMessage("room:AAAA", "Lunch", "m1", 1000.0, "ann", "大家你好，午饭吗")
+            seq = writer.append(said)
+            assert seq is not None and writer.wait_durable(seq, 10)
+            writer.stop()
+            database.close()
+            filled = fill(command.replace("FILE", str(Path(folder) / "lunch.html")))
+            process = shell(f"LANCHAT_DATA_DIR={folder} {filled}")
+            assert process.finish() == 0, process.lines
+            process.wait_for(self.pattern, timeout=0)
+
+
+@dataclass(frozen=True)
 class DryRun:
     """A `make` line: `make -n` (what it would run), which needs every target to exist."""
 
@@ -304,6 +335,7 @@ HOW = {
     'make bench ARGS="--quick"': DryRun(),
     'make bench ARGS="--workloads fanout --sizes 50 --relays native-tls,redis-tls"': DryRun(),
     'make bench ARGS="--workloads join,steady --relays native,native-tls,redis-tls"': DryRun(),
+    'make bench ARGS="--workloads history"': DryRun(),
     'make bench ARGS="--no-fail"': DryRun(),
     'make bench ARGS="--help"': DryRun(),
     "make build && make bench": DryRun(),
@@ -323,6 +355,9 @@ HOW = {
     "python3 main.py discover --timeout 5 --probe 192.168.5.20 --probe 10.0.7.0/24": Discovers(),
     "python3 main.py doctor": Prints(r"Addresses to share", status=(0, 1)),
     "python3 main.py doctor [--port P]": Prints(r"Addresses to share", status=(0, 1)),
+    "python3 main.py history search WORDS": ReadsHistory(r"\[Lunch\]  ann: 大家你好，午饭吗$"),
+    "python3 main.py history list": ReadsHistory(r"Lunch  \(1\)  room:AAAA$"),
+    "python3 main.py history export CONVERSATION --html -o FILE": ReadsHistory(r"^1 messages written to "),
     # Joining without LanChat.
     "nc HOST 47800": TypesInto(plaintext=True),
     "openssl s_client -quiet -connect HOST:47800": TypesInto(plaintext=False),

@@ -3,7 +3,8 @@ the chat view in a 640 x 480 window (the conversation, then the member list in i
 and, in the light theme, the trust views: the invite panel with the room code next to a
 member connected without encryption, the password prompt, the changed-key warning; and the
 list of found chats still there after a join refused because the nickname is taken; and
-emoji (shown as Twemoji pictures): messages full of them, and the emoji picker open.
+emoji (shown as Twemoji pictures): messages full of them, and the emoji picker open; the
+kept history: a conversation reopened after the window restarted, and a search (Ctrl+Shift+F).
 
 Needs an X display (e.g. ``Xvfb :99 -screen 0 1280x800x24 &`` then ``DISPLAY=:99``) and
 ImageMagick's ``import``. Run from the project root:
@@ -13,6 +14,7 @@ ImageMagick's ``import``. Run from the project root:
     ... make_screenshots.py --found-only   # only the found chats after a failed join
     ... make_screenshots.py --small-only   # only the 640 x 480 window
     ... make_screenshots.py --emoji-only   # only the emoji views
+    ... make_screenshots.py --history-only # only the kept history: reopened, and searched
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -282,6 +284,8 @@ def shoot_failed_join(language: str) -> None:
         namesake.close()
         for host in others:
             host.stop()
+
+
 def shoot_small(language: str) -> None:
     """The smallest window the chat view holds its layout in, hosting: the conversation
     with the member list a click away ("Members"), then the member list in its place."""
@@ -353,11 +357,85 @@ def shoot_emoji(language: str, theme: str) -> None:
         root.destroy()
 
 
+HISTORY = {
+    "en": {"later": ("bob", "Back again: the build passed overnight."), "search": "build"},
+    "zh_CN": {"later": ("老李", "我回来了：新版本昨晚测试通过。"), "search": "版本"},
+}
+
+
+def host_and_talk(root: tk.Tk, app: App, script: dict, port: int, lines: list) -> list:
+    """Host the chat from the window on `port`, let the others join and say `lines`."""
+    app.start_view.port_var.set(str(port))
+    app.host_clicked()
+    pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
+    members = []
+    for nick in script["others"]:
+        client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
+        client.start()
+        members.append(client)
+    pump_until(root, lambda: len(app.controller.members()) == 3)
+    by_nick = dict(zip(script["others"], members, strict=True))
+    for sender, text, action in lines:
+        if sender == script["me"]:
+            app.chat_view.input.insert("1.0", text)
+            app.chat_view.send_input()
+        else:
+            by_nick[sender].send_message(text, action=action)
+        pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
+    return members
+
+
+def shoot_history(language: str) -> None:
+    """Talk, restart the window and host the room again: the earlier conversation shows above
+    the divider; then search every kept conversation."""
+    script = CONVERSATIONS[language]
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["LANCHAT_CONFIG_DIR"] = os.environ["LANCHAT_DATA_DIR"] = directory
+        settings = Settings(nickname=script["me"], language=language, theme="light", room_name=script["room"])
+        SettingsStore().save(settings)
+        port = free_port()
+        for run in ("first", "again"):
+            root = tk.Tk(className="LanChat")
+            root.geometry(SIZE + "+0+0")
+            app = App(root, SettingsStore(), on_exit=lambda: None)
+            sender, text = HISTORY[language]["later"]
+            lines = script["lines"] if run == "first" else [(sender, text, False)]
+            members = host_and_talk(root, app, script, port, lines)
+            if run == "again":
+                capture(root, f"history-reopened-{language}")
+                app.search.open()
+                dialog = app.search.dialog
+                dialog.query.insert(0, HISTORY[language]["search"])
+                dialog.search()
+                pump_until(root, lambda d=dialog: len(d.results.get_children()) >= 2)
+                first = dialog.results.get_children()[-1]
+                dialog.results.selection_set(first)
+                assert app.search.go_to(dialog.hits[int(first)])  # in this room: it goes there
+                root.update()
+                app.search.open()
+                dialog = app.search.dialog
+                dialog.query.insert(0, HISTORY[language]["search"])
+                dialog.search()
+                pump_until(root, lambda d=dialog: len(d.results.get_children()) >= 2)
+                dialog.results.selection_set(dialog.results.get_children()[0])
+                capture_with_dialog(root, f"history-search-{language}")
+            for client in members:
+                client.close()
+            app.close()
+            root.destroy()
+
+
 def main() -> int:
     if "DISPLAY" not in os.environ:
         print("set DISPLAY (e.g. start Xvfb :99 and use DISPLAY=:99)", file=sys.stderr)
         return 1
     os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
+    kept = tempfile.TemporaryDirectory()  # the windows' history: never the user's own
+    os.environ["LANCHAT_DATA_DIR"] = kept.name
+    if "--history-only" in sys.argv:
+        shoot_history("en")
+        shoot_history("zh_CN")
+        return 0
     if "--emoji-only" in sys.argv:
         shoot_emoji("en", "light")
         shoot_emoji("zh_CN", "dark")
@@ -377,6 +455,8 @@ def main() -> int:
     if "--trust-only" not in sys.argv:
         shoot_emoji("en", "light")
         shoot_emoji("zh_CN", "dark")
+        shoot_history("en")
+        shoot_history("zh_CN")
     return 0
 
 

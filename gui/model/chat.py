@@ -261,6 +261,8 @@ class ChatModel:
                 own = key_of(message.sender) == key_of(welcome.nick)
                 kind = "action" if message.action else "message"
                 changes.add(ROOM, Line(kind, message.text, message.time, message.sender, own))
+        if first and any(m.to is None for m in welcome.history):  # replayed, or kept here
+            changes.add(ROOM, self._line("system", words.earlier_above()))
         changes.add(ROOM, self._line("system", text))
         changes.members = changes.status = True
 

@@ -81,6 +81,7 @@ def english(request: pytest.FixtureRequest) -> Iterator[None]:
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "config"
     monkeypatch.setenv("LANCHAT_CONFIG_DIR", str(directory))
+    monkeypatch.setenv("LANCHAT_DATA_DIR", str(tmp_path / "data"))  # each test its own history
     return directory
 
 

@@ -61,6 +61,7 @@ def test_the_first_welcome_opens_the_chat_with_notes_history_and_members(clock):
     assert texts(changes) == [
         "a note from hosting",
         "earlier",
+        "— earlier conversation above —",  # where this session starts
         "You joined “Room” as me.",
     ]  # no private history
     assert changes.lines[ROOM][-1].time == clock.now

@@ -260,7 +260,8 @@ def test_messages_that_cannot_be_queued_each_say_why(chat, make_app):
     errors = []
     for text in ("\x01\x02", "x" * 20_000, "one too many"):
         if text == "one too many":  # the real client's outbox, made full without 2,000 messages
-            chat.app.controller.session.client._session._outbox.limit = 0
+            client = chat.app.controller.session.client.wrapped  # inside the history's wrapper
+            client._session._outbox.limit = 0
         say(view, text)
         assert view.input.get("1.0", "end-1c") == text  # kept, for fixing
         errors.append(room_text(chat.app).splitlines()[-1])
