@@ -115,11 +115,14 @@ def pump_until(root: tk.Tk, condition, timeout: float = 10.0) -> None:
     wait_until(condition, timeout=timeout, pump=root.update)
 
 
-def host_and_talk(root: tk.Tk, app: App, script: dict, geometry: str = "") -> tuple[list, dict]:
-    """Host from the window, let the script's other members join over TCP and say the
-    script's lines (ours typed into the window, each acknowledged before the next). Returns
-    the members and a map from nickname to member, for the caller to close."""
-    port = free_port()
+def host_and_talk(
+    root: tk.Tk, app: App, script: dict, geometry: str = "", port: int = 0, lines: list | None = None
+) -> tuple[list, dict]:
+    """Host from the window (on `port`, or a free one), let the script's other members join
+    over TCP and say `lines` (the script's by default; ours typed into the window, each
+    acknowledged before the next). Returns the members and a map from nickname to member,
+    for the caller to close."""
+    port = port or free_port()
     app.start_view.port_var.set(str(port))
     app.host_clicked()
     pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
@@ -132,7 +135,7 @@ def host_and_talk(root: tk.Tk, app: App, script: dict, geometry: str = "") -> tu
         members.append(client)
     pump_until(root, lambda: len(app.controller.members()) == 3)
     by_nick = dict(zip(script["others"], members, strict=True))
-    for sender, text, action in script["lines"]:
+    for sender, text, action in script["lines"] if lines is None else lines:
         if sender == script["me"]:
             app.chat_view.input.insert("1.0", text)
             app.chat_view.send_input()
@@ -363,28 +366,6 @@ HISTORY = {
 }
 
 
-def host_and_talk(root: tk.Tk, app: App, script: dict, port: int, lines: list) -> list:
-    """Host the chat from the window on `port`, let the others join and say `lines`."""
-    app.start_view.port_var.set(str(port))
-    app.host_clicked()
-    pump_until(root, lambda: app.chat_view is not None and app.controller.session.model.welcomed)
-    members = []
-    for nick in script["others"]:
-        client = make_client(Transport.TCP, ClientConfig("127.0.0.1", port, nick=nick), lambda _e: None)
-        client.start()
-        members.append(client)
-    pump_until(root, lambda: len(app.controller.members()) == 3)
-    by_nick = dict(zip(script["others"], members, strict=True))
-    for sender, text, action in lines:
-        if sender == script["me"]:
-            app.chat_view.input.insert("1.0", text)
-            app.chat_view.send_input()
-        else:
-            by_nick[sender].send_message(text, action=action)
-        pump_until(root, lambda t=text: t in app.chat_view.panes[None].content())
-    return members
-
-
 def shoot_history(language: str) -> None:
     """Talk, restart the window and host the room again: the earlier conversation shows above
     the divider; then search every kept conversation."""
@@ -400,7 +381,7 @@ def shoot_history(language: str) -> None:
             app = App(root, SettingsStore(), on_exit=lambda: None)
             sender, text = HISTORY[language]["later"]
             lines = script["lines"] if run == "first" else [(sender, text, False)]
-            members = host_and_talk(root, app, script, port, lines)
+            members, _by_nick = host_and_talk(root, app, script, port=port, lines=lines)
             if run == "again":
                 capture(root, f"history-reopened-{language}")
                 app.search.open()
