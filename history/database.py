@@ -13,7 +13,10 @@ Why each choice:
   and a new one is started: the user is told where the old one went.
 - FTS5 with the ``trigram`` tokenizer matches Chinese without spaces; it is checked when the
   database opens, and where this SQLite lacks it, search falls back to ``LIKE`` (slower,
-  same results).
+  same results). Words of two characters (most Chinese words) have a second FTS5 table of
+  character pairs (``history/bigrams.py``), kept beside it by the same writes.
+- Schema versions: 1 had only the trigram index; opening a version-1 file builds the pair
+  index from its messages once (in the opening transaction, as a stale index is rebuilt).
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from history import bigrams
+
 log = logging.getLogger(__name__)
 
 #: Written in the file's header: tells our database from any other SQLite file.
 APPLICATION_ID = 0x4C43_4831  # "LCH1"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: How long a reader waits for the writer's lock before giving up (SQLite's busy timeout).
 BUSY_TIMEOUT_MS = 2000
 
@@ -63,6 +68,13 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 FTS_SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5("
     "body, content='messages', content_rowid='id', tokenize='trigram')"
+)
+#: The pairs of characters (`bigrams.tokens`): contentless (the tokens are computed from
+#: `messages.body` when needed), and only which messages hold a token (detail=none): a query
+#: word is a single token, so positions would only take room.
+BIGRAM_SCHEMA = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS messages_bigram USING fts5("
+    "grams, content='', columnsize=0, detail=none, tokenize='ascii')"
 )
 
 
@@ -192,6 +204,7 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA foreign_keys=ON")
+    connection.create_function(bigrams.SQL_FUNCTION, 1, bigrams.tokens, deterministic=True)
     return connection
 
 
@@ -229,17 +242,34 @@ def _prepare(path: Path, fts: bool) -> None:
 
 
 def _prepare_fts(connection: sqlite3.Connection) -> None:
-    """Create the full-text index, and rebuild it when rows were written without it.
+    """Create the full-text indexes, and rebuild them when rows were written without them.
 
     A run whose SQLite lacked FTS5 stores messages without indexing them and marks the
-    index stale (`store.py`); the next run that has FTS5 rebuilds it once.
+    indexes stale (`store.py`); the next run that has FTS5 rebuilds them once. A file of
+    schema 1 has no pair index yet: it is built here, once.
     """
-    existed = connection.execute("SELECT 1 FROM sqlite_master WHERE name='messages_fts'").fetchone()
+    existed = _exists(connection, "messages_fts")
     connection.execute(FTS_SCHEMA)
+    pairs_existed = _exists(connection, "messages_bigram")
+    connection.execute(BIGRAM_SCHEMA)
     stale = connection.execute("SELECT value FROM meta WHERE name='fts_stale'").fetchone()
     if stale or not existed:
         connection.execute("INSERT INTO messages_fts(messages_fts) VALUES('rebuild')")
-        connection.execute("DELETE FROM meta WHERE name='fts_stale'")
+    if stale or not pairs_existed:
+        rebuild_bigrams(connection)
+    connection.execute("DELETE FROM meta WHERE name='fts_stale'")
+
+
+def rebuild_bigrams(connection: sqlite3.Connection) -> None:
+    """Fill the pair index from every message (a contentless table has no 'rebuild')."""
+    connection.execute("INSERT INTO messages_bigram(messages_bigram) VALUES('delete-all')")
+    connection.execute(
+        f"INSERT INTO messages_bigram (rowid, grams) SELECT id, {bigrams.SQL_FUNCTION}(body) FROM messages"
+    )
+
+
+def _exists(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone() is not None
 
 
 def _set_aside(path: Path) -> Path:
@@ -273,11 +303,13 @@ def open_reader(path: Path) -> tuple[sqlite3.Connection, bool]:
         try:
             if connection.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 raise sqlite3.DatabaseError("not a LanChat history database")
-            indexed = connection.execute("SELECT 1 FROM sqlite_master WHERE name='messages_fts'").fetchone()
+            # Both indexes, or neither: a file of schema 1 not yet opened by a window since
+            # the upgrade has no pair index (search then scans, with the same results).
+            indexed = all(_exists(connection, name) for name in ("messages_fts", "messages_bigram"))
             stale = connection.execute("SELECT 1 FROM meta WHERE name='fts_stale'").fetchone()
         except sqlite3.Error:
             connection.close()
             raise
     except sqlite3.Error as error:
         raise HistoryUnavailable(Unavailable.UNWRITABLE, str(error)) from error
-    return connection, bool(indexed) and not stale and fts5_trigram_available()
+    return connection, indexed and not stale and fts5_trigram_available()

@@ -16,9 +16,13 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-#: The trigram index can only find words of three characters or more; shorter ones
-#: (``你好``) are matched with LIKE among the index's hits, or by a scan when alone.
+from history import bigrams
+
+#: The trigram index finds words of three characters or more; words of two non-ASCII
+#: letters (``你好``) are found in the pair index (`bigrams.py`); anything shorter (``你``,
+#: ``at``) is matched with LIKE among what the indexes found, or by a scan when alone.
 TRIGRAM = 3
+_GRAMS = f"{bigrams.SQL_FUNCTION}(body)"
 PAGE = 200
 
 
@@ -127,6 +131,10 @@ def append(connection: sqlite3.Connection, messages: Iterable[NewMessage], fts: 
         connection.execute(
             "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ?", (before,)
         )
+        connection.execute(
+            f"INSERT INTO messages_bigram (rowid, grams) SELECT id, {_GRAMS} FROM messages WHERE id > ?",
+            (before,),
+        )
     else:
         _mark_fts_stale(connection)
     latest: dict[int, float] = {}
@@ -197,25 +205,45 @@ def search(connection: sqlite3.Connection, text: str, fts: bool, limit: int = 50
     """The newest `limit` messages containing every word of `text` (any case), newest first.
 
     Words need no spaces between them in the message: ``你好`` is found inside a sentence.
+    One index drives, newest first, so the first `limit` hits end the query: the trigram
+    index when a word has three characters or more, else the pair index when a word is two
+    non-ASCII letters; the other words are checked on its hits (a two-character word is
+    also checked against the text, LIKE, so results are exact). A query of nothing but
+    one-character or two-letter ASCII words scans the messages, newest first.
     """
     words = list(dict.fromkeys(text.split()))
     if not words:
         return []
     long_words = [w for w in words if len(w) >= TRIGRAM] if fts else []
+    pair_words = [w for w in words if bigrams.indexable(w)] if fts else []
     short_words = [w for w in words if w not in long_words]
     likes = "".join(" AND m.body LIKE ? ESCAPE '\\'" for _ in short_words)
     columns = f"SELECT {_COLUMNS}, c.title"
+    # Joined with the index first (CROSS JOIN keeps that order): joined the other way round
+    # (or through a subquery), SQLite collects every hit first (0.3 s for a common word in a
+    # million messages, against 1 ms).
     if long_words:
         query = " ".join('"' + w.replace('"', '""') + '"' for w in long_words)
-        # The index drives, newest first, so the first `limit` hits end the query: joined the
-        # other way round (or through a subquery), SQLite collects every hit first (0.3 s
-        # for a common word in a million messages, against 1 ms).
+        pairs = ""
+        args: list[object] = [query]
+        if pair_words:
+            # The pair index's hits are collected once (a list of rowids) and looked up for
+            # each trigram hit: cheaper than fetching each hit's text for LIKE alone.
+            pairs = " AND f.rowid IN (SELECT rowid FROM messages_bigram WHERE messages_bigram MATCH ?)"
+            args.append(bigrams.query(pair_words))
         sql = (
             f"{columns} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid"
             " JOIN conversations c ON c.id = m.conversation"
-            f" WHERE messages_fts MATCH ?{likes} ORDER BY f.rowid DESC LIMIT ?"
+            f" WHERE messages_fts MATCH ?{pairs}{likes} ORDER BY f.rowid DESC LIMIT ?"
         )
-        args: list[object] = [query, *map(_like, short_words), limit]
+        args += [*map(_like, short_words), limit]
+    elif pair_words:
+        sql = (
+            f"{columns} FROM messages_bigram b CROSS JOIN messages m ON m.id = b.rowid"
+            " JOIN conversations c ON c.id = m.conversation"
+            f" WHERE messages_bigram MATCH ?{likes} ORDER BY b.rowid DESC LIMIT ?"
+        )
+        args = [bigrams.query(pair_words), *map(_like, short_words), limit]
     else:
         sql = (
             f"{columns} FROM messages m JOIN conversations c ON c.id = m.conversation"
@@ -258,6 +286,11 @@ def _delete_messages(connection: sqlite3.Connection, where: str, args: tuple[obj
         connection.execute(
             "INSERT INTO messages_fts (messages_fts, rowid, body)"
             f" SELECT 'delete', id, body FROM messages WHERE {where}",
+            args,
+        )
+        connection.execute(
+            "INSERT INTO messages_bigram (messages_bigram, rowid, grams)"
+            f" SELECT 'delete', id, {_GRAMS} FROM messages WHERE {where}",
             args,
         )
     else:
