@@ -1,11 +1,11 @@
 """Searching every kept conversation off the main thread. No Tk.
 
-A search can take a while (a third of a second for a two-character word such as ``你好``
-in a million messages, which no index helps), so it runs on `HistorySearcher`'s one thread,
-with its own read-only connection, and its results come back as a `SearchResults` event
-through the window's event bridge (`post`), like everything else from other threads. Only
-the newest search asked for runs: one typed while another runs replaces any still waiting.
-The window owns the searcher: `stop` ends and joins its thread.
+A search can take a while (a query of rare one-character words, which no index helps,
+reads every message: a third of a second in a million), so it runs on `HistorySearcher`'s
+one thread, with its own read-only connection, and its results come back as a
+`SearchResults` event through the window's event bridge (`post`), like everything else from
+other threads. Only the newest search asked for runs: one typed while another runs
+replaces any still waiting. The window owns the searcher: `stop` ends and joins its thread.
 """
 
 from __future__ import annotations

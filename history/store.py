@@ -228,8 +228,10 @@ def search(connection: sqlite3.Connection, text: str, fts: bool, limit: int = 50
         args: list[object] = [query]
         if pair_words:
             # The pair index's hits are collected once (a list of rowids) and looked up for
-            # each trigram hit: cheaper than fetching each hit's text for LIKE alone.
-            pairs = " AND f.rowid IN (SELECT rowid FROM messages_bigram WHERE messages_bigram MATCH ?)"
+            # each trigram hit: cheaper than fetching each hit's text for LIKE alone. The `+`
+            # keeps it a filter: without it SQLite hands the list to the trigram table as
+            # rowids to visit, one MATCH per rowid and the order lost (6.5 s, against 15 ms).
+            pairs = " AND +f.rowid IN (SELECT rowid FROM messages_bigram WHERE messages_bigram MATCH ?)"
             args.append(bigrams.query(pair_words))
         sql = (
             f"{columns} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid"
