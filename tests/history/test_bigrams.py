@@ -190,3 +190,13 @@ def test_the_index_drives_newest_first_and_the_pairs_only_filter(kept) -> None:
         plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {search}")]
     assert plan[0].startswith("SCAN f VIRTUAL TABLE") and ":M" in plan[0] and "=M" not in plan[0]
     assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_the_writers_pairs_and_the_querys_agree_on_every_character() -> None:
+    """`tokens` finds runs with a regular expression, `indexable` asks `str.isalnum`: the two
+    must take the same characters, or a word could be looked up under a pair never written."""
+    import sys
+
+    for code in range(sys.maxunicode + 1):
+        character = chr(code)
+        assert bigrams.indexable(character * 2) == bool(bigrams.tokens(character * 2)), hex(code)
