@@ -14,6 +14,10 @@ tokens pass through the plain ``ascii`` tokenizer untouched, so a pair matches e
 same two characters, no more, no fewer. ASCII pairs are left out on purpose: English is
 spaced, its two-letter words (``at``, ``to``) are in most messages, where a scan finds the
 first 50 at once, and indexing every pair of English text would double the file.
+
+The table is contentless: a message is taken out of it by giving `tokens` of its text again,
+so `tokens` must never change what it returns for a text without a new schema version that
+rebuilds the table (`database.rebuild_bigrams`).
 """
 
 from __future__ import annotations
