@@ -200,3 +200,27 @@ def test_the_writers_pairs_and_the_querys_agree_on_every_character() -> None:
     for code in range(sys.maxunicode + 1):
         character = chr(code)
         assert bigrams.indexable(character * 2) == bool(bigrams.tokens(character * 2)), hex(code)
+
+
+def test_messages_kept_by_a_run_without_fts5_reach_the_pair_index_later(tmp_path: Path, monkeypatch) -> None:
+    import history.database as db
+
+    path = tmp_path / "history.sqlite3"
+    HistoryDatabase.open(path).close()  # both indexes exist from here on
+    monkeypatch.setattr(db, "fts5_trigram_available", lambda: False)
+    plain = HistoryDatabase.open(path)
+    writer = HistoryWriter(plain)
+    writer.start()
+    try:
+        _keep(writer, ["没有索引的时候开的会议"])
+    finally:
+        writer.stop()
+        plain.close()
+    monkeypatch.undo()
+    indexed = HistoryDatabase.open(path)
+    try:
+        with indexed.connect() as connection:
+            assert _pair_hits(connection, "会议") == 1
+            assert _ids(connection, "会议", indexed.fts) == ["id0"]
+    finally:
+        indexed.close()

@@ -55,6 +55,7 @@ def test_kill_9_mid_burst_keeps_every_shown_message(tmp_path: Path) -> None:
             assert len(kept) < 10_000, "the kill came after the burst: nothing was tested"
             if database.fts:
                 connection.execute("INSERT INTO messages_fts(messages_fts) VALUES('integrity-check')")
+                connection.execute("INSERT INTO messages_bigram(messages_bigram) VALUES('integrity-check')")
             found = store.search(connection, "burst 你好", database.fts, limit=5000)
             assert len(found) == min(5000, len(kept))
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from history import store
+from history import bigrams, store
 from history.database import APPLICATION_ID, HistoryDatabase, HistoryUnavailable, Unavailable
 from history.writer import HistoryWriter
 
@@ -138,5 +138,11 @@ def test_without_fts5_search_still_finds_and_the_index_is_rebuilt_later(tmp_path
         assert indexed.fts
         with indexed.connect() as connection:
             assert [h.message.message_id for h in store.search(connection, "吃午饭", fts=True)] == ["id1"]
+            # The pair index is rebuilt too (its own hits, before any check against the text).
+            pairs = connection.execute(
+                "SELECT rowid FROM messages_bigram WHERE messages_bigram MATCH ?", (bigrams.query(["你好"]),)
+            ).fetchall()
+            assert len(pairs) == 1
+            assert [h.message.message_id for h in store.search(connection, "你好", fts=True)] == ["id1"]
     finally:
         indexed.close()
