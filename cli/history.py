@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -45,15 +46,23 @@ def _when(stamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
 
 
+def _open_history() -> tuple[sqlite3.Connection, bool] | None:
+    """The history database for reading, or None (after saying why) when there is none."""
+    try:
+        return open_reader(history_file())
+    except HistoryUnavailable as error:
+        print(f"lanchat history: {error.detail}", file=sys.stderr)
+        return None
+
+
 def run_search(args: argparse.Namespace) -> int:
     if args.limit < 1:
         print("lanchat history: --limit must be at least 1", file=sys.stderr)
         return 2
-    try:
-        connection, fts = open_reader(history_file())
-    except HistoryUnavailable as error:
-        print(f"lanchat history: {error.detail}", file=sys.stderr)
+    opened = _open_history()
+    if opened is None:
         return 1
+    connection, fts = opened
     with connection:
         hits = store.search(connection, " ".join(args.words), fts, limit=args.limit)
     connection.close()
@@ -67,11 +76,10 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    try:
-        connection, _ = open_reader(history_file())
-    except HistoryUnavailable as error:
-        print(f"lanchat history: {error.detail}", file=sys.stderr)
+    opened = _open_history()
+    if opened is None:
         return 1
+    connection, _ = opened
     kept = store.conversations(connection)
     connection.close()
     for conversation in kept:
@@ -81,11 +89,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    try:
-        connection, _ = open_reader(history_file())
-    except HistoryUnavailable as error:
-        print(f"lanchat history: {error.detail}", file=sys.stderr)
+    opened = _open_history()
+    if opened is None:
         return 1
+    connection, _ = opened
     try:
         wanted = args.conversation
         kept = store.conversations(connection)
@@ -97,12 +104,13 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"lanchat history: {problem} {wanted!r}; {hint}", file=sys.stderr)
             return 2
         chosen = matches[0]
-        messages: list[store.StoredMessage] = []
+        pages: list[list[store.StoredMessage]] = []
         while True:  # page by page, from the newest back to the first
-            older = store.page(connection, chosen.key, messages[0] if messages else None, limit=5000)
+            older = store.page(connection, chosen.key, pages[-1][0] if pages else None, limit=5000)
             if not older:
                 break
-            messages = older + messages
+            pages.append(older)
+        messages = [message for page in reversed(pages) for message in page]
     finally:
         connection.close()
     text = (export.to_html if args.html else export.to_text)(chosen.title, messages)
