@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from history import bigrams, store
 from history.database import SCHEMA_VERSION, HistoryDatabase, open_reader
@@ -18,16 +15,6 @@ ROOM = store.room_key("7F3A-91C2")
 #: Made by the code of schema 1 (before the pair index): six messages kept through the
 #: writer, a seventh kept and then forgotten by retention; see test_upgrade_from_schema_1.
 SCHEMA_1_FILE = Path(__file__).parent / "data" / "schema1.sqlite3"
-
-
-@pytest.fixture
-def kept(tmp_path: Path) -> Iterator[tuple[HistoryDatabase, HistoryWriter]]:
-    database = HistoryDatabase.open(tmp_path / "history.sqlite3")
-    writer = HistoryWriter(database)
-    writer.start()
-    yield database, writer
-    writer.stop()
-    database.close()
 
 
 def _keep(writer: HistoryWriter, bodies: list[str], first: int = 0) -> None:

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import html.parser
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from history import export, store
-from history.database import HistoryDatabase
 from history.writer import HistoryWriter
 
 ROOM = store.room_key("7F3A-91C2-4B8D-E01F-2A6C")
 PRIVATE = store.private_key("7F3A-91C2-4B8D-E01F-2A6C", "bo")
-
-
-@pytest.fixture
-def kept(tmp_path: Path) -> Iterator[tuple[HistoryDatabase, HistoryWriter]]:
-    database = HistoryDatabase.open(tmp_path / "history.sqlite3")
-    writer = HistoryWriter(database)
-    writer.start()
-    yield database, writer
-    writer.stop()
-    database.close()
 
 
 def _say(writer: HistoryWriter, n: int, body: str, key: str = ROOM, **extra: object) -> int:
