@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import selectors
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from net.protocol import events as ev
 from net.room import Room, RoomConfig
@@ -20,6 +22,25 @@ def make_peer(name: str, *, text: bool = False) -> Peer:
     peer = Peer(None, (name, 0))  # type: ignore[arg-type]  (no socket needed here)
     peer.is_text = text
     return peer
+
+
+@contextmanager
+def router_over_a_small_socket() -> Iterator[tuple[Router, Peer, socket.socket]]:
+    """A router (not started) and a receiver on one end of a socket pair whose send buffer
+    is small, so that a share is only partly taken; yields the other end to read from."""
+    ours, theirs = socket.socketpair()
+    inbox = Inbox()
+    router = Router(Room(RoomConfig()), inbox, HostTuning(), heartbeat_timeout=30, handshake_timeout=10)
+    router._selector = selectors.DefaultSelector()
+    try:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        ours.setblocking(False)
+        yield router, Peer(ours, ("receiver", 0)), theirs
+    finally:
+        router._selector.close()
+        inbox.close()
+        ours.close()
+        theirs.close()
 
 
 def serve_round(fanout: Fanout) -> list[Peer]:
@@ -158,14 +179,7 @@ def test_a_reply_is_delivered_when_its_receiver_leaves_or_catches_up() -> None:
 def test_a_share_the_socket_takes_only_in_part_keeps_the_rest_in_order() -> None:
     """The router writes a share as slices with one system call; what the kernel refuses is
     kept, in order, and written later."""
-    ours, theirs = socket.socketpair()
-    inbox = Inbox()
-    router = Router(Room(RoomConfig()), inbox, HostTuning(), heartbeat_timeout=30, handshake_timeout=10)
-    router._selector = selectors.DefaultSelector()
-    try:
-        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        ours.setblocking(False)
-        peer = Peer(ours, ("receiver", 0))
+    with router_over_a_small_socket() as (router, peer, theirs):
         segments = [bytes([65 + n]) * 100_000 for n in range(3)]
         shared = memoryview(b"".join(segments))
         router._write_share(peer, [shared[:150_000], b"ack\n", shared[150_000:]])
@@ -180,25 +194,13 @@ def test_a_share_the_socket_takes_only_in_part_keeps_the_rest_in_order() -> None
                 router._flush(peer)
             received += theirs.recv(1 << 20)
         assert bytes(received) == expected
-    finally:
-        router._selector.close()
-        inbox.close()
-        ours.close()
-        theirs.close()
 
 
 def test_an_encrypted_receiver_gets_its_rounds_and_private_bytes_in_order_through_a_full_socket() -> None:
     """An encrypted receiver's share is sealed straight from the round's slices; what its
     socket refuses waits as records, and later rounds and private bytes (sealed on the way
     out) follow them in order."""
-    ours, theirs = socket.socketpair()
-    inbox = Inbox()
-    router = Router(Room(RoomConfig()), inbox, HostTuning(), heartbeat_timeout=30, handshake_timeout=10)
-    router._selector = selectors.DefaultSelector()
-    try:
-        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        ours.setblocking(False)
-        peer = Peer(ours, ("receiver", 0))
+    with router_over_a_small_socket() as (router, peer, theirs):
         peer.tls = TlsSession(server_context(session_identity()), server=True)
         member = TlsSession(client_context(), server=False)
         for _ in range(3):  # the handshake, in memory
@@ -228,11 +230,6 @@ def test_an_encrypted_receiver_gets_its_rounds_and_private_bytes_in_order_throug
             received += member.receive(theirs.recv(1 << 20))
         assert bytes(received) == expected
         assert not peer.backlog
-    finally:
-        router._selector.close()
-        inbox.close()
-        ours.close()
-        theirs.close()
 
 
 def test_input_that_arrived_meanwhile_joins_the_round_before_it_is_written() -> None:
