@@ -128,6 +128,9 @@ def test_outbox_survives_a_host_restart_and_nothing_is_shown_twice(make_client) 
         wait_until(lambda: not sender.pending, timeout=20, message="every message acked")
         wait_until(lambda: sorted(set(texts(reader_events))) == sorted(sent), timeout=20, message="all")
         assert sorted(texts(reader_events)) == sorted(sent)  # exactly once each
+        # `pending` empties under the session's lock; the Delivered events reach the app just
+        # after, from the client's thread: wait for them, then check there is one per message.
+        wait_until(lambda: len(sender_events.of(Delivered)) >= len(sent), message="every delivery reported")
         assert len(sender_events.of(Delivered)) == len(sent)
     finally:
         first_host.stop()
