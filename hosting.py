@@ -33,7 +33,7 @@ import dataclasses
 import logging
 import platform
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from net import transports
 from net.api import ChatHost, EventSink, HostConfig, HostStartError, Transport
@@ -41,9 +41,13 @@ from net.discovery.announcer import Announcer
 from net.discovery.interfaces import addresses_to_share, list_interfaces
 from net.discovery.wire import RoomInfo, new_host_id
 from net.invite import Invite
-from net.paths import identity_dir
+from net.paths import data_dir, identity_dir
 from net.ports import PORT_SEARCH_SPAN, NoFreePortError, check_port, next_free_port
 from net.protocol.limits import MAX_NICK_CHARS, MAX_ROOM_NAME_CHARS, PROTOCOL_VERSION
+
+if TYPE_CHECKING:
+    from net.host.journal import JournalFactory
+    from net.secure.identity import Identity
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,15 @@ def installation_fingerprint() -> bytes:
         raise HostStartError(
             f"This computer's LanChat identity cannot be made in {directory}: {exc}."
         ) from None
+
+
+def room_journal(room: str, identity: Identity | None) -> JournalFactory:
+    """The journal of the room `room` hosted with `identity`, in the user data folder: its
+    recent messages and the messages kept for members who are away survive a restart."""
+    from history.room_journal import journal_factory, journal_path  # sqlite3: only to host
+
+    fingerprint = identity.fingerprint if identity is not None else None
+    return journal_factory(journal_path(data_dir(), fingerprint, room))
 
 
 def room_info_provider(

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from hosting import default_room_name, invite_links, start_discoverable_host
+from hosting import default_room_name, invite_links, room_journal, start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
 from net.paths import identity_dir
 from net.protocol.limits import (
@@ -123,6 +123,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"recent messages replayed to someone joining (default {DEFAULT_HISTORY_SIZE})",
     )
     parser.add_argument(
+        "--no-history",
+        dest="keep_history",
+        action="store_false",
+        help=(
+            "keep nothing on disk: by default the room's recent messages and the private messages "
+            "kept for members who are away survive a restart of the host (in the user data folder)"
+        ),
+    )
+    parser.add_argument(
         "--password",
         default=None,
         metavar="PW",
@@ -206,6 +215,7 @@ def build_config(args: argparse.Namespace, identity: Identity | None = None) -> 
         identity=identity,
         allow_plaintext=args.allow_plaintext,
         max_connections_per_address=args.max_per_address,
+        journal=room_journal(room.name, identity) if args.keep_history else None,
     )
 
 

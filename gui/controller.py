@@ -176,7 +176,7 @@ class Controller:
         config = request.client_config(
             client_id=self.client_id,
             resume_secret=self.resume_secret,
-            pinned=self.trust.pinned(request.where, request.code),
+            trust=self.trust,
         )
         client = self._make_client(request.transport, config, self._gate.sink())
         status = Status(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from gui import chat_wording as words
 from gui.settings import Settings
 from gui.wording import host_error_sentence, port_in_use
+from hosting import room_journal
 from net.api import HostConfig, Transport
 from net.ports import next_free_port
 from net.room import RoomConfig
@@ -23,12 +24,16 @@ if TYPE_CHECKING:
 def host_config(
     settings: Settings, port: int, room: str, *, owner: str, identity: Identity, password: str
 ) -> HostConfig:
-    """A host on `port` for the room `room`, its member `owner` (a client id) marked as host."""
+    """A host on `port` for the room `room`, its member `owner` (a client id) marked as host.
+
+    The room keeps a journal (recent messages, messages for members who are away) unless
+    the user keeps no history at all."""
     return HostConfig(
         port=port,
         room=RoomConfig(name=room, owner_client_id=owner, password=password or None),
         identity=identity,
         allow_plaintext=settings.allow_plaintext,
+        journal=room_journal(room, identity) if settings.keep_history else None,
     )
 
 

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from gui.trust import KeyWarning, pin_key
+from gui.trust import KeyWarning, Trust, pin_key
 from net.addresses import format_address
 from net.api import ClientConfig, FailureKind, KeyRejected, Transport
 from net.invite import parse_invite
@@ -44,7 +44,9 @@ class JoinRequest:
             self, code=code or self.code, password=self.password if password is None else password
         )
 
-    def client_config(self, *, client_id: str, resume_secret: str, pinned: bytes | None) -> ClientConfig:
+    def client_config(self, *, client_id: str, resume_secret: str, trust: Trust) -> ClientConfig:
+        """The client's settings for this join: the key it must see (`Trust.pinned`) and
+        this installation's mailbox secret (messages kept while it is away)."""
         return ClientConfig(
             host=self.host,
             port=self.port,
@@ -53,7 +55,8 @@ class JoinRequest:
             resume_secret=resume_secret,
             password=self.password,
             expected_code=self.code,
-            pinned=pinned,
+            pinned=trust.pinned(self.where, self.code),
+            mailbox=trust.mailbox(),
             follow_room=True,  # a host back on the other transport (or elsewhere) is found again
         )
 

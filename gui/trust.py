@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from net.api import FailureKind, KeyRejected
 from net.paths import identity_dir, pins_file
 from net.secure.codes import room_code
+from net.secure.mailbox_secret import load_or_create_mailbox_secret
 from net.secure.pins import PinStore
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Trust:
         self.directory = directory
         self._identity: Identity | None = None
         self._pins: PinStore | None = None
+        self._mailbox: str | None = None
 
     def identity(self) -> Identity:
         """This installation's key and certificate (made the first time); IdentityError if unusable."""
@@ -44,6 +46,12 @@ class Trust:
 
             self._identity = load_or_create_identity(identity_dir(self.directory))
         return self._identity
+
+    def mailbox(self) -> str:
+        """This installation's lasting mailbox secret (made the first time; "" if it cannot be kept)."""
+        if self._mailbox is None:
+            self._mailbox = load_or_create_mailbox_secret(identity_dir(self.directory))
+        return self._mailbox
 
     @property
     def pins(self) -> PinStore:

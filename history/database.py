@@ -115,7 +115,7 @@ def is_disk_full(error: BaseException) -> bool:
     return False
 
 
-def _lock_file(handle: IO[bytes]) -> bool:
+def lock_file(handle: IO[bytes]) -> bool:
     """Take the lock on `handle` without waiting: False when another process holds it."""
     try:
         if sys.platform == "win32":
@@ -131,7 +131,7 @@ def _lock_file(handle: IO[bytes]) -> bool:
     return True
 
 
-def _private_file(path: Path) -> None:
+def private_file(path: Path) -> None:
     """Create `path` if missing, readable and writable by its owner only."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     os.close(fd)
@@ -158,12 +158,12 @@ class HistoryDatabase:
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             lock_path = path.with_name(path.name + ".lock")
-            _private_file(lock_path)
+            private_file(lock_path)
             lock = open(lock_path, "r+b")  # noqa: SIM115 - held for the database's life
         except OSError as error:
             reason = Unavailable.DISK_FULL if is_disk_full(error) else Unavailable.UNWRITABLE
             raise HistoryUnavailable(reason, str(error)) from error
-        if not _lock_file(lock):
+        if not lock_file(lock):
             lock.close()
             raise HistoryUnavailable(Unavailable.IN_USE, str(path))
         try:
@@ -174,7 +174,7 @@ class HistoryDatabase:
             except sqlite3.DatabaseError as error:
                 if isinstance(error, sqlite3.OperationalError) and is_disk_full(error):
                     raise
-                set_aside = _set_aside(path)
+                set_aside = set_aside_file(path)
                 log.warning(
                     "history: %s was not a LanChat database (%s); moved to %s", path, error, set_aside
                 )
@@ -213,7 +213,7 @@ def _prepare(path: Path, fts: bool) -> None:
 
     Raises sqlite3.DatabaseError when the file is corrupt or another program's.
     """
-    _private_file(path)
+    private_file(path)
     # Looked at first with a plain connection: switching a foreign file to WAL would change it.
     with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as plain:
         application_id = plain.execute("PRAGMA application_id").fetchone()[0]
@@ -272,7 +272,7 @@ def _exists(connection: sqlite3.Connection, name: str) -> bool:
     return connection.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone() is not None
 
 
-def _set_aside(path: Path) -> Path:
+def set_aside_file(path: Path) -> Path:
     """Move a file that is not ours out of the way (with its WAL and shared memory), unharmed."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.unreadable-{stamp}")

@@ -28,6 +28,7 @@ from net.protocol.limits import (
 from net.room import RoomConfig
 
 if TYPE_CHECKING:  # the type only: `cryptography` need not load before a host starts
+    from net.host.journal import JournalFactory
     from net.secure.identity import Identity
 
 EventSink = Callable[[object], None]
@@ -176,6 +177,10 @@ class HostConfig:
     #: Open connections (members and connections still saying hello) one source address
     #: may hold; more are turned away (0: no cap).
     max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+    #: Opens the room's journal (`net.host.journal`): its recent messages and the messages
+    #: kept for members who are away survive a restart, and nothing is acknowledged before
+    #: it is written. None: the room lives in memory only.
+    journal: JournalFactory | None = None
 
 
 @dataclass(slots=True)
@@ -199,6 +204,9 @@ class ClientConfig:
     pinned: bytes | None = None
     #: Proves this client's session when it reconnects (sent only inside TLS); made when empty.
     resume_secret: str = ""
+    #: This installation's lasting secret (sent only inside TLS): the host keeps private
+    #: messages for us while we are away and gives them to this secret. Empty: none kept.
+    mailbox: str = ""
     #: When a reconnect fails, look on the LAN for the room (by the key the host proved) and
     #: follow it to where it is hosted now, on either transport (reported as `RoomMoved`).
     follow_room: bool = False

@@ -204,8 +204,9 @@ class ClientSession:
             self._verified = False
 
     def _send_hello(self) -> None:
-        resume = self.resume_secret if self._tls is not None else None  # never in clear
-        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password, resume))
+        secret = self._tls is not None  # secrets never go in clear
+        resume, box = (self.resume_secret, self.config.mailbox or None) if secret else (None, None)
+        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password, resume, box))
 
     def receive_data(self, data: bytes, now: float) -> LinkVerdict:
         """Bytes from the host (``b""`` at end of stream)."""
@@ -389,6 +390,13 @@ class ClientSession:
             case ev.ChatMessage(id=message_id):
                 if self._seen.add(message_id):
                     self._events.append(event)
+            case ev.Held(id=local_id):  # taken like an ack: it waits on the host for `to`
+                if self._outbox.pop(local_id) is not None:
+                    self._events.append(event)
+                    self._flush_outbox(now)
+            case ev.Mail(messages=kept):  # kept for us while we were away: shown once, then `got`
+                self._events.extend(message for message in kept if self._seen.add(message.id))
+                self._send(ev.Got(ids=tuple(message.id for message in kept)))
             case ev.Renamed(old=old, new=new):
                 if old == self.nick:
                     self.nick = new

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Generic, Protocol, TypeVar
 
 from net.addresses import sockaddr_host
+from net.host.journal import JournalError, JournalFactory, RoomJournal
 from net.host.peer import Entry, HostPeer, PlaintextRefused
 from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
@@ -101,6 +102,54 @@ class RoomDriver(Generic[P]):
         self.clock = clock
         #: How often the timers run: often enough for the shorter deadline, never busily.
         self.tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
+        self.journal: RoomJournal | None = None  # `open_journal`
+
+    # -- the journal (`net.host.journal`) ---------------------------------------------------
+
+    def open_journal(self, factory: JournalFactory) -> None:
+        """Open the room's journal and take back what it kept, before the first connection;
+        a journal that cannot be opened leaves the host serving without one (logged)."""
+        try:
+            journal = factory()
+        except JournalError as exc:
+            log.warning("%s: this host keeps no history", exc)
+            return
+        try:
+            state = journal.load(self.room.config.history_size)
+        except Exception as exc:  # a file that opened but cannot be read: serve on without it
+            log.warning("cannot read the room's journal (%s): this host keeps no history", exc)
+            journal.close()
+            return
+        self.room.keep_journal(state.history)
+        self.room.mailbox.restore(state.away, state.kept)
+        self.journal = journal
+        log.info("the room's journal holds %d recent messages", len(state.history))
+
+    def make_durable(self) -> None:
+        """Write what the room noted since the last call to the journal, in one transaction.
+
+        The transports call this before they write any byte of a round's output, so every
+        ack and `held` leaves the host only once its message is on disk (a host killed at
+        any moment keeps what it acknowledged).
+        """
+        if self.journal is None or not self.room.unsaved:
+            return
+        messages, changes = self.room.unsaved.take()
+        try:
+            self.journal.write(messages, changes)
+        except JournalError as exc:
+            log.error("%s: the host goes on without keeping history", exc)
+            self.close_journal()
+
+    def close_journal(self) -> None:
+        """Stop keeping a journal (the host is stopping, or the journal failed)."""
+        journal, self.journal = self.journal, None
+        self.room.unsaved.stop()
+        if journal is not None:
+            try:
+                journal.close()
+            except Exception:
+                log.exception("closing the room's journal failed")
 
     # -- input ----------------------------------------------------------------------------
 

@@ -92,6 +92,7 @@ class ThreadedHost:
             self._port = address[1]
             self.security = _security_of(self.config)
             self._loop = self._make_loop(sock, Room(self._room_config()))
+            self._loop.journal_factory = self.config.journal
             targets = [(self._run_loop, self.loop_thread_name), *self._extra_threads(sock)]
             for target, name in targets:
                 thread = threading.Thread(target=target, name=name, daemon=True)

@@ -14,6 +14,7 @@ import time
 from typing import Generic
 
 from net.host.driver import HostIO, P, RoomDriver
+from net.host.journal import JournalFactory
 from net.host.peer import PLAINTEXT_ONLY, Security
 from net.protocol.nicknames import load_tables
 from net.room import Room
@@ -46,6 +47,9 @@ class ServiceLoop(Generic[P]):
         self.member_count = 0  # read by other threads; an int assignment is atomic
         self._next_check = 0.0
         self._stop_reason: str | None = None
+        #: Opens the room's journal on the service thread, before the first round (set by
+        #: the owner before `run`; None: no journal).
+        self.journal_factory: JournalFactory | None = None
 
     def request_stop(self, reason: str) -> None:
         """Ask the loop to end (from any thread); the first reason given is kept."""
@@ -56,6 +60,8 @@ class ServiceLoop(Generic[P]):
         reason = "host stopped"
         try:
             load_tables()  # on the service thread: nobody's join waits for them
+            if self.journal_factory is not None:
+                self.driver.open_journal(self.journal_factory)
             self._start()
             while self._stop_reason is None:
                 self._serve(self._next_check)
@@ -71,7 +77,10 @@ class ServiceLoop(Generic[P]):
             log.exception("the host's service loop failed")
             reason = f"host failed: {exc}"
         finally:
-            self._close_everything(reason)
+            try:
+                self._close_everything(reason)
+            finally:
+                self.driver.close_journal()
         return reason
 
     # -- hooks ----------------------------------------------------------------------------

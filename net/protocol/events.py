@@ -14,12 +14,16 @@ __all__ = [
     "Ack",
     "Bye",
     "ChatMessage",
+    "Delivered",
     "Error",
     "Event",
+    "Got",
+    "Held",
     "Hello",
     "Joined",
     "LeaveCause",
     "Left",
+    "Mail",
     "MemberInfo",
     "Members",
     "Ping",
@@ -85,6 +89,11 @@ class Hello(Event):
     #: The client's session secret: a reconnect with the same client id must present it
     #: again to take its place back (sent only inside TLS).
     resume: str | None = None
+    #: The client's lasting secret (the same for every run of one installation, sent only
+    #: inside TLS): the host keeps private messages for the member while it is away, and
+    #: gives them to whoever presents this secret again. Sending it also announces that
+    #: the client reads `held`, `mail` and `delivered` (`docs/PROTOCOL.md`).
+    mailbox: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,14 @@ class Who(Event):
     """Asks the host for the current member list."""
 
     TYPE: ClassVar[str] = "who"
+
+
+@dataclass(frozen=True, slots=True)
+class Got(Event):
+    """The client has the kept messages `ids` (from `mail`): the host forgets them."""
+
+    TYPE: ClassVar[str] = "got"
+    ids: tuple[str, ...] = ()
 
 
 # --- host to client -------------------------------------------------------------------
@@ -176,6 +193,38 @@ class Ack(Event):
     TYPE: ClassVar[str] = "ack"
     id: str
     msg_id: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Held(Event):
+    """The host took the client's private message `id` for `to`, who is away: it is kept
+    as `msg_id` (stamped `time`) and given to `to` on return, until `expires`."""
+
+    TYPE: ClassVar[str] = "held"
+    id: str
+    msg_id: str
+    time: float
+    to: str
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class Mail(Event):
+    """Private messages kept for this member while it was away (oldest first); the client
+    answers `got` with their ids."""
+
+    TYPE: ClassVar[str] = "mail"
+    messages: tuple[ChatMessage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered(Event):
+    """The held message `msg_id` reached `to` (it said `got`) at `time`."""
+
+    TYPE: ClassVar[str] = "delivered"
+    msg_id: str
+    to: str
     time: float
 
 

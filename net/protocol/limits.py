@@ -19,6 +19,9 @@ MAX_REASON_CHARS = 300
 MAX_PASSWORD_CHARS = 128
 MAX_MEMBERS_IN_LIST = 10_000
 MAX_HISTORY_IN_WELCOME = 1_000
+#: Kept private messages in one `mail` frame, and ids in one `got` (a member with more
+#: waiting gets several frames).
+MAX_MAIL_IN_FRAME = 100
 
 #: Room defaults (configurable per host).
 DEFAULT_HISTORY_SIZE = 200
@@ -45,3 +48,13 @@ DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 #: Encoded bytes of history replayed in one welcome frame (newest first until it is full),
 #: so that a welcome always fits in a frame even when the history holds huge messages.
 WELCOME_HISTORY_BUDGET = 160 * 1024
+
+#: Private messages the host keeps for members who are away: per member, in all, and for
+#: how long (a week: back from a long weekend). A member's departure is remembered as long,
+#: for at most `MAX_AWAY_MEMBERS` members.
+DEFAULT_MAIL_PER_MEMBER = 100
+DEFAULT_MAIL_TOTAL = 5_000
+DEFAULT_MAIL_EXPIRY_SECONDS = 7 * 24 * 3600.0
+MAX_AWAY_MEMBERS = 5_000
+#: Encoded bytes of kept messages in one `mail` frame (like the welcome's history budget).
+MAIL_FRAME_BUDGET = 160 * 1024

@@ -13,7 +13,7 @@ from net.protocol import events as ev
 from net.protocol.limits import MAX_FRAME_BYTES, MAX_HISTORY_IN_WELCOME, WELCOME_HISTORY_BUDGET
 
 
-def _size_bound(message: ev.ChatMessage) -> int:
+def size_bound(message: ev.ChatMessage) -> int:
     """An upper bound of the encoded size (4 bytes a character, JSON envelope included)."""
     return 4 * (len(message.text) + len(message.sender) + len(message.to or "")) + 160
 
@@ -36,7 +36,7 @@ def history_that_fits(
     room_left = MAX_FRAME_BYTES - _WELCOME_ENVELOPE_BOUND - sum(map(_member_size_bound, members))
     budget = min(WELCOME_HISTORY_BUDGET, room_left)
     for message in reversed(history):
-        budget -= _size_bound(message)
+        budget -= size_bound(message)
         if budget < 0 or len(replay) >= MAX_HISTORY_IN_WELCOME:
             break
         replay.append(message)

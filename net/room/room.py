@@ -29,12 +29,16 @@ from net.protocol.limits import (
 )
 from net.protocol.message_ids import message_id, sender_hash
 from net.protocol.nicknames import InvalidNickname, normalize_nick
+from net.room import away
 from net.room.dedupe import SeenMessages
+from net.room.mailbox import Mailbox, MailLimits
 from net.room.member import Member, same_session
 from net.room.names import Names
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import Buckets, Limit
 from net.room.replay import history_that_fits
+from net.room.typing_notices import typing_notice
+from net.room.unsaved import Unsaved
 from net.secure.password import PasswordHash, secret_digest
 
 
@@ -51,6 +55,7 @@ class RoomConfig:
     heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
     owner_client_id: str | None = None  # the member with this client id is marked as host
     password: str | None = None
+    mail: MailLimits = dataclasses.field(default_factory=MailLimits)  # for members who are away
 
 
 class Room:
@@ -76,6 +81,8 @@ class Room:
         #: Each member under each of its nickname's look-alike keys: a nickname is taken
         #: when it shares one with another member (`nicknames.look_alike`).
         self._history: deque[ev.ChatMessage] = deque(maxlen=max(0, self.config.history_size))
+        self.mailbox = Mailbox(self.config.mail)
+        self.unsaved = Unsaved(self.mailbox)  # what the host's journal has not taken yet
         # Only a salted hash of the password stays in the room (and none in its config).
         self._password = PasswordHash.of(self.config.password) if self.config.password else None
         self.config.password = None
@@ -115,6 +122,12 @@ class Room:
 
     def history(self) -> tuple[ev.ChatMessage, ...]:
         return tuple(self._history)
+
+    def keep_journal(self, history: list[ev.ChatMessage]) -> None:
+        """From now on note what a journal must keep (`unsaved`); `history` is what one kept
+        before (oldest first), replayed to joiners as if this room had said it."""
+        self._history.extend(history)
+        self.unsaved.start()
 
     # -- joining and leaving ------------------------------------------------------------
 
@@ -175,10 +188,12 @@ class Room:
             is_host=hello.client_id == self.config.owner_client_id,
             limit=self._acquire_limit(hello.client_id, address),
             address=address,
+            box=secret_digest(hello.mailbox),
         )
         self._by_peer[peer] = member
         self._names.name(member, nick)
         outputs.append(Send(peer, self._welcome(member, now)))
+        outputs += away.welcome_back(self.mailbox, member, now)
         if ghost is None:
             joined = ev.Joined(nick=nick, time=now, host=member.is_host, plaintext=plaintext)
             outputs.append(Broadcast(joined, exclude=peer))
@@ -207,6 +222,8 @@ class Room:
             self._address_budgets.release(member.address, now)
         if not announce:
             return []
+        if member.box is not None:
+            self.mailbox.left(member.nick, member.box, self._now())
         return [Broadcast(ev.Left(nick=member.nick, time=self._now(), reason=reason[:300], cause=cause))]
 
     def _acquire_limit(self, client_id: str, address: str | None) -> Limit:
@@ -249,7 +266,9 @@ class Room:
             case ev.Rename(nick=raw):
                 return self._over_limit(member, "renames") or self._rename(member, raw)
             case ev.Typing(active=active, to=to):
-                return self._typing(member, active, to)
+                return typing_notice(self._names, member, active, to, self._mono())
+            case ev.Got(ids=ids):
+                return away.got(self.mailbox, member, ids, self._by_peer.values(), self._now())
             case ev.Who():
                 refused = self._over_limit(member, "member list requests")
                 return refused or [Send(peer, ev.Members(members=self.members()))]
@@ -286,6 +305,7 @@ class Room:
         allowed = 0  # taken from the budget for this run and not used yet (one take per run)
         moment = self._mono()
         remember = self._history.append
+        unsaved = self.unsaved.messages
         id_for = self._message_id
         build_message = ev.build_message
         nick = member.nick
@@ -316,6 +336,8 @@ class Room:
             if len(seen) > limit:
                 seen.popitem(last=False)
             remember(message)
+            if unsaved is not None:
+                unsaved.append(message)
             messages.append(message)
             acked.append(say.id)
         if messages:
@@ -344,6 +366,10 @@ class Room:
         if say.to is not None:
             recipient = self._names.holder(say.to)
             if recipient is None:
+                make_id = lambda: self._message_id(member, say.id)  # noqa: E731 - only if kept
+                held = away.hold(self.mailbox, member, say, make_id, text, now)
+                if held is not None:
+                    return held
                 return [Send(peer, ev.Error(code="no_such_member", text=f"{say.to} is not here", ref=say.id))]
         message = ev.build_message(
             self._message_id(member, say.id),
@@ -357,6 +383,8 @@ class Room:
         self._seen.remember(member.client_id, ack)
         if recipient is None:
             self._history.append(message)
+            if self.unsaved.messages is not None:
+                self.unsaved.messages.append(message)
             return [Broadcast(message, exclude=peer), Send(peer, ack)]
         if recipient is member:
             return [Send(peer, ack), Send(peer, message)]
@@ -417,13 +445,3 @@ class Room:
         self._names.unname(member)
         self._names.name(member, nick)
         return [Broadcast(ev.Renamed(old=old, new=nick, time=self._now()))]
-
-    def _typing(self, member: Member, active: bool, to: str | None) -> list[Output]:
-        if active and member.limit.take(self._mono()):
-            return []  # typing notices are best effort: over the limit they are just skipped
-        if to is None:
-            return [Broadcast(ev.TypingNotice(nick=member.nick, active=active), exclude=member.peer)]
-        recipient = self._names.holder(to)
-        if recipient is None or recipient is member:
-            return []
-        return [Send(recipient.peer, ev.TypingNotice(nick=member.nick, active=active, to=recipient.nick))]

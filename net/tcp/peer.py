@@ -44,3 +44,24 @@ class PeerOpened:
     """Work item from the accept thread: serve this new connection."""
 
     peer: Peer
+
+
+#: Slices per `sendmsg` (POSIX guarantees at least 16 for IOV_MAX; Linux takes 1024).
+_MAX_SEGMENTS = 512
+
+
+def send_segments(sock: socket.socket, segments: list[bytes | memoryview]) -> int:
+    """One system call for a receiver's share: `sendmsg` gathers the slices where it exists."""
+    if len(segments) == 1:
+        return sock.send(segments[0])
+    if hasattr(sock, "sendmsg") and len(segments) <= _MAX_SEGMENTS:
+        return sock.sendmsg(segments)
+    return sock.send(b"".join(segments))  # Windows has no sendmsg
+
+
+def shutdown_quietly(sock: socket.socket, how: int) -> None:
+    """Shut `sock` down in direction `how`, whether or not the other end is still there."""
+    try:
+        sock.shutdown(how)
+    except OSError:
+        pass  # already disconnected

@@ -41,7 +41,7 @@ from net.room import Relay, Room
 from net.secure.tls import TlsError
 from net.tcp.fanout import Fanout
 from net.tcp.inbox import Inbox
-from net.tcp.peer import Peer, PeerOpened
+from net.tcp.peer import Peer, PeerOpened, send_segments, shutdown_quietly
 from net.tcp.tuning import HostTuning
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class Router(ServiceLoop[Peer]):
             assert self._selector is not None  # registered in it
             self._selector.unregister(peer.sock)
             peer.interest = 0
-        _shutdown(peer.sock, socket.SHUT_RDWR)
+        shutdown_quietly(peer.sock, socket.SHUT_RDWR)
         peer.sock.close()
         peer.closed = True
         peer.outbound = bytearray()
@@ -266,6 +266,7 @@ class Router(ServiceLoop[Peer]):
 
     def _flush_dirty(self) -> None:
         """Write out the round: every receiver's share of the broadcasts, then private output."""
+        self.driver.make_durable()  # nothing of the round leaves before it is in the journal
         dirty, self._dirty = self._dirty, set()
         self._round_bytes = 0
         for peer, segments in self._fanout.take_round():
@@ -289,7 +290,7 @@ class Router(ServiceLoop[Peer]):
             self._flush(peer)
             return
         try:
-            sent = _send_segments(peer.sock, segments)
+            sent = send_segments(peer.sock, segments)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError as exc:
@@ -307,6 +308,7 @@ class Router(ServiceLoop[Peer]):
         """Write what `peer` can take now; drop it if its own socket refuses too much."""
         if peer.closed:
             return
+        self.driver.make_durable()
         wire = peer.outbound
         if peer.tls is not None:
             if peer.outbound or peer.tls.output_pending:
@@ -357,7 +359,7 @@ class Router(ServiceLoop[Peer]):
         if peer.closing and not peer.write_shut:
             # Everything including the bye is out: send FIN and let the peer close its end.
             peer.write_shut = True
-            _shutdown(peer.sock, socket.SHUT_WR)
+            shutdown_quietly(peer.sock, socket.SHUT_WR)
             if peer.read_done:
                 self.finish(peer)
 
@@ -428,23 +430,3 @@ class Router(ServiceLoop[Peer]):
             self._peers.clear()
             if self._selector is not None:
                 self._selector.close()
-
-
-#: Slices per `sendmsg` (POSIX guarantees at least 16 for IOV_MAX; Linux takes 1024).
-_MAX_SEGMENTS = 512
-
-
-def _send_segments(sock: socket.socket, segments: list[bytes | memoryview]) -> int:
-    """One system call for a receiver's share: `sendmsg` gathers the slices where it exists."""
-    if len(segments) == 1:
-        return sock.send(segments[0])
-    if hasattr(sock, "sendmsg") and len(segments) <= _MAX_SEGMENTS:
-        return sock.sendmsg(segments)
-    return sock.send(b"".join(segments))  # Windows has no sendmsg
-
-
-def _shutdown(sock: socket.socket, how: int) -> None:
-    try:
-        sock.shutdown(how)
-    except OSError:
-        pass  # already disconnected

@@ -337,6 +337,7 @@ class HostLoop(ServiceLoop[UdpPeer]):
         `_next_deadline` is the earliest timer of any channel; a full pass recomputes it,
         a partial one can only bring it forward.
         """
+        self.driver.make_durable()  # nothing of the round leaves before it is in the journal
         dirty, self._dirty = self._dirty, set()
         if full:
             dirty.update(self._peers.values())

@@ -3,6 +3,9 @@ ask after a failed join, the key warning's decision and words."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from gui import i18n
@@ -91,7 +94,7 @@ def test_the_identity_is_made_once_in_the_settings_folder(tmp_path):
 # -- join requests and what follows a failure ------------------------------------------------------
 
 
-def test_an_invite_gives_address_transport_and_code():
+def test_an_invite_gives_address_transport_and_code(tmp_path):
     code = room_code(NEW)
     request = join_request("me", f" lanchat://127.0.0.1:4000/udp#{code.lower()} ", 47800, Transport.TCP)
     assert (request.host, request.port, request.transport, request.code) == (
@@ -101,8 +104,20 @@ def test_an_invite_gives_address_transport_and_code():
         code,
     )
     assert request.where == "127.0.0.1:4000"
-    config = request.client_config(client_id="c", resume_secret="s", pinned=None)
+    config = request.client_config(client_id="c", resume_secret="s", trust=Trust(tmp_path))
     assert (config.expected_code, config.pinned, config.resume_secret) == (code, None, "s")
+    assert len(config.mailbox) >= 32
+
+
+def test_the_mailbox_secret_is_made_once_owner_only_and_kept_across_runs(tmp_path):
+    first = Trust(tmp_path).mailbox()
+    assert len(first) >= 32 and Trust(tmp_path).mailbox() == first  # a later run has the same
+    path = identity_dir(tmp_path) / "mailbox.secret"
+    if os.name != "nt":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.write_text("not a secret", encoding="ascii")  # damaged: a new one, not a crash
+    again = Trust(tmp_path).mailbox()
+    assert len(again) >= 32 and again != first
 
 
 def test_a_plain_address_has_no_code_and_keeps_the_given_transport():
