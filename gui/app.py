@@ -355,6 +355,8 @@ class App:
         elif new.nickname != old.nickname:
             self.controller.rename(new.nickname)
         self.save_settings()
+        if (new.keep_history, new.history_days) != (old.keep_history, old.history_days):
+            self.history.apply_settings(new.keep_history, new.history_days)
         if new.language != old.language:
             set_language(new.language)
         if (new.theme, new.font_size, new.language) != (old.theme, old.font_size, old.language):

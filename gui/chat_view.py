@@ -219,9 +219,9 @@ class ChatView(ttk.Frame):
                 self.unread[conversation] += fresh
                 self._update_tab(conversation)
 
-    def mark_delivered(self, local_id: str, when: float, mark: str) -> None:
+    def mark_delivered(self, local_id: str, when: float, mark: str, again: str = "") -> None:
         for pane in self.panes.values():
-            if pane.mark_delivered(local_id, when, mark):
+            if pane.mark_delivered(local_id, when, mark, again):
                 return
 
     def mark_failed(self, local_id: str, mark: str) -> None:

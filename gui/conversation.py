@@ -259,18 +259,21 @@ class ConversationPane(ttk.Frame):
 
     # -- delivery marks -----------------------------------------------------------------
 
-    def mark_delivered(self, local_id: str, when: float, mark: str) -> bool:
+    def mark_delivered(self, local_id: str, when: float, mark: str, again: str = "") -> bool:
         """The host took our message `local_id` at `when`: its mark becomes `mark` and its time
-        the host's (the time everyone else sees; it was the time it was typed)."""
+        the host's (the time everyone else sees; it was the time it was typed). With `again`
+        it can be marked once more under that id (held for a member who is away)."""
         stamp = _day_and_time(when)[1] + "  "
-        return self._settle(local_id, mark, ("mark",), stamp, "")
+        return self._settle(local_id, mark, ("mark",), stamp, "", again)
 
     def mark_failed(self, local_id: str, mark: str) -> bool:
         """Our message `local_id` will not be delivered: its mark becomes `mark` (why)."""
         return self._settle(local_id, mark, ("mark", "failnote"), "", "failed")
 
-    def _settle(self, local_id: str, mark: str, mark_tags: tuple[str, ...], stamp: str, body: str) -> bool:
-        settled = self.tk.call(SETTLE_PROC, self.text, local_id, "  " + mark, mark_tags, stamp, body)
+    def _settle(
+        self, local_id: str, mark: str, mark_tags: tuple[str, ...], stamp: str, body: str, again: str = ""
+    ) -> bool:
+        settled = self.tk.call(SETTLE_PROC, self.text, local_id, "  " + mark, mark_tags, stamp, body, again)
         return self.tk.getboolean(settled)
 
     def pending_ids(self) -> list[str]:

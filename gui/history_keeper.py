@@ -90,7 +90,16 @@ class HistoryKeeper:
         self.problem: str | None = None  # said at start: no history, or a file set aside
         if keep:
             self._open(path)
-        if days and self._writer is not None:  # the retention setting: on the writer's thread
+        self.apply_settings(keep, days)
+
+    def apply_settings(self, keep: bool, days: int) -> None:
+        """What is kept, as the settings say, at once: messages older than `days` (0: none)
+        are forgotten now (on the writer's thread), and with `keep` off nothing more is
+        written this run (what is kept stays: deleting is the user's own choice, and the
+        next start opens no file). Turning `keep` on takes effect at the next start."""
+        if not keep:
+            self.close()
+        elif days and self._writer is not None:
             self._writer.forget_older_than(time.time() - days * DAY)
 
     def _open(self, path: Path) -> None:
@@ -175,9 +184,9 @@ class HistoryKeeper:
                 case ev.ChatMessage() if self._session.welcomed:
                     self._keep(event, kept)
                 case Delivered(local_id=local_id, msg_id=msg_id, time=when) if local_id in self._sent:
-                    text, to, action = self._sent.pop(local_id)
-                    mine = ev.ChatMessage(msg_id, self._session.nick, text, when, to, action)
-                    self._keep(mine, kept)
+                    self._keep_own(local_id, msg_id, when, kept)
+                case ev.Held(id=local_id, msg_id=msg_id, time=when) if local_id in self._sent:
+                    self._keep_own(local_id, msg_id, when, kept)  # taken by the host, kept for `to`
                 case ev.Renamed(old=old, new=new) if key_of(old) == key_of(self._session.nick):
                     self._session.nick = new
             shown.append(event)
@@ -188,6 +197,10 @@ class HistoryKeeper:
         if kept and self._writer is not None:
             self._writer.append_many(kept)
         return shown
+
+    def _keep_own(self, local_id: str, msg_id: str, when: float, kept: list[store.NewMessage]) -> None:
+        text, to, action = self._sent.pop(local_id)
+        self._keep(ev.ChatMessage(msg_id, self._session.nick, text, when, to, action), kept)
 
     def _welcomed(self, welcome: ev.Welcome, kept: list[store.NewMessage]) -> ev.Welcome:
         first = not self._session.welcomed

@@ -22,8 +22,8 @@ def show_changes(view: ChatViewPort, model: ChatModel, changes: Changes) -> None
                 view.open_private(key, nick, focus)
             case out.RenamePrivate(old_key=old_key, new_key=new_key, nick=nick):
                 view.rename_private(old_key, new_key, nick)
-            case out.MarkDelivered(local_id=local_id, time=when, mark=mark):
-                view.mark_delivered(local_id, when, mark)
+            case out.MarkDelivered(local_id=local_id, time=when, mark=mark, again=again):
+                view.mark_delivered(local_id, when, mark, again)
             case out.MarkFailed(local_id=local_id, mark=mark):
                 view.mark_failed(local_id, mark)
     for conversation, lines in changes.lines.items():

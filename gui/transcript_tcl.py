@@ -184,12 +184,18 @@ proc ::lanchat::scrolled {w scrollbar first last} {
 # Settles our own message `id` (marked pend:<id>): its "sending" mark becomes `mark`
 # (tagged `marktags`), `stamp` (if not empty) replaces its time of day, and `bodytag` (if
 # not empty) goes on its text. One call per acknowledgement. Returns whether it is here.
-proc ::lanchat::settle {w id mark marktags stamp bodytag} {
+# With `again` (not empty) it can be settled once more under that id (a message held for a
+# member who is away is marked "waiting", then "delivered").
+proc ::lanchat::settle {w id mark marktags stamp bodytag {again {}}} {
     set real ::lanchat::real$w
     if {[catch {$real index pend:$id} first]} {
         return 0
     }
     $real mark unset pend:$id
+    if {$again ne ""} {
+        $real mark set pend:$again $first
+        $real mark gravity pend:$again left
+    }
     # The message runs to the next line's time stamp (a message may hold newlines).
     set time [$real tag nextrange time $first]
     set next [$real tag nextrange time [lindex $time 1]]

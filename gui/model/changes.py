@@ -44,6 +44,8 @@ class MarkDelivered(NamedTuple):
     local_id: str
     time: float
     mark: str
+    #: Not empty: the message is marked again later under this id (`held_key`).
+    again: str = ""
 
 
 class MarkFailed(NamedTuple):

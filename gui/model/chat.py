@@ -18,7 +18,7 @@ from collections.abc import Callable
 from gui import chat_wording as words
 from gui.model import changes as out
 from gui.model.changes import Changes
-from gui.model.delivery import Delivery, delivery_mark
+from gui.model.delivery import Delivery, delivered_mark, delivery_mark, held_key, waiting_mark
 from gui.model.nicks import key_of, member_named, mentions
 from gui.model.values import ROOM, Line, Overflowed, Status
 from gui.wording import failure_sentence, host_refusal_sentence, not_delivered_note
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 #: Someone's "typing" notice is forgotten after this long without a refresh (their
 #: "stopped typing" may be lost with a dropped link).
 TYPING_EXPIRES = 8.0
+#: Members who left that `/msg` still finds this session (for a message kept until they return).
+GONE_KEPT = 200
 
 
 class ChatModel:
@@ -61,6 +63,11 @@ class ChatModel:
         self._lost = False  # "connection lost" shown since the last welcome
         self._rejected: KeyRejected | None = None  # the host showed another key than expected
         self._pending: dict[str, str | None] = {}  # local id -> to whom (None: the room)
+        #: Our private messages the host keeps for members who are away: msg id -> time.
+        #: (Bounded by the host: 100 per member; they go on delivery or with the session.)
+        self._held: dict[str, float] = {}
+        #: Members who left during this session, newest last (at most `GONE_KEPT`).
+        self._gone: dict[str, ev.MemberInfo] = {}
         self._room_typing: dict[str, float] = {}  # nick -> when last heard
         self._private_typing: dict[str, float] = {}  # key of the sender -> when last heard
 
@@ -97,8 +104,9 @@ class ChatModel:
 
     def open_private(self, nick: str, focus: bool = True) -> out.OpenPrivate | None:
         """Open (or find) the private conversation with the member `nick` names (as the room
-        compares names): what the view should show; None when nobody of that name is here."""
-        member = member_named(nick, self.members)
+        compares names): what the view should show; None when nobody of that name is here or
+        left during this session (the host may keep a message for someone who left)."""
+        member = member_named(nick, self.members) or member_named(nick, self._gone)
         return None if member is None else self._open_private(member.nick, focus)
 
     def _open_private(self, nick: str, focus: bool) -> out.OpenPrivate:
@@ -161,6 +169,13 @@ class ChatModel:
             case Delivered(local_id=local_id, time=when):
                 self._pending.pop(local_id, None)
                 changes.ops.append(out.MarkDelivered(local_id, when, delivery_mark(Delivery.SENT)))
+            case ev.Held(id=local_id, msg_id=msg_id, time=when, to=to):
+                self._pending.pop(local_id, None)
+                self._held[msg_id] = when
+                changes.ops.append(out.MarkDelivered(local_id, when, waiting_mark(to), held_key(msg_id)))
+            case ev.Delivered(msg_id=msg_id, to=to) if msg_id in self._held:
+                when = self._held.pop(msg_id)
+                changes.ops.append(out.MarkDelivered(held_key(msg_id), when, delivered_mark(to)))
             case DeliveryFailed(local_id=local_id, reason=reason):
                 to = self._pending.pop(local_id, None)
                 log.info("message %s not delivered: %s", local_id, reason)
@@ -174,7 +189,12 @@ class ChatModel:
                 changes.members = True
             case ev.Left(nick=nick, time=when, cause=cause):
                 key = key_of(nick)
-                self.members.pop(key, None)
+                gone = self.members.pop(key, None)
+                if gone is not None:
+                    self._gone.pop(key, None)
+                    self._gone[key] = gone
+                    if len(self._gone) > GONE_KEPT:
+                        del self._gone[next(iter(self._gone))]
                 self._room_typing.pop(nick, None)
                 self._private_typing.pop(key, None)
                 changes.add(ROOM, Line("system", words.left(nick, cause), when))

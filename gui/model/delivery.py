@@ -9,6 +9,9 @@ The rule (the client's outbox, `net.client.outbox`, keeps it; this words it):
 - *sent*: the host's ack arrived. The ack carries the time the host took the message, the
   time every other member sees beside it, so that time replaces the time it was typed
   (after an outage the two are minutes apart).
+- *waiting*: a private message to a member who is away; the host keeps it for them
+  (`held`) and it shows "waiting for bob" until they are back and have it (`delivered`),
+  then "delivered to bob".
 - *failed*: the host refused it (a private message to someone who has left, ...), or the
   session ended before an ack (the user left, or the client stopped for good: a refusal
   reconnecting cannot mend). Such a message is not sent again; its mark says why.
@@ -31,6 +34,21 @@ class Delivery(enum.Enum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+def waiting_mark(nick: str) -> str:
+    """After a private message the host keeps for `nick`, who is away."""
+    return tr("waiting for {nick}").format(nick=nick)
+
+
+def delivered_mark(nick: str) -> str:
+    """After a kept private message once `nick` came back and has it."""
+    return SENT_MARK + " " + tr("delivered to {nick}").format(nick=nick)
+
+
+def held_key(msg_id: str) -> str:
+    """The id a held message is marked under until its delivery (`MarkDelivered.again`)."""
+    return "held:" + msg_id
 
 
 def delivery_mark(state: Delivery, reason: str = "") -> str:

@@ -68,3 +68,26 @@ def test_the_settings_dialog_sets_history_in_one_row(make_app, config_dir):
     assert dialog.days_box.winfo_parent() == dialog.keep_button.winfo_parent()  # one row
     dialog.ok_button.invoke()
     assert app.settings.keep_history is False
+
+
+def test_a_shorter_keeping_time_applies_at_once_without_a_restart(make_app):
+    seed(400, 100, 40, 1)
+    app = make_app(nickname="ann")  # (the dialog's OK wants a nickname)
+    assert len(kept_bodies()) == 4  # kept forever so far
+    dialog = app.open_settings()
+    dialog.days_var.set("for 90 days")
+    dialog.ok_button.invoke()
+    make_app.wait(lambda: len(kept_bodies()) == 2, message="messages older than 90 days forgotten at once")
+    assert kept_bodies() == ["said 40 days ago", "said 1 days ago"]
+
+
+def test_keeping_nothing_stops_writing_at_once_and_keeps_what_is_there(make_app):
+    seed(1)
+    app = make_app(nickname="ann")
+    assert app.history.keeping
+    dialog = app.open_settings()
+    dialog.keep_var.set(False)
+    dialog._keep_toggled()
+    dialog.ok_button.invoke()
+    assert not app.history.keeping and app.history.path is None
+    assert kept_bodies() == ["said 1 days ago"]  # nothing deleted behind the user's back

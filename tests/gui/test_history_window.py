@@ -11,7 +11,7 @@ from __future__ import annotations
 from gui.model.values import ROOM
 from net.protocol import events as ev
 from tests.gui.conftest import free_port
-from tests.gui.driving import connected, join_from_window, room_text, say
+from tests.gui.driving import connected, host_from_window, join_from_window, room_text, say
 
 DIVIDER = "— earlier conversation above —"
 
@@ -75,3 +75,26 @@ def test_what_the_host_replays_and_what_was_kept_is_shown_once(make_app, headles
     text = room_text(again)
     assert text.count("only once please") == 1
     assert text.index("only once please") < text.index(DIVIDER)
+
+
+def test_a_window_that_hosts_again_gives_newcomers_the_earlier_conversation(make_app, headless_client):
+    """The window's host keeps a journal (issue 17, host side): restarted, it replays what was
+    said before to someone who was never there."""
+    port = free_port()
+    app = make_app(nickname="ann")
+    host_from_window(app, "ann", "Kept room", port)
+    make_app.wait(lambda: connected(app), message="the window hosting")
+    bob, _ = headless_client(port, "bob")
+    make_app.wait(lambda: "bob" in room_text(app), message="bob to join")
+    bob.send_message("said before the restart, 重启之前")
+    make_app.wait(lambda: "said before the restart" in room_text(app), message="bob's message")
+    bob.close()
+    app.close()  # the host stops with the window
+
+    again = make_app(nickname="ann")
+    host_from_window(again, "ann", "Kept room", port)
+    make_app.wait(lambda: connected(again), message="the window hosting again")
+    _, carol_events = headless_client(port, "carol")  # never in the room before
+    make_app.wait(lambda: carol_events.of(ev.Welcome), message="carol's welcome")
+    history = [m.text for m in carol_events.of(ev.Welcome)[0].history]
+    assert "said before the restart, 重启之前" in history
