@@ -281,12 +281,32 @@ def run(args: argparse.Namespace) -> dict:
             _attempt(build, {"workload": "startup", "build": build},
                      lambda build=build: _startup().run_startup(build), runs)  # fmt: skip
     if "history" in args.workloads:
+        runs.extend(_journal_fanouts(args))
         conversations = max(1, min(1000, args.history_messages // 1000))
         print(f"History: a database of {args.history_messages:,} messages in {conversations:,} conversations")
         _attempt("history", {"workload": "history"},
                  lambda: _history().run_history(args.history_messages, conversations,
                                                 5_000 if args.quick else 50_000), runs)  # fmt: skip
     return runs
+
+
+def _journal_fanouts(args: argparse.Namespace) -> list[dict]:
+    """Fan-outs for the history targets, in the smallest room (where a member's stream is
+    fastest: the member's history writes must keep up with it): the host as everybody runs
+    it (native-tls, its journal on) and the same host without its journal, interleaved, so
+    the journal's cost shows in one run."""
+    members = min(args.sizes)
+    print(f"Fan-out with and without the host's journal: C={members}, best of {args.repeat}")
+    attempts: list[dict] = []
+    for repeat in range(args.repeat):
+        for name in _rotated(["native-tls", "native-tls-memory"], repeat):
+            label = {"workload": "journal-fanout", "relay": name, "members": members}
+
+            def work(name: str = name, label: dict = label) -> dict:
+                return {**fanout.run_fanout(RELAYS[name], members, args.messages), **label}
+
+            _attempt(f"{name:8} C={members:<4}", label, work, attempts)
+    return best_of(attempts, faster=lambda r: r.get("deliveries_per_s") or 0)
 
 
 def _history():

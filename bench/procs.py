@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from net.paths import CONFIG_DIR_ENV, identity_dir
+from net.paths import CONFIG_DIR_ENV, DATA_DIR_ENV, identity_dir
 from net.secure.identity import load_or_create_identity
 
 REPO = Path(__file__).resolve().parent.parent
@@ -172,12 +172,15 @@ def scratch_dir(purpose: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"lanchat-bench-{purpose}-"))
 
 
-def our_host_argv(port: int, transport: str = "tcp", *, tls: bool = False) -> list[str]:
+def our_host_argv(port: int, transport: str = "tcp", *, tls: bool = False, journal: bool = True) -> list[str]:
     """`main.py host` on 127.0.0.1:`port` with rate limiting off. With `tls` it is the host
-    as everybody runs it (TLS only); without, `--allow-plaintext` lets the plain load
-    generators in (it serves TLS too, but they do not use it)."""
+    as everybody runs it (TLS only, its journal on); without, `--allow-plaintext` lets the
+    plain load generators in (it serves TLS too, but they do not use it). Without `journal`
+    it keeps the room in memory only (`--no-history`)."""
     argv = [sys.executable, "main.py", "host", "--port", str(port), "--bind", "127.0.0.1"]
     argv += ["--rate-limit", "0", "--max-per-address", "0"]  # every load client is on 127.0.0.1
+    if not journal:
+        argv.append("--no-history")
     if not tls:
         argv.append("--allow-plaintext")
     if transport != "tcp":
@@ -185,9 +188,9 @@ def our_host_argv(port: int, transport: str = "tcp", *, tls: bool = False) -> li
     return argv
 
 
-def our_host(transport: str = "tcp", *, tls: bool = False) -> ManagedProcess:
+def our_host(transport: str = "tcp", *, tls: bool = False, journal: bool = True) -> ManagedProcess:
     """Our host with rate limiting off, on a free loopback port, with a throw-away identity
-    (its own `LANCHAT_CONFIG_DIR`)."""
+    and journal (its own `LANCHAT_CONFIG_DIR` and `LANCHAT_DATA_DIR`)."""
     problem = our_host_problem(transport)
     if problem:
         raise Unavailable(problem)
@@ -196,9 +199,10 @@ def our_host(transport: str = "tcp", *, tls: bool = False) -> ManagedProcess:
     # Made here, as an installation has it after its first start: the host measured then
     # only loads its key (making one is a one-off that imports `cryptography`).
     load_or_create_identity(identity_dir(config))
-    name = f"lanchat-{transport}" + ("-tls" if tls else "")
-    env = {CONFIG_DIR_ENV: str(config)}
-    return ManagedProcess(name, our_host_argv(port, transport, tls=tls), port, env=env, scratch=config)
+    name = f"lanchat-{transport}" + ("-tls" if tls else "") + ("" if journal else "-memory")
+    env = {CONFIG_DIR_ENV: str(config), DATA_DIR_ENV: str(config / "data")}
+    argv = our_host_argv(port, transport, tls=tls, journal=journal)
+    return ManagedProcess(name, argv, port, env=env, scratch=config)
 
 
 def tutorial_relay() -> ManagedProcess:

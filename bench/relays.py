@@ -39,6 +39,14 @@ RELAYS: dict[str, Relay] = {
             True,
             tls=True,
         ),
+        Relay(
+            "native-tls-memory",
+            "LanChat TCP over TLS 1.3 without its journal (--no-history): what the journal costs",
+            DIALECTS["native"],
+            lambda: procs.our_host("tcp", tls=True, journal=False),
+            True,
+            tls=True,
+        ),
         Relay("text", "LanChat TCP, plain-text mode", DIALECTS["text"], lambda: procs.our_host("tcp"), True),
         Relay("redis", "Redis pub/sub", DIALECTS["redis"], procs.redis, False),
         Relay(

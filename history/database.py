@@ -258,6 +258,14 @@ def _prepare_fts(connection: sqlite3.Connection) -> None:
     if stale or not pairs_existed:
         rebuild_bigrams(connection)
     connection.execute("DELETE FROM meta WHERE name='fts_stale'")
+    rebuilt = stale or not existed or not pairs_existed
+    if rebuilt or not connection.execute("SELECT 1 FROM meta WHERE name='indexed_upto'").fetchone():
+        # Everything is indexed now (rebuilt, or a file from before the watermark, whose
+        # messages were indexed as they were written): the watermark is the newest row.
+        top = connection.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+        connection.execute(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed_upto', ?)", (str(top),)
+        )
 
 
 def rebuild_bigrams(connection: sqlite3.Connection) -> None:

@@ -98,8 +98,15 @@ def _stored(row: Sequence[object]) -> StoredMessage:
     )
 
 
-def append(connection: sqlite3.Connection, messages: Iterable[NewMessage], fts: bool) -> int:
-    """Store `messages` (in the caller's transaction); returns how many were new."""
+def append(
+    connection: sqlite3.Connection, messages: Iterable[NewMessage], fts: bool, *, index: bool = True
+) -> int:
+    """Store `messages` (in the caller's transaction); returns how many were new.
+
+    With `index` they are also put in the search indexes now (with whatever earlier
+    messages still wait for that); without, `index_pending` does it later: the writer keeps
+    a burst first and indexes it while idle (`history.writer`), search meanwhile finds the
+    messages not yet indexed by reading them (`search`)."""
     ids: dict[str, int] = {}
     rows = []
     for message in messages:
@@ -119,7 +126,6 @@ def append(connection: sqlite3.Connection, messages: Iterable[NewMessage], fts: 
         )
     if not rows:
         return 0
-    before = connection.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
     changes = connection.total_changes
     connection.executemany(
         "INSERT OR IGNORE INTO messages (conversation, message_id, time, sender, body, own, action)"
@@ -127,16 +133,10 @@ def append(connection: sqlite3.Connection, messages: Iterable[NewMessage], fts: 
         rows,
     )
     added = connection.total_changes - changes
-    if fts:
-        connection.execute(
-            "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ?", (before,)
-        )
-        connection.execute(
-            f"INSERT INTO messages_bigram (rowid, grams) SELECT id, {_GRAMS} FROM messages WHERE id > ?",
-            (before,),
-        )
-    else:
+    if not fts:
         _mark_fts_stale(connection)
+    elif index:
+        index_pending(connection)
     latest: dict[int, float] = {}
     for row in rows:
         latest[row[0]] = max(latest.get(row[0], 0.0), row[2])
@@ -155,6 +155,46 @@ def _conversation_id(connection: sqlite3.Connection, message: NewMessage) -> int
     )
     row = connection.execute("SELECT id FROM conversations WHERE key = ?", (message.conversation,)).fetchone()
     return int(row[0])
+
+
+def indexed_upto(connection: sqlite3.Connection) -> int:
+    """The watermark of the search indexes: every message whose row is at most this is in
+    both indexes, none above it. (A file without one, from before it existed, had every
+    message indexed as it was written.)"""
+    row = connection.execute("SELECT value FROM meta WHERE name='indexed_upto'").fetchone()
+    if row is not None:
+        return int(row[0])
+    return int(connection.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0])
+
+
+def set_indexed_upto(connection: sqlite3.Connection, row: int) -> None:
+    connection.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed_upto', ?)", (str(row),))
+
+
+def index_pending(connection: sqlite3.Connection, limit: int | None = None) -> int:
+    """Put the next `limit` messages not yet indexed (all when None) into both search
+    indexes, in the caller's transaction, and move the watermark; returns how many."""
+    upto = indexed_upto(connection)
+    if limit is None:
+        end = connection.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+    else:
+        row = connection.execute(
+            "SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?", (upto, limit - 1)
+        ).fetchone()
+        end = row[0] if row else connection.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+    if end <= upto:
+        return 0
+    span = (upto, end)
+    connection.execute(
+        "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ? AND id <= ?", span
+    )
+    indexed = connection.execute(
+        f"INSERT INTO messages_bigram (rowid, grams) SELECT id, {_GRAMS} FROM messages"
+        " WHERE id > ? AND id <= ?",
+        span,
+    ).rowcount
+    set_indexed_upto(connection, end)
+    return indexed
 
 
 def _mark_fts_stale(connection: sqlite3.Connection) -> None:
@@ -214,10 +254,39 @@ def search(connection: sqlite3.Connection, text: str, fts: bool, limit: int = 50
     words = list(dict.fromkeys(text.split()))
     if not words:
         return []
+    tail: list[Hit] = []
+    if fts:  # the newest messages may wait to be indexed: they are read, newest first
+        upto = indexed_upto(connection)
+        tail = _scan(connection, words, limit, f" AND m.id > {int(upto)}")
+        if len(tail) >= limit:
+            return tail
+        limit -= len(tail)
+        # Bounded by the same watermark: the writer may index more meanwhile (these are
+        # two queries), and a message must not come twice.
+        return tail + _search_indexed(connection, words, fts, limit, f" AND m.id <= {int(upto)}")
+    return _search_indexed(connection, words, fts, limit, "")
+
+
+def _scan(connection: sqlite3.Connection, words: list[str], limit: int, where: str = "") -> list[Hit]:
+    """Messages holding every word, found by reading them (newest first)."""
+    likes = "".join(" AND m.body LIKE ? ESCAPE '\\'" for _ in words)
+    sql = (
+        f"SELECT {_COLUMNS}, c.title FROM messages m JOIN conversations c ON c.id = m.conversation"
+        f" WHERE 1{where}{likes} ORDER BY m.id DESC LIMIT ?"
+    )
+    return [
+        Hit(title=str(row[8]), message=_stored(row))
+        for row in connection.execute(sql, [*map(_like, words), limit])
+    ]
+
+
+def _search_indexed(
+    connection: sqlite3.Connection, words: list[str], fts: bool, limit: int, bound: str
+) -> list[Hit]:
     long_words = [w for w in words if len(w) >= TRIGRAM] if fts else []
     pair_words = [w for w in words if bigrams.indexable(w)] if fts else []
     short_words = [w for w in words if w not in long_words]
-    likes = "".join(" AND m.body LIKE ? ESCAPE '\\'" for _ in short_words)
+    likes = "".join(" AND m.body LIKE ? ESCAPE '\\'" for _ in short_words) + bound
     columns = f"SELECT {_COLUMNS}, c.title"
     # Joined with the index first (CROSS JOIN keeps that order): joined the other way round
     # (or through a subquery), SQLite collects every hit first (0.3 s for a common word in a
@@ -284,17 +353,25 @@ def forget_older_than(connection: sqlite3.Connection, cutoff: float, fts: bool) 
 
 
 def _delete_messages(connection: sqlite3.Connection, where: str, args: tuple[object, ...], fts: bool) -> int:
-    if fts:
+    if fts:  # out of the indexes what is in them (at most the watermark): the rest never was
+        indexed = f"{where} AND id <= {int(indexed_upto(connection))}"
         connection.execute(
             "INSERT INTO messages_fts (messages_fts, rowid, body)"
-            f" SELECT 'delete', id, body FROM messages WHERE {where}",
+            f" SELECT 'delete', id, body FROM messages WHERE {indexed}",
             args,
         )
         connection.execute(
             "INSERT INTO messages_bigram (messages_bigram, rowid, grams)"
-            f" SELECT 'delete', id, {_GRAMS} FROM messages WHERE {where}",
+            f" SELECT 'delete', id, {_GRAMS} FROM messages WHERE {indexed}",
             args,
         )
     else:
         _mark_fts_stale(connection)
-    return connection.execute(f"DELETE FROM messages WHERE {where}", args).rowcount
+    removed = connection.execute(f"DELETE FROM messages WHERE {where}", args).rowcount
+    if fts:
+        # Row ids are reused above the highest one left: the watermark must not stay above
+        # it, or the next messages would count as indexed without being so.
+        top = int(connection.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0])
+        if indexed_upto(connection) > top:
+            set_indexed_upto(connection, top)
+    return removed

@@ -7,6 +7,12 @@ thousands. Every submission gets a sequence number, and `durable` is the last on
 transaction is committed, so a caller can show a message only once it is kept, or
 acknowledge it then (the host's rule).
 
+Indexing a message for search costs four times what keeping it does (two full-text
+indexes), so a batch is kept first and indexed when the queue is empty, a chunk at a time
+(`store.index_pending`): a burst faster than indexing is kept as fast as it comes, the
+index catches up when it ends, and search reads the few newest messages it has not
+reached yet (`store.search`), so results are the same.
+
 When the disk is full or the file cannot be written, the writer says so once through
 `on_failure` and drops what follows: the chat goes on without history.
 """
@@ -29,6 +35,9 @@ log = logging.getLogger(__name__)
 #: counted and logged: memory stays bounded).
 CAPACITY = 50_000
 BATCH = 2_000
+#: Messages indexed for search in one transaction while the writer is idle (a burst is
+#: kept first and indexed after: search reads what is not indexed yet, `store.search`).
+INDEX_CHUNK = 5_000
 STOP_TIMEOUT = 10.0
 
 
@@ -69,6 +78,7 @@ class HistoryWriter:
         self._stopping = False
         self._next_seq = 0
         self._durable = 0
+        self._caught_up = False  # nothing queued, and everything kept is indexed
         self.failed: Unavailable | None = None
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
@@ -106,6 +116,7 @@ class HistoryWriter:
                     log.warning("history: the writer is behind; messages are not being kept")
                 return None
             was_idle = not self._pending
+            self._caught_up = False
             for job in jobs:
                 self._next_seq += 1
                 self._pending.append((self._next_seq, job))
@@ -118,6 +129,11 @@ class HistoryWriter:
         with self._committed:
             return self._committed.wait_for(lambda: self._durable >= seq or self.failed is not None, timeout)
 
+    def wait_indexed(self, timeout: float) -> bool:
+        """Wait until everything submitted is kept and indexed for search (tests, benchmarks)."""
+        with self._committed:
+            return self._committed.wait_for(lambda: self._caught_up or self.failed is not None, timeout)
+
     def stop(self) -> None:
         """Write what is queued, then end the thread and close its connection."""
         with self._lock:
@@ -126,12 +142,14 @@ class HistoryWriter:
         if self._thread.is_alive():
             self._thread.join(STOP_TIMEOUT)
 
-    def _take(self) -> list[tuple[int, _Job]] | None:
-        """The next jobs to write (up to `batch`), waiting for some; None once stopped and empty."""
+    def _take(self, wait: bool = True) -> list[tuple[int, _Job]] | None:
+        """The next jobs to write (up to `batch`), waiting for some unless not `wait` (then
+        maybe none); None once stopped and empty."""
         with self._lock:
-            self._arrived.wait_for(lambda: self._pending or self._stopping)
+            if wait:
+                self._arrived.wait_for(lambda: self._pending or self._stopping)
             if not self._pending:
-                return None
+                return None if self._stopping else []
             count = min(len(self._pending), self._batch)
             return [self._pending.popleft() for _ in range(count)]
 
@@ -141,12 +159,34 @@ class HistoryWriter:
         except sqlite3.Error as error:
             self._fail(error)
             return
+        behind = self._database.fts  # messages kept by an earlier run may wait to be indexed
         try:
-            while (jobs := self._take()) is not None:
-                if self.failed is None:
-                    self._write(connection, jobs)
+            while (jobs := self._take(wait=not behind)) is not None:
+                if jobs:
+                    if self.failed is None:
+                        self._write(connection, jobs)
+                    behind = self._database.fts and self.failed is None
+                elif behind:
+                    behind = self._index_some(connection)
+                if not behind:
+                    with self._committed:
+                        self._caught_up = not self._pending
+                        self._committed.notify_all()
         finally:
             connection.close()
+
+    def _index_some(self, connection: sqlite3.Connection) -> bool:
+        """Index the next chunk of kept messages for search; whether more wait."""
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            done = store.index_pending(connection, INDEX_CHUNK)
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            self._fail(error)
+            return False
+        return done == INDEX_CHUNK
 
     def _write(self, connection: sqlite3.Connection, jobs: list[tuple[int, _Job]]) -> None:
         fts = self._database.fts
@@ -157,13 +197,13 @@ class HistoryWriter:
                 if isinstance(job, store.NewMessage):
                     pending.append(job)
                     continue
-                store.append(connection, pending, fts)
+                store.append(connection, pending, fts, index=False)
                 pending = []
                 if isinstance(job, _Delete):
                     store.delete_conversation(connection, job.key, fts)
                 else:
                     store.forget_older_than(connection, job.cutoff, fts)
-            store.append(connection, pending, fts)
+            store.append(connection, pending, fts, index=False)  # indexed when idle (`_index_some`)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
             if connection.in_transaction:

@@ -119,8 +119,8 @@ class Router(ServiceLoop[Peer]):
             peer = key.data
             if peer is None:
                 continue  # the inbox's wake-up: its items are taken next
-            if mask & _WRITE:
-                self._flush(peer)
+            if mask & _WRITE:  # while messages wait for the journal, with the round's commit
+                self._dirty.add(peer) if self.room.unsaved else self._flush(peer)
             if mask & _READ and not peer.closed:
                 self._read(peer)
                 read = True

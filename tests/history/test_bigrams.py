@@ -96,6 +96,7 @@ def test_a_two_character_word_is_looked_up_not_scanned(kept) -> None:
     database, writer = kept
     _keep(writer, ["第一次会议", "第二次会议你好"])
     _keep(writer, [f"今天天气很好我们去吃饭第{n}次" for n in range(3000)], first=2)
+    assert writer.wait_indexed(10)  # (a burst is indexed once the writer is idle)
     with database.connect() as connection:
         assert database.fts
         scan = _steps(connection, "你", database.fts)  # one character, few hits: every message is read

@@ -118,3 +118,61 @@ def test_export_round_trip(kept) -> None:
     assert "two\nlines" in parsed.texts
     assert parsed.tags <= {"html", "head", "meta", "title", "style", "body", "h1", "div", "span"}
     assert "src=" not in page and "href=" not in page  # self-contained: loads nothing
+
+
+def test_messages_kept_before_they_are_indexed_are_found_once_and_deleted_cleanly(tmp_path) -> None:
+    """The writer keeps a burst first and indexes it when idle (`store.index_pending`):
+    search must find what waits for the index, the same results, each message once."""
+    from history.database import HistoryDatabase
+
+    database = HistoryDatabase.open(tmp_path / "history.sqlite3")
+    connection = database.connect()
+    try:
+        bodies = ["开会 in room 3", "lunch 开会", "nothing", "开会 again"]
+        messages = [
+            store.NewMessage(ROOM, "Team", f"id{n}", 1000.0 + n, "ann", b) for n, b in enumerate(bodies)
+        ]
+        connection.execute("BEGIN")
+        store.append(connection, messages[:2], database.fts)  # indexed at once
+        store.append(connection, messages[2:], database.fts, index=False)  # waits for the index
+        connection.execute("COMMIT")
+        assert store.indexed_upto(connection) == 2
+
+        def ids(text: str) -> list[str]:
+            return [h.message.message_id for h in store.search(connection, text, database.fts)]
+
+        assert ids("开会") == ["id3", "id1", "id0"]
+        assert ids("开会 again") == ["id3"] and ids("lunch") == ["id1"]
+        assert [h.message.message_id for h in store.search(connection, "开会", database.fts, limit=1)] == [
+            "id3"
+        ]
+
+        connection.execute("BEGIN")
+        store.delete_conversation(connection, ROOM, database.fts)  # rows in and out of the index
+        connection.execute("COMMIT")
+        assert ids("开会") == []
+        for table in ("messages_fts", "messages_bigram"):
+            connection.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+
+        connection.execute("BEGIN")
+        store.append(connection, messages, database.fts, index=False)
+        assert store.index_pending(connection, 3) == 3 and store.index_pending(connection) == 1
+        connection.execute("COMMIT")
+        assert ids("开会") == ["id3", "id1", "id0"]
+    finally:
+        connection.close()
+        database.close()
+
+
+def test_a_burst_is_kept_at_once_and_indexed_when_the_writer_is_idle(kept) -> None:
+    database, writer = kept
+    messages = [
+        store.NewMessage(ROOM, "Team", f"b{n}", 2000.0 + n, "ann", f"burst 消息 {n}") for n in range(5000)
+    ]
+    seq = writer.append_many(messages)
+    assert seq is not None and writer.wait_durable(seq, 10)
+    assert writer.wait_indexed(20)
+    with database.connect() as connection:
+        top = connection.execute("SELECT max(id) FROM messages").fetchone()[0]
+        assert store.indexed_upto(connection) == top
+        assert len(store.search(connection, "消息 4999", database.fts)) == 1
