@@ -177,6 +177,13 @@ class ClientSession:
         if self.open:
             self._send(ev.Who())
 
+    def send_file_step(self, step: ev.FileControl) -> bool:
+        """Pass a file transfer's step to the host now; False when not connected (not queued:
+        `net.files.transfers` asks again, an offer is made again)."""
+        if self.open:
+            self._send(step)
+        return self.open
+
     def close(self, reason: str = "") -> None:
         """Leave: say bye if connected and never reconnect."""
         self._closing = True

@@ -30,6 +30,7 @@ from net.protocol.limits import (
 from net.protocol.message_ids import message_id, sender_hash
 from net.protocol.nicknames import InvalidNickname, normalize_nick
 from net.room.dedupe import SeenMessages
+from net.room.files import route_file_step
 from net.room.member import Member, same_session
 from net.room.names import Names
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
@@ -253,6 +254,9 @@ class Room:
             case ev.Who():
                 refused = self._over_limit(member, "member list requests")
                 return refused or [Send(peer, ev.Members(members=self.members()))]
+            case ev.FileControl():
+                refused = self._over_limit(member, "file requests")
+                return refused or route_file_step(member, event, self._names.holder, self._now())
             case ev.Ping():
                 return [Send(peer, event.reply())]
             case ev.Pong():

@@ -27,7 +27,16 @@ H, O, C = ConnectionState.HANDSHAKE, ConnectionState.OPEN, ConnectionState.CLOSE
 LEGAL: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = {
     (Role.CLIENT, H): {ev.Hello: H, ev.Ping: H, ev.Pong: H, ev.Bye: C},
     (Role.HOST, H): {ev.Welcome: O, ev.Refuse: C, ev.Error: H, ev.Ping: H, ev.Pong: H, ev.Bye: C},
-    (Role.CLIENT, O): {ev.Say: O, ev.Rename: O, ev.Typing: O, ev.Who: O, ev.Ping: O, ev.Pong: O, ev.Bye: C},
+    (Role.CLIENT, O): {
+        ev.Say: O,
+        ev.Rename: O,
+        ev.Typing: O,
+        ev.Who: O,
+        ev.FileControl: O,
+        ev.Ping: O,
+        ev.Pong: O,
+        ev.Bye: C,
+    },
     (Role.HOST, O): {
         ev.ChatMessage: O,
         ev.Ack: O,
@@ -36,6 +45,7 @@ LEGAL: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = {
         ev.Renamed: O,
         ev.Members: O,
         ev.TypingNotice: O,
+        ev.FileNotice: O,
         ev.Error: O,
         ev.Ping: O,
         ev.Pong: O,
