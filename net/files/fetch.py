@@ -99,12 +99,14 @@ class Fetch:
         on_progress: Callable[[Progress], None] | None = None,
         timeout: float = TRANSFER_IDLE_TIMEOUT,
         max_entries: int = MAX_ENTRIES,
+        progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         self.ticket = ticket
         self.folder = Path(folder)
         self._on_progress = on_progress
         self._timeout = timeout
         self._max_entries = max_entries
+        self._progress_interval = progress_interval
         self._cancelled = threading.Event()
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
@@ -235,7 +237,7 @@ class Fetch:
                 else:
                     raise StreamError("bad_stream", "unexpected record while receiving files")
             now = time.monotonic()
-            if now - last_report >= PROGRESS_INTERVAL:
+            if now - last_report >= self._progress_interval:
                 last_report = now
                 self._report(received, already + received, total, started, files_done, manifest)
 
