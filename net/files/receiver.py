@@ -151,9 +151,7 @@ class Receiver:
         try:
             current.handle.write(data)
         except OSError as exc:
-            needed = self.missing_bytes()
-            self._close_current()
-            self._raise_for(exc, needed)
+            self._fail_current(exc)
         current.digest.update(data)
         current.left -= len(data)
 
@@ -165,9 +163,7 @@ class Receiver:
         try:
             current.handle.flush()  # flushed, not fsynced: a crash loses at most what resume refetches
         except OSError as exc:
-            needed = self.missing_bytes() + planned.entry.size
-            self._close_current()
-            self._raise_for(exc, needed)
+            self._fail_current(exc)
         self._close_current()
         part = part_path(planned.final)
         if left or digest.hexdigest() != planned.entry.sha256:
@@ -201,6 +197,18 @@ class Receiver:
                 handle.close()
             except OSError:
                 pass
+
+    def _fail_current(self, exc: OSError) -> NoReturn:
+        """The current file's write failed: close it and say why, with the bytes still
+        needed counted from what its `.part` really holds."""
+        assert self._current is not None
+        planned = self._current.planned
+        self._close_current()
+        try:
+            kept = part_path(planned.final).stat().st_size
+        except OSError:
+            kept = 0
+        self._raise_for(exc, planned.entry.size - kept + self.missing_bytes())
 
     def _raise_for(self, exc: OSError, needed: int) -> NoReturn:
         if exc.errno in _NO_SPACE:
