@@ -31,7 +31,18 @@ from bench import capacity, fanout, join, procs, report
 from bench.relays import RELAYS
 from net.paths import CONFIG_DIR_ENV
 
-WORKLOADS = ("fanout", "steady", "join", "scale", "churn", "gui", "startup", "udp-loss", "history")
+WORKLOADS = (
+    "fanout",
+    "steady",
+    "join",
+    "scale",
+    "churn",
+    "gui",
+    "startup",
+    "udp-loss",
+    "history",
+    "transfer",
+)
 DEFAULT_RELAYS = "native,native-tls,text,udp,redis,redis-tls,tutorial"
 #: The relays whose join time is measured (a relay that says nothing on joining has none).
 JOIN_RELAYS = ("native", "native-tls", "redis", "redis-tls")
@@ -75,6 +86,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--history-messages", type=int, help="history database size (default 1000000; quick 20000)"
     )
+    parser.add_argument(
+        "--transfer-mib", type=int, help="transfer: the big file in MiB (default 1024; quick 128)"
+    )
+    parser.add_argument(
+        "--transfer-files", type=int, help="transfer: files of 4 KiB in one offer (default 10000; quick 2000)"
+    )
     parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
     parser.add_argument(
         "--repeat", type=int, help="fan-out and join runs per relay, best kept (default 3; quick 1)"
@@ -112,6 +129,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.churn_cycles = args.churn_cycles or (100 if quick else 1000)
     args.gui_messages = args.gui_messages or (2000 if quick else 20000)
     args.history_messages = args.history_messages or (20_000 if quick else 1_000_000)
+    args.transfer_mib = args.transfer_mib or (128 if quick else 1024)
+    args.transfer_files = args.transfer_files or (2_000 if quick else 10_000)
     return args
 
 
@@ -287,6 +306,11 @@ def run(args: argparse.Namespace) -> dict:
         _attempt("history", {"workload": "history"},
                  lambda: _history().run_history(args.history_messages, conversations,
                                                 5_000 if args.quick else 50_000), runs)  # fmt: skip
+    if "transfer" in args.workloads:
+        print(f"Transfer: one file of {args.transfer_mib:,} MiB, {args.transfer_files:,} files of 4 KiB")
+        _attempt("transfer", {"workload": "transfer"},
+                 lambda: _transfer().run_transfer(args.transfer_mib * 1024 * 1024, args.transfer_files),
+                 runs)  # fmt: skip
     return runs
 
 
@@ -307,6 +331,12 @@ def _journal_fanouts(args: argparse.Namespace) -> list[dict]:
 
             _attempt(f"{name:8} C={members:<4}", label, work, attempts)
     return best_of(attempts, faster=lambda r: r.get("deliveries_per_s") or 0)
+
+
+def _transfer():
+    from bench import transfer
+
+    return transfer
 
 
 def _history():
@@ -384,7 +414,7 @@ def _main(args: argparse.Namespace) -> int:
         print("Join time (TCP connect to welcome; Redis: to its SUBSCRIBE confirmed)")
         print(report.join_table(runs))
     for run_ in runs:
-        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history"):
+        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history", "transfer"):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
     if args.markdown:
         args.markdown.write_text(report.markdown(results) + "\n", encoding="utf-8")

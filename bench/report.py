@@ -213,6 +213,9 @@ def evaluate(runs: list[Run]) -> list[Target]:
     from bench.history_bench import history_targets  # its own module: this one is long enough
 
     targets.extend(history_targets(runs))
+    from bench.transfer import transfer_targets
+
+    targets.extend(transfer_targets(runs))
     return targets
 
 

@@ -7,8 +7,9 @@ again with `--code NEWCODE` confirms the new key.
 
 Each line read from standard input is sent; each message received is printed as one
 readable line. `/me`, `/msg NICK TEXT`, `/nick NEW`, `/who` and `/quit` work as in the
-window. At end of input the command waits until the host has acknowledged everything
-typed, then leaves cleanly.
+window; `/send`, `/sendto`, `/accept` and `/decline` pass files (`cli/files.py`). At end
+of input the command waits until the host has acknowledged everything typed, then leaves
+cleanly.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from cli.files import COMMANDS, TerminalFiles, default_downloads
 from net.addresses import AddressError, format_address
 from net.api import (
     ClientConfig,
@@ -69,6 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the room's password; '-' asks for it without showing it (sent only encrypted)",
     )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the host")
+    parser.add_argument(
+        "--downloads", type=Path, default=None, help="where accepted files go (default ~/Downloads/LanChat)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -82,7 +88,11 @@ def _print(text: str) -> None:
     print(text, flush=True)
 
 
-def _show(event: object) -> None:
+def _show(event: object, files: TerminalFiles | None = None) -> None:
+    line = files.render(event) if files is not None else None
+    if line is not None:
+        _print(line)
+        return
     match event:
         case KeyRejected(expected_code=expected, fingerprint=fingerprint):
             _print(
@@ -109,10 +119,14 @@ def _show(event: object) -> None:
                 _print(rendered)
 
 
-def _command(client, line: str) -> bool:
+def _command(client, line: str, files: TerminalFiles | None = None) -> bool:
     """Act on one typed line; False when the user asked to quit."""
     word, _, rest = line.partition(" ")
     rest = rest.strip()
+    said = files.command(word, rest) if files is not None else None
+    if said is not None:
+        _print(said)
+        return True
     match word:
         case "/quit":
             return False
@@ -126,7 +140,7 @@ def _command(client, line: str) -> bool:
             target, text = rest.split(" ", 1)
             client.send_message(text, to=target)
         case _ if word.startswith("/"):
-            _print("*** commands: /me TEXT, /msg NICK TEXT, /nick NEW, /who, /quit")
+            _print(f"*** commands: /me TEXT, /msg NICK TEXT, /nick NEW, /who, /quit, {COMMANDS}")
         case _:
             client.send_message(line)
     return True
@@ -170,18 +184,25 @@ def run(args: argparse.Namespace) -> int:
             pins.pin(where, event.fingerprint)  # the first time, or the code the user gave
         inbox.put(event)
 
+    files: TerminalFiles | None = None
     try:
-        client = make_client(transport, config, on_event=on_event)
+        client = make_client(
+            transport,
+            config,
+            on_event=lambda event: files.transfers.deliver(event) if files else on_event(event),
+        )
     except ValueError as exc:
         print(f"lanchat: {exc}", file=sys.stderr)
         return 2
+    files = TerminalFiles(client, on_event, invite.host, args.downloads or default_downloads())
     client.start()
     try:
-        return _chat(client, inbox, lambda failed: _not_joined(failed, config, Transport(transport)))
+        return _chat(client, inbox, lambda failed: _not_joined(failed, config, Transport(transport)), files)
     except KeyboardInterrupt:
         return 0
     finally:
         client.close("quit")
+        files.close()
 
 
 def _not_joined(failed: StateChanged, config: ClientConfig, transport: Transport) -> str:
@@ -196,7 +217,9 @@ def _not_joined(failed: StateChanged, config: ClientConfig, transport: Transport
     return failed.reason
 
 
-def _chat(client, inbox: queue.Queue, not_joined: Callable[[StateChanged], str]) -> int:
+def _chat(
+    client, inbox: queue.Queue, not_joined: Callable[[StateChanged], str], files: TerminalFiles | None = None
+) -> int:
     # Wait for the first verdict: connected, or a reason to give up.
     while True:
         event = inbox.get()
@@ -217,12 +240,12 @@ def _chat(client, inbox: queue.Queue, not_joined: Callable[[StateChanged], str])
             drain_deadline = time.monotonic() + _DRAIN_SECONDS
         elif isinstance(item, str):
             try:
-                if item.strip() and not _command(client, item):
+                if item.strip() and not _command(client, item, files):
                     return 0
             except ValueError as exc:
                 _print(f"*** not sent: {exc}")
         elif item is not None:
-            _show(item)
+            _show(item, files)
             if isinstance(item, StateChanged) and item.state is ClientState.DISCONNECTED:
                 print(f"lanchat: {item.reason}", file=sys.stderr)
                 return 1

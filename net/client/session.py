@@ -177,6 +177,13 @@ class ClientSession:
         if self.open:
             self._send(ev.Who())
 
+    def send_file_step(self, step: ev.FileControl) -> bool:
+        """Pass a file transfer's step to the host now; False when not connected (not queued:
+        `net.files.transfers` asks again, an offer is made again)."""
+        if self.open:
+            self._send(step)
+        return self.open
+
     def close(self, reason: str = "") -> None:
         """Leave: say bye if connected and never reconnect."""
         self._closing = True
@@ -379,7 +386,7 @@ class ClientSession:
             case ev.Refuse(code=code, text=text):
                 self._verdict = (_REFUSALS.get(code, FailureKind.PROTOCOL), text)
                 return LinkVerdict.CLOSE
-            case ev.Ack():
+            case ev.Ack() | ev.Held():  # a held message waits on the host for `to`: taken too
                 if self._acknowledged(event):
                     self._flush_outbox(now)
             case ev.Error(ref=ref) if ref is not None and ref in self._outbox:
@@ -390,10 +397,6 @@ class ClientSession:
             case ev.ChatMessage(id=message_id):
                 if self._seen.add(message_id):
                     self._events.append(event)
-            case ev.Held(id=local_id):  # taken like an ack: it waits on the host for `to`
-                if self._outbox.pop(local_id) is not None:
-                    self._events.append(event)
-                    self._flush_outbox(now)
             case ev.Mail(messages=kept):  # kept for us while we were away: shown once, then `got`
                 self._events.extend(message for message in kept if self._seen.add(message.id))
                 self._send(ev.Got(ids=tuple(message.id for message in kept)))
@@ -438,10 +441,10 @@ class ClientSession:
             self._acknowledged(ack)
         self._flush_outbox(now)
 
-    def _acknowledged(self, ack: ev.Ack) -> bool:
-        """The host took pending message `ack.id` (False: not pending, e.g. a repeated ack)."""
+    def _acknowledged(self, ack: ev.Ack | ev.Held) -> bool:
+        """The host took pending message `ack.id` (False if not pending): `Delivered`, or `Held`."""
         if self._outbox.pop(ack.id) is None:
             return False
         self._seen.add(ack.msg_id)
-        self._events.append(Delivered(ack.id, ack.msg_id, ack.time))
+        self._events.append(Delivered(ack.id, ack.msg_id, ack.time) if type(ack) is ev.Ack else ack)
         return True

@@ -33,6 +33,7 @@ from typing import Any, ClassVar, TypeVar
 from net.addresses import AddrInfo, format_address
 from net.api import ClientConfig, ClientState, EventSink, FailureKind, RoomMoved, Transport
 from net.client.session import ClientSession
+from net.protocol import events as ev
 from net.socket_errors import ConnectFailed, describe_connect_error
 from net.wakeup import Wakeup
 
@@ -127,6 +128,13 @@ class ThreadedClient:
         with self._lock:
             self._session.request_members()
         self._wake()
+
+    def send_file_step(self, step: ev.FileControl) -> bool:
+        """A file transfer's step to the host (`net.files.transfers`); False when offline."""
+        with self._lock:
+            sent = self._session.send_file_step(step)
+        self._wake()
+        return sent
 
     def close(self, reason: str = "") -> None:
         """Say bye, stop, and join the I/O thread (within 2 s)."""

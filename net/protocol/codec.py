@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from net.files.limits import MAX_NAMES_IN_OFFER
 from net.protocol import events as ev
 from net.protocol.errors import DecodeError
 from net.protocol.limits import (
@@ -153,6 +154,20 @@ _member = _record(ev.MemberInfo, _MEMBER_FIELDS)
 _message = _record(ev.ChatMessage, _MESSAGE_FIELDS)
 _members = _list_of(_member, MAX_MEMBERS_IN_LIST)
 
+#: A file transfer's control fields, the same both ways (docs/PROTOCOL.md, "File transfers").
+_FILE_FIELDS = (
+    _Field("op", _code),
+    _Field("offer", _id),
+    _Field("to", _nick, required=False),
+    _Field("names", _list_of(_string(MAX_REASON_CHARS), MAX_NAMES_IN_OFFER), required=False),
+    _Field("count", _integer, required=False),
+    _Field("size", _integer, required=False),
+    _Field("port", _integer, required=False),
+    _Field("key", _code, required=False),
+    _Field("token", _id, required=False),
+    _Field("reason", _short, required=False),
+)
+
 #: What a client may send, and the fields of each kind.
 CLIENT_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
     ev.Hello: (
@@ -173,6 +188,7 @@ CLIENT_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
     ev.Typing: (_Field("active", _boolean), _Field("to", _nick, required=False)),
     ev.Who: (),
     ev.Got: (_Field("ids", _list_of(_id, MAX_MAIL_IN_FRAME)),),
+    ev.FileControl: _FILE_FIELDS,
     ev.Ping: (_Field("token", _short, required=False),),
     ev.Pong: (_Field("token", _short, required=False),),
     ev.Bye: (_Field("reason", _short, required=False),),
@@ -227,6 +243,13 @@ HOST_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
         _Field("text", _short),
         _Field("ref", _id, required=False),
         _Field("retry_after", _number, required=False),
+    ),
+    ev.FileNotice: (
+        *_FILE_FIELDS[:2],
+        _Field("sender", _nick, key="from"),
+        _Field("time", _number),
+        *_FILE_FIELDS[2:],
+        _Field("address", _short, required=False),
     ),
     ev.Ping: (_Field("token", _short, required=False),),
     ev.Pong: (_Field("token", _short, required=False),),

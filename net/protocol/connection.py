@@ -64,7 +64,7 @@ _TRANSITIONS: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = 
     (Role.CLIENT, _H): {ev.Hello: _H, ev.Bye: _C, **{t: _H for t in _ALWAYS}},
     (Role.HOST, _H): {ev.Welcome: _O, ev.Refuse: _C, ev.Error: _H, ev.Bye: _C, **{t: _H for t in _ALWAYS}},
     (Role.CLIENT, _O): {
-        **{t: _O for t in (ev.Say, ev.Rename, ev.Typing, ev.Who, ev.Got, *_ALWAYS)},
+        **{t: _O for t in (ev.Say, ev.Rename, ev.Typing, ev.Who, ev.Got, ev.FileControl, *_ALWAYS)},
         ev.Bye: _C,
     },
     (Role.HOST, _O): {
@@ -81,6 +81,7 @@ _TRANSITIONS: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = 
                 ev.Renamed,
                 ev.Members,
                 ev.TypingNotice,
+                ev.FileNotice,
                 ev.Error,
                 *_ALWAYS,
             )

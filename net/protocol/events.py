@@ -17,6 +17,8 @@ __all__ = [
     "Delivered",
     "Error",
     "Event",
+    "FileControl",
+    "FileNotice",
     "Got",
     "Held",
     "Hello",
@@ -139,6 +141,26 @@ class Got(Event):
 
     TYPE: ClassVar[str] = "got"
     ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileControl(Event):
+    """A step of a file transfer, for the host to pass on (docs/PROTOCOL.md, "File
+    transfers"): `op` is offer, accept, decline, cancel or grant. An offer without `to` goes
+    to the whole room; the other steps go to one member. The file bytes never come here.
+    """
+
+    TYPE: ClassVar[str] = "file"
+    op: str
+    offer: str  # the sender's id for the offer
+    to: str | None = None
+    names: tuple[str, ...] = ()  # offer: the first names (for the receiver to see)
+    count: int | None = None  # offer: files in it
+    size: int | None = None  # offer: bytes in all
+    port: int | None = None  # offer: the sender's transfer port
+    key: str | None = None  # offer: SHA-256 of the sender's certificate (hex)
+    token: str | None = None  # grant: the one-time token for `to`
+    reason: str | None = None  # decline, cancel: why (optional)
 
 
 # --- host to client -------------------------------------------------------------------
@@ -279,6 +301,27 @@ class Error(Event):
     text: str
     ref: str | None = None
     retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileNotice(Event):
+    """A member's `FileControl` as the host passes it on: who sent it (`sender`, sent as
+    ``from``), when, and for an offer the sender's address as the host sees it."""
+
+    TYPE: ClassVar[str] = "file"
+    op: str
+    offer: str
+    sender: str
+    time: float
+    to: str | None = None
+    names: tuple[str, ...] = ()
+    count: int | None = None
+    size: int | None = None
+    port: int | None = None
+    key: str | None = None
+    token: str | None = None
+    reason: str | None = None
+    address: str | None = None
 
 
 # --- either direction ------------------------------------------------------------------

@@ -31,13 +31,14 @@ from net.protocol.message_ids import message_id, sender_hash
 from net.protocol.nicknames import InvalidNickname, normalize_nick
 from net.room import away
 from net.room.dedupe import SeenMessages
+from net.room.files import route_file_step
 from net.room.mailbox import Mailbox, MailLimits
 from net.room.member import Member, same_session
 from net.room.names import Names
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import Buckets, Limit
 from net.room.replay import history_that_fits
-from net.room.typing_notices import typing_notice
+from net.room.self_notices import rename, typing_notice
 from net.room.unsaved import Unsaved
 from net.secure.password import PasswordHash, secret_digest
 
@@ -264,7 +265,7 @@ class Room:
             return self._say(member, event)  # the hot kind, ahead of the pattern match
         match event:
             case ev.Rename(nick=raw):
-                return self._over_limit(member, "renames") or self._rename(member, raw)
+                return self._over_limit(member, "renames") or rename(self._names, member, raw, self._now())
             case ev.Typing(active=active, to=to):
                 return typing_notice(self._names, member, active, to, self._mono())
             case ev.Got(ids=ids):
@@ -272,6 +273,9 @@ class Room:
             case ev.Who():
                 refused = self._over_limit(member, "member list requests")
                 return refused or [Send(peer, ev.Members(members=self.members()))]
+            case ev.FileControl():
+                refused = self._over_limit(member, "file requests")
+                return refused or route_file_step(member, event, self._names.holder, self._now())
             case ev.Ping():
                 return [Send(peer, event.reply())]
             case ev.Pong():
@@ -430,18 +434,3 @@ class Room:
             return [*self.leave(member.peer, reason, removed), Disconnect(member.peer, reason, removed)]
         text = f"too many {what}; wait {wait:.2f} s"
         return [Send(member.peer, ev.Error(code="rate_limited", text=text, ref=ref, retry_after=wait))]
-
-    def _rename(self, member: Member, raw: str) -> list[Output]:
-        try:
-            nick = normalize_nick(raw)
-        except InvalidNickname as exc:
-            return [Send(member.peer, ev.Error(code="nick_invalid", text=f"invalid nickname: {exc}"))]
-        taken = self._names.taken(nick, member)
-        if taken:
-            return [Send(member.peer, ev.Error(code="nick_taken", text=taken))]
-        if nick == member.nick:
-            return []
-        old = member.nick
-        self._names.unname(member)
-        self._names.name(member, nick)
-        return [Broadcast(ev.Renamed(old=old, new=nick, time=self._now()))]

@@ -133,3 +133,30 @@ def test_join_shows_how_each_member_left(processes) -> None:
     finally:
         silent.close()
         crashed.close()
+
+
+def test_a_file_sent_with_slash_send_is_accepted_and_received_by_another_terminal(
+    processes, tmp_path
+) -> None:
+    host = start(processes, "host", "--port", "0", "--bind", "127.0.0.1", "--name", "files")
+    port = host.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    alice = start(processes, "join", f"127.0.0.1:{port}", "--nick", "alice")
+    alice.wait_for_line(r"Welcome to files, alice!")
+    bob = start(
+        processes, "join", f"127.0.0.1:{port}", "--nick", "小明", "--downloads", str(tmp_path / "收件")
+    )
+    bob.wait_for_line(r"Welcome to files, 小明!")
+    alice.wait_for_line(r"--> 小明 joined")
+
+    (tmp_path / "报告 final.txt").write_text("季度报告", encoding="utf-8")
+    alice.send_line(f"/send {tmp_path / '报告 final.txt'}")
+    offer = bob.wait_for_line(r"alice offers 1 file\(s\), 12 bytes: 报告 final\.txt \(/accept (\w+)\)").group(
+        1
+    )
+    bob.send_line("/accept")
+    bob.wait_for_line(rf"received {offer}: 1 file\(s\), 12 bytes")
+    alice.wait_for_line(rf"sent {offer} to 小明: 12 bytes$")
+    assert (tmp_path / "收件" / "报告 final.txt").read_text(encoding="utf-8") == "季度报告"
+    for member in (alice, bob):
+        member.send_line("/quit")
+        assert member.wait() == 0

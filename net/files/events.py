@@ -1,0 +1,106 @@
+"""What file transfers tell their owner (the GUI, the terminal client, tests).
+
+`net.files.transfers.FileTransfers` hands these to the owner's event sink, from the
+client's I/O thread (offers, answers) or from a fetch's thread (progress, results): a GUI
+queues them for its main thread like every other client event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class OfferReceived:
+    """`sender` offers files: to us alone (`private`) or to the room."""
+
+    offer: str
+    sender: str
+    names: tuple[str, ...]
+    count: int
+    size: int
+    private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OfferMade:
+    """Our offer is out: its id, what it holds, and the links left out of its folders."""
+
+    offer: str
+    to: str | None
+    count: int
+    size: int
+    skipped: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAnswered:
+    """`member` accepted (a token went to it) or declined our offer."""
+
+    offer: str
+    member: str
+    accepted: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCancelled:
+    """`sender` withdrew its offer (a fetch of it stops; its `.part` files stay)."""
+
+    offer: str
+    sender: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgress:
+    """A fetch of `sender`'s offer: `done` of `total` bytes (resumed ones included), at
+    `speed` bytes a second over this connection, `files_done` of `files`."""
+
+    offer: str
+    sender: str
+    done: int
+    total: int
+    speed: float
+    files_done: int
+    files: int
+
+    @property
+    def seconds_left(self) -> float | None:
+        return (self.total - self.done) / self.speed if self.speed > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFinished:
+    """Every file of the offer is in `folder`, checked against the sender's SHA-256.
+    `received` bytes came over the wire, `resumed` were already in `.part` files."""
+
+    offer: str
+    sender: str
+    folder: Path
+    files: tuple[Path, ...]
+    received: int
+    resumed: int
+    route: str = "direct"  # how the bytes came (only "direct" so far; a host relay later)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailed:
+    """The fetch stopped; `code` says why (docs/PROTOCOL.md, "File transfers"), `text` says
+    it for the user. Accepting again resumes from the `.part` files."""
+
+    offer: str
+    sender: str
+    code: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferServed:
+    """Sender side: a member's fetch of our offer ended (`error` None: all it wanted went)."""
+
+    offer: str
+    member: str
+    sent: int
+    error: str | None
