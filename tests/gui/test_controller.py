@@ -78,7 +78,7 @@ class FakeView:
     def texts(self, conversation=ROOM) -> list[str]:
         return [line.text for line in self.lines.get(conversation, [])]
 
-    def mark_delivered(self, local_id, when, mark) -> None:
+    def mark_delivered(self, local_id, when, mark, again="") -> None:
         self.calls.append(("delivered", local_id, when, mark))
 
     def mark_failed(self, local_id, mark) -> None:
