@@ -134,7 +134,7 @@ class IpmsgEngine:
         self.absent = absent
         self._broadcast(c.BR_ABSENCE | c.CAPUTF8OPT | self._absence_flag(), self._our_entry(self.legacy))
 
-    def send_message(self, address: str, text: str, now: float) -> str:
+    def send_message(self, address: str, text: str, now: float, message_id: str | None = None) -> str:
         """Send `text` to the user at `address`; the message id its outcome events carry.
 
         Raises UnknownUser, OutboxFull (too much unacknowledged), or ValueError (empty or
@@ -153,7 +153,7 @@ class IpmsgEngine:
         pieces = split_text(text, encoding, c.MAX_SEND_BYTES - header)
         if not self.outbox.room_for(len(pieces)):
             raise OutboxFull("too many messages are waiting for acknowledgement")
-        message_id = f"m{next(self._message_ids)}"
+        message_id = message_id or f"m{next(self._message_ids)}"
         for piece in pieces:
             number = self._next_number()
             first = c.build_packet(self._packet(number, command, piece.data))
@@ -234,15 +234,16 @@ class IpmsgEngine:
         if peer is not None and not peer.first_time(packet.packet_no):
             return
         text = decode_text(c.message_text_bytes(packet.extra), packet.command, encoding)
-        if packet.has(c.FILEATTACHOPT):
-            log.info("%s offered files; receiving files is not supported by the bridge", source)
-        if not text.strip():
+        files = packet.has(c.FILEATTACHOPT)
+        if files:
+            log.info("%s offered files; the bridge does not receive files", source)
+        if not text.strip() and not files:
             return
         if packet.has(c.SECRETOPT) and packet.has(c.READCHECKOPT):
             self._answer(source, c.READMSG, b"%d" % packet.packet_no, encoding, size, now)
         nick = peer.user.nick if peer is not None else source
         self._events.append(
-            IpmsgMessage(source, nick, text, packet.packet_no, broadcast=packet.has(c.BROADCASTOPT))
+            IpmsgMessage(source, nick, text, packet.packet_no, packet.has(c.BROADCASTOPT), files)
         )
 
     def _on_received(self, packet: c.Packet, source: str, size: int, now: float) -> None:

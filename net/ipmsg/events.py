@@ -45,6 +45,7 @@ class IpmsgMessage:
     text: str
     packet_no: int
     broadcast: bool = False
+    files: bool = False  # it offered files too (the bridge does not receive files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +58,12 @@ class IpmsgDelivered:
 
 @dataclass(frozen=True, slots=True)
 class IpmsgUndelivered:
-    """A piece of our message `message_id` was never acknowledged after every resend."""
+    """Our message `message_id` was not delivered: a piece was never acknowledged after every
+    resend, the user left, or it could not be sent at all (`reason` says which, for the user)."""
 
     address: str
     message_id: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
