@@ -91,7 +91,7 @@ class IpmsgBridge:
             sock.bind((host, self.port))
         except OSError as exc:
             sock.close()
-            problem = f"UDP port {self.port} is not free (is IP Messenger, Feiq or iptux running here?): {exc}"
+            problem = f"UDP port {self.port} is not free (IP Messenger, Feiq or iptux running here?): {exc}"
             self._sink(IpmsgStatus(False, problem, self.port))
             raise OSError(problem) from exc
         sock.setblocking(False)

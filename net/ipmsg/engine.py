@@ -128,7 +128,11 @@ class IpmsgEngine:
         self._broadcast(c.BR_ENTRY | c.CAPUTF8OPT | self._absence_flag(), self._our_entry(self.legacy))
 
     def leave(self, now: float) -> None:
+        """BR_EXIT to the broadcast and to every listed user (as iptux does: reaches users
+        a broadcast does not, on networks that filter it)."""
         self._broadcast(c.BR_EXIT | c.CAPUTF8OPT, self._our_entry(self.legacy))
+        goodbye = self._datagrams[-1].data
+        self._datagrams.extend(Datagram(goodbye, user.address) for user in self.peers.users())
 
     def set_absent(self, absent: bool, now: float) -> None:
         self.absent = absent
@@ -243,7 +247,15 @@ class IpmsgEngine:
             self._answer(source, c.READMSG, b"%d" % packet.packet_no, encoding, size, now)
         nick = peer.user.nick if peer is not None else source
         self._events.append(
-            IpmsgMessage(source, nick, text, packet.packet_no, packet.has(c.BROADCASTOPT), files)
+            IpmsgMessage(
+                source,
+                nick,
+                text,
+                packet.packet_no,
+                packet.has(c.BROADCASTOPT),
+                files,
+                self.guard.is_verified(source),
+            )
         )
 
     def _on_received(self, packet: c.Packet, source: str, size: int, now: float) -> None:

@@ -46,6 +46,7 @@ class IpmsgMessage:
     packet_no: int
     broadcast: bool = False
     files: bool = False  # it offered files too (the bridge does not receive files)
+    verified: bool = False  # the address has proved it receives what we send there (net.ipmsg.guard)
 
 
 @dataclass(frozen=True, slots=True)
