@@ -63,8 +63,13 @@ def user_from_entry(address: str, packet: Packet, entry: EntryExtra, legacy: str
         user=user,
         client=client,
         encoding=encoding,
-        absent=packet.has(ABSENCEOPT),
+        absent=_absent(packet),
     )
+
+
+def _absent(packet: Packet) -> bool:
+    """ABSENCEOPT means "away"; iptux sets it on every entry packet, so from iptux it means nothing."""
+    return packet.has(ABSENCEOPT) and b"iptux" not in packet.version
 
 
 class PeerList:

@@ -73,7 +73,8 @@ def test_ansentry_and_absence_update_and_exit_removes() -> None:
     engine.enter(START)
     engine.receive(peer.iptux_entry("李四", "Dev", command=c.ANSENTRY), IPTUX, START + 0.1)
     [users] = engine.take()[1]
-    assert isinstance(users, IpmsgUsers) and users.users[0].encoding == "utf-8" and users.users[0].absent
+    assert isinstance(users, IpmsgUsers) and users.users[0].encoding == "utf-8"
+    assert not users.users[0].absent  # iptux sets ABSENCEOPT on every entry: not "away"
     assert engine.guard.is_verified(IPTUX)  # it answered our BR_ENTRY
     engine.receive(peer.iptux_entry("李四 (away)", "Dev", command=c.BR_ABSENCE), IPTUX, START + 1)
     [users] = engine.take()[1]
@@ -229,6 +230,14 @@ def test_getinfo_is_answered_with_our_version() -> None:
     engine.receive(peer.packet(c.GETINFO), FEIQ, START)
     [(_to, info)] = parsed(engine.take()[0])
     assert info.mode == c.SENDINFO and info.extra == b"LanChat\0"
+
+
+def test_absence_of_an_ip_messenger_user() -> None:
+    engine = make_engine()
+    engine.receive(peer.entry("Taro", command=c.BR_ABSENCE | c.ABSENCEOPT), FEIQ, START)
+    assert engine.peers.users()[0].absent
+    engine.receive(peer.entry("Taro", command=c.BR_ABSENCE), FEIQ, START + 1)
+    assert not engine.peers.users()[0].absent
 
 
 def test_set_absent_broadcasts_br_absence() -> None:
