@@ -84,9 +84,8 @@ def test_lanchat_and_iptux_see_each_other_and_talk(make_lan: Callable[..., vlan.
     env = {"HOME": str(home), "DISPLAY": f":{display}", "XDG_RUNTIME_DIR": str(home), "NO_AT_BRIDGE": "1"}
     desktop = Desktop(iptux_pc, display)
     try:
-        iptux_pc.run(
-            ["Xvfb", f":{display}", "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"], name="xvfb", env=env
-        )
+        xvfb = ["Xvfb", f":{display}", "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"]
+        iptux_pc.run(xvfb, name="xvfb", env=env)  # -noreset: no restart when a probing client leaves
         poll(lambda: desktop.run("xdotool", "getdisplaygeometry").returncode == 0, 15, "Xvfb")
         iptux_pc.run(["iptux"], name="iptux", env=env)
         poll(lambda: desktop.windows("Iptux"), 15, "iptux's main window")
