@@ -54,12 +54,12 @@ class Sidebar(ttk.Frame):
         self.members_tree.bind("<Return>", self._on_member_double_click)
         self.members_hint = ttk.Label(body, style="SidebarMuted.TLabel", wraplength=230, justify="left")
         self.members_hint.grid(row=2, column=0, sticky="w", pady=(6, 0))
+        self.ipmsg = IpmsgPanel(body)  # filled by gui.ipmsg_link when the bridge runs
+        self.ipmsg.grid(row=3, column=0, sticky="ew")
         self.invite: InvitePanel | None = None
         if invitation is not None:
             self.invite = InvitePanel(body, invitation)
-            self.invite.grid(row=3, column=0, sticky="ew")
-        self.ipmsg = IpmsgPanel(body)  # filled by gui.ipmsg_link when the bridge runs
-        self.ipmsg.grid(row=4, column=0, sticky="ew")
+            self.invite.grid(row=4, column=0, sticky="ew")
 
     def apply_palette(self, palette: Palette) -> None:
         self.column.set_background(palette.sidebar)
