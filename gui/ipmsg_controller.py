@@ -34,7 +34,6 @@ class BridgedController(Controller):
         if view is not self._view:
             self._view = view
             panel = getattr(getattr(view, "sidebar", None), "ipmsg", None)
-            self.ipmsg.own_nick = self.nick if view is not None else ""
             self.ipmsg.attach(view, panel)
 
     def submit(self, text: str, conversation: str | None) -> bool:
@@ -44,10 +43,8 @@ class BridgedController(Controller):
         return super().submit(text, conversation)
 
     def close_private(self, key: str) -> None:
-        if address_of(key) is not None:
-            self.ipmsg.closed(key)
-            return
-        super().close_private(key)
+        if address_of(key) is None:  # an IP Messenger tab has nothing to forget
+            super().close_private(key)
 
     def typing(self, active: bool, conversation: str | None) -> None:
         if address_of(conversation) is None:  # IP Messenger has no typing notices
@@ -57,6 +54,7 @@ class BridgedController(Controller):
         rest = self.ipmsg.handle(batch)
         if rest:
             super().handle(rest)
+            self.ipmsg.apply(self.settings)  # the nickname may have changed (joined, renamed)
 
     def close_bridge(self) -> None:
         """The window closes: BR_EXIT, the bridge's thread joined."""

@@ -75,6 +75,18 @@ def address_of(key: str | None) -> str | None:
     return key[len(KEY_PREFIX) :] if key is not None and key.startswith(KEY_PREFIX) else None
 
 
+def private_intro(key: str, nick: str) -> str:
+    """The first line of a private tab: a LanChat one is private; an IP Messenger one is not
+    encrypted (the protocol is plain text on the LAN) nor kept."""
+    if address_of(key) is not None:
+        text = tr(
+            "Private conversation with {nick} over IP Messenger: not encrypted, and not kept in the history."
+        )
+    else:
+        text = tr("Private conversation with {nick}. Only the two of you see it.")
+    return text.format(nick=nick)
+
+
 def configured_port() -> int | None:
     """The port from ``LANCHAT_IPMSG_PORT`` (None: "off"), 2425 by default."""
     text = os.environ.get(PORT_ENV, "").strip().lower()
@@ -97,10 +109,8 @@ class IpmsgLink:
         self.problem = ""
         self.view: IpmsgView | None = None
         self.panel: UsersPanel | None = None
-        self.own_nick = ""
         self._waiting: collections.deque[IpmsgMessage] = collections.deque(maxlen=MAX_WAITING)
         self._running_as: tuple[str, str] | None = None  # (nickname, encoding) of the running bridge
-        self._tabs: set[str] = set()  # conversation keys with a tab open
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -110,6 +120,11 @@ class IpmsgLink:
         port = configured_port()
         wanted = (self._nickname(), settings.ipmsg_encoding) if settings.ipmsg and port is not None else None
         if wanted == self._running_as:
+            return
+        running = self._running_as
+        if self.bridge is not None and wanted is not None and running is not None and wanted[1] == running[1]:
+            self.bridge.rename(wanted[0])  # BR_ABSENCE with the new name, no restart
+            self._running_as = wanted
             return
         self.stop()
         if wanted is None or port is None:
@@ -136,14 +151,13 @@ class IpmsgLink:
         self._show_users()
 
     def _nickname(self) -> str:
-        return self.own_nick or self.settings.nickname or _login_name()
+        return self.settings.nickname or _login_name()
 
     # -- the chat view --------------------------------------------------------------------------
 
     def attach(self, view: IpmsgView | None, panel: UsersPanel | None) -> None:
         """A chat view opened (or closed: None): show the users, and what came meanwhile."""
         self.view, self.panel = view, panel
-        self._tabs.clear()
         if panel is not None:
             panel.on_user = self.open
         self._show_users()
@@ -157,17 +171,10 @@ class IpmsgLink:
             return None
         return self._open_tab(address, user.nick, focus)
 
-    def closed(self, key: str) -> None:
-        self._tabs.discard(key)
-
     def _open_tab(self, address: str, nick: str, focus: bool) -> str:
         key = key_for(address)
         assert self.view is not None
-        self.view.open_private(key, nick, focus)
-        if key not in self._tabs:
-            self._tabs.add(key)
-            note = tr("{nick} uses IP Messenger, Feiq or iptux: this conversation is not encrypted.")
-            self._add(key, Line("system", note.format(nick=nick), self._clock()))
+        self.view.open_private(key, nick, focus)  # its first line says: not encrypted (private_intro)
         return key
 
     def submit(self, text: str, key: str) -> bool:

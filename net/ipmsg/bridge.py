@@ -140,6 +140,9 @@ class IpmsgBridge:
             raise ValueError("too many messages are waiting to be sent")
         return message_id
 
+    def rename(self, nick: str) -> None:
+        self._queue(lambda now: self.engine.rename(nick, now))
+
     def set_absent(self, absent: bool) -> None:
         self._queue(lambda now: self.engine.set_absent(absent, now))
 

@@ -128,15 +128,23 @@ class IpmsgEngine:
         self._broadcast(c.BR_ENTRY | c.CAPUTF8OPT | self._absence_flag(), self._our_entry(self.legacy))
 
     def leave(self, now: float) -> None:
-        """BR_EXIT to the broadcast and to every listed user (as iptux does: reaches users
-        a broadcast does not, on networks that filter it)."""
-        self._broadcast(c.BR_EXIT | c.CAPUTF8OPT, self._our_entry(self.legacy))
-        goodbye = self._datagrams[-1].data
-        self._datagrams.extend(Datagram(goodbye, user.address) for user in self.peers.users())
+        self._tell_everyone(c.BR_EXIT | c.CAPUTF8OPT)
+
+    def rename(self, nick: str, now: float) -> None:
+        """A new nickname, told to everyone with BR_ABSENCE (the protocol's "my details changed")."""
+        self.me = Identity(nick, self.me.group, self.me.user, self.me.host)
+        self.set_absent(self.absent, now)
 
     def set_absent(self, absent: bool, now: float) -> None:
         self.absent = absent
-        self._broadcast(c.BR_ABSENCE | c.CAPUTF8OPT | self._absence_flag(), self._our_entry(self.legacy))
+        self._tell_everyone(c.BR_ABSENCE | c.CAPUTF8OPT | self._absence_flag())
+
+    def _tell_everyone(self, command: int) -> None:
+        """To the broadcast and to every listed user (as iptux does): that reaches users a
+        broadcast does not, on networks that filter it."""
+        self._broadcast(command, self._our_entry(self.legacy))
+        told = self._datagrams[-1].data
+        self._datagrams.extend(Datagram(told, user.address) for user in self.peers.users())
 
     def send_message(self, address: str, text: str, now: float, message_id: str | None = None) -> str:
         """Send `text` to the user at `address`; the message id its outcome events carry.

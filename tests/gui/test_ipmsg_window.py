@@ -110,3 +110,18 @@ def test_closing_the_window_says_goodbye_and_stops_the_bridge(make_app: AppRunne
     app.close()
     peer.expect(mode(c.BR_EXIT))
     assert not bridge.running
+
+
+def test_a_new_nickname_is_told_to_ip_messenger_users(make_app: AppRunner, peer: RawPeer) -> None:
+    app = hosting_app(make_app)
+    port = bridge_port(app)
+    peer.send(make.feiq_entry("张三"), port)
+    make_app.wait(lambda: app.controller.ipmsg.users, message="listed")
+    assert app.chat_view is not None
+    say(app.chat_view, "/nick 小爱")
+    renamed = "小爱".encode("gbk")
+    peer.expect(
+        lambda p: p.mode == c.BR_ABSENCE and c.parse_entry_extra(p.extra).nick == renamed, pump=make_app.pump
+    )
+    bridge = app.controller.ipmsg.bridge
+    assert bridge is not None and bridge.port == port  # told, not restarted

@@ -23,13 +23,22 @@ class RawPeer:
     def send(self, data: bytes, port: int) -> None:
         self.sock.sendto(data, ("127.0.0.1", port))
 
-    def expect(self, accept: Callable[[c.Packet], bool], timeout: float = 5.0) -> c.Packet:
-        """Wait for a packet `accept` takes (packets read meanwhile are kept in `received`)."""
+    def expect(
+        self,
+        accept: Callable[[c.Packet], bool],
+        timeout: float = 5.0,
+        pump: Callable[[], object] | None = None,
+    ) -> c.Packet:
+        """Wait for a packet `accept` takes (packets read meanwhile are kept in `received`);
+        `pump` runs between reads (a Tk root's `update`, so the window keeps working)."""
         for packet in self.received:
             if accept(packet):
                 return packet
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if pump is not None:
+                self.sock.settimeout(0.02)
+                pump()
             try:
                 data, _sender = self.sock.recvfrom(70000)
             except TimeoutError:

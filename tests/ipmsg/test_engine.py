@@ -256,3 +256,11 @@ def test_packet_numbers_grow() -> None:
     engine.set_absent(False, START)
     first, second = (p.packet_no for _to, p in parsed(engine.take()[0]))
     assert second > first
+
+
+def test_rename_tells_everyone_with_br_absence() -> None:
+    engine = make_engine()
+    engine.rename("老王", START)
+    [(to, packet)] = parsed(engine.take()[0])
+    assert to == BROADCAST and packet.mode == c.BR_ABSENCE
+    assert c.parse_entry_extra(packet.extra).nick == "老王".encode("gbk")
