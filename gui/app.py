@@ -389,8 +389,8 @@ class App:
             self._stop_browser()
             self._close_trust_dialog()
             self.controller.end_session()
-            self.controller.close_bridge()
         finally:
+            self.controller.close_bridge()  # BR_EXIT, the bridge's thread joined
             self.search.close()
             self.history.close()
             self.pump.stop()

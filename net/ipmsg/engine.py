@@ -140,11 +140,13 @@ class IpmsgEngine:
         self._tell_everyone(c.BR_ABSENCE | c.CAPUTF8OPT | self._absence_flag())
 
     def _tell_everyone(self, command: int) -> None:
-        """To the broadcast and to every listed user (as iptux does): that reaches users a
-        broadcast does not, on networks that filter it."""
+        """To the broadcast, and to every listed user who proved its address (as iptux tells
+        each of its pals): that reaches users a broadcast does not, on networks that filter
+        it. Not to unproven ones: a forged BR_ENTRY must not make us send to a bystander."""
         self._broadcast(command, self._our_entry(self.legacy))
         told = self._datagrams[-1].data
-        self._datagrams.extend(Datagram(told, user.address) for user in self.peers.users())
+        proven = [user.address for user in self.peers.users() if self.guard.is_verified(user.address)]
+        self._datagrams.extend(Datagram(told, address) for address in proven)
 
     def send_message(self, address: str, text: str, now: float, message_id: str | None = None) -> str:
         """Send `text` to the user at `address`; the message id its outcome events carry.

@@ -105,7 +105,7 @@ def test_closing_the_window_says_goodbye_and_stops_the_bridge(make_app: AppRunne
     app = make_app(nickname="alice")
     bridge = app.controller.ipmsg.bridge
     assert bridge is not None
-    peer.send(make.feiq_entry("张三"), bridge.port)
+    peer.send(make.feiq_entry("张三", command=c.ANSENTRY), bridge.port)  # proves its address
     make_app.wait(lambda: app.controller.ipmsg.users, message="listed")
     app.close()
     peer.expect(mode(c.BR_EXIT))
@@ -115,7 +115,7 @@ def test_closing_the_window_says_goodbye_and_stops_the_bridge(make_app: AppRunne
 def test_a_new_nickname_is_told_to_ip_messenger_users(make_app: AppRunner, peer: RawPeer) -> None:
     app = hosting_app(make_app)
     port = bridge_port(app)
-    peer.send(make.feiq_entry("张三"), port)
+    peer.send(make.feiq_entry("张三", command=c.ANSENTRY), port)  # answered our entry: proven
     make_app.wait(lambda: app.controller.ipmsg.users, message="listed")
     assert app.chat_view is not None
     say(app.chat_view, "/nick 小爱")
@@ -125,3 +125,15 @@ def test_a_new_nickname_is_told_to_ip_messenger_users(make_app: AppRunner, peer:
     )
     bridge = app.controller.ipmsg.bridge
     assert bridge is not None and bridge.port == port  # told, not restarted
+
+
+def test_user_lists_waiting_in_the_event_queue_take_one_slot() -> None:
+    from gui.bridge import EventBridge
+    from net.ipmsg.events import IpmsgMessage, IpmsgUsers
+
+    queue = EventBridge()
+    for count in range(1000):  # e.g. a flood of entries from many addresses
+        queue.post(IpmsgUsers(tuple(range(count))))  # type: ignore[arg-type]
+    queue.post(IpmsgMessage("127.0.0.1:1", "x", "hello", 1))
+    taken = queue.take(10_000)
+    assert len(taken) == 2 and taken[0] == IpmsgUsers(tuple(range(999)))  # type: ignore[arg-type]

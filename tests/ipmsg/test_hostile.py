@@ -123,3 +123,13 @@ def test_labels_are_cleaned_and_bounded() -> None:
     engine.receive(peer.entry(nasty, "g\x00roup", encoding="utf-8"), REAL, START)
     [user] = engine.peers.users()
     assert len(user.nick) <= 64 and all(char.isprintable() for char in user.nick)
+
+
+def test_goodbyes_go_to_proven_users_only() -> None:
+    engine = make_engine("n")
+    engine.enter(START)
+    engine.receive(peer.entry("proven", command=c.ANSENTRY), REAL, START + 1)
+    engine.receive(peer.entry("maybe forged"), FORGER, START + 1)
+    engine.take()
+    engine.leave(START + 2)
+    assert sorted(d.to for d in engine.take()[0]) == ["*", REAL]
