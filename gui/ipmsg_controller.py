@@ -61,4 +61,4 @@ class BridgedController(Controller):
         self.ipmsg.stop()
 
     def apply_settings(self, settings: Settings) -> None:
-        self.ipmsg.apply(settings)
+        self.ipmsg.apply(settings, retry=True)

@@ -111,15 +111,17 @@ class IpmsgLink:
         self.panel: UsersPanel | None = None
         self._waiting: collections.deque[IpmsgMessage] = collections.deque(maxlen=MAX_WAITING)
         self._running_as: tuple[str, str] | None = None  # (nickname, encoding) of the running bridge
+        self._refused: tuple[str, str] | None = None  # the same, when it could not start
 
     # -- life -----------------------------------------------------------------------------------
 
-    def apply(self, settings: Settings) -> None:
-        """Start, stop or restart the bridge as the settings now say."""
+    def apply(self, settings: Settings, *, retry: bool = False) -> None:
+        """Start, stop or restart the bridge as the settings now say. A start that failed (the
+        port is taken) is tried again only with `retry` (the user applied the settings)."""
         self.settings = settings
         port = configured_port()
         wanted = (self._nickname(), settings.ipmsg_encoding) if settings.ipmsg and port is not None else None
-        if wanted == self._running_as:
+        if wanted == self._running_as or (wanted is not None and wanted == self._refused and not retry):
             return
         running = self._running_as
         if self.bridge is not None and wanted is not None and running is not None and wanted[1] == running[1]:
@@ -136,11 +138,12 @@ class IpmsgLink:
         except OSError as exc:
             log.warning("not on IP Messenger: %s", exc)
             bridge.join()
+            self._refused = wanted
             self.problem = tr("Not available: UDP port {port} is in use (IP Messenger or Feiq runs here?).")
             self.problem = self.problem.format(port=port)
             self._show_users()
             return
-        self.bridge, self._running_as, self.problem = bridge, wanted, ""
+        self.bridge, self._running_as, self.problem, self._refused = bridge, wanted, "", None
 
     def stop(self) -> None:
         bridge, self.bridge, self._running_as = self.bridge, None, None
@@ -217,7 +220,7 @@ class IpmsgLink:
                     log.info("IP Messenger message %s not delivered: %s", message_id, reason or "no answer")
                     if self.view is not None:
                         self.view.mark_failed(message_id, delivery_mark(Delivery.FAILED, tr("not delivered")))
-                case IpmsgStatus(problem=problem) if problem:
+                case IpmsgStatus(problem=problem) if problem and self.bridge is not None:  # it broke
                     self.problem = tr("The IP Messenger bridge stopped.")
                     self._show_users()
                 case IpmsgStatus():

@@ -7,6 +7,7 @@ packets) stands for Feiq; the window's bridge listens on a free loopback port.
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ from gui.app import App
 from gui.ipmsg_link import key_for
 from gui.model.delivery import SENT_MARK
 from net.ipmsg import codec as c
+from net.ipmsg.bridge import IpmsgBridge
 from tests.gui.conftest import AppRunner, free_port
 from tests.gui.driving import connected, double_click, host_from_window, say
 from tests.ipmsg import peer as make
@@ -137,3 +139,24 @@ def test_user_lists_waiting_in_the_event_queue_take_one_slot() -> None:
     queue.post(IpmsgMessage("127.0.0.1:1", "x", "hello", 1))
     taken = queue.take(10_000)
     assert len(taken) == 2 and taken[0] == IpmsgUsers(tuple(range(999)))  # type: ignore[arg-type]
+
+
+def test_a_taken_port_is_said_once_and_tried_again_from_the_settings(
+    make_app: AppRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as feiq_here:
+        feiq_here.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("LANCHAT_IPMSG_PORT", str(feiq_here.getsockname()[1]))
+        starts = []
+        real_start = IpmsgBridge.start
+        monkeypatch.setattr(IpmsgBridge, "start", lambda self: (starts.append(1), real_start(self)))
+        app = hosting_app(make_app)  # the chat's events come after the failed start
+        assert app.chat_view is not None
+        note = app.chat_view.sidebar.ipmsg.note
+        make_app.wait(lambda: "is in use" in note.cget("text"), message="the reason shown")
+        say(app.chat_view, "hello room")
+        make_app.wait(lambda: "hello room" in app.chat_view.panes[None].content())
+        make_app.pump()
+        assert len(starts) == 1 and "is in use" in note.cget("text")
+        app.apply_settings(dataclasses.replace(app.settings))  # OK in Settings: try again
+        assert len(starts) == 2
