@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
+from cli.ipmsg_host import start_host_bridge
 from hosting import default_room_name, invite_links, room_journal, start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
 from net.paths import identity_dir
@@ -148,6 +149,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "told which members are unencrypted"
         ),
     )
+    parser.add_argument(
+        "--ipmsg",
+        action="store_true",
+        help=(
+            "also enter the IP Messenger / Feiq / iptux network (UDP port 2425): list its users in "
+            "the log and answer each once with how to join the room"
+        ),
+    )
+    parser.add_argument("--ipmsg-port", type=_port, default=2425, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ipmsg-encoding",
+        choices=("gbk", "cp932"),
+        default="gbk",
+        help="text encoding for IP Messenger users who do not announce UTF-8 (default gbk: Chinese Windows)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -257,11 +273,18 @@ def run(args: argparse.Namespace) -> int:
             _fail(str(exc))
             return EXIT_CANNOT_START
         _announce(host.port, args.transport, identity, config)
+        bridge = None
+        if args.ipmsg:
+            invite = (invite_links(host.port, args.transport, identity.code, config.bind) or ["?"])[0]
+            bridge = start_host_bridge(config.room.name, invite, args.ipmsg_port, args.ipmsg_encoding)
         try:
             log.info("Press Ctrl+C to stop the host.")
             while not stopped.wait(_WAIT_SLICE_SECONDS):
                 pass
         finally:
+            if bridge is not None:
+                bridge.stop()
+                bridge.join()
             host.stop("the host was shut down")
     if signalled:
         return EXIT_OK

@@ -24,13 +24,13 @@ from gui.attention import Attention
 from gui.bridge import BridgePump, EventBridge
 from gui.bring_forward import bring_forward
 from gui.chat_view import ChatView
-from gui.controller import Controller
 from gui.conversation import ConversationPane
 from gui.crash import install_tk_hooks
 from gui.history_keeper import HistoryKeeper
 from gui.history_search import SearchResults
 from gui.i18n import current_language, set_language, tr
 from gui.invite_panel import Invitation
+from gui.ipmsg_controller import BridgedController
 from gui.lifetime import destroy_now
 from gui.model.changes import Incoming
 from gui.model.values import ROOM, Line
@@ -111,7 +111,7 @@ class App:
         self.bridge = EventBridge()
         keep, days = self.settings.keep_history, self.settings.history_days
         self.history = HistoryKeeper(history_file(), self._show_problem, keep=keep, days=days)
-        self.controller = Controller(
+        self.controller = BridgedController(  # a LanChat session + the IP Messenger bridge
             self.settings,
             self,
             self.bridge.post,
@@ -359,6 +359,7 @@ class App:
             self.history.apply_settings(new.keep_history, new.history_days)
         if new.language != old.language:
             set_language(new.language)
+        self.controller.apply_settings(self.settings)  # the IP Messenger bridge: on, off, renamed
         if (new.theme, new.font_size, new.language) != (old.theme, old.font_size, old.language):
             self.palette = apply_theme(self.root, new.theme, current_language(), new.font_size)
             if self.chat_view is not None:
@@ -391,6 +392,7 @@ class App:
             self._close_trust_dialog()
             self.controller.end_session()
         finally:
+            self.controller.close_bridge()  # BR_EXIT, the bridge's thread joined
             self.search.close()
             self.history.close()
             self.pump.stop()

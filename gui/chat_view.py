@@ -23,6 +23,7 @@ from gui.emoji_picker import EmojiPicker, picture_of
 from gui.i18n import tr
 from gui.input_history import InputHistory
 from gui.invite_panel import Invitation
+from gui.ipmsg_link import private_intro
 from gui.lifetime import destroy_now
 from gui.model.values import ROOM, Line, Status
 from gui.palette import Palette
@@ -260,15 +261,7 @@ class ChatView(ttk.Frame):
         pane = self.panes.get(key)
         if pane is None:
             pane = self._add_pane(key, nick)
-            pane.add_lines(
-                [
-                    Line(
-                        "system",
-                        tr("Private conversation with {nick}. Only the two of you see it.").format(nick=nick),
-                        time.time(),
-                    )
-                ]
-            )
+            pane.add_lines([Line("system", private_intro(key, nick), time.time())])
         if focus:
             self.notebook.select(pane)
             self._current = key

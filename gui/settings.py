@@ -38,6 +38,7 @@ SCROLLBACK_RANGE = range(200, 100_001)
 #: Which messages make a desktop notification: every one, or only those naming us (private
 #: messages count as naming us: they are written to us alone).
 NOTIFY_FOR = ("all", "mentions")
+IPMSG_ENCODINGS = ("gbk", "cp932")
 #: How many days the history keeps a message (0: forever).
 HISTORY_DAYS = (0, 30, 90, 365)
 DEFAULT_SCROLLBACK = 5_000
@@ -73,6 +74,10 @@ class Settings:
     keep_history: bool = True
     #: Forget kept messages older than this many days at start (0: keep them forever).
     history_days: int = 0
+    #: Also talk with IP Messenger / Feiq / iptux users (`gui.ipmsg_link`), and in which code
+    #: page with those who do not announce UTF-8 (gbk: Chinese Windows, cp932: Japanese).
+    ipmsg: bool = True
+    ipmsg_encoding: str = "gbk"
 
     def remember_host(self, address: str) -> None:
         """Put `address` first in the recent hosts, keeping a few distinct ones."""
@@ -91,6 +96,8 @@ FILE_KEYS: dict[str, str] = {
     "recent_hosts": "network.recent_hosts",
     "discovery_targets": "network.discovery_targets",
     "allow_plaintext": "network.allow_plaintext",
+    "ipmsg": "network.ipmsg",
+    "ipmsg_encoding": "network.ipmsg_encoding",
     "keep_history": "history.keep",
     "history_days": "history.keep_days",
     "theme": "appearance.theme",
@@ -251,6 +258,8 @@ def _check_stored(name: str, value: Any) -> Any:
             return check_choice(value, ["", *LANGUAGES])
         case "notify_for":
             return check_choice(value, NOTIFY_FOR)
+        case "ipmsg_encoding":
+            return check_choice(value, IPMSG_ENCODINGS)
         case (
             "notifications"
             | "sounds"
@@ -258,6 +267,7 @@ def _check_stored(name: str, value: Any) -> Any:
             | "highlight_mentions"
             | "allow_plaintext"
             | "keep_history"
+            | "ipmsg"
         ):
             if not isinstance(value, bool):
                 raise SettingError(name)

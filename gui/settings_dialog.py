@@ -45,6 +45,8 @@ class SettingsDialog(Dialog):
         self.targets_var = tk.StringVar(self, ", ".join(current.discovery_targets))
         self.plaintext_var = tk.BooleanVar(self, current.allow_plaintext)
         self.keep_var = tk.BooleanVar(self, current.keep_history)
+        self.ipmsg_var = tk.BooleanVar(self, current.ipmsg)
+        self.ipmsg_encoding_var = tk.StringVar(self, current.ipmsg_encoding)
         self.history_names = {
             0: tr("forever"),
             30: tr("for 30 days"),
@@ -117,6 +119,18 @@ class SettingsDialog(Dialog):
                 "“unencrypted” for everyone. Applies from the next chat you host."
             )
         )
+        self.ipmsg_button = ttk.Checkbutton(
+            body, text=tr("Also talk with IP Messenger / Feiq users"), variable=self.ipmsg_var
+        )
+        self.ipmsg_button.grid(row=row, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        row += 1
+        encodings = ttk.Frame(body)
+        encodings.grid(row=row, column=0, columnspan=2, sticky="w", padx=(24, 0))
+        ttk.Label(encodings, text=tr("Their text, unless they use UTF-8:")).pack(side="left", padx=(0, 8))
+        for value, name in (("gbk", tr("Chinese (GBK)")), ("cp932", tr("Japanese (CP932)"))):
+            choice = ttk.Radiobutton(encodings, text=name, value=value, variable=self.ipmsg_encoding_var)
+            choice.pack(side="left")
+        row += 1
 
         section(tr("Appearance"))
         label(tr("Theme"))
@@ -247,6 +261,8 @@ class SettingsDialog(Dialog):
                 scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
                 discovery_targets=st.check_discovery_targets(self.targets_var.get()),
                 allow_plaintext=bool(self.plaintext_var.get()),
+                ipmsg=bool(self.ipmsg_var.get()),
+                ipmsg_encoding=st.check_choice(self.ipmsg_encoding_var.get(), st.IPMSG_ENCODINGS),
                 keep_history=bool(self.keep_var.get()),
                 history_days=next(d for d, name in self.history_names.items() if name == self.days_var.get()),
             )

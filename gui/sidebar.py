@@ -15,6 +15,7 @@ from tkinter import ttk
 from gui.emoji import label_text
 from gui.i18n import tr
 from gui.invite_panel import Invitation, InvitePanel
+from gui.ipmsg_panel import IpmsgPanel
 from gui.model.nicks import key_of
 from gui.palette import Palette
 from gui.scroll_column import ScrollColumn
@@ -53,10 +54,12 @@ class Sidebar(ttk.Frame):
         self.members_tree.bind("<Return>", self._on_member_double_click)
         self.members_hint = ttk.Label(body, style="SidebarMuted.TLabel", wraplength=230, justify="left")
         self.members_hint.grid(row=2, column=0, sticky="w", pady=(6, 0))
+        self.ipmsg = IpmsgPanel(body)  # filled by gui.ipmsg_link when the bridge runs
+        self.ipmsg.grid(row=3, column=0, sticky="ew")
         self.invite: InvitePanel | None = None
         if invitation is not None:
             self.invite = InvitePanel(body, invitation)
-            self.invite.grid(row=3, column=0, sticky="ew")
+            self.invite.grid(row=4, column=0, sticky="ew")
 
     def apply_palette(self, palette: Palette) -> None:
         self.column.set_background(palette.sidebar)
@@ -71,6 +74,7 @@ class Sidebar(ttk.Frame):
         if self.invite is not None:
             self.invite.apply_texts()
         self.members_hint.configure(text=tr("Double-click someone to talk privately."))
+        self.ipmsg.apply_texts()
         self.set_members(*self._shown)  # the marks ("host", "unencrypted") are words too
         self.members_label.configure(text=tr("MEMBERS") + f" · {self.count()}")
         self.column.refresh()

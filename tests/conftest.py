@@ -17,6 +17,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
+# Windows under test never take UDP port 2425 (IP Messenger): tests that want the bridge set a port.
+os.environ.setdefault("LANCHAT_IPMSG_PORT", "off")
 
 # Property tests judge inputs, not speed: on a shared 2-core machine a busy moment made
 # Hypothesis fail a test with "input generation is slow" (too_slow) or a missed deadline.

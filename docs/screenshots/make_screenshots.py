@@ -15,6 +15,7 @@ ImageMagick's ``import``. Run from the project root:
     ... make_screenshots.py --small-only   # only the 640 x 480 window
     ... make_screenshots.py --emoji-only   # only the emoji views
     ... make_screenshots.py --history-only # only the kept history: reopened, and searched
+    ... make_screenshots.py --ipmsg-only   # only IP Messenger users listed and talked with
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -34,6 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
+from docs.screenshots.ipmsg_shots import shoot_ipmsg  # noqa: E402
 from gui.app import App  # noqa: E402
 from gui.settings import Settings, SettingsStore  # noqa: E402
 from gui.trust_dialogs import KeyWarningDialog, PasswordDialog  # noqa: E402
@@ -413,6 +415,11 @@ def main() -> int:
     os.environ.setdefault("LANCHAT_LOOPBACK_ONLY", "1")
     kept = tempfile.TemporaryDirectory()  # the windows' history: never the user's own
     os.environ["LANCHAT_DATA_DIR"] = kept.name
+    if "--ipmsg-only" in sys.argv or not any(arg.endswith("-only") for arg in sys.argv):
+        for language in ("en", "zh_CN"):
+            shoot_ipmsg(language, CONVERSATIONS[language], host_and_talk, pump_until, capture, SIZE)
+        if "--ipmsg-only" in sys.argv:
+            return 0
     if "--history-only" in sys.argv:
         shoot_history("en")
         shoot_history("zh_CN")

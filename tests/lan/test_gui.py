@@ -103,13 +103,16 @@ class Window:
         return self.process.wait(15)
 
 
-def open_window(pc: Pc, screen: str, settings: dict | None = None) -> Window:
+def open_window(
+    pc: Pc, screen: str, settings: dict | None = None, env: dict[str, str] | None = None
+) -> Window:
     """Start `main.py` on `pc` (first start, or with `settings` saved earlier) and focus it."""
     if settings is not None:
         (pc.home / "config").mkdir(parents=True, exist_ok=True)
         (pc.home / "config" / "settings.json").write_text(json.dumps({"version": 1, **settings}))
     # XAUTHORITY of the suite's own virtual screen means nothing to this one.
-    process = pc.lanchat(name="window", env={"DISPLAY": screen, "XAUTHORITY": "/dev/null", **ENGLISH})
+    own = {"DISPLAY": screen, "XAUTHORITY": "/dev/null", **ENGLISH, **(env or {})}
+    process = pc.lanchat(name="window", env=own)
     xdo = Xdo(pc, screen)
     window_id = xdo.window("^LanChat$")
     app = RemoteTk(pc, screen)
