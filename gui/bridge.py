@@ -30,6 +30,7 @@ from typing import Any
 
 from gui.model.values import Overflowed
 from net.api import LatencyMeasured
+from net.files import events as fe
 from net.protocol import events as ev
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def coalesce_key(event: object) -> Hashable | None:
             return "members"
         case ev.TypingNotice(nick=nick, to=to):
             return ("typing", nick, to)
+        case fe.TransferProgress(sender=sender, offer=offer):  # a transfer's progress: its latest
+            return ("transfer", sender, offer)
     return None
 
 
