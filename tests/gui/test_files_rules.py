@@ -24,7 +24,14 @@ MB = 1024 * 1024
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KB"), (1536, "1.5 KB"), (5 * MB, "5.0 MB"), (3 * 2**40, "3.0 TB")],
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KB"),
+        (1536, "1.5 KB"),
+        (5 * MB, "5.0 MB"),
+        (3 * 2**40, "3.0 TB"),
+    ],
 )
 def test_sizes(size, text):
     assert words.size_text(size) == text
