@@ -36,7 +36,9 @@ class FileCard(ttk.Frame):
         self.names.grid(row=1, column=0, sticky="w")
         self.status = ttk.Label(self, text="", style="CardMuted.TLabel", wraplength=520, justify="left")
         self.status.grid(row=2, column=0, sticky="w")
-        self.row = ttk.Frame(self, style="Card.TFrame")
+        style = ttk.Style(self)
+        style.configure("FileRow.TFrame", background=style.lookup("Card.TLabel", "background"))
+        self.row = ttk.Frame(self, style="FileRow.TFrame")  # the card's colour, without its border
         self.row.grid(row=3, column=0, sticky="w", pady=(4, 0))
         self.buttons: dict[str, ttk.Button] = {}
 
