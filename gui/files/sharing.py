@@ -22,15 +22,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from tkinter import filedialog
 from typing import TYPE_CHECKING
 
 from gui.conversation import ConversationPane
 from gui.files import rules
 from gui.files import wording as words
 from gui.files.cards import Buttons, FileCard, Pictures, add_card
+from gui.files.choosers import ask_folder, ask_paths
+from gui.files.events import FILE_EVENTS, Key, OfferSent, PictureRead, SendFailed
 from gui.files.opener import Opener
 from gui.files.session import SessionFiles, files_client
+from gui.files.thumbnails import post_thumbnail
 from gui.i18n import tr
 from gui.model.values import ROOM, Line
 from gui.ports import ClientFactory
@@ -45,52 +47,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]  # (sender, offer id); our own offers have the sender OWN
-OWN = ""
+OWN = ""  # the sender of our own offers in a Key
 #: Transfers remembered for their buttons; the oldest are forgotten beyond it.
 MAX_TRANSFERS = 500
 #: Pictures of one offer shown inline (the rest open from the card's buttons).
 MAX_PICTURES_PER_OFFER = 4
 #: Members' answers named on one of our cards (the rest are counted).
 MAX_ANSWERS_SHOWN = 4
-
-
-@dataclass(frozen=True, slots=True)
-class OfferSent:
-    """Our offer `offer` of `paths` went out (posted by the worker after `offer` returned)."""
-
-    offer: str
-    to: str | None
-    paths: tuple[Path, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SendFailed:
-    to: str | None
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class PictureRead:
-    """A thumbnail of `path` was made (a PIL image), for the card `key`."""
-
-    key: Key
-    path: Path
-    image: object
-
-
-WINDOW_EVENTS = (OfferSent, SendFailed, PictureRead)
-FILE_EVENTS = (
-    fe.OfferReceived,
-    fe.OfferMade,
-    fe.OfferAnswered,
-    fe.OfferCancelled,
-    fe.TransferProgress,
-    fe.TransferFinished,
-    fe.TransferFailed,
-    fe.TransferServed,
-    *WINDOW_EVENTS,
-)
 
 
 @dataclass
@@ -122,8 +85,8 @@ class FileSharing:
         self.pictures = Pictures(self.opener.open)
         self.summary: tk.Widget | None = None  # the status bar's label (gui.files.input)
         # Replaced by tests: the folder chooser and the file chooser.
-        self.choose_folder: Callable[[Path], Path | None] = self._ask_folder
-        self.choose_paths: Callable[[bool], list[Path]] = self._ask_paths
+        self.choose_folder: Callable[[Path], Path | None] = lambda initial: ask_folder(root, initial)
+        self.choose_paths: Callable[[bool], list[Path]] = lambda folder: ask_paths(root, folder)
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -401,7 +364,7 @@ class FileSharing:
         if files is None:
             return
         for path in pictures:
-            files.pictures.submit(functools.partial(_post_thumbnail, key, path, files.sink))
+            files.pictures.submit(functools.partial(post_thumbnail, key, path, files.sink))
 
     def _show_picture(self, key: Key, path: Path, image: object) -> None:
         transfer = self.transfers.get(key)
@@ -460,42 +423,3 @@ class FileSharing:
         lefts = [p.seconds_left for p in running]
         left = None if None in lefts else max(x for x in lefts if x is not None)
         label.configure(text=words.summary(len(running), speed, left))  # type: ignore[call-arg]
-
-    def _ask_folder(self, initial: Path) -> Path | None:
-        chosen = filedialog.askdirectory(
-            parent=self.root,
-            initialdir=str(initial if initial.is_dir() else initial.parent),
-            title=tr("Save the files in"),
-            mustexist=False,
-        )
-        return Path(chosen) if chosen else None
-
-    def _ask_paths(self, folder: bool) -> list[Path]:
-        if folder:
-            chosen = filedialog.askdirectory(parent=self.root, title=tr("Send a folder"), mustexist=True)
-            return [Path(chosen)] if chosen else []
-        names = filedialog.askopenfilenames(parent=self.root, title=tr("Send files"))
-        return [Path(name) for name in self.root.tk.splitlist(names)] if names else []
-
-
-def _post_thumbnail(key: Key, path: Path, sink: EventSink) -> None:
-    """On the pictures worker: decode `path`, downscale it in memory, post it (the file on
-    disk is only read)."""
-    image = read_thumbnail(path)
-    if image is not None:
-        sink(PictureRead(key, path, image))
-
-
-def read_thumbnail(path: Path, limit: int = rules.THUMBNAIL_PIXELS) -> object | None:
-    """A downscaled copy of the picture at `path` (a PIL image), or None when it cannot be read."""
-    try:
-        if path.stat().st_size > rules.MAX_THUMBNAIL_SOURCE_BYTES:
-            return None
-        from PIL import Image
-
-        with Image.open(path) as picture:
-            picture.thumbnail(rules.thumbnail_size(*picture.size, limit))
-            return picture.convert("RGBA")
-    except Exception as exc:  # not a picture after all, truncated, too many pixels
-        log.info("no thumbnail for a picture: %s", exc)
-        return None

@@ -14,7 +14,7 @@ from gui.files import rules
 from gui.files import wording as words
 from gui.files.clipboard import save_png
 from gui.files.opener import open_command, reveal_command
-from gui.files.sharing import read_thumbnail
+from gui.files.thumbnails import read_thumbnail
 from gui.files.worker import Worker
 from gui.settings import Settings, SettingsStore
 from tests.helpers import wait_until
