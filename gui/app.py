@@ -26,6 +26,7 @@ from gui.bring_forward import bring_forward
 from gui.chat_view import ChatView
 from gui.conversation import ConversationPane
 from gui.crash import install_tk_hooks
+from gui.files.sharing import FileSharing
 from gui.history_keeper import HistoryKeeper
 from gui.history_search import SearchResults
 from gui.i18n import current_language, set_language, tr
@@ -111,15 +112,16 @@ class App:
         self.bridge = EventBridge()
         keep, days = self.settings.keep_history, self.settings.history_days
         self.history = HistoryKeeper(history_file(), self._show_problem, keep=keep, days=days)
+        self.files = FileSharing(root, self.settings, lambda: self.controller)
         self.controller = BridgedController(  # a LanChat session + the IP Messenger bridge
             self.settings,
             self,
             self.bridge.post,
-            client_factory=self.history.clients(client_factory),
+            client_factory=self.history.clients(self.files.clients(client_factory)),
             host_factory=host_factory,
             trust=Trust(self.store.directory),
         )
-        self.controller.tap = self.history.tap
+        self.controller.tap = self.files.tap(self.history.tap)
         self.older_pages = OlderPages(root, self.history, self._panes)
         self.search = HistorySearch(
             root, self.history, self.bridge.post, self.older_pages, self._panes, self._show
@@ -176,6 +178,7 @@ class App:
         )
         self.chat_view.pack(fill="both", expand=True)
         self.chat_view.pane_added = self.older_pages.added
+        self.files.attach(self.chat_view)
         self.chat_view.bind("<<RoomChanged>>", lambda _event: self.notifier.refresh_title())
         if typed_ahead:
             self.chat_view.input.insert("end", typed_ahead)  # typed while joining: not lost
@@ -355,8 +358,7 @@ class App:
         elif new.nickname != old.nickname:
             self.controller.rename(new.nickname)
         self.save_settings()
-        if (new.keep_history, new.history_days) != (old.keep_history, old.history_days):
-            self.history.apply_settings(new.keep_history, new.history_days)
+        self.history.apply_settings(new.keep_history, new.history_days)  # at once (idempotent)
         if new.language != old.language:
             set_language(new.language)
         self.controller.apply_settings(self.settings)  # the IP Messenger bridge: on, off, renamed
@@ -375,9 +377,8 @@ class App:
             self.chat_view.apply_texts()
             if new.transport != old.transport:
                 note = tr("The transport will be {transport} from the next time you host or join a chat.")
-                self.chat_view.add_lines(
-                    ROOM, [Line("system", note.format(transport=new.transport.upper()), time.time())]
-                )
+                note = note.format(transport=new.transport.upper())
+                self.chat_view.add_lines(ROOM, [Line("system", note, time.time())])
         self.notifier.refresh_title()
 
     # -- closing ---------------------------------------------------------------------------------

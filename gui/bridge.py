@@ -30,6 +30,7 @@ from typing import Any
 
 from gui.model.values import Overflowed
 from net.api import LatencyMeasured
+from net.files import events as fe
 from net.ipmsg.events import IpmsgUsers
 from net.protocol import events as ev
 
@@ -51,6 +52,8 @@ def coalesce_key(event: object) -> Hashable | None:
             return ("typing", nick, to)
         case IpmsgUsers():
             return "ipmsg-users"
+        case fe.TransferProgress(sender=sender, offer=offer):  # a transfer's progress: its latest
+            return ("transfer", sender, offer)
     return None
 
 

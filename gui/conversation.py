@@ -244,6 +244,11 @@ class ConversationPane(ttk.Frame):
             out += ["  " + line.mark, (*base, "mark")]
         out += ["\n", body_tags]
 
+    @property
+    def writer(self) -> str:
+        """The Text's real command: what inserts into the read-only transcript (file cards)."""
+        return self._writer
+
     def line_count(self) -> int:
         """Lines currently held (the scrollback cap bounds it)."""
         return int(self.text.index("end-1c").split(".")[0]) - 1

@@ -44,6 +44,9 @@ HISTORY_DAYS = (0, 30, 90, 365)
 DEFAULT_SCROLLBACK = 5_000
 RECENT_HOSTS_KEPT = 6
 MAX_ADDRESS_CHARS = 300
+MAX_FOLDER_CHARS = 4096
+#: Sizes (MB) of images accepted unasked that Settings offers (0: none).
+AUTO_ACCEPT_MB_RANGE = range(0, 101)
 
 
 class SettingError(ValueError):
@@ -78,6 +81,10 @@ class Settings:
     #: page with those who do not announce UTF-8 (gbk: Chinese Windows, cp932: Japanese).
     ipmsg: bool = True
     ipmsg_encoding: str = "gbk"
+    #: Where accepted files go ("": Downloads/LanChat, `gui.files.rules.default_folder`).
+    download_folder: str = ""
+    #: Images up to this many MB are accepted into `download_folder` unasked (0: never).
+    auto_accept_images_mb: int = 5
 
     def remember_host(self, address: str) -> None:
         """Put `address` first in the recent hosts, keeping a few distinct ones."""
@@ -100,6 +107,8 @@ FILE_KEYS: dict[str, str] = {
     "ipmsg_encoding": "network.ipmsg_encoding",
     "keep_history": "history.keep",
     "history_days": "history.keep_days",
+    "download_folder": "files.download_folder",
+    "auto_accept_images_mb": "files.auto_accept_images_mb",
     "theme": "appearance.theme",
     "font_size": "appearance.font_size",
     "language": "appearance.language",
@@ -278,6 +287,14 @@ def _check_stored(name: str, value: Any) -> Any:
             return value
         case "room_name":
             return check_room_name(value) if value else ""
+        case "download_folder":
+            if not isinstance(value, str) or len(value) > MAX_FOLDER_CHARS:
+                raise SettingError(name)
+            return value
+        case "auto_accept_images_mb":
+            if not isinstance(value, int) or isinstance(value, bool) or value not in AUTO_ACCEPT_MB_RANGE:
+                raise SettingError(name)
+            return value
         case "discovery_targets":
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise SettingError(name)

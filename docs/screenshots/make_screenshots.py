@@ -16,6 +16,7 @@ ImageMagick's ``import``. Run from the project root:
     ... make_screenshots.py --emoji-only   # only the emoji views
     ... make_screenshots.py --history-only # only the kept history: reopened, and searched
     ... make_screenshots.py --ipmsg-only   # only IP Messenger users listed and talked with
+    ... make_screenshots.py --files-only   # only files: an offer, progress, a picture, a paste
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -419,6 +420,14 @@ def main() -> int:
         for language in ("en", "zh_CN"):
             shoot_ipmsg(language, CONVERSATIONS[language], host_and_talk, pump_until, capture, SIZE)
         if "--ipmsg-only" in sys.argv:
+            return 0
+    if "--files-only" in sys.argv or not any(arg.endswith("-only") for arg in sys.argv):
+        from docs.screenshots.files_shots import shoot_files
+
+        helpers = {"capture": capture, "pump_until": pump_until, "free_port": free_port, "size": SIZE}
+        for language in ("en", "zh_CN"):
+            shoot_files(language, CONVERSATIONS[language], helpers)
+        if "--files-only" in sys.argv:
             return 0
     if "--history-only" in sys.argv:
         shoot_history("en")

@@ -135,14 +135,16 @@ def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Bui
         "desktop_notifier",  # imported in a function only (gui/notify/backend.py)
         "desktop_notifier.backends.dbus",
         "dbus_fast.aio",
+        "tkinterdnd2",  # drag and drop (gui/files/input.py), imported in a function only
+        "PIL.ImageTk",  # thumbnails (gui/files/sharing.py)
     } <= modules
+    assert any(name.startswith("tkinterdnd2/tkdnd/") for name in files)  # this platform's tkdnd
     assert not tops & {
         "tests",
         "bench",
         "pytest",
         "_pytest",
         "hypothesis",
-        "PIL",
         "setuptools",
         "pip",
         "PyInstaller",

@@ -1,0 +1,425 @@
+"""The window's file transfers: what the user does with files, and what transfers show.
+
+`FileSharing` is wired into the app in three places: `clients` wraps the controller's
+client factory (each session's client gets its `SessionFiles`), `tap` wraps the
+controller's tap (file events are taken out of each batch and shown here, the rest goes
+on to the chat model), and `attach` gives each chat view its part (`gui.files.input`: the
+button, /send, Ctrl+V, drag and drop). Events arrive through the session's sink on the
+bridge like every other client event, so they are handled on the main thread, and a
+finished session's late ones never reach the next.
+
+Offers are made on a worker (hashing takes time); a picture received is decoded and
+downscaled on another, then shown as a thumbnail here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+import tkinter as tk
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gui.conversation import ConversationPane
+from gui.files import rules
+from gui.files import wording as words
+from gui.files.cards import Buttons, FileCard, Pictures, add_card
+from gui.files.choosers import ask_folder, ask_paths
+from gui.files.events import FILE_EVENTS, Key, OfferSent, PictureRead, SendFailed
+from gui.files.opener import Opener
+from gui.files.session import SessionFiles, files_client
+from gui.files.thumbnails import post_thumbnail
+from gui.i18n import tr
+from gui.model.values import ROOM, Line
+from gui.ports import ClientFactory
+from gui.settings import Settings
+from net.api import ChatClient, ClientConfig, EventSink, Transport
+from net.files import events as fe
+from net.files.manifest import ManifestError
+
+if TYPE_CHECKING:
+    from gui.chat_view import ChatView
+    from gui.controller import Controller
+
+log = logging.getLogger(__name__)
+
+OWN = ""  # the sender of our own offers in a Key
+#: Transfers remembered for their buttons; the oldest are forgotten beyond it.
+MAX_TRANSFERS = 500
+#: Pictures of one offer shown inline (the rest open from the card's buttons).
+MAX_PICTURES_PER_OFFER = 4
+#: Members' answers named on one of our cards (the rest are counted).
+MAX_ANSWERS_SHOWN = 4
+
+
+@dataclass
+class Transfer:
+    """One card's transfer as the window knows it."""
+
+    card: FileCard
+    sender: str
+    offer: str
+    state: str  # offered, waiting, receiving, paused, done, failed, declined, withdrawn
+    folder: Path | None = None
+    progress: fe.TransferProgress | None = None
+    files: tuple[Path, ...] = ()
+    answers: dict[str, str] = field(default_factory=dict)
+
+
+class FileSharing:
+    """File transfers in the window (see the module docstring). Main thread only."""
+
+    def __init__(self, root: tk.Misc, settings: Settings, controller: Callable[[], Controller]) -> None:
+        self.root = root
+        self.settings = settings
+        self._controller = controller
+        self.session: SessionFiles | None = None
+        self.view: ChatView | None = None
+        self.transfers: OrderedDict[Key, Transfer] = OrderedDict()
+        self._made: OrderedDict[str, fe.OfferMade] = OrderedDict()
+        self.opener = Opener()
+        self.pictures = Pictures(self.opener.open)
+        self.summary: tk.Widget | None = None  # the status bar's label (gui.files.input)
+        # Replaced by tests: the folder chooser and the file chooser.
+        self.choose_folder: Callable[[Path], Path | None] = lambda initial: ask_folder(root, initial)
+        self.choose_paths: Callable[[bool], list[Path]] = lambda folder: ask_paths(root, folder)
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def clients(self, make: ClientFactory) -> ClientFactory:
+        """`make`, with each client's file transfers attached."""
+
+        def factory(transport: Transport, config: ClientConfig, sink: EventSink) -> ChatClient:
+            files = SessionFiles(self._controller().trust.identity(), config, sink)
+            client = make(transport, config, files.transfers.deliver)
+            self.session, self.transfers = files, OrderedDict()
+            return files_client(client, files, self._ended)
+
+        return factory
+
+    def _ended(self, files: SessionFiles) -> None:
+        if self.session is files:
+            self.session = None
+        self.opener.close()
+
+    def tap(
+        self, inner: Callable[[object, list[object]], list[object]]
+    ) -> Callable[[object, list[object]], list[object]]:
+        """The controller's tap `inner`, with file events taken out and shown here."""
+
+        def tap(session: object, batch: list[object]) -> list[object]:
+            batch = inner(session, batch)
+            files: list[object] = [event for event in batch if isinstance(event, FILE_EVENTS)]
+            if not files:
+                return batch
+            self.handle(files)
+            return [event for event in batch if not isinstance(event, FILE_EVENTS)]
+
+        return tap
+
+    def attach(self, view: ChatView) -> None:
+        """A chat view opened: give it the file controls."""
+        from gui.files.input import attach_input
+
+        self.view = view
+        self.transfers = OrderedDict()
+        self.summary = attach_input(view, self)
+
+    # -- what the user does -----------------------------------------------------------------
+
+    def send(self, paths: Iterable[Path], conversation: str | None) -> bool:
+        """Offer `paths` in `conversation` (the room, or a private one: to that member)."""
+        files, controller = self.session, self._controller()
+        paths = tuple(Path(path) for path in paths)
+        if not paths:
+            return False
+        to = controller.session.model.peer(conversation) if controller.session else None
+        if files is None or not files.serving:
+            self._error(conversation, tr("Files cannot be sent now: not connected."))
+            return False
+        transfers, sink = files.transfers, files.sink
+
+        def offer() -> None:
+            try:
+                offer_id = transfers.offer(paths, to)
+            except (ManifestError, ConnectionError, OSError) as exc:
+                sink(SendFailed(to, tr("Not sent: {reason}").format(reason=exc)))
+            else:
+                sink(OfferSent(offer_id, to, paths))
+
+        if not files.offers.submit(offer):
+            self._error(conversation, tr("Too many files are still being prepared; try again in a moment."))
+            return False
+        return True
+
+    def send_chosen(self, folder: bool, conversation: str | None) -> None:
+        paths = self.choose_paths(folder)
+        if paths:
+            self.send(paths, conversation)
+
+    def accept(self, key: Key) -> None:
+        """Ask where, then fetch (the folder chosen becomes the default)."""
+        folder = self.choose_folder(rules.download_folder(self.settings.download_folder))
+        if folder is None:
+            return
+        if str(folder) != self.settings.download_folder:
+            self.settings.download_folder = str(folder)
+            self._controller().shell.save_settings()
+        self._fetch(key, folder)
+
+    def _fetch(self, key: Key, folder: Path, note: str = "") -> None:
+        transfer, files = self.transfers.get(key), self.session
+        if transfer is None or files is None:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            files.transfers.accept(transfer.sender, transfer.offer, folder)
+        except (KeyError, ConnectionError, OSError) as exc:
+            transfer.card.show(tr("Cannot receive it now: {reason}").format(reason=exc), error=True)
+            return
+        transfer.state, transfer.folder = "waiting", folder
+        status = note or tr("Waiting for {sender}…").format(sender=transfer.sender)
+        transfer.card.show(
+            status, [(tr("Pause"), lambda: self.pause(key)), (tr("Cancel"), lambda: self.cancel(key))]
+        )
+
+    def decline(self, key: Key) -> None:
+        transfer, files = self.transfers.get(key), self.session
+        if transfer is not None and files is not None:
+            files.transfers.decline(transfer.sender, transfer.offer)
+            transfer.state = "declined"
+            transfer.card.show(tr("Declined."), [])
+
+    def pause(self, key: Key) -> None:
+        """Stop the fetch; its `.part` files stay, and Resume goes on from them."""
+        transfer, files = self.transfers.get(key), self.session
+        if transfer is None or files is None:
+            return
+        files.transfers.stop_fetch(transfer.sender, transfer.offer)
+        transfer.state = "paused"
+        transfer.card.show(self._paused_text(transfer), self._paused_buttons(key))
+        self._refresh_summary()
+
+    def resume(self, key: Key) -> None:
+        transfer = self.transfers.get(key)
+        if transfer is not None and transfer.folder is not None:
+            self._fetch(key, transfer.folder)
+
+    def cancel(self, key: Key) -> None:
+        """Stop receiving and tell the sender no."""
+        transfer, files = self.transfers.get(key), self.session
+        if transfer is None or files is None:
+            return
+        files.transfers.stop_fetch(transfer.sender, transfer.offer)
+        files.transfers.decline(transfer.sender, transfer.offer, "cancelled")
+        transfer.state = "declined"
+        transfer.card.show(tr("Cancelled."), [])
+        self._refresh_summary()
+
+    def withdraw(self, offer: str) -> None:
+        transfer, files = self.transfers.get((OWN, offer)), self.session
+        if transfer is not None and files is not None:
+            files.transfers.cancel(offer)
+            transfer.state = "withdrawn"
+            transfer.card.show(tr("You withdrew this offer."), [])
+
+    # -- what the transfers say -----------------------------------------------------------------
+
+    def handle(self, events: list[object]) -> None:
+        latest: dict[Key, fe.TransferProgress] = {}
+        for event in events:
+            if isinstance(event, fe.TransferProgress):
+                latest[(event.sender, event.offer)] = event  # one update per transfer and batch
+                continue
+            try:
+                self._handle(event)
+            except tk.TclError as exc:  # a card scrolled out and destroyed
+                log.debug("a file card is gone: %s", exc)
+        for key, progress in latest.items():
+            self._progress(key, progress)
+        self._refresh_summary()
+
+    def _handle(self, event: object) -> None:
+        match event:
+            case fe.OfferReceived():
+                self._offer_received(event)
+            case fe.OfferMade(offer=offer):
+                self._made[offer] = event
+                while len(self._made) > MAX_TRANSFERS:
+                    self._made.popitem(last=False)
+            case OfferSent():
+                self._offer_sent(event)
+            case SendFailed(to=to, text=text):
+                self._error(self._conversation(to), text)
+            case fe.OfferAnswered(offer=offer, member=member, accepted=accepted):
+                said = tr("{nick} accepted") if accepted else tr("{nick} declined")
+                self._answer(offer, member, said.format(nick=member))
+            case fe.TransferServed(offer=offer, member=member, sent=sent, error=error):
+                said = tr("{nick} received {size}") if error is None else tr("{nick} stopped ({error})")
+                self._answer(offer, member, said.format(nick=member, size=words.size_text(sent), error=error))
+            case fe.OfferCancelled(offer=offer, sender=sender):
+                transfer = self.transfers.get((sender, offer))
+                if transfer is not None and transfer.state not in ("done", "declined"):
+                    transfer.state = "withdrawn"
+                    transfer.card.show(tr("{sender} withdrew this offer.").format(sender=sender), [])
+            case fe.TransferFinished():
+                self._finished(event)
+            case fe.TransferFailed(offer=offer, sender=sender, text=text):
+                transfer = self.transfers.get((sender, offer))
+                if transfer is not None and transfer.state in ("waiting", "receiving"):
+                    transfer.state = "failed"
+                    key = (sender, offer)
+                    transfer.card.show(
+                        tr("Stopped: {reason}").format(reason=text),
+                        [
+                            (tr("Try again"), lambda: self.resume(key)),
+                            (tr("Cancel"), lambda: self.cancel(key)),
+                        ],
+                        error=True,
+                    )
+            case PictureRead(key=key, path=path, image=image):
+                self._show_picture(key, path, image)
+
+    def _offer_received(self, offer: fe.OfferReceived) -> None:
+        pane = self._pane(self._conversation(offer.sender if offer.private else None))
+        if pane is None:
+            return
+        key = (offer.sender, offer.offer)
+        title = words.offer_received(offer.sender, offer.count, offer.size, offer.private)
+        card = FileCard(pane, title, words.names_text(offer.names, offer.count))
+        self._remember(key, Transfer(card, offer.sender, offer.offer, "offered"))
+        add_card(pane, card)
+        if rules.auto_accepts(offer.names, offer.count, offer.size, self.settings.auto_accept_images_mb):
+            self._fetch(
+                key, rules.download_folder(self.settings.download_folder), tr("Accepted automatically.")
+            )
+            return
+        card.show(
+            tr("Accept to choose where to save it."),
+            [(tr("Accept…"), lambda: self.accept(key)), (tr("Decline"), lambda: self.decline(key))],
+        )
+
+    def _offer_sent(self, sent: OfferSent) -> None:
+        made = self._made.pop(sent.offer, None)
+        pane = self._pane(self._conversation(sent.to))
+        if pane is None or made is None:
+            return
+        key = (OWN, sent.offer)
+        names = tuple(path.name for path in sent.paths)
+        card = FileCard(
+            pane, words.offer_made(sent.to, made.count, made.size), words.names_text(names, len(names))
+        )
+        transfer = Transfer(card, OWN, sent.offer, "offered", files=sent.paths)
+        self._remember(key, transfer)
+        add_card(pane, card)
+        status = tr("Waiting for an answer.")
+        if made.skipped:
+            status += " " + tr("Links left out: {names}").format(names=", ".join(made.skipped[:5]))
+        card.show(status, [(tr("Withdraw"), lambda: self.withdraw(sent.offer))])
+        self._read_pictures(key, [path for path in sent.paths if path.is_file()])
+
+    def _answer(self, offer: str, member: str, said: str) -> None:
+        transfer = self.transfers.get((OWN, offer))
+        if transfer is None:
+            return
+        transfer.answers.pop(member, None)
+        transfer.answers[member] = said
+        shown = list(transfer.answers.values())[-MAX_ANSWERS_SHOWN:]
+        hidden = len(transfer.answers) - len(shown)
+        text = "; ".join(shown) + (f"; +{hidden}" if hidden else "")
+        transfer.card.show(text, None if transfer.state == "offered" else [])
+
+    def _progress(self, key: Key, progress: fe.TransferProgress) -> None:
+        transfer = self.transfers.get(key)
+        if transfer is None or transfer.state not in ("waiting", "receiving"):
+            return
+        transfer.state, transfer.progress = "receiving", progress
+        text = words.progress(progress.done, progress.total, progress.speed, progress.seconds_left)
+        transfer.card.show(text)
+
+    def _finished(self, done: fe.TransferFinished) -> None:
+        key = (done.sender, done.offer)
+        transfer = self.transfers.get(key)
+        if transfer is None:
+            return
+        transfer.state, transfer.files = "done", done.files
+        target = done.files[0] if len(done.files) == 1 else done.folder
+        reveal = done.files[0] if done.files else done.folder
+        transfer.card.show(
+            tr("Saved in {folder}").format(folder=done.folder),
+            [
+                (tr("Open"), lambda: self.opener.open(target)),
+                (tr("Show in folder"), lambda: self.opener.reveal(reveal)),
+            ],
+        )
+        self._read_pictures(key, list(done.files))
+
+    def _read_pictures(self, key: Key, paths: list[Path]) -> None:
+        files = self.session
+        pictures = [path for path in paths if rules.is_image(path)][:MAX_PICTURES_PER_OFFER]
+        if files is None:
+            return
+        for path in pictures:
+            files.pictures.submit(functools.partial(post_thumbnail, key, path, files.sink))
+
+    def _show_picture(self, key: Key, path: Path, image: object) -> None:
+        transfer = self.transfers.get(key)
+        if transfer is None or not transfer.card.winfo_exists():
+            return
+        from PIL import ImageTk
+
+        photo = ImageTk.PhotoImage(image, master=self.root)  # type: ignore[arg-type]
+        self.pictures.add(transfer.card.pane, photo, path)  # type: ignore[arg-type]
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _remember(self, key: Key, transfer: Transfer) -> None:
+        self.transfers[key] = transfer
+        while len(self.transfers) > MAX_TRANSFERS:
+            self.transfers.popitem(last=False)
+
+    def _conversation(self, nick: str | None) -> str | None:
+        controller = self._controller()
+        if nick is None or controller.session is None:
+            return ROOM
+        return controller.open_private(nick, focus=False)
+
+    def _pane(self, conversation: str | None) -> ConversationPane | None:
+        return self.view.panes.get(conversation) if self.view is not None else None
+
+    def _error(self, conversation: str | None, text: str) -> None:
+        pane = self._pane(conversation)
+        if pane is not None:
+            pane.add_lines([Line("error", text, time.time())])
+
+    def _paused_text(self, transfer: Transfer) -> str:
+        progress = transfer.progress
+        if progress is None:
+            return tr("Paused.")
+        done = tr("{done} of {total}").format(
+            done=words.size_text(progress.done), total=words.size_text(progress.total)
+        )
+        return tr("Paused at {done}.").format(done=done)
+
+    def _paused_buttons(self, key: Key) -> Buttons:
+        return [(tr("Resume"), lambda: self.resume(key)), (tr("Cancel"), lambda: self.cancel(key))]
+
+    def active(self) -> list[fe.TransferProgress]:
+        return [t.progress for t in self.transfers.values() if t.state == "receiving" and t.progress]
+
+    def _refresh_summary(self) -> None:
+        label = self.summary
+        if label is None or not label.winfo_exists():
+            return
+        running = self.active()
+        if not running:
+            label.configure(text="")  # type: ignore[call-arg]
+            return
+        speed = sum(p.speed for p in running)
+        lefts = [p.seconds_left for p in running]
+        left = None if None in lefts else max(x for x in lefts if x is not None)
+        label.configure(text=words.summary(len(running), speed, left))  # type: ignore[call-arg]

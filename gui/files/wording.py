@@ -1,0 +1,86 @@
+"""What the window says about transfers: sizes, speeds, time left, offers, progress. No Tk.
+
+Every sentence is translated when it is made (`tr`); numbers use binary units with one
+decimal, as file managers show them.
+"""
+
+from __future__ import annotations
+
+from gui.i18n import N_, ntr, tr
+
+_UNITS = (N_("{n} B"), N_("{n} KB"), N_("{n} MB"), N_("{n} GB"), N_("{n} TB"))
+#: Names of an offer shown in its card; the rest are counted.
+NAMES_SHOWN = 5
+
+
+def size_text(size: int) -> str:
+    """`size` bytes for a person: 512 B, 1.5 KB, 23.4 MB, 1.2 GB."""
+    value = float(max(0, size))
+    unit = 0
+    while value >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    number = str(int(value)) if unit == 0 else f"{value:.1f}"
+    return tr(_UNITS[unit]).format(n=number)
+
+
+def speed_text(bytes_per_second: float) -> str:
+    return tr("{size}/s").format(size=size_text(int(bytes_per_second)))
+
+
+def time_left_text(seconds: float | None) -> str:
+    """About how long is left: "12 s left", "3 min left", "2 h 5 min left"; "" when unknown."""
+    if seconds is None or seconds < 0:
+        return ""
+    whole = int(seconds + 0.5)
+    if whole < 60:
+        return tr("{s} s left").format(s=max(1, whole))
+    minutes = (whole + 30) // 60
+    if minutes < 60:
+        return tr("{m} min left").format(m=minutes)
+    return tr("{h} h {m} min left").format(h=minutes // 60, m=minutes % 60)
+
+
+def names_text(names: tuple[str, ...], count: int) -> str:
+    """The first names of an offer, and how many more it holds."""
+    shown = ", ".join(names[:NAMES_SHOWN])
+    more = count - min(len(names), NAMES_SHOWN)
+    if more > 0:
+        shown += " " + ntr("and {n} more", "and {n} more", more).format(n=more)
+    return shown
+
+
+def files_text(count: int, size: int) -> str:
+    return ntr("{n} file, {size}", "{n} files, {size}", count).format(n=count, size=size_text(size))
+
+
+def offer_received(sender: str, count: int, size: int, private: bool) -> str:
+    text = tr("{sender} sends you {files}") if private else tr("{sender} sends the room {files}")
+    return text.format(sender=sender, files=files_text(count, size))
+
+
+def offer_made(to: str | None, count: int, size: int) -> str:
+    text = tr("You offer the room {files}") if to is None else tr("You offer {nick} {files}")
+    return text.format(nick=to, files=files_text(count, size))
+
+
+def progress(done: int, total: int, speed: float, seconds_left: float | None) -> str:
+    """One transfer's progress: 1.2 MB of 4.0 MB · 3.1 MB/s · 1 s left."""
+    parts = [tr("{done} of {total}").format(done=size_text(done), total=size_text(total))]
+    if speed > 0:
+        parts.append(speed_text(speed))
+    left = time_left_text(seconds_left)
+    if left:
+        parts.append(left)
+    return " · ".join(parts)
+
+
+def summary(count: int, speed: float, seconds_left: float | None) -> str:
+    """The status bar's line while transfers run: how many, how fast in all, time left."""
+    parts = [ntr("{n} transfer", "{n} transfers", count).format(n=count)]
+    if speed > 0:
+        parts.append(speed_text(speed))
+    left = time_left_text(seconds_left)
+    if left:
+        parts.append(left)
+    return " · ".join(parts)

@@ -1,0 +1,290 @@
+"""Files in the window (issue 16): offers shown with Accept/Decline, sending from the window
+(/send, drop, paste), progress, pictures inline. A real host and a headless member with its
+own `FileTransfers` on 127.0.0.1; the window under pytest-xvfb."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gui.app import App
+from gui.files import input as files_input
+from gui.files.sharing import FileCard
+from net.api import ClientConfig, ClientState
+from net.files import events as fe
+from net.files.transfers import FileTransfers
+from net.protocol import events as ev
+from net.transports import make_client
+from tests.gui.conftest import EventLog
+from tests.gui.driving import connected, join_from_window, say
+from tests.helpers import wait_until
+from tests.identity import session_identity
+
+
+class Member:
+    """A headless member with file transfers; `withhold_grants` keeps its accepted offers waiting."""
+
+    def __init__(self, port: int, nick: str) -> None:
+        self.events = EventLog()
+        self.withhold_grants = False
+        config = ClientConfig(host="127.0.0.1", port=port, nick=nick, backoff=(0.1, 0.2))
+        self.client = make_client("tcp", config, lambda event: self.transfers.deliver(event))
+        self.transfers = FileTransfers(
+            session_identity(),
+            self._step,
+            self.events,
+            own_nick=lambda: self.client.nick,
+            host_address="127.0.0.1",
+            bind="127.0.0.1",
+        )
+        self.transfers.start()
+        self.client.start()
+        wait_until(lambda: self.client.state is ClientState.CONNECTED, message=f"{nick} connected")
+
+    def _step(self, step: ev.FileControl) -> bool:
+        if self.withhold_grants and step.op == "grant":
+            return True
+        return self.client.send_file_step(step)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.transfers.close()
+        self.client.close()
+
+
+@dataclass
+class Files:
+    app: App
+    zoe: Member
+    downloads: Path
+    opened: list[list[str]]
+
+
+@pytest.fixture
+def files_chat(make_app, headless_host, tmp_path) -> Files:
+    host = headless_host(room="Files", rate_per_second=0)
+    zoe = Member(host.port, "zoe")
+    downloads = tmp_path / "downloads"
+    try:
+        app = make_app(nickname="yann", download_folder=str(downloads))
+        opened: list[list[str]] = []
+        app.files.opener.run = opened.append  # type: ignore[method-assign]
+        join_from_window(app, "yann", f"127.0.0.1:{host.port}")
+        make_app.wait(lambda: connected(app) and len(app.controller.members()) == 2)
+        yield Files(app, zoe, downloads, opened)
+    finally:
+        zoe.close()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cards(app: App, conversation: str | None = None) -> list[FileCard]:
+    pane = app.chat_view.panes[conversation]
+    return [pane.nametowidget(name) for name in pane.text.window_names()]
+
+
+def png(path: Path, size: tuple[int, int] = (800, 400), colour: str = "orange") -> Path:
+    from PIL import Image
+
+    Image.new("RGB", size, colour).save(path)
+    return path
+
+
+def test_an_offer_shows_its_details_and_accept_saves_the_files_where_chosen(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    source = tmp_path / "out"
+    source.mkdir()
+    (source / "report.txt").write_bytes(b"quarterly numbers\n" * 1000)
+    (source / "data.bin").write_bytes(os.urandom(300_000))
+    zoe.transfers.offer([source / "report.txt", source / "data.bin"])
+    make_app.wait(lambda: cards(app), message="an offer card in the room")
+    card = cards(app)[0]
+    assert card.title.cget("text") == "zoe sends the room 2 files, 310.5 KB"
+    assert card.names.cget("text") == "report.txt, data.bin"
+    chosen = tmp_path / "chosen"
+    asked: list[Path] = []
+    app.files.choose_folder = lambda initial: asked.append(initial) or chosen
+    card.buttons["Accept…"].invoke()
+    assert asked == [files_chat.downloads]  # the folder in Settings is offered first
+    make_app.wait(lambda: str(card.status.cget("text")).startswith("Saved in"), message="saved")
+    for name in ("report.txt", "data.bin"):
+        assert sha(chosen / name) == sha(source / name)
+    assert app.settings.download_folder == str(chosen)  # remembered for the next time
+    card.buttons["Open"].invoke()
+    card.buttons["Show in folder"].invoke()
+    assert files_chat.opened[-2][-1] == str(chosen)  # two files: Open opens their folder
+    assert files_chat.opened[-1][-1] == str(chosen)  # xdg-open shows the folder of the first
+
+
+def test_a_private_offer_opens_its_tab_and_decline_answers_the_sender(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    (tmp_path / "secret.txt").write_text("just for you")
+    offer = zoe.transfers.offer([tmp_path / "secret.txt"], to="yann")
+    make_app.wait(lambda: "zoe" in app.chat_view.panes and cards(app, "zoe"), message="a private card")
+    card = cards(app, "zoe")[0]
+    assert card.title.cget("text") == "zoe sends you 1 file, 12 B"
+    card.buttons["Decline"].invoke()
+    make_app.wait(lambda: zoe.events.of(fe.OfferAnswered), message="the answer")
+    answer = zoe.events.of(fe.OfferAnswered)[0]
+    assert (answer.offer, answer.member, answer.accepted) == (offer, "yann", False)
+    assert card.status.cget("text") == "Declined."
+
+
+def test_send_in_a_private_tab_offers_the_file_to_that_member_who_accepts(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    payload = tmp_path / "song.ogg"
+    payload.write_bytes(os.urandom(500_000))
+    app.controller.open_private("zoe")
+    say(app.chat_view, f"/send {payload}")
+    assert app.chat_view.input.get("1.0", "end-1c") == ""
+    make_app.wait(lambda: zoe.events.of(fe.OfferReceived), message="zoe got the offer")
+    offer = zoe.events.of(fe.OfferReceived)[0]
+    assert (offer.sender, offer.names, offer.count, offer.size, offer.private) == (
+        "yann",
+        ("song.ogg",),
+        1,
+        500_000,
+        True,
+    )
+    make_app.wait(lambda: cards(app, "zoe"), message="our card in the private tab")
+    assert cards(app, ROOM_KEY) == []  # not in the room
+    zoe.transfers.accept("yann", offer.offer, tmp_path / "zoe")
+    make_app.wait(lambda: zoe.events.of(fe.TransferFinished), message="zoe received it")
+    assert sha(tmp_path / "zoe" / "song.ogg") == sha(payload)
+    card = cards(app, "zoe")[0]
+    make_app.wait(lambda: "zoe received 488.3 KB" in card.status.cget("text"), message="told")
+
+
+ROOM_KEY = None
+
+
+def test_a_missing_file_is_refused_in_the_conversation(files_chat, make_app, tmp_path):
+    app = files_chat.app
+    say(app.chat_view, f"/send {tmp_path / 'nothing-here.txt'}")
+    make_app.wait(lambda: "Not sent" in app.chat_view.panes[None].content(), message="the refusal")
+
+
+def test_a_small_picture_is_taken_unasked_shown_inline_and_opens_on_click(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    picture = png(tmp_path / "cat.png")
+    before = sha(picture)
+    zoe.transfers.offer([picture])
+    text = app.chat_view.panes[None].text
+    make_app.wait(lambda: text.image_names(), message="a thumbnail in the transcript")
+    saved = files_chat.downloads / "cat.png"
+    assert sha(saved) == before  # the saved file is the sender's, not the thumbnail
+    image = text.image_cget(text.image_names()[0], "image")
+    assert (text.tk.call("image", "width", image), text.tk.call("image", "height", image)) == (240, 120)
+    start = text.index(text.image_names()[0])
+    tag = next(name for name in text.tag_names(start) if name.startswith("picture"))
+    text.see(start)
+    text.update()
+    x, y, _w, _h = text.bbox(start)
+    text.event_generate("<Motion>", x=x + 2, y=y + 2)  # Tk finds the tag under the pointer
+    text.event_generate("<ButtonPress-1>", x=x + 2, y=y + 2)
+    text.event_generate("<ButtonRelease-1>", x=x + 2, y=y + 2)
+    assert files_chat.opened[-1][-1] == str(saved)
+    assert tag
+
+
+def test_a_big_picture_waits_for_accept(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    app.settings.auto_accept_images_mb = 1
+    picture = tmp_path / "poster.png"
+    picture.write_bytes(os.urandom(1_200_000))  # "an image" by name, over the limit
+    zoe.transfers.offer([picture])
+    make_app.wait(lambda: cards(app), message="the card")
+    assert "Accept…" in cards(app)[0].buttons
+    assert not (files_chat.downloads / "poster.png").exists()
+
+
+def test_a_pasted_picture_is_sent_to_the_conversation_and_shown(files_chat, make_app, tmp_path, monkeypatch):
+    from PIL import Image
+
+    app, zoe = files_chat.app, files_chat.zoe
+    monkeypatch.setattr(files_input, "clipboard_content", lambda: Image.new("RGB", (300, 300), "teal"))
+    view = app.chat_view
+    view.clipboard_clear()  # no text on the clipboard: Ctrl+V looks for a picture
+    view.input.focus_force()
+    view.input.event_generate("<Control-v>")
+    make_app.wait(lambda: zoe.events.of(fe.OfferReceived), message="zoe got the pasted picture")
+    offer = zoe.events.of(fe.OfferReceived)[0]
+    assert offer.names[0].startswith("screenshot-") and offer.names[0].endswith(".png")
+    assert not offer.private
+    make_app.wait(lambda: view.panes[None].text.image_names(), message="the sender sees it too")
+    zoe.transfers.accept("yann", offer.offer, tmp_path / "zoe")
+    make_app.wait(lambda: zoe.events.of(fe.TransferFinished), message="zoe received it")
+    with Image.open(tmp_path / "zoe" / offer.names[0]) as received:
+        assert received.size == (300, 300)
+
+
+def test_text_on_the_clipboard_pastes_as_text(files_chat, make_app, monkeypatch):
+    app = files_chat.app
+    asked: list[bool] = []
+    monkeypatch.setattr(files_input, "clipboard_content", lambda: asked.append(True))
+    view = app.chat_view
+    view.clipboard_clear()
+    view.clipboard_append("hello")
+    view.input.focus_force()
+    view.input.event_generate("<Control-v>")
+    view.update()
+    assert view.input.get("1.0", "end-1c") == "hello"
+    assert not asked
+
+
+def test_files_dropped_on_the_conversation_are_offered(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    assert files_input.load_dnd(app.root), "tkdnd loads from the tkinterdnd2 package"
+    text = app.chat_view.panes[None].text
+    assert app.root.tk.call("bind", text, "<<Drop>>")  # registered as a drop target
+    folder = tmp_path / "a folder"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "inner" / "x.txt").write_text("x")
+    (tmp_path / "b.txt").write_text("b")
+    data = app.root.tk.call("list", str(folder), str(tmp_path / "b.txt"))
+    assert files_input.dropped(app.chat_view, app.files, data) == "copy"
+    make_app.wait(lambda: zoe.events.of(fe.OfferReceived), message="zoe got the drop")
+    offer = zoe.events.of(fe.OfferReceived)[0]
+    assert (set(offer.names), offer.count) == ({"a folder", "b.txt"}, 2)
+
+
+def test_progress_updates_the_card_and_the_status_bar_and_pause_resumes(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    zoe.withhold_grants = True  # accepted, but the transfer never starts: progress is ours to send
+    (tmp_path / "big.iso").write_bytes(os.urandom(100_000))
+    offer = zoe.transfers.offer([tmp_path / "big.iso"])
+    make_app.wait(lambda: cards(app), message="the card")
+    card = cards(app)[0]
+    app.files.choose_folder = lambda initial: initial
+    card.buttons["Accept…"].invoke()
+    assert card.status.cget("text") == "Waiting for zoe…"
+    sink = app.files.session.sink
+    for done in (10 * 2**20, 20 * 2**20, 30 * 2**20):  # coalesced on the bridge: the last one shows
+        sink(fe.TransferProgress(offer, "zoe", done, 100 * 2**20, 2 * 2**20, 0, 1))
+    make_app.wait(lambda: "30.0 MB of 100.0 MB" in card.status.cget("text"), message="progress")
+    assert card.status.cget("text") == "30.0 MB of 100.0 MB · 2.0 MB/s · 35 s left"
+    assert app.files.summary.cget("text") == "1 transfer · 2.0 MB/s · 35 s left"
+    card.buttons["Pause"].invoke()
+    assert card.status.cget("text") == "Paused at 30.0 MB of 100.0 MB."
+    assert app.files.summary.cget("text") == ""
+    card.buttons["Resume"].invoke()
+    assert card.status.cget("text") == "Waiting for zoe…"
+    card.buttons["Cancel"].invoke()
+    declined = lambda: [a for a in zoe.events.of(fe.OfferAnswered) if not a.accepted]  # noqa: E731
+    make_app.wait(declined, message="the sender is told")
+    assert declined()[0].reason == "cancelled"
+
+
+def test_the_send_files_button_offers_what_is_chosen(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    (tmp_path / "c.txt").write_text("c")
+    app.files.choose_paths = lambda folder: [tmp_path / "c.txt"]
+    menu = app.root.nametowidget(app.chat_view.files_button.cget("menu"))
+    menu.invoke(0)
+    make_app.wait(lambda: zoe.events.of(fe.OfferReceived), message="zoe got it")
+    assert zoe.events.of(fe.OfferReceived)[0].names == ("c.txt",)
