@@ -7,14 +7,20 @@ forged lists are refused.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections import Counter
 
-from net.api import ClientState, RoomMoved
+import pytest
+
+from net.api import ClientState, Delivered, RoomMoved
 from net.client.follow import Follower
 from net.protocol import events as ev
 from net.secure.succession import Signer
 from tests.helpers import wait_until
+from tests.processes import MainProcess
 from tests.transport.handover_kit import (
     FOLLOWING,
     HEARTBEAT_TIMEOUT,
@@ -91,6 +97,16 @@ def test_graceful_handover_in_a_busy_room(chat):
     assert successors["bob"].took[0].epoch == 1 and successors["bob"].took[0].room == "suite"
 
 
+def _acked_by_the_old_host(events: list[object]) -> set[str]:
+    acked = set()
+    for event in list(events):
+        if isinstance(event, RoomMoved):
+            break
+        if isinstance(event, Delivered):
+            acked.add(event.msg_id)
+    return acked
+
+
 def _own(nick: str, expected: set[str]) -> set[str]:
     return {text for text in expected if text.split()[0] == nick}
 
@@ -127,3 +143,60 @@ def test_forged_lists_are_refused(chat):
     # The genuine one is taken.
     follower.observe(real, host_key, "dave")
     assert [e.nick for e in follower.successors] == ["mallory"] and follower.epoch == 7
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
+def test_host_killed_the_first_successor_takes_over(chat, tmp_path):
+    env = {"LANCHAT_CONFIG_DIR": str(tmp_path / "config"), "LANCHAT_DATA_DIR": str(tmp_path / "data")}
+    arguments = ("--port", "0", "--bind", "127.0.0.1", "--rate-limit", "0", "--name", "killed 杀")
+    process = MainProcess("host", *arguments, "--transport", chat.transport, env=env)
+    try:
+        port = int(process.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        successors = {"bob": Successor(chat, "bob"), "carol": Successor(chat, "carol")}
+        clients = {}
+        for nick in ["bob", "carol", "dave", "erin"]:
+            offer = successors[nick].offer() if nick in successors else None
+            clients[nick] = chat.client(port, nick, host_offer=offer, **FOLLOWING)
+            wait_until(lambda c=clients[nick]: c.state is ClientState.CONNECTED, message=f"{nick} joined")
+        wait_until(
+            lambda: all(
+                [e.nick for e in c._follower.successors] == ["bob", "carol"] for c in clients.values()
+            ),
+            message="every member knows the successors",
+        )
+        for number in range(40):
+            for nick, client in clients.items():
+                client.send_message(f"{nick} {number}")
+            if number == 20:
+                wait_until(lambda: len(chat.of_type("erin", Delivered)) >= 10, message="some acks")
+                os.kill(process.proc.pid, signal.SIGKILL)
+                killed = time.monotonic()
+        process.wait(10)
+        assert process.proc.returncode == -signal.SIGKILL
+    finally:
+        process.kill()
+    assert successors["bob"].started.wait(HEARTBEAT_TIMEOUT + 5), "bob took the room over"
+
+    def everyone_followed() -> bool:
+        return all(
+            c.state is ClientState.CONNECTED and [m.new_host for m in chat.of_type(n, RoomMoved)] == ["bob"]
+            for n, c in clients.items()
+        )
+
+    wait_until(everyone_followed, timeout=HEARTBEAT_TIMEOUT + 5, message="every member follows bob")
+    assert time.monotonic() - killed <= HEARTBEAT_TIMEOUT + 5
+    assert not successors["carol"].started.is_set(), "one room: carol found bob instead of hosting"
+    assert successors["bob"].took[0].epoch == 1 and successors["bob"].took[0].room == "killed 杀"
+    wait_until(lambda: not any(c.pending for c in clients.values()), timeout=20, message="outboxes empty")
+    everything = {i for nick in clients for i in _acked_by_the_old_host(chat.events[nick])}
+    assert len(everything) >= 40
+    for nick in clients:
+        shown = shown_ids(chat.events[nick])
+        assert not [i for i, count in Counter(shown).items() if count > 1], (
+            f"{nick} was shown a message twice"
+        )
+        lost = everything - set(shown)
+        assert not lost, f"{nick} never got {len(lost)} acknowledged messages"
+        texts = set(shown_texts(chat.events[nick])) | {f"{nick} {n}" for n in range(40)}
+        missing = {f"{s} {n}" for s in clients for n in range(40)} - texts
+        assert len(set(shown)) == 4 * 40, (nick, sorted(missing))
