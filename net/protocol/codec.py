@@ -368,7 +368,7 @@ def event_to_object(event: Any, *, include_type: bool = True) -> dict[str, Any]:
 
     Required fields are always written, even when false or empty (``"active":false``).
     """
-    fields = _ALL_FIELDS.get(type(event)) or _NESTED_FIELDS.get(type(event))
+    fields = _ALL_FIELDS.get(type(event), _NESTED_FIELDS.get(type(event)))
     if fields is None:
         raise TypeError(f"{type(event).__name__} is not a protocol event")
     obj: dict[str, Any] = {"type": event.TYPE} if include_type else {}
