@@ -146,10 +146,10 @@ def test_forged_lists_are_refused(chat):
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
-def test_host_killed_the_first_successor_takes_over(chat, tmp_path):
+def test_host_killed_the_first_successor_takes_over_and_its_return_splits_nothing(chat, tmp_path):
     env = {"LANCHAT_CONFIG_DIR": str(tmp_path / "config"), "LANCHAT_DATA_DIR": str(tmp_path / "data")}
-    arguments = ("--port", "0", "--bind", "127.0.0.1", "--rate-limit", "0", "--name", "killed 杀")
-    process = MainProcess("host", *arguments, "--transport", chat.transport, env=env)
+    arguments = ("--bind", "127.0.0.1", "--rate-limit", "0", "--name", "killed 杀")
+    process = MainProcess("host", *arguments, "--port", "0", "--transport", chat.transport, env=env)
     try:
         port = int(process.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         successors = {"bob": Successor(chat, "bob"), "carol": Successor(chat, "carol")}
@@ -200,3 +200,20 @@ def test_host_killed_the_first_successor_takes_over(chat, tmp_path):
         texts = set(shown_texts(chat.events[nick])) | {f"{nick} {n}" for n in range(40)}
         missing = {f"{s} {n}" for s in clients for n in range(40)} - texts
         assert len(set(shown)) == 4 * 40, (nick, sorted(missing))
+    # The old host returns (restarted with its key, at its port): still one room. Members
+    # stay with bob (they follow the newest epoch's key), nobody is in the old host's room.
+    again = MainProcess("host", *arguments, "--port", str(port), "--transport", chat.transport, env=env)
+    try:
+        again.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)")
+        for client in clients.values():
+            client.send_message("after the return")
+        wait_until(
+            lambda: all(shown_texts(chat.events[n]).count("after the return") == 3 for n in clients),
+            timeout=10,
+            message="the room goes on at bob's",
+        )
+        assert successors["bob"].host.member_count == 4
+        assert all(c.address == f"127.0.0.1:{successors['bob'].port}" for c in clients.values())
+        assert all(len(chat.of_type(n, RoomMoved)) == 1 for n in clients)
+    finally:
+        again.kill()
