@@ -108,6 +108,8 @@ def _show(event: object, files: TerminalFiles | None = None) -> None:
             pass
         case DeliveryFailed(reason=reason):
             _print(f"*** not delivered: {reason}")
+        case RoomMoved(new_host=str(nick)):
+            _print(f"*** {nick} hosts the chat now")
         case RoomMoved(transport=transport, host=host, port=port):
             where = format_address(host, port)
             _print(f"*** the chat moved to {transport.value.upper()} at {where}; reconnecting there")
@@ -177,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         expected_code=code,
         pinned=None if code else pins.pinned(where),
         follow_room=True,  # the host back on the other transport, or elsewhere, is found again
+        follow_handover=True,  # to the member the host handed the room to (never hosts itself)
     )
 
     def on_event(event: object) -> None:

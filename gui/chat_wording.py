@@ -64,6 +64,11 @@ def reconnected(room: str) -> str:
     return tr("Reconnected to “{room}”.").format(room=room)
 
 
+def new_host(nick: str) -> str:
+    """The host handed the room over, or vanished and a successor took it (issue 18)."""
+    return tr("{nick} hosts the chat now").format(nick=nick)
+
+
 def moved(transport: str, address: str) -> str:
     """The host came back elsewhere (another transport, address or port) with the room's key."""
     return tr("The chat moved to {transport} at {address}; reconnecting there.").format(

@@ -58,6 +58,7 @@ class JoinRequest:
             pinned=trust.pinned(self.where, self.code),
             mailbox=trust.mailbox(),
             follow_room=True,  # a host back on the other transport (or elsewhere) is found again
+            follow_handover=True,  # the room handed over to a successor (docs/PROTOCOL.md, "Handover")
         )
 
 

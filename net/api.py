@@ -29,6 +29,7 @@ from net.room import RoomConfig
 
 if TYPE_CHECKING:  # the type only: `cryptography` need not load before a host starts
     from net.host.journal import JournalFactory
+    from net.protocol.events import ChatMessage, MemberInfo
     from net.secure.identity import Identity
 
 EventSink = Callable[[object], None]
@@ -141,6 +142,30 @@ class RoomMoved:
     transport: Transport
     host: str
     port: int
+    #: Set when the room moved because its host handed it over or vanished: the nickname
+    #: of the member who hosts it now (docs/PROTOCOL.md, "Handover").
+    new_host: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """What a member that takes the room over starts its host with: the room's name, its
+    new epoch, and the recent room messages it received (oldest first)."""
+
+    room: str
+    epoch: int
+    history: tuple[ChatMessage, ...]
+    members: tuple[MemberInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HostOffer:
+    """This member can take the room over: it would host on `port` with the key whose
+    fingerprint is `key`; `start` starts that host (raises HostStartError)."""
+
+    port: int
+    key: bytes
+    start: Callable[[Takeover], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +206,13 @@ class HostConfig:
     #: kept for members who are away survive a restart, and nothing is acknowledged before
     #: it is written. None: the room lives in memory only.
     journal: JournalFactory | None = None
+    #: Name successors among the members and hand the room over when stopping
+    #: (docs/PROTOCOL.md, "Handover"; needs an identity to sign with).
+    handover: bool = True
+    #: The room's epoch: 0 for a new room, one more than the old host's for a takeover.
+    epoch: int = 0
+    #: Recent room messages a successor starts with (oldest first): what it received.
+    seed_history: tuple[ChatMessage, ...] = ()
 
 
 @dataclass(slots=True)
@@ -210,6 +242,11 @@ class ClientConfig:
     #: When a reconnect fails, look on the LAN for the room (by the key the host proved) and
     #: follow it to where it is hosted now, on either transport (reported as `RoomMoved`).
     follow_room: bool = False
+    #: Follow the room when its host hands it over or vanishes, to the successors its host
+    #: named in a signed list (docs/PROTOCOL.md, "Handover").
+    follow_handover: bool = False
+    #: This member can take the room over (a window's member; never a terminal's).
+    host_offer: HostOffer | None = None
 
 
 class ChatHost(Protocol):

@@ -231,10 +231,11 @@ class ChatModel:
                     self.notes.append(words.first_meeting(code))
             case KeyRejected():
                 self._rejected = event  # the failure itself follows, maybe in a later batch
-            case RoomMoved(transport=transport, host=host, port=port):
+            case RoomMoved(transport=transport, host=host, port=port, new_host=new_host):
                 address, name = format_address(host, port), transport.value.upper()
                 self._status = dataclasses.replace(self._status, transport=name, address=address, port=port)
-                changes.add(ROOM, self._line("system", words.moved(name, address)))
+                line = words.new_host(new_host) if new_host else words.moved(name, address)
+                changes.add(ROOM, self._line("system", line))
                 changes.status = True
 
     def _chat_message(self, message: ev.ChatMessage, changes: Changes) -> None:

@@ -45,6 +45,7 @@ from net.api import (
     StateChanged,
 )
 from net.client.errors import OutboxFull, sendable_text
+from net.client.follow import hello_offer
 from net.client.greeting import GreetingSkipper
 from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
@@ -105,8 +106,7 @@ class ClientSession:
         self._last_ping = 0.0
         self._pacing: TokenBucket | None = None
         self._typing: tuple[bool, str | None] = (False, None)
-        self._ever_connected = False
-        self._closing = False
+        self._ever_connected = self._closing = False
         self._attempt = 0
         self._verdict: tuple[FailureKind, str] | None = None
         #: Proves this client's session on a reconnect; sent only inside TLS.
@@ -135,8 +135,7 @@ class ClientSession:
 
     @property
     def room_key(self) -> bytes | None:
-        """The key of the room this session was welcomed in, as its host proved it over TLS
-        (None before the first welcome, and without encryption: then nothing proves it)."""
+        """The room's key, as its host proved it over TLS (None before a welcome, or unencrypted)."""
         return self._pinned if self._ever_connected and self._tls_context is not None else None
 
     @property
@@ -213,7 +212,8 @@ class ClientSession:
     def _send_hello(self) -> None:
         secret = self._tls is not None  # secrets never go in clear
         resume, box = (self.resume_secret, self.config.mailbox or None) if secret else (None, None)
-        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password, resume, box))
+        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password, resume, box,
+                            *hello_offer(self.config)))
 
     def receive_data(self, data: bytes, now: float) -> LinkVerdict:
         """Bytes from the host (``b""`` at end of stream)."""

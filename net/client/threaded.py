@@ -31,7 +31,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from net.addresses import AddrInfo, format_address
-from net.api import ClientConfig, ClientState, EventSink, FailureKind, RoomMoved, Transport
+from net.api import ClientConfig, ClientState, EventSink, FailureKind, HostStartError, RoomMoved, Transport
+from net.client.follow import Follower, Place
 from net.client.session import ClientSession
 from net.protocol import events as ev
 from net.socket_errors import ConnectFailed, describe_connect_error
@@ -43,6 +44,8 @@ Link = TypeVar("Link")
 
 #: Shortest and longest look for a room that moved (the backoff wait, within these bounds).
 LOOK_SECONDS = (1.0, 3.0)
+#: The longest wait between two successors tried after the host vanished.
+FOLLOW_PAUSE = 0.25
 
 
 class ThreadedClient:
@@ -65,12 +68,16 @@ class ThreadedClient:
             self._lock = threading.Lock()
             self._wakeup = Wakeup()
             self._stopping = threading.Event()
+            self._follower = Follower(config) if config.follow_handover else None
         else:
             self._session, self._lock = sharing._session, sharing._lock
             self._wakeup, self._stopping = sharing._wakeup, sharing._stopping
+            self._follower = sharing._follower
         self._thread: threading.Thread | None = None
         self._where = format_address(config.host, config.port)
         self._io: ThreadedClient = self  # whose `_connect` and `_serve` run the links
+        #: Told with the first welcome from a successor: who hosts the room now.
+        self._new_host: RoomMoved | None = None
 
     # -- for callers (any thread) -----------------------------------------------------------
 
@@ -111,6 +118,8 @@ class ThreadedClient:
     def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
         with self._lock:
             local_id = self._session.send_message(text, to=to, action=action, now=time.monotonic())
+            if self._follower is not None:
+                self._follower.sent(local_id, text, to, action)
         self._wake()
         return local_id
 
@@ -197,6 +206,10 @@ class ThreadedClient:
                     delay = self._link_down(failure, reason)
                 if delay is None:
                     return
+                if self._follow_handover(connect_failed):
+                    if connect_failed:  # going down the successor list: not busily
+                        self._sleep(min(delay, FOLLOW_PAUSE))
+                    continue  # to a successor (or this member now hosts the room)
                 started = time.monotonic()
                 if connect_failed and self._follow_room(min(max(delay, LOOK_SECONDS[0]), LOOK_SECONDS[1])):
                     continue  # the room is elsewhere now: connect there at once
@@ -233,8 +246,41 @@ class ThreadedClient:
         self._move_to(chat.transport, chat.address, chat.port)
         return True
 
-    def _move_to(self, transport: Transport, host: str, port: int) -> None:
-        """Run the next links over `transport` to `host`:`port` and tell the owner."""
+    def _follow_handover(self, host_unreachable: bool) -> bool:
+        """After a handover, or with the host unreachable, go to the next successor (or take
+        the room over when it is this member's turn: `net.client.follow`)."""
+        follower = self._follower
+        if follower is None or self._stopping.is_set():
+            return False
+        place = follower.next_place(time.monotonic(), host_unreachable=host_unreachable)
+        return place is not None and self._go_to(follower, place)
+
+    def _go_to(self, follower: Follower, place: Place) -> bool:
+        entry, offer = place.entry, self.config.host_offer
+        try:
+            transport = Transport(entry.transport)
+            key = bytes.fromhex(entry.key)
+        except ValueError:
+            return False
+        host, port = (entry.addresses[0], entry.port) if entry.addresses else ("", 0)
+        if place.mine and offer is not None:
+            try:
+                offer.start(follower.takeover())
+            except HostStartError:
+                log.exception("could not take the room over")
+                follower.give_up_mine()
+                return False
+            host, port = "127.0.0.1", offer.port
+        elif not host:
+            return False
+        with self._lock:
+            self._session._pinned = key  # trusted: the host we verified signed it (`follow`)
+        self._move_to(transport, host, port, new_host=entry.nick)
+        return True
+
+    def _move_to(self, transport: Transport, host: str, port: int, new_host: str | None = None) -> None:
+        """Run the next links over `transport` to `host`:`port` and tell the owner (with a
+        `new_host`: once welcomed there, so that trying successors in turn says nothing)."""
         config = dataclasses.replace(self.config, host=host, port=port)
         if transport is self.transport:
             self.config, self._io = config, self
@@ -244,7 +290,11 @@ class ThreadedClient:
             self._io = client_class(transport)(config, self._on_event, sharing=self)
         self._where = format_address(host, port)
         log.info("the room moved: following it to %s over %s", self._where, transport.value.upper())
-        self._deliver([RoomMoved(transport, host, port)])
+        moved = RoomMoved(transport, host, port, new_host)
+        if new_host is None:
+            self._deliver([moved])
+        else:
+            self._io._new_host = moved
 
     def _sleep(self, seconds: float) -> None:
         """Wait before reconnecting; close() cuts the wait short."""
@@ -260,6 +310,13 @@ class ThreadedClient:
         """Hand the session's events to the owner, outside the lock."""
         with self._lock:
             events = self._session.take_events()
+            key, nick = self._session.room_key, self._session.nick
+        follower = self._follower
+        if follower is not None:
+            events = [event for event in events if follower.observe(event, key, nick)]
+            if self._new_host is not None and any(isinstance(event, ev.Welcome) for event in events):
+                events.insert(0, self._new_host)
+                self._new_host = None
         self._deliver(events)
 
     def _deliver(self, events: list[object]) -> None:

@@ -22,6 +22,7 @@ from typing import Generic, Protocol, TypeVar
 from net.addresses import sockaddr_host
 from net.host.journal import JournalError, JournalFactory, RoomJournal
 from net.host.peer import Entry, HostPeer, PlaintextRefused
+from net.host.succession import HostSuccession, moved_line
 from net.protocol import LocalProtocolError, RemoteProtocolError
 from net.protocol import events as ev
 from net.protocol.connection import MAX_REMOTE_ERRORS, ConnectionClosed
@@ -103,6 +104,9 @@ class RoomDriver(Generic[P]):
         #: How often the timers run: often enough for the shorter deadline, never busily.
         self.tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
         self.journal: RoomJournal | None = None  # `open_journal`
+        #: Names successors and hands the room over (`net.host.succession`); None: no key.
+        self.succession: HostSuccession | None = None
+        self._handover: ev.Handover | None = None  # `prepare_handover`
 
     # -- the journal (`net.host.journal`) ---------------------------------------------------
 
@@ -124,6 +128,16 @@ class RoomDriver(Generic[P]):
         self.room.mailbox.restore(state.away, state.kept)
         self.journal = journal
         log.info("the room's journal holds %d recent messages", len(state.history))
+
+    def seed_history(self, messages: tuple[ev.ChatMessage, ...]) -> None:
+        """Start with `messages` (a successor's: what it received from the old host) in the
+        history, kept in the journal too when there is one."""
+        keeping = self.room.unsaved.messages is not None
+        self.room.keep_journal(list(messages))
+        if keeping and self.room.unsaved.messages is not None:
+            self.room.unsaved.messages.extend(messages)
+        else:
+            self.room.unsaved.stop()
 
     def make_durable(self) -> None:
         """Write what the room noted since the last call to the journal, in one transaction.
@@ -179,6 +193,8 @@ class RoomDriver(Generic[P]):
     def _event(self, peer: P, event: ev.Event) -> None:
         if isinstance(event, ev.Hello):
             address = sockaddr_host(peer.address)
+            if self.succession is not None:
+                self.succession.hello(peer, event, address)
             self.apply(self.room.join(peer, event, address=address, plaintext=not peer.encrypted))
         elif peer in self.room:
             self.apply(self.room.handle(peer, event))
@@ -283,10 +299,24 @@ class RoomDriver(Generic[P]):
             self._queue_bye(peer, reason, cause)
         peer.close_deadline = self.clock() + self.close_grace
 
+    def prepare_handover(self) -> None:
+        """The host is stopping on request: the byes that follow hand the room over (to the
+        first successor, if any and if members are present)."""
+        if self.succession is not None and len(self.room):
+            self._handover = self.succession.handover(self.room)
+
     def say_bye(self, peer: P, reason: str) -> None:
-        """The host is stopping: a bye for `peer` (once), without telling the room."""
+        """The host is stopping: a bye for `peer` (once), without telling the room; after
+        `prepare_handover`, the `handover` before it (a line with the new address in it for
+        a plain-text member)."""
         if peer.closing:
             return
+        handover, succession = self._handover, self.succession
+        if handover is not None and succession is not None and peer in self.room:
+            if succession.follows(peer):
+                self.send(peer, handover)
+            elif peer.is_text:
+                reason = moved_line(handover)
         peer.closing = True
         self.io.detach(peer, deliver=True)
         self._queue_bye(peer, reason, ev.LeaveCause.STOPPED)
@@ -339,3 +369,6 @@ class RoomDriver(Generic[P]):
                 self.begin_close(peer, "no hello in time (handshake timed out)", cause=TIMED_OUT, bye=True)
             elif now - peer.last_heard > self.heartbeat_timeout:
                 self.begin_close(peer, "timed out", cause=TIMED_OUT, bye=True)
+        if self.succession is not None:
+            for member, successors in self.succession.due(room):
+                self.send(member, successors)

@@ -26,7 +26,9 @@ from net.addresses import format_sockaddr
 from net.api import EventSink, HostConfig, HostStartError, HostStopped
 from net.host.loop import ServiceLoop
 from net.host.peer import PLAINTEXT_ONLY, Security
+from net.host.succession import HostSuccession
 from net.room import Room, RoomConfig
+from net.secure.succession import Signer
 from net.secure.tls import server_context
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,8 @@ class ThreadedHost:
             self.security = _security_of(self.config)
             self._loop = self._make_loop(sock, Room(self._room_config()))
             self._loop.journal_factory = self.config.journal
+            self._loop.seed_history = self.config.seed_history
+            self._loop.driver.succession = _succession_of(self.config, self.transport_name)
             targets = [(self._run_loop, self.loop_thread_name), *self._extra_threads(sock)]
             for target, name in targets:
                 thread = threading.Thread(target=target, name=name, daemon=True)
@@ -195,6 +199,14 @@ def _security_of(config: HostConfig) -> Security:
         log.warning("this host has no identity: it serves unencrypted connections only")
         return PLAINTEXT_ONLY
     return Security(server_context(config.identity), config.allow_plaintext)
+
+
+def _succession_of(config: HostConfig, transport_name: str) -> HostSuccession | None:
+    """Who names successors and signs them: this installation's key (none without one)."""
+    if config.identity is None or not config.handover:
+        return None
+    signer = Signer(config.identity.key_path, config.identity.cert_path)
+    return HostSuccession(signer, transport_name.lower(), config.epoch)
 
 
 def _is_dual_stack(sock: socket.socket) -> bool:

@@ -16,6 +16,7 @@ from typing import Generic
 from net.host.driver import HostIO, P, RoomDriver
 from net.host.journal import JournalFactory
 from net.host.peer import PLAINTEXT_ONLY, Security
+from net.protocol.events import ChatMessage
 from net.protocol.nicknames import load_tables
 from net.room import Room
 
@@ -50,6 +51,8 @@ class ServiceLoop(Generic[P]):
         #: Opens the room's journal on the service thread, before the first round (set by
         #: the owner before `run`; None: no journal).
         self.journal_factory: JournalFactory | None = None
+        #: Recent messages a successor starts with (`HostConfig.seed_history`).
+        self.seed_history: tuple[ChatMessage, ...] = ()
 
     def request_stop(self, reason: str) -> None:
         """Ask the loop to end (from any thread); the first reason given is kept."""
@@ -62,6 +65,8 @@ class ServiceLoop(Generic[P]):
             load_tables()  # on the service thread: nobody's join waits for them
             if self.journal_factory is not None:
                 self.driver.open_journal(self.journal_factory)
+            if self.seed_history:
+                self.driver.seed_history(self.seed_history)
             self._start()
             while self._stop_reason is None:
                 self._serve(self._next_check)
@@ -73,6 +78,7 @@ class ServiceLoop(Generic[P]):
                 self._write(now, timers_ran)
                 self.member_count = len(self.room)
             reason = self._stop_reason
+            self.driver.prepare_handover()
         except Exception as exc:
             log.exception("the host's service loop failed")
             reason = f"host failed: {exc}"

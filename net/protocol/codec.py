@@ -168,6 +168,22 @@ _FILE_FIELDS = (
     _Field("reason", _short, required=False),
 )
 
+#: A successor list (docs/PROTOCOL.md, "Handover"): `successors` and `handover` alike.
+_ENTRY_FIELDS = (
+    _Field("nick", _nick),
+    _Field("addresses", _list_of(_short, 8)),
+    _Field("port", _integer),
+    _Field("transport", _code),
+    _Field("key", _code),
+)
+_SUCCESSION_FIELDS = (
+    _Field("epoch", _integer),
+    _Field("room", _string(MAX_ROOM_NAME_CHARS, allow_empty=True)),
+    _Field("successors", _list_of(_record(ev.SuccessorEntry, _ENTRY_FIELDS), 8)),
+    _Field("cert", _string(4096)),
+    _Field("sig", _string(512)),
+)
+
 #: What a client may send, and the fields of each kind.
 CLIENT_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
     ev.Hello: (
@@ -177,6 +193,9 @@ CLIENT_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
         _Field("password", _string(MAX_PASSWORD_CHARS, allow_empty=True), required=False),
         _Field("resume", _id, required=False),
         _Field("mailbox", _id, required=False),
+        _Field("handover", _boolean, required=False),
+        _Field("host_port", _integer, required=False),
+        _Field("host_key", _code, required=False),
     ),
     ev.Say: (
         _Field("id", _id),
@@ -251,11 +270,17 @@ HOST_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
         *_FILE_FIELDS[2:],
         _Field("address", _short, required=False),
     ),
+    ev.Successors: _SUCCESSION_FIELDS,
+    ev.Handover: _SUCCESSION_FIELDS,
     ev.Ping: (_Field("token", _short, required=False),),
     ev.Pong: (_Field("token", _short, required=False),),
     ev.Bye: (_Field("reason", _short, required=False), _Field("cause", _code, required=False)),
 }
 
+_NESTED_FIELDS: dict[type, tuple[_Field, ...]] = {
+    ev.MemberInfo: _MEMBER_FIELDS,
+    ev.SuccessorEntry: _ENTRY_FIELDS,
+}
 _CLIENT_BY_TYPE: dict[str, type[ev.Event]] = {cls.TYPE: cls for cls in CLIENT_SCHEMA}
 _HOST_BY_TYPE: dict[str, type[ev.Event]] = {cls.TYPE: cls for cls in HOST_SCHEMA}
 _ALL_FIELDS = {**CLIENT_SCHEMA, **HOST_SCHEMA}
@@ -333,7 +358,7 @@ def decode_frame(frame: bytes, *, from_host: bool) -> ev.Event:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
-    if isinstance(value, ev.MemberInfo | ev.ChatMessage):
+    if isinstance(value, ev.MemberInfo | ev.ChatMessage | ev.SuccessorEntry):
         return event_to_object(value, include_type=False)
     return value
 
@@ -343,7 +368,7 @@ def event_to_object(event: Any, *, include_type: bool = True) -> dict[str, Any]:
 
     Required fields are always written, even when false or empty (``"active":false``).
     """
-    fields = _ALL_FIELDS.get(type(event), _MEMBER_FIELDS if isinstance(event, ev.MemberInfo) else None)
+    fields = _ALL_FIELDS.get(type(event), _NESTED_FIELDS.get(type(event)))
     if fields is None:
         raise TypeError(f"{type(event).__name__} is not a protocol event")
     obj: dict[str, Any] = {"type": event.TYPE} if include_type else {}

@@ -82,6 +82,8 @@ _TRANSITIONS: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = 
                 ev.Members,
                 ev.TypingNotice,
                 ev.FileNotice,
+                ev.Successors,
+                ev.Handover,
                 ev.Error,
                 *_ALWAYS,
             )

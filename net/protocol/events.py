@@ -20,6 +20,7 @@ __all__ = [
     "FileControl",
     "FileNotice",
     "Got",
+    "Handover",
     "Held",
     "Hello",
     "Joined",
@@ -34,6 +35,8 @@ __all__ = [
     "Rename",
     "Renamed",
     "Say",
+    "SuccessorEntry",
+    "Successors",
     "Typing",
     "TypingNotice",
     "Welcome",
@@ -96,6 +99,12 @@ class Hello(Event):
     #: gives them to whoever presents this secret again. Sending it also announces that
     #: the client reads `held`, `mail` and `delivered` (`docs/PROTOCOL.md`).
     mailbox: str | None = None
+    #: The client reads `successors` and `handover` and follows the room (docs/PROTOCOL.md,
+    #: "Handover"); `host_port` and `host_key` besides: it can take the room over, hosting on
+    #: that port with the key of that fingerprint (hex).
+    handover: bool = False
+    host_port: int | None = None
+    host_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +331,44 @@ class FileNotice(Event):
     token: str | None = None
     reason: str | None = None
     address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuccessorEntry:
+    """A member who can take the room over: where it would host it, and with which key."""
+
+    nick: str
+    addresses: tuple[str, ...]
+    port: int
+    transport: str
+    key: str  # the fingerprint (SHA-256 of its certificate), 64 hex digits
+
+
+@dataclass(frozen=True, slots=True)
+class Successors(Event):
+    """Who takes the room over if its host goes, in order, signed by the host's key
+    (`net.secure.succession`): `cert` is the host's certificate (DER, base64), `sig` the
+    ECDSA signature of the canonical encoding of `epoch`, `room` and `successors`."""
+
+    TYPE: ClassVar[str] = "successors"
+    epoch: int
+    room: str
+    successors: tuple[SuccessorEntry, ...]
+    cert: str
+    sig: str
+
+
+@dataclass(frozen=True, slots=True)
+class Handover(Event):
+    """The host is leaving: `successors` holds the one member who hosts the room now (signed
+    like `Successors`); members follow it."""
+
+    TYPE: ClassVar[str] = "handover"
+    epoch: int
+    room: str
+    successors: tuple[SuccessorEntry, ...]
+    cert: str
+    sig: str
 
 
 # --- either direction ------------------------------------------------------------------

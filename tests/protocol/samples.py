@@ -30,6 +30,7 @@ CLIENT_EVENTS: tuple[ev.Event, ...] = (
     ev.Typing(active=True),
     ev.Typing(active=False, to="alice"),
     ev.Hello(version=2, nick="鲍勃", client_id="c-3", resume="r-secret", mailbox="lasting-secret"),
+    ev.Hello(version=2, nick="bob", client_id="c-4", handover=True, host_port=47800, host_key="ab" * 32),
     ev.Who(),
     ev.Got(ids=("3f9a1c2e-43", "3f9a1c2e-44")),
     ev.FileControl(
@@ -94,6 +95,20 @@ HOST_EVENTS: tuple[ev.Event, ...] = (
         time=1763790251.5,
         to="小明",
         token="q0XbW1bz-3rj5yR_0aUq8mMvbC2mHHdJ",
+    ),
+    ev.Successors(
+        epoch=0,
+        room="LanChat",
+        successors=(ev.SuccessorEntry("bob", ("192.168.1.21", "fd00::21"), 47800, "tcp", "ab" * 32),),
+        cert="MIIBfzCCASWgAwIBAgIU",
+        sig="MEUCIQDx3v",
+    ),
+    ev.Handover(
+        epoch=3,
+        room="大家",
+        successors=(ev.SuccessorEntry("小明", ("192.168.1.30",), 47802, "udp", "cd" * 32),),
+        cert="MIIBfzCCASWgAwIBAgIU",
+        sig="MEQCIEm0",
     ),
     ev.Error(code="rate_limited", text="too many messages; wait 0.50 s", ref="m9", retry_after=0.5),
     ev.Error(code="bad_json", text="invalid JSON: Expecting value: line 1 column 1 (char 0)"),

@@ -50,6 +50,8 @@ LEGAL: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = {
         ev.Members: O,
         ev.TypingNotice: O,
         ev.FileNotice: O,
+        ev.Successors: O,
+        ev.Handover: O,
         ev.Error: O,
         ev.Ping: O,
         ev.Pong: O,
