@@ -27,6 +27,7 @@ from net.files.manifest import Entry, Manifest, ManifestError, entry_from_wire
 from net.files.names import UnsafeName
 from net.files.pipeline import pump
 from net.files.receiver import ReceiveError, Receiver
+from net.files.relay_leg import RelayRoute, ticket_record
 from net.files.stream import (
     DONE,
     ENTRY,
@@ -55,6 +56,7 @@ class Ticket:
     offer: str
     member: str
     token: str
+    relay: RelayRoute | None = None  # set: through the host's relay, not to address:port
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,7 @@ class Fetch:
         progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         self.ticket = ticket
+        self.route = "host" if ticket.relay else "direct"  # how the bytes come
         self.folder = Path(folder)
         self._on_progress = on_progress
         self._timeout = timeout
@@ -110,6 +113,10 @@ class Fetch:
         self._cancelled = threading.Event()
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
 
     def cancel(self) -> None:
         """Stop the fetch from another thread (what arrived stays in `.part` files)."""
@@ -124,12 +131,15 @@ class Fetch:
     def run(self) -> FetchResult:
         """Fetch everything (raises FetchError with a code and a sentence when it cannot)."""
         ticket = self.ticket
+        route = ticket.relay
+        where = (route.address, route.port) if route else (ticket.address, ticket.port)
         try:
-            raw = socket.create_connection((ticket.address, ticket.port), timeout=self._timeout)
+            raw = socket.create_connection(where, timeout=self._timeout)
         except OSError as exc:
+            whom = "the host's relay" if route else "the sender"
             raise FetchError(
                 "unreachable",
-                f"cannot reach the sender at {ticket.address} port {ticket.port}: "
+                f"cannot reach {whom} at {where[0]} port {where[1]}: "
                 f"{exc.strerror or exc} (a firewall may block it)",
             ) from None
         receiver: Receiver | None = None
@@ -142,10 +152,14 @@ class Fetch:
                 raise FetchError("cancelled", "cancelled")
             tls.do_handshake()
             der = tls.getpeercert(binary_form=True)
-            if der is None or fingerprint_of(der) != ticket.fingerprint:
+            if der is None or fingerprint_of(der) != (route.key if route else ticket.fingerprint):
                 raise FetchError(
-                    "key_mismatch", "the sender's key is not the one its offer named; nothing was fetched"
+                    "key_mismatch",
+                    f"{'the relay' if route else 'the sender'}'s key is not the one the chat named; "
+                    "nothing was fetched",
                 )
+            if route is not None:
+                tls.sendall(ticket_record(route))
             request = {
                 "v": TRANSFER_VERSION,
                 "offer": ticket.offer,

@@ -17,18 +17,21 @@ fetch, and `close()` stops and joins them all.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from net.files import events as fe
 from net.files.fetch import Fetch, FetchError, Progress, Ticket
-from net.files.limits import MAX_NAMES_IN_OFFER, MAX_OPEN_OFFERS, MAX_TRANSFER_CONNECTIONS
+from net.files.limits import MAX_NAMES_IN_OFFER, MAX_OPEN_OFFERS, MAX_TRANSFER_CONNECTIONS, RELAY_WAIT
 from net.files.manifest import build_manifest
+from net.files.relay_leg import RelayRoute
 from net.files.server import Served, TransferServer
 from net.protocol import events as ev
 from net.secure.identity import Identity
@@ -65,6 +68,7 @@ class FileTransfers:
         self._known: OrderedDict[Key, ev.FileNotice] = OrderedDict()  # offers to us
         self._wanted: dict[Key, Path] = {}  # accepted, waiting for the grant
         self._fetches: dict[Key, tuple[Fetch, threading.Thread]] = {}
+        self._relay_waits: dict[Key, tuple[threading.Event, list[ev.FileNotice]]] = {}
         self._closed = False
 
     @property
@@ -189,6 +193,8 @@ class FileTransfers:
             self._emit(fe.OfferAnswered(notice.offer, notice.sender, False, notice.reason or ""))
         elif notice.op == "grant":
             self._start_fetch(key, notice)
+        elif notice.op == "relay":
+            self._relay_notice(key, notice)
         elif notice.op == "cancel":
             with self._lock:
                 self._known.pop(key, None)
@@ -229,20 +235,32 @@ class FileTransfers:
             fingerprint = b""  # matches no certificate: the fetch fails with key_mismatch
         address = self._fetch_address(offer.address)
         ticket = Ticket(address, offer.port or 0, fingerprint, offer.offer, self._own_nick(), token)
-
-        def progress(p: Progress) -> None:
-            self._emit(fe.TransferProgress(p.offer, key[0], p.done, p.total, p.speed, p.files_done, p.files))
-
-        fetch = Fetch(ticket, folder, on_progress=progress)
+        fetch = self._make_fetch(key, ticket, folder)
         thread = threading.Thread(
             target=self._run_fetch, args=(key, fetch), name=f"fetch {key[1]}", daemon=True
         )
         self._fetches[key] = (fetch, thread)
         return thread
 
+    def _make_fetch(self, key: Key, ticket: Ticket, folder: Path) -> Fetch:
+        route = "host" if ticket.relay else "direct"
+
+        def progress(p: Progress) -> None:
+            self._emit(
+                fe.TransferProgress(p.offer, key[0], p.done, p.total, p.speed, p.files_done, p.files, route)
+            )
+
+        return Fetch(ticket, folder, on_progress=progress)
+
     def _run_fetch(self, key: Key, fetch: Fetch) -> None:
         try:
-            result = fetch.run()
+            try:
+                result = fetch.run()
+            except FetchError as exc:
+                if exc.code != "unreachable" or fetch.ticket.relay is not None:
+                    raise
+                fetch = self._relayed(key, fetch, exc)  # the direct connection was refused
+                result = fetch.run()
         except FetchError as exc:
             log.info("fetch of %s from %s failed: %s", key[1], key[0], exc.code)
             self._emit(fe.TransferFailed(key[1], key[0], exc.code, exc.text))
@@ -252,11 +270,59 @@ class FileTransfers:
         else:
             done = tuple(result.files)
             self._emit(
-                fe.TransferFinished(key[1], key[0], fetch.folder, done, result.received, result.resumed)
+                fe.TransferFinished(
+                    key[1], key[0], fetch.folder, done, result.received, result.resumed, fetch.route
+                )
             )
         finally:
             with self._lock:
                 self._fetches.pop(key, None)
+                self._relay_waits.pop(key, None)
+
+    def _relayed(self, key: Key, fetch: Fetch, refused: FetchError) -> Fetch:
+        """The direct connection was refused: ask the host to relay (a `relay` step to the
+        sender, through the room), wait for its tickets, and return the relayed fetch."""
+        arrived = threading.Event()
+        slot: list[ev.FileNotice] = []
+        with self._lock:
+            self._relay_waits[key] = (arrived, slot)
+        if not self._send_step(ev.FileControl(op="relay", offer=key[1], to=key[0])):
+            raise refused
+        deadline = time.monotonic() + RELAY_WAIT
+        while not arrived.wait(0.1):
+            if fetch.cancelled:
+                raise FetchError("cancelled", "the transfer was cancelled")
+            if time.monotonic() > deadline:
+                raise FetchError(refused.code, f"{refused.text}; the host did not offer a relay")
+        notice = slot[0]
+        if not notice.token or not notice.port:
+            raise FetchError(
+                refused.code, f"{refused.text}; the host cannot relay ({notice.reason or 'no relay'})"
+            )
+        route = RelayRoute(self._host_address, notice.port, _hex(notice.key), notice.token)
+        relayed = self._make_fetch(key, dataclasses.replace(fetch.ticket, relay=route), fetch.folder)
+        with self._lock:
+            if key in self._fetches:
+                self._fetches[key] = (relayed, self._fetches[key][1])
+        if fetch.cancelled:
+            relayed.cancel()
+        log.info("fetch of %s from %s goes through the host: %s", key[1], key[0], refused.code)
+        self._emit(fe.TransferRouted(key[1], key[0], "host", f"{refused.text}; relayed by the host instead"))
+        return relayed
+
+    def _relay_notice(self, key: Key, notice: ev.FileNotice) -> None:
+        """The host paired a relayed fetch: our own fetch waits for it, or (our offer) the
+        receiver `notice.sender` cannot reach our port and we connect out to the relay."""
+        with self._lock:
+            waiting = self._relay_waits.get(key)
+            ours = notice.offer in self._mine
+        if waiting is not None:
+            waiting[1].append(notice)
+            waiting[0].set()
+        elif ours and notice.token and notice.port:
+            route = RelayRoute(self._host_address, notice.port, _hex(notice.key), notice.token)
+            if not self._server.serve_relayed(route, notice.sender, notice.offer):
+                log.info("relayed transfer of %s to %s refused: too busy", notice.offer, notice.sender)
 
     def _fetch_address(self, address: str | None) -> str:
         """Where the sender is: the address the host saw, or the host's own when that is a
@@ -266,13 +332,20 @@ class FileTransfers:
         return address
 
     def _served(self, served: Served) -> None:
-        self._emit(fe.TransferServed(served.offer, served.member, served.sent, served.error))
+        self._emit(fe.TransferServed(served.offer, served.member, served.sent, served.error, served.route))
 
     def _emit(self, event: object) -> None:
         try:
             self._on_event(event)
         except Exception:
             log.exception("file transfer event handler failed for %r", type(event).__name__)
+
+
+def _hex(text: str | None) -> bytes:
+    try:
+        return bytes.fromhex(text or "")
+    except ValueError:
+        return b""  # matches no certificate: the leg fails with a key mismatch
 
 
 def _loopback(address: str) -> bool:
