@@ -117,3 +117,22 @@ class TransferRouted:
     sender: str
     route: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPaused:
+    """A fetch of `sender`'s offer is paused (its `.part` files stay), by "me" (our
+    `pause_fetch`) or by the "sender" (its `pause_upload`)."""
+
+    offer: str
+    sender: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResumed:
+    """A paused fetch continues from its `.part` files (`by`: who had paused it)."""
+
+    offer: str
+    sender: str
+    by: str

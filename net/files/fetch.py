@@ -28,6 +28,7 @@ from net.files.names import UnsafeName
 from net.files.pipeline import pump
 from net.files.receiver import ReceiveError, Receiver
 from net.files.relay_leg import RelayRoute, ticket_record
+from net.files.sockets import shut_down
 from net.files.stream import (
     DONE,
     ENTRY,
@@ -123,10 +124,7 @@ class Fetch:
         self._cancelled.set()
         with self._lock:
             if self._sock is not None:
-                try:
-                    self._sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                shut_down(self._sock)
 
     def run(self) -> FetchResult:
         """Fetch everything (raises FetchError with a code and a sentence when it cannot)."""

@@ -19,6 +19,7 @@ import ssl
 import threading
 from collections.abc import Callable
 
+from net.files.sockets import shut_down
 from net.files.stream import StreamError
 
 #: Bytes of one block handed from the reader to the consumer.
@@ -63,7 +64,7 @@ def pump(
             failure.append(exc)
         finally:
             finished.set()
-            _shut(sock)  # wakes the reader (the sender may keep its end open)
+            shut_down(sock)  # wakes the reader (the sender may keep its end open)
 
     worker = threading.Thread(target=work, name="fetch writer", daemon=True)
     worker.start()
@@ -120,10 +121,3 @@ def _read(
 def _readable(sock: socket.socket) -> bool:
     readable, _, _ = select.select([sock], [], [], 0)
     return bool(readable)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from net.files.limits import MAX_RELAYS, RELAY_BUFFER_BYTES, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
 from net.files.relay_desk import Leg, RelayDesk
+from net.files.sockets import shut_down
 from net.files.stream import RELAY, Record, StreamDecoder, StreamError
 from net.files.tokens import TokenRefused
 from net.secure.identity import Identity
@@ -75,11 +76,11 @@ class HostRelay:
 
     def stop(self) -> None:
         self._stopping.set()
-        _shut(self._listener)
+        shut_down(self._listener)
         with self._lock:
             legs = list(self._legs.items())
         for _thread, sock in legs:
-            _shut(sock)
+            shut_down(sock)
         if self._accepter.is_alive():
             self._accepter.join(timeout=5.0)
         for thread, _sock in legs:
@@ -257,10 +258,3 @@ def _flush(sock: ssl.SSLSocket, data: bytes, timeout: float) -> None:
     if data:
         sock.settimeout(timeout)
         sock.sendall(data)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

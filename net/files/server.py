@@ -23,6 +23,7 @@ from net.files.limits import MAX_TRANSFER_CONNECTIONS, TRANSFER_IDLE_TIMEOUT, TR
 from net.files.manifest import Entry
 from net.files.relay_leg import RelayKeyMismatch, RelayRoute, connect, open_leg
 from net.files.sender import SendError, stream_files, wanted_from
+from net.files.sockets import shut_down
 from net.files.stream import (
     DONE,
     ENTRY,
@@ -121,12 +122,12 @@ class TransferServer:
     def stop(self) -> None:
         """Close the port, cut every transfer (receivers keep their `.part` files), join."""
         self._stopping.set()
-        _shut(self._listener)
+        shut_down(self._listener)
         with self._lock:
             connections = list(self._connections.items())
         for _thread, sock in connections:
             if sock is not None:
-                _shut(sock)
+                shut_down(sock)
         if self._accepter.is_alive():
             self._accepter.join(timeout=5.0)
         for thread, _sock in connections:
@@ -176,7 +177,7 @@ class TransferServer:
             with self._lock:
                 self._connections[threading.current_thread()] = sock
             if self._stopping.is_set():
-                _shut(sock)
+                shut_down(sock)
 
         try:
             raw = connect(route, self.idle_timeout)
@@ -294,11 +295,4 @@ def _try_send(tls: ssl.SSLSocket, code: str, text: str) -> None:
     try:
         tls.sendall(encode_record(ERROR, {"code": code, "text": text[:300]}))
     except (OSError, ValueError):
-        pass
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
         pass

@@ -11,6 +11,9 @@ fetch, and `close()` stops and joins them all.
     transfers.decline(sender, offer)          say no
     transfers.cancel(offer)                   withdraw our offer
     transfers.stop_fetch(sender, offer)       stop a fetch (its `.part` files stay)
+    transfers.pause_fetch(sender, offer)      pause a fetch; resume_fetch continues it
+    transfers.pause_upload(offer, member)     ask a member to pause its fetch of our offer;
+                                              resume_upload asks it to continue
 
 `offer` hashes the files on the calling thread (a GUI calls it from a worker).
 """
@@ -67,6 +70,7 @@ class FileTransfers:
         self._mine: OrderedDict[str, str | None] = OrderedDict()  # our offers: id -> to
         self._known: OrderedDict[Key, ev.FileNotice] = OrderedDict()  # offers to us
         self._wanted: dict[Key, Path] = {}  # accepted, waiting for the grant
+        self._paused: dict[Key, tuple[Path, str]] = {}  # paused fetches: folder, by whom
         self._fetches: dict[Key, tuple[Fetch, threading.Thread]] = {}
         self._relay_waits: dict[Key, tuple[threading.Event, list[ev.FileNotice]]] = {}
         self._closed = False
@@ -158,6 +162,48 @@ class FileTransfers:
         if running is not None:
             running[0].cancel()
 
+    def pause_fetch(self, sender: str, offer: str) -> None:
+        """Pause our fetch of `sender`'s `offer`: it stops, its `.part` files stay, and
+        `resume_fetch` continues from them (TransferPaused; KeyError: not fetching it)."""
+        if not self._pause((sender, offer), "me"):
+            raise KeyError((sender, offer))
+
+    def resume_fetch(self, sender: str, offer: str) -> None:
+        """Continue a paused fetch from its `.part` files (a new token, only the missing
+        bytes are sent; KeyError: not paused)."""
+        key = (sender, offer)
+        with self._lock:
+            paused = self._paused.pop(key, None)
+            ending = self._fetches.get(key)
+        if paused is None:
+            raise KeyError(key)
+        if ending is not None and ending[1] is not threading.current_thread():
+            ending[1].join(timeout=5.0)  # the paused fetch is still closing its files
+        self.accept(sender, offer, paused[0])
+        self._emit(fe.TransferResumed(offer, sender, paused[1]))
+
+    def pause_upload(self, offer: str, member: str) -> None:
+        """Ask `member` to pause its fetch of our `offer` (only the offer's sender can: the
+        host stamps who asks); `resume_upload` asks it to continue."""
+        self._send_step(ev.FileControl(op="pause", offer=offer, to=member))
+
+    def resume_upload(self, offer: str, member: str) -> None:
+        self._send_step(ev.FileControl(op="resume", offer=offer, to=member))
+
+    def _pause(self, key: Key, by: str) -> bool:
+        """Stop the fetch of `key` as paused by `by` ("me" or "sender"); False: none."""
+        with self._lock:
+            running = self._fetches.get(key)
+            waiting = self._wanted.pop(key, None)
+            if running is None and waiting is None:
+                return False
+            self._paused[key] = (running[0].folder if running else waiting or Path(), by)
+        if running is not None:
+            running[0].cancel()  # its thread reports TransferPaused
+        else:
+            self._emit(fe.TransferPaused(key[1], key[0], by))
+        return True
+
     # -- from the chat -------------------------------------------------------------------------
 
     def deliver(self, event: object) -> None:
@@ -195,6 +241,13 @@ class FileTransfers:
             self._start_fetch(key, notice)
         elif notice.op == "relay":
             self._relay_notice(key, notice)
+        elif notice.op == "pause":
+            self._pause(key, "sender")
+        elif notice.op == "resume":
+            with self._lock:
+                by_sender = self._paused.get(key, (None, ""))[1] == "sender"
+            if by_sender:
+                self.resume_fetch(*key)
         elif notice.op == "cancel":
             with self._lock:
                 self._known.pop(key, None)
@@ -262,12 +315,22 @@ class FileTransfers:
                 fetch = self._relayed(key, fetch, exc)  # the direct connection was refused
                 result = fetch.run()
         except FetchError as exc:
-            log.info("fetch of %s from %s failed: %s", key[1], key[0], exc.code)
-            self._emit(fe.TransferFailed(key[1], key[0], exc.code, exc.text))
+            with self._lock:
+                paused = self._paused.get(key)
+                if paused is not None and exc.code not in ("cancelled", "lost"):
+                    del self._paused[key]  # it failed for another reason: not resumable as paused
+                    paused = None
+            if paused is not None:
+                self._emit(fe.TransferPaused(key[1], key[0], paused[1]))
+            else:
+                log.info("fetch of %s from %s failed: %s", key[1], key[0], exc.code)
+                self._emit(fe.TransferFailed(key[1], key[0], exc.code, exc.text))
         except Exception:
             log.exception("fetch of %s from %s failed", key[1], key[0])
             self._emit(fe.TransferFailed(key[1], key[0], "internal", "internal error"))
         else:
+            with self._lock:
+                self._paused.pop(key, None)  # a pause that came too late: it is done
             done = tuple(result.files)
             self._emit(
                 fe.TransferFinished(

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from net.files.relay_desk import RelayDesk
 
 #: The steps of a transfer, and those that may go to the whole room.
-FILE_OPS = frozenset(("offer", "accept", "decline", "cancel", "grant", "relay"))
+FILE_OPS = frozenset(("offer", "accept", "decline", "cancel", "grant", "relay", "pause", "resume"))
 ROOM_WIDE_OPS = frozenset(("offer", "cancel"))
 
 

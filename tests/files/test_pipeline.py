@@ -124,3 +124,36 @@ def test_a_reserved_part_keeps_its_size(tmp_path: Path) -> None:
         assert reserve(handle.fileno(), 1000, 64 * MIB)
     assert part.stat().st_size == 1000
     assert part.stat().st_blocks * 512 >= 64 * MIB  # the blocks are there, the size is not
+
+
+def test_a_fetch_cancelled_mid_file_keeps_a_true_prefix_and_resumes(tmp_path: Path) -> None:
+    """A cancel from another thread must not leave the reader reading raw TLS records as
+    data (SSLSocket.shutdown drops the TLS state): the `.part` is the file's true start."""
+    from net.files.fetch import Fetch, FetchError, Progress, Ticket
+    from net.files.manifest import build_manifest
+    from net.files.server import TransferServer
+
+    server = TransferServer(session_identity(), bind="127.0.0.1")
+    server.start()
+    try:
+        data = os.urandom(24 * MIB)
+        (tmp_path / "v.bin").write_bytes(data)
+        server.add_offer("o1", build_manifest([tmp_path / "v.bin"]).entries)
+        fetches: list[Fetch] = []
+
+        def cancel_once(progress: Progress) -> None:
+            if 0 < progress.done < progress.total and fetches:
+                fetches.pop().cancel()
+
+        ticket = Ticket("127.0.0.1", server.port, server.fingerprint, "o1", "bob", server.grant("o1", "bob"))
+        fetch = Fetch(ticket, tmp_path / "in", on_progress=cancel_once, progress_interval=0)
+        fetches.append(fetch)
+        with pytest.raises(FetchError):
+            fetch.run()
+        kept = (tmp_path / "in" / "v.bin.part").read_bytes()
+        assert 0 < len(kept) < len(data) and kept == data[: len(kept)]
+        again = Ticket("127.0.0.1", server.port, server.fingerprint, "o1", "bob", server.grant("o1", "bob"))
+        assert Fetch(again, tmp_path / "in").run().received == len(data) - len(kept)
+        assert (tmp_path / "in" / "v.bin").read_bytes() == data
+    finally:
+        server.stop()
