@@ -164,7 +164,7 @@ def transfer_targets(runs: list[Run]) -> list[Target]:
     run = find(runs, "transfer")
     if run is None:
         names = ("one big file vs TLS sendall", "small files", "memory during a transfer")
-        return [Target(f"transfer: {name}", "", "not measured", None) for name in names]
+        return [Target(f"transfer: {name}", "", "not measured", None) for name in names] + _chat_targets(runs)
     size = f"{run['big_bytes'] // MIB:,} MiB"
     return [
         Target(
