@@ -25,11 +25,13 @@ from net.files.manifest import build_manifest
 from net.files.relay import HostRelay
 from net.files.relay_leg import RelayRoute
 from net.files.server import TransferServer
+from net.files.sockets import lower_priority
 from net.paths import identity_dir
 from net.secure.identity import load_or_create_identity
 
 
 def main(size: int, relayed: bool) -> None:
+    lower_priority()  # as FileTransfers runs a fetch's thread
     identity = load_or_create_identity(identity_dir())
     server = TransferServer(identity, bind="127.0.0.1")
     relay = HostRelay(identity, bind="127.0.0.1") if relayed else None

@@ -19,7 +19,7 @@ import ssl
 import threading
 from collections.abc import Callable
 
-from net.files.sockets import shut_down
+from net.files.sockets import lower_priority, shut_down
 from net.files.stream import StreamError
 
 #: Bytes of one block handed from the reader to the consumer.
@@ -51,6 +51,7 @@ def pump(
 
     def work() -> None:
         try:
+            lower_priority()
             while (item := full.get()) is not _END:
                 block, size = item
                 try:

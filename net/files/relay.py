@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from net.files.limits import MAX_RELAYS, RELAY_BUFFER_BYTES, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
 from net.files.relay_desk import Leg, RelayDesk
-from net.files.sockets import shut_down
+from net.files.sockets import lower_priority, shut_down
 from net.files.stream import RELAY, Record, StreamDecoder, StreamError
 from net.files.tokens import TokenRefused
 from net.secure.identity import Identity
@@ -107,6 +107,7 @@ class HostRelay:
             thread.start()
 
     def _leg(self, sock: socket.socket, address: str) -> None:
+        lower_priority()
         tls: ssl.SSLSocket | None = None
         try:
             sock.settimeout(self.idle_timeout)

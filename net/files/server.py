@@ -23,7 +23,7 @@ from net.files.limits import MAX_TRANSFER_CONNECTIONS, TRANSFER_IDLE_TIMEOUT, TR
 from net.files.manifest import Entry
 from net.files.relay_leg import RelayKeyMismatch, RelayRoute, connect, open_leg
 from net.files.sender import SendError, stream_files, wanted_from
-from net.files.sockets import shut_down
+from net.files.sockets import lower_priority, shut_down
 from net.files.stream import (
     DONE,
     ENTRY,
@@ -194,6 +194,7 @@ class TransferServer:
     # -- one connection (its own thread) ----------------------------------------------------
 
     def _serve(self, sock: socket.socket, address: Any, route: str = "direct") -> None:
+        lower_priority()
         offer = member = "?"
         sent = 0
         error: str | None = None

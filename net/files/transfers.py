@@ -36,6 +36,7 @@ from net.files.limits import MAX_NAMES_IN_OFFER, MAX_OPEN_OFFERS, MAX_TRANSFER_C
 from net.files.manifest import build_manifest
 from net.files.relay_leg import RelayRoute
 from net.files.server import Served, TransferServer
+from net.files.sockets import lower_priority
 from net.protocol import events as ev
 from net.secure.identity import Identity
 
@@ -306,6 +307,7 @@ class FileTransfers:
         return Fetch(ticket, folder, on_progress=progress)
 
     def _run_fetch(self, key: Key, fetch: Fetch) -> None:
+        lower_priority()  # this thread reads the stream: below the chat
         try:
             try:
                 result = fetch.run()
