@@ -311,6 +311,11 @@ def run(args: argparse.Namespace) -> dict:
         _attempt("transfer", {"workload": "transfer"},
                  lambda: _transfer().run_transfer(args.transfer_mib * 1024 * 1024, args.transfer_files),
                  runs)  # fmt: skip
+        chat = 20 if args.quick else 50
+        print(f"Transfer beside the chat: steady C = {chat}, with and without {args.transfer_mib:,} MiB")
+        _attempt("transfer-chat", {"workload": "transfer-chat"},
+                 lambda: _transfer_chat().run_transfer_chat(args.transfer_mib * 1024 * 1024, chat,
+                                                            args.steady_seconds), runs)  # fmt: skip
     return runs
 
 
@@ -337,6 +342,12 @@ def _transfer():
     from bench import transfer
 
     return transfer
+
+
+def _transfer_chat():
+    from bench import transfer_chat
+
+    return transfer_chat
 
 
 def _history():
@@ -414,7 +425,8 @@ def _main(args: argparse.Namespace) -> int:
         print("Join time (TCP connect to welcome; Redis: to its SUBSCRIBE confirmed)")
         print(report.join_table(runs))
     for run_ in runs:
-        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history", "transfer"):
+        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history", "transfer",
+                               "transfer-chat"):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
     if args.markdown:
         args.markdown.write_text(report.markdown(results) + "\n", encoding="utf-8")

@@ -164,7 +164,7 @@ def transfer_targets(runs: list[Run]) -> list[Target]:
     run = find(runs, "transfer")
     if run is None:
         names = ("one big file vs TLS sendall", "small files", "memory during a transfer")
-        return [Target(f"transfer: {name}", "", "not measured", None) for name in names]
+        return [Target(f"transfer: {name}", "", "not measured", None) for name in names] + _chat_targets(runs)
     size = f"{run['big_bytes'] // MIB:,} MiB"
     return [
         Target(
@@ -186,5 +186,38 @@ def transfer_targets(runs: list[Run]) -> list[Target]:
             f"flat (growth < {FLAT_RSS_MIB} MiB)",
             f"+{run['rss_growth_mib']} MiB over {run['rss_start_mib']} MiB ({size}, both ends here)",
             run["rss_growth_mib"] < FLAT_RSS_MIB,
+        ),
+        *_chat_targets(runs),
+    ]
+
+
+#: The chat's p99 latency while big files move (issue 16).
+CHAT_P99_MS = 5.0
+
+
+def _chat_targets(runs: list[Run]) -> list[Target]:
+    run = find(runs, "transfer-chat")
+    if run is None:
+        names = ("chat p99 while a big file moves", "host and client memory during transfers")
+        return [Target(f"transfer: {name}", "", "not measured", None) for name in names]
+    quiet, busy = run["p99_quiet_ms"], run["p99_busy_ms"]
+    ratio = f"{busy / quiet:.2f} ×" if quiet and busy else "n/a"
+    growths = (run["host_rss_growth_mib"] or 0, run["client_rss_growth_mib"], run["relayed_rss_growth_mib"])
+    return [
+        Target(
+            f"transfer: chat p99 at {run['members']} × 20 msg/s while a big file moves",
+            f"≤ {CHAT_P99_MS:g} ms",
+            f"{busy} ms vs {quiet} ms without a transfer ({ratio}); {run['transfers_during']} × "
+            f"{run['big_bytes'] // MIB:,} MiB moved at {run['transfer_mib_s']} MiB/s meanwhile",
+            bool(run["complete"]) and busy is not None and busy <= CHAT_P99_MS,
+        ),
+        Target(
+            "transfer: host and client memory during transfers",
+            f"flat (growth < {FLAT_RSS_MIB} MiB)",
+            f"host +{growths[0]} MiB over {run['host_rss_start_mib']} MiB "
+            f"(+{run['host_rss_growth_quiet_mib']} MiB with no transfer: members joining), client "
+            f"(both ends) +{growths[1]} MiB, relayed through a host relay +{growths[2]} MiB "
+            f"({run['relayed_mib_s']} MiB/s relayed)",
+            max(growths) < FLAT_RSS_MIB,
         ),
     ]

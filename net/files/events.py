@@ -65,6 +65,7 @@ class TransferProgress:
     speed: float
     files_done: int
     files: int
+    route: str = "direct"  # "direct" from the sender, "host" through the host's relay
 
     @property
     def seconds_left(self) -> float | None:
@@ -82,7 +83,7 @@ class TransferFinished:
     files: tuple[Path, ...]
     received: int
     resumed: int
-    route: str = "direct"  # how the bytes came (only "direct" so far; a host relay later)
+    route: str = "direct"  # how the bytes came: "direct" from the sender, "host" relayed
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +105,34 @@ class TransferServed:
     member: str
     sent: int
     error: str | None
+    route: str = "direct"  # "host": the member fetched through the host's relay
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRouted:
+    """A fetch of `sender`'s offer changes route: the direct connection was refused, so it
+    goes through the host's relay (`route` "host"); `text` says why, for the details."""
+
+    offer: str
+    sender: str
+    route: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPaused:
+    """A fetch of `sender`'s offer is paused (its `.part` files stay), by "me" (our
+    `pause_fetch`) or by the "sender" (its `pause_upload`)."""
+
+    offer: str
+    sender: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResumed:
+    """A paused fetch continues from its `.part` files (`by`: who had paused it)."""
+
+    offer: str
+    sender: str
+    by: str

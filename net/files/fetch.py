@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from net.files.limits import (
-    CHUNK_BYTES,
     MAX_ENTRIES,
     PROGRESS_INTERVAL,
     TRANSFER_IDLE_TIMEOUT,
@@ -26,7 +25,10 @@ from net.files.limits import (
 )
 from net.files.manifest import Entry, Manifest, ManifestError, entry_from_wire
 from net.files.names import UnsafeName
+from net.files.pipeline import pump
 from net.files.receiver import ReceiveError, Receiver
+from net.files.relay_leg import RelayRoute, ticket_record
+from net.files.sockets import shut_down
 from net.files.stream import (
     DONE,
     ENTRY,
@@ -55,6 +57,7 @@ class Ticket:
     offer: str
     member: str
     token: str
+    relay: RelayRoute | None = None  # set: through the host's relay, not to address:port
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ class Fetch:
         progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         self.ticket = ticket
+        self.route = "host" if ticket.relay else "direct"  # how the bytes come
         self.folder = Path(folder)
         self._on_progress = on_progress
         self._timeout = timeout
@@ -111,25 +115,29 @@ class Fetch:
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
     def cancel(self) -> None:
         """Stop the fetch from another thread (what arrived stays in `.part` files)."""
         self._cancelled.set()
         with self._lock:
             if self._sock is not None:
-                try:
-                    self._sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                shut_down(self._sock)
 
     def run(self) -> FetchResult:
         """Fetch everything (raises FetchError with a code and a sentence when it cannot)."""
         ticket = self.ticket
+        route = ticket.relay
+        where = (route.address, route.port) if route else (ticket.address, ticket.port)
         try:
-            raw = socket.create_connection((ticket.address, ticket.port), timeout=self._timeout)
+            raw = socket.create_connection(where, timeout=self._timeout)
         except OSError as exc:
+            whom = "the host's relay" if route else "the sender"
             raise FetchError(
                 "unreachable",
-                f"cannot reach the sender at {ticket.address} port {ticket.port}: "
+                f"cannot reach {whom} at {where[0]} port {where[1]}: "
                 f"{exc.strerror or exc} (a firewall may block it)",
             ) from None
         receiver: Receiver | None = None
@@ -142,10 +150,14 @@ class Fetch:
                 raise FetchError("cancelled", "cancelled")
             tls.do_handshake()
             der = tls.getpeercert(binary_form=True)
-            if der is None or fingerprint_of(der) != ticket.fingerprint:
+            if der is None or fingerprint_of(der) != (route.key if route else ticket.fingerprint):
                 raise FetchError(
-                    "key_mismatch", "the sender's key is not the one its offer named; nothing was fetched"
+                    "key_mismatch",
+                    f"{'the relay' if route else 'the sender'}'s key is not the one the chat named; "
+                    "nothing was fetched",
                 )
+            if route is not None:
+                tls.sendall(ticket_record(route))
             request = {
                 "v": TRANSFER_VERSION,
                 "offer": ticket.offer,
@@ -162,6 +174,8 @@ class Fetch:
         except ReceiveError as exc:
             raise FetchError(exc.code, exc.text) from None
         except StreamError as exc:
+            if self._cancelled.is_set():
+                raise FetchError("cancelled", "the transfer was cancelled; it resumes from here") from None
             raise FetchError(exc.code, exc.text) from None
         except (OSError, ssl.SSLError) as exc:
             if self._cancelled.is_set():
@@ -203,27 +217,22 @@ class Fetch:
     def _receive(
         self, tls: ssl.SSLSocket, decoder: StreamDecoder, receiver: Receiver, manifest: Manifest
     ) -> FetchResult:
+        """Stream the wanted files in (`net.files.pipeline`: reads on this thread, writes
+        and hashes on another, in large blocks)."""
         total = manifest.total
         already = sum(e.size for e in manifest.entries if not e.is_dir) - receiver.missing_bytes()
-        resumed = already
-        received = 0
-        files_done = receiver.already_there
-        started = last_report = time.monotonic()
-        buffer = bytearray(CHUNK_BYTES)
-        view = memoryview(buffer)
-        while True:
-            if self._cancelled.is_set():
-                raise FetchError("cancelled", "the transfer was cancelled; it resumes from here")
-            count = tls.recv_into(buffer)
-            if not count:
-                raise StreamError("lost", "the sender closed the stream before the end")
-            for event in decoder.feed(view[:count]):
+        tally = [0, receiver.already_there]  # bytes received, files done
+        started = time.monotonic()
+        last_report = [started]
+
+        def consume(view: memoryview) -> bool:
+            for event in decoder.feed(view):
                 if type(event) is Data:
                     receiver.write(event.data)
-                    received += len(event.data)
+                    tally[0] += len(event.data)
                 elif type(event) is FileEnd:
                     receiver.end()
-                    files_done += 1
+                    tally[1] += 1
                 elif isinstance(event, Record) and event.kind == FILE:
                     body = event.body
                     index, offset = body.get("i"), body.get("offset")
@@ -232,14 +241,18 @@ class Fetch:
                     receiver.begin(index, offset, int(body["length"]))
                 elif isinstance(event, Record) and event.kind == DONE:
                     receiver.finish()
-                    self._report(received, already + received, total, started, files_done, manifest)
-                    return FetchResult(list(receiver.done), received, resumed, receiver.already_there)
+                    return True
                 else:
                     raise StreamError("bad_stream", "unexpected record while receiving files")
             now = time.monotonic()
-            if now - last_report >= self._progress_interval:
-                last_report = now
-                self._report(received, already + received, total, started, files_done, manifest)
+            if now - last_report[0] >= self._progress_interval:
+                last_report[0] = now
+                self._report(tally[0], already + tally[0], total, started, tally[1], manifest)
+            return False
+
+        pump(tls, consume, self._cancelled)
+        self._report(tally[0], already + tally[0], total, started, tally[1], manifest)
+        return FetchResult(list(receiver.done), tally[0], already, receiver.already_there)
 
     def _report(
         self, received: int, done: int, total: int, started: float, files_done: int, manifest: Manifest

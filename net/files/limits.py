@@ -37,6 +37,15 @@ MAX_OPEN_OFFERS = 256
 #: Names shown in a chat offer (the rest are only counted).
 MAX_NAMES_IN_OFFER = 20
 
+#: Relays one host runs at once (pairs of legs it splices); more are refused at once.
+MAX_RELAYS = 8
+#: Relay tickets one host keeps waiting at once (the oldest are dropped beyond it).
+MAX_RELAY_TICKETS = 256
+#: Bytes a relay holds for one direction of one pair (read from one leg, not yet written).
+RELAY_BUFFER_BYTES = 256 * 1024
+#: Seconds a receiver waits for the host's relay tickets after the direct connection failed.
+RELAY_WAIT = 10.0
+
 #: Suffix of a file still being received: renamed to its real name after the hash check.
 PART_SUFFIX = ".part"
 #: Progress events at most this often per transfer.

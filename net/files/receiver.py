@@ -20,6 +20,7 @@ from typing import BinaryIO, NoReturn
 
 from net.files.manifest import Entry, sha256_of
 from net.files.names import UnsafeName, alternative, check_relative, part_path, target_path
+from net.files.preallocate import reserve
 
 #: How many `name (n).ext` to try before giving up on a taken name.
 MAX_ALTERNATIVES = 100
@@ -138,6 +139,7 @@ class Receiver:
             handle = open(part, "r+b" if offset else "wb")  # noqa: SIM115 (closed by end/abort)
             handle.seek(offset)
             handle.truncate()
+            reserve(handle.fileno(), offset, length)  # keeps the size: resume still counts on it
         except OSError as exc:
             self._raise_for(exc, self.missing_bytes())
         del self._planned[index]

@@ -21,7 +21,9 @@ from typing import Any
 
 from net.files.limits import MAX_TRANSFER_CONNECTIONS, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
 from net.files.manifest import Entry
+from net.files.relay_leg import RelayKeyMismatch, RelayRoute, connect, open_leg
 from net.files.sender import SendError, stream_files, wanted_from
+from net.files.sockets import lower_priority, shut_down
 from net.files.stream import (
     DONE,
     ENTRY,
@@ -55,6 +57,7 @@ class Served:
     member: str
     sent: int  # file bytes sent (headers excluded)
     error: str | None = None
+    route: str = "direct"  # "host": through the host's relay
 
 
 class TransferServer:
@@ -119,12 +122,12 @@ class TransferServer:
     def stop(self) -> None:
         """Close the port, cut every transfer (receivers keep their `.part` files), join."""
         self._stopping.set()
-        _shut(self._listener)
+        shut_down(self._listener)
         with self._lock:
             connections = list(self._connections.items())
         for _thread, sock in connections:
             if sock is not None:
-                _shut(sock)
+                shut_down(sock)
         if self._accepter.is_alive():
             self._accepter.join(timeout=5.0)
         for thread, _sock in connections:
@@ -155,22 +158,57 @@ class TransferServer:
                 self._connections[thread] = None  # counted now; its socket is registered once wrapped
             thread.start()
 
+    def serve_relayed(self, route: RelayRoute, member: str, offer: str) -> bool:
+        """Serve one fetch through the host's relay: connect out to it (a firewall that
+        refuses connections to our port lets us out) and serve the leg like a connection
+        to our port: the receiver's own token still decides. False when too busy."""
+        with self._lock:
+            if len(self._connections) >= self.max_connections or self._stopping.is_set():
+                return False
+            thread = threading.Thread(
+                target=self._serve_relayed, args=(route, member, offer), name="transfer relayed", daemon=True
+            )
+            self._connections[thread] = None
+        thread.start()
+        return True
+
+    def _serve_relayed(self, route: RelayRoute, member: str, offer: str) -> None:
+        def register(sock: socket.socket) -> None:
+            with self._lock:
+                self._connections[threading.current_thread()] = sock
+            if self._stopping.is_set():
+                shut_down(sock)
+
+        try:
+            raw = connect(route, self.idle_timeout)
+            register(raw)
+            tls = open_leg(route, raw, register)
+        except (OSError, ssl.SSLError, RelayKeyMismatch) as exc:
+            with self._lock:
+                self._connections.pop(threading.current_thread(), None)
+            log.info("relayed transfer of %s to %s: cannot reach the relay: %s", offer, member, exc)
+            self._report(Served(offer, member, 0, f"unreachable: {exc}", "host"))
+            return
+        self._serve(tls, (route.address, route.port), route="host")
+
     # -- one connection (its own thread) ----------------------------------------------------
 
-    def _serve(self, sock: socket.socket, address: Any) -> None:
+    def _serve(self, sock: socket.socket, address: Any, route: str = "direct") -> None:
+        lower_priority()
         offer = member = "?"
         sent = 0
         error: str | None = None
-        tls: ssl.SSLSocket | None = None
+        tls: ssl.SSLSocket | None = sock if isinstance(sock, ssl.SSLSocket) else None
         try:
             sock.settimeout(self.idle_timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            tls = self._context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-            with self._lock:  # from here `stop` shuts this socket (the raw one is detached)
-                self._connections[threading.current_thread()] = tls
-            if self._stopping.is_set():
-                return
-            tls.do_handshake()
+            if tls is None:  # a connection to our port (a relayed leg comes with its TLS done)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                tls = self._context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+                with self._lock:  # from here `stop` shuts this socket (the raw one is detached)
+                    self._connections[threading.current_thread()] = tls
+                if self._stopping.is_set():
+                    return
+                tls.do_handshake()
             offer, member, entries = self._authorize(tls)
             _send_manifest(tls, entries)
             wanted = wanted_from(entries, _read_record(tls, StreamDecoder(), WANTED).body)
@@ -191,16 +229,20 @@ class TransferServer:
                 self._connections.pop(threading.current_thread(), None)
             (tls or sock).close()
         log.info(
-            "transfer of %s to %s from %s ended: %d bytes sent%s",
+            "transfer of %s to %s from %s (%s) ended: %d bytes sent%s",
             offer,
             member,
             address[0],
+            route,
             sent,
             f" ({error})" if error else "",
         )
+        self._report(Served(offer, member, sent, error, route))
+
+    def _report(self, served: Served) -> None:
         if self._on_served is not None:
             try:
-                self._on_served(Served(offer, member, sent, error))
+                self._on_served(served)
             except Exception:
                 log.exception("transfer report handler failed")
 
@@ -254,11 +296,4 @@ def _try_send(tls: ssl.SSLSocket, code: str, text: str) -> None:
     try:
         tls.sendall(encode_record(ERROR, {"code": code, "text": text[:300]}))
     except (OSError, ValueError):
-        pass
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
         pass

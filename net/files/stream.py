@@ -10,6 +10,7 @@ and ten thousand small files one header each in one stream, never a round trip e
     receiver -> sender   W wanted {want: [[index, offset], ...]}
     sender -> receiver   F {i, offset, length} + length raw bytes, ...,  D done {}
     either way           X error {code, text}, then the stream ends
+    either, to the host  R relay {v, ticket} (a relayed leg's first record; net.files.relay)
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 from net.files.limits import MAX_RECORD_BYTES
 
 REQUEST, ENTRY, MANIFEST_END, WANTED, FILE, DONE, ERROR = (b"Q", b"M", b"N", b"W", b"F", b"D", b"X")
-KINDS = frozenset((REQUEST, ENTRY, MANIFEST_END, WANTED, FILE, DONE, ERROR))
+RELAY = b"R"  # to the host's relay: {v, ticket}, the first record of a relayed leg
+KINDS = frozenset((REQUEST, ENTRY, MANIFEST_END, WANTED, FILE, DONE, ERROR, RELAY))
 _HEADER = struct.Struct(">cI")
 
 

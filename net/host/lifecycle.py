@@ -24,6 +24,7 @@ from typing import Any
 
 from net.addresses import format_sockaddr
 from net.api import EventSink, HostConfig, HostStartError, HostStopped
+from net.files.relay import HostRelay
 from net.host.loop import ServiceLoop
 from net.host.peer import PLAINTEXT_ONLY, Security
 from net.host.succession import HostSuccession
@@ -64,6 +65,7 @@ class ThreadedHost:
         self._lifecycle_lock = threading.Lock()
         self._started = False
         self._stopped = False
+        self._file_relay: HostRelay | None = None  # file transfers through the host
 
     # -- for the owner --------------------------------------------------------------------
 
@@ -93,7 +95,10 @@ class ThreadedHost:
             self._addresses = [(address[0], address[1])]
             self._port = address[1]
             self.security = _security_of(self.config)
-            self._loop = self._make_loop(sock, Room(self._room_config()))
+            room = Room(self._room_config())
+            self._file_relay = _start_file_relay(self.config)
+            room.file_relay = self._file_relay.desk if self._file_relay else None
+            self._loop = self._make_loop(sock, room)
             self._loop.journal_factory = self.config.journal
             self._loop.seed_history = self.config.seed_history
             self._loop.driver.succession = _succession_of(self.config, self.transport_name)
@@ -131,6 +136,7 @@ class ThreadedHost:
         for thread in self._threads:
             if thread is not current:
                 thread.join(max(0.0, deadline - time.monotonic()))
+        self._stop_file_relay()
         alive = [thread.name for thread in self._threads if thread.is_alive() and thread is not current]
         if alive:
             log.warning("host threads still running after stop: %s", ", ".join(alive))
@@ -177,8 +183,14 @@ class ThreadedHost:
         self._request_stop("the host failed to start")
         for thread in self._threads:
             thread.join(STOP_BUDGET_SECONDS)
+        self._stop_file_relay()
         self._abandoned(sock)
         self._release()
+
+    def _stop_file_relay(self) -> None:
+        relay, self._file_relay = self._file_relay, None
+        if relay is not None:
+            relay.stop()
 
     def _run_loop(self) -> None:
         assert self._loop is not None
@@ -207,6 +219,15 @@ def _succession_of(config: HostConfig, transport_name: str) -> HostSuccession | 
         return None
     signer = Signer(config.identity.key_path, config.identity.cert_path)
     return HostSuccession(signer, transport_name.lower(), config.epoch)
+
+
+def _start_file_relay(config: HostConfig) -> HostRelay | None:
+    """The relay for file transfers a firewall blocks (TLS only: it uses the host's key)."""
+    if config.identity is None:
+        return None
+    relay = HostRelay(config.identity, bind=config.bind)
+    relay.start()
+    return relay
 
 
 def _is_dual_stack(sock: socket.socket) -> bool:

@@ -5,23 +5,36 @@ stream, docs/PROTOCOL.md "File transfers"). It stamps who sent each step, so nob
 accept, decline or be granted in another member's name, and adds the sender's address as
 the host sees it to an offer, so the receiver knows where to fetch from. An offer or a
 cancel without `to` goes to every other member; every other step goes to one member.
+
+A `relay` step (a receiver could not reach the sender's port) is answered by the room
+itself when the host runs a relay (`net.files.relay`): it opens a pair of relay tickets
+and sends each side its own, with the relay's port and the host's key; without a relay
+the receiver is told so at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from net.protocol import events as ev
 from net.room.member import Member
 from net.room.outputs import Broadcast, Output, Send
 
+if TYPE_CHECKING:
+    from net.files.relay_desk import RelayDesk
+
 #: The steps of a transfer, and those that may go to the whole room.
-FILE_OPS = frozenset(("offer", "accept", "decline", "cancel", "grant"))
+FILE_OPS = frozenset(("offer", "accept", "decline", "cancel", "grant", "relay", "pause", "resume"))
 ROOM_WIDE_OPS = frozenset(("offer", "cancel"))
 
 
 def route_file_step(
-    member: Member, step: ev.FileControl, holder: Callable[[str], Member | None], now: float
+    member: Member,
+    step: ev.FileControl,
+    holder: Callable[[str], Member | None],
+    now: float,
+    relay: RelayDesk | None = None,
 ) -> list[Output]:
     """The outputs that pass `step` from `member` on (or tell it why not)."""
     if step.op not in FILE_OPS:
@@ -33,6 +46,9 @@ def route_file_step(
             return _refuse(member, "no_such_member", f"{step.to} is not here")
     elif step.op not in ROOM_WIDE_OPS:
         return _refuse(member, "bad_field", f"a file {step.op} needs a member to go to")
+    if step.op == "relay":
+        assert recipient is not None
+        return _pair(member, recipient, step.offer, now, relay)
     notice = ev.FileNotice(
         op=step.op,
         offer=step.offer,
@@ -51,6 +67,35 @@ def route_file_step(
     if recipient is None:
         return [Broadcast(notice, exclude=member.peer)]
     return [Send(recipient.peer, notice)]
+
+
+def _pair(fetcher: Member, sender: Member, offer: str, now: float, relay: RelayDesk | None) -> list[Output]:
+    """Relay tickets for `fetcher` to fetch `sender`'s `offer` through the host."""
+    if relay is None or not relay.port:
+        why = "this host runs no relay (plain-text room)"
+        return [
+            Send(
+                fetcher.peer, ev.FileNotice(op="relay", offer=offer, sender=sender.nick, time=now, reason=why)
+            )
+        ]
+    fetch_ticket, send_ticket = relay.open(offer, fetcher.nick, sender.nick)
+
+    def ticket(to: Member, other: Member, token: str) -> ev.FileNotice:
+        return ev.FileNotice(
+            op="relay",
+            offer=offer,
+            sender=other.nick,
+            time=now,
+            to=to.nick,
+            token=token,
+            port=relay.port,
+            key=relay.key,
+        )
+
+    return [
+        Send(sender.peer, ticket(sender, fetcher, send_ticket)),
+        Send(fetcher.peer, ticket(fetcher, sender, fetch_ticket)),
+    ]
 
 
 def _refuse(member: Member, code: str, text: str) -> list[Output]:

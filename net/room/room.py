@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from net.files.relay_desk import RelayDesk
 from net.protocol import events as ev
 from net.protocol.limits import (
     DEFAULT_ADDRESS_RATE_MULTIPLE,
@@ -94,6 +95,7 @@ class Room:
         self._budgets = Buckets(rate, burst, remembered)
         multiple = max(0.0, self.config.address_rate_multiple)
         self._address_budgets = Buckets(rate * multiple, burst * multiple, remembered) if multiple else None
+        self.file_relay: RelayDesk | None = None  # the host's relay tickets, when it runs one
 
     # -- queries ------------------------------------------------------------------------
 
@@ -275,7 +277,9 @@ class Room:
                 return refused or [Send(peer, ev.Members(members=self.members()))]
             case ev.FileControl():
                 refused = self._over_limit(member, "file requests")
-                return refused or route_file_step(member, event, self._names.holder, self._now())
+                return refused or route_file_step(
+                    member, event, self._names.holder, self._now(), self.file_relay
+                )
             case ev.Ping():
                 return [Send(peer, event.reply())]
             case ev.Pong():

@@ -1,0 +1,97 @@
+"""Pause and resume, through a real host: the receiver pauses its own fetch, or the sender
+asks it to; the `.part` stays and the resumed fetch sends only the missing bytes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import net.files.transfers as transfers_module
+from net.files import events as fe
+from net.files.fetch import Fetch
+from tests.files.test_room_transfers import room  # noqa: F401  (the fixture)
+from tests.helpers import wait_until
+
+SIZE = 24 * 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def progress_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress after every block, so a test can pause on the first one."""
+    monkeypatch.setattr(transfers_module, "Fetch", functools.partial(Fetch, progress_interval=0))
+
+
+def _pause_on_first_progress(member, pause) -> None:
+    """Wrap `member`'s event sink: on the first progress, `pause()` (on the fetch's thread,
+    so the fetch is cut mid-file, deterministically)."""
+    paused: list[bool] = []
+    sink = member.events.append
+
+    def events(event: object) -> None:
+        sink(event)
+        if isinstance(event, fe.TransferProgress) and not paused and 0 < event.done < event.total:
+            paused.append(True)
+            pause()
+
+    member.transfers._on_event = events
+
+
+def _offer_big(alice, bob, tmp_path: Path) -> tuple[str, Path]:
+    source = tmp_path / "video.bin"
+    source.write_bytes(os.urandom(SIZE))
+    offer = alice.transfers.offer([source], to="bob")
+    wait_until(lambda: bob.of_type(fe.OfferReceived), message="the offer")
+    return offer, source
+
+
+def _check_resumed(bob, source: Path, inbox: Path) -> None:
+    part = inbox / "video.bin.part"
+    kept = part.stat().st_size
+    assert 0 < kept < SIZE and not (inbox / "video.bin").exists()
+    [done] = wait_until(lambda: bob.of_type(fe.TransferFinished), message="the resumed fetch", timeout=20)
+    assert (done.resumed, done.received) == (kept, SIZE - kept)  # only the missing bytes came
+    assert (
+        hashlib.sha256((inbox / "video.bin").read_bytes()).digest()
+        == hashlib.sha256(source.read_bytes()).digest()
+    )
+    assert bob.of_type(fe.TransferFailed) == []
+
+
+def test_the_receiver_pauses_and_resumes_from_the_part(room, tmp_path: Path) -> None:  # noqa: F811
+    alice, bob = room("alice"), room("bob")
+    offer, source = _offer_big(alice, bob, tmp_path)
+    _pause_on_first_progress(bob, lambda: bob.transfers.pause_fetch("alice", offer))
+    bob.transfers.accept("alice", offer, tmp_path / "in")
+    [paused] = wait_until(lambda: bob.of_type(fe.TransferPaused), message="paused")
+    assert (paused.offer, paused.sender, paused.by) == (offer, "alice", "me")
+    with pytest.raises(KeyError):
+        bob.transfers.pause_fetch("alice", offer)  # nothing runs now
+    bob.transfers.resume_fetch("alice", offer)
+    _check_resumed(bob, source, tmp_path / "in")
+    assert [r.by for r in bob.of_type(fe.TransferResumed)] == ["me"]
+
+
+def test_the_sender_pauses_a_members_fetch_and_resumes_it(room, tmp_path: Path) -> None:  # noqa: F811
+    alice, bob, carol = room("alice"), room("bob"), room("carol")
+    offer, source = _offer_big(alice, bob, tmp_path)
+
+    def sender_pauses() -> None:
+        carol.transfers.pause_upload(offer, "bob")  # not the sender: the host names carol, ignored
+        alice.transfers.pause_upload(offer, "bob")
+        deadline = time.monotonic() + 10
+        while ("alice", offer) not in bob.transfers._paused and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    _pause_on_first_progress(bob, sender_pauses)
+    bob.transfers.accept("alice", offer, tmp_path / "in")
+    [paused] = wait_until(lambda: bob.of_type(fe.TransferPaused), message="paused by the sender")
+    assert paused.by == "sender"
+    assert ("carol", offer) not in bob.transfers._paused
+    alice.transfers.resume_upload(offer, "bob")
+    _check_resumed(bob, source, tmp_path / "in")
+    assert [r.by for r in bob.of_type(fe.TransferResumed)] == ["sender"]
