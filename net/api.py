@@ -28,6 +28,7 @@ from net.protocol.limits import (
 from net.room import RoomConfig
 
 if TYPE_CHECKING:  # the type only: `cryptography` need not load before a host starts
+    from net.backbone.config import BackboneConfig
     from net.host.journal import JournalFactory
     from net.secure.identity import Identity
 
@@ -181,6 +182,9 @@ class HostConfig:
     #: kept for members who are away survive a restart, and nothing is acknowledged before
     #: it is written. None: the room lives in memory only.
     journal: JournalFactory | None = None
+    #: Serve the room together with the other hosts of a NATS JetStream backbone
+    #: (`net.backbone`): its stream holds the history, so no journal is kept. None: alone.
+    backbone: BackboneConfig | None = None
 
 
 @dataclass(slots=True)

@@ -103,6 +103,8 @@ class RoomDriver(Generic[P]):
         #: How often the timers run: often enough for the shorter deadline, never busily.
         self.tick = min(0.25, max(0.02, min(heartbeat_timeout, handshake_timeout) / 10))
         self.journal: RoomJournal | None = None  # `open_journal`
+        #: A room on a backbone takes its messages out of the outputs (`net.backbone.shared`).
+        self.intercept: Callable[[list[Output]], list[Output]] | None = None
 
     # -- the journal (`net.host.journal`) ---------------------------------------------------
 
@@ -205,6 +207,8 @@ class RoomDriver(Generic[P]):
 
     def apply(self, outputs: list[Output]) -> None:
         """Carry out what the room answered, in order."""
+        if self.intercept is not None:
+            outputs = self.intercept(outputs)
         if len(outputs) == 1 and type(outputs[0]) is Relay:
             self._relay(outputs[0])  # a run of messages, the bulk of the traffic
             return

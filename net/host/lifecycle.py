@@ -62,6 +62,7 @@ class ThreadedHost:
         self._lifecycle_lock = threading.Lock()
         self._started = False
         self._stopped = False
+        self._backbone: Any = None  # `net.backbone.link.Backbone` on a backbone
 
     # -- for the owner --------------------------------------------------------------------
 
@@ -93,6 +94,8 @@ class ThreadedHost:
             self.security = _security_of(self.config)
             self._loop = self._make_loop(sock, Room(self._room_config()))
             self._loop.journal_factory = self.config.journal
+            if self.config.backbone is not None:
+                self._start_backbone(self._loop)
             targets = [(self._run_loop, self.loop_thread_name), *self._extra_threads(sock)]
             for target, name in targets:
                 thread = threading.Thread(target=target, name=name, daemon=True)
@@ -127,6 +130,8 @@ class ThreadedHost:
         for thread in self._threads:
             if thread is not current:
                 thread.join(max(0.0, deadline - time.monotonic()))
+        if self._backbone is not None:
+            self._backbone.stop()  # after the loop: it publishes what the loop handed it
         alive = [thread.name for thread in self._threads if thread.is_alive() and thread is not current]
         if alive:
             log.warning("host threads still running after stop: %s", ", ".join(alive))
@@ -159,6 +164,17 @@ class ThreadedHost:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _start_backbone(self, loop: ServiceLoop[Any]) -> None:
+        """Join the backbone and wait (`ready_timeout`) for the room's stream and history."""
+        from net.backbone import attach  # only a host on a backbone loads it
+
+        assert self.config.backbone is not None
+        fingerprint = self.config.identity.fingerprint if self.config.identity else None
+        self._backbone = attach(loop, self.config.backbone, self._port, fingerprint)
+        self._backbone.start()
+        if not self._backbone.ready.wait(self.config.backbone.ready_timeout):
+            log.warning("the backbone is not ready yet: serving, the history comes when it is")
+
     def _room_config(self) -> RoomConfig:
         """The room settings, with a ping interval that fits the heartbeat timeout."""
         room = self.config.room
@@ -173,6 +189,8 @@ class ThreadedHost:
         self._request_stop("the host failed to start")
         for thread in self._threads:
             thread.join(STOP_BUDGET_SECONDS)
+        if self._backbone is not None:
+            self._backbone.stop()
         self._abandoned(sock)
         self._release()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Generic
+from typing import Generic, Protocol
 
 from net.host.driver import HostIO, P, RoomDriver
 from net.host.journal import JournalFactory
@@ -20,6 +20,11 @@ from net.protocol.nicknames import load_tables
 from net.room import Room
 
 log = logging.getLogger(__name__)
+
+
+class SharedPump(Protocol):
+    def pump(self, timers_ran: bool) -> None:
+        """Serve what the backbone handed over (`net.backbone.shared.SharedRoom.pump`)."""
 
 
 class ServiceLoop(Generic[P]):
@@ -50,9 +55,15 @@ class ServiceLoop(Generic[P]):
         #: Opens the room's journal on the service thread, before the first round (set by
         #: the owner before `run`; None: no journal).
         self.journal_factory: JournalFactory | None = None
+        #: A room on a backbone (`net.backbone.shared.SharedRoom`), served after each wait.
+        self.shared: SharedPump | None = None
 
     def request_stop(self, reason: str) -> None:
         """Ask the loop to end (from any thread); the first reason given is kept."""
+        raise NotImplementedError
+
+    def wake(self) -> None:
+        """Wake the loop from its wait (any thread): work from the backbone waits."""
         raise NotImplementedError
 
     def run(self) -> str:
@@ -70,6 +81,8 @@ class ServiceLoop(Generic[P]):
                 if timers_ran:
                     self._check_timers(now)
                     self._next_check = now + self.driver.tick
+                if self.shared is not None:
+                    self.shared.pump(timers_ran)
                 self._write(now, timers_ran)
                 self.member_count = len(self.room)
             reason = self._stop_reason
