@@ -84,7 +84,8 @@ class NatsCluster:
                     raise
                 time.sleep(0.05)
 
-    def stop(self) -> None:
+    def stop(self, *, remove: bool = True) -> None:
+        """Stop every node; `remove`: delete the data too (else `start` brings it all back)."""
         for index in list(self.procs):
             proc = self.procs.pop(index)
             proc.terminate()
@@ -93,4 +94,5 @@ class NatsCluster:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if remove:
+            shutil.rmtree(self.root, ignore_errors=True)

@@ -10,7 +10,7 @@ from tests.backbone.cluster import NATS_SERVER, NatsCluster
 @pytest.fixture
 def nats_cluster():
     if NATS_SERVER is None:
-        pytest.skip("nats-server is not installed (Debian's package nats-server; `make test` installs it as root)")
+        pytest.skip("nats-server is not installed (Debian's nats-server; `make test` installs it as root)")
     cluster = NatsCluster().start()
     try:
         yield cluster
