@@ -8,6 +8,7 @@
 #   redis-server       the peer of the fan-out tests and the benchmark's targets
 #   dbus-daemon        a private session bus for the desktop notification tests
 #   netcat-openbsd     `nc`, so the README's `nc HOST PORT` is run as written (tests/test_readme.py)
+#   nats-server        the 3-node NATS JetStream cluster of the backbone tests and benchmark
 set -e
 missing=""
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
@@ -16,6 +17,7 @@ command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus-daemon"
 command -v nc >/dev/null 2>&1 || missing="$missing netcat-openbsd"
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing="$missing nats-server"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list :lang=zh | grep -q . || missing="$missing fonts-wqy-microhei"
 fi
@@ -40,6 +42,10 @@ case "$missing" in
         echo "Note: dbus-daemon is missing: the desktop notification tests are skipped (sudo apt-get install dbus-daemon)." >&2 ;;
     *netcat-openbsd*)
         echo "Note: nc is missing: the README test skips its \`nc\` command (sudo apt-get install netcat-openbsd)." >&2 ;;
+esac
+case "$missing" in
+    *nats-server*)
+        echo "Note: nats-server is missing: the NATS backbone tests are skipped and \`make bench\` cannot measure the backbone (sudo apt-get install nats-server)." >&2 ;;
 esac
 case "$missing" in
     *fonts-wqy-microhei*)
