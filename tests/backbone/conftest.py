@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.backbone.cluster import NATS_SERVER, NatsCluster
+from bench.nats_cluster import NATS_SERVER, NatsCluster
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.nats_cluster import NatsCluster
 from net.tcp.host import TcpHost
-from tests.backbone.cluster import NatsCluster
 from tests.backbone.rooms import ROOM, Member, backbone_host
 from tests.helpers import wait_until
 

@@ -1,4 +1,4 @@
-"""A real 3-node NATS JetStream cluster on loopback ports, for the backbone tests and the bench.
+"""A real 3-node NATS JetStream cluster on loopback ports, for the backbone bench and tests.
 
 Each node is its own `nats-server -js` process with its own data directory; `stop` kills
 every node and removes the directories. A node can be killed (SIGKILL) and started again
