@@ -9,6 +9,7 @@
 #   dbus-daemon        a private session bus for the desktop notification tests
 #   netcat-openbsd     `nc`, so the README's `nc HOST PORT` is run as written (tests/test_readme.py)
 #   iptux              the real IP Messenger client of the bridge's interop test (tests/lan/test_ipmsg_iptux.py)
+#   nats-server        the 3-node NATS JetStream cluster of the backbone tests and benchmark
 set -e
 missing=""
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
@@ -18,6 +19,7 @@ command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus-daemon"
 command -v nc >/dev/null 2>&1 || missing="$missing netcat-openbsd"
 command -v iptux >/dev/null 2>&1 || missing="$missing iptux"
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing="$missing nats-server"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list :lang=zh | grep -q . || missing="$missing fonts-wqy-microhei"
 fi
@@ -46,6 +48,8 @@ esac
 case "$missing" in
     *iptux*)
         echo "Note: iptux is missing: the IP Messenger interop test is skipped (sudo apt-get install iptux)." >&2 ;;
+    *nats-server*)
+        echo "Note: nats-server is missing: the NATS backbone tests are skipped and \`make bench\` cannot measure the backbone (sudo apt-get install nats-server)." >&2 ;;
 esac
 case "$missing" in
     *fonts-wqy-microhei*)

@@ -42,6 +42,7 @@ WORKLOADS = (
     "udp-loss",
     "history",
     "transfer",
+    "backbone",
 )
 DEFAULT_RELAYS = "native,native-tls,text,udp,redis,redis-tls,tutorial"
 #: The relays whose join time is measured (a relay that says nothing on joining has none).
@@ -316,6 +317,14 @@ def run(args: argparse.Namespace) -> dict:
         _attempt("transfer-chat", {"workload": "transfer-chat"},
                  lambda: _transfer_chat().run_transfer_chat(args.transfer_mib * 1024 * 1024, chat,
                                                             args.steady_seconds), runs)  # fmt: skip
+    if "backbone" in args.workloads:
+        members = 40 if args.quick else 200
+        print(f"Backbone: 2 hosts x {members // 2} members over NATS (R3) against 1 host x {members}")
+        try:
+            runs.extend(_backbone().run_backbone(members, args.messages))
+        except procs.Unavailable as exc:
+            skipped = {"workload": "backbone", "relay": "2 hosts + NATS R3", "members": members}
+            runs.append({**skipped, "error": str(exc)})
     return runs
 
 
@@ -336,6 +345,12 @@ def _journal_fanouts(args: argparse.Namespace) -> list[dict]:
 
             _attempt(f"{name:8} C={members:<4}", label, work, attempts)
     return best_of(attempts, faster=lambda r: r.get("deliveries_per_s") or 0)
+
+
+def _backbone():
+    from bench import backbone
+
+    return backbone
 
 
 def _transfer():
@@ -428,6 +443,9 @@ def _main(args: argparse.Namespace) -> int:
         if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history", "transfer",
                                "transfer-chat"):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
+    if any(run_["workload"] == "backbone" for run_ in runs):
+        print()
+        print(_backbone().table(runs))
     if args.markdown:
         args.markdown.write_text(report.markdown(results) + "\n", encoding="utf-8")
     print(f"\nWrote {args.output}")

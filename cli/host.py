@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from cli.ipmsg_host import start_host_bridge
 from hosting import default_room_name, invite_links, room_journal, start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
+from net.backbone.config import BackboneConfig, parse_servers
 from net.paths import identity_dir
 from net.protocol.limits import (
     DEFAULT_ADDRESS_RATE_MULTIPLE,
@@ -164,6 +165,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="gbk",
         help="text encoding for IP Messenger users who do not announce UTF-8 (default gbk: Chinese Windows)",
     )
+    parser.add_argument(
+        "--backbone",
+        default=None,
+        metavar="URLS",
+        help=(
+            "serve the room together with other hosts over a NATS JetStream cluster, e.g. "
+            "nats://10.0.0.5:4222,nats://10.0.1.5:4222 (the stream keeps the history: see the README)"
+        ),
+    )
+    parser.add_argument(
+        "--backbone-name",
+        default="",
+        metavar="ID",
+        help="this host's name on the backbone, the same after a restart (default: this PC's name:port)",
+    )
+    parser.add_argument(
+        "--advertise",
+        default="",
+        metavar="ADDR",
+        help="on a backbone: the address the room's other hosts give their members for this one",
+    )
     parser.set_defaults(func=run)
 
 
@@ -231,8 +253,17 @@ def build_config(args: argparse.Namespace, identity: Identity | None = None) -> 
         identity=identity,
         allow_plaintext=args.allow_plaintext,
         max_connections_per_address=args.max_per_address,
-        journal=room_journal(room.name, identity) if args.keep_history else None,
+        journal=room_journal(room.name, identity) if args.keep_history and not args.backbone else None,
+        backbone=_backbone(args),
     )
+
+
+def _backbone(args: argparse.Namespace) -> BackboneConfig | None:
+    """The backbone's settings from --backbone (None without it: the host is alone)."""
+    servers = parse_servers(args.backbone or "")
+    if not servers:
+        return None
+    return BackboneConfig(servers=servers, host_id=args.backbone_name, advertise=args.advertise)
 
 
 def run(args: argparse.Namespace) -> int:

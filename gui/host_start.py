@@ -14,6 +14,7 @@ from gui.settings import Settings
 from gui.wording import host_error_sentence, port_in_use
 from hosting import room_journal
 from net.api import HostConfig, Transport
+from net.backbone.config import BackboneConfig, parse_servers
 from net.ports import next_free_port
 from net.room import RoomConfig
 
@@ -27,13 +28,14 @@ def host_config(
     """A host on `port` for the room `room`, its member `owner` (a client id) marked as host.
 
     The room keeps a journal (recent messages, messages for members who are away) unless
-    the user keeps no history at all."""
+    the user keeps no history at all, or the room is on a backbone (its stream keeps it)."""
     return HostConfig(
         port=port,
         room=RoomConfig(name=room, owner_client_id=owner, password=password or None),
         identity=identity,
         allow_plaintext=settings.allow_plaintext,
-        journal=room_journal(room, identity) if settings.keep_history else None,
+        journal=room_journal(room, identity) if settings.keep_history and not settings.backbone else None,
+        backbone=BackboneConfig(parse_servers(settings.backbone)) if settings.backbone else None,
     )
 
 

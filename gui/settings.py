@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gui.i18n import LANGUAGES, tr
+from net.backbone.config import parse_servers
 from net.discovery import ProbeTarget, parse_probe_target
 from net.paths import config_dir
 from net.protocol.limits import DEFAULT_PORT, MAX_NICK_CHARS, MAX_PASSWORD_CHARS, MAX_ROOM_NAME_CHARS
@@ -47,6 +48,8 @@ MAX_ADDRESS_CHARS = 300
 MAX_FOLDER_CHARS = 4096
 #: Sizes (MB) of images accepted unasked that Settings offers (0: none).
 AUTO_ACCEPT_MB_RANGE = range(0, 101)
+#: The backbone setting: a few NATS server addresses.
+MAX_BACKBONE_CHARS = 1000
 
 
 class SettingError(ValueError):
@@ -73,6 +76,9 @@ class Settings:
     discovery_targets: list[str] = field(default_factory=list)
     #: A chat hosted here also lets in members without encryption (nc, telnet, older LanChat).
     allow_plaintext: bool = False
+    #: Host rooms on this NATS JetStream backbone ("nats://a:4222,nats://b:4222"; "" alone):
+    #: `main.py host --backbone`, for the window's host (`gui.host_start`).
+    backbone: str = ""
     #: Keep the conversations shown in this window on this computer (`gui.history_keeper`).
     keep_history: bool = True
     #: Forget kept messages older than this many days at start (0: keep them forever).
@@ -105,6 +111,7 @@ FILE_KEYS: dict[str, str] = {
     "allow_plaintext": "network.allow_plaintext",
     "ipmsg": "network.ipmsg",
     "ipmsg_encoding": "network.ipmsg_encoding",
+    "backbone": "network.backbone",
     "keep_history": "history.keep",
     "history_days": "history.keep_days",
     "download_folder": "files.download_folder",
@@ -295,6 +302,10 @@ def _check_stored(name: str, value: Any) -> Any:
             if not isinstance(value, int) or isinstance(value, bool) or value not in AUTO_ACCEPT_MB_RANGE:
                 raise SettingError(name)
             return value
+        case "backbone":
+            if not isinstance(value, str) or len(value) > MAX_BACKBONE_CHARS:
+                raise SettingError(name)
+            return ",".join(parse_servers(value))
         case "discovery_targets":
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise SettingError(name)

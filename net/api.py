@@ -28,6 +28,7 @@ from net.protocol.limits import (
 from net.room import RoomConfig
 
 if TYPE_CHECKING:  # the type only: `cryptography` need not load before a host starts
+    from net.backbone.config import BackboneConfig
     from net.host.journal import JournalFactory
     from net.protocol.events import ChatMessage, MemberInfo
     from net.secure.identity import Identity
@@ -213,6 +214,9 @@ class HostConfig:
     epoch: int = 0
     #: Recent room messages a successor starts with (oldest first): what it received.
     seed_history: tuple[ChatMessage, ...] = ()
+    #: Serve the room together with the other hosts of a NATS JetStream backbone
+    #: (`net.backbone`): its stream holds the history, so no journal is kept. None: alone.
+    backbone: BackboneConfig | None = None
 
 
 @dataclass(slots=True)

@@ -375,6 +375,7 @@ HOW = {
     ".venv/bin/python -m pytest -m build": Prints(r"^tests/build/\S+: \d+", add="--collect-only -q"),
     # Not for this machine.
     "sudo apt-get install fonts-wqy-microhei": NotRun("installs a system package (a CJK font)"),
+    "sudo apt-get install nats-server": NotRun("installs a system package (tests/backbone start its nodes)"),
     "python3.11 -m venv .venv && .venv/bin/python -m pip install -r requirements-dev.txt": NotRun(
         "macOS set-up of the build (on Linux `make build` makes the same venv, dry-run above)"
     ),

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from net.addresses import AddrInfo, format_address
+from net.addresses import AddrInfo, format_address, parse_address
 from net.api import ClientConfig, ClientState, EventSink, FailureKind, HostStartError, RoomMoved, Transport
 from net.client.follow import Follower, Place
 from net.client.session import ClientSession
@@ -78,6 +78,9 @@ class ThreadedClient:
         self._io: ThreadedClient = self  # whose `_connect` and `_serve` run the links
         #: Told with the first welcome from a successor: who hosts the room now.
         self._new_host: RoomMoved | None = None
+        #: The room's other hosts on a backbone, as the last welcome listed them (`_other_host`).
+        self._other_hosts: tuple[str, ...] = ()
+        self._host_turn = 0
 
     # -- for callers (any thread) -----------------------------------------------------------
 
@@ -211,6 +214,8 @@ class ThreadedClient:
                         self._sleep(min(delay, FOLLOW_PAUSE))
                     continue  # to a successor (or this member now hosts the room)
                 started = time.monotonic()
+                if connect_failed and self._other_host():
+                    continue  # the room's next host on its backbone: connect there at once
                 if connect_failed and self._follow_room(min(max(delay, LOOK_SECONDS[0]), LOOK_SECONDS[1])):
                     continue  # the room is elsewhere now: connect there at once
                 self._sleep(delay - (time.monotonic() - started))
@@ -278,6 +283,25 @@ class ThreadedClient:
         self._move_to(transport, host, port, new_host=entry.nick)
         return True
 
+    def _other_host(self) -> bool:
+        """This host cannot be reached and the last welcome listed the room's other hosts on
+        a backbone (`Welcome.hosts`): go to the next of them, trusting the key it names (the
+        list came over TLS from the host this client trusted). False when none was listed."""
+        hosts = self._other_hosts
+        if not hosts:
+            return False
+        address, _, fingerprint = hosts[self._host_turn % len(hosts)].partition(" ")
+        self._host_turn += 1
+        try:
+            host, port = parse_address(address, self.config.port)
+            key = bytes.fromhex(fingerprint) if fingerprint else None
+        except ValueError:
+            return False
+        if key is not None:
+            self._session._pinned = key  # (the session's own pin: this is the key to expect now)
+        self._move_to(self._io.transport, host, port)
+        return True
+
     def _move_to(self, transport: Transport, host: str, port: int, new_host: str | None = None) -> None:
         """Run the next links over `transport` to `host`:`port` and tell the owner (with a
         `new_host`: once welcomed there, so that trying successors in turn says nothing)."""
@@ -321,6 +345,8 @@ class ThreadedClient:
 
     def _deliver(self, events: list[object]) -> None:
         for event in events:
+            if type(event) is ev.Welcome:
+                self._other_hosts = event.hosts
             try:
                 self._on_event(event)
             except Exception:

@@ -107,6 +107,8 @@ class RoomDriver(Generic[P]):
         #: Names successors and hands the room over (`net.host.succession`); None: no key.
         self.succession: HostSuccession | None = None
         self._handover: ev.Handover | None = None  # `prepare_handover`
+        #: A room on a backbone takes its messages out of the outputs (`net.backbone.shared`).
+        self.intercept: Callable[[list[Output]], list[Output]] | None = None
 
     # -- the journal (`net.host.journal`) ---------------------------------------------------
 
@@ -221,6 +223,8 @@ class RoomDriver(Generic[P]):
 
     def apply(self, outputs: list[Output]) -> None:
         """Carry out what the room answered, in order."""
+        if self.intercept is not None:
+            outputs = self.intercept(outputs)
         if len(outputs) == 1 and type(outputs[0]) is Relay:
             self._relay(outputs[0])  # a run of messages, the bulk of the traffic
             return

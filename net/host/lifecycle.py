@@ -66,6 +66,7 @@ class ThreadedHost:
         self._started = False
         self._stopped = False
         self._file_relay: HostRelay | None = None  # file transfers through the host
+        self._backbone: Any = None  # `net.backbone.link.Backbone` on a backbone
 
     # -- for the owner --------------------------------------------------------------------
 
@@ -102,6 +103,8 @@ class ThreadedHost:
             self._loop.journal_factory = self.config.journal
             self._loop.seed_history = self.config.seed_history
             self._loop.driver.succession = _succession_of(self.config, self.transport_name)
+            if self.config.backbone is not None:
+                self._start_backbone(self._loop)
             targets = [(self._run_loop, self.loop_thread_name), *self._extra_threads(sock)]
             for target, name in targets:
                 thread = threading.Thread(target=target, name=name, daemon=True)
@@ -137,6 +140,8 @@ class ThreadedHost:
             if thread is not current:
                 thread.join(max(0.0, deadline - time.monotonic()))
         self._stop_file_relay()
+        if self._backbone is not None:
+            self._backbone.stop()  # after the loop: it publishes what the loop handed it
         alive = [thread.name for thread in self._threads if thread.is_alive() and thread is not current]
         if alive:
             log.warning("host threads still running after stop: %s", ", ".join(alive))
@@ -169,6 +174,17 @@ class ThreadedHost:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _start_backbone(self, loop: ServiceLoop[Any]) -> None:
+        """Join the backbone and wait (`ready_timeout`) for the room's stream and history."""
+        from net.backbone import attach  # only a host on a backbone loads it
+
+        assert self.config.backbone is not None
+        fingerprint = self.config.identity.fingerprint if self.config.identity else None
+        self._backbone = attach(loop, self.config.backbone, self._port, fingerprint)
+        self._backbone.start()
+        if not self._backbone.ready.wait(self.config.backbone.ready_timeout):
+            log.warning("the backbone is not ready yet: serving, the history comes when it is")
+
     def _room_config(self) -> RoomConfig:
         """The room settings, with a ping interval that fits the heartbeat timeout."""
         room = self.config.room
@@ -184,6 +200,8 @@ class ThreadedHost:
         for thread in self._threads:
             thread.join(STOP_BUDGET_SECONDS)
         self._stop_file_relay()
+        if self._backbone is not None:
+            self._backbone.stop()
         self._abandoned(sock)
         self._release()
 

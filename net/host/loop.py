@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Generic
+from typing import Generic, Protocol
 
 from net.host.driver import HostIO, P, RoomDriver
 from net.host.journal import JournalFactory
@@ -21,6 +21,11 @@ from net.protocol.nicknames import load_tables
 from net.room import Room
 
 log = logging.getLogger(__name__)
+
+
+class SharedPump(Protocol):
+    def pump(self, timers_ran: bool) -> None:
+        """Serve what the backbone handed over (`net.backbone.shared.SharedRoom.pump`)."""
 
 
 class ServiceLoop(Generic[P]):
@@ -53,9 +58,15 @@ class ServiceLoop(Generic[P]):
         self.journal_factory: JournalFactory | None = None
         #: Recent messages a successor starts with (`HostConfig.seed_history`).
         self.seed_history: tuple[ChatMessage, ...] = ()
+        #: A room on a backbone (`net.backbone.shared.SharedRoom`), served after each wait.
+        self.shared: SharedPump | None = None
 
     def request_stop(self, reason: str) -> None:
         """Ask the loop to end (from any thread); the first reason given is kept."""
+        raise NotImplementedError
+
+    def wake(self) -> None:
+        """Wake the loop from its wait (any thread): work from the backbone waits."""
         raise NotImplementedError
 
     def run(self) -> str:
@@ -75,6 +86,8 @@ class ServiceLoop(Generic[P]):
                 if timers_ran:
                     self._check_timers(now)
                     self._next_check = now + self.driver.tick
+                if self.shared is not None:
+                    self.shared.pump(timers_ran)
                 self._write(now, timers_ran)
                 self.member_count = len(self.room)
             reason = self._stop_reason

@@ -225,6 +225,7 @@ HOST_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
         _Field("heartbeat", _number, required=False),
         _Field("rate", _number, required=False),
         _Field("burst", _integer, required=False),
+        _Field("hosts", _list_of(_short, 16), required=False),
     ),
     ev.Refuse: (_Field("code", _code), _Field("text", _short)),
     ev.ChatMessage: _MESSAGE_FIELDS,

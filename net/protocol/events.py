@@ -189,6 +189,9 @@ class Welcome(Event):
     heartbeat: float = 10.0
     rate: float | None = None  # the per-member rate limit (messages a second), if any
     burst: int | None = None
+    #: The room's other hosts on a backbone ("host:port" and the host's key fingerprint in
+    #: hex after a space): where a member goes when this host dies (`net.backbone`).
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,3 +152,14 @@ class Limit:
         """Seconds until an event would pass at `now`."""
         own = self.own.wait(now)
         return own if self.shared is None else max(own, self.shared.wait(now))
+
+
+def member_limit(
+    budgets: Buckets, address_budgets: Buckets | None, client_id: str, address: str | None, now: float
+) -> Limit:
+    """A joining member's budget: the one its client id had (a reconnect keeps what it spent),
+    and the shared one of its address (when members from one address share one)."""
+    shared = None
+    if address is not None and address_budgets is not None:
+        shared = address_budgets.acquire(address, now)
+    return Limit(budgets.acquire(client_id, now), shared)

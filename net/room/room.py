@@ -37,7 +37,8 @@ from net.room.mailbox import Mailbox, MailLimits
 from net.room.member import Member, same_session
 from net.room.names import Names
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
-from net.room.ratelimit import Buckets, Limit
+from net.room.ratelimit import Buckets, member_limit
+from net.room.remote import RemoteMembers
 from net.room.replay import history_that_fits
 from net.room.self_notices import rename, typing_notice
 from net.room.unsaved import Unsaved
@@ -85,6 +86,8 @@ class Room:
         self._history: deque[ev.ChatMessage] = deque(maxlen=max(0, self.config.history_size))
         self.mailbox = Mailbox(self.config.mail)
         self.unsaved = Unsaved(self.mailbox)  # what the host's journal has not taken yet
+        #: On a backbone (`net.backbone`): other hosts' members; `shared`: messages enter the
+        self.remote, self.shared = RemoteMembers(), False  # history in the stream's order
         # Only a salted hash of the password stays in the room (and none in its config).
         self._password = PasswordHash.of(self.config.password) if self.config.password else None
         self.config.password = None
@@ -121,7 +124,8 @@ class Room:
         return member.peer if member else None
 
     def members(self) -> tuple[ev.MemberInfo, ...]:
-        return tuple(member.info() for member in self._by_peer.values())
+        local = tuple(member.info() for member in self._by_peer.values())
+        return local + self.remote.members([info.nick for info in local]) if self.remote else local
 
     def history(self) -> tuple[ev.ChatMessage, ...]:
         return tuple(self._history)
@@ -131,6 +135,9 @@ class Room:
         before (oldest first), replayed to joiners as if this room had said it."""
         self._history.extend(history)
         self.unsaved.start()
+
+    def remember(self, message: ev.ChatMessage) -> None:
+        self._history.append(message)  # a shared room's message, back from the stream
 
     # -- joining and leaving ------------------------------------------------------------
 
@@ -189,7 +196,7 @@ class Room:
             plaintext=plaintext,
             since=ghost.since if ghost else now,
             is_host=hello.client_id == self.config.owner_client_id,
-            limit=self._acquire_limit(hello.client_id, address),
+            limit=member_limit(self._budgets, self._address_budgets, hello.client_id, address, self._mono()),
             address=address,
             box=secret_digest(hello.mailbox),
         )
@@ -229,15 +236,6 @@ class Room:
             self.mailbox.left(member.nick, member.box, self._now())
         return [Broadcast(ev.Left(nick=member.nick, time=self._now(), reason=reason[:300], cause=cause))]
 
-    def _acquire_limit(self, client_id: str, address: str | None) -> Limit:
-        """A member's budget: the one its client id had (a reconnect keeps what it spent),
-        and its address's shared one."""
-        now = self._mono()
-        shared = None
-        if address is not None and self._address_budgets is not None:
-            shared = self._address_budgets.acquire(address, now)
-        return Limit(self._budgets.acquire(client_id, now), shared)
-
     def _refuse(self, peer: PeerId, code: str, text: str) -> list[Output]:
         return [Send(peer, ev.Refuse(code=code, text=text)), Disconnect(peer, text)]
 
@@ -254,6 +252,7 @@ class Room:
             heartbeat=self.config.heartbeat_interval,
             rate=self.config.rate_per_second or None,
             burst=self.config.rate_burst if self.config.rate_per_second else None,
+            hosts=self.remote.addresses(),
         )
 
     # -- events from members ------------------------------------------------------------
@@ -312,7 +311,7 @@ class Room:
         limited = budget.limited
         allowed = 0  # taken from the budget for this run and not used yet (one take per run)
         moment = self._mono()
-        remember = self._history.append
+        remember = self._history.append if not self.shared else _not_yet
         unsaved = self.unsaved.messages
         id_for = self._message_id
         build_message = ev.build_message
@@ -390,7 +389,8 @@ class Room:
         ack = ev.build_ack(say.id, message.id, now)
         self._seen.remember(member.client_id, ack)
         if recipient is None:
-            self._history.append(message)
+            remember = self._history.append if not self.shared else _not_yet
+            remember(message)
             if self.unsaved.messages is not None:
                 self.unsaved.messages.append(message)
             return [Broadcast(message, exclude=peer), Send(peer, ack)]
@@ -438,3 +438,7 @@ class Room:
             return [*self.leave(member.peer, reason, removed), Disconnect(member.peer, reason, removed)]
         text = f"too many {what}; wait {wait:.2f} s"
         return [Send(member.peer, ev.Error(code="rate_limited", text=text, ref=ref, retry_after=wait))]
+
+
+def _not_yet(message: ev.ChatMessage) -> None:  # a shared room's: `remember`, in stream order
+    pass

@@ -90,6 +90,9 @@ class Router(ServiceLoop[Peer]):
         self._inbox.put(StopRequest(reason))
         self._inbox.wake()
 
+    def wake(self) -> None:
+        self._inbox.wake()
+
     # -- the loop -------------------------------------------------------------------------
 
     def _start(self) -> None:

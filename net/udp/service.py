@@ -129,6 +129,9 @@ class HostLoop(ServiceLoop[UdpPeer]):
 
     # -- for other threads ----------------------------------------------------------------
 
+    def wake(self) -> None:
+        self._wakeup.wake()
+
     def request_stop(self, reason: str) -> None:
         with self._stop_lock:
             if self._stop_reason is None:
