@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         pinned=None if code else pins.pinned(where),
         follow_room=True,  # the host back on the other transport, or elsewhere, is found again
         follow_handover=True,  # to the member the host handed the room to (never hosts itself)
+        files=True,  # `TerminalFiles` reads the file notices
     )
 
     def on_event(event: object) -> None:

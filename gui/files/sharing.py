@@ -14,6 +14,7 @@ downscaled on another, then shown as a thumbnail here.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -94,6 +95,7 @@ class FileSharing:
         """`make`, with each client's file transfers attached."""
 
         def factory(transport: Transport, config: ClientConfig, sink: EventSink) -> ChatClient:
+            config = dataclasses.replace(config, files=True)  # the hello says we read file notices
             files = SessionFiles(self._controller().trust.identity(), config, sink)
             client = make(transport, config, files.transfers.deliver)
             self.session, self.transfers = files, OrderedDict()

@@ -31,7 +31,7 @@ class Member:
     def __init__(self, port: int, nick: str) -> None:
         self.events = EventLog()
         self.withhold_grants = False
-        config = ClientConfig(host="127.0.0.1", port=port, nick=nick, backoff=(0.1, 0.2))
+        config = ClientConfig(host="127.0.0.1", port=port, nick=nick, backoff=(0.1, 0.2), files=True)
         self.client = make_client("tcp", config, lambda event: self.transfers.deliver(event))
         self.transfers = FileTransfers(
             session_identity(),
