@@ -7,9 +7,9 @@ again with `--code NEWCODE` confirms the new key.
 
 Each line read from standard input is sent; each message received is printed as one
 readable line. `/me`, `/msg NICK TEXT`, `/nick NEW`, `/who` and `/quit` work as in the
-window; `/send`, `/sendto`, `/accept` and `/decline` pass files (`cli/files.py`). At end
-of input the command waits until the host has acknowledged everything typed, then leaves
-cleanly.
+window; `/send`, `/sendto`, `/accept`, `/decline`, `/pause` and `/resume` pass files
+(`cli/files.py`). At end of input the command waits until the host has acknowledged
+everything typed, then leaves cleanly.
 """
 
 from __future__ import annotations
