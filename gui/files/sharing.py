@@ -297,7 +297,8 @@ class FileSharing:
                 self._show_picture(key, path, image)
 
     def _offer_received(self, offer: fe.OfferReceived) -> None:
-        pane = self._pane(self._conversation(offer.sender if offer.private else None))
+        conversation = self._conversation(offer.sender if offer.private else None)
+        pane = self._pane(conversation)
         if pane is None:
             return
         key = (offer.sender, offer.offer)
@@ -305,6 +306,8 @@ class FileSharing:
         card = FileCard(pane, title, words.names_text(offer.names, offer.count))
         self._remember(key, Transfer(card, offer.sender, offer.offer, "offered"))
         add_card(pane, card)
+        # Unread count, bell and desktop notification, as for a message (`gui.notify`).
+        self._controller().shell.attention(1, offer.private, [words.offer_notice(offer, conversation)])
         if rules.auto_accepts(offer.names, offer.count, offer.size, self.settings.auto_accept_images_mb):
             self._fetch(
                 key, rules.download_folder(self.settings.download_folder), tr("Accepted automatically.")

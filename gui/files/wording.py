@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gui.i18n import N_, ntr, tr
+from gui.model.changes import Incoming
 from net.files import events as fe
 
 _UNITS = (N_("{n} B"), N_("{n} KB"), N_("{n} MB"), N_("{n} GB"), N_("{n} TB"))
@@ -128,3 +129,11 @@ def cannot_receive(nick: str | None) -> str:
     """Our offer to `nick` was refused by the host: its LanChat reads no file offers."""
     text = tr("Not offered: {nick}'s LanChat cannot receive files (an older version); ask them to update.")
     return text.format(nick=nick or "?")
+
+
+def offer_notice(offer: fe.OfferReceived, conversation: str | None) -> Incoming:
+    """A desktop notification's material for `offer` (shown in `conversation`): the names
+    and the size, worded as an offer by `gui.notify.wording`, and handled by the same rules
+    as a message (a private offer is written to us alone)."""
+    text = f"{names_text(offer.names, offer.count)} · {files_text(offer.count, offer.size)}"
+    return Incoming(conversation, offer.sender, text, private=offer.private, offer=True)
