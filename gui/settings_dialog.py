@@ -17,6 +17,10 @@ from gui.files.choosers import ask_folder
 from gui.files.rules import default_folder, download_folder
 from gui.i18n import LANGUAGES, SYSTEM, tr
 from gui.lifetime import destroy_now
+from gui.scroll_column import ScrollColumn
+
+#: Pixels of the screen left for the taskbar, the title bar and the dialog's buttons.
+SCREEN_MARGIN = 190
 
 
 class SettingsDialog(Dialog):
@@ -64,8 +68,10 @@ class SettingsDialog(Dialog):
         #: The folder chooser (replaced by tests): the folder picked, or None.
         self.choose_folder: Callable[[Path], Path | None] = lambda initial: ask_folder(self, initial)
 
-        body = ttk.Frame(self, padding=(22, 18, 22, 12))
-        body.grid(row=0, column=0, sticky="nsew")
+        # Taller than many screens (768 px laptops): the sections scroll, the buttons stay.
+        self.column = ScrollColumn(self, style="TFrame", padding=(22, 18, 22, 12))
+        self.column.grid(row=0, column=0, sticky="nsew")
+        body = self.column.body
         body.columnconfigure(1, weight=1)
         row = 0
 
@@ -260,7 +266,16 @@ class SettingsDialog(Dialog):
         )
 
         self.bind("<Return>", lambda _e: self.ok())
+        self._fit_screen()
         self.present(self.nick_entry)
+
+    def _fit_screen(self) -> None:
+        """As tall as the sections, or as the screen leaves room for (then they scroll)."""
+        self.update_idletasks()
+        body = self.column.body
+        room = self.winfo_screenheight() - SCREEN_MARGIN
+        self.column.canvas.configure(width=body.winfo_reqwidth(), height=min(body.winfo_reqheight(), room))
+        self.column.refresh()
 
     def _choose_folder(self) -> None:
         """Pick the folder with the system's chooser, starting where files go now."""
@@ -334,7 +349,17 @@ class SettingsDialog(Dialog):
             except st.SettingError:
                 entry.focus_set()
                 entry.select_range(0, "end")
+                self._scroll_to(entry)
                 return
+
+    def _scroll_to(self, widget: tk.Misc) -> None:
+        """Scroll the sections so that `widget` shows, a little below the top."""
+        self.update_idletasks()
+        if self.column.visible(widget):
+            return
+        body = self.column.body
+        top = widget.winfo_rooty() - body.winfo_rooty()
+        self.column.canvas.yview_moveto(max(0, top - 60) / max(1, body.winfo_height()))
 
     def ok(self) -> None:
         result = self.validate()

@@ -270,11 +270,15 @@ def test_the_dialog_sets_the_download_folder_and_the_image_size_and_they_survive
 def test_the_dialog_refuses_bad_file_settings_and_points_at_them(make_app, tmp_path):
     app = make_app(nickname="fay")
     dialog = app.open_settings()
+    make_app.pump()
+    assert dialog.winfo_reqheight() <= dialog.winfo_screenheight()  # OK is on the screen
+    assert not dialog.column.visible(dialog.auto_accept_box)  # the last section is below: it scrolls
     dialog.auto_accept_box.set("500")
     dialog.ok_button.invoke()
     make_app.pump()
     assert dialog.winfo_exists() and "100 MB" in dialog.error_label.cget("text")
     assert dialog.focus_get() is dialog.auto_accept_box
+    assert dialog.column.visible(dialog.auto_accept_box)  # scrolled to it, the last section
     dialog.auto_accept_box.set("0")
     dialog.folder_var.set("relative/folder")
     dialog.ok_button.invoke()
