@@ -1,13 +1,16 @@
-"""File transfers in the terminal client: `/send`, `/sendto`, `/accept`, `/decline`.
+"""File transfers in the terminal client: `/send`, `/sendto`, `/accept`, `/decline`,
+`/pause`, `/resume`.
 
     /send PATH            offer a file or folder to the room
     /sendto NICK PATH     offer it to one member
     /accept [ID]          fetch an offer (the last one by default) into the downloads folder;
                           again after a failure: it resumes
     /decline [ID]         say no
+    /pause [ID]           pause a fetch (its .part files stay); /resume [ID] goes on from them
 
-Offers, progress (at most one line every 2 s per transfer) and results are printed as
-`***` lines. The transfer port listens on every interface (loopback only under
+Offers, progress (at most one line every 2 s per transfer), results, a change of route
+(through the host's relay when the sender's port refuses), and pauses and resumes (ours,
+or the sender's) are printed as `***` lines. The transfer port listens on every interface (loopback only under
 LANCHAT_LOOPBACK_ONLY).
 """
 
@@ -26,7 +29,7 @@ from net.secure.identity import load_or_create_identity
 
 #: Seconds between two progress lines of one transfer.
 PROGRESS_EVERY = 2.0
-COMMANDS = "/send PATH, /sendto NICK PATH, /accept [ID], /decline [ID]"
+COMMANDS = "/send PATH, /sendto NICK PATH, /accept [ID], /decline [ID], /pause [ID], /resume [ID]"
 
 
 def default_downloads() -> Path:
@@ -63,7 +66,7 @@ class TerminalFiles:
             if word == "/sendto" and " " in rest:
                 nick, path = rest.split(" ", 1)
                 return self._offered(self.transfers.offer([Path(path.strip()).expanduser()], to=nick))
-            if word in ("/accept", "/decline"):
+            if word in ("/accept", "/decline", "/pause", "/resume"):
                 offer = rest or next(reversed(self._offers), "")
                 sender = self._offers.get(offer)
                 if sender is None:
@@ -71,9 +74,17 @@ class TerminalFiles:
                 if word == "/decline":
                     self.transfers.decline(sender, offer)
                     return f"*** declined {offer}"
+                if word == "/pause":
+                    self.transfers.pause_fetch(sender, offer)
+                    return f"*** pausing {offer}"
+                if word == "/resume":
+                    self.transfers.resume_fetch(sender, offer)
+                    return f"*** resuming {offer}"
                 self.transfers.accept(sender, offer, self.downloads)
                 return f"*** fetching {offer} from {sender} into {self.downloads}"
-        except (ManifestError, ConnectionError, KeyError) as exc:
+        except KeyError:
+            return f"*** not done: nothing to {word[1:]} there"
+        except (ManifestError, ConnectionError) as exc:
             return f"*** not done: {exc}"
         return None
 
@@ -105,6 +116,18 @@ class TerminalFiles:
                 return f"*** received {offer}: {len(files)} file(s), {received:,} bytes, in {folder}"
             case fe.TransferFailed(offer=offer, text=text):
                 return f"*** transfer {offer} failed: {text}"
-            case fe.TransferServed(member=member, offer=offer, sent=sent, error=error):
-                return f"*** sent {offer} to {member}: {sent:,} bytes" + (f" ({error})" if error else "")
+            case fe.TransferServed(member=member, offer=offer, sent=sent, error=error, route=route):
+                how = " through the host" if route == "host" else ""
+                return f"*** sent {offer} to {member}{how}: {sent:,} bytes" + (f" ({error})" if error else "")
+            case fe.TransferRouted(offer=offer, sender=sender, route=route, text=text):
+                how = "through the host" if route == "host" else "directly"
+                return f"*** {offer} from {sender} goes {how} now: {text}"
+            case fe.TransferPaused(offer=offer, sender=sender, by="me"):
+                return f"*** paused {offer} from {sender} (/resume {offer} goes on)"
+            case fe.TransferPaused(offer=offer, sender=sender):
+                return f"*** {sender} paused {offer}; it goes on when they resume it"
+            case fe.TransferResumed(offer=offer, sender=sender, by="me"):
+                return f"*** resumed {offer} from {sender}"
+            case fe.TransferResumed(offer=offer, sender=sender):
+                return f"*** {sender} resumed {offer}"
         return None

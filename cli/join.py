@@ -7,9 +7,9 @@ again with `--code NEWCODE` confirms the new key.
 
 Each line read from standard input is sent; each message received is printed as one
 readable line. `/me`, `/msg NICK TEXT`, `/nick NEW`, `/who` and `/quit` work as in the
-window; `/send`, `/sendto`, `/accept` and `/decline` pass files (`cli/files.py`). At end
-of input the command waits until the host has acknowledged everything typed, then leaves
-cleanly.
+window; `/send`, `/sendto`, `/accept`, `/decline`, `/pause` and `/resume` pass files
+(`cli/files.py`). At end of input the command waits until the host has acknowledged
+everything typed, then leaves cleanly.
 """
 
 from __future__ import annotations
@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         pinned=None if code else pins.pinned(where),
         follow_room=True,  # the host back on the other transport, or elsewhere, is found again
         follow_handover=True,  # to the member the host handed the room to (never hosts itself)
+        files=True,  # `TerminalFiles` reads the file notices
     )
 
     def on_event(event: object) -> None:

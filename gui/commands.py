@@ -2,7 +2,8 @@
 
 ``/me waves`` sends an action, ``/msg bob hi`` a private message, ``/nick name`` renames,
 ``/clear`` empties the conversation, ``/help`` lists the commands, ``/quit`` leaves. A line
-starting with ``//`` sends the rest literally (``//help`` sends ``/help``).
+starting with ``//`` sends the rest literally (``//help`` sends ``/help``). ``/send PATH``
+is in `COMMANDS` for ``/help`` only: `gui.files.input` takes it before this parser sees it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "me": (N_("ACTION"), N_("describe what you do, e.g. /me waves")),
     "msg": (N_("NICK TEXT"), N_("send a private message (opens a tab)")),
     "nick": (N_("NAME"), N_("change your nickname")),
+    "send": (N_("[PATH]"), N_("offer a file or folder in this conversation (alone: choose them)")),
     "clear": ("", N_("empty this conversation")),
     "help": ("", N_("list the commands")),
     "quit": ("", N_("leave the chat and close LanChat")),

@@ -156,12 +156,17 @@ def nickname_refused(text: str) -> bool:
     return False
 
 
+def _whole_number(text: str | int) -> int:
+    """`text` as a whole number, or -1 (in no range a setting allows) when it is not one."""
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        return -1
+
+
 def check_port(text: str | int) -> int:
     """A TCP/UDP port number from 1 to 65535."""
-    try:
-        port = int(str(text).strip())
-    except ValueError:
-        port = -1
+    port = _whole_number(text)
     if not 0 < port < 65536:
         raise SettingError(tr("The port must be a whole number from 1 to 65535."))
     return port
@@ -190,11 +195,7 @@ def check_password(text: str, *, required: bool) -> str:
 
 
 def check_font_size(text: str | int) -> int:
-    try:
-        size = int(str(text).strip())
-    except ValueError:
-        size = -1
-    if size not in FONT_SIZES:
+    if (size := _whole_number(text)) not in FONT_SIZES:
         raise SettingError(
             tr("The font size must be from {low} to {high}.").format(low=FONT_SIZES[0], high=FONT_SIZES[-1])
         )
@@ -213,6 +214,27 @@ def check_scrollback(text: str | int) -> int:
             )
         )
     return lines
+
+
+def check_download_folder(text: str) -> str:
+    """Where received files go: "" (the default folder) or a full path that is no file."""
+    folder = text.strip()
+    if len(folder) > MAX_FOLDER_CHARS or any(ord(char) < 32 for char in folder):
+        raise SettingError(tr("That folder name is too long or holds control characters."))
+    path = Path(folder).expanduser()
+    if folder and not path.is_absolute():
+        raise SettingError(tr("Please give the folder's full path, or leave it empty for the default."))
+    if folder and path.exists() and not path.is_dir():
+        raise SettingError(tr("“{folder}” is a file, not a folder.").format(folder=folder))
+    return folder
+
+
+def check_auto_accept_mb(text: str | int) -> int:
+    """The size (MB) up to which images are taken unasked: 0 (never) to 100."""
+    if (size := _whole_number(text)) not in AUTO_ACCEPT_MB_RANGE:
+        high = AUTO_ACCEPT_MB_RANGE[-1]
+        raise SettingError(tr("Images taken unasked: from 0 (never) to {high} MB.").format(high=high))
+    return size
 
 
 MAX_DISCOVERY_TARGETS = 16
@@ -266,10 +288,11 @@ def _check_stored(name: str, value: Any) -> Any:
             return check_choice(value, TRANSPORTS)
         case "theme":
             return check_choice(value, THEMES)
-        case "font_size" | "scrollback_lines":
+        case "font_size" | "scrollback_lines" | "auto_accept_images_mb":
             if not isinstance(value, int) or isinstance(value, bool):
                 raise SettingError(name)
-            return check_font_size(value) if name == "font_size" else check_scrollback(value)
+            checks = {"font_size": check_font_size, "scrollback_lines": check_scrollback}
+            return checks.get(name, check_auto_accept_mb)(value)
         case "language":
             return check_choice(value, ["", *LANGUAGES])
         case "notify_for":
@@ -295,13 +318,9 @@ def _check_stored(name: str, value: Any) -> Any:
         case "room_name":
             return check_room_name(value) if value else ""
         case "download_folder":
-            if not isinstance(value, str) or len(value) > MAX_FOLDER_CHARS:
+            if not isinstance(value, str):
                 raise SettingError(name)
-            return value
-        case "auto_accept_images_mb":
-            if not isinstance(value, int) or isinstance(value, bool) or value not in AUTO_ACCEPT_MB_RANGE:
-                raise SettingError(name)
-            return value
+            return check_download_folder(value)
         case "backbone":
             if not isinstance(value, str) or len(value) > MAX_BACKBONE_CHARS:
                 raise SettingError(name)

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from pathlib import Path
 from tkinter import ttk
 
 from gui import settings as st
 from gui.dialogs import Dialog
+from gui.files.choosers import ask_folder
+from gui.files.rules import default_folder, download_folder
 from gui.i18n import LANGUAGES, SYSTEM, tr
 from gui.lifetime import destroy_now
+from gui.scroll_column import ScrollColumn
+
+#: Pixels of the screen left for the taskbar, the title bar and the dialog's buttons.
+SCREEN_MARGIN = 190
 
 
 class SettingsDialog(Dialog):
@@ -56,9 +63,15 @@ class SettingsDialog(Dialog):
         self.days_var = tk.StringVar(
             self, self.history_names.get(current.history_days, self.history_names[0])
         )
+        self.folder_var = tk.StringVar(self, current.download_folder)
+        self.auto_accept_var = tk.StringVar(self, str(current.auto_accept_images_mb))
+        #: The folder chooser (replaced by tests): the folder picked, or None.
+        self.choose_folder: Callable[[Path], Path | None] = lambda initial: ask_folder(self, initial)
 
-        body = ttk.Frame(self, padding=(22, 18, 22, 12))
-        body.grid(row=0, column=0, sticky="nsew")
+        # Taller than many screens (768 px laptops): the sections scroll, the buttons stay.
+        self.column = ScrollColumn(self, style="TFrame", padding=(22, 18, 22, 12))
+        self.column.grid(row=0, column=0, sticky="nsew")
+        body = self.column.body
         body.columnconfigure(1, weight=1)
         row = 0
 
@@ -220,6 +233,31 @@ class SettingsDialog(Dialog):
         self._keep_toggled()
         row += 1
 
+        section(tr("Files"))
+        label(tr("Save received files in"))
+        folder = ttk.Frame(body)
+        folder.grid(row=row, column=1, sticky="ew")
+        folder.columnconfigure(0, weight=1)
+        self.folder_entry = ttk.Entry(folder, textvariable=self.folder_var, width=30)
+        self.folder_entry.grid(row=0, column=0, sticky="ew")
+        self.folder_button = ttk.Button(folder, text=tr("Choose…"), command=self._choose_folder)
+        self.folder_button.grid(row=0, column=1, padx=(8, 0))
+        row += 1
+        hint(tr("Empty: {folder}").format(folder=default_folder()))
+        label(tr("Accept images unasked"))
+        accept = ttk.Frame(body)
+        accept.grid(row=row, column=1, sticky="w")
+        self.auto_accept_box = ttk.Spinbox(
+            accept,
+            from_=st.AUTO_ACCEPT_MB_RANGE[0],
+            to=st.AUTO_ACCEPT_MB_RANGE[-1],
+            textvariable=self.auto_accept_var,
+            width=5,
+        )
+        self.auto_accept_box.pack(side="left")
+        ttk.Label(accept, text=tr("MB and smaller (0: always ask)")).pack(side="left", padx=(8, 0))
+        row += 1
+
         self.error_label = ttk.Label(body, style="Error.TLabel", wraplength=420, justify="left")
         self.error_label.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
 
@@ -228,7 +266,22 @@ class SettingsDialog(Dialog):
         )
 
         self.bind("<Return>", lambda _e: self.ok())
+        self._fit_screen()
         self.present(self.nick_entry)
+
+    def _fit_screen(self) -> None:
+        """As tall as the sections, or as the screen leaves room for (then they scroll)."""
+        self.update_idletasks()
+        body = self.column.body
+        room = self.winfo_screenheight() - SCREEN_MARGIN
+        self.column.canvas.configure(width=body.winfo_reqwidth(), height=min(body.winfo_reqheight(), room))
+        self.column.refresh()
+
+    def _choose_folder(self) -> None:
+        """Pick the folder with the system's chooser, starting where files go now."""
+        chosen = self.choose_folder(download_folder(self.folder_var.get()))
+        if chosen is not None:
+            self.folder_var.set(str(chosen))
 
     def _keep_toggled(self) -> None:
         """How long only matters while history is kept."""
@@ -264,6 +317,8 @@ class SettingsDialog(Dialog):
                 ipmsg=bool(self.ipmsg_var.get()),
                 ipmsg_encoding=st.check_choice(self.ipmsg_encoding_var.get(), st.IPMSG_ENCODINGS),
                 keep_history=bool(self.keep_var.get()),
+                download_folder=st.check_download_folder(self.folder_var.get()),
+                auto_accept_images_mb=st.check_auto_accept_mb(self.auto_accept_var.get()),
                 history_days=next(d for d, name in self.history_names.items() if name == self.days_var.get()),
             )
         except st.SettingError as exc:
@@ -285,6 +340,8 @@ class SettingsDialog(Dialog):
             (self.font_box, st.check_font_size),
             (self.scrollback_entry, st.check_scrollback),
             (self.targets_entry, st.check_discovery_targets),
+            (self.folder_entry, st.check_download_folder),
+            (self.auto_accept_box, st.check_auto_accept_mb),
         )
         for entry, check in fields:
             try:
@@ -292,7 +349,17 @@ class SettingsDialog(Dialog):
             except st.SettingError:
                 entry.focus_set()
                 entry.select_range(0, "end")
+                self._scroll_to(entry)
                 return
+
+    def _scroll_to(self, widget: tk.Misc) -> None:
+        """Scroll the sections so that `widget` shows, a little below the top."""
+        self.update_idletasks()
+        if self.column.visible(widget):
+            return
+        body = self.column.body
+        top = widget.winfo_rooty() - body.winfo_rooty()
+        self.column.canvas.yview_moveto(max(0, top - 60) / max(1, body.winfo_height()))
 
     def ok(self) -> None:
         result = self.validate()

@@ -251,6 +251,9 @@ class ClientConfig:
     follow_handover: bool = False
     #: This member can take the room over (a window's member; never a terminal's).
     host_offer: HostOffer | None = None
+    #: The owner reads file notices (passes events through `net.files.transfers`): announced
+    #: in the hello, and the host sends `file` frames only to members that announced it.
+    files: bool = False
 
 
 class ChatHost(Protocol):

@@ -43,7 +43,7 @@ class Member:
 
     def __init__(self, port: int, nick: str, folder: Path) -> None:
         self.hold = False
-        config = ClientConfig("127.0.0.1", port, nick=nick)
+        config = ClientConfig("127.0.0.1", port, nick=nick, files=True)
         self.client = make_client(Transport.TCP, config, lambda event: self.transfers.deliver(event))
         identity = load_or_create_identity(folder / f"identity-{len(nick)}-{abs(hash(nick))}")
         self.transfers = FileTransfers(

@@ -36,11 +36,19 @@ class FileCard(ttk.Frame):
         self.names.grid(row=1, column=0, sticky="w")
         self.status = ttk.Label(self, text="", style="CardMuted.TLabel", wraplength=520, justify="left")
         self.status.grid(row=2, column=0, sticky="w")
+        #: The transfer's details (its route), shown under the status once known.
+        self.details = ttk.Label(self, text="", style="CardMuted.TLabel", wraplength=520, justify="left")
         style = ttk.Style(self)
         style.configure("FileRow.TFrame", background=style.lookup("Card.TLabel", "background"))
         self.row = ttk.Frame(self, style="FileRow.TFrame")  # the card's colour, without its border
-        self.row.grid(row=3, column=0, sticky="w", pady=(4, 0))
+        self.row.grid(row=4, column=0, sticky="w", pady=(4, 0))
         self.buttons: dict[str, ttk.Button] = {}
+
+    def detail(self, text: str) -> None:
+        """Show `text` as the card's details (how the bytes go)."""
+        if self.winfo_exists():
+            self.details.configure(text=text)
+            self.details.grid(row=3, column=0, sticky="w")
 
     def show(self, status: str, buttons: Buttons | None = None, *, error: bool = False) -> None:
         """Say how the transfer stands; `buttons` (None: keep those shown) replace the row."""

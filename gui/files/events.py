@@ -1,5 +1,5 @@
 """What the window's own file jobs post to the session's sink (beside `net.files.events`),
-and every event type `FileSharing.tap` takes out of a batch."""
+and which events `FileSharing.tap` takes out of a batch (`is_file_event`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from net.files import events as fe
+from net.protocol import events as ev
 
 Key = tuple[str, str]  # (sender, offer id)
 
@@ -37,6 +38,7 @@ class PictureRead:
 
 WINDOW_EVENTS = (OfferSent, SendFailed, PictureRead)
 FILE_EVENTS = (
+    fe.TransferRouted,
     fe.OfferReceived,
     fe.OfferMade,
     fe.OfferAnswered,
@@ -47,3 +49,13 @@ FILE_EVENTS = (
     fe.TransferServed,
     *WINDOW_EVENTS,
 )
+
+#: The host's refusal of an offer whose member reads no file notices (docs/PROTOCOL.md).
+FILES_UNSUPPORTED = "files_unsupported"
+
+
+def is_file_event(event: object) -> bool:
+    """A transfer's event, ours, or the host's refusal of one of our offers (its `ref`)."""
+    if isinstance(event, ev.Error):
+        return event.code == FILES_UNSUPPORTED and event.ref is not None
+    return isinstance(event, FILE_EVENTS)

@@ -14,6 +14,7 @@ downscaled on another, then shown as a thumbnail here.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -29,7 +30,7 @@ from gui.files import rules
 from gui.files import wording as words
 from gui.files.cards import Buttons, FileCard, Pictures, add_card
 from gui.files.choosers import ask_folder, ask_paths
-from gui.files.events import FILE_EVENTS, Key, OfferSent, PictureRead, SendFailed
+from gui.files.events import Key, OfferSent, PictureRead, SendFailed, is_file_event
 from gui.files.opener import Opener
 from gui.files.session import SessionFiles, files_client
 from gui.files.thumbnails import post_thumbnail
@@ -40,6 +41,7 @@ from gui.settings import Settings
 from net.api import ChatClient, ClientConfig, EventSink, Transport
 from net.files import events as fe
 from net.files.manifest import ManifestError
+from net.protocol import events as ev
 
 if TYPE_CHECKING:
     from gui.chat_view import ChatView
@@ -68,6 +70,8 @@ class Transfer:
     progress: fe.TransferProgress | None = None
     files: tuple[Path, ...] = ()
     answers: dict[str, str] = field(default_factory=dict)
+    to: str | None = None  # our offer's member (None: the room)
+    route: str = ""  # how the bytes go, once known: "direct" or "host"
 
 
 class FileSharing:
@@ -81,6 +85,7 @@ class FileSharing:
         self.view: ChatView | None = None
         self.transfers: OrderedDict[Key, Transfer] = OrderedDict()
         self._made: OrderedDict[str, fe.OfferMade] = OrderedDict()
+        self._refused: OrderedDict[str, None] = OrderedDict()  # our offers the host refused
         self.opener = Opener()
         self.pictures = Pictures(self.opener.open)
         self.summary: tk.Widget | None = None  # the status bar's label (gui.files.input)
@@ -94,6 +99,7 @@ class FileSharing:
         """`make`, with each client's file transfers attached."""
 
         def factory(transport: Transport, config: ClientConfig, sink: EventSink) -> ChatClient:
+            config = dataclasses.replace(config, files=True)  # the hello says we read file notices
             files = SessionFiles(self._controller().trust.identity(), config, sink)
             client = make(transport, config, files.transfers.deliver)
             self.session, self.transfers = files, OrderedDict()
@@ -113,11 +119,11 @@ class FileSharing:
 
         def tap(session: object, batch: list[object]) -> list[object]:
             batch = inner(session, batch)
-            files: list[object] = [event for event in batch if isinstance(event, FILE_EVENTS)]
+            files: list[object] = [event for event in batch if is_file_event(event)]
             if not files:
                 return batch
             self.handle(files)
-            return [event for event in batch if not isinstance(event, FILE_EVENTS)]
+            return [event for event in batch if not is_file_event(event)]
 
         return tap
 
@@ -201,7 +207,7 @@ class FileSharing:
             return
         files.transfers.stop_fetch(transfer.sender, transfer.offer)
         transfer.state = "paused"
-        transfer.card.show(self._paused_text(transfer), self._paused_buttons(key))
+        transfer.card.show(words.paused(transfer.progress), self._paused_buttons(key))
         self._refresh_summary()
 
     def resume(self, key: Key) -> None:
@@ -258,9 +264,15 @@ class FileSharing:
             case fe.OfferAnswered(offer=offer, member=member, accepted=accepted):
                 said = tr("{nick} accepted") if accepted else tr("{nick} declined")
                 self._answer(offer, member, said.format(nick=member))
-            case fe.TransferServed(offer=offer, member=member, sent=sent, error=error):
-                said = tr("{nick} received {size}") if error is None else tr("{nick} stopped ({error})")
-                self._answer(offer, member, said.format(nick=member, size=words.size_text(sent), error=error))
+            case fe.TransferServed(offer=offer, member=member, sent=sent, error=error, route=route):
+                self._answer(offer, member, words.served(member, sent, error, route))
+            case fe.TransferRouted(offer=offer, sender=sender, route=route):
+                self._routed(self.transfers.get((sender, offer)), route)
+            case ev.Error(ref=str(offer)):  # files_unsupported (`is_file_event`): on our card
+                self._refused[offer] = None  # kept until the card is made (the error may come first)
+                while len(self._refused) > MAX_TRANSFERS:
+                    self._refused.popitem(last=False)
+                self._offer_refused(offer)
             case fe.OfferCancelled(offer=offer, sender=sender):
                 transfer = self.transfers.get((sender, offer))
                 if transfer is not None and transfer.state not in ("done", "declined"):
@@ -285,7 +297,8 @@ class FileSharing:
                 self._show_picture(key, path, image)
 
     def _offer_received(self, offer: fe.OfferReceived) -> None:
-        pane = self._pane(self._conversation(offer.sender if offer.private else None))
+        conversation = self._conversation(offer.sender if offer.private else None)
+        pane = self._pane(conversation)
         if pane is None:
             return
         key = (offer.sender, offer.offer)
@@ -293,6 +306,8 @@ class FileSharing:
         card = FileCard(pane, title, words.names_text(offer.names, offer.count))
         self._remember(key, Transfer(card, offer.sender, offer.offer, "offered"))
         add_card(pane, card)
+        # Unread count, bell and desktop notification, as for a message (`gui.notify`).
+        self._controller().shell.attention(1, offer.private, [words.offer_notice(offer, conversation)])
         if rules.auto_accepts(offer.names, offer.count, offer.size, self.settings.auto_accept_images_mb):
             self._fetch(
                 key, rules.download_folder(self.settings.download_folder), tr("Accepted automatically.")
@@ -313,7 +328,7 @@ class FileSharing:
         card = FileCard(
             pane, words.offer_made(sent.to, made.count, made.size), words.names_text(names, len(names))
         )
-        transfer = Transfer(card, OWN, sent.offer, "offered", files=sent.paths)
+        transfer = Transfer(card, OWN, sent.offer, "offered", files=sent.paths, to=sent.to)
         self._remember(key, transfer)
         add_card(pane, card)
         status = tr("Waiting for an answer.")
@@ -321,6 +336,17 @@ class FileSharing:
             status += " " + tr("Links left out: {names}").format(names=", ".join(made.skipped[:5]))
         card.show(status, [(tr("Withdraw"), lambda: self.withdraw(sent.offer))])
         self._read_pictures(key, [path for path in sent.paths if path.is_file()])
+        self._offer_refused(sent.offer)
+
+    def _offer_refused(self, offer: str) -> None:
+        """The host refused our offer (its member's LanChat reads no file offers): say so
+        on the card once both the refusal and the card are here."""
+        transfer = self.transfers.get((OWN, offer))
+        if transfer is None or transfer.state != "offered" or offer not in self._refused:
+            return
+        del self._refused[offer]
+        transfer.state = "withdrawn"
+        transfer.card.show(words.cannot_receive(transfer.to), [], error=True)
 
     def _answer(self, offer: str, member: str, said: str) -> None:
         transfer = self.transfers.get((OWN, offer))
@@ -340,6 +366,7 @@ class FileSharing:
         transfer.state, transfer.progress = "receiving", progress
         text = words.progress(progress.done, progress.total, progress.speed, progress.seconds_left)
         transfer.card.show(text)
+        self._routed(transfer, progress.route)
 
     def _finished(self, done: fe.TransferFinished) -> None:
         key = (done.sender, done.offer)
@@ -347,6 +374,7 @@ class FileSharing:
         if transfer is None:
             return
         transfer.state, transfer.files = "done", done.files
+        self._routed(transfer, done.route)
         target = done.files[0] if len(done.files) == 1 else done.folder
         reveal = done.files[0] if done.files else done.folder
         transfer.card.show(
@@ -357,6 +385,12 @@ class FileSharing:
             ],
         )
         self._read_pictures(key, list(done.files))
+
+    def _routed(self, transfer: Transfer | None, route: str) -> None:
+        """Say in the card's details how the bytes go, when that is new."""
+        if transfer is not None and route != transfer.route:
+            transfer.route = route
+            transfer.card.detail(words.route(route))
 
     def _read_pictures(self, key: Key, paths: list[Path]) -> None:
         files = self.session
@@ -396,15 +430,6 @@ class FileSharing:
         if pane is not None:
             pane.add_lines([Line("error", text, time.time())])
 
-    def _paused_text(self, transfer: Transfer) -> str:
-        progress = transfer.progress
-        if progress is None:
-            return tr("Paused.")
-        done = tr("{done} of {total}").format(
-            done=words.size_text(progress.done), total=words.size_text(progress.total)
-        )
-        return tr("Paused at {done}.").format(done=done)
-
     def _paused_buttons(self, key: Key) -> Buttons:
         return [(tr("Resume"), lambda: self.resume(key)), (tr("Cancel"), lambda: self.cancel(key))]
 
@@ -413,13 +438,5 @@ class FileSharing:
 
     def _refresh_summary(self) -> None:
         label = self.summary
-        if label is None or not label.winfo_exists():
-            return
-        running = self.active()
-        if not running:
-            label.configure(text="")  # type: ignore[call-arg]
-            return
-        speed = sum(p.speed for p in running)
-        lefts = [p.seconds_left for p in running]
-        left = None if None in lefts else max(x for x in lefts if x is not None)
-        label.configure(text=words.summary(len(running), speed, left))  # type: ignore[call-arg]
+        if label is not None and label.winfo_exists():
+            label.configure(text=words.running_summary(self.active()))  # type: ignore[call-arg]

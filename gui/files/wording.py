@@ -6,7 +6,11 @@ decimal, as file managers show them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gui.i18n import N_, ntr, tr
+from gui.model.changes import Incoming
+from net.files import events as fe
 
 _UNITS = (N_("{n} B"), N_("{n} KB"), N_("{n} MB"), N_("{n} GB"), N_("{n} TB"))
 #: Names of an offer shown in its card; the rest are counted.
@@ -84,3 +88,52 @@ def summary(count: int, speed: float, seconds_left: float | None) -> str:
     if left:
         parts.append(left)
     return " · ".join(parts)
+
+
+def running_summary(running: Sequence[fe.TransferProgress]) -> str:
+    """`summary` of the transfers running now ("" when none): their speeds added up, and
+    the longest time left (unknown when one of them does not know)."""
+    if not running:
+        return ""
+    lefts = [p.seconds_left for p in running]
+    left = None if None in lefts else max(x for x in lefts if x is not None)
+    return summary(len(running), sum(p.speed for p in running), left)
+
+
+def paused(progress: fe.TransferProgress | None) -> str:
+    """A paused fetch's status: where it stopped, when known."""
+    if progress is None:
+        return tr("Paused.")
+    done = tr("{done} of {total}").format(done=size_text(progress.done), total=size_text(progress.total))
+    return tr("Paused at {done}.").format(done=done)
+
+
+def route(how: str) -> str:
+    """How a transfer's bytes go, for its card's details: straight between the two
+    computers, or relayed by the host (the direct connection was refused)."""
+    if how == "host":
+        return tr("Route: through the host (the direct connection was refused)")
+    return tr("Route: direct, between the two computers")
+
+
+def served(member: str, sent: int, error: str | None, how: str) -> str:
+    """What became of a member's fetch of our offer, and by which route."""
+    if error is not None:
+        return tr("{nick} stopped ({error})").format(nick=member, error=error)
+    if how == "host":
+        return tr("{nick} received {size} through the host").format(nick=member, size=size_text(sent))
+    return tr("{nick} received {size} directly").format(nick=member, size=size_text(sent))
+
+
+def cannot_receive(nick: str | None) -> str:
+    """Our offer to `nick` was refused by the host: its LanChat reads no file offers."""
+    text = tr("Not offered: {nick}'s LanChat cannot receive files (an older version); ask them to update.")
+    return text.format(nick=nick or "?")
+
+
+def offer_notice(offer: fe.OfferReceived, conversation: str | None) -> Incoming:
+    """A desktop notification's material for `offer` (shown in `conversation`): the names
+    and the size, worded as an offer by `gui.notify.wording`, and handled by the same rules
+    as a message (a private offer is written to us alone)."""
+    text = f"{names_text(offer.names, offer.count)} · {files_text(offer.count, offer.size)}"
+    return Incoming(conversation, offer.sender, text, private=offer.private, offer=True)

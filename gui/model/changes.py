@@ -64,6 +64,7 @@ class Incoming(NamedTuple):
     text: str
     action: bool = False
     private: bool = False
+    offer: bool = False  # a file offer (`text` says what it holds), not a message
 
 
 ViewOp = SetRoom | OpenPrivate | RenamePrivate | MarkDelivered | MarkFailed

@@ -33,12 +33,20 @@ class Pile:
     private: bool = False
     room: str = ""
     count: int = 1
+    offer: bool = False  # the latest is a file offer: `text` says what it holds
 
     @classmethod
     def of(cls, message: Incoming, room: str, count: int = 1) -> Pile:
         """The pile of `count` messages of one conversation, `message` the latest."""
         return cls(
-            message.conversation, message.sender, message.text, message.action, message.private, room, count
+            message.conversation,
+            message.sender,
+            message.text,
+            message.action,
+            message.private,
+            room,
+            count,
+            message.offer,
         )
 
     def then(self, later: Pile) -> Pile:

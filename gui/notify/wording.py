@@ -1,5 +1,7 @@
 """What a desktop notification says: who wrote, where, and the first line, shortened. No Tk.
 
+A file offer is worded as such: who sends files, to us or to the room, and what they are.
+
 The text comes from the network: control characters and the Unicode bidirectional
 overrides (which could make the line read backwards) are taken out, runs of white space
 become one space, and only the first line with something on it is kept, cut to
@@ -39,6 +41,10 @@ def toast_text(pile: Pile) -> tuple[str, str]:
     sender = first_line(pile.sender, ROOM_CHARS)
     said = f"* {sender} {line}" if pile.action else line
     room = first_line(pile.room, ROOM_CHARS)
+    if pile.offer:  # what is offered says more than how many came before it
+        if pile.private:
+            return tr("{sender} sends you files").format(sender=sender), line
+        return tr("{sender} sends files to {room}").format(sender=sender, room=room or "LanChat"), line
     if pile.private:
         if pile.count == 1:
             return tr("{sender} (private message)").format(sender=sender), said

@@ -45,8 +45,8 @@ from net.api import (
     StateChanged,
 )
 from net.client.errors import OutboxFull, sendable_text
-from net.client.follow import hello_offer
 from net.client.greeting import GreetingSkipper
+from net.client.hello import make_hello
 from net.client.keycheck import check_host_key
 from net.client.outbox import Outbox
 from net.client.seen import SeenIds
@@ -54,7 +54,6 @@ from net.client.welcome import pacing_for, read_history
 from net.protocol import events as ev
 from net.protocol.connection import Connection, ConnectionClosed, ConnectionState, NeedData, Role
 from net.protocol.errors import RemoteProtocolError
-from net.protocol.limits import PROTOCOL_VERSION
 from net.protocol.nicknames import normalize_nick
 from net.room.ratelimit import TokenBucket
 from net.secure.tls import TlsError, TlsSession, client_context
@@ -211,9 +210,7 @@ class ClientSession:
 
     def _send_hello(self) -> None:
         secret = self._tls is not None  # secrets never go in clear
-        resume, box = (self.resume_secret, self.config.mailbox or None) if secret else (None, None)
-        self._send(ev.Hello(PROTOCOL_VERSION, self.nick, self.client_id, self.config.password, resume, box,
-                            *hello_offer(self.config)))
+        self._send(make_hello(self.config, self.nick, self.client_id, self.resume_secret, secret=secret))
 
     def receive_data(self, data: bytes, now: float) -> LinkVerdict:
         """Bytes from the host (``b""`` at end of stream)."""

@@ -105,6 +105,8 @@ class Hello(Event):
     handover: bool = False
     host_port: int | None = None
     host_key: str | None = None
+    #: The client reads `file` notices: only then does the host send it any (docs/PROTOCOL.md).
+    files: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,12 @@ accept, decline or be granted in another member's name, and adds the sender's ad
 the host sees it to an offer, so the receiver knows where to fetch from. An offer or a
 cancel without `to` goes to every other member; every other step goes to one member.
 
+Only members whose hello announced `files` get `file` notices (an older client would count
+the unknown kind as a protocol error, and enough of those disconnect it): a room-wide
+step skips the others, a step to one of them is refused to its sender with
+`files_unsupported` (`ref`: the offer id), and a member that did not announce it cannot
+send steps (it could not read the answers).
+
 A `relay` step (a receiver could not reach the sender's port) is answered by the room
 itself when the host runs a relay (`net.files.relay`): it opens a pair of relay tickets
 and sends each side its own, with the relay's port and the host's key; without a relay
@@ -14,12 +20,12 @@ the receiver is told so at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from net.protocol import events as ev
 from net.room.member import Member
-from net.room.outputs import Broadcast, Output, Send
+from net.room.outputs import Output, Send
 
 if TYPE_CHECKING:
     from net.files.relay_desk import RelayDesk
@@ -35,8 +41,12 @@ def route_file_step(
     holder: Callable[[str], Member | None],
     now: float,
     relay: RelayDesk | None = None,
+    members: Iterable[Member] = (),
 ) -> list[Output]:
-    """The outputs that pass `step` from `member` on (or tell it why not)."""
+    """The outputs that pass `step` from `member` on (or tell it why not); `members`: the
+    room's, for a room-wide step."""
+    if not member.files:
+        return _refuse(member, "not_allowed", "file steps need `files` in the hello")
     if step.op not in FILE_OPS:
         return _refuse(member, "bad_field", f"unknown file step {step.op[:20]!r}")
     recipient = None
@@ -44,6 +54,9 @@ def route_file_step(
         recipient = holder(step.to)
         if recipient is None:
             return _refuse(member, "no_such_member", f"{step.to} is not here")
+        if not recipient.files:
+            why = f"{recipient.nick}'s LanChat cannot receive files (an older version or a text client)"
+            return _refuse(member, "files_unsupported", why, step.offer)
     elif step.op not in ROOM_WIDE_OPS:
         return _refuse(member, "bad_field", f"a file {step.op} needs a member to go to")
     if step.op == "relay":
@@ -65,7 +78,7 @@ def route_file_step(
         address=member.address if step.op == "offer" else None,
     )
     if recipient is None:
-        return [Broadcast(notice, exclude=member.peer)]
+        return [Send(other.peer, notice) for other in members if other.files and other is not member]
     return [Send(recipient.peer, notice)]
 
 
@@ -98,5 +111,5 @@ def _pair(fetcher: Member, sender: Member, offer: str, now: float, relay: RelayD
     ]
 
 
-def _refuse(member: Member, code: str, text: str) -> list[Output]:
-    return [Send(member.peer, ev.Error(code=code, text=text))]
+def _refuse(member: Member, code: str, text: str, ref: str | None = None) -> list[Output]:
+    return [Send(member.peer, ev.Error(code=code, text=text, ref=ref))]

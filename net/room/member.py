@@ -24,6 +24,7 @@ class Member:
     resume: bytes | None = None  # digest of the session's resume secret (None: it sent none)
     plaintext: bool = False  # connected without encryption
     box: bytes | None = None  # digest of its lasting secret: where messages wait while it is away
+    files: bool = False  # it reads `file` notices (its hello said so): only then does it get any
     strikes: int = 0
     strike_window_start: float = 0.0
     #: The message-id hash with this member's client id already absorbed (made on first use).

@@ -199,6 +199,7 @@ class Room:
             limit=member_limit(self._budgets, self._address_budgets, hello.client_id, address, self._mono()),
             address=address,
             box=secret_digest(hello.mailbox),
+            files=hello.files,
         )
         self._by_peer[peer] = member
         self._names.name(member, nick)
@@ -277,7 +278,7 @@ class Room:
             case ev.FileControl():
                 refused = self._over_limit(member, "file requests")
                 return refused or route_file_step(
-                    member, event, self._names.holder, self._now(), self.file_relay
+                    member, event, self._names.holder, self._now(), self.file_relay, self._by_peer.values()
                 )
             case ev.Ping():
                 return [Send(peer, event.reply())]

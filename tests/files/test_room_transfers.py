@@ -11,6 +11,7 @@ import pytest
 from net.api import ClientConfig, ClientState, HostConfig
 from net.files import events as fe
 from net.files.transfers import FileTransfers
+from net.protocol import events as ev
 from net.room import RoomConfig
 from net.transports import make_client, make_host
 from tests.helpers import wait_until
@@ -22,7 +23,9 @@ class Member:
 
     def __init__(self, transport: str, port: int, nick: str) -> None:
         self.events: list[object] = []
-        config = ClientConfig(host="127.0.0.1", port=port, nick=nick, backoff=(0.1, 0.2), connect_timeout=2.0)
+        config = ClientConfig(
+            host="127.0.0.1", port=port, nick=nick, backoff=(0.1, 0.2), connect_timeout=2.0, files=True
+        )
         self.client = make_client(transport, config, lambda event: self.transfers.deliver(event))
         self.transfers = FileTransfers(
             session_identity(),
@@ -125,3 +128,42 @@ def test_a_cancelled_offer_cannot_be_fetched(room, tmp_path: Path) -> None:
     assert cancelled.sender == "alice"
     with pytest.raises(KeyError):
         bob.transfers.accept("alice", offer, tmp_path / "in")
+
+
+def test_a_client_that_did_not_announce_files_gets_no_file_frames_and_offers_to_it_are_refused(
+    room, tmp_path: Path
+) -> None:
+    """An older LanChat (protocol 2, before files) must not be sent the `file` kind it cannot
+    read: the room-wide offer skips it, an offer to it is refused to the sender by name."""
+    alice, bob = room("alice"), room("bob")
+    older_events: list[object] = []
+    older = make_client(
+        alice.client.transport,  # type: ignore[attr-defined]
+        ClientConfig(host="127.0.0.1", port=alice.client.config.port, nick="dave"),  # type: ignore[attr-defined]
+        older_events.append,
+    )  # no `files` in its hello
+    older.start()
+    try:
+        wait_until(lambda: older.state is ClientState.CONNECTED, message="dave connected")
+        source = tmp_path / "notes.txt"
+        source.write_text("hello", encoding="utf-8")
+        offer = alice.transfers.offer([source])
+        wait_until(lambda: bob.of_type(fe.OfferReceived), message="bob's offer")
+        private = alice.transfers.offer([source], to="dave")
+        [refusal] = wait_until(
+            lambda: [e for e in alice.events if isinstance(e, ev.Error) and e.ref == private],
+            message="the refusal",
+        )
+        assert refusal.code == "files_unsupported"
+        assert refusal.text.startswith("dave's LanChat cannot receive files")
+        alice.transfers.cancel(offer)
+        wait_until(lambda: bob.of_type(fe.OfferCancelled), message="bob told of the cancel")
+        older.send_message("still here")  # its connection survived: no protocol errors
+        wait_until(
+            lambda: any(isinstance(e, ev.ChatMessage) and e.text == "still here" for e in bob.events),
+            message="dave's message",
+        )
+        assert [e for e in older_events if isinstance(e, ev.FileNotice)] == []
+        assert older.state is ClientState.CONNECTED
+    finally:
+        older.close()

@@ -36,3 +36,11 @@ def test_parse(typed, parsed):
 def test_usage_lines():
     assert cmd.usage("msg") == "/msg NICK TEXT"
     assert cmd.usage("clear") == "/clear"
+
+
+def test_help_lists_send_with_its_usage():
+    from gui.chat_wording import help_lines
+
+    lines = help_lines()
+    assert any(line.startswith("/send [PATH] — offer a file or folder") for line in lines)
+    assert cmd.usage("send") == "/send [PATH]"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class Member:
     def __init__(self, port: int, nick: str) -> None:
         self.events = EventLog()
         self.withhold_grants = False
-        config = ClientConfig(host="127.0.0.1", port=port, nick=nick, backoff=(0.1, 0.2))
+        config = ClientConfig(host="127.0.0.1", port=port, nick=nick, backoff=(0.1, 0.2), files=True)
         self.client = make_client("tcp", config, lambda event: self.transfers.deliver(event))
         self.transfers = FileTransfers(
             session_identity(),
@@ -112,6 +113,7 @@ def test_an_offer_shows_its_details_and_accept_saves_the_files_where_chosen(file
     card.buttons["Accept…"].invoke()
     assert asked == [files_chat.downloads]  # the folder in Settings is offered first
     make_app.wait(lambda: str(card.status.cget("text")).startswith("Saved in"), message="saved")
+    assert card.details.cget("text") == "Route: direct, between the two computers"
     for name in ("report.txt", "data.bin"):
         assert sha(chosen / name) == sha(source / name)
     assert app.settings.download_folder == str(chosen)  # remembered for the next time
@@ -157,7 +159,7 @@ def test_send_in_a_private_tab_offers_the_file_to_that_member_who_accepts(files_
     make_app.wait(lambda: zoe.events.of(fe.TransferFinished), message="zoe received it")
     assert sha(tmp_path / "zoe" / "song.ogg") == sha(payload)
     card = cards(app, "zoe")[0]
-    make_app.wait(lambda: "zoe received 488.3 KB" in card.status.cget("text"), message="told")
+    make_app.wait(lambda: card.status.cget("text") == "zoe received 488.3 KB directly", message="told")
 
 
 ROOM_KEY = None
@@ -288,3 +290,50 @@ def test_the_send_files_button_offers_what_is_chosen(files_chat, make_app, tmp_p
     menu.invoke(0)
     make_app.wait(lambda: zoe.events.of(fe.OfferReceived), message="zoe got it")
     assert zoe.events.of(fe.OfferReceived)[0].names == ("c.txt",)
+
+
+def test_a_transfer_through_the_host_says_so_in_the_card(files_chat, make_app, tmp_path):
+    """zoe's transfer port refuses connections (a firewall): the fetch goes through the
+    host's relay, and the card's details say so."""
+    app, zoe = files_chat.app, files_chat.zoe
+    with socket.socket() as refused:  # bound, never listening: connections are refused
+        refused.bind(("127.0.0.1", 0))
+        zoe.transfers._server.port = refused.getsockname()[1]
+        (tmp_path / "plan.pdf").write_bytes(os.urandom(200_000))
+        zoe.transfers.offer([tmp_path / "plan.pdf"])
+        make_app.wait(lambda: cards(app), message="the card")
+        card = cards(app)[0]
+        assert not card.details.winfo_ismapped()  # no route before the bytes go
+        app.files.choose_folder = lambda initial: tmp_path / "in"
+        card.buttons["Accept…"].invoke()
+        saved = lambda: str(card.status.cget("text")).startswith("Saved in")  # noqa: E731
+        make_app.wait(saved, message="saved through the host", timeout=20)
+    assert card.details.cget("text") == "Route: through the host (the direct connection was refused)"
+    assert card.details.winfo_ismapped()
+    assert sha(tmp_path / "in" / "plan.pdf") == sha(tmp_path / "plan.pdf")
+
+
+def test_an_offer_to_a_member_whose_lanchat_reads_no_files_is_refused_on_its_card(
+    files_chat, make_app, tmp_path
+):
+    app = files_chat.app
+    port = files_chat.zoe.client.config.port  # type: ignore[attr-defined]
+    older_events = EventLog()
+    older = make_client("tcp", ClientConfig(host="127.0.0.1", port=port, nick="dave"), older_events)
+    older.start()  # an older LanChat: its hello says nothing of files
+    try:
+        make_app.wait(lambda: len(app.controller.members()) == 3, message="dave joined")
+        (tmp_path / "draft.txt").write_text("draft")
+        app.controller.open_private("dave")
+        say(app.chat_view, f"/send {tmp_path / 'draft.txt'}")
+        make_app.wait(lambda: cards(app, "dave"), message="our card")
+        card = cards(app, "dave")[0]
+        make_app.wait(lambda: card.status.cget("text").startswith("Not offered"), message="the refusal")
+        assert card.status.cget("text") == (
+            "Not offered: dave's LanChat cannot receive files (an older version); ask them to update."
+        )
+        assert card.buttons == {}  # nothing to withdraw
+        assert "refused" not in app.chat_view.panes[None].content()  # not a second time as a line
+        assert older_events.of(ev.FileNotice) == []
+    finally:
+        older.close()

@@ -106,6 +106,32 @@ def test_the_wording_is_translated():
     assert private_title == "zoe（私聊）"
 
 
+def test_a_file_offer_is_worded_as_one_and_follows_the_rules_of_messages():
+    from gui.files.wording import offer_notice
+    from net.files import events as fe
+
+    private = offer_notice(fe.OfferReceived("f1", "zoe", ("report.pdf",), 1, 48213, True), "zoe")
+    room = offer_notice(fe.OfferReceived("f2", "zoe", ("a.png", "b\u202etxt.exe"), 3, 2048, False), ROOM)
+    assert toast_text(Pile.of(private, "Lobby")) == ("zoe sends you files", "report.pdf · 1 file, 47.1 KB")
+    assert toast_text(Pile.of(room, "Lobby")) == (
+        "zoe sends files to Lobby",
+        "a.png, b txt.exe and 1 more · 3 files, 2.0 KB",  # no bidirectional override shown
+    )
+    after_a_message = Pile.of(room_message(), "Lobby").then(Pile.of(room, "Lobby"))
+    assert toast_text(after_a_message)[0] == "zoe sends files to Lobby"
+    mentions = Settings(notify_for="mentions")
+    assert should_notify(private, False, True, mentions, ME)  # to us alone: like a private message
+    assert not should_notify(room, False, True, mentions, ME)  # to the room, not naming us
+    assert should_notify(room, False, True, Settings(), ME)
+    assert not should_notify(room, True, True, Settings(), ME)  # its conversation in front
+    assert not should_notify(private, False, False, Settings(desktop_notifications=False), ME)
+    i18n.set_language("zh_CN")
+    try:
+        assert toast_text(Pile.of(private, ""))[0] == "zoe 给你发送了文件"
+    finally:
+        i18n.set_language("en")
+
+
 # -- the pacing -----------------------------------------------------------------------------------
 
 

@@ -146,3 +146,31 @@ def test_a_click_brings_the_window_and_the_conversation_forward(chat, make_app):
     server.click(private.id)
     make_app.wait(lambda: view.current_key() == "zoe" and root.winfo_ismapped(), message="the private tab")
     assert view.notebook.select() == str(view.panes["zoe"])
+
+
+def test_a_file_offer_notifies_like_a_private_message(
+    notification_server, make_app, headless_host, headless_client
+):
+    """Issue 16: an offer to us, with the window in the background, shows a notification
+    (and counts as unread); one whose conversation is in front does not."""
+    host = headless_host(room="Features")
+    peer, _events = headless_client(host.port, "zoe", files=True)  # its hello says it reads files
+    app = make_app(nickname="yann")
+    join_from_window(app, "yann", f"127.0.0.1:{host.port}")
+    make_app.wait(lambda: connected(app) and len(app.controller.members()) == 2)
+    step = dict(names=("report.pdf",), count=1, size=48213, port=1, key="ab" * 32)
+
+    in_background(app, make_app)
+    assert peer.send_file_step(ev.FileControl(op="offer", offer="f1", to="yann", **step))
+    (first,) = make_app.wait(notification_server.shown, message="a notification")
+    assert (first.summary, first.body) == ("zoe sends you files", "report.pdf · 1 file, 47.1 KB")
+    make_app.wait(lambda: app.root.title().startswith("(1)"), message="counted as unread")
+
+    app.notifier.set_focused(True)
+    assert app.chat_view.current_key() is ROOM  # the offer's private tab opened behind it
+    handed = app.notices.handed_over
+    assert peer.send_file_step(ev.FileControl(op="offer", offer="f2", **step))  # to the room, in front
+    make_app.wait(lambda: len(app.files.transfers) == 2, message="the second card")
+    make_app.pump()
+    assert app.notices.handed_over == handed and len(notification_server.shown()) == 1
+    app.root.deiconify()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from gui import settings as st
+from gui.files import rules
 from gui.settings import Settings, SettingsStore
 from net import paths
 from tests.gui.driving import type_into
@@ -222,3 +224,68 @@ def test_typing_in_the_dialog_works_like_a_user(make_app):
     type_into(dialog.nick_entry, "daniel")
     dialog.ok_button.invoke()
     assert app.settings.nickname == "daniel"
+
+
+# -- the file settings (issue 16) -------------------------------------------------------------
+
+
+def test_file_setting_checks(tmp_path):
+    assert st.check_download_folder("  ") == ""
+    assert st.check_download_folder(f" {tmp_path} ") == str(tmp_path)
+    assert st.check_download_folder("~/收件") == "~/收件"  # expanded when used
+    assert st.check_auto_accept_mb(" 20 ") == 20
+    assert st.check_auto_accept_mb(0) == 0
+    (tmp_path / "a file").write_text("x")
+    for folder in ("relative/in", str(tmp_path / "a file"), "/in\x07", "/" + "x" * 5000):
+        with pytest.raises(st.SettingError):
+            st.check_download_folder(folder)
+    for size in ("-1", "101", "lots", "2.5"):
+        with pytest.raises(st.SettingError):
+            st.check_auto_accept_mb(size)
+
+
+def test_the_dialog_sets_the_download_folder_and_the_image_size_and_they_survive(make_app, tmp_path):
+    app = make_app(nickname="erin")
+    dialog = app.open_settings()
+    assert dialog.folder_var.get() == "" and dialog.auto_accept_var.get() == "5"
+    chosen = tmp_path / "收件"
+    asked: list[Path] = []
+    dialog.choose_folder = lambda initial: asked.append(initial) or chosen
+    dialog.folder_button.invoke()
+    assert asked == [rules.default_folder()] and dialog.folder_var.get() == str(chosen)
+    dialog.auto_accept_box.set("20")
+    dialog.ok_button.invoke()
+    assert (app.settings.download_folder, app.settings.auto_accept_images_mb) == (str(chosen), 20)
+    app.close()
+
+    again = make_app()
+    assert (again.settings.download_folder, again.settings.auto_accept_images_mb) == (str(chosen), 20)
+    dialog = again.open_settings()
+    assert dialog.folder_var.get() == str(chosen) and dialog.auto_accept_box.get() == "20"
+    dialog.choose_folder = lambda initial: asked.append(initial) or None  # cancelled: unchanged
+    dialog.folder_button.invoke()
+    assert asked[-1] == chosen and dialog.folder_var.get() == str(chosen)
+
+
+def test_the_dialog_refuses_bad_file_settings_and_points_at_them(make_app, tmp_path):
+    app = make_app(nickname="fay")
+    dialog = app.open_settings()
+    make_app.pump()
+    assert dialog.winfo_reqheight() <= dialog.winfo_screenheight()  # OK is on the screen
+    assert not dialog.column.visible(dialog.auto_accept_box)  # the last section is below: it scrolls
+    dialog.auto_accept_box.set("500")
+    dialog.ok_button.invoke()
+    make_app.pump()
+    assert dialog.winfo_exists() and "100 MB" in dialog.error_label.cget("text")
+    assert dialog.focus_get() is dialog.auto_accept_box
+    assert dialog.column.visible(dialog.auto_accept_box)  # scrolled to it, the last section
+    dialog.auto_accept_box.set("0")
+    dialog.folder_var.set("relative/folder")
+    dialog.ok_button.invoke()
+    make_app.pump()
+    assert "full path" in dialog.error_label.cget("text")
+    assert dialog.focus_get() is dialog.folder_entry
+    assert (app.settings.download_folder, app.settings.auto_accept_images_mb) == ("", 5)
+    dialog.folder_var.set("")
+    dialog.ok_button.invoke()
+    assert app.settings.auto_accept_images_mb == 0

@@ -6,7 +6,7 @@ import pytest
 
 from net.protocol import events as ev
 from net.protocol.limits import PROTOCOL_VERSION
-from net.room import Broadcast, Room, Send
+from net.room import Room, Send
 from tests.room.fakes import T0, FakeClock, make_room
 
 
@@ -16,7 +16,7 @@ def room() -> Room:
     for peer, nick in (("a", "alice"), ("b", "小明"), ("c", "carol")):
         room.join(
             peer,
-            ev.Hello(version=PROTOCOL_VERSION, nick=nick, client_id=f"id-{nick}"),
+            ev.Hello(version=PROTOCOL_VERSION, nick=nick, client_id=f"id-{nick}", files=True),
             address=f"10.0.0.{peer}",
         )
     return room
@@ -38,7 +38,7 @@ def test_a_room_wide_offer_goes_to_the_others_with_the_senders_name_and_address(
         key="ab" * 32,
         address="10.0.0.a",
     )
-    assert room.handle("a", offer) == [Broadcast(notice, exclude="a")]
+    assert room.handle("a", offer) == [Send("b", notice), Send("c", notice)]
 
 
 def test_an_accept_goes_to_the_sender_alone_named_by_the_host(room: Room) -> None:
@@ -65,3 +65,46 @@ def test_bad_steps_are_refused_to_their_sender_only(room: Room, step: ev.FileCon
     [refusal] = room.handle("b", step)
     assert isinstance(refusal, Send) and refusal.to == "b"
     assert isinstance(refusal.event, ev.Error) and refusal.event.code == code
+
+
+# -- members that did not announce `files` (an older LanChat, a text client) -----------------
+
+
+@pytest.fixture
+def mixed(room: Room) -> Room:
+    """alice, 小明 and carol read file notices; dave's older client never said it does."""
+    room.join("d", ev.Hello(version=PROTOCOL_VERSION, nick="dave", client_id="id-dave"), address="10.0.0.d")
+    return room
+
+
+def _no_file_frames_to(outputs: list, peer: str) -> bool:
+    return not any(
+        isinstance(out, Send) and out.to == peer and isinstance(out.event, ev.FileNotice) for out in outputs
+    )
+
+
+def test_a_room_wide_offer_and_cancel_skip_a_member_that_did_not_announce_files(mixed: Room) -> None:
+    offer = mixed.handle("a", ev.FileControl(op="offer", offer="f1", names=("x",), count=1, size=1))
+    assert [out.to for out in offer] == ["b", "c"]
+    cancel = mixed.handle("a", ev.FileControl(op="cancel", offer="f1"))
+    assert [out.to for out in cancel] == ["b", "c"]
+    assert _no_file_frames_to(offer + cancel, "d")
+
+
+@pytest.mark.parametrize("op", ["offer", "cancel", "pause", "grant", "relay"])
+def test_a_step_to_a_member_that_did_not_announce_files_is_refused_clearly(mixed: Room, op: str) -> None:
+    [refusal] = mixed.handle("a", ev.FileControl(op=op, offer="f7", to="DAVE", names=("x",), count=1, size=1))
+    assert refusal == Send(
+        "a",
+        ev.Error(
+            code="files_unsupported",
+            text="dave's LanChat cannot receive files (an older version or a text client)",
+            ref="f7",
+        ),
+    )
+
+
+def test_a_member_that_did_not_announce_files_cannot_send_steps(mixed: Room) -> None:
+    [refusal] = mixed.handle("d", ev.FileControl(op="offer", offer="f1", names=("x",), count=1, size=1))
+    assert isinstance(refusal, Send) and refusal.to == "d"
+    assert isinstance(refusal.event, ev.Error) and refusal.event.code == "not_allowed"
