@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from net.api import ClientConfig, ClientState, Delivered, HostConfig
+from net.api import ClientConfig, ClientState, Delivered, DeliveryFailed, HostConfig, StateChanged
 from net.backbone import BackboneConfig
 from net.protocol import events as ev
 from net.room import RoomConfig
@@ -41,6 +41,7 @@ class Member:
     lock: threading.Lock = field(default_factory=threading.Lock)
     client: TcpClient | None = None
     members_seen: tuple[ev.MemberInfo, ...] | None = None
+    failures: list[object] = field(default_factory=list)  # StateChanged with a failure, DeliveryFailed
 
     def start(self) -> Member:
         config = ClientConfig(
@@ -62,6 +63,8 @@ class Member:
             elif type(event) is ev.Welcome:
                 self.welcomes.append(event)
                 self.messages.extend(event.history)
+            elif type(event) is DeliveryFailed or (type(event) is StateChanged and event.failure is not None):
+                self.failures.append(event)
 
     @property
     def connected(self) -> bool:
@@ -74,9 +77,9 @@ class Member:
         seen = self.members_seen
         return len({member.nick for member in seen}) if seen is not None else 0
 
-    def say(self, text: str) -> str:
+    def say(self, text: str, to: str | None = None) -> str:
         assert self.client is not None
-        return self.client.send_message(text)
+        return self.client.send_message(text, to=to)
 
     def texts(self) -> list[str]:
         with self.lock:
