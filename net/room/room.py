@@ -269,7 +269,8 @@ class Room:
             return self._say(member, event)  # the hot kind, ahead of the pattern match
         match event:
             case ev.Rename(nick=raw):
-                return self._over_limit(member, "renames") or rename(self._names, member, raw, self._now())
+                refused = self._over_limit(member, "renames")
+                return refused or rename(self._names, member, raw, self._now(), self.remote)
             case ev.Typing(active=active, to=to):
                 return typing_notice(self._names, member, active, to, self._mono())
             case ev.Got(ids=ids):

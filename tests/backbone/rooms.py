@@ -63,7 +63,7 @@ class Member:
             elif type(event) is ev.Welcome:
                 self.welcomes.append(event)
                 self.messages.extend(event.history)
-            elif type(event) is DeliveryFailed or (type(event) is StateChanged and event.failure is not None):
+            elif type(event) in (DeliveryFailed, ev.Error) or (type(event) is StateChanged and event.failure):
                 self.failures.append(event)
 
     @property

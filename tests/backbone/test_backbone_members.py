@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from bench.nats_cluster import NatsCluster
 from net.api import DeliveryFailed, FailureKind, StateChanged
+from net.protocol import events as ev
 from net.tcp.host import TcpHost
 from tests.backbone.rooms import Member, backbone_host
 from tests.helpers import wait_until
@@ -87,6 +88,10 @@ def test_a_nickname_held_on_another_host_is_refused(nats_cluster: NatsCluster) -
             free = Member("cleo", hosts[1].port).start()
             twins.append(free)
             wait_until(lambda: free.connected, 10, message="a free nickname still joins")
+            assert free.client is not None
+            free.client.rename("Ann")  # held on host A: refused as a join would be
+            taken = lambda: any(isinstance(f, ev.Error) and f.code == "nick_taken" for f in free.failures)  # noqa: E731
+            wait_until(taken, 10, message="the rename refused")
         finally:
             for twin in twins:
                 twin.close()
