@@ -169,6 +169,7 @@ class Backbone:
             log.exception("the backbone thread failed")
         finally:
             self._loop = None
+            _finish_tasks(loop)
             loop.close()
 
     async def _main(self) -> None:
@@ -378,6 +379,18 @@ class Backbone:
             self._on_presence_item(read_presence(msg.data))
         except BadPayload as exc:
             log.warning("ignoring a presence announcement: %s", exc)
+
+
+def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what nats-py left running (its subscriptions' readers) and let it end, so that
+    closing the loop does not leave coroutines to complain when they are collected."""
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    try:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    except Exception as exc:
+        log.debug("finishing the backbone's tasks: %s", exc)
 
 
 def _publisher_of(js: Any, subject: str, message: ev.ChatMessage, timeout: float) -> Callable[[], Any]:

@@ -24,6 +24,7 @@ reached through `Backbone`'s thread-safe calls.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -187,7 +188,7 @@ class SharedRoom:
         host, now, local = presence.host_id, self._clock(), self._local_nicks()
         update = self.room.remote.update(host, presence.address, presence.members, now, local, presence.tags)
         for notice in update:
-            self._io.broadcast(notice, None)
+            self._io.broadcast(_stamped(notice), None)
         self._settle_names(host)
 
     def _settle_names(self, host: str) -> None:
@@ -215,7 +216,15 @@ class SharedRoom:
             self.backbone.announce(Presence(self.backbone.host_id, self.address, local, announced[1]))
         timeout = self.backbone.config.presence_timeout
         for notice in self.room.remote.expire(self._clock(), timeout, [info.nick for info in local]):
-            self._io.broadcast(notice, None)
+            self._io.broadcast(_stamped(notice), None)
 
     def _local_nicks(self) -> list[str]:
         return [info.nick for info in self.room.members()[: len(self.room)]]
+
+
+def _stamped(notice: ev.Event) -> ev.Event:
+    """A remote member's joined or left notice with the time of day (`RemoteMembers` counts
+    on the monotonic clock, which members would show as a time in 1970)."""
+    if isinstance(notice, ev.Joined | ev.Left):
+        return dataclasses.replace(notice, time=round(time.time(), 3))
+    return notice

@@ -42,6 +42,7 @@ class Member:
     client: TcpClient | None = None
     members_seen: tuple[ev.MemberInfo, ...] | None = None
     failures: list[object] = field(default_factory=list)  # StateChanged with a failure, DeliveryFailed
+    notices: list[ev.Joined | ev.Left] = field(default_factory=list)
 
     def start(self) -> Member:
         config = ClientConfig(
@@ -63,6 +64,8 @@ class Member:
             elif type(event) is ev.Welcome:
                 self.welcomes.append(event)
                 self.messages.extend(event.history)
+            elif type(event) is ev.Joined or type(event) is ev.Left:
+                self.notices.append(event)
             elif type(event) in (DeliveryFailed, ev.Error) or (type(event) is StateChanged and event.failure):
                 self.failures.append(event)
 

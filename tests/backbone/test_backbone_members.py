@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 
 from bench.nats_cluster import NatsCluster
@@ -50,6 +51,8 @@ def test_a_private_message_crosses_to_the_other_host_and_stays_out_of_the_stream
         assert "for bob only" not in carol.texts() + dave.texts()
         assert "and back to ann" not in carol.texts() + dave.texts()
         assert not ann.failures and not bob.failures
+        joined = {n.nick: n.time for n in ann.notices if isinstance(n, ev.Joined)}
+        assert abs(joined["bob"] - time.time()) < 60, "a remote member's notice has the time of day"
         late = [Member("late-a", hosts[0].port).start(), Member("late-b", hosts[1].port).start()]
         members += late
         wait_until(lambda: all(m.connected for m in late), 10, message="late members joined")
