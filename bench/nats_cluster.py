@@ -54,19 +54,24 @@ class NatsCluster:
         return self
 
     def start_node(self, index: int) -> None:
+        log = open(self.root / f"{self.names[index]}.log", "ab")  # noqa: SIM115 - owned by the process
+        self.procs[index] = subprocess.Popen(self.node_command(index), stdout=log, stderr=log)
+        log.close()
+
+    def node_command(self, index: int, listen: str = "127.0.0.1") -> list[str]:
+        """The command line of node `index`: members' connections on `listen` (all interfaces:
+        "0.0.0.0"), the routes between the nodes on loopback. The virtual LAN runs these
+        inside a namespace (tests/lan/two_sites.py)."""
         name = self.names[index]
         routes = ",".join(f"nats://127.0.0.1:{port}" for i, port in enumerate(self.route_ports) if i != index)
         store = self.root / name
         store.mkdir(exist_ok=True)
-        command = [
-            str(NATS_SERVER), "-js", "-a", "127.0.0.1", "-p", str(self.client_ports[index]),
-            "-n", f"node-{name}", "--cluster_name", "lanchat",
+        return [
+            str(NATS_SERVER), "-js", "-a", listen, "-p", str(self.client_ports[index]),
+            "-n", f"node-{name}", "--cluster_name", "lanchat", "--no_advertise",
             "--cluster", f"nats://127.0.0.1:{self.route_ports[index]}", "--routes", routes,
             "--store_dir", str(store),
         ]
-        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
-        self.procs[index] = subprocess.Popen(command, stdout=log, stderr=log)
-        log.close()
 
     def kill_node(self, index: int) -> None:
         proc = self.procs.pop(index)

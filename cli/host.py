@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from cli.ipmsg_host import start_host_bridge
 from hosting import default_room_name, invite_links, room_journal, start_discoverable_host
 from net.api import HostConfig, HostStartError, HostStopped, Transport
-from net.backbone.config import BackboneConfig, parse_servers
+from net.backbone.config import BackboneConfig, BadServer, check_servers, parse_servers
 from net.paths import identity_dir
 from net.protocol.limits import (
     DEFAULT_ADDRESS_RATE_MULTIPLE,
@@ -168,6 +168,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--backbone",
         default=None,
+        type=_servers,
         metavar="URLS",
         help=(
             "serve the room together with other hosts over a NATS JetStream cluster, e.g. "
@@ -200,6 +201,14 @@ def _port(value: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError("a port is a number from 0 to 65535")
     return port
+
+
+def _servers(value: str) -> str:
+    """--backbone as the Settings field takes it: each server checked (`check_servers`)."""
+    try:
+        return ",".join(check_servers(value))
+    except BadServer as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _non_negative(kind: type):

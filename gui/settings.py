@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gui.i18n import LANGUAGES, tr
-from net.backbone.config import parse_servers
+from net.backbone.config import MAX_SERVERS, BadServer, check_servers
 from net.discovery import ProbeTarget, parse_probe_target
 from net.paths import config_dir
 from net.protocol.limits import DEFAULT_PORT, MAX_NICK_CHARS, MAX_PASSWORD_CHARS, MAX_ROOM_NAME_CHARS
@@ -257,6 +257,20 @@ def check_discovery_targets(text: str) -> list[str]:
     return items
 
 
+def check_backbone(text: str) -> str:
+    """The NATS servers of the backbone, as the settings keep them ("": none); each checked."""
+    try:
+        if len(text) > MAX_BACKBONE_CHARS:
+            raise BadServer("")
+        return ",".join(check_servers(text))
+    except BadServer as exc:
+        if not exc.server:
+            too_many = tr("At most {count} NATS servers can be given.")
+            raise SettingError(too_many.format(count=MAX_SERVERS)) from None
+        sentence = tr("“{text}” is not a NATS server address (such as {example}).")
+        raise SettingError(sentence.format(text=exc.server, example="nats://10.0.1.5:4222")) from None
+
+
 def parse_discovery_targets(items: list[str]) -> tuple[list[ProbeTarget], list[str]]:
     """The probe targets of `items`, and the items that are not valid targets."""
     targets: list[ProbeTarget] = []
@@ -322,9 +336,9 @@ def _check_stored(name: str, value: Any) -> Any:
                 raise SettingError(name)
             return check_download_folder(value)
         case "backbone":
-            if not isinstance(value, str) or len(value) > MAX_BACKBONE_CHARS:
+            if not isinstance(value, str):
                 raise SettingError(name)
-            return ",".join(parse_servers(value))
+            return check_backbone(value)
         case "discovery_targets":
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise SettingError(name)

@@ -50,6 +50,7 @@ class SettingsDialog(Dialog):
         self.notify_for_var = tk.StringVar(self, current.notify_for)
         self.scrollback_var = tk.StringVar(self, str(current.scrollback_lines))
         self.targets_var = tk.StringVar(self, ", ".join(current.discovery_targets))
+        self.backbone_var = tk.StringVar(self, current.backbone.replace(",", ", "))
         self.plaintext_var = tk.BooleanVar(self, current.allow_plaintext)
         self.keep_var = tk.BooleanVar(self, current.keep_history)
         self.ipmsg_var = tk.BooleanVar(self, current.ipmsg)
@@ -121,6 +122,11 @@ class SettingsDialog(Dialog):
         self.targets_entry.grid(row=row, column=1, sticky="ew")
         row += 1
         hint(tr("Addresses or subnets where chats are not found by themselves, e.g. 10.0.5.7, 10.0.6.0/24"))
+        label(tr("NATS backbone"))
+        self.backbone_entry = ttk.Entry(body, textvariable=self.backbone_var, width=30)
+        self.backbone_entry.grid(row=row, column=1, sticky="ew")
+        row += 1
+        hint(tr("Chats I host are shared with other hosts over these NATS servers. Empty: alone."))
         self.plaintext_button = ttk.Checkbutton(
             body, text=tr("Let members join unencrypted in chats I host"), variable=self.plaintext_var
         )
@@ -313,6 +319,7 @@ class SettingsDialog(Dialog):
                 notify_for=st.check_choice(self.notify_for_var.get(), st.NOTIFY_FOR),
                 scrollback_lines=st.check_scrollback(self.scrollback_var.get()),
                 discovery_targets=st.check_discovery_targets(self.targets_var.get()),
+                backbone=st.check_backbone(self.backbone_var.get()),
                 allow_plaintext=bool(self.plaintext_var.get()),
                 ipmsg=bool(self.ipmsg_var.get()),
                 ipmsg_encoding=st.check_choice(self.ipmsg_encoding_var.get(), st.IPMSG_ENCODINGS),
@@ -342,6 +349,7 @@ class SettingsDialog(Dialog):
             (self.targets_entry, st.check_discovery_targets),
             (self.folder_entry, st.check_download_folder),
             (self.auto_accept_box, st.check_auto_accept_mb),
+            (self.backbone_entry, st.check_backbone),
         )
         for entry, check in fields:
             try:

@@ -35,7 +35,7 @@ def attach(loop: ServiceLoop[Any], config: BackboneConfig, port: int, fingerprin
     if fingerprint is not None:
         address += " " + fingerprint.hex()
     backbone = Backbone(config, room.name, host_id, room.config.history_size, loop.wake)
-    shared = SharedRoom(room, backbone, address, driver.send, loop)
+    shared = SharedRoom(room, backbone, address, driver.send, loop, apply=driver.apply)
     driver.intercept = shared.intercept
     loop.shared = shared
     loop.journal_factory = None

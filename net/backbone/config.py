@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+#: At most this many servers in one backbone setting (a cluster of 3, with room to spare).
+MAX_SERVERS = 16
+#: What nats-py connects with: plain, or TLS.
+SCHEMES = ("nats", "tls")
+
+
+class BadServer(ValueError):
+    """`server` is not an address nats-py can connect to (or there are too many: `server` is "")."""
+
+    def __init__(self, server: str) -> None:
+        super().__init__(f"not a NATS server address: {server!r}" if server else "too many NATS servers")
+        self.server = server
 
 
 @dataclass(slots=True)
@@ -32,3 +46,23 @@ def parse_servers(text: str) -> tuple[str, ...]:
     """`nats://a:4222,nats://b:4222` (commas or spaces) as a tuple; bare host:port gets nats://."""
     servers = [part.strip() for part in text.replace(" ", ",").split(",") if part.strip()]
     return tuple(server if "://" in server else f"nats://{server}" for server in servers)
+
+
+def check_servers(text: str) -> tuple[str, ...]:
+    """`parse_servers`, refusing (BadServer) what could never connect: another scheme, no
+    host, a port outside 1-65535, a path, more than `MAX_SERVERS`. The settings file and
+    the Settings dialog check the same way (`gui.settings.check_backbone`)."""
+    servers = parse_servers(text)
+    if len(servers) > MAX_SERVERS:
+        raise BadServer("")
+    for server in servers:
+        try:
+            parts = urlsplit(server)
+            port = parts.port
+        except ValueError:
+            raise BadServer(server) from None
+        if parts.scheme not in SCHEMES or not parts.hostname or port == 0 or parts.path not in ("", "/"):
+            raise BadServer(server)
+        if parts.query or parts.fragment:
+            raise BadServer(server)
+    return servers

@@ -15,7 +15,8 @@ What the loop does (the behaviour measured in ENGINEERING.md, "NATS JetStream"):
   one that timed out with the same id until the cluster stored it (a leader re-election
   takes about 11 s): exactly once in the stream. One the stream already held (a member's
   resend through another host) is reported as `Duplicate`;
-- announces the member list on the presence subject and hands on the others' (`Presence`).
+- announces the member list on the presence subject and hands on the others' (`Presence`);
+- carries private messages to and from the room's other hosts (`private.PrivateLane`).
 Every NATS operation is retried while the cluster is unreachable, until `stop`.
 """
 
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from net.backbone.config import BackboneConfig
+from net.backbone.private import PrivateDone, PrivateIn, PrivateLane
 from net.backbone.wire import (
     BadPayload,
     Presence,
@@ -79,7 +81,7 @@ class Replayed:
     last_seq: int
 
 
-Inbound = Stored | Duplicate | Replayed | Presence
+Inbound = Stored | Duplicate | Replayed | Presence | PrivateIn | PrivateDone
 
 
 class Backbone:
@@ -103,6 +105,8 @@ class Backbone:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kick: asyncio.Event | None = None
+        #: Private messages for members of other hosts (`send`), and from them (`answer`).
+        self.private = PrivateLane(self.names, host_id, config.request_timeout, self._deliver)
 
     # -- for the service thread -----------------------------------------------------------
 
@@ -114,6 +118,7 @@ class Backbone:
         """Finish (say this host is gone, publish what waits for up to 1.5 s) and join."""
         self._stopping.set()
         self._poke()
+        self.private.poke()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -164,6 +169,7 @@ class Backbone:
             log.exception("the backbone thread failed")
         finally:
             self._loop = None
+            _finish_tasks(loop)
             loop.close()
 
     async def _main(self) -> None:
@@ -189,6 +195,7 @@ class Backbone:
             self.ready.set()
             log.info("on the backbone: stream %s, %d replicas", self.names.stream, replicas)
             tasks = [asyncio.create_task(self._publisher(js)), asyncio.create_task(self._announcer(nc))]
+            tasks.append(asyncio.create_task(self.private.run(nc, self._stopping)))
             if sub is not None:
                 tasks.append(asyncio.create_task(self._consumer_loop(sub)))
             await asyncio.gather(*tasks)
@@ -372,6 +379,18 @@ class Backbone:
             self._on_presence_item(read_presence(msg.data))
         except BadPayload as exc:
             log.warning("ignoring a presence announcement: %s", exc)
+
+
+def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what nats-py left running (its subscriptions' readers) and let it end, so that
+    closing the loop does not leave coroutines to complain when they are collected."""
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    try:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    except Exception as exc:
+        log.debug("finishing the backbone's tasks: %s", exc)
 
 
 def _publisher_of(js: Any, subject: str, message: ev.ChatMessage, timeout: float) -> Callable[[], Any]:

@@ -11,23 +11,31 @@ host, and the message id, derived from the member's own id, makes the stream kee
 once). Messages from other hosts arrive the same way, without an ack. A stream message at
 or below the last sequence handed out (a redelivery after a restart) is dropped.
 
-Private messages stay on the host that serves both members (a recipient on another host
-is "not here"), and a member's nickname is unique per host: see the README's backbone
-section. Runs on the service thread only; the backbone thread is reached through
-`Backbone`'s thread-safe calls.
+A private message for a member of another host (the room's `Send` to an `OtherHost`) goes
+to that host alone (`net.backbone.private`); its ack waits until that host answers that it
+handed the message over, and becomes a `no_such_member` error when it could not. A member's
+nickname is unique across the hosts: the room refuses a join with a nickname a member of
+another host holds (`RemoteMembers.taken`); two joins under one nickname on two hosts at
+the same moment both pass, and once the hosts hear of each other the earlier join wins (by
+its `since`, the hosts' clocks; equal: the smaller host id): the later one is refused with
+`nick_taken` and disconnected. Runs on the service thread only; the backbone thread is
+reached through `Backbone`'s thread-safe calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from net.backbone.link import Backbone, Duplicate, Replayed, Stored
+from net.backbone.private import PrivateDone, PrivateIn
 from net.backbone.wire import Presence
 from net.protocol import events as ev
-from net.room import Broadcast, Output, Relay, Room, Send
+from net.room import Broadcast, Disconnect, Output, Relay, Room, Send
+from net.room.remote import OtherHost
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +64,20 @@ class SharedRoom:
         send: Callable[[Any, ev.Event], None],
         io: Any,
         clock: Callable[[], float] = time.monotonic,
+        apply: Callable[[list[Output]], None] | None = None,
     ) -> None:
-        """`send(peer, event)` is the driver's; `io` the transport's `HostIO` (`relay`, `broadcast`)."""
+        """`send(peer, event)` and `apply(outputs)` are the driver's; `io` the transport's
+        `HostIO` (`relay`, `broadcast`)."""
         self.room = room
         self.backbone = backbone
         self.address = address
         self._send = send
+        self._apply = apply
         self._io = io
         self._clock = clock
         self._held: dict[str, _Held] = {}
         self.last_seq = 0
-        self._announced: tuple[ev.MemberInfo, ...] | None = None
+        self._announced: tuple[tuple[ev.MemberInfo, ...], tuple[str, ...]] | None = None
         room.shared = True
 
     # -- the room's outputs -----------------------------------------------------------------
@@ -74,8 +85,13 @@ class SharedRoom:
     def intercept(self, outputs: list[Output]) -> list[Output]:
         """`outputs` less the room messages and their acks, which go through the stream."""
         kept: list[Output] = []
+        unsent: list[str] = []
         for output in outputs:
-            if type(output) is Relay:
+            if type(output) is Send and type(output.to) is OtherHost and type(output.event) is ev.ChatMessage:
+                self._held[output.event.id] = _Held(None)  # its ack waits for the other host's answer
+                if not self.backbone.private.send(output.to.host_id, output.event):
+                    unsent.append(output.event.id)
+            elif type(output) is Relay:
                 self._publish(output.messages, output.sender)
                 for ack in output.acks:
                     self._held[ack.msg_id].acks.append((output.sender, ack))
@@ -85,6 +101,9 @@ class SharedRoom:
                 self._held[output.event.msg_id].acks.append((output.to, output.event))
             else:
                 kept.append(output)
+        for msg_id in unsent:
+            log.error("too many private messages wait for the backbone: one not sent")
+            self._private_done(PrivateDone(msg_id, False))
         return kept
 
     def _publish(self, messages: list[ev.ChatMessage], exclude: Any) -> None:
@@ -127,6 +146,10 @@ class SharedRoom:
                 self.last_seq = max(self.last_seq, item.last_seq)
             elif type(item) is Presence:
                 self._presence(item)
+            elif type(item) is PrivateIn:
+                self._private_in(item)
+            elif type(item) is PrivateDone:
+                self._private_done(item)
         if run:
             self._relay(run_sender, run)
         if timers_ran:
@@ -143,20 +166,65 @@ class SharedRoom:
     def _relay(self, sender: Any, messages: list[ev.ChatMessage]) -> None:
         self._io.relay(Relay(sender, messages, []), None)
 
+    def _private_in(self, item: PrivateIn) -> None:
+        """Another host's private message for a member here: hand it over and say so."""
+        assert item.message.to is not None  # (`wire.read_private`)
+        peer = self.room.peer_of(item.message.to)
+        if peer is not None:
+            self._send(peer, item.message)
+        self.backbone.private.answer(item.reply, peer is not None)
+
+    def _private_done(self, done: PrivateDone) -> None:
+        """The other host answered (or never did): the sender's ack goes out, or why not."""
+        held = self._held.pop(done.msg_id, None)
+        for peer, ack in held.acks if held is not None else ():
+            if done.delivered:
+                self._send(peer, ack)
+            else:
+                text = "the member on another host of the room could not be reached"
+                self._send(peer, ev.Error(code="no_such_member", text=text, ref=ack.id))
+
     def _presence(self, presence: Presence) -> None:
         host, now, local = presence.host_id, self._clock(), self._local_nicks()
-        for notice in self.room.remote.update(host, presence.address, presence.members, now, local):
-            self._io.broadcast(notice, None)
+        update = self.room.remote.update(host, presence.address, presence.members, now, local, presence.tags)
+        for notice in update:
+            self._io.broadcast(_stamped(notice), None)
+        self._settle_names(host)
+
+    def _settle_names(self, host: str) -> None:
+        """Two members joined two hosts under one nickname before the hosts heard of each
+        other: the earlier join stays, the later one here is refused and disconnected."""
+        mine = (self.room.peers(), self.room.members()[: len(self.room)], self.room.tags())
+        for peer, info, tag in zip(*mine, strict=True):
+            holder = self.room.remote.holder(info.nick)
+            if holder is None or holder.host_id != host or holder.tag == tag:
+                continue
+            if (holder.member.since, holder.host_id) < (info.since, self.backbone.host_id) and self._apply:
+                text = f"the nickname {info.nick} was taken on another host of the room a moment earlier"
+                log.info("two members joined as one nickname on two hosts: the later one goes")
+                removed = ev.LeaveCause.REMOVED
+                kept = [o for o in self.room.leave(peer, text, removed) if type(o) is not Broadcast]
+                refuse = Send(peer, ev.Refuse(code="nick_taken", text=text))  # its name stays: no left
+                self._apply([*kept, refuse, Disconnect(peer, text, removed)])
 
     def _tick(self) -> None:
         """Announce the local members when they changed; forget hosts gone silent."""
         local = self.room.members()[: len(self.room)]  # the room lists its own members first
-        if local != self._announced:
-            self._announced = local
-            self.backbone.announce(Presence(self.backbone.host_id, self.address, local))
+        announced = (local, self.room.tags())
+        if announced != self._announced:
+            self._announced = announced
+            self.backbone.announce(Presence(self.backbone.host_id, self.address, local, announced[1]))
         timeout = self.backbone.config.presence_timeout
         for notice in self.room.remote.expire(self._clock(), timeout, [info.nick for info in local]):
-            self._io.broadcast(notice, None)
+            self._io.broadcast(_stamped(notice), None)
 
     def _local_nicks(self) -> list[str]:
         return [info.nick for info in self.room.members()[: len(self.room)]]
+
+
+def _stamped(notice: ev.Event) -> ev.Event:
+    """A remote member's joined or left notice with the time of day (`RemoteMembers` counts
+    on the monotonic clock, which members would show as a time in 1970)."""
+    if isinstance(notice, ev.Joined | ev.Left):
+        return dataclasses.replace(notice, time=round(time.time(), 3))
+    return notice

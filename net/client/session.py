@@ -34,7 +34,6 @@ import random
 import secrets
 
 from net.api import (
-    FINAL_FAILURES,
     ClientConfig,
     ClientState,
     Delivered,
@@ -45,6 +44,7 @@ from net.api import (
     StateChanged,
 )
 from net.client.errors import OutboxFull, sendable_text
+from net.client.failures import bye_failure, is_final, reconnect_delay, refusal_failure
 from net.client.greeting import GreetingSkipper
 from net.client.hello import make_hello
 from net.client.keycheck import check_host_key
@@ -64,13 +64,6 @@ OUTBOX_LIMIT = 2_000
 #: Messages sent but not yet acked at any moment (keeps a paste of many lines orderly).
 SEND_WINDOW = 32
 SEEN_IDS_LIMIT = 8_192
-
-_REFUSALS = {kind.value: kind for kind in FailureKind}
-#: What the host's bye says happened to us, by its cause; none or unknown: the host stopped.
-_BYE_FAILURES: dict[str | None, FailureKind] = {
-    "stopped": FailureKind.HOST_LEFT, "timed_out": FailureKind.TIMED_OUT_BY_HOST,
-    "removed": FailureKind.KICKED, "replaced": FailureKind.KICKED,
-}
 
 
 class LinkVerdict(enum.Enum):
@@ -181,6 +174,12 @@ class ClientSession:
         if self.open:
             self._send(step)
         return self.open
+
+    def expect_key(self, fingerprint: bytes) -> None:
+        """From the next link on, the host must present `fingerprint`: the room moved to a host
+        whose key one this session trusted named (a backbone's `Welcome.hosts`, a signed
+        successor list). Only for keys that came over a verified link."""
+        self._pinned = fingerprint
 
     def close(self, reason: str = "") -> None:
         """Leave: say bye if connected and never reconnect."""
@@ -334,7 +333,7 @@ class ClientSession:
             failure, reason = FailureKind.CLOSED, reason or "left the chat"
         final = (
             self._closing
-            or failure in FINAL_FAILURES
+            or is_final(failure)
             or not self.config.reconnect
             or not self._ever_connected
         )
@@ -343,8 +342,7 @@ class ClientSession:
             self._set_state(ClientState.DISCONNECTED, reason, failure)
             self._events += self._outbox.give_up("not connected")
             return None
-        backoff = self.config.backoff
-        delay = backoff[min(self._attempt, len(backoff) - 1)] * self._rng.uniform(0.8, 1.2)
+        delay = reconnect_delay(self.config.backoff, self._attempt, self._rng)
         self._attempt += 1
         self._set_state(ClientState.RECONNECTING, reason, failure, retry_in=delay)
         return delay
@@ -381,7 +379,7 @@ class ClientSession:
             case ev.Welcome():
                 self._welcomed(event, now)
             case ev.Refuse(code=code, text=text):
-                self._verdict = (_REFUSALS.get(code, FailureKind.PROTOCOL), text)
+                self._verdict = (refusal_failure(code), text)
                 return LinkVerdict.CLOSE
             case ev.Ack() | ev.Held():  # a held message waits on the host for `to`: taken too
                 if self._acknowledged(event):
@@ -408,7 +406,7 @@ class ClientSession:
                 if sent is not None:
                     self._events.append(LatencyMeasured(now - sent))
             case ev.Bye(reason=reason, cause=cause):
-                failure = _BYE_FAILURES.get(cause, FailureKind.HOST_LEFT)
+                failure = bye_failure(cause)
                 self._verdict = (failure, reason or "the host closed the chat")
                 return LinkVerdict.CLOSE
             case ConnectionClosed():

@@ -279,7 +279,7 @@ class ThreadedClient:
         elif not host:
             return False
         with self._lock:
-            self._session._pinned = key  # trusted: the host we verified signed it (`follow`)
+            self._session.expect_key(key)  # trusted: the host we verified signed it (`follow`)
         self._move_to(transport, host, port, new_host=entry.nick)
         return True
 
@@ -298,7 +298,8 @@ class ThreadedClient:
         except ValueError:
             return False
         if key is not None:
-            self._session._pinned = key  # (the session's own pin: this is the key to expect now)
+            with self._lock:
+                self._session.expect_key(key)  # the key to expect now
         self._move_to(self._io.transport, host, port)
         return True
 

@@ -38,7 +38,7 @@ from net.room.member import Member, same_session
 from net.room.names import Names
 from net.room.outputs import Broadcast, Disconnect, Output, PeerId, Relay, Send
 from net.room.ratelimit import Buckets, member_limit
-from net.room.remote import RemoteMembers
+from net.room.remote import Elsewhere, RemoteMembers, member_tag
 from net.room.replay import history_that_fits
 from net.room.self_notices import rename, typing_notice
 from net.room.unsaved import Unsaved
@@ -127,6 +127,9 @@ class Room:
         local = tuple(member.info() for member in self._by_peer.values())
         return local + self.remote.members([info.nick for info in local]) if self.remote else local
 
+    def tags(self) -> tuple[str, ...]:  # the local members' `remote.member_tag`s, as `members()` lists them
+        return tuple(member_tag(member.client_id) for member in self._by_peer.values())
+
     def history(self) -> tuple[ev.ChatMessage, ...]:
         return tuple(self._history)
 
@@ -173,7 +176,7 @@ class Room:
             return self._refuse(
                 peer, "session_in_use", "another connection holds this session; try again later"
             )
-        taken = self._names.taken(nick, ghost)
+        taken = self._names.taken(nick, ghost) or self.remote.taken(nick, hello.client_id)
         if taken:
             return self._refuse(peer, "nick_taken", taken)
         if ghost is not None:
@@ -267,7 +270,8 @@ class Room:
             return self._say(member, event)  # the hot kind, ahead of the pattern match
         match event:
             case ev.Rename(nick=raw):
-                return self._over_limit(member, "renames") or rename(self._names, member, raw, self._now())
+                refused = self._over_limit(member, "renames")
+                return refused or rename(self._names, member, raw, self._now(), self.remote)
             case ev.Typing(active=active, to=to):
                 return typing_notice(self._names, member, active, to, self._mono())
             case ev.Got(ids=ids):
@@ -370,9 +374,9 @@ class Room:
         text = say.text.rstrip()
         if not text:  # (what is left after rstrip ends in a non-space, unless it is empty)
             return [Send(peer, ev.Error(code="empty", text="empty messages are not sent", ref=say.id))]
-        recipient = None
-        if say.to is not None:
-            recipient = self._names.holder(say.to)
+        recipient: Member | Elsewhere | None = None
+        if say.to is not None:  # here, or on another host of a shared room (`remote.host_of`)
+            recipient = self._names.holder(say.to) or self.remote.host_of(say.to)
             if recipient is None:
                 make_id = lambda: self._message_id(member, say.id)  # noqa: E731 - only if kept
                 held = away.hold(self.mailbox, member, say, make_id, text, now)

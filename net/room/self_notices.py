@@ -7,6 +7,7 @@ from net.protocol.nicknames import InvalidNickname, normalize_nick
 from net.room.member import Member
 from net.room.names import Names
 from net.room.outputs import Broadcast, Output, Send
+from net.room.remote import RemoteMembers
 
 
 def typing_notice(names: Names, member: Member, active: bool, to: str | None, moment: float) -> list[Output]:
@@ -22,14 +23,16 @@ def typing_notice(names: Names, member: Member, active: bool, to: str | None, mo
     return [Send(recipient.peer, ev.TypingNotice(nick=member.nick, active=active, to=recipient.nick))]
 
 
-def rename(names: Names, member: Member, raw: str, now: float) -> list[Output]:
-    """Give `member` the nickname `raw` if the rules and the others' names allow (a
-    `renamed` for everyone), else tell it why not."""
+def rename(
+    names: Names, member: Member, raw: str, now: float, remote: RemoteMembers | None = None
+) -> list[Output]:
+    """Give `member` the nickname `raw` if the rules and the others' names allow (here, and
+    on the room's other hosts: `remote`), else tell it why not (a `renamed` for everyone)."""
     try:
         nick = normalize_nick(raw)
     except InvalidNickname as exc:
         return [Send(member.peer, ev.Error(code="nick_invalid", text=f"invalid nickname: {exc}"))]
-    taken = names.taken(nick, member)
+    taken = names.taken(nick, member) or (remote.taken(nick, member.client_id) if remote else "")
     if taken:
         return [Send(member.peer, ev.Error(code="nick_taken", text=taken))]
     if nick == member.nick:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from net.api import ClientConfig, ClientState, Delivered, HostConfig
+from net.api import ClientConfig, ClientState, Delivered, DeliveryFailed, HostConfig, StateChanged
 from net.backbone import BackboneConfig
 from net.protocol import events as ev
 from net.room import RoomConfig
@@ -41,6 +41,8 @@ class Member:
     lock: threading.Lock = field(default_factory=threading.Lock)
     client: TcpClient | None = None
     members_seen: tuple[ev.MemberInfo, ...] | None = None
+    failures: list[object] = field(default_factory=list)  # StateChanged with a failure, DeliveryFailed
+    notices: list[ev.Joined | ev.Left] = field(default_factory=list)
 
     def start(self) -> Member:
         config = ClientConfig(
@@ -62,6 +64,10 @@ class Member:
             elif type(event) is ev.Welcome:
                 self.welcomes.append(event)
                 self.messages.extend(event.history)
+            elif type(event) is ev.Joined or type(event) is ev.Left:
+                self.notices.append(event)
+            elif type(event) in (DeliveryFailed, ev.Error) or (type(event) is StateChanged and event.failure):
+                self.failures.append(event)
 
     @property
     def connected(self) -> bool:
@@ -74,9 +80,9 @@ class Member:
         seen = self.members_seen
         return len({member.nick for member in seen}) if seen is not None else 0
 
-    def say(self, text: str) -> str:
+    def say(self, text: str, to: str | None = None) -> str:
         assert self.client is not None
-        return self.client.send_message(text)
+        return self.client.send_message(text, to=to)
 
     def texts(self) -> list[str]:
         with self.lock:

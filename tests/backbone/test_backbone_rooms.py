@@ -130,6 +130,13 @@ def test_a_lanchat_host_dies_and_its_members_move(nats_cluster: NatsCluster, tmp
     members: list[Member] = []
     try:
         wait_until(lambda: _listening(port), 20, message="the host process listening")
+        # A welcome lists the other hosts A has heard of: join A's members once it heard of B.
+        probes = [Member("probe-b", host_b.port).start(), Member("probe-a", port).start()]
+        try:
+            wait_until(lambda: probes[1].connected and probes[1].listed() == 2, 20, message="A heard of B")
+        finally:
+            for probe in probes:
+                probe.close()
         members = [Member(f"m{i:02d}", port if i % 2 == 0 else host_b.port).start() for i in range(20)]
         wait_until(lambda: all(m.connected for m in members), 10, message="every member joined")
         wait_until(lambda: all(m.listed() == 20 for m in members), 10, message="one member list")

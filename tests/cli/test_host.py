@@ -315,3 +315,11 @@ def _hold_the_default_port(holder: socket.socket) -> None:
 
     with contextlib.suppress(AssertionError):
         wait_until(bound, timeout=5, interval=0.05, message="port 47800 held here")
+
+
+def test_a_backbone_that_could_never_connect_is_refused_by_the_argument_parser(capsys) -> None:
+    args = main.build_parser().parse_args(["host", "--backbone", "10.0.1.5:4222 tls://n2:4443"])
+    assert cli_host.build_config(args).backbone.servers == ("nats://10.0.1.5:4222", "tls://n2:4443")
+    with pytest.raises(SystemExit):
+        main.build_parser().parse_args(["host", "--backbone", "http://10.0.1.5:4222"])
+    assert "not a NATS server address: 'http://10.0.1.5:4222'" in capsys.readouterr().err

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from bench.nats_cluster import NATS_SERVER, NatsCluster
 from tests.lan import virtual_lan as vlan
+from tests.lan.two_sites import TwoSites
 
 _support_problem: list[str | None] = []
 
@@ -81,6 +83,21 @@ def make_lan(lan_session: None, request: pytest.FixtureRequest) -> Iterator[Call
             lan.close()
         leftover = [name for lan in lans for name in vlan.list_namespaces() if name.startswith(lan.tag + "-")]
         assert not leftover, f"namespaces not deleted: {leftover}"
+
+
+@pytest.fixture
+def two_sites(make_lan: Callable[..., vlan.VirtualLan]) -> Iterator[TwoSites]:
+    """Site A (server PC, 2 PCs) and site B (2 PCs), joined only through a 3-node NATS
+    cluster on the server PC (tests/lan/two_sites.py)."""
+    if NATS_SERVER is None:
+        pytest.skip("nats-server is not installed (Debian's nats-server; `make test` installs it as root)")
+    cluster = NatsCluster()
+    site_a = make_lan(3)
+    try:
+        yield TwoSites(site_a, make_lan(2), cluster).build()
+    finally:
+        site_a.stop_processes()  # the nodes run in its server PC: stopped before their data goes
+        cluster.stop()
 
 
 @pytest.fixture
