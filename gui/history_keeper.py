@@ -15,6 +15,10 @@ is TLS (`Status.encrypted`); a session without a proven key would keep nothing.
 
 Our own messages are kept when the host acknowledges them, with the host's time and id: the
 clients this window makes are wrapped (`clients`) to remember what was typed until then.
+
+Conversations with IP Messenger users (`gui.ipmsg_link`) are kept too, under the key of
+their tab, ``ipmsg:ADDRESS`` (`keep_ipmsg`): they belong to no LanChat session, so they page
+up and are found the same in every session.
 """
 
 from __future__ import annotations
@@ -225,9 +229,29 @@ class HistoryKeeper:
 
     # -- reading: what scrolling up shows ----------------------------------------------------------
 
+    def keep_ipmsg(self, key: str, title: str, message_id: str, when: float, sender: str, body: str,
+                   own: bool) -> None:  # fmt: skip
+        """Keep a message of the IP Messenger conversation `key` (``ipmsg:ADDRESS``), before
+        its tab shows it: a tab it opens pages up from before it, as a private pane does."""
+        self._check_writer()
+        if not self.keeping or self._writer is None:
+            return
+        self._latest[key] = when
+        self._writer.append_many(
+            [store.NewMessage(key, title, message_id, when, sender, body, own, False, title)]
+        )
+
+    @staticmethod
+    def session_bound(conversation: str | None) -> bool:
+        """Whether what is kept of `conversation` depends on the session (an IP Messenger
+        one does not: the same key in every session)."""
+        return conversation is None or not conversation.startswith(store.IPMSG_PREFIX)
+
     def conversation_key(self, conversation: str | None) -> str | None:
         """The kept conversation shown as `conversation` (the model's key: None for the room,
         else the peer's nick key) in this session; None before the host proved its key."""
+        if not self.session_bound(conversation):
+            return conversation if self.keeping else None
         code = self._session.code
         if code is None or not self._session.welcomed:
             return None

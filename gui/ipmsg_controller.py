@@ -21,6 +21,9 @@ class BridgedController(Controller):
     def __init__(self, settings: Settings, shell: Any, post: EventSink, **options: Any) -> None:
         self._view: ChatViewPort | None = None
         self.ipmsg = IpmsgLink(settings, post)
+        history = getattr(shell, "history", None)  # the window's HistoryKeeper (absent in some tests)
+        self.ipmsg.keep = history.keep_ipmsg if history is not None else None
+        self.ipmsg.attention = lambda incoming: shell.attention(1, True, [incoming])  # as a private message
         super().__init__(settings, shell, post, **options)
         self.ipmsg.apply(settings)
 
