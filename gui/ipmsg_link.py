@@ -37,8 +37,13 @@ from net.ipmsg.codec import DEFAULT_PORT
 from net.ipmsg.engine import Identity
 from net.ipmsg.events import (
     IpmsgDelivered,
+    IpmsgFilesReleased,
     IpmsgMessage,
+    IpmsgOfferSent,
     IpmsgStatus,
+    IpmsgTransferDone,
+    IpmsgTransferFailed,
+    IpmsgTransferProgress,
     IpmsgUndelivered,
     IpmsgUser,
     IpmsgUsers,
@@ -54,7 +59,14 @@ MAX_WAITING = 200
 MAX_UNACKNOWLEDGED = 1000
 #: keep(key, title, message id, time, sender, text, own): the history keeper's `keep_ipmsg`.
 Keep = Callable[[str, str, str, float, str, str, bool], None]
-IPMSG_EVENTS = (IpmsgUsers, IpmsgMessage, IpmsgDelivered, IpmsgUndelivered, IpmsgStatus)
+FILE_EVENTS = (
+    IpmsgOfferSent,
+    IpmsgFilesReleased,
+    IpmsgTransferProgress,
+    IpmsgTransferDone,
+    IpmsgTransferFailed,
+)
+IPMSG_EVENTS = (IpmsgUsers, IpmsgMessage, IpmsgDelivered, IpmsgUndelivered, IpmsgStatus, *FILE_EVENTS)
 
 
 class UsersPanel(Protocol):
@@ -63,6 +75,13 @@ class UsersPanel(Protocol):
     on_user: Callable[[str], object]
 
     def set_users(self, users: tuple[IpmsgUser, ...], problem: str) -> None: ...
+
+
+class FilesPart(Protocol):
+    """Offers of files in IP Messenger tabs (`gui.ipmsg_files.IpmsgFiles`)."""
+
+    def offered(self, message: IpmsgMessage, key: str, nick: str) -> None: ...
+    def handle(self, event: object) -> None: ...
 
 
 class IpmsgView(Protocol):
@@ -126,6 +145,7 @@ class IpmsgLink:
             collections.OrderedDict()
         )  # id -> key, text
         self._received = itertools.count(1)
+        self.files: FilesPart | None = None  # gui.ipmsg_files.IpmsgFiles, set by the controller
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -238,11 +258,19 @@ class IpmsgLink:
                     log.info("IP Messenger message %s not delivered: %s", message_id, reason or "no answer")
                     if self.view is not None:
                         self.view.mark_failed(message_id, delivery_mark(Delivery.FAILED, tr("not delivered")))
+                    pending = getattr(self.files, "_pending", {}).pop(message_id, None)  # an offer of files
+                    if pending is not None:
+                        self._error(
+                            pending, tr("Not sent: {reason}").format(reason=reason or tr("not delivered"))
+                        )
                 case IpmsgStatus(problem=problem) if problem and self.bridge is not None:  # it broke
                     self.problem = tr("The IP Messenger bridge stopped.")
                     self._show_users()
                 case IpmsgStatus():
                     pass
+                case _ if isinstance(event, FILE_EVENTS):
+                    if self.files is not None and self.view is not None:
+                        self.files.handle(event)
                 case _:
                     rest.append(event)
         return rest
@@ -260,7 +288,11 @@ class IpmsgLink:
         self._open_tab(message.address, nick, False)
         if text.strip() or not message.files:
             self._add(key, Line("message", text, when, nick))
-            self.attention(Incoming(key, nick, text, False, True))
+        if message.files and self.files is not None:
+            self.files.offered(message, key, nick)
+        if text.strip() or message.files:
+            names = ", ".join(a.name for a in message.attachments[:3])
+            self.attention(Incoming(key, nick, text or names or tr("Files…"), False, True))
 
     def _keep_own(self, message_id: str) -> None:
         sent = self._sent.pop(message_id, None)

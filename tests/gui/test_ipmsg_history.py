@@ -50,7 +50,9 @@ def talk(app: App, make_app: AppRunner, peer: RawPeer, theirs: str, ours: str, n
     return key
 
 
-def test_a_conversation_is_kept_shown_again_after_a_restart_and_found(make_app: AppRunner, peer: RawPeer) -> None:
+def test_a_conversation_is_kept_shown_again_after_a_restart_and_found(
+    make_app: AppRunner, peer: RawPeer
+) -> None:
     app = hosting_app(make_app)
     key = talk(app, make_app, peer, "第一次的话 first words", "our first answer", 501)
     assert DIVIDER not in app.chat_view.panes[key].content()  # type: ignore[union-attr]
@@ -86,7 +88,9 @@ def test_a_conversation_is_kept_shown_again_after_a_restart_and_found(make_app: 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the freedesktop notification service")
 def test_a_message_in_the_background_flashes_the_title_and_notifies(
-    notification_server, make_app: AppRunner, peer: RawPeer  # type: ignore[no-untyped-def]
+    notification_server,
+    make_app: AppRunner,
+    peer: RawPeer,  # type: ignore[no-untyped-def]
 ) -> None:  # the server first: it must outlive the window's notification backend
     app = hosting_app(make_app)
     port = bridge_port(app)
