@@ -88,7 +88,7 @@ def escape_name(name: bytes) -> bytes:
 def hex_number(field: bytes, what: str, limit: int = MAX_FILE_BYTES) -> int:
     """A hexadecimal field, bounded; IpmsgFormatError otherwise."""
     text = field.strip()
-    if not text or len(text) > MAX_HEX_DIGITS:
+    if not text or len(text) > MAX_HEX_DIGITS or text.strip(b"0123456789abcdefABCDEF"):
         raise c.IpmsgFormatError(f"the {what} is not a hexadecimal number")
     try:
         value = int(text, 16)

@@ -3,8 +3,9 @@
 A fetch connects to the offering peer's address (IP Messenger serves files on the port it
 sends its packets from, 2425), sends one request packet and reads the answer:
 - a file: its bytes from the offset asked for. It is written into ``NAME.part`` inside the
-  chosen folder and renamed when whole; a `.part` left by an earlier attempt is resumed
-  (the offset is its size). A name already taken becomes ``NAME (1)``, and so on.
+  chosen folder and renamed when whole; fetching the same file of the same offer again
+  (Try again) resumes its `.part` (the offset is its size). A name already taken, or whose
+  `.part` is another's, becomes ``NAME (1)``, and so on.
 - a folder: the stream of headers and bytes (`net.ipmsg.attachments`), written under a new
   folder of the offered name, each file as `.part` then renamed.
 
@@ -31,7 +32,7 @@ from typing import BinaryIO
 
 from net.addresses import parse_address
 from net.discovery.destinations import is_loopback_destination, loopback_only
-from net.files.limits import MAX_DEPTH, MAX_ENTRIES
+from net.files.limits import MAX_DEPTH, MAX_ENTRIES, PART_SUFFIX
 from net.files.names import UnsafeName, alternative, part_path, target_path
 from net.ipmsg import codec as c
 from net.ipmsg.attachments import (
@@ -52,6 +53,8 @@ RequestMaker = Callable[[int, bytes], bytes]
 #: After the announced bytes, how long to look for bytes a sender should not have sent.
 EXTRA_BYTES_WAIT = 0.05
 MAX_NAME_ATTEMPTS = 1000
+#: `.part` files remembered for resuming (the oldest are forgotten: fetched again from 0).
+MAX_REMEMBERED_PARTS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class Fetcher:
         self._lock = threading.Lock()
         self._cancels: dict[tuple[str, int, int], threading.Event] = {}
         self._sockets: dict[tuple[str, int, int], socket.socket] = {}
+        self._parts: dict[tuple[str, int, int], Path] = {}  # the .part each file is received into
 
     def fetch(self, job: FetchJob) -> bool:
         """Start receiving `job`; False when it runs already or too many run at once."""
@@ -150,22 +154,29 @@ class Fetcher:
 
     def _file(self, conn: socket.socket, reader: Reader, job: FetchJob) -> Path:
         size = job.attachment.size
-        final = free_name(job.folder, (job.attachment.name,))
-        part = part_path(final)
-        if part.is_symlink():
-            raise UnsafeName(f"{part.name} is a link in the chosen folder; not followed")
-        offset = part.stat().st_size if part.exists() else 0
-        if offset > size:
+        with self._lock:
+            part = self._parts.get(job.key)  # our own earlier attempt at this very file
+        if part is None or not part.is_file() or part.is_symlink():
+            part = part_path(free_name(job.folder, (job.attachment.name,)))
             offset = 0
+        else:
+            offset = min(part.stat().st_size, size)
+        with self._lock:
+            self._parts[job.key] = part
+            while len(self._parts) > MAX_REMEMBERED_PARTS:
+                self._parts.pop(next(iter(self._parts)))
+        final = part.with_name(part.name[: -len(PART_SUFFIX)])
         check_space(job.folder, size - offset)
         self._request(conn, job, c.GETFILEDATA, offset)
-        with open(part, "r+b" if part.exists() else "wb") as out:
+        with open(part, "r+b" if offset else "wb") as out:
             out.truncate(offset)
             out.seek(offset)
             progress = self._progress(job, offset)
             reader.copy_to(out, size - offset, progress)
         reader.expect_end()
         os.replace(part, final)
+        with self._lock:
+            self._parts.pop(job.key, None)
         return final
 
     def _folder(self, conn: socket.socket, reader: Reader, job: FetchJob) -> Path:
@@ -287,11 +298,12 @@ def _shifted(progress: Callable[[int], None], before: int, done: int) -> None:
 
 def free_name(folder: Path, components: tuple[str, ...]) -> Path:
     """Where a new file or folder of that name goes inside `folder`: its name, or ``NAME (n)``
-    when taken (a `.part` of the same name is ours to resume, so it does not count)."""
+    when it or its `.part` is taken (a `.part` is resumed only by the fetch that made it:
+    IP Messenger has no hash to tell another file's bytes from this one's)."""
     final = target_path(folder, components)
     for attempt in range(MAX_NAME_ATTEMPTS):
         candidate = alternative(final, attempt)
-        if not os.path.lexists(candidate):
+        if not os.path.lexists(candidate) and not os.path.lexists(part_path(candidate)):
             return target_path(folder, (*components[:-1], candidate.name))
     raise ValueError("too many files of that name in the folder")
 

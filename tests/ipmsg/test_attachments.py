@@ -65,6 +65,8 @@ def test_a_colon_in_a_name_is_doubled_and_refused_as_unsafe_on_windows() -> None
         b"0:x:4000000000001:0:1:",  # over 2**50: beyond any disk
         b"0:x:-1:0:1:",
         b"0:x:zz:0:1:",
+        b"0:x:0x10:0:1:",  # Python would read these; the protocol has plain hex digits
+        b"0:x:1_0:0:1:",
         b"x:x:1:0:1:",
         b"0:x:1:0",
         b"0:link:1:0:4:",  # a symlink: a kind we do not take

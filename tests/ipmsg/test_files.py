@@ -119,29 +119,44 @@ def outcome(events: Events, file_id: int = 0) -> IpmsgTransferDone | IpmsgTransf
     return found
 
 
-def test_a_file_from_them_arrives_and_a_part_file_is_resumed_by_offset(
+def test_a_file_from_them_arrives_and_an_interrupted_one_resumes_by_offset(
     bridge: IpmsgBridge, peer: RawPeer, events: Events, tmp_path: Path
 ) -> None:
     message = offer_to_bridge(peer, bridge, events, [Attachment(0, "数据.bin", len(CONTENT))])
     assert message.text == "给你" and message.attachments[0].name == "数据.bin"
-    (tmp_path / "数据.bin.part").write_bytes(CONTENT[:100_000])  # an earlier attempt stopped here
+    (tmp_path / "数据.bin.part").write_bytes(b"another file's bytes")  # not ours: never resumed
 
-    def answer(packet: c.Packet, conn: socket.socket) -> None:
-        conn.sendall(CONTENT[parse_file_request(packet.extra).offset :])
+    def half(packet: c.Packet, conn: socket.socket) -> None:
+        conn.sendall(CONTENT[:100_000])  # then the sender goes away
 
-    server = PeerFiles(peer.port, answer)
+    server = PeerFiles(peer.port, half)
     try:
         assert bridge.fetch(peer.address, 9001, message.attachments[0], tmp_path)
+        failed = outcome(events)
+    finally:
+        server.close()
+    assert isinstance(failed, IpmsgTransferFailed) and "early" in failed.reason
+    assert parse_file_request(server.requests[0].extra).offset == 0
+    part = tmp_path / "数据 (1).bin.part"
+    assert part.read_bytes() == CONTENT[:100_000]
+    events.seen.clear()
+
+    def rest(packet: c.Packet, conn: socket.socket) -> None:
+        conn.sendall(CONTENT[parse_file_request(packet.extra).offset :])
+
+    server = PeerFiles(peer.port, rest)
+    try:
+        assert bridge.fetch(peer.address, 9001, message.attachments[0], tmp_path)  # Try again
         done = outcome(events)
     finally:
         server.close()
     assert isinstance(done, IpmsgTransferDone), done
-    assert done.path == tmp_path / "数据.bin" and done.path.read_bytes() == CONTENT
+    assert done.path == tmp_path / "数据 (1).bin" and done.path.read_bytes() == CONTENT
     [request] = server.requests
     assert request.mode == c.GETFILEDATA
     asked = parse_file_request(request.extra)
     assert (asked.packet_no, asked.file_id, asked.offset) == (9001, 0, 100_000)
-    assert not (tmp_path / "数据.bin.part").exists()
+    assert not part.exists() and (tmp_path / "数据.bin.part").read_bytes() == b"another file's bytes"
 
 
 def test_a_folder_from_them_arrives_with_its_hierarchy(
