@@ -16,6 +16,10 @@ The protocol, as implemented (docs/PROTOCOL.md, "IP Messenger bridge"):
   RECVMSG when it asks (SENDCHECKOPT), every time it asks; a sealed one that asks
   (READCHECKOPT) gets READMSG too, since the window shows it at once. Our own SENDMSGs wait
   in the `Outbox` for their RECVMSG; READMSG of ours becomes `IpmsgRead`.
+- A SENDMSG with FILEATTACHOPT carries its attachment list after the text
+  (`net.ipmsg.attachments`: entries checked one by one); `send_files` offers ours the same
+  way, `release` sends RELEASEFILES, and a RELEASEFILES of the peer's becomes
+  `IpmsgFilesReleased` (the TCP side is `net.ipmsg.fileserve` and `net.ipmsg.fetch`).
 - GETINFO gets SENDINFO (our version). Every other command, including Feiq's and iptux's
   own, is ignored; so is anything `parse_packet` refuses.
 - The `Guard` rate-limits sources and answers and keeps answers to unproven addresses no
