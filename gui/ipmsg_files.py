@@ -142,8 +142,11 @@ class IpmsgFiles:
         if not found:
             card.show(tr("Nothing here can be received (unsafe names or sizes)."), [], error=True)
             return
+        status = tr("Accept to choose where to save it.")
+        if message.refused:
+            status += " " + tr("{count} refused (unsafe names or sizes).").format(count=message.refused)
         card.show(
-            tr("Accept to choose where to save it."),
+            status,
             [(tr("Accept…"), lambda: self.accept(offer)), (tr("Decline"), lambda: self.decline(offer))],
         )
 
@@ -167,9 +170,10 @@ class IpmsgFiles:
             offer.card.show(tr("This IP Messenger user is no longer online."), error=True)
             return
         offer.failed.clear()
-        for attachment in offer.attachments:
-            if attachment.file_id not in offer.saved:
-                bridge.fetch(offer.address, offer.packet_no, attachment, offer.folder)
+        wanted = [a for a in offer.attachments if a.file_id not in offer.saved]
+        if not bridge.fetch(offer.address, offer.packet_no, wanted, offer.folder):
+            offer.card.show(tr("Too many transfers at once; try again in a moment."), error=True)
+            return
         user = self.link.users.get(offer.address)
         waiting = tr("Waiting for {sender}…").format(sender=user.nick if user else offer.address)
         offer.card.show(waiting, [(tr("Cancel"), lambda: self.cancel(offer))])
@@ -182,8 +186,7 @@ class IpmsgFiles:
     def cancel(self, offer: OfferCard) -> None:
         bridge = self.link.bridge
         if bridge is not None:
-            for attachment in offer.attachments:
-                bridge.cancel_fetch(offer.address, offer.packet_no, attachment.file_id)
+            bridge.cancel_fetch(offer.address, offer.packet_no)
             bridge.release(offer.address, offer.packet_no)
         offer.card.show(tr("Cancelled."), [])
 

@@ -189,16 +189,17 @@ class IpmsgBridge:
             raise ValueError("too many messages are waiting to be sent")
         return message_id
 
-    def fetch(self, address: str, packet_no: int, attachment: Attachment, folder: Path) -> bool:
-        """Start receiving `attachment` of the offer `packet_no` into `folder`; False when it
-        runs already or too many run at once."""
+    def fetch(self, address: str, packet_no: int, attachments: list[Attachment], folder: Path) -> bool:
+        """Start receiving `attachments` of the offer `packet_no` into `folder`, one after the
+        other (each ends with its own event); False when that offer is being received
+        already or too many are at once."""
         user = next((u for u in self.users.users if u.address == address), None)
         encoding = user.encoding if user is not None else self.engine.legacy
-        job = FetchJob(address, packet_no, attachment, folder, encoding, encoding == "utf-8")
-        return self.fetcher.fetch(job)
+        jobs = [FetchJob(address, packet_no, a, folder, encoding, encoding == "utf-8") for a in attachments]
+        return self.fetcher.fetch(jobs)
 
-    def cancel_fetch(self, address: str, packet_no: int, file_id: int) -> None:
-        self.fetcher.cancel(address, packet_no, file_id)
+    def cancel_fetch(self, address: str, packet_no: int) -> None:
+        self.fetcher.cancel(address, packet_no)
 
     def release(self, address: str, packet_no: int) -> None:
         """We are done with the user's offer (declined or received): RELEASEFILES."""

@@ -70,36 +70,48 @@ class FetchJob:
     def key(self) -> tuple[str, int, int]:
         return self.address, self.packet_no, self.attachment.file_id
 
+    @property
+    def offer(self) -> tuple[str, int]:
+        return self.address, self.packet_no
+
 
 class Fetcher:
-    """Runs fetches on bounded threads (see the module docstring)."""
+    """Runs fetches on bounded threads (see the module docstring): one thread per offer,
+    its files one after the other (an offer may hold 100), at most MAX_CONNECTIONS offers
+    at once."""
 
     def __init__(self, make_request: RequestMaker, sink: Sink) -> None:
         self._make_request = make_request
         self._sink = sink
         self.workers = Workers("ipmsg-fetch", MAX_CONNECTIONS)
         self._lock = threading.Lock()
-        self._cancels: dict[tuple[str, int, int], threading.Event] = {}
-        self._sockets: dict[tuple[str, int, int], socket.socket] = {}
+        self._cancels: dict[tuple[str, int], threading.Event] = {}  # by offer
+        self._sockets: dict[tuple[str, int], socket.socket] = {}
         self._parts: dict[tuple[str, int, int], Path] = {}  # the .part each file is received into
 
-    def fetch(self, job: FetchJob) -> bool:
-        """Start receiving `job`; False when it runs already or too many run at once."""
-        cancel = threading.Event()
+    def fetch(self, jobs: list[FetchJob]) -> bool:
+        """Start receiving the files `jobs` (of one offer), in order; False when that offer is
+        being received already or too many offers are at once."""
+        if not jobs:
+            return True
+        offer, cancel = jobs[0].offer, threading.Event()
+        if any(job.offer != offer for job in jobs):
+            raise ValueError("files of different offers")
         with self._lock:
-            if job.key in self._cancels:
+            if offer in self._cancels:
                 return False
-            self._cancels[job.key] = cancel
-        if not self.workers.start(lambda: self._run(job, cancel)):
+            self._cancels[offer] = cancel
+        if not self.workers.start(lambda: self._run_all(jobs, cancel)):
             with self._lock:
-                self._cancels.pop(job.key, None)
+                self._cancels.pop(offer, None)
             return False
         return True
 
-    def cancel(self, address: str, packet_no: int, file_id: int) -> None:
+    def cancel(self, address: str, packet_no: int) -> None:
+        """Stop receiving the offer `packet_no` (its `.part` files stay, for Try again)."""
         with self._lock:
-            cancel = self._cancels.get((address, packet_no, file_id))
-            sock = self._sockets.get((address, packet_no, file_id))
+            cancel = self._cancels.get((address, packet_no))
+            sock = self._sockets.get((address, packet_no))
         if cancel is not None:
             cancel.set()
         if sock is not None:
@@ -113,6 +125,17 @@ class Fetcher:
 
     # -- one fetch -----------------------------------------------------------------------------
 
+    def _run_all(self, jobs: list[FetchJob], cancel: threading.Event) -> None:
+        try:
+            for job in jobs:
+                if cancel.is_set() or self.workers.stopping.is_set():
+                    self._sink(IpmsgTransferFailed(*job.key, "cancelled"))
+                    continue
+                self._run(job, cancel)
+        finally:
+            with self._lock:
+                self._cancels.pop(jobs[0].offer, None)
+
     def _run(self, job: FetchJob, cancel: threading.Event) -> None:
         def stopping() -> bool:
             return cancel.is_set() or self.workers.stopping.is_set()
@@ -125,7 +148,7 @@ class Fetcher:
             with socket.create_connection((host, port), timeout=IDLE_TIMEOUT) as conn:
                 self.workers.watch(conn)
                 with self._lock:
-                    self._sockets[key] = conn
+                    self._sockets[job.offer] = conn
                 if stopping():
                     raise Stopped
                 reader = Reader(conn, stopping)
@@ -143,8 +166,7 @@ class Fetcher:
             self._sink(IpmsgTransferDone(*key, path, job.attachment.size))
         finally:
             with self._lock:
-                self._cancels.pop(key, None)
-                sock = self._sockets.pop(key, None)
+                sock = self._sockets.pop(job.offer, None)
             if sock is not None:
                 self.workers.unwatch(sock)
 

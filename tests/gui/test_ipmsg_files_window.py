@@ -38,14 +38,15 @@ def test_their_file_is_accepted_from_its_card_and_saved(
     port = bridge_port(app)
     peer.send(make.feiq_entry("张三"), port)
     make_app.wait(lambda: app.controller.ipmsg.users, message="listed")
-    listing = build_attachments([Attachment(0, "报告.pdf", len(CONTENT))], "gbk")
+    listing = build_attachments([Attachment(0, "报告.pdf", len(CONTENT))], "gbk") + b"1:../evil:5:0:1:\a"
     peer.send(make.packet(c.SENDMSG | c.SENDCHECKOPT | c.FILEATTACHOPT, b"\0" + listing, number=3030), port)
     files = app.controller.ipmsg.files
     assert isinstance(files, IpmsgFiles)
     make_app.wait(lambda: (peer.address, 3030) in files.offers, message="the offer's card")
     offer = files.offers[(peer.address, 3030)]
     assert app.chat_view is not None and offer.card.pane is app.chat_view.panes[key_for(peer.address)]
-    assert "报告.pdf" in offer.card.names.cget("text")
+    assert "报告.pdf" in offer.card.names.cget("text") and "evil" not in offer.card.names.cget("text")
+    assert "1 refused (unsafe names or sizes)" in card_status(files, peer.address, 3030)
 
     app.files.choose_folder = lambda _initial: tmp_path
     server = PeerFiles(

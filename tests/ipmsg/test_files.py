@@ -68,19 +68,26 @@ class PeerFiles:
     """The raw peer's TCP side, on its UDP port's number (IP Messenger serves files there):
     answers one connection with `answer(request_packet, connection)`."""
 
-    def __init__(self, port: int, answer: Callable[[c.Packet, socket.socket], None]) -> None:
+    def __init__(
+        self, port: int, answer: Callable[[c.Packet, socket.socket], None], connections: int = 1
+    ) -> None:
         self.listener = socket.create_server(("127.0.0.1", port))
         self.listener.settimeout(5.0)
         self.requests: list[c.Packet] = []
         self._answer = answer
+        self._connections = connections
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        try:
-            conn, _peer = self.listener.accept()
-        except OSError:
-            return
+        for _ in range(self._connections):
+            try:
+                conn, _peer = self.listener.accept()
+            except OSError:
+                return
+            self._one(conn)
+
+    def _one(self, conn: socket.socket) -> None:
         with conn:
             data = b""
             while b"\0" not in data:
@@ -131,7 +138,7 @@ def test_a_file_from_them_arrives_and_an_interrupted_one_resumes_by_offset(
 
     server = PeerFiles(peer.port, half)
     try:
-        assert bridge.fetch(peer.address, 9001, message.attachments[0], tmp_path)
+        assert bridge.fetch(peer.address, 9001, [message.attachments[0]], tmp_path)
         failed = outcome(events)
     finally:
         server.close()
@@ -146,7 +153,7 @@ def test_a_file_from_them_arrives_and_an_interrupted_one_resumes_by_offset(
 
     server = PeerFiles(peer.port, rest)
     try:
-        assert bridge.fetch(peer.address, 9001, message.attachments[0], tmp_path)  # Try again
+        assert bridge.fetch(peer.address, 9001, [message.attachments[0]], tmp_path)  # Try again
         done = outcome(events)
     finally:
         server.close()
@@ -157,6 +164,27 @@ def test_a_file_from_them_arrives_and_an_interrupted_one_resumes_by_offset(
     asked = parse_file_request(request.extra)
     assert (asked.packet_no, asked.file_id, asked.offset) == (9001, 0, 100_000)
     assert not part.exists() and (tmp_path / "数据.bin.part").read_bytes() == b"another file's bytes"
+
+
+def test_an_offer_of_many_files_is_received_one_after_the_other(
+    bridge: IpmsgBridge, peer: RawPeer, events: Events, tmp_path: Path
+) -> None:
+    count = MAX_CONNECTIONS + 4  # more files than fetches may run at once
+    listing = [Attachment(n, f"f{n}.txt", len(b"file %d" % n)) for n in range(count)]
+    message = offer_to_bridge(peer, bridge, events, listing)
+
+    def answer(packet: c.Packet, conn: socket.socket) -> None:
+        conn.sendall(b"file %d" % parse_file_request(packet.extra).file_id)
+
+    server = PeerFiles(peer.port, answer, connections=count)
+    try:
+        assert bridge.fetch(peer.address, 9001, list(message.attachments), tmp_path)
+        assert not bridge.fetch(peer.address, 9001, list(message.attachments), tmp_path)  # running already
+        for n in range(count):
+            assert isinstance(outcome(events, n), IpmsgTransferDone)
+    finally:
+        server.close()
+    assert sorted(p.read_bytes() for p in tmp_path.iterdir()) == sorted(b"file %d" % n for n in range(count))
 
 
 def test_a_folder_from_them_arrives_with_its_hierarchy(
@@ -175,7 +203,7 @@ def test_a_folder_from_them_arrives_with_its_hierarchy(
 
     server = PeerFiles(peer.port, answer)
     try:
-        assert bridge.fetch(peer.address, 9001, message.attachments[0], tmp_path)
+        assert bridge.fetch(peer.address, 9001, [message.attachments[0]], tmp_path)
         done = outcome(events, 3)
     finally:
         server.close()
@@ -208,7 +236,7 @@ def test_a_sender_whose_sizes_lie_is_refused(
         reason = "bigger than its offer announced"
     server = PeerFiles(peer.port, lambda _packet, conn: conn.sendall(stream))
     try:
-        assert bridge.fetch(peer.address, 9001, message.attachments[0], tmp_path)
+        assert bridge.fetch(peer.address, 9001, [message.attachments[0]], tmp_path)
         failed = outcome(events)
     finally:
         server.close()
@@ -227,7 +255,7 @@ def test_hostile_names_in_a_folder_stream_write_nothing_outside(
     stream = build_dir_header("d", 0, c.FILE_DIR, 0, "utf-8") + evil
     server = PeerFiles(peer.port, lambda _packet, conn: conn.sendall(stream))
     try:
-        assert bridge.fetch(peer.address, 9001, message.attachments[0], inside)
+        assert bridge.fetch(peer.address, 9001, [message.attachments[0]], inside)
         failed = outcome(events)
     finally:
         server.close()

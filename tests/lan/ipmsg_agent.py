@@ -57,7 +57,7 @@ def main() -> int:
             elif command == "fetch":
                 address, number, file_id, folder = rest.split(" ", 3)
                 attachment = offered[(address, int(number), int(file_id))]
-                emit({"fetching": bridge.fetch(address, int(number), attachment, Path(folder))})
+                emit({"fetching": bridge.fetch(address, int(number), [attachment], Path(folder))})
     finally:
         bridge.stop()
         bridge.join()
