@@ -14,7 +14,6 @@ import os
 import tempfile
 import tkinter as tk
 from collections.abc import Callable
-
 from pathlib import Path
 
 from gui.app import App
