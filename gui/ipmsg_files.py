@@ -212,6 +212,13 @@ class IpmsgFiles:
                 if offer is not None and reason != "cancelled":
                     offer.failed[event.file_id] = reason
                     self._settle(offer)
+            case IpmsgTransferProgress(address=address, packet_no=number, sending=True):
+                offer = self.offers.get((address, number))
+                if offer is not None:  # they are fetching one of our files
+                    done = tr("{done} of {total}").format(
+                        done=words.size_text(event.done), total=words.size_text(event.total)
+                    )
+                    offer.card.show(done)
             case IpmsgTransferDone(address=address, packet_no=number, sending=True, size=size):
                 offer = self.offers.get((address, number))
                 if offer is not None:
