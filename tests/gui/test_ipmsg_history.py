@@ -104,4 +104,15 @@ def test_a_message_in_the_background_flashes_the_title_and_notifies(
     assert shown.body == "在吗？有空聊聊" and "张三" in shown.summary
     assert app.notifier.unread == 1 and app.notifier.flagged
     make_app.wait(lambda: app.root.title().startswith("(1)"), message="the title counts it")
+
+    # A click on the notification brings their tab forward, opened again if it was closed.
+    key = key_for(peer.address)
+    view = app.chat_view
+    assert view is not None
+    view.notebook.select(view.panes[None])
+    view.close_private(key)
+    backend = app.notices.backend
+    make_app.wait(lambda: getattr(backend, "sent", 0) == 1, message="the service's reply")
+    notification_server.click(shown.id)
+    make_app.wait(lambda: key in view.panes and view.current_key() == key, message="their tab in front")
     app.root.deiconify()
