@@ -7,9 +7,10 @@ folder (we answer with the folder's stream, `net.ipmsg.attachments`). A request 
 only when the `OfferBook` holds that packet number and file id and the connection comes
 from the address it was offered to; anything else is closed at once, unanswered.
 
-Bounded: `MAX_CONNECTIONS` served at once (more are closed on accept), every socket has
-`IDLE_TIMEOUT`, a request is at most `MAX_REQUEST_BYTES`, a folder at most `MAX_ENTRIES`
-entries and `MAX_DEPTH` deep, links never followed. `FileServer` owns its accept thread and
+Bounded: a connection from an address nothing is offered to is closed on accept, and so
+are those beyond `MAX_CONNECTIONS` served at once; the request (at most `MAX_REQUEST_BYTES`)
+must come within `REQUEST_TIMEOUT`, then every socket has `IDLE_TIMEOUT`; a folder is at
+most `MAX_ENTRIES` entries and `MAX_DEPTH` deep, links never followed. `FileServer` owns its accept thread and
 the serving threads: `stop` closes the listener and asks them to end, `join` waits.
 """
 
@@ -35,6 +36,7 @@ from net.ipmsg.streams import (
     CHUNK_BYTES,
     IDLE_TIMEOUT,
     MAX_CONNECTIONS,
+    REQUEST_TIMEOUT,
     Pacer,
     Stopped,
     Workers,
@@ -112,8 +114,13 @@ class FileServer:
         except OSError as exc:
             log.debug("accept failed on the IP Messenger file port: %s", exc)
             return
+        if not self.book.offered_to(str(peer[0]), self._clock()):
+            self.refused += 1
+            log.info("IP Messenger file connection from %s closed: nothing is offered to it", peer[0])
+            conn.close()
+            return
         conn.setblocking(True)
-        conn.settimeout(IDLE_TIMEOUT)
+        conn.settimeout(REQUEST_TIMEOUT)
         if not self.workers.start(lambda: self._serve(conn, str(peer[0]))):
             self.refused += 1
             log.info("IP Messenger file request from %s refused: too many at once", peer[0])

@@ -117,6 +117,13 @@ class OfferBook:
         found = next((f for f in offer.files if f.attachment.file_id == file_id), None)
         return (offer, found) if found is not None else None
 
+    def offered_to(self, peer_host: str, now: float) -> bool:
+        """Whether an open offer went to `peer_host` (a connection from anyone else is closed
+        at once, before it takes a serving thread)."""
+        with self._lock:
+            offers = list(self._offers.values())
+        return any(host_of(o.address) == peer_host and now - o.made <= OFFER_LIFETIME for o in offers)
+
     def release(self, address: str, packet_no: int) -> bool:
         """The peer is done with it (RELEASEFILES from the address it was offered to)."""
         with self._lock:

@@ -24,6 +24,8 @@ MAX_CONNECTIONS = 8
 MAX_REQUEST_BYTES = 1024
 #: After the last byte of a request without its NUL, how long to wait for more.
 REQUEST_GRACE = 0.5
+#: A client sends its request as soon as it is connected: a silent one is closed after this.
+REQUEST_TIMEOUT = 5.0
 
 
 class Stopped(Exception):

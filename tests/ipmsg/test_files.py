@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from net.ipmsg import codec as c
+from net.ipmsg import fileserve
 from net.ipmsg.attachments import (
     Attachment,
     build_attachments,
@@ -273,8 +274,11 @@ def fetch_from_bridge(port: int, packet_no: int, file_id: int, wanted: int, offs
         extra = b"%x:%x:%x" % (packet_no, file_id, offset)
         conn.sendall(make.packet(wanted, extra))
         data = b""
-        while chunk := conn.recv(65536):
-            data += chunk
+        try:
+            while chunk := conn.recv(65536):
+                data += chunk
+        except ConnectionResetError:  # closed unread: the request was never looked at
+            assert not data
         return data
 
 
@@ -340,12 +344,24 @@ def test_our_files_are_served_only_to_whom_we_offered_them(
 
 
 def test_connections_are_bounded_and_stopping_ends_them(
-    bridge: IpmsgBridge, peer: RawPeer, tmp_path: Path
+    bridge: IpmsgBridge, peer: RawPeer, events: Events, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.helpers import wait_until
+
+    with socket.create_connection(("127.0.0.1", bridge.port), timeout=5) as early:
+        assert early.recv(10) == b""  # nothing is offered to 127.0.0.1 yet: closed on accept
+    (tmp_path / "a.txt").write_bytes(b"a")
+    bridge.offer_files(peer.address, [tmp_path / "a.txt"])
+    events.wait_for(lambda e: isinstance(e, IpmsgOfferSent))
+
+    monkeypatch.setattr(fileserve, "REQUEST_TIMEOUT", 0.3)
+    with socket.create_connection(("127.0.0.1", bridge.port), timeout=5) as silent:
+        assert silent.recv(10) == b""  # no request in time: closed
+    wait_until(lambda: bridge.files.workers.running == 0, message="the silent one's thread ended")
+    monkeypatch.setattr(fileserve, "REQUEST_TIMEOUT", 30.0)
+
     idle = [socket.create_connection(("127.0.0.1", bridge.port), timeout=5) for _ in range(MAX_CONNECTIONS)]
     try:
-        from tests.helpers import wait_until
-
         wait_until(lambda: bridge.files.workers.running == MAX_CONNECTIONS, message="all served")
         with socket.create_connection(("127.0.0.1", bridge.port), timeout=5) as extra:
             assert extra.recv(10) == b""  # closed at once

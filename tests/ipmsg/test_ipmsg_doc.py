@@ -91,6 +91,7 @@ def test_every_command_and_flag_the_code_uses_is_documented(name: str) -> None:
         (streams.MAX_CONNECTIONS, "at most **{}** transfer connections"),
         (streams.MAX_REQUEST_BYTES, "a request at most **{}** bytes"),
         (streams.IDLE_TIMEOUT, "silent at most **{:g}** s"),
+        (streams.REQUEST_TIMEOUT, "within **{:g}** s of connecting"),
     ],
 )
 def test_the_numbers(number: float, text: str) -> None:
