@@ -113,6 +113,10 @@ class IpmsgFiles:
         self._pending[message_id] = key
         return True
 
+    def unsent(self, message_id: str) -> str | None:
+        """Our offer `message_id` could not be sent: the tab it was made in, if it was one."""
+        return self._pending.pop(message_id, None)
+
     def _offer_sent(self, sent: IpmsgOfferSent) -> None:
         key = self._pending.pop(sent.message_id, None)
         pane = self._pane(key)

@@ -82,6 +82,7 @@ class FilesPart(Protocol):
 
     def offered(self, message: IpmsgMessage, key: str, nick: str) -> None: ...
     def handle(self, event: object) -> None: ...
+    def unsent(self, message_id: str) -> str | None: ...
 
 
 class IpmsgView(Protocol):
@@ -104,7 +105,7 @@ def address_of(key: str | None) -> str | None:
 
 def private_intro(key: str, nick: str) -> str:
     """The first line of a private tab: a LanChat one is private; an IP Messenger one is not
-    encrypted (the protocol is plain text on the LAN) nor kept."""
+    encrypted (the protocol is plain text on the LAN)."""
     if address_of(key) is not None:
         text = tr(
             "Private conversation with {nick} over IP Messenger: not encrypted (plain text on the LAN)."
@@ -141,9 +142,8 @@ class IpmsgLink:
         self._refused: tuple[str, str] | None = None  # the same, when it could not start
         self.keep: Keep | None = None  # set by the controller: the window's history
         self.attention: Callable[[Incoming], None] = lambda _incoming: None  # bell, title, notification
-        self._sent: collections.OrderedDict[str, tuple[str, str]] = (
-            collections.OrderedDict()
-        )  # id -> key, text
+        # Our messages until acknowledged: message id -> (conversation key, text).
+        self._sent: collections.OrderedDict[str, tuple[str, str]] = collections.OrderedDict()
         self._received = itertools.count(1)
         self.files: FilesPart | None = None  # gui.ipmsg_files.IpmsgFiles, set by the controller
 
@@ -258,11 +258,10 @@ class IpmsgLink:
                     log.info("IP Messenger message %s not delivered: %s", message_id, reason or "no answer")
                     if self.view is not None:
                         self.view.mark_failed(message_id, delivery_mark(Delivery.FAILED, tr("not delivered")))
-                    pending = getattr(self.files, "_pending", {}).pop(message_id, None)  # an offer of files
-                    if pending is not None:
-                        self._error(
-                            pending, tr("Not sent: {reason}").format(reason=reason or tr("not delivered"))
-                        )
+                    offered_in = self.files.unsent(message_id) if self.files is not None else None
+                    if offered_in is not None:  # an offer of files: said in its tab
+                        said = tr("Not sent: {reason}").format(reason=reason or tr("not delivered"))
+                        self._error(offered_in, said)
                 case IpmsgStatus(problem=problem) if problem and self.bridge is not None:  # it broke
                     self.problem = tr("The IP Messenger bridge stopped.")
                     self._show_users()
