@@ -230,13 +230,18 @@ class HistoryKeeper:
     # -- reading: what scrolling up shows ----------------------------------------------------------
 
     def keep_ipmsg(self, key: str, title: str, message_id: str, when: float, sender: str, body: str,
-                   own: bool) -> None:  # fmt: skip
+                   own: bool, opening: bool = False) -> None:  # fmt: skip
         """Keep a message of the IP Messenger conversation `key` (``ipmsg:ADDRESS``), before
-        its tab shows it: a tab it opens pages up from before it, as a private pane does."""
+        its tab shows it. `opening`: it opens the tab, which then pages up from before it, as
+        a private pane does (`start_of` takes that bound once: a tab opened later by hand
+        shows everything kept)."""
         self._check_writer()
         if not self.keeping or self._writer is None:
             return
-        self._latest[key] = when
+        if opening:
+            self._latest[key] = when
+        else:
+            self._latest.pop(key, None)
         self._writer.append_many(
             [store.NewMessage(key, title, message_id, when, sender, body, own, False, title)]
         )
@@ -264,7 +269,10 @@ class HistoryKeeper:
         key = self.conversation_key(conversation)
         if conversation is None:
             return self._session.room_start, True
-        latest = self._latest.get(key or "")
+        if not self.session_bound(conversation):
+            latest = self._latest.pop(key or "", None)  # an IP Messenger tab: taken once
+        else:
+            latest = self._latest.get(key or "")
         return (None if latest is None else _bound(key or "", latest)), False
 
     def around(self, row: int) -> list[store.StoredMessage]:

@@ -57,8 +57,9 @@ PORT_ENV = "LANCHAT_IPMSG_PORT"
 MAX_WAITING = 200
 #: Our messages remembered until acknowledged, to be kept then (older ones are not kept).
 MAX_UNACKNOWLEDGED = 1000
-#: keep(key, title, message id, time, sender, text, own): the history keeper's `keep_ipmsg`.
-Keep = Callable[[str, str, str, float, str, str, bool], None]
+#: keep(key, title, message id, time, sender, text, own, opening its tab): the history
+#: keeper's `keep_ipmsg`.
+Keep = Callable[[str, str, str, float, str, str, bool, bool], None]
 FILE_EVENTS = (
     IpmsgOfferSent,
     IpmsgFilesReleased,
@@ -281,9 +282,9 @@ class IpmsgLink:
             return
         key, when, text = key_for(message.address), self._clock(), message.text
         if text.strip() and self.keep is not None:  # before the tab opens: it pages up from before it
-            self.keep(
-                key, nick, f"r{message.packet_no}-{next(self._received)}-{when}", when, nick, text, False
-            )
+            opening = key not in getattr(self.view, "panes", {})
+            message_id = f"r{message.packet_no}-{next(self._received)}-{when}"
+            self.keep(key, nick, message_id, when, nick, text, False, opening)
         self._open_tab(message.address, nick, False)
         if text.strip() or not message.files:
             self._add(key, Line("message", text, when, nick))
@@ -300,7 +301,7 @@ class IpmsgLink:
             user = self.users.get(address_of(key) or "")
             title = user.nick if user is not None else key
             when = self._clock()  # ids restart with the bridge: the time makes them unique
-            self.keep(key, title, f"{message_id}-{when}", when, self._nickname(), text, True)
+            self.keep(key, title, f"{message_id}-{when}", when, self._nickname(), text, True, False)
 
     def _show_users(self) -> None:
         if self.panel is not None:

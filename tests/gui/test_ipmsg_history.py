@@ -70,6 +70,15 @@ def test_a_conversation_is_kept_shown_again_after_a_restart_and_found(
     assert text.index("第一次的话 first words") < text.index("our first answer") < text.index(DIVIDER)
     assert text.index(DIVIDER) < text.index("又见面了") and text.count("our first answer") == 1
 
+    # Closed and opened again by hand (no LanChat event in between): everything, each once.
+    view.close_private(key)
+    make_app.pump()
+    again.controller.ipmsg.open(peer.address)
+    make_app.wait(lambda: key in view.panes and "又见面了" in view.panes[key].content(), message="reopened")
+    text = view.panes[key].content()
+    assert text.count("又见面了") == 1 and text.count("our first answer") == 1
+    assert text.index("第一次的话 first words") < text.index("又见面了")
+
     press(view.input, "<Control-Shift-F>")
     dialog = again.search.dialog
     assert dialog is not None
