@@ -227,7 +227,7 @@ class HistoryKeeper:
             self._session.room_start = stored.get(oldest.id) or _bound(key, oldest.time)
         return dataclasses.replace(welcome, history=tuple(shown))
 
-    # -- reading: what scrolling up shows ----------------------------------------------------------
+    # -- IP Messenger conversations (gui.ipmsg_link) ------------------------------------------------
 
     def keep_ipmsg(self, key: str, title: str, message_id: str, when: float, sender: str, body: str,
                    own: bool, opening: bool = False) -> None:  # fmt: skip
@@ -251,6 +251,8 @@ class HistoryKeeper:
         """Whether what is kept of `conversation` depends on the session (an IP Messenger
         one does not: the same key in every session)."""
         return conversation is None or not conversation.startswith(store.IPMSG_PREFIX)
+
+    # -- reading: what scrolling up shows ----------------------------------------------------------
 
     def conversation_key(self, conversation: str | None) -> str | None:
         """The kept conversation shown as `conversation` (the model's key: None for the room,
