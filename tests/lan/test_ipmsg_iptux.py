@@ -109,7 +109,7 @@ def type_into_iptux(desktop: Desktop, peer_nick: str, text: str) -> None:
     """Open iptux's chat with `peer_nick` (its second row), type `text` and press Return."""
     chat = _open_chat(desktop, peer_nick)
     desktop.xdotool("mousemove", "--window", chat, "180", "320", "click", "1")  # into the input box
-    desktop.xdotool("type", "--delay", "100", text)  # CJK by remapped keycodes: GTK drops some at 20 ms
+    desktop.xdotool("type", "--delay", "20", text)
     desktop.xdotool("key", "Return")
 
 
