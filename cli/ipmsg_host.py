@@ -41,6 +41,12 @@ class HostBridgeLog:
             log.info(
                 "IP Messenger message from %s (%s): %d characters", event.nick, event.address, len(event.text)
             )
+            if event.files:
+                log.info(
+                    "%s offered %d file(s); the host does not fetch files",
+                    event.address,
+                    len(event.attachments),
+                )
             self._answer(event)
         elif isinstance(event, IpmsgStatus) and event.problem:
             log.warning("IP Messenger bridge: %s", event.problem)

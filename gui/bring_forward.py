@@ -10,6 +10,7 @@ import tkinter as tk
 
 from gui.chat_view import ChatView
 from gui.controller import Controller
+from gui.ipmsg_link import address_of
 from gui.model.values import ROOM
 from gui.notify.center import NotificationClicked
 
@@ -24,7 +25,11 @@ def bring_forward(
     root.focus_force()
     if view is None or controller.session is None:
         return  # the chat was left meanwhile: the window is enough
+    address = address_of(clicked.conversation)
+    link = getattr(controller, "ipmsg", None)  # gui.ipmsg_controller.BridgedController's
     if clicked.conversation is ROOM:
         view.notebook.select(view.panes[ROOM])
+    elif address is not None and link is not None:
+        link.open(address)  # an IP Messenger user's tab
     elif clicked.nick:
         controller.open_private(clicked.nick)

@@ -15,6 +15,10 @@ is TLS (`Status.encrypted`); a session without a proven key would keep nothing.
 
 Our own messages are kept when the host acknowledges them, with the host's time and id: the
 clients this window makes are wrapped (`clients`) to remember what was typed until then.
+
+Conversations with IP Messenger users (`gui.ipmsg_link`) are kept too, under the key of
+their tab, ``ipmsg:ADDRESS`` (`keep_ipmsg`): they belong to no LanChat session, so they page
+up and are found the same in every session.
 """
 
 from __future__ import annotations
@@ -223,11 +227,38 @@ class HistoryKeeper:
             self._session.room_start = stored.get(oldest.id) or _bound(key, oldest.time)
         return dataclasses.replace(welcome, history=tuple(shown))
 
+    # -- IP Messenger conversations (gui.ipmsg_link) ------------------------------------------------
+
+    def keep_ipmsg(self, key: str, title: str, message_id: str, when: float, sender: str, body: str,
+                   own: bool, opening: bool = False) -> None:  # fmt: skip
+        """Keep a message of the IP Messenger conversation `key` (``ipmsg:ADDRESS``), before
+        its tab shows it. `opening`: it opens the tab, which then pages up from before it, as
+        a private pane does (`start_of` takes that bound once: a tab opened later by hand
+        shows everything kept)."""
+        self._check_writer()
+        if not self.keeping or self._writer is None:
+            return
+        if opening:
+            self._latest[key] = when
+        else:
+            self._latest.pop(key, None)
+        self._writer.append_many(
+            [store.NewMessage(key, title, message_id, when, sender, body, own, False, title)]
+        )
+
+    @staticmethod
+    def session_bound(conversation: str | None) -> bool:
+        """Whether what is kept of `conversation` depends on the session (an IP Messenger
+        one does not: the same key in every session)."""
+        return conversation is None or not conversation.startswith(store.IPMSG_PREFIX)
+
     # -- reading: what scrolling up shows ----------------------------------------------------------
 
     def conversation_key(self, conversation: str | None) -> str | None:
         """The kept conversation shown as `conversation` (the model's key: None for the room,
         else the peer's nick key) in this session; None before the host proved its key."""
+        if not self.session_bound(conversation):
+            return conversation if self.keeping else None
         code = self._session.code
         if code is None or not self._session.welcomed:
             return None
@@ -240,7 +271,10 @@ class HistoryKeeper:
         key = self.conversation_key(conversation)
         if conversation is None:
             return self._session.room_start, True
-        latest = self._latest.get(key or "")
+        if not self.session_bound(conversation):
+            latest = self._latest.pop(key or "", None)  # an IP Messenger tab: taken once
+        else:
+            latest = self._latest.get(key or "")
         return (None if latest is None else _bound(key or "", latest)), False
 
     def around(self, row: int) -> list[store.StoredMessage]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gui.controller import Controller
+from gui.ipmsg_files import IpmsgFiles
 from gui.ipmsg_link import IpmsgLink, address_of
 from gui.ports import ChatViewPort
 from gui.settings import Settings
@@ -21,6 +22,12 @@ class BridgedController(Controller):
     def __init__(self, settings: Settings, shell: Any, post: EventSink, **options: Any) -> None:
         self._view: ChatViewPort | None = None
         self.ipmsg = IpmsgLink(settings, post)
+        history = getattr(shell, "history", None)  # the window's HistoryKeeper (absent in some tests)
+        self.ipmsg.keep = history.keep_ipmsg if history is not None else None
+        self.ipmsg.attention = lambda incoming: shell.attention(1, True, [incoming])  # as a private message
+        files = IpmsgFiles(self.ipmsg, getattr(shell, "files", None))  # the window's FileSharing
+        files.route()  # "Send files…" in an IP Messenger tab offers to that user
+        self.ipmsg.files = files
         super().__init__(settings, shell, post, **options)
         self.ipmsg.apply(settings)
 

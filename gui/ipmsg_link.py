@@ -7,8 +7,10 @@ window's event queue like every network event; `BridgedController` hands them he
 A conversation with an IP Messenger user is a private tab like any other, keyed
 ``ipmsg:ADDRESS`` (the address is who they are: names are only labels). What the user types
 there goes out as SENDMSG; the line shows "sending…" until RECVMSG comes back (then ✓), or
-why it failed. Those conversations are not kept in the history (they are not a LanChat
-room's), and they are not encrypted: IP Messenger sends plain text, which the tab says.
+why it failed. Those conversations are kept in this PC's history under the tab's key
+(`keep`, the window's `HistoryKeeper.keep_ipmsg`: ours once acknowledged, theirs as they
+come), and a message from them rings, flashes and notifies as a private message does
+(`attention`). They are not encrypted: IP Messenger sends plain text, which the tab says.
 
 ``LANCHAT_IPMSG_PORT`` overrides port 2425 (``0``: any free port; ``off``: no bridge). The
 test suite sets ``off`` so that windows under test never take the real port.
@@ -17,6 +19,7 @@ test suite sets ``off`` so that windows under test never take the real port.
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import os
 import socket
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from gui.i18n import tr
+from gui.model.changes import Incoming
 from gui.model.delivery import SENT_MARK, Delivery, delivery_mark
 from gui.model.values import Line
 from gui.settings import Settings
@@ -33,8 +37,13 @@ from net.ipmsg.codec import DEFAULT_PORT
 from net.ipmsg.engine import Identity
 from net.ipmsg.events import (
     IpmsgDelivered,
+    IpmsgFilesReleased,
     IpmsgMessage,
+    IpmsgOfferSent,
     IpmsgStatus,
+    IpmsgTransferDone,
+    IpmsgTransferFailed,
+    IpmsgTransferProgress,
     IpmsgUndelivered,
     IpmsgUser,
     IpmsgUsers,
@@ -46,7 +55,19 @@ KEY_PREFIX = "ipmsg:"
 PORT_ENV = "LANCHAT_IPMSG_PORT"
 #: Messages that came while no chat view was open, shown when one opens (older ones dropped).
 MAX_WAITING = 200
-IPMSG_EVENTS = (IpmsgUsers, IpmsgMessage, IpmsgDelivered, IpmsgUndelivered, IpmsgStatus)
+#: Our messages remembered until acknowledged, to be kept then (older ones are not kept).
+MAX_UNACKNOWLEDGED = 1000
+#: keep(key, title, message id, time, sender, text, own, opening its tab): the history
+#: keeper's `keep_ipmsg`.
+Keep = Callable[[str, str, str, float, str, str, bool, bool], None]
+FILE_EVENTS = (
+    IpmsgOfferSent,
+    IpmsgFilesReleased,
+    IpmsgTransferProgress,
+    IpmsgTransferDone,
+    IpmsgTransferFailed,
+)
+IPMSG_EVENTS = (IpmsgUsers, IpmsgMessage, IpmsgDelivered, IpmsgUndelivered, IpmsgStatus, *FILE_EVENTS)
 
 
 class UsersPanel(Protocol):
@@ -55,6 +76,14 @@ class UsersPanel(Protocol):
     on_user: Callable[[str], object]
 
     def set_users(self, users: tuple[IpmsgUser, ...], problem: str) -> None: ...
+
+
+class FilesPart(Protocol):
+    """Offers of files in IP Messenger tabs (`gui.ipmsg_files.IpmsgFiles`)."""
+
+    def offered(self, message: IpmsgMessage, key: str, nick: str) -> None: ...
+    def handle(self, event: object) -> None: ...
+    def unsent(self, message_id: str) -> str | None: ...
 
 
 class IpmsgView(Protocol):
@@ -77,10 +106,10 @@ def address_of(key: str | None) -> str | None:
 
 def private_intro(key: str, nick: str) -> str:
     """The first line of a private tab: a LanChat one is private; an IP Messenger one is not
-    encrypted (the protocol is plain text on the LAN) nor kept."""
+    encrypted (the protocol is plain text on the LAN)."""
     if address_of(key) is not None:
         text = tr(
-            "Private conversation with {nick} over IP Messenger: not encrypted, and not kept in the history."
+            "Private conversation with {nick} over IP Messenger: not encrypted (plain text on the LAN)."
         )
     else:
         text = tr("Private conversation with {nick}. Only the two of you see it.")
@@ -112,6 +141,12 @@ class IpmsgLink:
         self._waiting: collections.deque[IpmsgMessage] = collections.deque(maxlen=MAX_WAITING)
         self._running_as: tuple[str, str] | None = None  # (nickname, encoding) of the running bridge
         self._refused: tuple[str, str] | None = None  # the same, when it could not start
+        self.keep: Keep | None = None  # set by the controller: the window's history
+        self.attention: Callable[[Incoming], None] = lambda _incoming: None  # bell, title, notification
+        # Our messages until acknowledged: message id -> (conversation key, text).
+        self._sent: collections.OrderedDict[str, tuple[str, str]] = collections.OrderedDict()
+        self._received = itertools.count(1)
+        self.files: FilesPart | None = None  # gui.ipmsg_files.IpmsgFiles, set by the controller
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -193,6 +228,9 @@ class IpmsgLink:
             log.info("IP Messenger message not sent: %s", exc)
             return self._error(key, tr("The message could not be sent: too long, or too many are waiting."))
         mark = delivery_mark(Delivery.SENDING)
+        self._sent[message_id] = (key, text.rstrip())
+        while len(self._sent) > MAX_UNACKNOWLEDGED:
+            self._sent.popitem(last=False)
         self._add(
             key, Line("message", text.rstrip(), self._clock(), self._nickname(), True, message_id, mark)
         )
@@ -214,17 +252,25 @@ class IpmsgLink:
                     else:
                         self._show_message(event)
                 case IpmsgDelivered(message_id=message_id):
+                    self._keep_own(message_id)
                     if self.view is not None:
                         self.view.mark_delivered(message_id, self._clock(), SENT_MARK)
                 case IpmsgUndelivered(message_id=message_id, reason=reason):
                     log.info("IP Messenger message %s not delivered: %s", message_id, reason or "no answer")
                     if self.view is not None:
                         self.view.mark_failed(message_id, delivery_mark(Delivery.FAILED, tr("not delivered")))
+                    offered_in = self.files.unsent(message_id) if self.files is not None else None
+                    if offered_in is not None:  # an offer of files: said in its tab
+                        said = tr("Not sent: {reason}").format(reason=reason or tr("not delivered"))
+                        self._error(offered_in, said)
                 case IpmsgStatus(problem=problem) if problem and self.bridge is not None:  # it broke
                     self.problem = tr("The IP Messenger bridge stopped.")
                     self._show_users()
                 case IpmsgStatus():
                     pass
+                case _ if isinstance(event, FILE_EVENTS):
+                    if self.files is not None and self.view is not None:
+                        self.files.handle(event)
                 case _:
                     rest.append(event)
         return rest
@@ -234,11 +280,28 @@ class IpmsgLink:
         nick = user.nick if user is not None else message.nick
         if self.view is None:
             return
-        key = self._open_tab(message.address, nick, False)
-        text = message.text
-        if message.files:
-            text += "\n" + tr("(They also sent files; LanChat cannot receive files from IP Messenger yet.)")
-        self._add(key, Line("message", text, self._clock(), nick))
+        key, when, text = key_for(message.address), self._clock(), message.text
+        if text.strip() and self.keep is not None:  # before the tab opens: it pages up from before it
+            opening = key not in getattr(self.view, "panes", {})
+            message_id = f"r{message.packet_no}-{next(self._received)}-{when}"
+            self.keep(key, nick, message_id, when, nick, text, False, opening)
+        self._open_tab(message.address, nick, False)
+        if text.strip() or not message.files:
+            self._add(key, Line("message", text, when, nick))
+        if message.files and self.files is not None:
+            self.files.offered(message, key, nick)
+        if text.strip() or message.files:
+            names = ", ".join(a.name for a in message.attachments[:3])
+            self.attention(Incoming(key, nick, text or names or tr("Files…"), False, True))
+
+    def _keep_own(self, message_id: str) -> None:
+        sent = self._sent.pop(message_id, None)
+        if sent is not None and self.keep is not None:
+            key, text = sent
+            user = self.users.get(address_of(key) or "")
+            title = user.nick if user is not None else key
+            when = self._clock()  # ids restart with the bridge: the time makes them unique
+            self.keep(key, title, f"{message_id}-{when}", when, self._nickname(), text, True, False)
 
     def _show_users(self) -> None:
         if self.panel is not None:

@@ -83,7 +83,7 @@ class OlderPages:
         """Page up the transcript until it shows what was said at `when` (or can show no more)."""
         path = str(pane.text)
         paging = self._paging.get(path)
-        if paging is None or paging.generation != self._keeper.generation:
+        if self._stale(paging):
             paging = self._start(path, conversation, pane)
         while paging is not None and not paging.done and (paging.before is None or paging.before.time > when):
             self._show_older(path, conversation, pane)
@@ -101,7 +101,7 @@ class OlderPages:
 
     def _show_older(self, path: str, conversation: str | None, pane: ConversationPane) -> None:
         paging = self._paging.get(path)
-        if paging is None or paging.generation != self._keeper.generation:
+        if self._stale(paging):
             paging = self._start(path, conversation, pane)
         if paging is None or paging.done:
             return  # nothing kept here (yet: ask again when welcomed), or nothing more
@@ -121,6 +121,11 @@ class OlderPages:
             lines.append(Line("system", earlier_above(), page[-1].time))
         pane.tk.call(PREPEND_PROC, path, *pane.older_segments(lines))
 
+    def _stale(self, paging: _Paging | None) -> bool:
+        """Whether `paging` must start again: it is of an earlier session (an IP Messenger
+        conversation's is never: `generation` -1)."""
+        return paging is None or paging.generation not in (-1, self._keeper.generation)
+
     def _start(self, path: str, conversation: str | None, pane: ConversationPane) -> _Paging | None:
         key = self._keeper.conversation_key(conversation)
         if key is None:
@@ -128,7 +133,8 @@ class OlderPages:
         before, first_shown = self._keeper.start_of(conversation)
         if path not in self._paging:
             pane.text.bind("<Destroy>", lambda _e: self._paging.pop(path, None), add="+")
-        paging = self._paging[path] = _Paging(self._keeper.generation, key, before, first_shown)
+        generation = self._keeper.generation if self._keeper.session_bound(conversation) else -1
+        paging = self._paging[path] = _Paging(generation, key, before, first_shown)
         paging.done = first_shown and before is None
         return paging
 

@@ -36,7 +36,7 @@ def _when(stamp: float) -> str:
 
 
 def _conversation(hit: store.Hit) -> str:
-    return ("@ " if hit.message.conversation.startswith("private:") else "# ") + hit.title
+    return ("@ " if hit.message.conversation.startswith(("private:", "ipmsg:")) else "# ") + hit.title
 
 
 class SearchDialog(tk.Toplevel):

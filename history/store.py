@@ -5,7 +5,9 @@ benchmark run the same statements. Writing functions expect to run inside the ca
 transaction (the writer batches many appends into one).
 
 A conversation is known by its key: ``room:CODE`` (the room code, from the host's key, not
-its name, which anyone may reuse) or ``private:CODE:NICK``; its title is what is shown. A
+its name, which anyone may reuse), ``private:CODE:NICK``, or ``ipmsg:ADDRESS`` (a
+conversation with an IP Messenger user, known by its address as the window's tab is: it
+belongs to no room); its title is what is shown. A
 message is known by the host's message id within its conversation: storing it twice (a
 welcome replaying what was already kept) is a no-op.
 """
@@ -29,6 +31,14 @@ PAGE = 200
 def room_key(room_code: str) -> str:
     """The key of a room's conversation."""
     return f"room:{room_code}"
+
+
+IPMSG_PREFIX = "ipmsg:"
+
+
+def ipmsg_key(address: str) -> str:
+    """The key of a conversation with the IP Messenger user at `address` ("ip:port")."""
+    return IPMSG_PREFIX + address
 
 
 def private_key(room_code: str, peer: str) -> str:

@@ -1,6 +1,7 @@
 """The IP Messenger screenshots (``make_screenshots.py --ipmsg-only``): the window hosting a
 room, with Feiq, iptux and IP Messenger users listed under "On IP Messenger / 飞秋" and a
-conversation with one of them in a private tab (delivered mark, their answer).
+conversation with one of them in a private tab (delivered mark, their answer); then files
+in that tab (``ipmsg-files-*``): a file we offered them, and their offer with Accept….
 
 The IP Messenger users are hand-driven UDP sockets on loopback writing the packets those
 programs write (GBK for Feiq, UTF-8 for iptux and IP Messenger); the window's bridge listens
@@ -13,10 +14,12 @@ import os
 import tempfile
 import tkinter as tk
 from collections.abc import Callable
+from pathlib import Path
 
 from gui.app import App
 from gui.settings import Settings, SettingsStore
 from net.ipmsg import codec as c
+from net.ipmsg.attachments import Attachment, build_attachments
 from tests.ipmsg import peer as make
 from tests.ipmsg.rawpeer import RawPeer, mode
 
@@ -27,6 +30,8 @@ USERS = {
         "ipmsg": ("Sato", "Sales", b"SATO-PC"),
         "mine": "Hi Zhang, the new build is on the shared drive.",
         "answer": "Thanks! I'll try it after lunch.",
+        "our_file": "build-notes.txt",
+        "their_file": "test-report.xlsx",
     },
     "zh_CN": {
         "feiq": ("张伟", "研发部", b"ZHANG-PC"),
@@ -34,6 +39,8 @@ USERS = {
         "ipmsg": ("佐藤", "営業", b"SATO-PC"),
         "mine": "张伟，新版本已经放在共享盘上了。",
         "answer": "好的，谢谢！午饭后我试一下。",
+        "our_file": "版本说明.txt",
+        "their_file": "测试报告.xlsx",
     },
 }
 
@@ -80,6 +87,17 @@ def shoot_ipmsg(
             key = f"ipmsg:{feiq.address}"
             pump_until(root, lambda: users["answer"] in app.chat_view.panes[key].content())
             capture(root, f"ipmsg-{language}")
+
+            ours = Path(directory) / users["our_file"]
+            ours.write_text("LanChat\n" * 3000, encoding="utf-8")
+            app.files.send([ours], key)  # "Send files…" in their tab
+            feiq.expect(lambda p: p.mode == c.SENDMSG and p.has(c.FILEATTACHOPT))
+            theirs = build_attachments([Attachment(0, users["their_file"], 2_457_600, 0x65000000)], "gbk")
+            offer = c.SENDMSG | c.SENDCHECKOPT | c.FILEATTACHOPT
+            feiq.send(make.packet(offer, b"\0" + theirs), bridge.port)
+            files = app.controller.ipmsg.files
+            pump_until(root, lambda: files is not None and len(files.offers) == 2)
+            capture(root, f"ipmsg-files-{language}")
             for client in members:
                 client.close()
         finally:

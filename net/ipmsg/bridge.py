@@ -9,6 +9,10 @@ out and posts the events to `sink` (the window's `EventBridge.post`, or a logger
 Other threads act through `send_message` / `set_absent`, which queue a command (bounded)
 and wake the thread; the engine is only ever touched by the bridge's own thread.
 
+Files: `FileServer` listens on TCP on the same port and serves what we offered (the
+`OfferBook`: `offer_files`); `Fetcher` receives what users offer us (`fetch`). Both own
+their threads; `stop` and `join` stop and join them with the bridge's.
+
 Loopback-only mode (``LANCHAT_LOOPBACK_ONLY=1``, as discovery): the socket binds 127.0.0.1,
 "broadcasts" go to 127.0.0.1 only, and `net.discovery.destinations.send_datagram` refuses
 any other destination even if a bug computed one.
@@ -24,14 +28,19 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from net.addresses import AddressError, format_sockaddr, parse_address
 from net.discovery.destinations import directed_broadcasts, loopback_only, send_datagram
 from net.discovery.interfaces import list_interfaces
+from net.ipmsg.attachments import Attachment
 from net.ipmsg.codec import DEFAULT_PORT, MAX_PACKET_BYTES
 from net.ipmsg.engine import BROADCAST, MAX_MESSAGE_CHARS, Identity, IpmsgEngine, UnknownUser
-from net.ipmsg.events import IpmsgStatus, IpmsgUndelivered, IpmsgUsers
+from net.ipmsg.events import IpmsgFilesReleased, IpmsgOfferSent, IpmsgStatus, IpmsgUndelivered, IpmsgUsers
+from net.ipmsg.fetch import Fetcher, FetchJob
+from net.ipmsg.fileserve import FileServer
+from net.ipmsg.offers import Offer, OfferBook, files_of
 from net.ipmsg.outbox import OutboxFull
 from net.wakeup import Wakeup
 
@@ -74,6 +83,10 @@ class IpmsgBridge:
         self._ids = itertools.count(1)
         self.users: IpmsgUsers = IpmsgUsers(())  # the latest list (read from any thread)
         self.giant = 0  # datagrams refused for their size
+        self.offers = OfferBook()
+        self.files = FileServer(self.offers, sink)
+        self.files_problem = ""  # why files cannot be served (the TCP port is taken)
+        self.fetcher = Fetcher(self.engine.request_packet, sink)
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -97,6 +110,11 @@ class IpmsgBridge:
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
         self._socket = sock
+        try:
+            self.files.start(host, self.port)
+        except OSError as exc:  # the chat works; offering files does not
+            self.files_problem = f"TCP port {self.port} is not free: {exc}"
+            log.warning("IP Messenger files cannot be served: %s", self.files_problem)
         self._thread = threading.Thread(target=self._run, name="ipmsg-bridge", daemon=True)
         self._thread.start()
         log.info("IP Messenger bridge listening on %s:%d", host, self.port)
@@ -105,8 +123,12 @@ class IpmsgBridge:
         """Say goodbye (BR_EXIT) and end the thread; `join` waits for it."""
         self._stopping.set()
         self._wakeup.wake()
+        self.files.stop()
+        self.fetcher.stop()
 
     def join(self, timeout: float | None = 5.0) -> None:
+        self.files.join()
+        self.fetcher.join()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -139,6 +161,49 @@ class IpmsgBridge:
         if not self._queue(send):
             raise ValueError("too many messages are waiting to be sent")
         return message_id
+
+    def offer_files(self, address: str, paths: list[Path], text: str = "") -> str:
+        """Offer files and folders to the user at `address`; the id its events carry
+        (`IpmsgOfferSent`, or `IpmsgUndelivered` with the reason). ValueError (a sentence) for
+        paths that cannot be offered. Folders' sizes are counted here, on the caller's thread."""
+        offered = files_of(paths)
+        if self.files_problem:
+            raise ValueError(self.files_problem)
+        message_id = f"ipmsg-{next(self._ids)}"
+        attachments = [item.attachment for item in offered]
+
+        def send(now: float) -> None:
+            try:
+                number, encoding = self.engine.send_files(address, text, attachments, now, message_id)
+            except UnknownUser:
+                self._sink(IpmsgUndelivered(address, message_id, "the user has left IP Messenger"))
+                return
+            except (OutboxFull, ValueError) as exc:
+                self._sink(IpmsgUndelivered(address, message_id, str(exc)))
+                return
+            self.offers.add(Offer(address, number, tuple(offered), self._clock(), encoding))
+            names = tuple(item.name for item in attachments)
+            self._sink(IpmsgOfferSent(address, message_id, number, names, sum(a.size for a in attachments)))
+
+        if not self._queue(send):
+            raise ValueError("too many messages are waiting to be sent")
+        return message_id
+
+    def fetch(self, address: str, packet_no: int, attachments: list[Attachment], folder: Path) -> bool:
+        """Start receiving `attachments` of the offer `packet_no` into `folder`, one after the
+        other (each ends with its own event); False when that offer is being received
+        already or too many are at once."""
+        user = next((u for u in self.users.users if u.address == address), None)
+        encoding = user.encoding if user is not None else self.engine.legacy
+        jobs = [FetchJob(address, packet_no, a, folder, encoding, encoding == "utf-8") for a in attachments]
+        return self.fetcher.fetch(jobs)
+
+    def cancel_fetch(self, address: str, packet_no: int) -> None:
+        self.fetcher.cancel(address, packet_no)
+
+    def release(self, address: str, packet_no: int) -> None:
+        """We are done with the user's offer (declined or received): RELEASEFILES."""
+        self._queue(lambda now: self.engine.release(address, packet_no))
 
     def rename(self, nick: str) -> None:
         self._queue(lambda now: self.engine.rename(nick, now))
@@ -219,6 +284,8 @@ class IpmsgBridge:
         for event in events:
             if isinstance(event, IpmsgUsers):
                 self.users = event
+            elif isinstance(event, IpmsgFilesReleased):
+                self.offers.release(event.address, event.packet_no)
             self._sink(event)
 
     def _destinations(self, to: str) -> list[tuple[Any, ...]]:

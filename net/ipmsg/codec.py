@@ -43,6 +43,9 @@ GETINFO = 0x40
 SENDINFO = 0x41
 GETABSENCEINFO = 0x50
 SENDABSENCEINFO = 0x51
+GETFILEDATA = 0x60
+RELEASEFILES = 0x61
+GETDIRFILES = 0x62
 
 # Options of every mode.
 ABSENCEOPT = 0x00000100
@@ -82,7 +85,17 @@ MODE_NAMES = {
     SENDINFO: "SENDINFO",
     GETABSENCEINFO: "GETABSENCEINFO",
     SENDABSENCEINFO: "SENDABSENCEINFO",
+    GETFILEDATA: "GETFILEDATA",
+    RELEASEFILES: "RELEASEFILES",
+    GETDIRFILES: "GETDIRFILES",
 }
+
+# File kinds in an attachment list and a GETDIRFILES stream (the low byte of fileattr).
+FILE_REGULAR = 0x1
+FILE_DIR = 0x2
+FILE_RETPARENT = 0x3
+#: Extended attribute of a file entry: its modification time (hex seconds), ``14=<mtime>``.
+FILE_MTIME = 0x14
 
 
 class IpmsgFormatError(ValueError):

@@ -16,6 +16,10 @@ The protocol, as implemented (docs/PROTOCOL.md, "IP Messenger bridge"):
   RECVMSG when it asks (SENDCHECKOPT), every time it asks; a sealed one that asks
   (READCHECKOPT) gets READMSG too, since the window shows it at once. Our own SENDMSGs wait
   in the `Outbox` for their RECVMSG; READMSG of ours becomes `IpmsgRead`.
+- A SENDMSG with FILEATTACHOPT carries its attachment list after the text
+  (`net.ipmsg.attachments`: entries checked one by one); `send_files` offers ours the same
+  way, `release` sends RELEASEFILES, and a RELEASEFILES of the peer's becomes
+  `IpmsgFilesReleased` (the TCP side is `net.ipmsg.fileserve` and `net.ipmsg.fetch`).
 - GETINFO gets SENDINFO (our version). Every other command, including Feiq's and iptux's
   own, is ignored; so is anything `parse_packet` refuses.
 - The `Guard` rate-limits sources and answers and keeps answers to unproven addresses no
@@ -31,10 +35,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from net.ipmsg import codec as c
+from net.ipmsg.attachments import Attachment, build_attachments, parse_attachments
 from net.ipmsg.encoding import UTF8, check_legacy_encoding, decode_text, encode_text, split_text
 from net.ipmsg.events import (
     IpmsgDelivered,
     IpmsgEvent,
+    IpmsgFilesReleased,
     IpmsgMessage,
     IpmsgRead,
     IpmsgUndelivered,
@@ -177,6 +183,44 @@ class IpmsgEngine:
             self._datagrams.append(Datagram(first, address))
         return message_id
 
+    def send_files(
+        self, address: str, text: str, files: list[Attachment], now: float, message_id: str
+    ) -> tuple[int, str]:
+        """Offer `files` to the user at `address` (SENDMSG with FILEATTACHOPT, `text` before the
+        list): the offer's packet number (its GETFILEDATA requests name it) and the peer's
+        encoding. One datagram, resent until RECVMSG like a message; ValueError when the
+        list does not fit in one (too many or too long names), UnknownUser, OutboxFull."""
+        peer = self.peers.get(address)
+        if peer is None:
+            raise UnknownUser(address)
+        encoding = peer.user.encoding
+        command = c.SENDMSG | c.SENDCHECKOPT | c.FILEATTACHOPT | (c.UTF8OPT if encoding == UTF8 else 0)
+        extra = encode_text(text, encoding) + b"\0" + build_attachments(files, encoding)
+        number = self._next_number()
+        first = c.build_packet(self._packet(number, command, extra))
+        if len(first) + 16 > c.MAX_SEND_BYTES:
+            raise ValueError("too many files, or names too long, for one offer")
+        if not self.outbox.room_for(1):
+            raise OutboxFull("too many messages are waiting for acknowledgement")
+        retry = c.build_packet(self._packet(number, command | c.RETRYOPT, extra))
+        self.outbox.add(PendingPiece(message_id, address, number, first, retry, now + self.outbox.interval))
+        self._datagrams.append(Datagram(first, address))
+        return number, encoding
+
+    def release(self, address: str, packet_no: int) -> None:
+        """Tell the user at `address` we are done with its offer `packet_no` (RELEASEFILES):
+        declined, or received. Only to a listed user (a user action, never an answer)."""
+        peer = self.peers.get(address)
+        if peer is not None:
+            command = c.RELEASEFILES | (c.UTF8OPT if peer.user.encoding == UTF8 else 0)
+            data = c.build_packet(self._packet(self._next_number(), command, b"%d" % packet_no))
+            self._datagrams.append(Datagram(data, address))
+
+    def request_packet(self, mode: int, extra: bytes) -> bytes:
+        """A GETFILEDATA / GETDIRFILES packet for a TCP connection (the fetcher's threads call
+        this: it reads only our frozen identity and takes a number from a shared counter)."""
+        return c.build_packet(self._packet(next(self._numbers) & 0xFFFFFFFF, mode, extra))
+
     # -- time -----------------------------------------------------------------------------------
 
     def tick(self, now: float) -> None:
@@ -249,8 +293,12 @@ class IpmsgEngine:
             return
         text = decode_text(c.message_text_bytes(packet.extra), packet.command, encoding)
         files = packet.has(c.FILEATTACHOPT)
+        attachments: list[Attachment] = []
+        refused = 0
         if files:
-            log.info("%s offered files; the bridge does not receive files", source)
+            attachments, refused = parse_attachments(packet.extra, packet.command, encoding)
+            if refused:
+                log.info("%s offered %d file(s) that are refused (names or sizes)", source, refused)
         if not text.strip() and not files:
             return
         if packet.has(c.SECRETOPT) and packet.has(c.READCHECKOPT):
@@ -265,6 +313,8 @@ class IpmsgEngine:
                 packet.has(c.BROADCASTOPT),
                 files,
                 self.guard.is_verified(source),
+                tuple(attachments),
+                refused,
             )
         )
 
@@ -281,6 +331,11 @@ class IpmsgEngine:
         number = c.acknowledged_number(packet.extra)
         if number is not None and self.peers.get(source) is not None:
             self._events.append(IpmsgRead(source, number))
+
+    def _on_release(self, packet: c.Packet, source: str, size: int, now: float) -> None:
+        number = c.acknowledged_number(packet.extra)
+        if number is not None and self.peers.get(source) is not None:
+            self._events.append(IpmsgFilesReleased(source, number))
 
     def _on_get_info(self, packet: c.Packet, source: str, size: int, now: float) -> None:
         self._answer(source, c.SENDINFO, SOFTWARE, self.legacy, size, now)
@@ -366,4 +421,5 @@ _HANDLERS = {
     c.RECVMSG: IpmsgEngine._on_received,
     c.READMSG: IpmsgEngine._on_read,
     c.GETINFO: IpmsgEngine._on_get_info,
+    c.RELEASEFILES: IpmsgEngine._on_release,
 }

@@ -7,6 +7,9 @@ truth): the user and host names inside a packet are only labels anyone can write
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from net.ipmsg.attachments import Attachment
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +48,10 @@ class IpmsgMessage:
     text: str
     packet_no: int
     broadcast: bool = False
-    files: bool = False  # it offered files too (the bridge does not receive files)
+    files: bool = False  # it offered files too (FILEATTACHOPT)
     verified: bool = False  # the address has proved it receives what we send there (net.ipmsg.guard)
+    attachments: tuple[Attachment, ...] = ()  # the files offered, names checked
+    refused: int = 0  # entries of the offer refused (unsafe names, bad sizes, kinds we do not take)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +89,70 @@ class IpmsgStatus:
     port: int = 0
 
 
-IpmsgEvent = IpmsgUsers | IpmsgMessage | IpmsgDelivered | IpmsgUndelivered | IpmsgRead | IpmsgStatus
+@dataclass(frozen=True, slots=True)
+class IpmsgOfferSent:
+    """Our files went out to `address` as the offer `packet_no` (waiting for GETFILEDATA)."""
+
+    address: str
+    message_id: str
+    packet_no: int
+    names: tuple[str, ...]
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class IpmsgFilesReleased:
+    """The peer is done with our offer `packet_no` (RELEASEFILES): it received or declined it."""
+
+    address: str
+    packet_no: int
+
+
+@dataclass(frozen=True, slots=True)
+class IpmsgTransferProgress:
+    """Bytes of file `file_id` of offer `packet_no` moved so far (`sending`: we serve it)."""
+
+    address: str
+    packet_no: int
+    file_id: int
+    done: int
+    total: int
+    sending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IpmsgTransferDone:
+    """File `file_id` of offer `packet_no` arrived whole at `path` (or, `sending`, was served)."""
+
+    address: str
+    packet_no: int
+    file_id: int
+    path: Path | None
+    size: int
+    sending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IpmsgTransferFailed:
+    """Receiving (or serving) file `file_id` of offer `packet_no` stopped; `reason` says why."""
+
+    address: str
+    packet_no: int
+    file_id: int
+    reason: str
+    sending: bool = False
+
+
+IpmsgFileEvent = (
+    IpmsgOfferSent | IpmsgFilesReleased | IpmsgTransferProgress | IpmsgTransferDone | IpmsgTransferFailed
+)
+
+IpmsgEvent = (
+    IpmsgUsers
+    | IpmsgMessage
+    | IpmsgDelivered
+    | IpmsgUndelivered
+    | IpmsgRead
+    | IpmsgStatus
+    | IpmsgFilesReleased
+)

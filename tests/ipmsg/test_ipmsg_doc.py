@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from net.ipmsg import attachments, engine, guard, offers, outbox, peers, streams
 from net.ipmsg import codec as c
-from net.ipmsg import engine, guard, outbox, peers
+from net.ipmsg.attachments import parse_attachments
 from net.ipmsg.engine import Identity, IpmsgEngine
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
@@ -22,8 +23,15 @@ def examples() -> list[bytes]:
 
 
 def test_the_examples() -> None:
-    first, ours = examples()
+    first, ours, offer = examples()
     assert c.parse_packet(first).extra == b"Hello"
+    packet = c.parse_packet(offer)
+    assert packet.command == c.SENDMSG | c.SENDCHECKOPT | c.FILEATTACHOPT
+    listed, refused = parse_attachments(packet.extra, packet.command, "utf-8")
+    assert refused == 0 and [(a.name, a.size, a.is_dir) for a in listed] == [
+        ("test.txt", 0x1C, False),
+        ("dir", 0, True),
+    ]
     me = IpmsgEngine(Identity("小王", "LanChat", "wang", "wang-pc"), 0.0, first_packet_no=1765087200)
     me.enter(0.0)
     [datagram] = me.take()[0]
@@ -46,7 +54,9 @@ def test_every_mode_and_option_in_the_tables_has_its_value() -> None:
 @pytest.mark.parametrize("name", ["BR_ENTRY", "BR_EXIT", "ANSENTRY", "BR_ABSENCE", "SENDMSG", "RECVMSG",
                                   "READMSG", "GETINFO", "SENDINFO", "SENDCHECKOPT", "RETRYOPT", "UTF8OPT",
                                   "CAPUTF8OPT", "ABSENCEOPT", "SECRETOPT", "READCHECKOPT", "NOADDLISTOPT",
-                                  "BROADCASTOPT", "FILEATTACHOPT"])  # fmt: skip
+                                  "BROADCASTOPT", "FILEATTACHOPT", "GETFILEDATA", "RELEASEFILES",
+                                  "GETDIRFILES", "FILE_REGULAR", "FILE_DIR", "FILE_RETPARENT",
+                                  "FILE_MTIME"])  # fmt: skip
 def test_every_command_and_flag_the_code_uses_is_documented(name: str) -> None:
     assert name in table_rows()
 
@@ -74,6 +84,14 @@ def test_every_command_and_flag_the_code_uses_is_documented(name: str) -> None:
         (engine.MAX_MESSAGE_CHARS, "longer than {} characters"),
         (peers.MAX_SEEN_PER_PEER, "the last {})"),
         (peers.MAX_LABEL_CHARS, "cut to {} characters"),
+        (attachments.MAX_ATTACHMENTS, "holds at most **{}** files"),
+        (attachments.MAX_HEADER_BYTES, "header at most **{}** bytes"),
+        (offers.OFFER_LIFETIME / 3600, "open for **{:g}** h"),
+        (offers.MAX_OFFERS, "at most **{}** are open"),
+        (streams.MAX_CONNECTIONS, "at most **{}** transfer connections"),
+        (streams.MAX_REQUEST_BYTES, "a request at most **{}** bytes"),
+        (streams.IDLE_TIMEOUT, "silent at most **{:g}** s"),
+        (streams.REQUEST_TIMEOUT, "within **{:g}** s of connecting"),
     ],
 )
 def test_the_numbers(number: float, text: str) -> None:

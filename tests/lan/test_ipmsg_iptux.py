@@ -1,5 +1,8 @@
 """Interop with the real iptux (Debian's package) on the virtual LAN (issue 19).
 
+Files both ways too: iptux accepts a file LanChat offers (its Accept button and folder
+chooser), and LanChat receives a file iptux sends (its Attach File chooser and Send).
+
 iptux runs under its own Xvfb in PC 1, LanChat's IP Messenger bridge (tests/lan/ipmsg_agent.py)
 in PC 2; both use the real port 2425 and real broadcasts, inside the test's namespaces only.
 LanChat must list iptux's user, a Chinese message from LanChat must be acknowledged by
@@ -205,3 +208,87 @@ def _open_chat(desktop: Desktop, peer_nick: str) -> str:
                     return found[0]
                 time.sleep(0.1)
     raise AssertionError(f"iptux's chat window with {peer_nick} did not open")
+
+
+def test_iptux_accepts_a_file_lanchat_offers(make_lan: Callable[..., vlan.VirtualLan]) -> None:
+    """LanChat offers a file (SENDMSG with FILEATTACHOPT); iptux lists it in its chat window,
+    its Accept button (xdotool) asks for a folder, and iptux fetches the file over TCP 2425
+    with GETFILEDATA from LanChat's file server."""
+    lan = make_lan(2)
+    iptux_pc, lanchat_pc = lan[1], lan[2]
+    content = "给图克斯的文件 · a file for iptux\n".encode() * 4000
+    path = lan.workdir / "给图克斯.txt"
+    path.write_bytes(content)
+    with running_iptux(lan, iptux_pc) as desktop:
+        agent = lanchat_pc.run([sys.executable, "-m", "tests.lan.ipmsg_agent", LANCHAT_NICK], name="lanchat")
+        agent.expect(IPTUX_NICK, timeout=15)
+        agent.send(f"offer {iptux_pc.ipv4}:2425 {path}")
+        offered = json.loads(agent.expect("IpmsgOfferSent", timeout=10).text)
+        assert offered["names"] == ["给图克斯.txt"] and offered["size"] == len(content)
+        agent.expect("IpmsgDelivered", timeout=15)  # iptux acknowledged the offer (RECVMSG)
+
+        chat = _open_chat(desktop, LANCHAT_NICK)  # its "Files to be received" lists the file
+        desktop.xdotool("windowmove", chat, "0", "0")
+        desktop.xdotool("windowsize", chat, "1000", "600")  # the Accept button comes into view
+        time.sleep(0.5)
+        desktop.xdotool("mousemove", "--window", chat, *ACCEPT_BUTTON, "click", "1")
+        [dialog] = poll(lambda: desktop.windows("Please select a folder"), 10, "iptux's folder chooser")
+        desktop.xdotool("mousemove", "--window", dialog, "300", "300")  # focus follows the pointer
+        desktop.xdotool("key", "Return")  # iptux's home, the folder it shows
+
+        served = json.loads(agent.expect('"IpmsgTransferDone"', timeout=20).text)
+        assert served["sending"] and served["size"] == len(content)
+        home = lan.workdir / "iptux-home"
+        saved = poll(
+            lambda: [p for p in home.rglob("给图克斯.txt") if p.read_bytes() == content], 10, "the file"
+        )
+        assert saved
+        agent.send("quit")
+        assert agent.wait(10) == 0
+
+
+def test_a_file_iptux_sends_is_received_by_lanchat(make_lan: Callable[..., vlan.VirtualLan]) -> None:
+    """iptux attaches a file (Chat > Attach File, Ctrl+S, its file chooser) and sends it: LanChat
+    gets the offer (SENDMSG with FILEATTACHOPT; iptux numbers its files from 10000, decimal
+    in the list and hexadecimal in our GETFILEDATA) and receives it whole over TCP 2425."""
+    lan = make_lan(2)
+    iptux_pc, lanchat_pc = lan[1], lan[2]
+    with running_iptux(lan, iptux_pc) as desktop:
+        agent = lanchat_pc.run([sys.executable, "-m", "tests.lan.ipmsg_agent", LANCHAT_NICK], name="lanchat")
+        agent.expect(IPTUX_NICK, timeout=15)
+        content = os.urandom(200_000)
+        (lan.workdir / "iptux-home" / "from-iptux.bin").write_bytes(content)  # where its chooser opens
+
+        chat = _open_chat(desktop, LANCHAT_NICK)
+        desktop.xdotool("windowmove", chat, "0", "0")
+        desktop.xdotool("windowsize", chat, "1000", "600")
+        time.sleep(0.5)
+        desktop.xdotool("mousemove", "--window", chat, "300", "500", "click", "1")
+        desktop.xdotool("key", "ctrl+s")  # Attach File
+        poll(lambda: desktop.windows("Choose enclosure files"), 10, "iptux's file chooser")
+        desktop.xdotool("mousemove", "400", "300")
+        desktop.xdotool("key", "ctrl+l")
+        desktop.xdotool("type", "--delay", "80", "from-iptux.bin")
+        desktop.xdotool("key", "Return")
+        poll(lambda: not desktop.windows("Choose enclosure files"), 10, "the file attached")
+        desktop.xdotool("mousemove", "--window", chat, *SEND_BUTTON, "click", "1")
+
+        offer = json.loads(agent.expect('"files": true', timeout=15).text)
+        [attachment] = offer["attachments"]
+        assert attachment["name"] == "from-iptux.bin" and attachment["size"] == len(content)
+        folder = lan.workdir / "received"
+        folder.mkdir()
+        agent.send(f"fetch {offer['address']} {offer['packet_no']} {attachment['file_id']} {folder}")
+        done = json.loads(agent.expect('"IpmsgTransferDone"', timeout=20).text)
+        assert not done["sending"] and done["size"] == len(content)
+        assert (folder / "from-iptux.bin").read_bytes() == content
+        assert not list(folder.glob("*.part"))
+        agent.send("quit")
+        assert agent.wait(10) == 0
+
+
+#: iptux's Send button in its chat window moved to 0,0 and made 1000x600.
+SEND_BUTTON = ("760", "581")
+#: iptux's Accept button in "Files to be received", in its chat window moved to 0,0 and made
+#: 1000x600 (the side pane keeps its width, so the button sits at its right edge).
+ACCEPT_BUTTON = ("980", "77")
