@@ -23,7 +23,11 @@ from typing import Any
 
 from gui.i18n import LANGUAGES, tr
 from gui.setting_error import SettingError
-from gui.settings_network import check_backbone, check_discovery_targets
+from gui.settings_network import (  # (parse_discovery_targets: for the window)
+    check_backbone,
+    check_discovery_targets,
+    parse_discovery_targets,  # noqa: F401
+)
 from net.paths import config_dir
 from net.protocol.limits import DEFAULT_PORT, MAX_NICK_CHARS, MAX_PASSWORD_CHARS, MAX_ROOM_NAME_CHARS
 from net.protocol.nicknames import InvalidNickname, normalize_nick
