@@ -9,7 +9,9 @@ write: the log is folded back into the file (a checkpoint, which syncs) by a thr
 this journal's own, and the host's connection only checkpoints by itself when the log
 has grown very large (the checkpoint thread failed).
 
-The host writes once per round, so a burst of messages is a few transactions.
+The host writes once per round, so a burst of messages is a few transactions. Room messages
+have no unique index on their id (it cost a third of each insert, measured): the rare
+message relayed twice (resent after a host restart) is stored twice and read back once.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ FALLBACK_CHECKPOINT_PAGES = 10_000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS room_messages (
     seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     sender TEXT NOT NULL,
     text TEXT NOT NULL,
     time REAL NOT NULL,
@@ -127,11 +129,16 @@ class SqliteRoomJournal:
 
     def load(self, history_size: int) -> JournalState:
         db = self._connection
+        # Twice as many rows as wanted: a message relayed again after a restart (its sender
+        # resent it) is in the file twice, under one id, and counts once (its first time).
         rows = db.execute(
             "SELECT id, sender, text, time, action FROM room_messages ORDER BY seq DESC LIMIT ?",
-            (max(0, history_size),),
+            (2 * max(0, history_size),),
         ).fetchall()
-        history = [ev.ChatMessage(i, s, t, tm, None, bool(a)) for i, s, t, tm, a in reversed(rows)]
+        unique: dict[str, ev.ChatMessage] = {}
+        for i, s, t, tm, a in reversed(rows):  # oldest first: the first time a message came counts
+            unique.setdefault(i, ev.ChatMessage(i, s, t, tm, None, bool(a)))
+        history = list(unique.values())[-history_size:] if history_size else []
         away = [
             Away(n, bytes(b), s) for b, n, s in db.execute("SELECT box, nick, since FROM away ORDER BY since")
         ]
@@ -150,7 +157,7 @@ class SqliteRoomJournal:
             db.execute("BEGIN")
             if messages:
                 db.executemany(
-                    "INSERT OR IGNORE INTO room_messages (id, sender, text, time, action)"
+                    "INSERT INTO room_messages (id, sender, text, time, action)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [(m.id, m.sender, m.text, m.time, m.action) for m in messages],
                 )
