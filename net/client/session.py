@@ -45,6 +45,7 @@ from net.api import (
     StateChanged,
 )
 from net.client.errors import OutboxFull, sendable_text
+from net.client.failures import BYE_FAILURES, REFUSALS
 from net.client.follow import hello_offer
 from net.client.greeting import GreetingSkipper
 from net.client.keycheck import check_host_key
@@ -65,13 +66,6 @@ OUTBOX_LIMIT = 2_000
 #: Messages sent but not yet acked at any moment (keeps a paste of many lines orderly).
 SEND_WINDOW = 32
 SEEN_IDS_LIMIT = 8_192
-
-_REFUSALS = {kind.value: kind for kind in FailureKind}
-#: What the host's bye says happened to us, by its cause; none or unknown: the host stopped.
-_BYE_FAILURES: dict[str | None, FailureKind] = {
-    "stopped": FailureKind.HOST_LEFT, "timed_out": FailureKind.TIMED_OUT_BY_HOST,
-    "removed": FailureKind.KICKED, "replaced": FailureKind.KICKED,
-}
 
 
 class LinkVerdict(enum.Enum):
@@ -384,10 +378,10 @@ class ClientSession:
             case ev.Welcome():
                 self._welcomed(event, now)
             case ev.Refuse(code=code, text=text):
-                self._verdict = (_REFUSALS.get(code, FailureKind.PROTOCOL), text)
+                self._verdict = (REFUSALS.get(code, FailureKind.PROTOCOL), text)
                 return LinkVerdict.CLOSE
             case ev.Ack() | ev.Held():  # a held message waits on the host for `to`: taken too
-                if self._acknowledged(event):
+                if self._acknowledged(event, now):
                     self._flush_outbox(now)
             case ev.Error(ref=ref) if ref is not None and ref in self._outbox:
                 failed = self._outbox.refuse(event, now)
@@ -411,7 +405,7 @@ class ClientSession:
                 if sent is not None:
                     self._events.append(LatencyMeasured(now - sent))
             case ev.Bye(reason=reason, cause=cause):
-                failure = _BYE_FAILURES.get(cause, FailureKind.HOST_LEFT)
+                failure = BYE_FAILURES.get(cause, FailureKind.HOST_LEFT)
                 self._verdict = (failure, reason or "the host closed the chat")
                 return LinkVerdict.CLOSE
             case ConnectionClosed():
@@ -438,13 +432,17 @@ class ClientSession:
         self._events.append(dataclasses.replace(welcome, history=fresh))
         self._set_state(ClientState.CONNECTED)
         for ack in acks:  # ours, taken by the host, their acks lost with the link: not resent
-            self._acknowledged(ack)
+            self._acknowledged(ack, now)
+        self._outbox.resend_unconfirmed(welcome.history, now)  # acked, but its host died too soon
         self._flush_outbox(now)
 
-    def _acknowledged(self, ack: ev.Ack | ev.Held) -> bool:
-        """The host took pending message `ack.id` (False if not pending): `Delivered`, or `Held`."""
-        if self._outbox.pop(ack.id) is None:
+    def _acknowledged(self, ack: ev.Ack | ev.Held, now: float) -> bool:
+        """The host took pending message `ack.id` (False if not pending): `Delivered`, or `Held`
+        (not again for a message sent again after a crash: `Outbox.resend_unconfirmed`)."""
+        entry = self._outbox.settle(ack, now)
+        if entry is None:
             return False
         self._seen.add(ack.msg_id)
-        self._events.append(Delivered(ack.id, ack.msg_id, ack.time) if type(ack) is ev.Ack else ack)
+        if not entry.resent:
+            self._events.append(Delivered(ack.id, ack.msg_id, ack.time) if type(ack) is ev.Ack else ack)
         return True

@@ -29,6 +29,7 @@ from tests.transport.handover_kit import (
     shown_ids,
     shown_texts,
 )
+from tests.transport.linkcut import CuttableRelay
 
 MEMBERS = 20
 PER_MEMBER = 30
@@ -226,3 +227,65 @@ def test_host_killed_the_first_successor_takes_over_and_its_return_splits_nothin
         assert all(len(chat.of_type(n, RoomMoved)) == 1 for n in clients)
     finally:
         again.kill()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
+def test_a_message_acked_just_before_the_host_died_is_not_lost(chat, tmp_path):
+    """The host acks a message (its journal has it) and is killed before the successor got
+    it: the sender sends it again to the successor, whose welcome lacks it."""
+    env = {"LANCHAT_CONFIG_DIR": str(tmp_path / "config"), "LANCHAT_DATA_DIR": str(tmp_path / "data")}
+    arguments = ("--bind", "127.0.0.1", "--rate-limit", "0", "--name", "acked")
+    process = MainProcess("host", *arguments, "--port", "0", "--transport", chat.transport, env=env)
+    relay = None
+    text = "acked, then the host died"
+    try:
+        port = int(process.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        relay = CuttableRelay(chat.transport, port).start()
+        bob = Successor(chat, "bob")
+        clients = {"bob": chat.client(relay.port, "bob", host_offer=bob.offer(), **FOLLOWING)}
+        for nick in ["bob", "dave", "erin"]:
+            if nick != "bob":
+                clients[nick] = chat.client(port, nick, **FOLLOWING)
+            wait_until(lambda c=clients[nick]: c.state is ClientState.CONNECTED, message=f"{nick} joined")
+        wait_until(
+            lambda: all([e.nick for e in c._follower.successors] == ["bob"] for c in clients.values()),
+            message="every member knows the successor",
+        )
+        for number in range(5):
+            clients["dave"].send_message(f"dave {number}")
+        wait_until(lambda: shown_texts(chat.events["bob"]).count("dave 4") == 1, message="bob hears dave")
+        relay.deafen()  # from now on nothing the host sends reaches bob
+        local_id = clients["dave"].send_message(text)
+        wait_until(
+            lambda: any(d.local_id == local_id for d in chat.of_type("dave", Delivered)), message="the ack"
+        )
+        wait_until(lambda: text in shown_texts(chat.events["erin"]), message="erin has it")
+        os.kill(process.proc.pid, signal.SIGKILL)  # within bob's heartbeat timeout: it never got it
+        process.wait(10)
+    finally:
+        process.kill()
+        if relay is not None:
+            relay.stop()
+    assert text not in shown_texts(chat.events["bob"])
+    assert bob.started.wait(HEARTBEAT_TIMEOUT + 5), "bob took the room over"
+    assert all(m.id != message_id_of(chat, "dave", local_id) for m in bob.took[0].history)
+    at_bob = f"127.0.0.1:{bob.port}"
+    wait_until(
+        lambda: all(c.address == at_bob and c.state is ClientState.CONNECTED for c in clients.values()),
+        timeout=HEARTBEAT_TIMEOUT + 10,
+        message="every member is welcomed by bob",
+    )
+    wait_until(lambda: text in shown_texts(chat.events["bob"]), timeout=10, message="dave sent it again")
+    wait_until(lambda: not clients["dave"].pending, message="dave's outbox empty")
+    newcomer = chat.client(bob.port, "frank")
+    wait_until(lambda: newcomer.state is ClientState.CONNECTED, message="frank joined bob's room")
+    for nick in [*clients, "frank"]:
+        twice = [i for i, count in Counter(shown_ids(chat.events[nick])).items() if count > 1]
+        assert not twice, f"{nick} was shown a message twice"
+        expected = 0 if nick == "dave" else 1
+        assert shown_texts(chat.events[nick]).count(text) == expected, nick
+    assert [d.local_id for d in chat.of_type("dave", Delivered)].count(local_id) == 1
+
+
+def message_id_of(chat, nick: str, local_id: str) -> str:
+    return next(d.msg_id for d in chat.of_type(nick, Delivered) if d.local_id == local_id)
