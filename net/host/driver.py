@@ -133,7 +133,10 @@ class RoomDriver(Generic[P]):
 
     def seed_history(self, messages: tuple[ev.ChatMessage, ...]) -> None:
         """Start with `messages` (a successor's: what it received from the old host) in the
-        history, kept in the journal too when there is one."""
+        history, kept in the journal too when there is one. Those the journal gave back
+        already (this PC hosted the room before) are not kept twice."""
+        known = {message.id for message in self.room.history()}
+        messages = tuple(message for message in messages if message.id not in known)
         keeping = self.room.unsaved.messages is not None
         self.room.keep_journal(list(messages))
         if keeping and self.room.unsaved.messages is not None:
