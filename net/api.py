@@ -251,6 +251,9 @@ class ClientConfig:
     follow_handover: bool = False
     #: This member can take the room over (a window's member; never a terminal's).
     host_offer: HostOffer | None = None
+    #: Not a member: only ask the host where the room is (its signed successor list), as a
+    #: host that comes back does (`net.host.returning`).
+    look: bool = False
 
 
 class ChatHost(Protocol):

@@ -37,14 +37,16 @@ KEPT_MESSAGES = MAX_HISTORY_IN_WELCOME
 KEPT_SENT = 2_048
 
 
-def hello_offer(config: ClientConfig) -> tuple[bool, int | None, str | None]:
-    """The hello's `handover`, `host_port` and `host_key` for this client."""
+def hello_offer(config: ClientConfig) -> tuple[bool, int | None, str | None, bool]:
+    """The hello's `handover`, `host_port`, `host_key` and `look` for this client."""
+    if config.look:
+        return False, None, None, True
     if not config.follow_handover or not config.encrypted:
-        return False, None, None
+        return False, None, None, False
     offer = config.host_offer
     if offer is None:
-        return True, None, None
-    return True, offer.port, offer.key.hex()
+        return True, None, None, False
+    return True, offer.port, offer.key.hex(), False
 
 
 @dataclass(frozen=True, slots=True)

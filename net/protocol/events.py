@@ -105,6 +105,9 @@ class Hello(Event):
     handover: bool = False
     host_port: int | None = None
     host_key: str | None = None
+    #: Not a member: a host that came back asks where the room is now (docs/PROTOCOL.md,
+    #: "One room"). The host answers with its signed `successors` list and a `bye`.
+    look: bool = False
 
 
 @dataclass(frozen=True, slots=True)

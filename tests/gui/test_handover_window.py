@@ -146,3 +146,19 @@ def test_the_window_takes_the_room_over_when_its_host_is_killed(make_app, tmp_pa
         for client in clients.values():
             client.close()
         process.kill()
+
+
+def test_hosting_a_room_that_moved_on_says_where_it_is() -> None:
+    """One room (issue 18): the window's Host button, for a room whose successor hosts it at
+    a newer epoch, says where to join instead of opening a second room."""
+    from gui import i18n
+    from gui.wording import host_error_sentence
+    from net.host.returning import Elsewhere, RoomElsewhere
+
+    refused = RoomElsewhere("Moving", Elsewhere("bob", "10.0.0.2", 47800, "udp", 1))
+    assert host_error_sentence(refused, 47800) == (
+        "“Moving” moved on while you were away: bob hosts it now at 10.0.0.2:47800 (UDP). Join it there."
+    )
+    i18n.set_language("zh_CN")
+    chinese = host_error_sentence(refused, 47800)
+    assert "bob" in chinese and "10.0.0.2:47800" in chinese and "moved on" not in chinese

@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 
+from cli.host import EXIT_CANNOT_START
 from net.api import ClientState, Delivered, RoomMoved
 from net.client.follow import Follower
 from net.protocol import events as ev
@@ -210,11 +211,16 @@ def test_host_killed_the_first_successor_takes_over_and_its_return_splits_nothin
         texts = set(shown_texts(chat.events[nick])) | {f"{nick} {n}" for n in range(40)}
         missing = {f"{s} {n}" for s in clients for n in range(40)} - texts
         assert len(set(shown)) == 4 * 40, (nick, sorted(missing))
-    # The old host returns (restarted with its key, at its port): still one room. Members
-    # stay with bob (they follow the newest epoch's key), nobody is in the old host's room.
+    # The old host returns (restarted with its key and journal, at its port): it asks the
+    # successors it named last where the room is, finds it at bob's, a newer epoch, and does
+    # not open a second room; it says where the room is. Members stay with bob.
     again = MainProcess("host", *arguments, "--port", str(port), "--transport", chat.transport, env=env)
     try:
-        again.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)")
+        assert again.wait(15) == EXIT_CANNOT_START
+        said = " ".join(again.stderr)
+        where = f"bob hosts it now at 127.0.0.1:{successors['bob'].port} ({chat.transport.upper()})"
+        assert where in said, said
+        assert not any("listening on" in line for line in again.stdout)
         for client in clients.values():
             client.send_message("after the return")
         wait_until(
@@ -289,3 +295,49 @@ def test_a_message_acked_just_before_the_host_died_is_not_lost(chat, tmp_path):
 
 def message_id_of(chat, nick: str, local_id: str) -> str:
     return next(d.msg_id for d in chat.of_type(nick, Delivered) if d.local_id == local_id)
+
+
+def test_a_host_back_after_a_handover_finds_the_room_at_its_successor_and_serves_nothing(chat, tmp_path):
+    """One room: the old host, started again with its journal, asks its successors where the
+    room is (a look, which joins nothing) and refuses to open a second room."""
+    from history.room_journal import journal_factory
+    from net.api import HostConfig
+    from net.host.returning import RoomElsewhere
+    from net.room import RoomConfig
+    from net.transports import make_host
+
+    identity = identity_of("old-host")
+    journal = journal_factory(tmp_path / "room.sqlite3")
+
+    def old_host():
+        room = RoomConfig(name="suite", rate_per_second=0)
+        config = HostConfig(port=0, bind="127.0.0.1", room=room, identity=identity, journal=journal)
+        config.heartbeat_timeout = HEARTBEAT_TIMEOUT
+        host = make_host(chat.transport, config)
+        chat.hosts.append(host)
+        return host
+
+    old = old_host()
+    old.start()
+    bob = Successor(chat, "bob")
+    members = {"bob": chat.client(old.port, "bob", host_offer=bob.offer(), **FOLLOWING)}
+    wait_until(lambda: members["bob"].state is ClientState.CONNECTED, message="bob joined")
+    members["dave"] = chat.client(old.port, "dave", **FOLLOWING)
+    wait_until(
+        lambda: all([e.nick for e in c._follower.successors] == ["bob"] for c in members.values()),
+        message="the successor named",
+    )
+    old.stop()
+    assert bob.started.wait(10), "bob took the room over"
+    wait_until(lambda: bob.host.member_count == 2, message="both at bob's")
+    again = old_host()
+    with pytest.raises(RoomElsewhere) as refused:
+        again.start()
+    where = refused.value.where
+    assert (where.nick, where.port, where.epoch) == ("bob", bob.port, 1)
+    assert f"bob hosts it now at 127.0.0.1:{bob.port}" in str(refused.value)
+    members["dave"].send_message("still one room")
+    wait_until(lambda: "still one room" in shown_texts(chat.events["bob"]), message="the room goes on")
+    joined = [e.nick for nick in ("bob", "dave") for e in chat.of_type(nick, ev.Joined)]
+    assert "look" not in joined, "a look never joins the room"
+    assert bob.host.member_count == 2
