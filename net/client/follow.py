@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 #: Seconds a successor waits per rank before it hosts the room itself.
 TAKEOVER_STEP = 2.0
+#: The longest wait between two successors tried after the host vanished.
+FOLLOW_PAUSE = 0.25
+#: For this long after a handover the successor named is starting its host (tens of ms): it
+#: is tried again after `HANDOVER_PAUSE` only, so the room is back within a few of them.
+HANDOVER_HURRY = 2.0
+HANDOVER_PAUSE = 0.03
 #: Room messages kept for a takeover: as many as a welcome can replay, so that members who
 #: come back to the successor a little late still get what they missed meanwhile.
 KEPT_MESSAGES = MAX_HISTORY_IN_WELCOME
@@ -69,6 +75,7 @@ class Follower:
         self._history: deque[ev.ChatMessage] = deque(maxlen=KEPT_MESSAGES)
         self._sent: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         self._handover: ev.SuccessorEntry | None = None
+        self._handed_at = float("-inf")  # when the last handover was followed
         self._lost_at: float | None = None
         self._turn = 0
 
@@ -129,7 +136,7 @@ class Follower:
         """
         if self._handover is not None:
             entry, self._handover = self._handover, None
-            self._lost_at, self._turn = now, 0
+            self._lost_at, self._turn, self._handed_at = now, 0, now
             return Place(entry, self.is_mine(entry))
         entries = self.successors
         if not host_unreachable or not entries:
@@ -148,6 +155,10 @@ class Follower:
                 return Place(entry, True)
         self._turn += 1
         return Place(entry, False)
+
+    def pause(self, now: float) -> float:
+        """The wait before the next successor is tried: short just after a handover."""
+        return HANDOVER_PAUSE if now - self._handed_at < HANDOVER_HURRY else FOLLOW_PAUSE
 
     def takeover(self) -> Takeover:
         """What this member hosts the room with when it takes over."""

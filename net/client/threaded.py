@@ -44,8 +44,6 @@ Link = TypeVar("Link")
 
 #: Shortest and longest look for a room that moved (the backoff wait, within these bounds).
 LOOK_SECONDS = (1.0, 3.0)
-#: The longest wait between two successors tried after the host vanished.
-FOLLOW_PAUSE = 0.25
 
 
 class ThreadedClient:
@@ -210,8 +208,8 @@ class ThreadedClient:
                 if delay is None:
                     return
                 if self._follow_handover(connect_failed):
-                    if connect_failed:  # going down the successor list: not busily
-                        self._sleep(min(delay, FOLLOW_PAUSE))
+                    if connect_failed and self._follower is not None:  # down the list: not busily
+                        self._sleep(min(delay, self._follower.pause(time.monotonic())))
                     continue  # to a successor (or this member now hosts the room)
                 started = time.monotonic()
                 if connect_failed and self._other_host():
