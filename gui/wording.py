@@ -57,6 +57,7 @@ _FAILURES: dict[FailureKind, str] = {
         "Someone may be posing as the host, so nothing was sent."
     ),
     FailureKind.HOST_LEFT: N_("The host closed the chat."),
+    FailureKind.HANDED_OVER: N_("The host left and handed the chat over: following it."),
     FailureKind.KICKED: N_("The host disconnected you (for example for sending too much too fast)."),
     FailureKind.TIMED_OUT_BY_HOST: N_(
         "The host heard nothing from this PC for too long and dropped the connection (timed out)."

@@ -65,6 +65,7 @@ class FailureKind(enum.Enum):
     KEY_CHANGED = "key_changed"  # the room's key is not the one pinned at the first join
     KEY_MISMATCH = "key_mismatch"  # the room's key is not the one the invite's code names
     HOST_LEFT = "host_left"  # the host said bye (stopped)
+    HANDED_OVER = "handed_over"  # the host left and handed the room over: the client follows it
     KICKED = "kicked"  # the host closed this member (e.g. flooding, replaced)
     TIMED_OUT_BY_HOST = "timed_out_by_host"  # the host heard nothing from this member for too long
     LOST = "lost"  # the connection dropped (reset, heartbeat timeout)

@@ -316,7 +316,8 @@ class ChatModel:
             self._room_typing.clear()
             self._private_typing.clear()
             changes.typing = True
-            changes.add(ROOM, self._line("error", reason or words.connection_lost()))
+            style = "system" if change.failure is FailureKind.HANDED_OVER else "error"  # no failure
+            changes.add(ROOM, self._line(style, reason or words.connection_lost()))
         elif change.state is ClientState.DISCONNECTED and change.failure is not FailureKind.CLOSED:
             changes.add(ROOM, self._line("error", reason or words.disconnected()))
 

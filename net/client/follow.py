@@ -124,6 +124,11 @@ class Follower:
 
     # -- where to go ---------------------------------------------------------------------------
 
+    @property
+    def handing_over(self) -> bool:
+        """The host said it hands the room over (its bye is no end: the client follows)."""
+        return self._handover is not None
+
     def is_mine(self, entry: ev.SuccessorEntry) -> bool:
         offer = self.config.host_offer
         return offer is not None and entry.key == offer.key.hex() and entry.port == offer.port

@@ -31,7 +31,16 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from net.addresses import AddrInfo, format_address, parse_address
-from net.api import ClientConfig, ClientState, EventSink, FailureKind, HostStartError, RoomMoved, Transport
+from net.api import (
+    ClientConfig,
+    ClientState,
+    EventSink,
+    FailureKind,
+    HostStartError,
+    RoomMoved,
+    StateChanged,
+    Transport,
+)
 from net.client.follow import Follower, Place
 from net.client.session import ClientSession
 from net.protocol import events as ev
@@ -336,6 +345,8 @@ class ThreadedClient:
         follower = self._follower
         if follower is not None:
             events = [event for event in events if follower.observe(event, key, nick)]
+            if follower.handing_over:  # the host's bye hands the room over: say so, not "closed"
+                events = [_handed_over(event) for event in events]
             if self._new_host is not None and any(isinstance(event, ev.Welcome) for event in events):
                 events.insert(0, self._new_host)
                 self._new_host = None
@@ -349,3 +360,10 @@ class ThreadedClient:
                 self._on_event(event)
             except Exception:
                 log.exception("event handler failed for %r", event)
+
+
+def _handed_over(event: object) -> object:
+    """A link ended by the bye of a host that handed the room over: `HANDED_OVER`."""
+    if isinstance(event, StateChanged) and event.failure is FailureKind.HOST_LEFT:
+        return dataclasses.replace(event, failure=FailureKind.HANDED_OVER)
+    return event

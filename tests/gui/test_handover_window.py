@@ -48,6 +48,9 @@ def test_the_window_follows_a_handover_and_shows_the_new_host(make_app) -> None:
         make_app.wait(lambda: "bob hosts the chat now" in room_text(app), timeout=15, message="the new host")
         make_app.wait(lambda: connected(app), timeout=10, message="the window to follow bob")
         assert room_text(app).count("bob hosts the chat now") == 1
+        # A handover is no failure: said as such, not as "The host closed the chat." in red.
+        assert "The host left and handed the chat over: following it." in room_text(app)
+        assert "The host closed the chat." not in room_text(app)
         assert bob.host is not None and bob.host.member_count == 2
         make_app.wait(lambda: {m.nick for m in app.controller.members()} == {"bob", "mia"}, message="members")
     finally:
@@ -93,6 +96,7 @@ def _the_window_hosts_and_the_others_follow(make_app, app, clients, logs) -> Non
     heard = lambda: [m.text for m in logs["carol"].of(ev.ChatMessage)]  # noqa: E731
     wait_until(lambda: "welcome to my PC" in heard(), message="carol hears the window")
     assert room_text(app).count("You host the chat now") == 1
+    assert "The host closed the chat." not in room_text(app)
 
 
 def test_the_window_takes_the_room_over_when_its_host_stops(make_app) -> None:
