@@ -62,8 +62,9 @@ class RoomElsewhere(HostStartError):
 
 def check_the_room_is_here(config: HostConfig) -> None:
     """Raise `RoomElsewhere` when the successors this host named last (kept in its journal)
-    host the room at a newer epoch; return at once for a host that never named any."""
-    if config.journal is None or config.identity is None or not config.handover:
+    host the room at a newer epoch; return at once for a host that never named any, and for
+    a takeover (epoch above 0: it follows a signed handover, and members wait for it)."""
+    if config.journal is None or config.identity is None or not config.handover or config.epoch > 0:
         return
     try:
         journal = config.journal()

@@ -369,3 +369,27 @@ def test_right_after_a_handover_the_successor_is_tried_again_soon():
     assert follower.next_place(20.0, host_unreachable=False).entry.nick == "bob"
     assert follower.pause(20.1) == HANDOVER_PAUSE < FOLLOW_PAUSE
     assert follower.pause(23.0) == FOLLOW_PAUSE
+
+
+def test_a_takeover_does_not_look_where_an_old_list_pointed(chat, tmp_path):
+    """A member that takes the room over follows a signed handover: a list its journal kept
+    from an earlier time it hosted this room does not make it look, nor refuse (carol hosts
+    "suite" at epoch 1 since; bob now takes over at epoch 2)."""
+    from history.room_journal import journal_factory
+    from net.api import HostConfig
+    from net.host.returning import RoomElsewhere, check_the_room_is_here
+    from net.room import RoomConfig
+
+    bob, carol = identity_of("bob"), identity_of("carol")
+    elsewhere = chat.host(identity=carol, epoch=1)  # "suite", answering looks
+    key = carol.fingerprint.hex()
+    entry = ev.SuccessorEntry("carol", ("127.0.0.1",), elsewhere.port, chat.transport, key)
+    journal = journal_factory(tmp_path / "bob.sqlite3")
+    kept = journal()
+    kept.keep_successors(Signer(bob.key_path, bob.cert_path).signed(ev.Successors, 0, "suite", [entry]))
+    kept.close()
+    config = HostConfig(room=RoomConfig(name="suite"), identity=bob, journal=journal)
+    with pytest.raises(RoomElsewhere):  # restarted (epoch 0): the room is at carol's
+        check_the_room_is_here(config)
+    config.epoch = 2
+    check_the_room_is_here(config)  # a takeover: no look, no refusal
