@@ -43,6 +43,7 @@ WORKLOADS = (
     "history",
     "transfer",
     "backbone",
+    "handover",
 )
 DEFAULT_RELAYS = "native,native-tls,text,udp,redis,redis-tls,tutorial"
 #: The relays whose join time is measured (a relay that says nothing on joining has none).
@@ -94,6 +95,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--transfer-files", type=int, help="transfer: files of 4 KiB in one offer (default 10000; quick 2000)"
     )
     parser.add_argument("--gui-messages", type=int, help="GUI burst size (default 20000; quick 2000)")
+    parser.add_argument("--handovers", type=int, help="handovers per transport (default 20; quick 5)")
     parser.add_argument(
         "--repeat", type=int, help="fan-out and join runs per relay, best kept (default 3; quick 1)"
     )
@@ -129,6 +131,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.scale_idle = args.scale_idle if args.scale_idle is not None else (1.0 if quick else 10.0)
     args.churn_cycles = args.churn_cycles or (100 if quick else 1000)
     args.gui_messages = args.gui_messages or (2000 if quick else 20000)
+    args.handovers = args.handovers or (5 if quick else 20)
     args.history_messages = args.history_messages or (20_000 if quick else 1_000_000)
     args.transfer_mib = args.transfer_mib or (128 if quick else 1024)
     args.transfer_files = args.transfer_files or (2_000 if quick else 10_000)
@@ -325,6 +328,12 @@ def run(args: argparse.Namespace) -> dict:
         except procs.Unavailable as exc:
             skipped = {"workload": "backbone", "relay": "2 hosts + NATS R3", "members": members}
             runs.append({**skipped, "error": str(exc)})
+    if "handover" in args.workloads:
+        print(f"Handover: last message before to first message after, {args.handovers} graceful handovers")
+        for transport in ("tcp", "udp"):
+            _attempt(transport, {"workload": "handover", "transport": transport},
+                     lambda transport=transport: _handover().run_handover(transport, args.handovers),
+                     runs)  # fmt: skip
     return runs
 
 
@@ -345,6 +354,12 @@ def _journal_fanouts(args: argparse.Namespace) -> list[dict]:
 
             _attempt(f"{name:8} C={members:<4}", label, work, attempts)
     return best_of(attempts, faster=lambda r: r.get("deliveries_per_s") or 0)
+
+
+def _handover():
+    from bench import handover
+
+    return handover
 
 
 def _backbone():
@@ -441,7 +456,7 @@ def _main(args: argparse.Namespace) -> int:
         print(report.join_table(runs))
     for run_ in runs:
         if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history", "transfer",
-                               "transfer-chat"):
+                               "transfer-chat", "handover"):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
     if any(run_["workload"] == "backbone" for run_ in runs):
         print()

@@ -43,6 +43,7 @@ from gui.select_all import install_select_all
 from gui.settings import Settings, SettingsStore, nickname_refused, parse_discovery_targets
 from gui.settings_dialog import SettingsDialog
 from gui.start_view import FoundEntry, StartView
+from gui.takeover import Takeovers
 from gui.theme import apply_theme
 from gui.trust import KeyChoice, KeyWarning, Trust, code_to_rejoin
 from gui.trust_dialogs import KeyWarningDialog, PasswordDialog
@@ -63,7 +64,7 @@ DISCOVERY_EVENTS = (ChatFound, ChatUpdated, ChatLost)
 NOT_FOR_THE_CONTROLLER = (*DISCOVERY_EVENTS, NotificationClicked, SearchResults)
 
 
-def invitation(port: int, transport: Transport, code: str, plaintext_allowed: bool) -> Invitation:
+def invitation(port: int, transport: Transport | str, code: str, plaintext_allowed: bool) -> Invitation:
     """What "Invite others" shows for a chat hosted here: the code, an invite per address
     (the same ones `main.py host` prints: `hosting.invite_links`)."""
     return Invitation(code, tuple(invite_links(port, transport, code)), plaintext_allowed)
@@ -113,15 +114,16 @@ class App:
         keep, days = self.settings.keep_history, self.settings.history_days
         self.history = HistoryKeeper(history_file(), self._show_problem, keep=keep, days=days)
         self.files = FileSharing(root, self.settings, lambda: self.controller)
+        self.takeovers = Takeovers(self.settings, lambda: self.controller.trust.identity(), host_factory)
         self.controller = BridgedController(  # a LanChat session + the IP Messenger bridge
             self.settings,
             self,
             self.bridge.post,
-            client_factory=self.history.clients(self.files.clients(client_factory)),
+            client_factory=self.history.clients(self.files.clients(self.takeovers.clients(client_factory))),
             host_factory=host_factory,
             trust=Trust(self.store.directory),
         )
-        self.controller.tap = self.files.tap(self.history.tap)
+        self.controller.tap = self.takeovers.tap(self.files.tap(self.history.tap))
         self.older_pages = OlderPages(root, self.history, self._panes)
         self.search = HistorySearch(
             root, self.history, self.bridge.post, self.older_pages, self._panes, self._show
@@ -164,9 +166,7 @@ class App:
         invite = None
         if self.controller.hosting:
             code = self.controller.trust.identity().code
-            invite = invitation(
-                status.port, Transport(status.transport.lower()), code, self._hosting_plaintext
-            )
+            invite = invitation(status.port, status.transport.lower(), code, self._hosting_plaintext)
         self.chat_view = ChatView(
             self.frame,
             self.controller,

@@ -64,8 +64,11 @@ def reconnected(room: str) -> str:
     return tr("Reconnected to “{room}”.").format(room=room)
 
 
-def new_host(nick: str) -> str:
-    """The host handed the room over, or vanished and a successor took it (issue 18)."""
+def new_host(nick: str, mine: bool = False) -> str:
+    """The host handed the room over, or vanished and a successor took it (issue 18);
+    `mine`: this window's member took it (`gui.takeover`)."""
+    if mine:
+        return tr("You host the chat now, on this PC.")
     return tr("{nick} hosts the chat now").format(nick=nick)
 
 

@@ -11,8 +11,10 @@ import errno
 
 from gui.i18n import N_, tr
 from gui.trust import KeyWarning
+from net.addresses import format_address
 from net.api import ClientState, FailureKind
 from net.client.errors import MessageEmpty, MessageTooLong, SendRefused
+from net.host.returning import RoomElsewhere
 
 #: The host's refusal `session_in_use` reaches the client as a PROTOCOL failure with this
 #: text (net/room/room.py): another connection of ours still holds the session.
@@ -55,6 +57,7 @@ _FAILURES: dict[FailureKind, str] = {
         "Someone may be posing as the host, so nothing was sent."
     ),
     FailureKind.HOST_LEFT: N_("The host closed the chat."),
+    FailureKind.HANDED_OVER: N_("The host left and handed the chat over: following it."),
     FailureKind.KICKED: N_("The host disconnected you (for example for sending too much too fast)."),
     FailureKind.TIMED_OUT_BY_HOST: N_(
         "The host heard nothing from this PC for too long and dropped the connection (timed out)."
@@ -102,6 +105,17 @@ def port_in_use(exc: BaseException) -> bool:
 def host_error_sentence(exc: BaseException, port: int) -> str:
     """A sentence for a host that would not start (`HostStartError`), in the user's language."""
     code = _errno_of(exc)
+    if isinstance(exc, RoomElsewhere):  # one room: this PC would open a second, empty one
+        where = exc.where
+        return tr(
+            "“{room}” moved on while you were away: {nick} hosts it now at {address} ({transport}). "
+            "Join it there."
+        ).format(
+            room=exc.room,
+            nick=where.nick,
+            address=format_address(where.address, where.port),
+            transport=where.transport.upper(),
+        )
     if port_in_use(exc):
         return tr(
             "Port {port} is already in use on this PC. Choose another port, or close the other chat."

@@ -28,6 +28,8 @@ from typing import IO
 from history.database import is_disk_full, lock_file, private_file, set_aside_file
 from net.host.journal import JournalError, JournalState
 from net.protocol import events as ev
+from net.protocol.codec import decode_frame, encode_event
+from net.protocol.errors import DecodeError
 from net.room.mailbox import Away, Change, Departed, Kept, Removed, Returned, Stored, nick_key
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,10 @@ CREATE TABLE IF NOT EXISTS kept (
     recipient TEXT NOT NULL,
     action INTEGER NOT NULL DEFAULT 0,
     expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS succession (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    list TEXT NOT NULL
 );
 """
 
@@ -177,6 +183,26 @@ class SqliteRoomJournal:
             why = "the disk is full" if is_disk_full(error) else str(error)
             raise JournalError(f"cannot write the room's journal {self.path}: {why}") from error
         self._changed.set()
+
+    def keep_successors(self, successors: ev.Successors) -> None:
+        """The list as its frame (the protocol's JSON): the signature still holds when read."""
+        try:
+            self._connection.execute(
+                "INSERT OR REPLACE INTO succession (id, list) VALUES (1, ?)",
+                (encode_event(successors).decode("utf-8").rstrip("\n"),),
+            )
+        except sqlite3.Error as error:
+            raise JournalError(f"cannot write the room's journal {self.path}: {error}") from error
+        self._changed.set()
+
+    def last_successors(self) -> ev.Successors | None:
+        try:
+            row = self._connection.execute("SELECT list FROM succession WHERE id = 1").fetchone()
+            event = None if row is None else decode_frame(row[0].encode("utf-8"), from_host=True)
+        except (sqlite3.Error, DecodeError) as error:
+            log.warning("the successor list kept in %s is unreadable: %s", self.path, error)
+            return None
+        return event if isinstance(event, ev.Successors) else None
 
     def close(self) -> None:
         self._stopping.set()

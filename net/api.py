@@ -65,6 +65,7 @@ class FailureKind(enum.Enum):
     KEY_CHANGED = "key_changed"  # the room's key is not the one pinned at the first join
     KEY_MISMATCH = "key_mismatch"  # the room's key is not the one the invite's code names
     HOST_LEFT = "host_left"  # the host said bye (stopped)
+    HANDED_OVER = "handed_over"  # the host left and handed the room over: the client follows it
     KICKED = "kicked"  # the host closed this member (e.g. flooding, replaced)
     TIMED_OUT_BY_HOST = "timed_out_by_host"  # the host heard nothing from this member for too long
     LOST = "lost"  # the connection dropped (reset, heartbeat timeout)
@@ -254,6 +255,9 @@ class ClientConfig:
     #: The owner reads file notices (passes events through `net.files.transfers`): announced
     #: in the hello, and the host sends `file` frames only to members that announced it.
     files: bool = False
+    #: Not a member: only ask the host where the room is (its signed successor list), as a
+    #: host that comes back does (`net.host.returning`).
+    look: bool = False
 
 
 class ChatHost(Protocol):

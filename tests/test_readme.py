@@ -338,6 +338,7 @@ HOW = {
     'make bench ARGS="--workloads fanout --sizes 50 --relays native-tls,redis-tls"': DryRun(),
     'make bench ARGS="--workloads join,steady --relays native,native-tls,redis-tls"': DryRun(),
     'make bench ARGS="--workloads history"': DryRun(),
+    'make bench ARGS="--workloads handover"': DryRun(),
     'make bench ARGS="--no-fail"': DryRun(),
     'make bench ARGS="--help"': DryRun(),
     "make build && make bench": DryRun(),

@@ -4,7 +4,8 @@ and, in the light theme, the trust views: the invite panel with the room code ne
 member connected without encryption, the password prompt, the changed-key warning; and the
 list of found chats still there after a join refused because the nickname is taken; and
 emoji (shown as Twemoji pictures): messages full of them, and the emoji picker open; the
-kept history: a conversation reopened after the window restarted, and a search (Ctrl+Shift+F).
+kept history: a conversation reopened after the window restarted, and a search (Ctrl+Shift+F);
+and the window that took its room over when its host left (issue 18).
 
 Needs an X display (e.g. ``Xvfb :99 -screen 0 1280x800x24 &`` then ``DISPLAY=:99``) and
 ImageMagick's ``import``. Run from the project root:
@@ -17,6 +18,7 @@ ImageMagick's ``import``. Run from the project root:
     ... make_screenshots.py --history-only # only the kept history: reopened, and searched
     ... make_screenshots.py --ipmsg-only   # only IP Messenger users listed and talked with
     ... make_screenshots.py --files-only   # only files: an offer, progress, a picture, a paste
+    ... make_screenshots.py --handover-only  # only the window that took its room over
 
 It hosts a chat from the window on 127.0.0.1 and lets two scripted members talk in it, so
 what you see is the real window talking to a real host.
@@ -428,6 +430,14 @@ def main() -> int:
         for language in ("en", "zh_CN"):
             shoot_files(language, CONVERSATIONS[language], helpers)
         if "--files-only" in sys.argv:
+            return 0
+    if "--handover-only" in sys.argv or not any(arg.endswith("-only") for arg in sys.argv):
+        from docs.screenshots.handover_shots import shoot_handover
+
+        helpers = {"capture": capture, "pump_until": pump_until, "size": SIZE}
+        for language in ("en", "zh_CN"):
+            shoot_handover(language, CONVERSATIONS[language], helpers)
+        if "--handover-only" in sys.argv:
             return 0
     if "--history-only" in sys.argv:
         shoot_history("en")

@@ -80,6 +80,10 @@ class ChatModel:
         left = min(self._status.retry_in, max(0.0, self._retry_at - self._clock()))
         return dataclasses.replace(self._status, retry_in=left)
 
+    def hosting_here(self) -> None:
+        """This window's member took the room over (`gui.takeover`): the status bar says so."""
+        self._status = dataclasses.replace(self._status, hosting=True)
+
     def sorted_members(self) -> list[ev.MemberInfo]:
         """The member list: the host first, then by name."""
         return sorted(self.members.values(), key=lambda m: (not m.host, key_of(m.nick)))
@@ -234,7 +238,8 @@ class ChatModel:
             case RoomMoved(transport=transport, host=host, port=port, new_host=new_host):
                 address, name = format_address(host, port), transport.value.upper()
                 self._status = dataclasses.replace(self._status, transport=name, address=address, port=port)
-                line = words.new_host(new_host) if new_host else words.moved(name, address)
+                mine = new_host is not None and key_of(new_host) == key_of(self.nick)
+                line = words.new_host(new_host, mine) if new_host else words.moved(name, address)
                 changes.add(ROOM, self._line("system", line))
                 changes.status = True
 
@@ -311,7 +316,8 @@ class ChatModel:
             self._room_typing.clear()
             self._private_typing.clear()
             changes.typing = True
-            changes.add(ROOM, self._line("error", reason or words.connection_lost()))
+            style = "system" if change.failure is FailureKind.HANDED_OVER else "error"  # no failure
+            changes.add(ROOM, self._line(style, reason or words.connection_lost()))
         elif change.state is ClientState.DISCONNECTED and change.failure is not FailureKind.CLOSED:
             changes.add(ROOM, self._line("error", reason or words.disconnected()))
 

@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 #: Seconds a successor waits per rank before it hosts the room itself.
 TAKEOVER_STEP = 2.0
+#: The longest wait between two successors tried after the host vanished.
+FOLLOW_PAUSE = 0.25
+#: For this long after a handover the successor named is starting its host (tens of ms): it
+#: is tried again after `HANDOVER_PAUSE` only, so the room is back within a few of them.
+HANDOVER_HURRY = 2.0
+HANDOVER_PAUSE = 0.03
 #: Room messages kept for a takeover: as many as a welcome can replay, so that members who
 #: come back to the successor a little late still get what they missed meanwhile.
 KEPT_MESSAGES = MAX_HISTORY_IN_WELCOME
@@ -37,14 +43,16 @@ KEPT_MESSAGES = MAX_HISTORY_IN_WELCOME
 KEPT_SENT = 2_048
 
 
-def hello_offer(config: ClientConfig) -> tuple[bool, int | None, str | None]:
-    """The hello's `handover`, `host_port` and `host_key` for this client."""
+def hello_offer(config: ClientConfig) -> tuple[bool, int | None, str | None, bool]:
+    """The hello's `handover`, `host_port`, `host_key` and `look` for this client."""
+    if config.look:
+        return False, None, None, True
     if not config.follow_handover or not config.encrypted:
-        return False, None, None
+        return False, None, None, False
     offer = config.host_offer
     if offer is None:
-        return True, None, None
-    return True, offer.port, offer.key.hex()
+        return True, None, None, False
+    return True, offer.port, offer.key.hex(), False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,7 @@ class Follower:
         self._history: deque[ev.ChatMessage] = deque(maxlen=KEPT_MESSAGES)
         self._sent: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         self._handover: ev.SuccessorEntry | None = None
+        self._handed_at = float("-inf")  # when the last handover was followed
         self._lost_at: float | None = None
         self._turn = 0
 
@@ -115,6 +124,11 @@ class Follower:
 
     # -- where to go ---------------------------------------------------------------------------
 
+    @property
+    def handing_over(self) -> bool:
+        """The host said it hands the room over (its bye is no end: the client follows)."""
+        return self._handover is not None
+
     def is_mine(self, entry: ev.SuccessorEntry) -> bool:
         offer = self.config.host_offer
         return offer is not None and entry.key == offer.key.hex() and entry.port == offer.port
@@ -127,7 +141,7 @@ class Follower:
         """
         if self._handover is not None:
             entry, self._handover = self._handover, None
-            self._lost_at, self._turn = now, 0
+            self._lost_at, self._turn, self._handed_at = now, 0, now
             return Place(entry, self.is_mine(entry))
         entries = self.successors
         if not host_unreachable or not entries:
@@ -146,6 +160,10 @@ class Follower:
                 return Place(entry, True)
         self._turn += 1
         return Place(entry, False)
+
+    def pause(self, now: float) -> float:
+        """The wait before the next successor is tried: short just after a handover."""
+        return HANDOVER_PAUSE if now - self._handed_at < HANDOVER_HURRY else FOLLOW_PAUSE
 
     def takeover(self) -> Takeover:
         """What this member hosts the room with when it takes over."""

@@ -2,7 +2,8 @@
 
 Kept out of `net.client.session` (which only decides when to send it). What a hello
 announces decides what the host sends this member: `mailbox` (kept private messages),
-`handover` (successor lists, `net.client.follow`), `files` (file notices, `net.files`);
+`handover` (successor lists, `net.client.follow`), `files` (file notices, `net.files`),
+`look` (not a member: a host that came back asks where the room is);
 an older host ignores the fields it does not know.
 """
 
@@ -20,7 +21,7 @@ def make_hello(
     """The hello for `config`. `secret`: the link is encrypted, so the session's resume
     secret and the lasting mailbox secret may go in it (never in clear)."""
     resume, box = (resume_secret, config.mailbox or None) if secret else (None, None)
-    handover, host_port, host_key = hello_offer(config)
+    handover, host_port, host_key, look = hello_offer(config)
     return ev.Hello(
         PROTOCOL_VERSION,
         nick,
@@ -32,4 +33,5 @@ def make_hello(
         host_port=host_port,
         host_key=host_key,
         files=config.files,
+        look=look,
     )

@@ -382,7 +382,7 @@ class ClientSession:
                 self._verdict = (refusal_failure(code), text)
                 return LinkVerdict.CLOSE
             case ev.Ack() | ev.Held():  # a held message waits on the host for `to`: taken too
-                if self._acknowledged(event):
+                if self._acknowledged(event, now):
                     self._flush_outbox(now)
             case ev.Error(ref=ref) if ref is not None and ref in self._outbox:
                 failed = self._outbox.refuse(event, now)
@@ -433,13 +433,17 @@ class ClientSession:
         self._events.append(dataclasses.replace(welcome, history=fresh))
         self._set_state(ClientState.CONNECTED)
         for ack in acks:  # ours, taken by the host, their acks lost with the link: not resent
-            self._acknowledged(ack)
+            self._acknowledged(ack, now)
+        self._outbox.resend_unconfirmed(welcome.history, now)  # acked, but its host died too soon
         self._flush_outbox(now)
 
-    def _acknowledged(self, ack: ev.Ack | ev.Held) -> bool:
-        """The host took pending message `ack.id` (False if not pending): `Delivered`, or `Held`."""
-        if self._outbox.pop(ack.id) is None:
+    def _acknowledged(self, ack: ev.Ack | ev.Held, now: float) -> bool:
+        """The host took pending message `ack.id` (False if not pending): `Delivered`, or `Held`
+        (not again for a message sent again after a crash: `Outbox.resend_unconfirmed`)."""
+        entry = self._outbox.settle(ack, now)
+        if entry is None:
             return False
         self._seen.add(ack.msg_id)
-        self._events.append(Delivered(ack.id, ack.msg_id, ack.time) if type(ack) is ev.Ack else ack)
+        if not entry.resent:
+            self._events.append(Delivered(ack.id, ack.msg_id, ack.time) if type(ack) is ev.Ack else ack)
         return True

@@ -31,7 +31,16 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from net.addresses import AddrInfo, format_address, parse_address
-from net.api import ClientConfig, ClientState, EventSink, FailureKind, HostStartError, RoomMoved, Transport
+from net.api import (
+    ClientConfig,
+    ClientState,
+    EventSink,
+    FailureKind,
+    HostStartError,
+    RoomMoved,
+    StateChanged,
+    Transport,
+)
 from net.client.follow import Follower, Place
 from net.client.session import ClientSession
 from net.protocol import events as ev
@@ -44,8 +53,6 @@ Link = TypeVar("Link")
 
 #: Shortest and longest look for a room that moved (the backoff wait, within these bounds).
 LOOK_SECONDS = (1.0, 3.0)
-#: The longest wait between two successors tried after the host vanished.
-FOLLOW_PAUSE = 0.25
 
 
 class ThreadedClient:
@@ -210,8 +217,8 @@ class ThreadedClient:
                 if delay is None:
                     return
                 if self._follow_handover(connect_failed):
-                    if connect_failed:  # going down the successor list: not busily
-                        self._sleep(min(delay, FOLLOW_PAUSE))
+                    if connect_failed and self._follower is not None:  # down the list: not busily
+                        self._sleep(min(delay, self._follower.pause(time.monotonic())))
                     continue  # to a successor (or this member now hosts the room)
                 started = time.monotonic()
                 if connect_failed and self._other_host():
@@ -339,6 +346,8 @@ class ThreadedClient:
         follower = self._follower
         if follower is not None:
             events = [event for event in events if follower.observe(event, key, nick)]
+            if follower.handing_over:  # the host's bye hands the room over: say so, not "closed"
+                events = [_handed_over(event) for event in events]
             if self._new_host is not None and any(isinstance(event, ev.Welcome) for event in events):
                 events.insert(0, self._new_host)
                 self._new_host = None
@@ -352,3 +361,10 @@ class ThreadedClient:
                 self._on_event(event)
             except Exception:
                 log.exception("event handler failed for %r", event)
+
+
+def _handed_over(event: object) -> object:
+    """A link ended by the bye of a host that handed the room over: `HANDED_OVER`."""
+    if isinstance(event, StateChanged) and event.failure is FailureKind.HOST_LEFT:
+        return dataclasses.replace(event, failure=FailureKind.HANDED_OVER)
+    return event

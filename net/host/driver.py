@@ -133,7 +133,10 @@ class RoomDriver(Generic[P]):
 
     def seed_history(self, messages: tuple[ev.ChatMessage, ...]) -> None:
         """Start with `messages` (a successor's: what it received from the old host) in the
-        history, kept in the journal too when there is one."""
+        history, kept in the journal too when there is one. Those the journal gave back
+        already (this PC hosted the room before) are not kept twice."""
+        known = {message.id for message in self.room.history()}
+        messages = tuple(message for message in messages if message.id not in known)
         keeping = self.room.unsaved.messages is not None
         self.room.keep_journal(list(messages))
         if keeping and self.room.unsaved.messages is not None:
@@ -193,7 +196,9 @@ class RoomDriver(Generic[P]):
                 self.begin_close(peer, "internal error", cause=REMOVED, bye=True, flush=True)
 
     def _event(self, peer: P, event: ev.Event) -> None:
-        if isinstance(event, ev.Hello):
+        if isinstance(event, ev.Hello) and event.look:
+            self._answer_look(peer)
+        elif isinstance(event, ev.Hello):
             address = sockaddr_host(peer.address)
             if self.succession is not None:
                 self.succession.hello(peer, event, address)
@@ -206,6 +211,13 @@ class RoomDriver(Generic[P]):
             self.begin_close(peer, event.reason or "left", cause=ev.LeaveCause.QUIT, flush=True)
         elif not isinstance(event, ev.Pong):
             self.apply(self.room.handle(peer, event))  # answers "say hello first"
+
+    def _answer_look(self, peer: P) -> None:
+        """A host that came back asks where the room is (`net.host.returning`): our signed
+        list says which room, at which epoch, this host serves; then a bye."""
+        if self.succession is not None:
+            self.send(peer, self.succession.signed(self.room))
+        self.begin_close(peer, "looked where the room is", cause=REMOVED, bye=True, flush=True)
 
     def _bad_input(self, peer: P, error: RemoteProtocolError) -> None:
         peer.errors += 1
@@ -376,3 +388,14 @@ class RoomDriver(Generic[P]):
         if self.succession is not None:
             for member, successors in self.succession.due(room):
                 self.send(member, successors)
+            self._keep_successors(self.succession.take_unsaved())
+
+    def _keep_successors(self, successors: ev.Successors | None) -> None:
+        """Keep the list signed last in the journal: restarted, this host looks for the room
+        there before serving it again (docs/PROTOCOL.md, "One room")."""
+        if successors is None or self.journal is None:
+            return
+        try:
+            self.journal.keep_successors(successors)
+        except JournalError as exc:
+            log.warning("%s: a restart of this host cannot look for its successors", exc)

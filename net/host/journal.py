@@ -40,6 +40,14 @@ class RoomJournal(Protocol):
         """Keep `messages` and apply `changes` in one transaction; durable against a process
         crash when it returns. Raises `JournalError`."""
 
+    def keep_successors(self, successors: ev.Successors) -> None:
+        """Keep `successors`, the list this host signed last, instead of the one before (a
+        restart looks for the room there). Raises `JournalError`."""
+
+    def last_successors(self) -> ev.Successors | None:
+        """The list kept by `keep_successors`, None when there is none (or it is unreadable)."""
+        ...
+
     def close(self) -> None:
         """Finish (fold the log into the file) and let go of the file."""
 

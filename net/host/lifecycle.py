@@ -27,6 +27,7 @@ from net.api import EventSink, HostConfig, HostStartError, HostStopped
 from net.files.relay import HostRelay
 from net.host.loop import ServiceLoop
 from net.host.peer import PLAINTEXT_ONLY, Security
+from net.host.returning import check_the_room_is_here
 from net.host.succession import HostSuccession
 from net.room import Room, RoomConfig
 from net.secure.succession import Signer
@@ -89,6 +90,7 @@ class ThreadedHost:
         with self._lifecycle_lock:
             if self._started or self._stopped:
                 raise HostStartError("This host was already started; create a new one to start again.")
+            check_the_room_is_here(self.config)  # the room may have moved on while it was away
             sock = self._bind()
             self._started = True
         try:

@@ -49,6 +49,8 @@ class HostSuccession:
         self._current: tuple[ev.SuccessorEntry, ...] = ()
         self._signed: ev.Successors | None = None
         self._told: set[Any] = set()
+        #: A list signed since the driver last kept one in the journal (`take_unsaved`).
+        self._unsaved: ev.Successors | None = None
 
     def hello(self, peer: Any, hello: ev.Hello, address: str | None) -> None:
         """Note what `peer` announced (before the room judges its hello)."""
@@ -82,20 +84,29 @@ class HostSuccession:
                 break
         return tuple(found)
 
-    def due(self, room: Room) -> list[tuple[Any, ev.Successors]]:
-        """The signed list for each following member that has not got its current version."""
+    def signed(self, room: Room) -> ev.Successors:
+        """The current list, signed (signed anew when it changed)."""
         for peer in [p for p in self._offers if getattr(p, "closing", False)]:
             del self._offers[peer]
             self._told.discard(peer)
         entries = self.entries(room)
         if entries != self._current or self._signed is None:
             self._current = entries
-            self._signed = self.signer.signed(ev.Successors, self.epoch, room.name, entries)
+            self._signed = self._unsaved = self.signer.signed(ev.Successors, self.epoch, room.name, entries)
             self._told.clear()
             if entries:
                 log.info("successors named: %s", ", ".join(e.nick for e in entries))
-        signed = self._signed
-        assert signed is not None
+        return self._signed
+
+    def take_unsaved(self) -> ev.Successors | None:
+        """The list signed since the last call, if any: the journal keeps the last one, so
+        that this host, restarted, can look for the room where it named it to go."""
+        unsaved, self._unsaved = self._unsaved, None
+        return unsaved
+
+    def due(self, room: Room) -> list[tuple[Any, ev.Successors]]:
+        """The signed list for each following member that has not got its current version."""
+        signed = self.signed(room)
         due = [peer for peer in room.peers() if peer not in self._told and self.follows(peer)]
         self._told.update(due)
         return [(peer, signed) for peer in due]

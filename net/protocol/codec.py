@@ -197,6 +197,7 @@ CLIENT_SCHEMA: dict[type[ev.Event], tuple[_Field, ...]] = {
         _Field("host_port", _integer, required=False),
         _Field("host_key", _code, required=False),
         _Field("files", _boolean, required=False),
+        _Field("look", _boolean, required=False),
     ),
     ev.Say: (
         _Field("id", _id),

@@ -62,7 +62,14 @@ _ALWAYS = (ev.Ping, ev.Pong)
 #: (role of the sender, state) -> {event type: state after it}. Bye always closes.
 _TRANSITIONS: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = {
     (Role.CLIENT, _H): {ev.Hello: _H, ev.Bye: _C, **{t: _H for t in _ALWAYS}},
-    (Role.HOST, _H): {ev.Welcome: _O, ev.Refuse: _C, ev.Error: _H, ev.Bye: _C, **{t: _H for t in _ALWAYS}},
+    (Role.HOST, _H): {
+        ev.Welcome: _O,
+        ev.Refuse: _C,
+        ev.Error: _H,
+        ev.Bye: _C,
+        ev.Successors: _H,  # the answer to a `look` hello (a host that came back), then a bye
+        **{t: _H for t in _ALWAYS},
+    },
     (Role.CLIENT, _O): {
         **{t: _O for t in (ev.Say, ev.Rename, ev.Typing, ev.Who, ev.Got, ev.FileControl, *_ALWAYS)},
         ev.Bye: _C,

@@ -10,38 +10,14 @@ import enum
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-__all__ = [
-    "Ack",
-    "Bye",
-    "ChatMessage",
-    "Delivered",
-    "Error",
-    "Event",
-    "FileControl",
-    "FileNotice",
-    "Got",
-    "Handover",
-    "Held",
-    "Hello",
-    "Joined",
-    "LeaveCause",
-    "Left",
-    "Mail",
-    "MemberInfo",
-    "Members",
-    "Ping",
-    "Pong",
-    "Refuse",
-    "Rename",
-    "Renamed",
-    "Say",
-    "SuccessorEntry",
-    "Successors",
-    "Typing",
-    "TypingNotice",
-    "Welcome",
-    "Who",
+# fmt: off
+__all__ = [  # (compact: the names are also the classes below)
+    "Ack", "Bye", "ChatMessage", "Delivered", "Error", "Event", "FileControl", "FileNotice", "Got",
+    "Handover", "Held", "Hello", "Joined", "LeaveCause", "Left", "Mail", "MemberInfo", "Members",
+    "Ping", "Pong", "Refuse", "Rename", "Renamed", "Say", "SuccessorEntry", "Successors", "Typing",
+    "TypingNotice", "Welcome", "Who",
 ]
+# fmt: on
 
 
 class LeaveCause(enum.StrEnum):
@@ -107,6 +83,9 @@ class Hello(Event):
     host_key: str | None = None
     #: The client reads `file` notices: only then does the host send it any (docs/PROTOCOL.md).
     files: bool = False
+    #: Not a member: a host that came back asks where the room is now (docs/PROTOCOL.md,
+    #: "One room"). The host answers with its signed `successors` list and a `bye`.
+    look: bool = False
 
 
 @dataclass(frozen=True, slots=True)

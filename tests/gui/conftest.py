@@ -178,9 +178,10 @@ def headless_host() -> Iterator[Callable[..., ChatHost]]:
     def start(
         port: int = 0, room: str = "Test room", transport: Transport = Transport.TCP, **room_options
     ) -> ChatHost:
-        host = make_host(
-            transport, HostConfig(port=port, room=RoomConfig(name=room, **room_options), **secure({}))
-        )
+        # No handover: these tests stop a host to see the window lose it (or find it again);
+        # with one, the window's member would take the room over (tests/gui/test_handover_window.py).
+        room_config = RoomConfig(name=room, **room_options)
+        host = make_host(transport, HostConfig(port=port, room=room_config, **secure({"handover": False})))
         host.start()
         hosts.append(host)
         return host

@@ -125,3 +125,26 @@ def test_each_room_and_key_has_its_own_file(tmp_path: Path) -> None:
     }
     assert len(paths) == 4
     assert journal_path(tmp_path, b"k1", "午饭") == journal_path(tmp_path, b"k1", "午饭")
+
+
+def test_the_last_successor_list_comes_back_signed(path: Path, tmp_path: Path) -> None:
+    """Issue 18: a restarted host looks for its room where its last signed list named it."""
+    from net.secure.identity import load_or_create_identity
+    from net.secure.succession import Signer, verify
+
+    identity = load_or_create_identity(tmp_path / "identity")
+    signer = Signer(identity.key_path, identity.cert_path)
+    entry = ev.SuccessorEntry("鲍勃", ("192.168.1.21",), 47800, "tcp", "ab" * 32)
+    journal = SqliteRoomJournal.open(path)
+    assert journal.last_successors() is None
+    journal.keep_successors(signer.signed(ev.Successors, 0, "午饭", [entry]))
+    carol = ev.SuccessorEntry("carol", ("192.168.1.22",), 47801, "udp", "cd" * 32)
+    last = signer.signed(ev.Successors, 1, "午饭", [entry, carol])
+    journal.keep_successors(last)
+    journal.close()
+    again = SqliteRoomJournal.open(path)
+    try:
+        kept = again.last_successors()
+        assert kept == last and verify(kept, identity.fingerprint)
+    finally:
+        again.close()

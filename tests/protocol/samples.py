@@ -32,6 +32,7 @@ CLIENT_EVENTS: tuple[ev.Event, ...] = (
     ev.Hello(version=2, nick="鲍勃", client_id="c-3", resume="r-secret", mailbox="lasting-secret"),
     ev.Hello(version=2, nick="bob", client_id="c-4", handover=True, host_port=47800, host_key="ab" * 32),
     ev.Hello(version=2, nick="erin", client_id="c-6", handover=True, files=True),
+    ev.Hello(version=2, nick="look", client_id="c-5", look=True),
     ev.Who(),
     ev.Got(ids=("3f9a1c2e-43", "3f9a1c2e-44")),
     ev.FileControl(

@@ -26,7 +26,15 @@ H, O, C = ConnectionState.HANDSHAKE, ConnectionState.OPEN, ConnectionState.CLOSE
 #: (sender, state) -> {event type: state after it}.
 LEGAL: dict[tuple[Role, ConnectionState], dict[type, ConnectionState]] = {
     (Role.CLIENT, H): {ev.Hello: H, ev.Ping: H, ev.Pong: H, ev.Bye: C},
-    (Role.HOST, H): {ev.Welcome: O, ev.Refuse: C, ev.Error: H, ev.Ping: H, ev.Pong: H, ev.Bye: C},
+    (Role.HOST, H): {
+        ev.Welcome: O,
+        ev.Refuse: C,
+        ev.Error: H,
+        ev.Successors: H,  # the answer to a `look` hello (issue 18: a host that came back)
+        ev.Ping: H,
+        ev.Pong: H,
+        ev.Bye: C,
+    },
     (Role.CLIENT, O): {
         ev.Say: O,
         ev.Rename: O,
