@@ -16,11 +16,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import NoReturn
 
 from net.files.manifest import Entry, sha256_of
 from net.files.names import UnsafeName, alternative, check_relative, part_path, target_path
-from net.files.preallocate import reserve
+from net.files.part_file import PartFile
 
 #: How many `name (n).ext` to try before giving up on a taken name.
 MAX_ALTERNATIVES = 100
@@ -58,7 +58,7 @@ class _Open:
     """The file being received: its plan, its `.part` handle, its hash so far, bytes left."""
 
     planned: _Planned
-    handle: BinaryIO
+    handle: PartFile
     digest: hashlib._Hash
     left: int
 
@@ -136,10 +136,7 @@ class Receiver:
         part = part_path(planned.final)
         try:
             digest = _resumed_hash(part, offset) if offset else hashlib.sha256()
-            handle = open(part, "r+b" if offset else "wb")  # noqa: SIM115 (closed by end/abort)
-            handle.seek(offset)
-            handle.truncate()
-            reserve(handle.fileno(), offset, length)  # keeps the size: resume still counts on it
+            handle = PartFile(part, offset, length)  # closed by end/abort
         except OSError as exc:
             self._raise_for(exc, self.missing_bytes())
         del self._planned[index]
