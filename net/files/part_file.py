@@ -33,7 +33,7 @@ DIRECT_MIN_BYTES = 16 * 1024 * 1024
 #: Bytes of one stage, written to the disk at once (a multiple of any disk's block size).
 STAGE_BYTES = 1024 * 1024
 #: Stages per file: one being filled while the other is written.
-STAGES = 2
+STAGES = 4
 #: Alignment of a direct write's file offset (the largest logical block size in use).
 _ALIGN = 4096
 _O_DIRECT: int = getattr(os, "O_DIRECT", 0)
