@@ -117,8 +117,8 @@ def _read(
                 ended = True
                 break
             filled += count
-            full = count == FULL_RECORD and time.monotonic() < look_after
-            if not full and not sock.pending() and not _readable(sock):
+            streaming = count == FULL_RECORD and time.monotonic() < look_after
+            if not streaming and not sock.pending() and not _readable(sock):
                 break  # nothing more is waiting: hand over what came
         if filled:
             full.put((block, filled))
