@@ -67,7 +67,7 @@ def stream_files(
             if os.fstat(handle.fileno()).st_size != entry.size:
                 raise SendError("changed", f"{entry.path!r} changed since it was offered")
             handle.seek(offset)
-            if hasattr(os, "posix_fadvise"):  # read ahead far: the whole rest is wanted
+            if length > CHUNK_BYTES and hasattr(os, "posix_fadvise"):  # read ahead far: all of it is wanted
                 os.posix_fadvise(handle.fileno(), offset, length, os.POSIX_FADV_SEQUENTIAL)
             yield file_header(index, offset, length)
             while length:
