@@ -24,6 +24,8 @@ from tests.identity import session_identity
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = 48 * 1024 * 1024
+#: Where the killed receiver stalls: beyond the bytes a big `.part` may still hold in memory.
+STALL_AT = 24 * 1024 * 1024
 
 
 class Peer:
@@ -125,7 +127,7 @@ def test_after_the_receiver_is_killed_the_next_fetch_gets_only_the_missing_bytes
     try:
         token = server.grant("o1", "bob")
         receiver = Peer(
-            "fetch", str(server.port), server.fingerprint.hex(), token, str(inbox), str(8 * 1024 * 1024)
+            "fetch", str(server.port), server.fingerprint.hex(), token, str(inbox), str(STALL_AT)
         )
         peers.append(receiver)
         receiver.line("stalled")
@@ -135,7 +137,7 @@ def test_after_the_receiver_is_killed_the_next_fetch_gets_only_the_missing_bytes
         kept = (inbox / "大文件.bin.part").stat().st_size
         # a big `.part` is written a stage at a time past the page cache: the stages still
         # in memory when the process died are lost (and fetched again), never more
-        assert 8 * 1024 * 1024 - STAGES * STAGE_BYTES <= kept < SIZE
+        assert STALL_AT - STAGES * STAGE_BYTES <= kept < SIZE and kept > 0
 
         reports.clear()
         token = server.grant("o1", "bob")  # it accepts again: a new token
