@@ -126,9 +126,7 @@ def test_after_the_receiver_is_killed_the_next_fetch_gets_only_the_missing_bytes
     server.start()
     try:
         token = server.grant("o1", "bob")
-        receiver = Peer(
-            "fetch", str(server.port), server.fingerprint.hex(), token, str(inbox), str(STALL_AT)
-        )
+        receiver = Peer("fetch", str(server.port), server.fingerprint.hex(), token, str(inbox), str(STALL_AT))
         peers.append(receiver)
         receiver.line("stalled")
         receiver.kill()
