@@ -150,11 +150,6 @@ class Routes:
         return address
 
 
-def _shown(route: str) -> str:
-    """The route events say: the host's copy comes from the host."""
-    return "host" if route == "cache" else route
-
-
 def _hex(text: str | None) -> bytes:
     try:
         return bytes.fromhex(text or "")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from net.files.limits import MAX_TRANSFER_CONNECTIONS, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
+from net.files.limits import CACHE_MEMBER, MAX_TRANSFER_CONNECTIONS, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
 from net.files.manifest import Entry
 from net.files.relay_leg import RelayKeyMismatch, RelayRoute, connect, open_leg
 from net.files.sender import SendError, stream_files, wanted_from
@@ -187,9 +187,9 @@ class TransferServer:
             with self._lock:
                 self._connections.pop(threading.current_thread(), None)
             log.info("relayed transfer of %s to %s: cannot reach the relay: %s", offer, member, exc)
-            self._report(Served(offer, member, 0, f"unreachable: {exc}", "host"))
+            self._report(Served(offer, member, 0, f"unreachable: {exc}", _route_of(member)))
             return
-        self._serve(tls, (route.address, route.port), route="host")
+        self._serve(tls, (route.address, route.port), route=_route_of(member))
 
     # -- one connection (its own thread) ----------------------------------------------------
 
@@ -285,6 +285,11 @@ def _send_manifest(tls: ssl.SSLSocket, entries: list[Entry]) -> None:
     total = sum(entry.size for entry in entries)
     batch += encode_record(MANIFEST_END, {"count": len(entries), "total": total})
     tls.sendall(batch)
+
+
+def _route_of(member: str) -> str:
+    """The route a leg to the host serves: an upload to its copy, or a relayed fetch."""
+    return "cache" if member == CACHE_MEMBER else "host"
 
 
 def send_entries(tls: ssl.SSLSocket, entries: list[Entry], counted: list[int] | None = None) -> int:

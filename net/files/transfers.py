@@ -36,7 +36,7 @@ from net.files.limits import (
     MAX_TRANSFER_CONNECTIONS,
 )
 from net.files.manifest import build_manifest
-from net.files.routes import Routes, Waiting, _hex, _shown
+from net.files.routes import Routes, Waiting, _hex
 from net.files.server import Served, TransferServer
 from net.files.sockets import lower_priority
 from net.protocol import events as ev
@@ -320,13 +320,12 @@ class FileTransfers(Routes):
 
     def _make_fetch(self, key: Key, ticket: Ticket, folder: Path, route: str = "direct") -> Fetch:
         """A fetch whose progress says its route: direct, host (relayed) or cache (the
-        host's copy; its events say "host": the bytes come from the host)."""
+        host's copy of a room-wide offer)."""
         route = "host" if ticket.relay else route
-        shown = "host" if route == "cache" else route
 
         def progress(p: Progress) -> None:
             self._emit(
-                fe.TransferProgress(p.offer, key[0], p.done, p.total, p.speed, p.files_done, p.files, shown)
+                fe.TransferProgress(p.offer, key[0], p.done, p.total, p.speed, p.files_done, p.files, route)
             )
 
         fetch = Fetch(ticket, folder, on_progress=progress)
@@ -366,7 +365,7 @@ class FileTransfers(Routes):
             done = tuple(result.files)
             self._emit(
                 fe.TransferFinished(
-                    key[1], key[0], fetch.folder, done, result.received, result.resumed, _shown(fetch.route)
+                    key[1], key[0], fetch.folder, done, result.received, result.resumed, fetch.route
                 )
             )
         finally:

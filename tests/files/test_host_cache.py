@@ -75,7 +75,7 @@ def test_a_room_wide_picture_leaves_the_sender_once_and_each_member_gets_it_from
     _fetch_everywhere(alice, members, picture, tmp_path)
     for member in members:
         [done] = wait_until(lambda m=member: m.of_type(fe.TransferFinished), message="the fetch", timeout=20)
-        assert done.route == "host" and done.received == 1_500_000
+        assert done.route == "cache" and done.received == 1_500_000
         assert (tmp_path / member.client.nick / "screenshot.png").read_bytes() == picture.read_bytes()
         assert member.of_type(fe.TransferFailed) == []
     answered = wait_until(
@@ -83,7 +83,12 @@ def test_a_room_wide_picture_leaves_the_sender_once_and_each_member_gets_it_from
     )
     assert {a.member for a in answered} == {"bob", "carol", "小红"} and all(a.accepted for a in answered)
     [upload] = alice.of_type(fe.TransferServed)  # the sender's upload counter: one upload
-    assert (upload.member, upload.sent, upload.error, upload.route) == (CACHE_MEMBER, 1_500_000, None, "host")
+    assert (upload.member, upload.sent, upload.error, upload.route) == (
+        CACHE_MEMBER,
+        1_500_000,
+        None,
+        "cache",
+    )
     assert alice.transfers.bytes_sent == 1_500_000
 
 
@@ -97,7 +102,7 @@ def test_a_full_cache_sends_the_next_picture_the_direct_way(cached_room, tmp_pat
     wait_until(lambda: bob.of_type(fe.TransferFinished), message="the first picture", timeout=20)
     _fetch_everywhere(alice, [bob], second, tmp_path)  # 2.5 MB would not fit
     done = wait_until(lambda: len(bob.of_type(fe.TransferFinished)) == 2 and bob.of_type(fe.TransferFinished))
-    assert [d.route for d in done] == ["host", "direct"]
+    assert [d.route for d in done] == ["cache", "direct"]
     assert (tmp_path / "bob" / "b.png").read_bytes() == second.read_bytes()
     served = wait_until(
         lambda: len(alice.of_type(fe.TransferServed)) == 2 and alice.of_type(fe.TransferServed)
