@@ -12,10 +12,11 @@ sender (the cache failed it once: the direct route is the fallback).
 
 Bounded: at most `max_offers` offers and `max_bytes` bytes, uploads under way counted at
 the size they announced (an upload that turns out bigger is refused before a byte is
-written), each kept `lifetime` seconds; a full cache refuses the upload and the offer goes
-the direct way. Everything lives in a temporary folder of the host's own, removed by
-`close()`. Thread-safe: the room's thread opens and grants, the relay's threads upload
-and serve. The clock can be given (tests).
+written), each kept `lifetime` seconds, and an upload not begun within its ticket's
+`TOKEN_LIFETIME` frees its room (so `upload` steps alone cannot fill the cache); a full
+cache refuses the upload and the offer goes the direct way. Everything lives in a
+temporary folder of the host's own, removed by `close()`. Thread-safe: the room's thread
+opens and grants, the relay's threads upload and serve. The clock can be given (tests).
 """
 
 from __future__ import annotations
@@ -222,10 +223,12 @@ class HostCache:
     @property
     def bytes_held(self) -> int:
         with self._lock:
+            self._expire(self._clock())
             return self._used()
 
     def __len__(self) -> int:
         with self._lock:
+            self._expire(self._clock())
             return len(self._offers)
 
     def close(self) -> None:
@@ -254,7 +257,13 @@ class HostCache:
             cached.ready.set()
             shutil.rmtree(cached.folder, ignore_errors=True)
         for ticket in [t for t, (_, expires) in self._uploads.items() if expires <= now]:
-            del self._uploads[ticket]
+            key, _ = self._uploads.pop(ticket)
+            unused = self._offers.get(key)
+            if unused is not None and unused.entries is None:  # never uploaded: free its room
+                del self._offers[key]
+                unused.failed = True
+                unused.ready.set()
+                shutil.rmtree(unused.folder, ignore_errors=True)
         for token in [t for t, held in self._tokens.items() if held.expires <= now]:
             del self._tokens[token]
 

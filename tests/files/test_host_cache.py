@@ -17,7 +17,7 @@ from net.files import events as fe
 from net.files import relay as relay_module
 from net.files.fetch import Fetch, FetchError, Ticket
 from net.files.host_cache import CacheRefused, HostCache
-from net.files.limits import CACHE_MEMBER
+from net.files.limits import CACHE_MEMBER, TOKEN_LIFETIME
 from net.files.manifest import build_manifest
 from net.files.relay import HostRelay
 from net.files.relay_leg import RelayRoute
@@ -202,6 +202,22 @@ def test_the_cache_keeps_to_its_bounds_and_its_folder_goes_with_the_host(tmp_pat
     assert not root.exists()
     with pytest.raises(CacheRefused):
         cache.open_upload("bob", "e", 1)
+
+
+def test_upload_steps_alone_cannot_fill_the_cache(tmp_path: Path) -> None:
+    now = [0.0]
+    cache = HostCache(max_bytes=2_000, lifetime=3600, clock=lambda: now[0])
+    try:
+        cache.open_upload("mallory", "x", 1_000)  # asked for, never uploaded
+        begun = cache.open_upload("alice", "a", 1_000)
+        cache.take_upload(begun)  # alice's upload is under way
+        with pytest.raises(CacheRefused, match="full"):
+            cache.open_upload("bob", "b", 1)
+        now[0] = TOKEN_LIFETIME + 1  # mallory's ticket expired unused: its room is free again
+        assert len(cache) == 1 and cache.bytes_held == 1_000
+        cache.open_upload("bob", "b", 1_000)
+    finally:
+        cache.close()
 
 
 def test_fetches_without_a_valid_token_and_legs_without_a_ticket_are_refused(
