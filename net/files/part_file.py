@@ -18,6 +18,8 @@ refuse `O_DIRECT` write through the page cache.
 
 from __future__ import annotations
 
+import errno
+import logging
 import mmap
 import os
 import queue
@@ -26,6 +28,13 @@ from pathlib import Path
 
 from net.files.preallocate import reserve
 from net.files.sockets import lower_priority
+
+try:
+    import fcntl
+except ImportError:  # Windows: no O_DIRECT, no disk thread
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 #: Files at least this big bypass the page cache (smaller ones gain little, and each of a
 #: folder's many small files would pay for the buffers and a thread).
@@ -161,6 +170,7 @@ class _DiskThread:
             self._free.put(mmap.mmap(-1, STAGE_BYTES))  # page aligned, as O_DIRECT needs
         self._full: queue.Queue[tuple[mmap.mmap, int, int] | None] = queue.Queue()  # <= STAGES
         self._error: OSError | None = None
+        self._direct = True  # until a write is refused
         self._thread = threading.Thread(target=self._run, name="part file disk", daemon=True)
         self._thread.start()
 
@@ -199,12 +209,25 @@ class _DiskThread:
             stages = [item for item in batch if item is not None]
             try:
                 if self._error is None and stages:
-                    _write_runs(self._fd, stages)
+                    self._write(stages)
             except OSError as exc:
                 self._error = exc
             finally:
                 for stage, _offset, _count in stages:
                     self._free.put(stage)
+
+    def _write(self, stages: list[tuple[mmap.mmap, int, int]]) -> None:
+        """Write `stages`; a file system that opened with `O_DIRECT` but refuses its writes
+        (`EINVAL`: some need other alignments) gets them through the cache from then on."""
+        try:
+            _write_runs(self._fd, stages)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or fcntl is None or not self._direct:
+                raise
+            self._direct = False
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~_O_DIRECT)
+            log.info("O_DIRECT writes refused here (%s): writing through the page cache", exc.strerror)
+            _write_runs(self._fd, stages)
 
 
 def _write_runs(fd: int, stages: list[tuple[mmap.mmap, int, int]]) -> None:

@@ -3,6 +3,7 @@ bytes that arrived, from any resume offset, and the size never claims more."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -86,3 +87,25 @@ def test_a_failing_disk_write_is_raised_to_the_writer(tmp_path: Path) -> None:
         _write_in_odd_pieces(part, PAYLOAD)
         part.flush()
     part.close()
+
+
+def test_a_file_system_refusing_direct_writes_gets_them_through_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _direct_possible(tmp_path):
+        pytest.skip("this file system takes no O_DIRECT writes")
+    fcntl = pytest.importorskip("fcntl")
+    real = part_file._write_runs
+    refused: list[int] = []
+
+    def picky(fd: int, stages: list) -> None:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            refused.append(fd)
+            raise OSError(errno.EINVAL, "Invalid argument")  # as a file system needing 64 KiB would
+        real(fd, stages)
+
+    monkeypatch.setattr(part_file, "_write_runs", picky)
+    part = PartFile(tmp_path / "big.part", 0, len(PAYLOAD), direct_min=0)
+    _write_in_odd_pieces(part, PAYLOAD)
+    part.close()
+    assert refused and (tmp_path / "big.part").read_bytes() == PAYLOAD
