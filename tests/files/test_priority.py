@@ -14,6 +14,7 @@ from net.files.fetch import Fetch, Progress, Ticket
 from net.files.manifest import build_manifest
 from net.files.server import Served, TransferServer
 from net.files.sockets import lower_priority, transfer_priority
+from tests.helpers import wait_until
 from tests.identity import session_identity
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
@@ -50,6 +51,7 @@ def test_both_ends_of_a_transfer_run_as_idle_threads(tmp_path: Path) -> None:
             writer.append(transfer_priority())  # reported from the fetch's writing thread
 
         Fetch(ticket, tmp_path / "in", on_progress=progress, progress_interval=0).run()
+        wait_until(lambda: served, message="the sender's report")
     finally:
         server.stop()
     assert writer and set(writer[:-1]) == {"idle"}  # the last report comes from the caller's thread
