@@ -19,7 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.transfer import _PeakRss, _write_file
+from bench.transfer import _write_file
+from bench.transfer_rss import PeakRss
 from net.files.fetch import Fetch, Ticket
 from net.files.manifest import build_manifest
 from net.files.relay import HostRelay
@@ -49,7 +50,7 @@ def main(size: int, relayed: bool) -> None:
             threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
             done = 0
             started = time.perf_counter()
-            with _PeakRss() as rss:
+            with PeakRss() as rss:
                 while True:  # at least one transfer, then until stdin closes
                     token = server.grant("o", "b")
                     ticket = Ticket("127.0.0.1", server.port, server.fingerprint, "o", "b", token)

@@ -65,7 +65,9 @@ class TransferProgress:
     speed: float
     files_done: int
     files: int
-    route: str = "direct"  # "direct" from the sender, "host" through the host's relay
+    route: str = (
+        "direct"  # "direct" from the sender, "host" through the host's relay, "cache" from the host's copy
+    )
 
     @property
     def seconds_left(self) -> float | None:
@@ -83,7 +85,9 @@ class TransferFinished:
     files: tuple[Path, ...]
     received: int
     resumed: int
-    route: str = "direct"  # how the bytes came: "direct" from the sender, "host" relayed
+    route: str = (
+        "direct"  # how the bytes came: "direct" from the sender, "host" relayed, "cache" the host's copy
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +109,14 @@ class TransferServed:
     member: str
     sent: int
     error: str | None
-    route: str = "direct"  # "host": the member fetched through the host's relay
+    route: str = "direct"  # "host": through the host's relay; "cache": the upload to the host's copy
 
 
 @dataclass(frozen=True, slots=True)
 class TransferRouted:
     """A fetch of `sender`'s offer changes route: the direct connection was refused, so it
-    goes through the host's relay (`route` "host"); `text` says why, for the details."""
+    goes through the host's relay (`route` "host"), or the host's copy failed, so it comes
+    from the sender after all ("direct"); `text` says why, for the details."""
 
     offer: str
     sender: str

@@ -9,6 +9,7 @@ caller's thread (`run`); `cancel` from any other thread cuts it short, `.part` f
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import ssl
 import threading
@@ -28,6 +29,7 @@ from net.files.names import UnsafeName
 from net.files.pipeline import pump
 from net.files.receiver import ReceiveError, Receiver
 from net.files.relay_leg import RelayRoute, ticket_record
+from net.files.server import try_send_error
 from net.files.sockets import shut_down
 from net.files.stream import (
     DONE,
@@ -80,6 +82,7 @@ class FetchResult:
     received: int  # file bytes that came over the wire
     resumed: int  # bytes that were already there in `.part` files
     already_there: int  # files found complete before anything was sent
+    entries: tuple[Entry, ...] = ()  # the offer's manifest
 
 
 class FetchError(Exception):
@@ -103,6 +106,7 @@ class Fetch:
         timeout: float = TRANSFER_IDLE_TIMEOUT,
         max_entries: int = MAX_ENTRIES,
         progress_interval: float = PROGRESS_INTERVAL,
+        max_total: int | None = None,
     ) -> None:
         self.ticket = ticket
         self.route = "host" if ticket.relay else "direct"  # how the bytes come
@@ -111,6 +115,8 @@ class Fetch:
         self._timeout = timeout
         self._max_entries = max_entries
         self._progress_interval = progress_interval
+        self._max_total = max_total  # set: refuse an offer of more bytes (`too_big`)
+        self._receiver: Receiver | None = None
         self._cancelled = threading.Event()
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
@@ -140,37 +146,21 @@ class Fetch:
                 f"cannot reach {whom} at {where[0]} port {where[1]}: "
                 f"{exc.strerror or exc} (a firewall may block it)",
             ) from None
-        receiver: Receiver | None = None
+        return self._guarded(raw, lambda: self._connected(raw))
+
+    def run_on(self, tls: ssl.SSLSocket) -> FetchResult:
+        """Fetch over a TLS stream already open and checked (the host's cache taking an
+        upload on a leg the sender opened); the stream is closed at the end."""
+        return self._guarded(tls, lambda: self._exchange(tls))
+
+    def _guarded(self, sock: socket.socket, talk: Callable[[], FetchResult]) -> FetchResult:
+        """Run `talk`, turning every failure into a FetchError; closes the socket."""
+        with self._lock:
+            self._sock = sock
         try:
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            tls = client_context().wrap_socket(raw, do_handshake_on_connect=False)
-            with self._lock:
-                self._sock = tls
             if self._cancelled.is_set():
                 raise FetchError("cancelled", "cancelled")
-            tls.do_handshake()
-            der = tls.getpeercert(binary_form=True)
-            if der is None or fingerprint_of(der) != (route.key if route else ticket.fingerprint):
-                raise FetchError(
-                    "key_mismatch",
-                    f"{'the relay' if route else 'the sender'}'s key is not the one the chat named; "
-                    "nothing was fetched",
-                )
-            if route is not None:
-                tls.sendall(ticket_record(route))
-            request = {
-                "v": TRANSFER_VERSION,
-                "offer": ticket.offer,
-                "member": ticket.member,
-                "token": ticket.token,
-            }
-            tls.sendall(encode_record(REQUEST, request))
-            decoder = StreamDecoder()
-            entries = self._read_manifest(tls, decoder)
-            receiver = Receiver(self.folder, entries)
-            wanted = receiver.plan()
-            tls.sendall(encode_record(WANTED, {"want": [list(pair) for pair in wanted]}))
-            return self._receive(tls, decoder, receiver, Manifest(entries))
+            return talk()
         except ReceiveError as exc:
             raise FetchError(exc.code, exc.text) from None
         except StreamError as exc:
@@ -182,11 +172,54 @@ class Fetch:
                 raise FetchError("cancelled", "the transfer was cancelled; it resumes from here") from None
             raise FetchError("lost", f"the transfer was interrupted ({exc}); it resumes from here") from None
         finally:
-            if receiver is not None:
-                receiver.abort()
+            if self._receiver is not None:
+                self._receiver.abort()
             with self._lock:
-                sock, self._sock = self._sock, None
-            (sock or raw).close()
+                sock, self._sock = self._sock or sock, None
+            sock.close()
+
+    def _connected(self, raw: socket.socket) -> FetchResult:
+        ticket, route = self.ticket, self.ticket.relay
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        tls = client_context().wrap_socket(raw, do_handshake_on_connect=False)
+        with self._lock:
+            self._sock = tls
+        if self._cancelled.is_set():
+            raise FetchError("cancelled", "cancelled")
+        tls.do_handshake()
+        der = tls.getpeercert(binary_form=True)
+        if der is None or fingerprint_of(der) != (route.key if route else ticket.fingerprint):
+            raise FetchError(
+                "key_mismatch",
+                f"{'the relay' if route else 'the sender'}'s key is not the one the chat named; "
+                "nothing was fetched",
+            )
+        if route is not None:
+            tls.sendall(ticket_record(route))
+        return self._exchange(tls)
+
+    def _exchange(self, tls: ssl.SSLSocket) -> FetchResult:
+        """The stream from the request on: manifest, wanted list, files."""
+        ticket = self.ticket
+        request = {
+            "v": TRANSFER_VERSION,
+            "offer": ticket.offer,
+            "member": ticket.member,
+            "token": ticket.token,
+        }
+        tls.sendall(encode_record(REQUEST, request))
+        decoder = StreamDecoder()
+        entries = self._read_manifest(tls, decoder)
+        manifest = Manifest(entries)
+        if self._max_total is not None and manifest.total > self._max_total:
+            text = f"the offer holds {manifest.total:,} bytes, more than the {self._max_total:,} agreed"
+            try_send_error(tls, "too_big", text)  # the sender learns why
+            raise FetchError("too_big", text)
+        self._receiver = Receiver(self.folder, entries)
+        wanted = self._receiver.plan()
+        tls.sendall(encode_record(WANTED, {"want": [list(pair) for pair in wanted]}))
+        result = self._receive(tls, decoder, self._receiver, manifest)
+        return dataclasses.replace(result, entries=tuple(entries))
 
     def _read_manifest(self, tls: ssl.SSLSocket, decoder: StreamDecoder) -> list[Entry]:
         entries: list[Entry] = []

@@ -50,3 +50,17 @@ RELAY_WAIT = 10.0
 PART_SUFFIX = ".part"
 #: Progress events at most this often per transfer.
 PROGRESS_INTERVAL = 0.25
+
+#: Room-wide offers up to this size are uploaded once to the host's cache and fetched
+#: from there by every member (the GUI's default for accepting images unasked: 5 MiB).
+CACHE_OFFER_BYTES = 5 * 1024 * 1024
+#: Bytes the host's cache holds at most, on disk, uploads under way included.
+CACHE_MAX_BYTES = 256 * 1024 * 1024
+#: Offers the host's cache holds at most.
+CACHE_MAX_OFFERS = 64
+#: Seconds an offer stays in the host's cache (later accepts go to the sender).
+CACHE_LIFETIME = 15 * 60.0
+#: Seconds a member's fetch from the cache waits for the sender's upload to finish.
+CACHE_UPLOAD_WAIT = 15.0
+#: The member name a sender grants its upload to the host's cache under.
+CACHE_MEMBER = "(host cache)"

@@ -16,11 +16,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import NoReturn
 
 from net.files.manifest import Entry, sha256_of
 from net.files.names import UnsafeName, alternative, check_relative, part_path, target_path
-from net.files.preallocate import reserve
+from net.files.part_file import PartFile
 
 #: How many `name (n).ext` to try before giving up on a taken name.
 MAX_ALTERNATIVES = 100
@@ -51,6 +51,7 @@ class _Planned:
     entry: Entry
     final: Path
     offset: int
+    part: Path  # `final` with the `.part` suffix, where the bytes go first
 
 
 @dataclass(slots=True)
@@ -58,7 +59,7 @@ class _Open:
     """The file being received: its plan, its `.part` handle, its hash so far, bytes left."""
 
     planned: _Planned
-    handle: BinaryIO
+    handle: PartFile
     digest: hashlib._Hash
     left: int
 
@@ -107,7 +108,7 @@ class Receiver:
                 if offset > entry.size:  # not the start of this file: start again
                     part.unlink()
                     offset = 0
-                self._planned[index] = _Planned(entry, candidate, offset)
+                self._planned[index] = _Planned(entry, candidate, offset, part)
                 return
             if _same_file(candidate, entry):
                 self.already_there += 1
@@ -133,13 +134,10 @@ class Receiver:
                 f"{planned.entry.path!r}: the sender sends {length:,} bytes from {offset:,}, "
                 f"the offer said {planned.entry.size:,} bytes in all",
             )
-        part = part_path(planned.final)
+        part = planned.part
         try:
             digest = _resumed_hash(part, offset) if offset else hashlib.sha256()
-            handle = open(part, "r+b" if offset else "wb")  # noqa: SIM115 (closed by end/abort)
-            handle.seek(offset)
-            handle.truncate()
-            reserve(handle.fileno(), offset, length)  # keeps the size: resume still counts on it
+            handle = PartFile(part, offset, length)  # closed by end/abort
         except OSError as exc:
             self._raise_for(exc, self.missing_bytes())
         del self._planned[index]
@@ -167,7 +165,7 @@ class Receiver:
         except OSError as exc:
             self._fail_current(exc)
         self._close_current()
-        part = part_path(planned.final)
+        part = planned.part
         if left or digest.hexdigest() != planned.entry.sha256:
             part.unlink(missing_ok=True)  # a resumed prefix may be what was wrong: start again
             raise ReceiveError(
@@ -207,7 +205,7 @@ class Receiver:
         planned = self._current.planned
         self._close_current()
         try:
-            kept = part_path(planned.final).stat().st_size
+            kept = planned.part.stat().st_size
         except OSError:
             kept = 0
         self._raise_for(exc, planned.entry.size - kept + self.missing_bytes())

@@ -26,10 +26,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from net.files.cache_legs import serve_cached, take_upload
+from net.files.host_cache import HostCache
 from net.files.limits import MAX_RELAYS, RELAY_BUFFER_BYTES, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
 from net.files.relay_desk import Leg, RelayDesk
 from net.files.sockets import lower_priority, shut_down
-from net.files.stream import RELAY, Record, StreamDecoder, StreamError
+from net.files.stream import RELAY, REQUEST, Record, StreamDecoder, StreamError
 from net.files.tokens import TokenRefused
 from net.secure.identity import Identity
 from net.secure.tls import server_context
@@ -53,6 +55,7 @@ class HostRelay:
         max_relays: int = MAX_RELAYS,
         idle_timeout: float = TRANSFER_IDLE_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        cache: HostCache | None = None,
     ) -> None:
         self._context = server_context(identity)
         self._listener = open_listener(bind, port)
@@ -60,6 +63,8 @@ class HostRelay:
         self.desk = RelayDesk(clock=clock)
         self.desk.port = self.port
         self.desk.key = identity.fingerprint.hex()
+        self.cache = cache if cache is not None else HostCache(clock=clock)
+        self.desk.cache = self.cache  # the room opens uploads and grants fetches through the desk
         self.max_relays = max_relays
         self.idle_timeout = idle_timeout
         self._lock = threading.Lock()
@@ -86,6 +91,7 @@ class HostRelay:
         for thread, _sock in legs:
             thread.join(timeout=5.0)
         self._listener.close()
+        self.cache.close()  # its folder goes with it
 
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
@@ -117,8 +123,13 @@ class HostRelay:
             if self._stopping.is_set():
                 return
             tls.do_handshake()
-            leg = self._redeem(tls)
-            self._meet(tls, leg)
+            first = self._first_record(tls)
+            if first.kind == REQUEST:  # a member fetching from the host's cache
+                serve_cached(tls, first.body, self.cache)
+                return
+            leg = self._redeem(tls, first)
+            if leg is not None:
+                self._meet(tls, leg)
         except (OSError, ssl.SSLError, StreamError, TokenRefused) as exc:
             log.info("relay leg from %s ended: %s", address, exc)
         finally:
@@ -126,7 +137,7 @@ class HostRelay:
                 self._legs.pop(threading.current_thread(), None)
             (tls or sock).close()
 
-    def _redeem(self, tls: ssl.SSLSocket) -> Leg:
+    def _first_record(self, tls: ssl.SSLSocket) -> Record:
         decoder = StreamDecoder(max_record=_TICKET_RECORD_BYTES)
         while True:
             data = tls.recv(_TICKET_RECORD_BYTES)
@@ -136,11 +147,21 @@ class HostRelay:
             if events:
                 break
         first = events[0]
-        if len(events) > 1 or not isinstance(first, Record) or first.kind != RELAY:
-            raise StreamError("bad_stream", "a relay leg must open with its ticket alone")
+        if len(events) > 1 or not isinstance(first, Record) or first.kind not in (RELAY, REQUEST):
+            raise StreamError("bad_stream", "a relay leg must open with its ticket or request alone")
+        return first
+
+    def _redeem(self, tls: ssl.SSLSocket, first: Record) -> Leg | None:
+        """The pair a relay ticket opens; None when it was an upload to the cache (taken
+        here and now). TokenRefused when it opens neither."""
         if first.body.get("v") != TRANSFER_VERSION:
             raise StreamError("version_mismatch", "another transfer version")
-        return self.desk.redeem(first.body.get("ticket"))
+        ticket = first.body.get("ticket")
+        try:
+            return self.desk.redeem(ticket)
+        except TokenRefused:
+            take_upload(tls, ticket, first.body.get("token"), self.cache)  # or TokenRefused
+            return None
 
     def _meet(self, tls: ssl.SSLSocket, leg: Leg) -> None:
         """The first leg of a pair waits (its thread keeps its socket until the splice

@@ -20,9 +20,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from net.files.limits import MAX_RELAY_TICKETS, TOKEN_LIFETIME
 from net.files.tokens import TokenRefused
+
+if TYPE_CHECKING:
+    from net.files.host_cache import HostCache
 
 FETCH, SEND = "fetch", "send"
 
@@ -59,6 +63,7 @@ class RelayDesk:
         self.limit = limit
         self.port = 0  # the relay's port, set when it listens
         self.key = ""  # SHA-256 of the host's certificate (hex), for members to check
+        self.cache: HostCache | None = None  # the relay's cache of room-wide offers
         self._lock = threading.Lock()
         self._tickets: OrderedDict[str, _Ticket] = OrderedDict()
 

@@ -2,7 +2,9 @@
 
 Both the receiver (`Fetch`) and the sender (`TransferServer.serve_relayed`) open one when
 the host has paired them (`net.files.relay`); after the `R` record the leg carries the
-ordinary transfer stream, which the host splices to the other leg.
+ordinary transfer stream, which the host splices to the other leg. A sender uploading a
+room-wide offer to the host's cache opens one the same way (`net.files.host_cache`):
+then the host itself fetches over it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class RelayRoute:
     port: int
     key: bytes
     ticket: str
+    token: str = ""  # an upload to the host's cache: the sender's token for it to fetch with
 
 
 class RelayKeyMismatch(Exception):
@@ -56,5 +59,9 @@ def open_leg(
 
 
 def ticket_record(route: RelayRoute) -> bytes:
-    """A relayed leg's first record: which pair it belongs to."""
-    return encode_record(RELAY, {"v": TRANSFER_VERSION, "ticket": route.ticket})
+    """A relayed leg's first record: which pair it belongs to (or which upload to the
+    host's cache, with the token the host presents to fetch it)."""
+    body = {"v": TRANSFER_VERSION, "ticket": route.ticket}
+    if route.token:
+        body["token"] = route.token
+    return encode_record(RELAY, body)

@@ -67,6 +67,8 @@ def stream_files(
             if os.fstat(handle.fileno()).st_size != entry.size:
                 raise SendError("changed", f"{entry.path!r} changed since it was offered")
             handle.seek(offset)
+            if length > CHUNK_BYTES and hasattr(os, "posix_fadvise"):  # read ahead far: all of it is wanted
+                os.posix_fadvise(handle.fileno(), offset, length, os.POSIX_FADV_SEQUENTIAL)
             yield file_header(index, offset, length)
             while length:
                 got = handle.readinto(view[: min(len(view), length)])

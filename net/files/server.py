@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from net.files.limits import MAX_TRANSFER_CONNECTIONS, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
+from net.files.limits import CACHE_MEMBER, MAX_TRANSFER_CONNECTIONS, TRANSFER_IDLE_TIMEOUT, TRANSFER_VERSION
 from net.files.manifest import Entry
 from net.files.relay_leg import RelayKeyMismatch, RelayRoute, connect, open_leg
 from net.files.sender import SendError, stream_files, wanted_from
@@ -187,9 +187,9 @@ class TransferServer:
             with self._lock:
                 self._connections.pop(threading.current_thread(), None)
             log.info("relayed transfer of %s to %s: cannot reach the relay: %s", offer, member, exc)
-            self._report(Served(offer, member, 0, f"unreachable: {exc}", "host"))
+            self._report(Served(offer, member, 0, f"unreachable: {exc}", _route_of(member)))
             return
-        self._serve(tls, (route.address, route.port), route="host")
+        self._serve(tls, (route.address, route.port), route=_route_of(member))
 
     # -- one connection (its own thread) ----------------------------------------------------
 
@@ -197,6 +197,7 @@ class TransferServer:
         lower_priority()
         offer = member = "?"
         sent = 0
+        counted = [0]  # file bytes sent so far (also when the stream fails midway)
         error: str | None = None
         tls: ssl.SSLSocket | None = sock if isinstance(sock, ssl.SSLSocket) else None
         try:
@@ -210,20 +211,15 @@ class TransferServer:
                     return
                 tls.do_handshake()
             offer, member, entries = self._authorize(tls)
-            _send_manifest(tls, entries)
-            wanted = wanted_from(entries, _read_record(tls, StreamDecoder(), WANTED).body)
-            for piece in stream_files(entries, wanted):
-                tls.sendall(piece)
-                if not isinstance(piece, bytes):
-                    sent += len(piece)
-            tls.sendall(encode_record(DONE, {}))
+            sent = send_entries(tls, entries, counted)
         except (SendError, StreamError) as exc:
             error = f"{exc.code}: {exc.text}"
             if tls is not None:
-                _try_send(tls, exc.code, exc.text)
+                try_send_error(tls, exc.code, exc.text)
         except (OSError, ssl.SSLError) as exc:
             error = f"connection: {exc}"
         finally:
+            sent = counted[0]
             with self._lock:
                 self.bytes_sent += sent
                 self._connections.pop(threading.current_thread(), None)
@@ -291,7 +287,27 @@ def _send_manifest(tls: ssl.SSLSocket, entries: list[Entry]) -> None:
     tls.sendall(batch)
 
 
-def _try_send(tls: ssl.SSLSocket, code: str, text: str) -> None:
+def _route_of(member: str) -> str:
+    """The route a leg to the host serves: an upload to its copy, or a relayed fetch."""
+    return "cache" if member == CACHE_MEMBER else "host"
+
+
+def send_entries(tls: ssl.SSLSocket, entries: list[Entry], counted: list[int] | None = None) -> int:
+    """Serve `entries` to a receiver whose request was granted: the manifest, its wanted
+    list, the files, the end. Returns the file bytes sent (`counted[0]` follows them, for
+    a caller that wants the count when this raises SendError, StreamError or OSError)."""
+    counted = counted if counted is not None else [0]
+    _send_manifest(tls, entries)
+    wanted = wanted_from(entries, _read_record(tls, StreamDecoder(), WANTED).body)
+    for piece in stream_files(entries, wanted):
+        tls.sendall(piece)
+        if not isinstance(piece, bytes):
+            counted[0] += len(piece)
+    tls.sendall(encode_record(DONE, {}))
+    return counted[0]
+
+
+def try_send_error(tls: ssl.SSLSocket, code: str, text: str) -> None:
     """Tell the receiver why (best effort: the connection may be gone)."""
     try:
         tls.sendall(encode_record(ERROR, {"code": code, "text": text[:300]}))

@@ -25,15 +25,43 @@ def shut_down(sock: socket.socket) -> None:
         pass
 
 
-#: How much lower than the chat a transfer's threads run (Unix nice steps).
+#: How much lower than the chat a transfer's threads run where SCHED_IDLE is not there
+#: (Unix nice steps).
 TRANSFER_NICENESS = 10
 
 
 def lower_priority() -> None:
     """Run the calling thread below the chat's threads: a transfer saturating the CPU
-    (TLS, SHA-256, disk) must not delay a chat line. Linux and other Unixes that take a
-    thread id in `setpriority` only; elsewhere (and when refused) it does nothing."""
+    (TLS, SHA-256, disk) must not delay a chat line.
+
+    On Linux the thread goes to SCHED_IDLE: it runs when no ordinary thread of its
+    scheduling group wants the CPU, and a chat thread that wakes up preempts it at once
+    (nice 10 still left it a tenth of the CPU and a time slice to finish). A SCHED_IDLE
+    thread is never starved outright (the scheduler still gives it a small share), so a
+    transfer beside a busy chat slows down instead of stopping; against other programs
+    (other sessions: other autogroups) the process's share is what it was. Elsewhere,
+    and when refused, nice 10; else nothing.
+    """
+    native = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRANSFER_NICENESS)
+        os.setpriority(os.PRIO_PROCESS, native, TRANSFER_NICENESS)  # also where SCHED_IDLE is refused
     except (AttributeError, OSError):
         pass
+    try:
+        os.sched_setscheduler(native, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+
+def transfer_priority() -> str:
+    """How the calling thread is scheduled: "idle", "nice N" or "normal" (for the tests)."""
+    try:
+        if os.sched_getscheduler(threading.get_native_id()) == os.SCHED_IDLE:
+            return "idle"
+    except (AttributeError, OSError):
+        pass
+    try:
+        niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    except (AttributeError, OSError):
+        return "normal"
+    return f"nice {niceness}" if niceness else "normal"

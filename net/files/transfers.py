@@ -20,21 +20,23 @@ fetch, and `close()` stops and joins them all.
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
 import logging
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from net.files import events as fe
 from net.files.fetch import Fetch, FetchError, Progress, Ticket
-from net.files.limits import MAX_NAMES_IN_OFFER, MAX_OPEN_OFFERS, MAX_TRANSFER_CONNECTIONS, RELAY_WAIT
+from net.files.limits import (
+    CACHE_OFFER_BYTES,
+    MAX_NAMES_IN_OFFER,
+    MAX_OPEN_OFFERS,
+    MAX_TRANSFER_CONNECTIONS,
+)
 from net.files.manifest import build_manifest
-from net.files.relay_leg import RelayRoute
+from net.files.routes import Routes, Waiting, _hex
 from net.files.server import Served, TransferServer
 from net.files.sockets import lower_priority
 from net.protocol import events as ev
@@ -48,7 +50,7 @@ MAX_KNOWN_OFFERS = 1_000
 Key = tuple[str, str]  # (sender's nickname, offer id)
 
 
-class FileTransfers:
+class FileTransfers(Routes):
     """One member's file transfers (see the module docstring). Thread-safe."""
 
     def __init__(
@@ -61,8 +63,10 @@ class FileTransfers:
         host_address: str,
         bind: str = "",
         port: int = 0,
+        upload_up_to: int = CACHE_OFFER_BYTES,
     ) -> None:
         self._send_step = send_step
+        self._upload_up_to = upload_up_to  # room-wide offers up to this go once to the host
         self._on_event = on_event
         self._own_nick = own_nick
         self._host_address = host_address
@@ -73,7 +77,7 @@ class FileTransfers:
         self._wanted: dict[Key, Path] = {}  # accepted, waiting for the grant
         self._paused: dict[Key, tuple[Path, str]] = {}  # paused fetches: folder, by whom
         self._fetches: dict[Key, tuple[Fetch, threading.Thread]] = {}
-        self._relay_waits: dict[Key, tuple[threading.Event, list[ev.FileNotice]]] = {}
+        self._relay_waits: dict[Key, Waiting] = {}  # fetches waiting for a relay or a grant
         self._closed = False
 
     @property
@@ -117,13 +121,17 @@ class FileTransfers:
             port=self._server.port,
             key=self._server.fingerprint.hex(),
         )
-        if not self._send_step(step):
-            self._server.remove_offer(offer)
-            raise ConnectionError("not connected to the chat: the offer was not sent")
-        with self._lock:
+        with self._lock:  # ours before any answer can come back
             self._mine[offer] = to
             while len(self._mine) > MAX_OPEN_OFFERS:
                 self._server.remove_offer(self._mine.popitem(last=False)[0])
+        if to is None and 0 < manifest.total <= self._upload_up_to:  # before the offer: accepts follow it
+            self._send_step(ev.FileControl(op="upload", offer=offer, size=manifest.total))
+        if not self._send_step(step):
+            with self._lock:
+                self._mine.pop(offer, None)
+            self._server.remove_offer(offer)
+            raise ConnectionError("not connected to the chat: the offer was not sent")
         self._emit(fe.OfferMade(offer, to, manifest.files, manifest.total, tuple(manifest.skipped)))
         return offer
 
@@ -191,6 +199,10 @@ class FileTransfers:
     def resume_upload(self, offer: str, member: str) -> None:
         self._send_step(ev.FileControl(op="resume", offer=offer, to=member))
 
+    def _is_paused(self, key: Key) -> bool:
+        with self._lock:
+            return key in self._paused
+
     def _pause(self, key: Key, by: str) -> bool:
         """Stop the fetch of `key` as paused by `by` ("me" or "sender"); False: none."""
         with self._lock:
@@ -239,9 +251,12 @@ class FileTransfers:
         elif notice.op == "decline":
             self._emit(fe.OfferAnswered(notice.offer, notice.sender, False, notice.reason or ""))
         elif notice.op == "grant":
-            self._start_fetch(key, notice)
+            if not self._hand_to_waiter(key, notice):  # a fetch waiting for it, or a new one
+                self._start_fetch(key, notice)
         elif notice.op == "relay":
             self._relay_notice(key, notice)
+        elif notice.op == "upload":
+            self._upload(notice)
         elif notice.op == "pause":
             self._pause(key, "sender")
         elif notice.op == "resume":
@@ -258,6 +273,9 @@ class FileTransfers:
     def _granted(self, notice: ev.FileNotice) -> None:
         with self._lock:
             ours = notice.offer in self._mine
+        if ours and notice.port:  # the host serves it from its copy: only to be told
+            self._emit(fe.OfferAnswered(notice.offer, notice.sender, True))
+            return
         if not ours:
             self._send_step(
                 ev.FileControl(op="cancel", offer=notice.offer, to=notice.sender, reason="withdrawn")
@@ -275,36 +293,44 @@ class FileTransfers:
                 return  # a grant we did not ask for (or no longer want)
             busy = len(self._fetches) >= MAX_TRANSFER_CONNECTIONS
             if not busy:
-                thread = self._new_fetch(key, offer, folder, grant.token)
+                thread = self._new_fetch(key, offer, folder, grant)
         if busy:
             self._emit(fe.TransferFailed(offer.offer, offer.sender, "busy", "too many transfers at once"))
         else:
             thread.start()
 
-    def _new_fetch(self, key: Key, offer: ev.FileNotice, folder: Path, token: str) -> threading.Thread:
+    def _new_fetch(
+        self, key: Key, offer: ev.FileNotice, folder: Path, grant: ev.FileNotice
+    ) -> threading.Thread:
         """The fetch of `offer`, registered (the caller holds the lock, then starts it)."""
         try:
             fingerprint = bytes.fromhex(offer.key or "")
         except ValueError:
             fingerprint = b""  # matches no certificate: the fetch fails with key_mismatch
-        address = self._fetch_address(offer.address)
-        ticket = Ticket(address, offer.port or 0, fingerprint, offer.offer, self._own_nick(), token)
-        fetch = self._make_fetch(key, ticket, folder)
+        address, port = self._fetch_address(offer.address), offer.port or 0
+        if grant.port:  # the host's copy (net.files.host_cache): from the host, its key
+            address, port, fingerprint = self._host_address, grant.port, _hex(grant.key)
+        ticket = Ticket(address, port, fingerprint, offer.offer, self._own_nick(), grant.token or "")
+        fetch = self._make_fetch(key, ticket, folder, "cache" if grant.port else "direct")
         thread = threading.Thread(
             target=self._run_fetch, args=(key, fetch), name=f"fetch {key[1]}", daemon=True
         )
         self._fetches[key] = (fetch, thread)
         return thread
 
-    def _make_fetch(self, key: Key, ticket: Ticket, folder: Path) -> Fetch:
-        route = "host" if ticket.relay else "direct"
+    def _make_fetch(self, key: Key, ticket: Ticket, folder: Path, route: str = "direct") -> Fetch:
+        """A fetch whose progress says its route: direct, host (relayed) or cache (the
+        host's copy of a room-wide offer)."""
+        route = "host" if ticket.relay else route
 
         def progress(p: Progress) -> None:
             self._emit(
                 fe.TransferProgress(p.offer, key[0], p.done, p.total, p.speed, p.files_done, p.files, route)
             )
 
-        return Fetch(ticket, folder, on_progress=progress)
+        fetch = Fetch(ticket, folder, on_progress=progress)
+        fetch.route = route
+        return fetch
 
     def _run_fetch(self, key: Key, fetch: Fetch) -> None:
         lower_priority()  # this thread reads the stream: below the chat
@@ -312,9 +338,12 @@ class FileTransfers:
             try:
                 result = fetch.run()
             except FetchError as exc:
-                if exc.code != "unreachable" or fetch.ticket.relay is not None:
+                if fetch.route == "cache" and exc.code != "cancelled" and not self._is_paused(key):
+                    fetch = self._direct_after_cache(key, fetch, exc)  # from the sender after all
+                elif exc.code != "unreachable" or fetch.ticket.relay is not None:
                     raise
-                fetch = self._relayed(key, fetch, exc)  # the direct connection was refused
+                else:
+                    fetch = self._relayed(key, fetch, exc)  # the direct connection was refused
                 result = fetch.run()
         except FetchError as exc:
             with self._lock:
@@ -344,58 +373,6 @@ class FileTransfers:
                 self._fetches.pop(key, None)
                 self._relay_waits.pop(key, None)
 
-    def _relayed(self, key: Key, fetch: Fetch, refused: FetchError) -> Fetch:
-        """The direct connection was refused: ask the host to relay (a `relay` step to the
-        sender, through the room), wait for its tickets, and return the relayed fetch."""
-        arrived = threading.Event()
-        slot: list[ev.FileNotice] = []
-        with self._lock:
-            self._relay_waits[key] = (arrived, slot)
-        if not self._send_step(ev.FileControl(op="relay", offer=key[1], to=key[0])):
-            raise refused
-        deadline = time.monotonic() + RELAY_WAIT
-        while not arrived.wait(0.1):
-            if fetch.cancelled:
-                raise FetchError("cancelled", "the transfer was cancelled")
-            if time.monotonic() > deadline:
-                raise FetchError(refused.code, f"{refused.text}; the host did not offer a relay")
-        notice = slot[0]
-        if not notice.token or not notice.port:
-            raise FetchError(
-                refused.code, f"{refused.text}; the host cannot relay ({notice.reason or 'no relay'})"
-            )
-        route = RelayRoute(self._host_address, notice.port, _hex(notice.key), notice.token)
-        relayed = self._make_fetch(key, dataclasses.replace(fetch.ticket, relay=route), fetch.folder)
-        with self._lock:
-            if key in self._fetches:
-                self._fetches[key] = (relayed, self._fetches[key][1])
-        if fetch.cancelled:
-            relayed.cancel()
-        log.info("fetch of %s from %s goes through the host: %s", key[1], key[0], refused.code)
-        self._emit(fe.TransferRouted(key[1], key[0], "host", f"{refused.text}; relayed by the host instead"))
-        return relayed
-
-    def _relay_notice(self, key: Key, notice: ev.FileNotice) -> None:
-        """The host paired a relayed fetch: our own fetch waits for it, or (our offer) the
-        receiver `notice.sender` cannot reach our port and we connect out to the relay."""
-        with self._lock:
-            waiting = self._relay_waits.get(key)
-            ours = notice.offer in self._mine
-        if waiting is not None:
-            waiting[1].append(notice)
-            waiting[0].set()
-        elif ours and notice.token and notice.port:
-            route = RelayRoute(self._host_address, notice.port, _hex(notice.key), notice.token)
-            if not self._server.serve_relayed(route, notice.sender, notice.offer):
-                log.info("relayed transfer of %s to %s refused: too busy", notice.offer, notice.sender)
-
-    def _fetch_address(self, address: str | None) -> str:
-        """Where the sender is: the address the host saw, or the host's own when that is a
-        loopback one (the sender runs on the host's PC) and we are elsewhere."""
-        if not address or (_loopback(address) and not _loopback(self._host_address)):
-            return self._host_address
-        return address
-
     def _served(self, served: Served) -> None:
         self._emit(fe.TransferServed(served.offer, served.member, served.sent, served.error, served.route))
 
@@ -404,17 +381,3 @@ class FileTransfers:
             self._on_event(event)
         except Exception:
             log.exception("file transfer event handler failed for %r", type(event).__name__)
-
-
-def _hex(text: str | None) -> bytes:
-    try:
-        return bytes.fromhex(text or "")
-    except ValueError:
-        return b""  # matches no certificate: the leg fails with a key mismatch
-
-
-def _loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return address == "localhost"

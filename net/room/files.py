@@ -15,7 +15,8 @@ send steps (it could not read the answers).
 A `relay` step (a receiver could not reach the sender's port) is answered by the room
 itself when the host runs a relay (`net.files.relay`): it opens a pair of relay tickets
 and sends each side its own, with the relay's port and the host's key; without a relay
-the receiver is told so at once.
+the receiver is told so at once. An `upload` step, and the accepts of an offer the host
+keeps a copy of, are answered by the room too (`net.room.file_cache`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from net.protocol import events as ev
+from net.room.file_cache import answer_upload, cached_grant, drop_cached
 from net.room.member import Member
 from net.room.outputs import Output, Send
 
@@ -31,8 +33,8 @@ if TYPE_CHECKING:
     from net.files.relay_desk import RelayDesk
 
 #: The steps of a transfer, and those that may go to the whole room.
-FILE_OPS = frozenset(("offer", "accept", "decline", "cancel", "grant", "relay", "pause", "resume"))
-ROOM_WIDE_OPS = frozenset(("offer", "cancel"))
+FILE_OPS = frozenset(("offer", "accept", "decline", "cancel", "grant", "relay", "pause", "resume", "upload"))
+ROOM_WIDE_OPS = frozenset(("offer", "cancel", "upload"))
 
 
 def route_file_step(
@@ -62,6 +64,14 @@ def route_file_step(
     if step.op == "relay":
         assert recipient is not None
         return _pair(member, recipient, step.offer, now, relay)
+    if step.op == "upload":  # answered by the room: the host's cache (net.room.file_cache)
+        return answer_upload(member, step, now, relay)
+    if step.op == "accept" and recipient is not None:
+        granted = cached_grant(member, recipient, step.offer, now, relay)
+        if granted:
+            return granted
+    if step.op == "cancel" and recipient is None:
+        drop_cached(member, step.offer, relay)
     notice = ev.FileNotice(
         op=step.op,
         offer=step.offer,

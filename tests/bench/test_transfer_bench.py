@@ -17,3 +17,16 @@ def test_the_chat_is_measured_with_and_without_a_transfer_and_memory_beside() ->
     chat = [name for name in targets if name.startswith("transfer: chat p99")]
     assert chat and "without a transfer" in targets[chat[0]].value
     assert targets["transfer: host and client memory during transfers"].passed
+
+
+def test_one_big_file_is_measured_beside_the_tls_baseline_with_the_sender_in_its_own_process() -> None:
+    from bench.transfer import run_transfer
+
+    run = run_transfer(8 * 1024 * 1024, small_files=20)
+    assert run["engine_mib_s"] > 0 and run["baseline_tls_mib_s"] > 0 and run["ratio"] > 0
+    assert run["engine_cpu_s_per_gib"] > 0 and run["baseline_cpu_s_per_gib"] > 0  # both processes counted
+    assert run["rss_growth_mib"] < 64 and run["sender_rss_growth_mib"] < 64
+    assert run["small_files_per_s"] > 0
+    targets = {target.name: target for target in transfer_targets([run])}
+    assert "CPU" in targets["transfer: one big file vs TLS sendall"].value
+    assert "sender" in targets["transfer: memory during a transfer"].value
