@@ -110,9 +110,12 @@ def paused(progress: fe.TransferProgress | None) -> str:
 
 def route(how: str) -> str:
     """How a transfer's bytes go, for its card's details: straight between the two
-    computers, or relayed by the host (the direct connection was refused)."""
+    computers, relayed by the host (the direct connection was refused), or from the copy
+    the host keeps of a small room-wide offer (uploaded to it once)."""
     if how == "host":
         return tr("Route: through the host (the direct connection was refused)")
+    if how == "cache":
+        return tr("Route: from the host's copy (sent to the host once for the whole room)")
     return tr("Route: direct, between the two computers")
 
 
@@ -122,6 +125,8 @@ def served(member: str, sent: int, error: str | None, how: str) -> str:
         return tr("{nick} stopped ({error})").format(nick=member, error=error)
     if how == "host":
         return tr("{nick} received {size} through the host").format(nick=member, size=size_text(sent))
+    if how == "cache":  # our one upload to the host, which members then fetch from it
+        return tr("Sent {size} to the host once for the whole room").format(size=size_text(sent))
     return tr("{nick} received {size} directly").format(nick=member, size=size_text(sent))
 
 

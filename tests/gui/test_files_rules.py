@@ -150,3 +150,13 @@ def test_the_file_settings_are_kept_and_checked(tmp_path):
     store.path.write_text(text)
     loaded = store.load()
     assert loaded.settings.auto_accept_images_mb == 5 and loaded.invalid == ("files.auto_accept_images_mb",)
+
+
+def test_each_route_is_worded_on_the_cards() -> None:
+    from gui.files import wording
+
+    assert "direct" in wording.route("direct")
+    assert "through the host" in wording.route("host")
+    assert "host's copy" in wording.route("cache")
+    assert wording.served("zoe", 2048, None, "direct").startswith("zoe received")
+    assert wording.served("(host cache)", 2048, None, "cache") == "Sent 2.0 KB to the host once for the whole room"

@@ -113,7 +113,8 @@ def test_an_offer_shows_its_details_and_accept_saves_the_files_where_chosen(file
     card.buttons["Accept…"].invoke()
     assert asked == [files_chat.downloads]  # the folder in Settings is offered first
     make_app.wait(lambda: str(card.status.cget("text")).startswith("Saved in"), message="saved")
-    assert card.details.cget("text") == "Route: direct, between the two computers"
+    # A small room-wide offer goes up to the host once and every member fetches its copy.
+    assert card.details.cget("text") == "Route: from the host's copy (sent to the host once for the whole room)"
     for name in ("report.txt", "data.bin"):
         assert sha(chosen / name) == sha(source / name)
     assert app.settings.download_folder == str(chosen)  # remembered for the next time
@@ -293,22 +294,25 @@ def test_the_send_files_button_offers_what_is_chosen(files_chat, make_app, tmp_p
 
 
 def test_a_transfer_through_the_host_says_so_in_the_card(files_chat, make_app, tmp_path):
-    """zoe's transfer port refuses connections (a firewall): the fetch goes through the
-    host's relay, and the card's details say so."""
+    """zoe's transfer port refuses connections (a firewall): the fetch of her private offer
+    goes through the host's relay, and the card's details say so. (A small room-wide offer
+    would come from the host's copy instead: the test above.)"""
     app, zoe = files_chat.app, files_chat.zoe
     with socket.socket() as refused:  # bound, never listening: connections are refused
         refused.bind(("127.0.0.1", 0))
         zoe.transfers._server.port = refused.getsockname()[1]
         (tmp_path / "plan.pdf").write_bytes(os.urandom(200_000))
-        zoe.transfers.offer([tmp_path / "plan.pdf"])
-        make_app.wait(lambda: cards(app), message="the card")
-        card = cards(app)[0]
+        zoe.transfers.offer([tmp_path / "plan.pdf"], to="yann")
+        make_app.wait(lambda: "zoe" in app.chat_view.panes and cards(app, "zoe"), message="the card")
+        card = cards(app, "zoe")[0]
         assert not card.details.winfo_ismapped()  # no route before the bytes go
         app.files.choose_folder = lambda initial: tmp_path / "in"
         card.buttons["Accept…"].invoke()
         saved = lambda: str(card.status.cget("text")).startswith("Saved in")  # noqa: E731
         make_app.wait(saved, message="saved through the host", timeout=20)
     assert card.details.cget("text") == "Route: through the host (the direct connection was refused)"
+    app.chat_view.notebook.select(app.chat_view.panes["zoe"])  # the private tab, in front
+    make_app.pump()
     assert card.details.winfo_ismapped()
     assert sha(tmp_path / "in" / "plan.pdf") == sha(tmp_path / "plan.pdf")
 
