@@ -159,4 +159,5 @@ def test_each_route_is_worded_on_the_cards() -> None:
     assert "through the host" in wording.route("host")
     assert "host's copy" in wording.route("cache")
     assert wording.served("zoe", 2048, None, "direct").startswith("zoe received")
-    assert wording.served("(host cache)", 2048, None, "cache") == "Sent 2.0 KB to the host once for the whole room"
+    once = wording.served("(host cache)", 2048, None, "cache")
+    assert once == "Sent 2.0 KB to the host once for the whole room"

@@ -114,7 +114,8 @@ def test_an_offer_shows_its_details_and_accept_saves_the_files_where_chosen(file
     assert asked == [files_chat.downloads]  # the folder in Settings is offered first
     make_app.wait(lambda: str(card.status.cget("text")).startswith("Saved in"), message="saved")
     # A small room-wide offer goes up to the host once and every member fetches its copy.
-    assert card.details.cget("text") == "Route: from the host's copy (sent to the host once for the whole room)"
+    copy = "Route: from the host's copy (sent to the host once for the whole room)"
+    assert card.details.cget("text") == copy
     for name in ("report.txt", "data.bin"):
         assert sha(chosen / name) == sha(source / name)
     assert app.settings.download_folder == str(chosen)  # remembered for the next time
