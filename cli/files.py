@@ -117,8 +117,11 @@ class TerminalFiles:
             case fe.TransferFailed(offer=offer, text=text):
                 return f"*** transfer {offer} failed: {text}"
             case fe.TransferServed(member=member, offer=offer, sent=sent, error=error, route=route):
+                failed = f" ({error})" if error else ""
+                if route == "cache":  # a small room-wide offer: one upload, members fetch the host's copy
+                    return f"*** sent {offer} to the host once for the whole room: {sent:,} bytes{failed}"
                 how = " through the host" if route == "host" else ""
-                return f"*** sent {offer} to {member}{how}: {sent:,} bytes" + (f" ({error})" if error else "")
+                return f"*** sent {offer} to {member}{how}: {sent:,} bytes{failed}"
             case fe.TransferRouted(offer=offer, sender=sender, route=route, text=text):
                 how = "through the host" if route == "host" else "directly"
                 return f"*** {offer} from {sender} goes {how} now: {text}"

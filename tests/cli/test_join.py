@@ -155,7 +155,8 @@ def test_a_file_sent_with_slash_send_is_accepted_and_received_by_another_termina
     )
     bob.send_line("/accept")
     bob.wait_for_line(rf"received {offer}: 1 file\(s\), 12 bytes")
-    alice.wait_for_line(rf"sent {offer} to 小明: 12 bytes$")
+    # (a small room-wide file goes up to the host once; members fetch the host's copy)
+    alice.wait_for_line(rf"sent {offer} to the host once for the whole room: 12 bytes$")
     assert (tmp_path / "收件" / "报告 final.txt").read_text(encoding="utf-8") == "季度报告"
     for member in (alice, bob):
         member.send_line("/quit")
