@@ -47,6 +47,8 @@ FILE_EVENTS = (
     fe.TransferFinished,
     fe.TransferFailed,
     fe.TransferServed,
+    fe.TransferPaused,
+    fe.TransferResumed,
     *WINDOW_EVENTS,
 )
 

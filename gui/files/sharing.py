@@ -21,18 +21,19 @@ import time
 import tkinter as tk
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gui.conversation import ConversationPane
 from gui.files import rules
 from gui.files import wording as words
-from gui.files.cards import Buttons, FileCard, Pictures, add_card
+from gui.files.cards import FileCard, Pictures, add_card
 from gui.files.choosers import ask_folder, ask_paths
 from gui.files.events import Key, OfferSent, PictureRead, SendFailed, is_file_event
 from gui.files.opener import Opener
+from gui.files.pausing import Pauses
 from gui.files.session import SessionFiles, files_client
+from gui.files.states import OWN, Transfer, counts
 from gui.files.thumbnails import post_thumbnail
 from gui.i18n import tr
 from gui.model.values import ROOM, Line
@@ -49,29 +50,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OWN = ""  # the sender of our own offers in a Key
 #: Transfers remembered for their buttons; the oldest are forgotten beyond it.
 MAX_TRANSFERS = 500
 #: Pictures of one offer shown inline (the rest open from the card's buttons).
 MAX_PICTURES_PER_OFFER = 4
 #: Members' answers named on one of our cards (the rest are counted).
 MAX_ANSWERS_SHOWN = 4
-
-
-@dataclass
-class Transfer:
-    """One card's transfer as the window knows it."""
-
-    card: FileCard
-    sender: str
-    offer: str
-    state: str  # offered, waiting, receiving, paused, done, failed, declined, withdrawn
-    folder: Path | None = None
-    progress: fe.TransferProgress | None = None
-    files: tuple[Path, ...] = ()
-    answers: dict[str, str] = field(default_factory=dict)
-    to: str | None = None  # our offer's member (None: the room)
-    route: str = ""  # how the bytes go, once known: "direct" or "host"
 
 
 class FileSharing:
@@ -88,6 +72,7 @@ class FileSharing:
         self._refused: OrderedDict[str, None] = OrderedDict()  # our offers the host refused
         self.opener = Opener()
         self.pictures = Pictures(self.opener.open)
+        self.pauses = Pauses(self)  # pause and resume, both sides (gui.files.pausing)
         self.summary: tk.Widget | None = None  # the status bar's label (gui.files.input)
         # Replaced by tests: the folder chooser and the file chooser.
         self.choose_folder: Callable[[Path], Path | None] = lambda initial: ask_folder(root, initial)
@@ -175,9 +160,9 @@ class FileSharing:
         if str(folder) != self.settings.download_folder:
             self.settings.download_folder = str(folder)
             self._controller().shell.save_settings()
-        self._fetch(key, folder)
+        self.fetch(key, folder)
 
-    def _fetch(self, key: Key, folder: Path, note: str = "") -> None:
+    def fetch(self, key: Key, folder: Path, note: str = "") -> None:
         transfer, files = self.transfers.get(key), self.session
         if transfer is None or files is None:
             return
@@ -189,9 +174,7 @@ class FileSharing:
             return
         transfer.state, transfer.folder = "waiting", folder
         status = note or tr("Waiting for {sender}…").format(sender=transfer.sender)
-        transfer.card.show(
-            status, [(tr("Pause"), lambda: self.pause(key)), (tr("Cancel"), lambda: self.cancel(key))]
-        )
+        transfer.card.show(status, self.pauses.receiving_buttons(key))
 
     def decline(self, key: Key) -> None:
         transfer, files = self.transfers.get(key), self.session
@@ -199,21 +182,6 @@ class FileSharing:
             files.transfers.decline(transfer.sender, transfer.offer)
             transfer.state = "declined"
             transfer.card.show(tr("Declined."), [])
-
-    def pause(self, key: Key) -> None:
-        """Stop the fetch; its `.part` files stay, and Resume goes on from them."""
-        transfer, files = self.transfers.get(key), self.session
-        if transfer is None or files is None:
-            return
-        files.transfers.stop_fetch(transfer.sender, transfer.offer)
-        transfer.state = "paused"
-        transfer.card.show(words.paused(transfer.progress), self._paused_buttons(key))
-        self._refresh_summary()
-
-    def resume(self, key: Key) -> None:
-        transfer = self.transfers.get(key)
-        if transfer is not None and transfer.folder is not None:
-            self._fetch(key, transfer.folder)
 
     def cancel(self, key: Key) -> None:
         """Stop receiving and tell the sender no."""
@@ -224,14 +192,16 @@ class FileSharing:
         files.transfers.decline(transfer.sender, transfer.offer, "cancelled")
         transfer.state = "declined"
         transfer.card.show(tr("Cancelled."), [])
-        self._refresh_summary()
+        self.refresh_summary()
 
     def withdraw(self, offer: str) -> None:
         transfer, files = self.transfers.get((OWN, offer)), self.session
         if transfer is not None and files is not None:
             files.transfers.cancel(offer)
             transfer.state = "withdrawn"
+            transfer.upload.withdrawn()
             transfer.card.show(tr("You withdrew this offer."), [])
+            self.refresh_summary()
 
     # -- what the transfers say -----------------------------------------------------------------
 
@@ -247,7 +217,7 @@ class FileSharing:
                 log.debug("a file card is gone: %s", exc)
         for key, progress in latest.items():
             self._progress(key, progress)
-        self._refresh_summary()
+        self.refresh_summary()
 
     def _handle(self, event: object) -> None:
         match event:
@@ -261,11 +231,14 @@ class FileSharing:
                 self._offer_sent(event)
             case SendFailed(to=to, text=text):
                 self._error(self._conversation(to), text)
-            case fe.OfferAnswered(offer=offer, member=member, accepted=accepted):
-                said = tr("{nick} accepted") if accepted else tr("{nick} declined")
-                self._answer(offer, member, said.format(nick=member))
-            case fe.TransferServed(offer=offer, member=member, sent=sent, error=error, route=route):
-                self._answer(offer, member, words.served(member, sent, error, route))
+            case fe.OfferAnswered(offer=offer, member=member):
+                self.answer(offer, member, self.pauses.answered(event))
+            case fe.TransferServed(offer=offer, member=member):
+                self.answer(offer, member, self.pauses.served(event))
+            case fe.TransferPaused():
+                self.pauses.paused(event)
+            case fe.TransferResumed():
+                self.pauses.resumed(event)
             case fe.TransferRouted(offer=offer, sender=sender, route=route):
                 self._routed(self.transfers.get((sender, offer)), route)
             case ev.Error(ref=str(offer)):  # files_unsupported (`is_file_event`): on our card
@@ -288,7 +261,7 @@ class FileSharing:
                     transfer.card.show(
                         tr("Stopped: {reason}").format(reason=text),
                         [
-                            (tr("Try again"), lambda: self.resume(key)),
+                            (tr("Try again"), lambda: self.pauses.resume(key)),
                             (tr("Cancel"), lambda: self.cancel(key)),
                         ],
                         error=True,
@@ -309,7 +282,7 @@ class FileSharing:
         # Unread count, bell and desktop notification, as for a message (`gui.notify`).
         self._controller().shell.attention(1, offer.private, [words.offer_notice(offer, conversation)])
         if rules.auto_accepts(offer.names, offer.count, offer.size, self.settings.auto_accept_images_mb):
-            self._fetch(
+            self.fetch(
                 key, rules.download_folder(self.settings.download_folder), tr("Accepted automatically.")
             )
             return
@@ -334,7 +307,7 @@ class FileSharing:
         status = tr("Waiting for an answer.")
         if made.skipped:
             status += " " + tr("Links left out: {names}").format(names=", ".join(made.skipped[:5]))
-        card.show(status, [(tr("Withdraw"), lambda: self.withdraw(sent.offer))])
+        card.show(status, self.pauses.own_buttons(sent.offer))
         self._read_pictures(key, [path for path in sent.paths if path.is_file()])
         self._offer_refused(sent.offer)
 
@@ -348,7 +321,8 @@ class FileSharing:
         transfer.state = "withdrawn"
         transfer.card.show(words.cannot_receive(transfer.to), [], error=True)
 
-    def _answer(self, offer: str, member: str, said: str) -> None:
+    def answer(self, offer: str, member: str, said: str) -> None:
+        """Say on our offer's card what became of `member` (the latest few members shown)."""
         transfer = self.transfers.get((OWN, offer))
         if transfer is None:
             return
@@ -357,7 +331,7 @@ class FileSharing:
         shown = list(transfer.answers.values())[-MAX_ANSWERS_SHOWN:]
         hidden = len(transfer.answers) - len(shown)
         text = "; ".join(shown) + (f"; +{hidden}" if hidden else "")
-        transfer.card.show(text, None if transfer.state == "offered" else [])
+        transfer.card.show(text, self.pauses.own_buttons(offer) if transfer.state == "offered" else [])
 
     def _progress(self, key: Key, progress: fe.TransferProgress) -> None:
         transfer = self.transfers.get(key)
@@ -365,7 +339,7 @@ class FileSharing:
             return
         transfer.state, transfer.progress = "receiving", progress
         text = words.progress(progress.done, progress.total, progress.speed, progress.seconds_left)
-        transfer.card.show(text)
+        transfer.card.show(f"{transfer.note} · {text}" if transfer.note else text)
         self._routed(transfer, progress.route)
 
     def _finished(self, done: fe.TransferFinished) -> None:
@@ -430,13 +404,8 @@ class FileSharing:
         if pane is not None:
             pane.add_lines([Line("error", text, time.time())])
 
-    def _paused_buttons(self, key: Key) -> Buttons:
-        return [(tr("Resume"), lambda: self.resume(key)), (tr("Cancel"), lambda: self.cancel(key))]
-
-    def active(self) -> list[fe.TransferProgress]:
-        return [t.progress for t in self.transfers.values() if t.state == "receiving" and t.progress]
-
-    def _refresh_summary(self) -> None:
+    def refresh_summary(self) -> None:
         label = self.summary
         if label is not None and label.winfo_exists():
-            label.configure(text=words.running_summary(self.active()))  # type: ignore[call-arg]
+            text = words.running_summary(*counts(self.transfers.values()))
+            label.configure(text=text)  # type: ignore[call-arg]

@@ -90,22 +90,45 @@ def summary(count: int, speed: float, seconds_left: float | None) -> str:
     return " · ".join(parts)
 
 
-def running_summary(running: Sequence[fe.TransferProgress]) -> str:
+def running_summary(running: Sequence[fe.TransferProgress], paused: int = 0) -> str:
     """`summary` of the transfers running now ("" when none): their speeds added up, and
-    the longest time left (unknown when one of them does not know)."""
-    if not running:
-        return ""
-    lefts = [p.seconds_left for p in running]
-    left = None if None in lefts else max(x for x in lefts if x is not None)
-    return summary(len(running), sum(p.speed for p in running), left)
+    the longest time left (unknown when one of them does not know); then how many are
+    paused (by either side), which count as paused, not as running."""
+    parts = []
+    if running:
+        lefts = [p.seconds_left for p in running]
+        left = None if None in lefts else max(x for x in lefts if x is not None)
+        parts.append(summary(len(running), sum(p.speed for p in running), left))
+    if paused and running:
+        parts.append(ntr("{n} paused", "{n} paused", paused).format(n=paused))
+    elif paused:
+        parts.append(ntr("{n} transfer paused", "{n} transfers paused", paused).format(n=paused))
+    return " · ".join(parts)
 
 
-def paused(progress: fe.TransferProgress | None) -> str:
-    """A paused fetch's status: where it stopped, when known."""
+def paused(progress: fe.TransferProgress | None, by: str = "") -> str:
+    """A paused fetch's status: where it stopped, when known, and who paused it when it
+    was the sender (`by`: its name; "" for our own Pause)."""
     if progress is None:
-        return tr("Paused.")
+        return tr("Paused by {nick}.").format(nick=by) if by else tr("Paused.")
     done = tr("{done} of {total}").format(done=size_text(progress.done), total=size_text(progress.total))
+    if by:
+        return tr("Paused by {nick} at {done}; it goes on when they resume.").format(nick=by, done=done)
     return tr("Paused at {done}.").format(done=done)
+
+
+def resumed(nick: str) -> str:
+    """Said before the progress of a fetch the sender `nick` paused and resumed."""
+    return tr("{nick} resumed").format(nick=nick)
+
+
+def upload_paused(member: str) -> str:
+    """Our offer's card: we paused `member`'s fetch."""
+    return tr("Paused for {nick}").format(nick=member)
+
+
+def upload_resumed(member: str) -> str:
+    return tr("Resumed for {nick}").format(nick=member)
 
 
 def route(how: str) -> str:

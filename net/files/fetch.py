@@ -30,7 +30,7 @@ from net.files.pipeline import pump
 from net.files.receiver import ReceiveError, Receiver
 from net.files.relay_leg import RelayRoute, ticket_record
 from net.files.server import try_send_error
-from net.files.sockets import shut_down
+from net.files.sockets import reset_on_close, shut_down
 from net.files.stream import (
     DONE,
     ENTRY,
@@ -176,6 +176,8 @@ class Fetch:
                 self._receiver.abort()
             with self._lock:
                 sock, self._sock = self._sock or sock, None
+            if self._cancelled.is_set():
+                reset_on_close(sock)  # the sender's blocked send fails now (not when it times out)
             sock.close()
 
     def _connected(self, raw: socket.socket) -> FetchResult:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import threading
 
 
@@ -21,6 +22,16 @@ def shut_down(sock: socket.socket) -> None:
     """Wake any thread blocked on `sock` (its reads end, its writes fail); never raises."""
     try:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def reset_on_close(sock: socket.socket) -> None:
+    """Make closing `sock` reset the connection (SO_LINGER 0): a fetch we stop (a pause,
+    a cancel) may leave the sender blocked on a full window, which a plain close does not
+    wake until its idle timeout; a reset fails its send at once. Never raises."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     except OSError:
         pass
 

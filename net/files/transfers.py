@@ -160,8 +160,10 @@ class FileTransfers(Routes):
             raise ConnectionError("not connected to the chat: cannot accept now")
 
     def decline(self, sender: str, offer: str, reason: str = "") -> None:
+        """Say no (also to an offer we fetched and paused: the sender's resume is then ignored)."""
         with self._lock:
             self._known.pop((sender, offer), None)
+            self._paused.pop((sender, offer), None)
         self._send_step(ev.FileControl(op="decline", offer=offer, to=sender, reason=reason or None))
 
     def stop_fetch(self, sender: str, offer: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -95,3 +96,47 @@ def test_the_sender_pauses_a_members_fetch_and_resumes_it(room, tmp_path: Path) 
     alice.transfers.resume_upload(offer, "bob")
     _check_resumed(bob, source, tmp_path / "in")
     assert [r.by for r in bob.of_type(fe.TransferResumed)] == ["sender"]
+
+
+def test_the_sender_learns_at_once_that_a_fetch_was_paused(room, tmp_path: Path) -> None:  # noqa: F811
+    """bob's fetch stops reading (its window fills and alice's send blocks), then bob
+    pauses: his connection is reset, so alice's serving ends now, not after its idle
+    timeout (30 s), and she sees where it stopped."""
+    alice, bob = room("alice"), room("bob")
+    offer, _source = _offer_big(alice, bob, tmp_path)
+    go_on, reached = threading.Event(), threading.Event()
+    _pause_on_first_progress(bob, lambda: (reached.set(), go_on.wait(10)))
+    bob.transfers.accept("alice", offer, tmp_path / "in")
+    wait_until(reached.is_set, message="bob's fetch under way")
+    bob.transfers.pause_fetch("alice", offer)
+    go_on.set()
+    [served] = wait_until(lambda: alice.of_type(fe.TransferServed), message="alice's serving ended")
+    assert served.error is not None and 0 < served.sent < SIZE
+
+
+def test_a_fetch_the_sender_paused_and_the_receiver_cancelled_stays_cancelled(
+    room,  # noqa: F811
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """bob cancels (stops and declines) a fetch alice paused: alice's resume later finds
+    nothing to resume (no fetch starts, no error logged)."""
+    alice, bob = room("alice"), room("bob")
+    offer, _source = _offer_big(alice, bob, tmp_path)
+
+    def sender_pauses() -> None:
+        alice.transfers.pause_upload(offer, "bob")
+        wait_until(lambda: ("alice", offer) in bob.transfers._paused, message="the pause reached bob")
+
+    _pause_on_first_progress(bob, sender_pauses)
+    bob.transfers.accept("alice", offer, tmp_path / "in")
+    wait_until(lambda: bob.of_type(fe.TransferPaused), message="paused by the sender")
+    bob.transfers.stop_fetch("alice", offer)
+    bob.transfers.decline("alice", offer, "cancelled")
+    assert ("alice", offer) not in bob.transfers._paused
+    alice.transfers.resume_upload(offer, "bob")
+    (tmp_path / "after.txt").write_text("after")
+    alice.transfers.offer([tmp_path / "after.txt"], to="bob")  # comes after the resume
+    wait_until(lambda: len(bob.of_type(fe.OfferReceived)) == 2, message="the next offer")
+    assert bob.of_type(fe.TransferResumed) == [] and bob.transfers._fetches == {}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

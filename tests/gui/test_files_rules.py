@@ -14,9 +14,11 @@ from gui.files import rules
 from gui.files import wording as words
 from gui.files.clipboard import save_png
 from gui.files.opener import open_command, reveal_command
+from gui.files.states import OWN, Transfer, Upload, counts
 from gui.files.thumbnails import read_thumbnail
 from gui.files.worker import Worker
 from gui.settings import Settings, SettingsStore
+from net.files import events as fe
 from tests.helpers import wait_until
 
 MB = 1024 * 1024
@@ -49,6 +51,43 @@ def test_speed_and_time_left():
     assert words.summary(2, 3 * MB, 90) == "2 transfers · 3.0 MB/s · 2 min left"
 
 
+def test_paused_transfers_are_counted_as_paused_not_running():
+    progress = fe.TransferProgress("o1", "zoe", 30 * MB, 100 * MB, 2 * MB, 0, 1)
+    running = Transfer(None, "zoe", "o1", "receiving", progress=progress)  # type: ignore[arg-type]
+    paused_here = Transfer(None, "zoe", "o2", "paused", progress=progress)  # type: ignore[arg-type]
+    ours = Transfer(None, OWN, "o3", "offered")  # type: ignore[arg-type]
+    ours.upload.accepted("bob")
+    ours.upload.pause()
+    assert counts([running, paused_here, ours]) == ([progress], 2)
+    assert words.running_summary(*counts([running, paused_here, ours])) == (
+        "1 transfer · 2.0 MB/s · 35 s left · 2 paused"
+    )
+    assert words.running_summary(*counts([paused_here])) == "1 transfer paused"
+    assert words.running_summary([], 0) == ""
+    assert words.paused(progress) == "Paused at 30.0 MB of 100.0 MB."
+    assert (
+        words.paused(progress, "zoe") == "Paused by zoe at 30.0 MB of 100.0 MB; it goes on when they resume."
+    )
+    assert words.paused(None, "zoe") == "Paused by zoe."
+
+
+def test_an_offer_of_ours_pauses_and_resumes_its_members_at_once():
+    upload = Upload()
+    assert not upload.can_pause  # nobody fetches it
+    assert upload.accepted("bob") is False and upload.accepted("carol") is False
+    assert upload.can_pause
+    assert upload.pause() == ["bob", "carol"]
+    assert not upload.can_pause
+    assert upload.accepted("dave") is True  # accepting a paused offer: asked to pause too
+    assert upload.served("bob", "connection: reset") is True  # stopped by our pause: paused
+    assert upload.served("carol", None) is False  # it had all it wanted before the pause
+    assert upload.resume() == ["bob", "dave"]
+    assert upload.served("bob", "connection: reset") is False  # stopped, not by us
+    assert upload.fetching == {"dave"}
+    upload.withdrawn()
+    assert (upload.fetching, upload.asked, upload.paused) == (set(), set(), False)
+
+
 def test_offer_wording_and_names():
     assert words.offer_received("zoe", 1, 12, True) == "zoe sends you 1 file, 12 B"
     assert words.offer_made(None, 3, 2048) == "You offer the room 3 files, 2.0 KB"
@@ -61,6 +100,8 @@ def test_chinese_wording():
     try:
         assert words.offer_received("小红", 2, 3 * MB, False) == "小红 向聊天室发送 2 个文件，3.0 MB"
         assert words.time_left_text(30) == "剩余 30 秒"
+        assert words.running_summary([], 1) == "1 个传输已暂停"
+        assert words.resumed("小红") == "小红 已继续"
     finally:
         i18n.set_language("en")
 

@@ -4,19 +4,24 @@ own `FileTransfers` on 127.0.0.1; the window under pytest-xvfb."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import net.files.transfers as transfers_module
 from gui.app import App
 from gui.files import input as files_input
 from gui.files.sharing import FileCard
 from net.api import ClientConfig, ClientState
 from net.files import events as fe
+from net.files.fetch import Fetch
 from net.files.transfers import FileTransfers
 from net.protocol import events as ev
 from net.transports import make_client
@@ -275,7 +280,7 @@ def test_progress_updates_the_card_and_the_status_bar_and_pause_resumes(files_ch
     assert app.files.summary.cget("text") == "1 transfer · 2.0 MB/s · 35 s left"
     card.buttons["Pause"].invoke()
     assert card.status.cget("text") == "Paused at 30.0 MB of 100.0 MB."
-    assert app.files.summary.cget("text") == ""
+    assert app.files.summary.cget("text") == "1 transfer paused"  # paused, not running
     card.buttons["Resume"].invoke()
     assert card.status.cget("text") == "Waiting for zoe…"
     card.buttons["Cancel"].invoke()
@@ -342,3 +347,194 @@ def test_an_offer_to_a_member_whose_lanchat_reads_no_files_is_refused_on_its_car
         assert older_events.of(ev.FileNotice) == []
     finally:
         older.close()
+
+
+# -- pause and resume, both sides -------------------------------------------------------------
+
+BIG = 24 * 1024 * 1024
+
+
+@pytest.fixture
+def progress_each_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress after every block (the window's fetches and zoe's), so a test can stop a
+    fetch on its first one."""
+    monkeypatch.setattr(transfers_module, "Fetch", functools.partial(Fetch, progress_interval=0))
+
+
+def hold_first_progress(transfers: FileTransfers, then: Callable[[], object]) -> threading.Event:
+    """Wrap `transfers`' event sink: on the first progress mid-file, its fetch's thread runs
+    `then()` (the fetch waits for it, so it is cut mid-file, deterministically). Returns an
+    event set when the fetch got there."""
+    sink, reached = transfers._on_event, threading.Event()
+
+    def events(event: object) -> None:
+        sink(event)
+        if isinstance(event, fe.TransferProgress) and not reached.is_set() and 0 < event.done < event.total:
+            reached.set()
+            then()
+
+    transfers._on_event = events  # type: ignore[method-assign]
+    return reached
+
+
+def statuses(card: FileCard) -> list[str]:
+    """Every status `card` shows from now on (one can be replaced within the same batch)."""
+    shown: list[str] = []
+    show = card.show
+
+    def recording(status: str, *args: object, **kwargs: object) -> None:
+        shown.append(status)
+        show(status, *args, **kwargs)  # type: ignore[arg-type]
+
+    card.show = recording  # type: ignore[method-assign]
+    return shown
+
+
+def zoe_offers_big(files_chat: Files, make_app, tmp_path: Path) -> tuple[str, Path, FileCard]:
+    """zoe offers a big file to the window alone (so it comes straight from her)."""
+    app, zoe = files_chat.app, files_chat.zoe
+    source = tmp_path / "video.bin"
+    source.write_bytes(os.urandom(BIG))
+    offer = zoe.transfers.offer([source], to="yann")
+    make_app.wait(lambda: "zoe" in app.chat_view.panes and cards(app, "zoe"), message="the card")
+    app.files.choose_folder = lambda initial: tmp_path / "in"
+    return offer, source, cards(app, "zoe")[0]
+
+
+def part_kept(app: App, offer: str, part: Path, make_app) -> int:
+    """The size of the paused fetch's `.part`, once its thread has closed it."""
+    engine = app.files.session.transfers
+    make_app.wait(lambda: ("zoe", offer) not in engine._fetches, message="the paused fetch closed")
+    kept = part.stat().st_size
+    assert 0 < kept < BIG and not part.with_suffix("").exists()
+    return kept
+
+
+def test_the_window_pauses_its_fetch_and_resume_sends_only_the_missing_bytes(
+    files_chat, make_app, tmp_path, progress_each_block
+):
+    app, zoe = files_chat.app, files_chat.zoe
+    offer, source, card = zoe_offers_big(files_chat, make_app, tmp_path)
+    go_on = threading.Event()
+    reached = hold_first_progress(app.files.session.transfers, lambda: go_on.wait(10))
+    card.buttons["Accept…"].invoke()
+    make_app.wait(reached.is_set, message="the fetch under way")
+    make_app.wait(lambda: " of 24.0 MB" in card.status.cget("text"), message="progress on the card")
+    card.buttons["Pause"].invoke()
+    go_on.set()
+    assert card.status.cget("text").startswith("Paused at ")
+    assert list(card.buttons) == ["Resume", "Cancel"]
+    assert app.files.summary.cget("text") == "1 transfer paused"
+    kept = part_kept(app, offer, tmp_path / "in" / "video.bin.part", make_app)
+    make_app.wait(lambda: zoe.events.of(fe.TransferServed), message="zoe's first connection ended")
+    sent_before = zoe.transfers.bytes_sent
+    card.buttons["Resume"].invoke()
+    assert card.status.cget("text") == "Waiting for zoe…"
+    saved = lambda: str(card.status.cget("text")).startswith("Saved in")  # noqa: E731
+    make_app.wait(saved, message="saved after resuming", timeout=20)
+    assert sha(tmp_path / "in" / "video.bin") == sha(source)
+    served = make_app.wait(lambda: zoe.events.of(fe.TransferServed)[1:], message="zoe's second connection")
+    assert served[0].sent == zoe.transfers.bytes_sent - sent_before == BIG - kept  # only the missing bytes
+    assert app.files.summary.cget("text") == ""
+
+
+def test_zoe_pauses_the_windows_fetch_and_resumes_it(files_chat, make_app, tmp_path, progress_each_block):
+    app, zoe = files_chat.app, files_chat.zoe
+    offer, source, card = zoe_offers_big(files_chat, make_app, tmp_path)
+    engine = app.files.session.transfers
+
+    def zoe_pauses() -> None:  # on the window's fetch thread: the fetch waits for the pause
+        zoe.transfers.pause_upload(offer, "yann")
+        wait_until(lambda: ("zoe", offer) in engine._paused, message="the pause reached the window")
+
+    hold_first_progress(engine, zoe_pauses)
+    card.buttons["Accept…"].invoke()
+    paused = lambda: card.status.cget("text").startswith("Paused by zoe at ")  # noqa: E731
+    make_app.wait(paused, message="paused by zoe on the card")
+    assert card.status.cget("text").endswith(" of 24.0 MB; it goes on when they resume.")
+    assert list(card.buttons) == ["Cancel"]  # zoe resumes it, not us
+    assert app.files.summary.cget("text") == "1 transfer paused"
+    kept = part_kept(app, offer, tmp_path / "in" / "video.bin.part", make_app)
+    make_app.wait(lambda: zoe.events.of(fe.TransferServed), message="zoe's first connection ended")
+    shown = statuses(card)
+    zoe.transfers.resume_upload(offer, "yann")
+    saved = lambda: str(card.status.cget("text")).startswith("Saved in")  # noqa: E731
+    make_app.wait(saved, message="saved after zoe resumed", timeout=20)
+    assert shown[0] == "zoe resumed"
+    assert all(status.startswith("zoe resumed · ") for status in shown[1:-1])  # progress, with it
+    assert sha(tmp_path / "in" / "video.bin") == sha(source)
+    served = make_app.wait(lambda: zoe.events.of(fe.TransferServed)[1:], message="zoe's second connection")
+    assert served[0].sent == BIG - kept
+
+
+def window_offers_big_and_zoe_fetches(
+    files_chat, make_app, tmp_path
+) -> tuple[str, Path, FileCard, threading.Event]:
+    """The window offers zoe a big file and she accepts; her fetch waits on its first
+    progress until the returned event is set."""
+    app, zoe = files_chat.app, files_chat.zoe
+    source = tmp_path / "video.bin"
+    source.write_bytes(os.urandom(BIG))
+    app.controller.open_private("zoe")
+    assert app.files.send([source], "zoe")
+    make_app.wait(lambda: zoe.events.of(fe.OfferReceived), message="zoe got the offer", timeout=10)
+    offer = zoe.events.of(fe.OfferReceived)[0].offer
+    make_app.wait(lambda: cards(app, "zoe"), message="our card")
+    card = cards(app, "zoe")[0]
+    assert list(card.buttons) == ["Withdraw"]  # nobody fetches it yet: nothing to pause
+    go_on = threading.Event()
+    reached = hold_first_progress(zoe.transfers, lambda: go_on.wait(10))
+    zoe.transfers.accept("yann", offer, tmp_path / "zoe")
+    make_app.wait(reached.is_set, message="zoe's fetch under way")
+    make_app.wait(lambda: "Pause" in card.buttons, message="Pause on our card")
+    return offer, source, card, go_on
+
+
+def window_pauses_zoe(zoe: Member, offer: str, card: FileCard, go_on: threading.Event, make_app) -> None:
+    """Pause on our card while zoe's fetch waits; then her fetch stops, and so does our
+    serving of it (which the card counts as paused, not as stopped)."""
+    shown = statuses(card)
+    card.buttons["Pause"].invoke()
+    make_app.wait(lambda: ("yann", offer) in zoe.transfers._paused, message="zoe's fetch paused")
+    go_on.set()
+    [paused] = make_app.wait(lambda: zoe.events.of(fe.TransferPaused), message="zoe's fetch stopped")
+    assert paused.by == "sender"
+    make_app.wait(lambda: len(shown) >= 2, message="our serving of it ended")
+    assert shown == ["Paused for zoe", "Paused for zoe"]
+
+
+def test_the_window_pauses_zoes_fetch_of_its_offer_and_resumes_it(
+    files_chat, make_app, tmp_path, progress_each_block
+):
+    app, zoe = files_chat.app, files_chat.zoe
+    offer, source, card, go_on = window_offers_big_and_zoe_fetches(files_chat, make_app, tmp_path)
+    window_pauses_zoe(zoe, offer, card, go_on, make_app)
+    assert card.status.cget("text") == "Paused for zoe"
+    assert list(card.buttons) == ["Resume", "Withdraw"]
+    assert app.files.summary.cget("text") == "1 transfer paused"
+    part = tmp_path / "zoe" / "video.bin.part"
+    kept = part.stat().st_size
+    assert 0 < kept < BIG
+    card.buttons["Resume"].invoke()
+    [done] = make_app.wait(lambda: zoe.events.of(fe.TransferFinished), message="zoe has it", timeout=20)
+    assert (done.resumed, done.received) == (kept, BIG - kept)  # only the missing bytes came
+    assert sha(tmp_path / "zoe" / "video.bin") == sha(source)
+    assert [r.by for r in zoe.events.of(fe.TransferResumed)] == ["sender"]
+    told = lambda: card.status.cget("text").startswith("zoe received ")  # noqa: E731
+    make_app.wait(told, message="our card says she has it")
+    assert app.files.summary.cget("text") == ""
+
+
+def test_the_window_withdraws_its_offer_while_zoes_fetch_is_paused(
+    files_chat, make_app, tmp_path, progress_each_block
+):
+    app, zoe = files_chat.app, files_chat.zoe
+    offer, _source, card, go_on = window_offers_big_and_zoe_fetches(files_chat, make_app, tmp_path)
+    window_pauses_zoe(zoe, offer, card, go_on, make_app)
+    card.buttons["Withdraw"].invoke()
+    assert card.status.cget("text") == "You withdrew this offer." and card.buttons == {}
+    assert app.files.summary.cget("text") == ""
+    make_app.wait(lambda: zoe.events.of(fe.OfferCancelled), message="zoe is told")
+    with pytest.raises(KeyError):
+        zoe.transfers.accept("yann", offer, tmp_path / "zoe")  # nothing left to resume
+    assert zoe.events.of(fe.TransferFinished) == []
