@@ -30,13 +30,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gui.client_wrapper import ClientWrapper
 from gui.i18n import tr
 from gui.model.nicks import key_of
 from gui.ports import ClientFactory
 from history import store
 from history.database import HistoryDatabase, HistoryUnavailable, Unavailable
 from history.writer import HistoryWriter
-from net.api import ChatClient, ClientConfig, ClientState, Delivered, EventSink, HostVerified, Transport
+from net.api import ChatClient, ClientConfig, Delivered, EventSink, HostVerified, Transport
 from net.protocol import events as ev
 from net.secure.codes import room_code
 
@@ -328,46 +329,14 @@ def _bound(key: str, time: float) -> store.StoredMessage:
     return store.StoredMessage(0, key, "", time, "", "", False, False)
 
 
-class _RememberingClient:
+class _RememberingClient(ClientWrapper):
     """A `ChatClient` that tells the keeper what each sent message said (main thread)."""
 
     def __init__(self, client: ChatClient, remember: Callable[[str, str, str | None, bool], None]) -> None:
-        self._client = client
+        super().__init__(client)
         self._remember = remember
-
-    @property
-    def wrapped(self) -> ChatClient:
-        """The client itself (tests reach into it)."""
-        return self._client
-
-    @property
-    def state(self) -> ClientState:
-        return self._client.state
-
-    @property
-    def nick(self) -> str:
-        return self._client.nick
-
-    @property
-    def pending(self) -> list[str]:
-        return self._client.pending
-
-    def start(self) -> None:
-        self._client.start()
 
     def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
         local_id = self._client.send_message(text, to=to, action=action)
         self._remember(local_id, text, to, action)
         return local_id
-
-    def rename(self, nick: str) -> None:
-        self._client.rename(nick)
-
-    def set_typing(self, active: bool, to: str | None = None) -> None:
-        self._client.set_typing(active, to)
-
-    def request_members(self) -> None:
-        self._client.request_members()
-
-    def close(self, reason: str = "") -> None:
-        self._client.close(reason)

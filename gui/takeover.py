@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, cast
 
+from gui.client_wrapper import ClientWrapper
 from gui.host_start import host_config
 from gui.ports import ClientFactory, HostFactory
 from gui.settings import Settings
@@ -32,7 +33,6 @@ from net.api import (
     ChatClient,
     ChatHost,
     ClientConfig,
-    ClientState,
     EventSink,
     HostOffer,
     HostStartError,
@@ -179,46 +179,12 @@ class _Takeover:
             host.stop("the host closed the chat")
 
 
-class _TakeoverClient:
+class _TakeoverClient(ClientWrapper):
     """A `ChatClient` whose `close` also stops the host its member took over."""
 
     def __init__(self, client: ChatClient, takeover: _Takeover) -> None:
-        self._client = client
+        super().__init__(client)
         self._takeover = takeover
-
-    @property
-    def wrapped(self) -> ChatClient:
-        return self._client
-
-    def __getattr__(self, name: str) -> object:  # what else the real client has (tests reach in)
-        return getattr(self._client, name)
-
-    @property
-    def state(self) -> ClientState:
-        return self._client.state
-
-    @property
-    def nick(self) -> str:
-        return self._client.nick
-
-    @property
-    def pending(self) -> list[str]:
-        return self._client.pending
-
-    def start(self) -> None:
-        self._client.start()
-
-    def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
-        return self._client.send_message(text, to=to, action=action)
-
-    def rename(self, nick: str) -> None:
-        self._client.rename(nick)
-
-    def set_typing(self, active: bool, to: str | None = None) -> None:
-        self._client.set_typing(active, to)
-
-    def request_members(self) -> None:
-        self._client.request_members()
 
     def close(self, reason: str = "") -> None:
         try:

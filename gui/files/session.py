@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from gui.client_wrapper import ClientWrapper
 from gui.files.worker import Worker
-from net.api import ChatClient, ClientConfig, ClientState, EventSink
+from net.api import ChatClient, ClientConfig, EventSink
 from net.discovery.destinations import loopback_only
 from net.files.transfers import FileTransfers
 from net.protocol import events as ev
@@ -63,49 +64,15 @@ def files_client(
     return _FilesClient(client, files, on_close)
 
 
-class _FilesClient:
+class _FilesClient(ClientWrapper):
     """A `ChatClient` whose `close` also ends its session's file transfers."""
 
     def __init__(
         self, client: ChatClient, files: SessionFiles, on_close: Callable[[SessionFiles], None]
     ) -> None:
-        self._client = client
+        super().__init__(client)
         self._files = files
         self._on_close = on_close
-
-    @property
-    def wrapped(self) -> ChatClient:
-        return self._client
-
-    def __getattr__(self, name: str) -> object:  # what else the real client has (tests reach in)
-        return getattr(self._client, name)
-
-    @property
-    def state(self) -> ClientState:
-        return self._client.state
-
-    @property
-    def nick(self) -> str:
-        return self._client.nick
-
-    @property
-    def pending(self) -> list[str]:
-        return self._client.pending
-
-    def start(self) -> None:
-        self._client.start()
-
-    def send_message(self, text: str, *, to: str | None = None, action: bool = False) -> str:
-        return self._client.send_message(text, to=to, action=action)
-
-    def rename(self, nick: str) -> None:
-        self._client.rename(nick)
-
-    def set_typing(self, active: bool, to: str | None = None) -> None:
-        self._client.set_typing(active, to)
-
-    def request_members(self) -> None:
-        self._client.request_members()
 
     def close(self, reason: str = "") -> None:
         try:
