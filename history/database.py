@@ -131,6 +131,20 @@ def lock_file(handle: IO[bytes]) -> bool:
     return True
 
 
+def lock_beside(path: Path) -> IO[bytes] | None:
+    """The lock on the database file `path` (a ``.lock`` file beside it, in an owner-only
+    folder made if missing), held until the returned file is closed; None when another
+    process holds it. Raises OSError when the folder or lock file cannot be made."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock_path = path.with_name(path.name + ".lock")
+    private_file(lock_path)
+    lock = open(lock_path, "r+b")  # noqa: SIM115 - held for the file's life by the caller
+    if not lock_file(lock):
+        lock.close()
+        return None
+    return lock
+
+
 def private_file(path: Path) -> None:
     """Create `path` if missing, readable and writable by its owner only."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -156,15 +170,11 @@ class HistoryDatabase:
     def open(cls, path: Path) -> HistoryDatabase:
         """Open (or create) the database at `path`. Raises HistoryUnavailable."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock_path = path.with_name(path.name + ".lock")
-            private_file(lock_path)
-            lock = open(lock_path, "r+b")  # noqa: SIM115 - held for the database's life
+            lock = lock_beside(path)
         except OSError as error:
             reason = Unavailable.DISK_FULL if is_disk_full(error) else Unavailable.UNWRITABLE
             raise HistoryUnavailable(reason, str(error)) from error
-        if not lock_file(lock):
-            lock.close()
+        if lock is None:
             raise HistoryUnavailable(Unavailable.IN_USE, str(path))
         try:
             fts = fts5_trigram_available()

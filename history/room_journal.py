@@ -25,7 +25,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import IO
 
-from history.database import is_disk_full, lock_file, private_file, set_aside_file
+from history.database import is_disk_full, lock_beside, private_file, set_aside_file
 from net.host.journal import JournalError, JournalState
 from net.protocol import events as ev
 from net.protocol.codec import decode_frame, encode_event
@@ -108,14 +108,10 @@ class SqliteRoomJournal:
     def open(cls, path: Path) -> SqliteRoomJournal:
         """Open (or create) the journal at `path`; a file that is not one is set aside."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock_path = path.with_name(path.name + ".lock")
-            private_file(lock_path)
-            lock = open(lock_path, "r+b")  # noqa: SIM115 - held for the journal's life
+            lock = lock_beside(path)
         except OSError as error:
             raise JournalError(f"cannot open {path}: {error}") from error
-        if not lock_file(lock):
-            lock.close()
+        if lock is None:
             raise JournalError(f"{path} is in use by another host of this room on this computer")
         try:
             try:
