@@ -57,6 +57,14 @@ def coalesce_key(event: object) -> Hashable | None:
     return None
 
 
+def barrier_key(event: object) -> Hashable | None:
+    """The state key an event must not be reordered with: a transfer's pause, resume or end
+    stays after the progress posted before it (a later progress does not replace that one)."""
+    if isinstance(event, fe.TransferPaused | fe.TransferResumed | fe.TransferFinished | fe.TransferFailed):
+        return ("transfer", event.sender, event.offer)
+    return None
+
+
 class EventBridge:
     """A thread-safe, never-blocking, bounded queue of events for the main loop."""
 
@@ -79,6 +87,8 @@ class EventBridge:
                 if older is not None:
                     older[0] = _EMPTY  # the newer state replaces it; order among other events kept
                 self._latest[key] = cell
+            elif (barrier := barrier_key(event)) is not None:
+                self._latest.pop(barrier, None)
             self._cells.append(cell)
             if len(self._cells) > self._limit:
                 self._fold_oldest_message()

@@ -8,6 +8,7 @@ import time
 from gui.bridge import BridgePump, EventBridge, coalesce_key
 from gui.model.values import Overflowed
 from net.api import ClientState, LatencyMeasured, StateChanged
+from net.files import events as fe
 from net.protocol import events as ev
 
 
@@ -50,6 +51,29 @@ def test_a_taken_state_does_not_swallow_a_later_one():
     assert bridge.take(10) == [LatencyMeasured(0.01)]
     bridge.post(LatencyMeasured(0.02))
     assert bridge.take(10) == [LatencyMeasured(0.02)]
+
+
+def test_a_transfers_progress_coalesces_but_never_moves_past_its_pause_or_end():
+    def progress(done: int) -> fe.TransferProgress:
+        return fe.TransferProgress("o1", "zoe", done, 100, 1.0, 0, 1)
+
+    bridge = EventBridge()
+    bridge.post(progress(10))
+    bridge.post(progress(20))  # replaces 10
+    bridge.post(fe.TransferPaused("o1", "zoe", "sender"))
+    bridge.post(fe.TransferResumed("o1", "zoe", "sender"))
+    bridge.post(progress(30))  # after the pause: 20 stays before it
+    bridge.post(progress(40))  # replaces 30
+    bridge.post(fe.TransferFailed("o1", "zoe", "lost", "lost"))
+    bridge.post(progress(50))
+    assert bridge.take(100) == [
+        progress(20),
+        fe.TransferPaused("o1", "zoe", "sender"),
+        fe.TransferResumed("o1", "zoe", "sender"),
+        progress(40),
+        fe.TransferFailed("o1", "zoe", "lost", "lost"),
+        progress(50),
+    ]
 
 
 def test_posting_from_many_threads_loses_nothing():

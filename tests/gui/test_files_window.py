@@ -289,6 +289,25 @@ def test_progress_updates_the_card_and_the_status_bar_and_pause_resumes(files_ch
     assert declined()[0].reason == "cancelled"
 
 
+def test_a_pause_in_the_same_batch_as_progress_says_where_the_fetch_stopped(files_chat, make_app, tmp_path):
+    """Progress is coalesced per batch, but never moved after a later event: a sender's
+    pause that lands in the same batch as the last progress still says how far it got."""
+    app, zoe = files_chat.app, files_chat.zoe
+    zoe.withhold_grants = True  # accepted, but the transfer never starts: events are ours to send
+    (tmp_path / "big.iso").write_bytes(os.urandom(100_000))
+    offer = zoe.transfers.offer([tmp_path / "big.iso"])
+    make_app.wait(lambda: cards(app), message="the card")
+    card = cards(app)[0]
+    app.files.choose_folder = lambda initial: initial
+    card.buttons["Accept…"].invoke()
+    progress = [fe.TransferProgress(offer, "zoe", mb * 2**20, 100 * 2**20, 2**20, 0, 1) for mb in (1, 3)]
+    app.files.handle([*progress, fe.TransferPaused(offer, "zoe", "sender")])
+    assert card.status.cget("text") == "Paused by zoe at 3.0 MB of 100.0 MB; it goes on when they resume."
+    assert list(card.buttons) == ["Cancel"]
+    app.files.handle([fe.TransferResumed(offer, "zoe", "sender"), *progress])  # resumed, then progress
+    assert card.status.cget("text").startswith("zoe resumed · 3.0 MB of 100.0 MB")
+
+
 def test_the_send_files_button_offers_what_is_chosen(files_chat, make_app, tmp_path):
     app, zoe = files_chat.app, files_chat.zoe
     (tmp_path / "c.txt").write_text("c")
