@@ -262,15 +262,23 @@ def test_files_dropped_on_the_conversation_are_offered(files_chat, make_app, tmp
     assert (set(offer.names), offer.count) == ({"a folder", "b.txt"}, 2)
 
 
-def test_progress_updates_the_card_and_the_status_bar_and_pause_resumes(files_chat, make_app, tmp_path):
+def accepted_but_waiting(files_chat: Files, make_app, tmp_path: Path) -> tuple[str, FileCard]:
+    """zoe's offer, accepted by the window, whose transfer never starts (zoe withholds the
+    grant): the transfer events the card shows are the test's to send."""
     app, zoe = files_chat.app, files_chat.zoe
-    zoe.withhold_grants = True  # accepted, but the transfer never starts: progress is ours to send
+    zoe.withhold_grants = True
     (tmp_path / "big.iso").write_bytes(os.urandom(100_000))
     offer = zoe.transfers.offer([tmp_path / "big.iso"])
     make_app.wait(lambda: cards(app), message="the card")
     card = cards(app)[0]
     app.files.choose_folder = lambda initial: initial
     card.buttons["Accept…"].invoke()
+    return offer, card
+
+
+def test_progress_updates_the_card_and_the_status_bar_and_pause_resumes(files_chat, make_app, tmp_path):
+    app, zoe = files_chat.app, files_chat.zoe
+    offer, card = accepted_but_waiting(files_chat, make_app, tmp_path)
     assert card.status.cget("text") == "Waiting for zoe…"
     sink = app.files.session.sink
     for done in (10 * 2**20, 20 * 2**20, 30 * 2**20):  # coalesced on the bridge: the last one shows
@@ -292,14 +300,8 @@ def test_progress_updates_the_card_and_the_status_bar_and_pause_resumes(files_ch
 def test_a_pause_in_the_same_batch_as_progress_says_where_the_fetch_stopped(files_chat, make_app, tmp_path):
     """Progress is coalesced per batch, but never moved after a later event: a sender's
     pause that lands in the same batch as the last progress still says how far it got."""
-    app, zoe = files_chat.app, files_chat.zoe
-    zoe.withhold_grants = True  # accepted, but the transfer never starts: events are ours to send
-    (tmp_path / "big.iso").write_bytes(os.urandom(100_000))
-    offer = zoe.transfers.offer([tmp_path / "big.iso"])
-    make_app.wait(lambda: cards(app), message="the card")
-    card = cards(app)[0]
-    app.files.choose_folder = lambda initial: initial
-    card.buttons["Accept…"].invoke()
+    app = files_chat.app
+    offer, card = accepted_but_waiting(files_chat, make_app, tmp_path)
     progress = [fe.TransferProgress(offer, "zoe", mb * 2**20, 100 * 2**20, 2**20, 0, 1) for mb in (1, 3)]
     app.files.handle([*progress, fe.TransferPaused(offer, "zoe", "sender")])
     assert card.status.cget("text") == "Paused by zoe at 3.0 MB of 100.0 MB; it goes on when they resume."
