@@ -3,6 +3,7 @@
 Lists this PC's interfaces and addresses, the addresses to give to others, whether the
 chosen port can be bound for TCP and UDP, sends one round of discovery probes (to 127.0.0.1
 and ::1 only under LANCHAT_LOOPBACK_ONLY) and, when nothing answers, the likely causes.
+Last, which pictures show as thumbnails (a build without a decoder says so here).
 Always exits 0 when it could run: it reports, it does not judge.
 """
 
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from cli.discover import MAX_TIMEOUT, MIN_TIMEOUT, format_chat, resolve_probe_targets
+from gui.files.thumbnails import PICTURE_FORMATS, picture_formats
 from net import __version__
 from net.discovery import addresses_to_share, discover, list_interfaces, loopback_only, plan_destinations
 from net.discovery.advice import explain_nothing_found
@@ -110,6 +112,16 @@ def describe_destinations() -> str:
     return f"{', '.join(hosts)} on ports {PROBE_PORTS[0]}-{PROBE_PORTS[-1]}"
 
 
+def describe_pictures() -> str:
+    """Which pictures show inline as thumbnails here (the others still go as files)."""
+    readable, library = picture_formats()
+    if not readable:
+        return f"Pictures: no thumbnails ({library}); pictures still go as files"
+    missing = [name for name in PICTURE_FORMATS if name not in readable]
+    line = f"Pictures: thumbnails for {', '.join(readable)} ({library})"
+    return line + (f"; not for {', '.join(missing)}" if missing else "")
+
+
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535 or not MIN_TIMEOUT <= args.timeout <= MAX_TIMEOUT:
         print("doctor: --port must be 1-65535 and --timeout 0.2-60 seconds", file=sys.stderr)
@@ -163,4 +175,6 @@ def run(args: argparse.Namespace) -> int:
             interfaces, loopback_only=confined, probed_ports=any(t.ports for t in targets)
         ):
             print(f"  - {reason}")
+    print()
+    print(describe_pictures())
     return 0

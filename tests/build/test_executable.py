@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,21 @@ def test_version(onefile_build: Build, processes: Processes, app_env: dict[str, 
     assert process.wait(timeout=30) == 0
     process.output.join()  # type: ignore[attr-defined]
     assert process.output.lines == [f"LanChat {__version__}"]  # type: ignore[attr-defined]
+
+
+def test_the_built_program_reads_every_picture_format_it_shows(
+    onefile_build: Build, processes: Processes, app_env: dict[str, str]
+) -> None:
+    """Pillow is bundled in part (build.spec leaves out AVIF and colour management): the
+    built program's doctor writes and reads back each format thumbnails are made of."""
+    command = [str(onefile_build.executable), "doctor", "--timeout", "0.2"]
+    process = processes.start(command, app_env, capture=True)
+    assert process.wait(timeout=30) == 0
+    process.output.join()  # type: ignore[attr-defined]
+    pictures = [line for line in process.output.lines if line.startswith("Pictures:")]  # type: ignore[attr-defined]
+    assert pictures == [f"Pictures: thumbnails for PNG, JPEG, GIF, WEBP, BMP (Pillow {version('pillow')})"]
+    files = set(CArchiveReader(str(onefile_build.executable)).toc)
+    assert not any("avif" in name.lower() or "lcms" in name.lower() for name in files)
 
 
 def test_bundle_holds_what_is_needed_and_nothing_of_the_tests(onefile_build: Build) -> None:

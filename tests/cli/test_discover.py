@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import socket
 import subprocess
@@ -134,3 +135,20 @@ def test_doctor_prints_interfaces_addresses_port_check_and_probe(discovery: Disc
     assert "Discovery searches: loopback only" in out
     assert "Probed 127.0.0.1, ::1 on ports" in out
     assert "255.255.255.255" not in out.split("Probed", 1)[1].splitlines()[0]
+    pillow = f"Pillow {importlib.metadata.version('pillow')}"
+    assert out.rstrip().endswith(f"Pictures: thumbnails for PNG, JPEG, GIF, WEBP, BMP ({pillow})")
+
+
+def test_doctor_says_which_pictures_get_no_thumbnail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A format this installation cannot write and read back is named; without Pillow,
+    the line says there are no thumbnails (pictures still go as files)."""
+    from cli import doctor
+    from gui.files import thumbnails
+
+    monkeypatch.setattr(thumbnails, "PICTURE_FORMATS", ("PNG", "NO-SUCH-FORMAT"))
+    monkeypatch.setattr(doctor, "PICTURE_FORMATS", thumbnails.PICTURE_FORMATS)
+    pillow = f"Pillow {importlib.metadata.version('pillow')}"
+    assert doctor.describe_pictures() == f"Pictures: thumbnails for PNG ({pillow}); not for NO-SUCH-FORMAT"
+    monkeypatch.setitem(sys.modules, "PIL", None)  # the import fails, as without Pillow
+    assert doctor.describe_pictures().startswith("Pictures: no thumbnails (Pillow is missing (")
+
