@@ -38,12 +38,14 @@ run: $(RUNSTAMP)
 
 test: $(STAMP) system-deps
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# ruff, and mypy (strict on net/, see [tool.mypy] in pyproject.toml)
+# ruff (lint and format), and mypy (strict on net/, see [tool.mypy] in pyproject.toml)
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 bench: $(STAMP) system-deps

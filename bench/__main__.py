@@ -455,8 +455,17 @@ def _main(args: argparse.Namespace) -> int:
         print("Join time (TCP connect to welcome; Redis: to its SUBSCRIBE confirmed)")
         print(report.join_table(runs))
     for run_ in runs:
-        if run_["workload"] in ("scale", "churn", "gui", "startup", "udp-loss", "history", "transfer",
-                               "transfer-chat", "handover"):
+        if run_["workload"] in (
+            "scale",
+            "churn",
+            "gui",
+            "startup",
+            "udp-loss",
+            "history",
+            "transfer",
+            "transfer-chat",
+            "handover",
+        ):
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
     if any(run_["workload"] == "backbone" for run_ in runs):
         print()

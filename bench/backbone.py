@@ -34,8 +34,10 @@ class _Both:
     def stats(self) -> procs.Stats:
         stats = [host.stats() for host in self.hosts]
         return procs.Stats(
-            cpu=sum(s.cpu for s in stats), rss=sum(s.rss for s in stats),
-            threads=sum(s.threads for s in stats), fds=sum(s.fds for s in stats),
+            cpu=sum(s.cpu for s in stats),
+            rss=sum(s.rss for s in stats),
+            threads=sum(s.threads for s in stats),
+            fds=sum(s.fds for s in stats),
         )
 
 

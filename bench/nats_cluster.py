@@ -67,10 +67,23 @@ class NatsCluster:
         store = self.root / name
         store.mkdir(exist_ok=True)
         return [
-            str(NATS_SERVER), "-js", "-a", listen, "-p", str(self.client_ports[index]),
-            "-n", f"node-{name}", "--cluster_name", "lanchat", "--no_advertise",
-            "--cluster", f"nats://127.0.0.1:{self.route_ports[index]}", "--routes", routes,
-            "--store_dir", str(store),
+            str(NATS_SERVER),
+            "-js",
+            "-a",
+            listen,
+            "-p",
+            str(self.client_ports[index]),
+            "-n",
+            f"node-{name}",
+            "--cluster_name",
+            "lanchat",
+            "--no_advertise",
+            "--cluster",
+            f"nats://127.0.0.1:{self.route_ports[index]}",
+            "--routes",
+            routes,
+            "--store_dir",
+            str(store),
         ]
 
     def kill_node(self, index: int) -> None:

@@ -159,8 +159,7 @@ class SqliteRoomJournal:
             db.execute("BEGIN")
             if messages:
                 db.executemany(
-                    "INSERT INTO room_messages (id, sender, text, time, action)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO room_messages (id, sender, text, time, action) VALUES (?, ?, ?, ?, ?)",
                     [(m.id, m.sender, m.text, m.time, m.action) for m in messages],
                 )
                 self._writes += len(messages)

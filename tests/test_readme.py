@@ -366,6 +366,9 @@ HOW = {
     "openssl s_client -quiet -connect HOST:47800": TypesInto(plaintext=False),
     # Developers' tools in .venv (they would change files, or need a build first).
     ".venv/bin/python assets/locale/update_catalogs.py": Prints(r"usage:", add="--help"),
+    ".venv/bin/python -m ruff format .": Prints(
+        r"files? already formatted", add="--check"
+    ),  # changes no file
     ".venv/bin/python -m bench.startup dist/LanChat dist/LanChat-onedir/LanChat": Prints(
         r"usage:", add="--help"
     ),

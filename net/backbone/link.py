@@ -178,11 +178,18 @@ class Backbone:
         self._kick = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         servers = list(self.config.servers)
-        nc = await self._retry("connect to the NATS cluster", lambda: nats.connect(
-            servers=servers, name=f"lanchat {self.host_id}", connect_timeout=self.config.request_timeout,
-            reconnect_time_wait=0.25, max_reconnect_attempts=-1, allow_reconnect=True,
-            error_cb=self._connection_error,
-        ))
+        nc = await self._retry(
+            "connect to the NATS cluster",
+            lambda: nats.connect(
+                servers=servers,
+                name=f"lanchat {self.host_id}",
+                connect_timeout=self.config.request_timeout,
+                reconnect_time_wait=0.25,
+                max_reconnect_attempts=-1,
+                allow_reconnect=True,
+                error_cb=self._connection_error,
+            ),
+        )
         if nc is None:
             return
         try:
@@ -237,8 +244,11 @@ class Backbone:
             await js.stream_info(self.names.stream)
         except NotFoundError:
             await js.add_stream(
-                name=self.names.stream, subjects=[self.names.subject], num_replicas=replicas,
-                max_msgs=self.config.max_messages, duplicate_window=120.0,
+                name=self.names.stream,
+                subjects=[self.names.subject],
+                num_replicas=replicas,
+                max_msgs=self.config.max_messages,
+                duplicate_window=120.0,
             )
 
     async def _replay(self, js: Any) -> int:
@@ -264,8 +274,11 @@ class Backbone:
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
         config = ConsumerConfig(
-            ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=last + 1, max_ack_pending=MAX_INBOUND, ack_wait=30.0,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=last + 1,
+            max_ack_pending=MAX_INBOUND,
+            ack_wait=30.0,
         )
         durable = consumer_name(self.host_id)
         names = self.names

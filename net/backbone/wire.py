@@ -108,8 +108,13 @@ class Presence:
 
 def presence_payload(presence: Presence) -> bytes:
     members = event_to_object(ev.Members(members=presence.members))["members"] if presence.members else []
-    obj = {"v": 1, "host": presence.host_id, "address": presence.address, "members": members,
-           "tags": list(presence.tags)}
+    obj = {
+        "v": 1,
+        "host": presence.host_id,
+        "address": presence.address,
+        "members": members,
+        "tags": list(presence.tags),
+    }
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -15,8 +15,10 @@ from net.api import FINAL_FAILURES, FailureKind
 _REFUSALS = {kind.value: kind for kind in FailureKind}
 #: What the host's bye says happened to us, by its cause; none or unknown: the host stopped.
 _BYE_FAILURES: dict[str | None, FailureKind] = {
-    "stopped": FailureKind.HOST_LEFT, "timed_out": FailureKind.TIMED_OUT_BY_HOST,
-    "removed": FailureKind.KICKED, "replaced": FailureKind.KICKED,
+    "stopped": FailureKind.HOST_LEFT,
+    "timed_out": FailureKind.TIMED_OUT_BY_HOST,
+    "removed": FailureKind.KICKED,
+    "replaced": FailureKind.KICKED,
 }
 
 

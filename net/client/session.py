@@ -331,12 +331,7 @@ class ClientSession:
         self._typing = (False, None)
         if self._closing:
             failure, reason = FailureKind.CLOSED, reason or "left the chat"
-        final = (
-            self._closing
-            or is_final(failure)
-            or not self.config.reconnect
-            or not self._ever_connected
-        )
+        final = self._closing or is_final(failure) or not self.config.reconnect or not self._ever_connected
         if final:
             self._attempt = -1
             self._set_state(ClientState.DISCONNECTED, reason, failure)

@@ -182,7 +182,7 @@ _LEFT_WORDS: dict[str, str] = {
 
 
 def _why_left(cause: str | None, reason: str) -> str:
-    """"left (their words)" after a goodbye (or from a host before causes), else what
+    """ "left (their words)" after a goodbye (or from a host before causes), else what
     happened; the host's reason is added only to a removal (it says what for)."""
     words = _LEFT_WORDS.get(cause or "")
     if words is None or cause == ev.LeaveCause.REMOVED:

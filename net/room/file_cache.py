@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 def answer_upload(sender: Member, step: ev.FileControl, now: float, relay: RelayDesk | None) -> list[Output]:
     """The room's answer to a sender's `upload` step: a ticket, or why not."""
+
     def notice(reason: str | None = None, token: str | None = None) -> list[Output]:
         port, key = (relay.port, relay.key) if token and relay is not None else (None, None)
         answer = ev.FileNotice(

@@ -46,8 +46,12 @@ class Member:
 
     def start(self) -> Member:
         config = ClientConfig(
-            host="127.0.0.1", port=self.port, nick=self.nick, encrypted=False,
-            backoff=(0.1, 0.2, 0.4), heartbeat_timeout=30.0,
+            host="127.0.0.1",
+            port=self.port,
+            nick=self.nick,
+            encrypted=False,
+            backoff=(0.1, 0.2, 0.4),
+            heartbeat_timeout=30.0,
         )
         self.client = TcpClient(config, self._on_event)
         self.client.start()

@@ -120,9 +120,24 @@ def test_a_lanchat_host_dies_and_its_members_move(nats_cluster: NatsCluster, tmp
     port = _free_port()
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
     command = [
-        sys.executable, "main.py", "host", "--port", str(port), "--bind", "127.0.0.1", "--name", ROOM,
-        "--rate-limit", "0", "--allow-plaintext", "--backbone", ",".join(nats_cluster.urls),
-        "--backbone-name", "host-a", "--advertise", "127.0.0.1",
+        sys.executable,
+        "main.py",
+        "host",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--name",
+        ROOM,
+        "--rate-limit",
+        "0",
+        "--allow-plaintext",
+        "--backbone",
+        ",".join(nats_cluster.urls),
+        "--backbone-name",
+        "host-a",
+        "--advertise",
+        "127.0.0.1",
     ]
     log = open(tmp_path / "host-a.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -151,4 +151,3 @@ def test_doctor_says_which_pictures_get_no_thumbnail(monkeypatch: pytest.MonkeyP
     assert doctor.describe_pictures() == f"Pictures: thumbnails for PNG ({pillow}); not for NO-SUCH-FORMAT"
     monkeypatch.setitem(sys.modules, "PIL", None)  # the import fails, as without Pillow
     assert doctor.describe_pictures().startswith("Pictures: no thumbnails (Pillow is missing (")
-

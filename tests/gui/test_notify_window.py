@@ -48,7 +48,6 @@ def in_background(app, make_app) -> None:
     app.notifier.set_focused(False)
 
 
-
 def private_text(app, key: str) -> str:
     pane = app.chat_view.panes.get(key)
     return pane.content() if pane is not None else ""

@@ -47,7 +47,6 @@ def test_a_handshake_and_data_both_ways_over_any_slicing(byte_at_a_time: bool) -
     assert to_client == big
 
 
-
 def test_seal_encrypts_pieces_in_order_with_the_output_waiting_before_them() -> None:
     """`seal` is `send` of each piece then `take_output`: before the handshake it keeps the
     plaintext and gives the handshake bytes; after it, the records of every piece in order."""
@@ -63,7 +62,6 @@ def test_seal_encrypts_pieces_in_order_with_the_output_waiting_before_them() -> 
     records = server.seal([view[:30_000], b"", b"ack\n", view[30_000:]])
     assert not server.output_pending
     assert client.receive(records) == round_bytes[:30_000] + b"ack\n" + round_bytes[30_000:]
-
 
 
 class _CountingReads:
