@@ -45,6 +45,10 @@ WORKLOADS = (
     "backbone",
     "handover",
 )
+#: The runs printed as one line of figures each (the others have tables of their own).
+KEY_VALUE_WORKLOADS = frozenset(
+    {"scale", "churn", "gui", "startup", "udp-loss", "history", "transfer", "transfer-chat", "handover"}
+)
 DEFAULT_RELAYS = "native,native-tls,text,udp,redis,redis-tls,tutorial"
 #: The relays whose join time is measured (a relay that says nothing on joining has none).
 JOIN_RELAYS = ("native", "native-tls", "redis", "redis-tls")
@@ -455,17 +459,7 @@ def _main(args: argparse.Namespace) -> int:
         print("Join time (TCP connect to welcome; Redis: to its SUBSCRIBE confirmed)")
         print(report.join_table(runs))
     for run_ in runs:
-        if run_["workload"] in (
-            "scale",
-            "churn",
-            "gui",
-            "startup",
-            "udp-loss",
-            "history",
-            "transfer",
-            "transfer-chat",
-            "handover",
-        ):
+        if run_["workload"] in KEY_VALUE_WORKLOADS:
             print(f"\n{run_['workload']}: {report.key_values(run_)}")
     if any(run_["workload"] == "backbone" for run_ in runs):
         print()
