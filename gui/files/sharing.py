@@ -206,30 +206,18 @@ class FileSharing:
     # -- what the transfers say -----------------------------------------------------------------
 
     def handle(self, events: list[object]) -> None:
-        """Show a batch of the transfers' events, in order. Progress is coalesced, one
-        update per transfer for each run of progress events, and a run is shown before the
-        next other event: a pause that follows progress in the same batch says where the
-        fetch stopped."""
-        latest: dict[Key, fe.TransferProgress] = {}
+        """Show a batch of the transfers' events, in order. Progress needs no coalescing
+        here: the bridge keeps one per transfer, never moved past its pause, resume or end
+        (`gui.bridge.barrier_key`), so a pause after progress says where the fetch stopped."""
         for event in events:
-            if isinstance(event, fe.TransferProgress):
-                latest[(event.sender, event.offer)] = event
-                continue
-            self._show_progress(latest)
             try:
-                self._handle(event)
+                if isinstance(event, fe.TransferProgress):
+                    self._progress((event.sender, event.offer), event)
+                else:
+                    self._handle(event)
             except tk.TclError as exc:  # a card scrolled out and destroyed
                 log.debug("a file card is gone: %s", exc)
-        self._show_progress(latest)
         self.refresh_summary()
-
-    def _show_progress(self, latest: dict[Key, fe.TransferProgress]) -> None:
-        for key, progress in latest.items():
-            try:
-                self._progress(key, progress)
-            except tk.TclError as exc:
-                log.debug("a file card is gone: %s", exc)
-        latest.clear()
 
     def _handle(self, event: object) -> None:
         match event:

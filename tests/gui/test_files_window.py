@@ -298,8 +298,8 @@ def test_progress_updates_the_card_and_the_status_bar_and_pause_resumes(files_ch
 
 
 def test_a_pause_in_the_same_batch_as_progress_says_where_the_fetch_stopped(files_chat, make_app, tmp_path):
-    """Progress is coalesced per batch, but never moved after a later event: a sender's
-    pause that lands in the same batch as the last progress still says how far it got."""
+    """Events are shown in the order they came: a sender's pause that lands in the same
+    batch as the last progress still says how far it got."""
     app = files_chat.app
     offer, card = accepted_but_waiting(files_chat, make_app, tmp_path)
     progress = [fe.TransferProgress(offer, "zoe", mb * 2**20, 100 * 2**20, 2**20, 0, 1) for mb in (1, 3)]
